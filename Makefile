@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` (set up, build the demo once, start the app)
+# and `make test` (set up, run every test).  Nothing else is installed by hand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/blindspot.duckdb
+PORT   ?= 8501
+
+# Rebuild the demo when the generator, the schema or the catalogue changes.
+DEMO_INPUTS := blindspot/synthetic.py blindspot/sql.py blindspot/build.py blindspot/geography.py \
+               blindspot/data/indicators.csv blindspot/data/domains.csv
+
+.PHONY: run test setup demo browser-deps clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 이 필요합니다 (지금 {sys.version.split()[0]})"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DB): $(VENV)/.installed $(DEMO_INPUTS)
+	$(BIN)/python -m blindspot build-demo --db $(DB)
+
+demo: $(DB)
+
+run: $(DB)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal

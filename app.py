@@ -1,0 +1,19 @@
+"""복지사각지대 지도 — router: page config, (login in a later issue), navigation."""
+
+import streamlit as st
+
+from blindspot import ui
+from blindspot.errors import BlindspotError
+
+st.set_page_config(page_title="복지사각지대 지도", page_icon="🗺️", layout="wide")
+
+try:
+    ui.data_info()
+except BlindspotError as exc:
+    st.error(str(exc))
+    st.stop()
+
+nav = st.navigation([st.Page("pages/overview.py", title="개요", icon="📊", default=True)])
+ui.synthetic_banner()
+nav.run()
+ui.footer()

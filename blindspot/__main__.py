@@ -1,0 +1,5 @@
+import sys
+
+from blindspot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""``python -m blindspot bench``: build at a given scale and time the product's queries.
+
+The build runs in a child process so that its peak memory (``ru_maxrss`` of the
+child) is measured on its own.  Query timings are the median of repeated runs
+after one warm-up run, through the product's own query functions.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from blindspot import queries
+from blindspot.access import Scope
+from blindspot.store import Store, remove_db_files
+
+
+def _median_ms(fn, repeat: int = 7) -> float:
+    fn()  # warm-up: the first run pays for reading the file into DuckDB's buffer
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def build_in_child(db: Path, scale: float) -> tuple[float, float]:
+    """Run ``build-demo`` in a child process; returns (seconds, peak RSS in MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.monotonic()
+    subprocess.run([sys.executable, "-m", "blindspot", "build-demo", "--scale", str(scale), "--db", str(db)],
+                   check=True, stdout=subprocess.DEVNULL)
+    seconds = time.monotonic() - t
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: this is the first and only one.
+    return round(seconds, 1), round(max(peak_kb, before) / 1024, 1)
+
+
+def query_timings(store: Store) -> dict:
+    latest = queries.latest_round(store)
+    one_sgg = _busiest_sgg(store)
+    district = Scope.district([one_sgg])
+    return {
+        "q_emd_round_ms": _median_ms(lambda: queries.households_by_region(store, Scope.all_areas(), "emd", latest)),
+        "q_bare_groupby_ms": _median_ms(lambda: queries.bare_emd_groupby(store)),
+        "q_one_sgg_ms": _median_ms(lambda: queries.households_by_region(store, district, "emd", latest)),
+        "q_one_sgg_code": one_sgg,
+    }
+
+
+def _busiest_sgg(store: Store) -> str:
+    by_sgg = queries.households_by_region(store, Scope.all_areas(), "sgg", queries.latest_round(store))
+    return str(by_sgg.sort_values("households", ascending=False).iloc[0]["code"])
+
+
+def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False) -> dict:
+    result: dict = {"scale": scale}
+    if db:
+        path = Path(db)
+        result["build_seconds"] = None
+        result["build_peak_rss_mb"] = None
+    else:
+        tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
+        path = tmpdir / "bench.duckdb"
+        result["build_seconds"], result["build_peak_rss_mb"] = build_in_child(path, scale)
+    st = Store(path, read_only=True)
+    try:
+        result["households"] = queries.table_counts(st)["households"]
+        result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
+        result.update(query_timings(st))
+    finally:
+        st.close()
+        if not db and not keep:
+            remove_db_files(path)
+    return result

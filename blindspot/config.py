@@ -1,0 +1,71 @@
+"""Where things live: database, boundary data, demo defaults.
+
+Resolution order for the boundary data (issue [1/6]): an explicit path, then the
+``BLINDSPOT_GEO_DIR`` environment variable, then ``data/geo`` inside the project,
+then ``../shared/geo`` beside the project.  The database defaults to
+``data/blindspot.duckdb`` and can be moved with ``BLINDSPOT_DB``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from blindspot.errors import GeoDataError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_DB = PROJECT_DIR / "data" / "blindspot.duckdb"
+
+# The embedded demo that `make run` builds: every 읍면동, a tenth of the real households.
+DEMO_SCALE = 0.1
+DEMO_ROUNDS = 6
+DEMO_SEED = 42
+
+GEO_FILES = ("sido.parquet", "sgg.parquet", "emd.parquet", "population_by_age.csv")
+
+ATTRIBUTION = (
+    "출처: 통계청 통계지리정보서비스(SGIS) 행정구역 경계(2024년 2분기, 일반화·병합 처리)",
+    "출처: 행정안전부 주민등록 인구통계(2024년 6월)",
+)
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """Database file to use: explicit argument, else ``BLINDSPOT_DB``, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("BLINDSPOT_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Folder with the boundary and population files, by the documented order.
+
+    >>> geo_dir("../shared/geo")  # doctest: +SKIP
+    PosixPath('../shared/geo')
+    """
+    candidates: list[tuple[str, Path]] = []
+    if explicit:
+        candidates.append(("--geo-dir", Path(explicit)))
+    env = os.environ.get("BLINDSPOT_GEO_DIR")
+    if env:
+        candidates.append(("BLINDSPOT_GEO_DIR", Path(env)))
+    if explicit or env:
+        # An explicit choice that is wrong must fail loudly, not fall back silently.
+        source, path = candidates[0]
+        missing = [f for f in GEO_FILES if not (path / f).is_file()]
+        if missing:
+            raise GeoDataError(
+                f"경계 자료 폴더 {path} ({source})에 {', '.join(missing)} 파일이 없습니다. "
+                f"폴더에 {', '.join(GEO_FILES)} 가 있어야 합니다."
+            )
+        return path
+    for path in (PROJECT_DIR / "data" / "geo", PROJECT_DIR.parent / "shared" / "geo"):
+        if all((path / f).is_file() for f in GEO_FILES):
+            return path
+    raise GeoDataError(
+        "행정구역 경계·인구 자료를 찾지 못했습니다. 다음 중 하나를 하세요: "
+        "(1) --geo-dir 로 폴더를 지정, (2) 환경변수 BLINDSPOT_GEO_DIR 설정, "
+        f"(3) {PROJECT_DIR / 'data' / 'geo'} 에 {', '.join(GEO_FILES)} 복사, "
+        f"(4) 프로젝트 옆 {PROJECT_DIR.parent / 'shared' / 'geo'} 에 shared 자료 배치."
+    )

@@ -1,0 +1,91 @@
+"""Read-side query functions over household data.
+
+Every function takes the caller's :class:`~blindspot.access.Scope` and applies it in
+SQL; aggregates apply the scope's small-count suppression.  Pages call these (through
+:mod:`blindspot.ui`), never SQL.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from blindspot import sql
+from blindspot.access import Scope, scope_sql
+from blindspot.rounds import from_id
+
+_LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
+
+
+def rounds(store) -> pd.DataFrame:
+    """Rounds loaded, oldest first, with a Korean label."""
+    df = store.df(sql.ROUNDS)
+    df["label"] = [from_id(int(r)).label_ko for r in df["round_id"]]
+    return df
+
+
+def latest_round(store) -> int | None:
+    df = store.df(sql.ROUNDS)
+    return None if df.empty else int(df["round_id"].max())
+
+
+def data_info(store) -> dict:
+    """What the database holds: data kind (synthetic or real), reference dates, build facts."""
+    meta = store.meta()
+    info = dict(meta)
+    info["synthetic"] = meta.get("data_kind") == "synthetic"
+    if "calibration" in meta:
+        info["calibration"] = json.loads(meta["calibration"])
+    return info
+
+
+def table_counts(store) -> dict:
+    """Row counts per table and regions per level (for ``info``)."""
+    levels = dict(store.rows(sql.REGION_LEVEL_COUNTS))
+    out = {"regions": {lvl: int(levels.get(lvl, 0)) for lvl in ("sido", "sgg", "emd")}}
+    for table in ("households", "rounds", "observations", "visits", "synthetic_crisis"):
+        out[table] = int(store.scalar(sql.COUNT_ROWS.format(table=table)))
+    return out
+
+
+def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.DataFrame:
+    """Households and one-person households per region of ``level`` in one round.
+
+    Columns: code, name, full_name, parent_code, households, one_person,
+    one_person_share (0..1), suppressed.  Regions outside the scope are absent;
+    counts below ``scope.min_count`` are NULL with ``suppressed`` true.
+
+    >>> households_by_region(store, Scope.all_areas(), "sido", 20243).shape  # doctest: +SKIP
+    (17, 8)
+    """
+    if level not in _LEVEL_COLUMN:
+        raise ValueError(f"level must be one of {tuple(_LEVEL_COLUMN)}")
+    cond, params = scope_sql(scope, "sgg_code")
+    region_cond, region_params = (scope_sql(scope, "r.sido_code", sido=True) if level == "sido"
+                                  else scope_sql(scope, "r.sgg_code"))
+    k = max(scope.min_count, 1)
+    statement = sql.HOUSEHOLDS_BY_REGION.format(level_col=_LEVEL_COLUMN[level], scope=cond,
+                                                region_scope=region_cond)
+    return store.df(statement, [round_id, round_id, *params, k, k, k, k, k, k, level, *region_params])
+
+
+def overview(store, scope: Scope, round_id: int) -> dict:
+    """National (or in-scope) totals for the overview page.
+
+    Sums the per-시도 rows the scope may see, so suppression and scope hold.
+    """
+    by_sido = households_by_region(store, scope, "sido", round_id)
+    households = int(by_sido["households"].fillna(0).sum())
+    one = int(by_sido["one_person"].fillna(0).sum())
+    return {
+        "households": households,
+        "one_person": one,
+        "one_person_share": (one / households) if households else None,
+        "by_sido": by_sido,
+    }
+
+
+def bare_emd_groupby(store) -> pd.DataFrame:
+    """The per-읍면동 count with no scope or join: the benchmark's yardstick."""
+    return store.df(sql.BARE_EMD_GROUPBY)

@@ -1,0 +1,210 @@
+"""Every SQL statement of the product, in one place.
+
+Statements run only through :meth:`blindspot.store.Store.run`, with values bound as
+``?`` parameters.  A few statements have ``{...}`` slots: they take SQL structure
+that this package produces itself (a column name from a fixed list, or the
+placeholder list of :func:`blindspot.access.scope_sql`), never a user's value.
+"""
+
+SCHEMA_VERSION = 1
+
+# --- schema, version 1 -------------------------------------------------------------
+# Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
+# (households) or 100 million (observations) keys at load, which costs minutes and
+# gigabytes; uniqueness is guaranteed by the generator and checked by ingest instead.
+DDL_V1 = (
+    """CREATE TABLE meta (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL)""",
+    """CREATE TABLE regions (
+        level VARCHAR NOT NULL CHECK (level IN ('sido', 'sgg', 'emd')),
+        code VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        full_name VARCHAR NOT NULL,
+        name_en VARCHAR,
+        parent_code VARCHAR,
+        sido_code VARCHAR NOT NULL,
+        sgg_code VARCHAR,
+        lg_code VARCHAR,
+        lg_name VARCHAR,
+        emd_type VARCHAR,
+        area_km2 DOUBLE,
+        population BIGINT,
+        population_male BIGINT,
+        population_female BIGINT,
+        households BIGINT,
+        branch_office_population BIGINT,
+        population_age_0_14 BIGINT,
+        population_age_65_plus BIGINT,
+        ref_month VARCHAR,
+        geometry BLOB)""",
+    """CREATE TABLE population_by_age (
+        level VARCHAR NOT NULL,
+        code VARCHAR NOT NULL,
+        sex VARCHAR NOT NULL,
+        age_group VARCHAR NOT NULL,
+        age_from SMALLINT NOT NULL,
+        population BIGINT NOT NULL)""",
+    """CREATE TABLE region_adjacency (
+        emd_code VARCHAR NOT NULL,
+        neighbor_code VARCHAR NOT NULL)""",
+    """CREATE TABLE domains (
+        domain VARCHAR PRIMARY KEY,
+        name_ko VARCHAR NOT NULL,
+        name_en VARCHAR NOT NULL,
+        sort_order INTEGER NOT NULL)""",
+    """CREATE TABLE indicators (
+        code VARCHAR PRIMARY KEY,
+        name_ko VARCHAR NOT NULL,
+        name_en VARCHAR NOT NULL,
+        domain VARCHAR NOT NULL,
+        institution VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL CHECK (kind IN ('flag', 'months', 'amount')),
+        lonely_death BOOLEAN NOT NULL,
+        reason_ko VARCHAR NOT NULL,
+        sort_order INTEGER NOT NULL)""",
+    """CREATE TABLE rounds (
+        round_id INTEGER PRIMARY KEY,
+        round_code VARCHAR NOT NULL UNIQUE,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL CHECK (seq BETWEEN 1 AND 6),
+        start_date DATE NOT NULL,
+        end_date DATE NOT NULL,
+        source VARCHAR NOT NULL)""",
+    """CREATE TABLE households (
+        household_id INTEGER NOT NULL,
+        pseudo_id VARCHAR NOT NULL,
+        sido_code VARCHAR NOT NULL,
+        sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL,
+        head_age SMALLINT NOT NULL,
+        head_sex VARCHAR NOT NULL,
+        household_size SMALLINT NOT NULL,
+        one_person BOOLEAN NOT NULL,
+        housing_type VARCHAR NOT NULL,
+        welfare_status VARCHAR NOT NULL,
+        lon DOUBLE NOT NULL,
+        lat DOUBLE NOT NULL,
+        valid_from_round INTEGER NOT NULL,
+        valid_to_round INTEGER)""",
+    """CREATE TABLE observations (
+        round_id INTEGER NOT NULL,
+        household_id INTEGER NOT NULL,
+        sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL,
+        indicator_code VARCHAR NOT NULL,
+        value INTEGER NOT NULL)""",
+    """CREATE TABLE visits (
+        round_id INTEGER NOT NULL,
+        household_id INTEGER NOT NULL,
+        sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL
+            CHECK (channel IN ('system', 'local', 'neighbour', 'volunteer', 'meter_reader')),
+        outcome VARCHAR NOT NULL CHECK (outcome IN (
+            'contacted', 'need_confirmed', 'supported', 'unreachable', 'not_eligible', 'refused')),
+        support_type VARCHAR,
+        recorded_at TIMESTAMP NOT NULL,
+        recorded_by VARCHAR NOT NULL)""",
+    # Ground truth of the synthetic generator (households truly in crisis per round).
+    # Only evaluation reads it; it never feeds model training and is empty for real data.
+    """CREATE TABLE synthetic_crisis (
+        round_id INTEGER NOT NULL,
+        household_id INTEGER NOT NULL)""",
+)
+
+# Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
+          "rounds", "households", "observations", "visits", "synthetic_crisis")
+
+# A build must stay within the benchmark's memory budget (8 GB) beside the
+# generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
+BUILD_SETTINGS = "SET memory_limit = '3GB'"
+
+# --- meta ---------------------------------------------------------------------------
+META_ALL = "SELECT key, value FROM meta ORDER BY key"
+META_GET = "SELECT value FROM meta WHERE key = ?"
+META_SET = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+HAS_META_TABLE = (
+    "SELECT count(*) FROM information_schema.tables "
+    "WHERE table_name = 'meta' AND table_schema = 'main'")
+
+# --- loading ------------------------------------------------------------------------
+# {table} is one of TABLES; the relation is a registered Arrow/pandas object.
+APPEND_FROM = "INSERT INTO {table} BY NAME SELECT * FROM {relation}"
+INSERT_HOUSEHOLDS = """
+    INSERT INTO households
+    SELECT household_id,
+           -- A bijective scramble of the id (odd multiplier mod 2^32): unique by construction.
+           printf('H%08X', (household_id::BIGINT * 2654435761 + ?) % 4294967296) AS pseudo_id,
+           sido_code, sgg_code, emd_code, head_age, head_sex, household_size, one_person,
+           housing_type, welfare_status, lon, lat, valid_from_round, valid_to_round
+    FROM {relation}"""
+INSERT_ROUND = "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?)"
+INSERT_DOMAIN = "INSERT INTO domains VALUES (?, ?, ?, ?)"
+INSERT_INDICATOR = "INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPDATE_REGION_GEOMETRY = "UPDATE regions SET geometry = g.geometry, name = coalesce(g.name, regions.name) FROM {relation} g WHERE regions.code = g.code"
+DELETE_ADJACENCY = "DELETE FROM region_adjacency"
+REGION_CODES_AT_LEVEL = "SELECT code FROM regions WHERE level = ? ORDER BY code"
+
+# --- counts (info) ------------------------------------------------------------------
+REGION_LEVEL_COUNTS = "SELECT level, count(*) FROM regions GROUP BY level"
+COUNT_ROWS = "SELECT count(*) FROM {table}"
+
+# --- reading ------------------------------------------------------------------------
+ROUNDS = "SELECT round_id, round_code, year, seq, start_date, end_date, source FROM rounds ORDER BY round_id"
+
+REGIONS = """
+    SELECT code, name, full_name, name_en, parent_code, sido_code, sgg_code, lg_code, lg_name,
+           emd_type, area_km2, population, households, population_age_65_plus, ref_month
+    FROM regions
+    WHERE level = ? AND {scope}
+    ORDER BY code"""
+
+REGION_BY_CODE = """
+    SELECT level, code, name, full_name, parent_code, sido_code, sgg_code
+    FROM regions WHERE code = ? AND {scope}"""
+
+REGIONS_BY_NAME = """
+    SELECT level, code, name, full_name, parent_code, sido_code, sgg_code
+    FROM regions
+    WHERE (name = ? OR full_name = ? OR full_name LIKE '%' || ? || '%') AND {scope}
+    ORDER BY length(full_name), code"""
+
+REGION_CHILDREN = """
+    SELECT level, code, name, full_name, parent_code, sido_code, sgg_code
+    FROM regions WHERE parent_code = ? AND {scope} ORDER BY code"""
+
+REGION_GEOMETRIES = "SELECT code, name, geometry FROM regions WHERE level = ? AND {scope} ORDER BY code"
+
+# Households and one-person households per region for one round.  {level_col} is
+# sido_code, sgg_code or emd_code.  Counts under min_count are suppressed (NULL).
+HOUSEHOLDS_BY_REGION = """
+    WITH agg AS (
+        SELECT {level_col} AS code,
+               count(*) AS households,
+               count(*) FILTER (WHERE one_person) AS one_person
+        FROM households
+        WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?)
+          AND {scope}
+        GROUP BY ALL)
+    SELECT r.code, r.name, r.full_name, r.parent_code,
+           CASE WHEN agg.households >= ? THEN agg.households END AS households,
+           CASE WHEN agg.households >= ? AND agg.one_person >= ? THEN agg.one_person END AS one_person,
+           CASE WHEN agg.households >= ? AND agg.one_person >= ?
+                THEN agg.one_person / agg.households END AS one_person_share,
+           coalesce(agg.households, 0) > 0 AND agg.households < ? AS suppressed
+    FROM regions r LEFT JOIN agg ON agg.code = r.code
+    WHERE r.level = ? AND {region_scope}
+    ORDER BY r.code"""
+
+# The same count without the product's layer around it, for the benchmark.
+BARE_EMD_GROUPBY = """
+    SELECT emd_code, count(*), count(*) FILTER (WHERE one_person)
+    FROM households GROUP BY emd_code"""
+
+# --- fingerprints -------------------------------------------------------------------
+# Order-independent: a sum and a xor of row hashes, plus the row count.
+FINGERPRINT = "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {table} t"

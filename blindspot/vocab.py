@@ -1,0 +1,48 @@
+"""Controlled vocabularies of household and visit attributes, with Korean labels.
+
+Codes are stored in the database; labels are what the UI and exports show.
+"""
+
+HEAD_SEX = {"M": "남", "F": "여"}
+
+HOUSING_TYPES = {
+    "apartment": "아파트",
+    "multiplex": "연립·다세대",
+    "detached": "단독주택",
+    "officetel": "오피스텔",
+    "vulnerable": "취약주거(고시원·반지하·쪽방 등)",
+    "other": "기타",
+}
+
+WELFARE_STATUS = {
+    "none": "수급 없음",
+    "basic_livelihood": "기초생활수급",
+    "near_poor": "차상위",
+}
+
+# Visit outcomes (방문 결과).  need_confirmed and supported both count as "need confirmed".
+OUTCOMES = {
+    "contacted": "접촉·상담(지원 불필요)",
+    "need_confirmed": "욕구 확인",
+    "supported": "지원 연계",
+    "unreachable": "연락 불가",
+    "not_eligible": "대상 아님",
+    "refused": "지원 거부",
+}
+CONFIRMED_OUTCOMES = ("need_confirmed", "supported")
+
+# How a visited household was found (발굴 경로).
+CHANNELS = {
+    "system": "발굴시스템 명단",
+    "local": "지자체 자체 선정",
+    "neighbour": "이웃 신고",
+    "volunteer": "명예사회복지공무원",
+    "meter_reader": "검침원 제보",
+}
+
+LEVELS = {"sido": "시도", "sgg": "시군구", "emd": "읍면동"}
+
+EMD_TYPES = {"eup": "읍", "myeon": "면", "dong": "동"}
+
+# Head-of-household age bands (domain.md defaults; configurable where used).
+DEFAULT_AGE_BANDS = ((20, 39, "20–39세"), (40, 64, "40–64세"), (65, 200, "65세 이상"))

@@ -1,0 +1,34 @@
+"""개요: 전국·시도별 가구와 1인 가구, 적재된 차수, 자료 기준일."""
+
+import streamlit as st
+
+from blindspot import ui
+
+st.title("개요")
+scope = ui.current_scope()
+info = ui.data_info()
+rounds = ui.rounds()
+round_id = ui.round_picker()
+summary = ui.overview(scope, round_id)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"가구 수 ({scope.label})", f"{summary['households']:,}")
+c2.metric("1인 가구 비율", "—" if summary["one_person_share"] is None else f"{summary['one_person_share']:.1%}")
+c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
+          delta_color="off")
+c4.metric("인구·경계 기준", info.get("geo_ref_month", "—"))
+
+st.subheader("시도별 가구와 1인 가구")
+table = summary["by_sido"]
+st.dataframe(
+    table[["name", "households", "one_person", "one_person_share"]],
+    hide_index=True, width="stretch",
+    column_config={
+        "name": st.column_config.TextColumn("시도"),
+        "households": st.column_config.NumberColumn("가구 수", format="localized"),
+        "one_person": st.column_config.NumberColumn("1인 가구", format="localized"),
+        "one_person_share": st.column_config.ProgressColumn("1인 가구 비율", format="percent",
+                                                            min_value=0.0, max_value=1.0),
+    },
+)
+st.bar_chart(table, x="name", y="one_person_share", x_label="시도", y_label="1인 가구 비율", horizontal=True)
