@@ -80,3 +80,46 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False) -> 
         if not db and not keep:
             remove_db_files(path)
     return result
+
+
+def layout_comparison(db: str) -> dict:
+    """Long (one row per signal) versus wide (one column per indicator) observations.
+
+    Builds the wide table from the long one in a temporary copy and times the two
+    queries the product runs most: indicator prevalence per 읍면동 for a round, and all
+    signals of one 시군구 for a round.  Sizes are on-disk bytes after compression.
+    """
+    import shutil
+
+    from blindspot import sql
+    from blindspot.indicators import load_catalogue
+
+    codes = load_catalogue().codes
+    tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-layout-"))
+    copy = tmpdir / "layout.duckdb"
+    shutil.copy(db, copy)
+    st = Store(copy)
+    try:
+        latest = queries.latest_round(st)
+        sgg = _busiest_sgg(st)
+        columns = ", ".join(f"max(value) FILTER (WHERE indicator_code = '{c}') AS {c}" for c in codes)
+        t = time.perf_counter()
+        st.run(sql.LAYOUT_MAKE_WIDE.format(columns=columns))
+        st.checkpoint()
+        pivot_s = time.perf_counter() - t
+        counts = ", ".join(f"count({c}) AS {c}" for c in codes)
+        return {
+            "rows_long": st.scalar("SELECT count(*) FROM observations"),
+            "rows_wide": st.scalar("SELECT count(*) FROM obs_wide"),
+            "bytes_long": int(st.scalar(sql.LAYOUT_BLOCK_BYTES.format(table="observations"))),
+            "bytes_wide": int(st.scalar(sql.LAYOUT_BLOCK_BYTES.format(table="obs_wide"))),
+            "prevalence_long_ms": _median_ms(lambda: st.rows(sql.LAYOUT_LONG_PREVALENCE, [latest]), 5),
+            "prevalence_wide_ms": _median_ms(
+                lambda: st.rows(sql.LAYOUT_WIDE_PREVALENCE.format(counts=counts), [latest]), 5),
+            "one_sgg_long_ms": _median_ms(lambda: st.df(sql.LAYOUT_LONG_SGG, [latest, sgg]), 5),
+            "one_sgg_wide_ms": _median_ms(lambda: st.df(sql.LAYOUT_WIDE_SGG, [latest, sgg]), 5),
+            "pivot_seconds": round(pivot_s, 1),
+        }
+    finally:
+        st.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)

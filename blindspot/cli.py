@@ -77,7 +77,14 @@ def _cmd_info(args) -> int:
 def _cmd_bench(args) -> int:
     from blindspot.bench import run_bench
 
-    result = run_bench(scale=args.scale, db=args.db, keep=args.keep)
+    if args.layout:
+        from blindspot.bench import layout_comparison
+
+        if not args.db:
+            raise BlindspotError("--layout 은 --db 로 측정할 데이터베이스를 지정해야 합니다.")
+        result = layout_comparison(args.db)
+    else:
+        result = run_bench(scale=args.scale, db=args.db, keep=args.keep)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -117,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--scale", type=float, default=1.0, help="구축 규모 (기본 1 = 전국 약 2,400만 가구)")
     k.add_argument("--db", help="이미 만든 데이터베이스를 측정 (구축 생략)")
     k.add_argument("--keep", action="store_true", help="측정용으로 만든 데이터베이스를 지우지 않음")
+    k.add_argument("--layout", action="store_true", help="위기정보 저장 방식 비교 (long vs wide; --db 필요)")
     k.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     k.set_defaults(func=_cmd_bench)
     return p

@@ -121,7 +121,7 @@ TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains",
 
 # A build must stay within the benchmark's memory budget (8 GB) beside the
 # generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
-BUILD_SETTINGS = "SET memory_limit = '3GB'"
+BUILD_SETTINGS = "SET memory_limit = '1500MB'"
 
 # --- meta ---------------------------------------------------------------------------
 META_ALL = "SELECT key, value FROM meta ORDER BY key"
@@ -208,3 +208,22 @@ BARE_EMD_GROUPBY = """
 # --- fingerprints -------------------------------------------------------------------
 # Order-independent: a sum and a xor of row hashes, plus the row count.
 FINGERPRINT = "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {table} t"
+
+# --- layout benchmark (long vs wide observations) -------------------------------------
+# {columns}: one "max(value) FILTER (WHERE indicator_code = '<code>') AS <code>" per
+# catalogue code; codes are validated identifiers of the shipped catalogue.
+LAYOUT_MAKE_WIDE = """
+    CREATE TABLE obs_wide AS
+    SELECT h.round_id, h.household_id, h.sgg_code, h.emd_code, {columns}
+    FROM (SELECT r.round_id, hh.household_id, hh.sgg_code, hh.emd_code
+          FROM households hh CROSS JOIN rounds r) h
+    LEFT JOIN observations o USING (round_id, household_id)
+    GROUP BY ALL ORDER BY h.round_id, h.household_id"""
+LAYOUT_LONG_PREVALENCE = """
+    SELECT emd_code, indicator_code, count(*) FROM observations WHERE round_id = ? GROUP BY ALL"""
+LAYOUT_WIDE_PREVALENCE = """
+    SELECT emd_code, {counts} FROM obs_wide WHERE round_id = ? GROUP BY emd_code"""
+LAYOUT_LONG_SGG = "SELECT household_id, indicator_code, value FROM observations WHERE round_id = ? AND sgg_code = ?"
+LAYOUT_WIDE_SGG = "SELECT * FROM obs_wide WHERE round_id = ? AND sgg_code = ?"
+# On-disk size: distinct storage blocks (256 KiB each) the table's columns occupy.
+LAYOUT_BLOCK_BYTES = "SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('{table}') WHERE block_id >= 0"

@@ -285,7 +285,7 @@ class PointSampler:
 class Population:
     """What later stages need of every generated household (arrays in id order)."""
 
-    household_id: np.ndarray  # int32
+    household_id: np.ndarray  # int32 (national ids stay below 2**31)
     emd_index: np.ndarray     # int32 index into AreaModel.emd
     tier: np.ndarray          # int8 hardship tier 0..3
     group: np.ndarray         # int8 age group 0 young, 1 middle, 2 older
@@ -541,7 +541,7 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
             "valid_to_round": pa.nulls(len(e), pa.int32()),
         })
         store.run_with(sql.INSERT_HOUSEHOLDS, frame, [pseudo_key])
-        keep["household_id"].append(ids.astype(np.int64))
+        keep["household_id"].append(ids.astype(np.int32))
         keep["emd_index"].append(e.astype(np.int32))
         keep["tier"].append(np.digitize(h["hardship"], _TIER_EDGES).astype(np.int8))
         keep["group"].append(np.where(age < 40, 0, np.where(age < 65, 1, 2)).astype(np.int8))
@@ -590,7 +590,7 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
             dom = np.unique(hh.astype(np.int64) * n_domains + domain_of[j])
             n_dom = np.bincount(dom // n_domains, minlength=n)
             score = n_sig[has] + 0.5 * n_dom[has] + cfg.system_noise * rng.standard_normal(len(has))
-            cand["pos"].append(a + has)
+            cand["pos"].append((a + has).astype(np.int32))
             cand["round"].append(np.full(len(has), t, dtype=np.int8))
             cand["score"].append(score.astype(np.float32))
         if frames:
@@ -620,7 +620,8 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
         rest = pos[order[q_sys:]]
         # Local governments choose among the remaining signalled households, leaning
         # towards older people living alone (Gumbel top-k: weighted sampling without replacement).
-        weight = np.log1p(score[order[q_sys:]].clip(0)) + 0.7 * pop.older_alone[rest]
+        # They know their area, so their choice follows the signals more than the noise.
+        weight = 2.0 * score[order[q_sys:]] + 0.5 * pop.older_alone[rest]
         local_pick = rest[np.argsort(-(weight + vrng.gumbel(size=len(rest))), kind="stable")[:q_local]]
         taken = np.zeros(report.households, dtype=bool)
         taken[sys_pick] = True

@@ -1,0 +1,54 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import NATIONAL
+
+
+def _run(*args, env=None):
+    import os
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "blindspot", *args], capture_output=True, text=True, env=full_env)
+
+
+def test_info_json_counts(national_db, geo_dir):
+    out = _run("info", "--json", "--db", str(national_db))
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["regions"] == {"sido": 17, "sgg": 252, "emd": 3558}
+    assert info["households"] == pytest.approx(23_950_572 * NATIONAL.scale, rel=0.005)
+    assert info["rounds"] == 6 and info["round_codes"][-1] == "2024-R3"
+    assert info["data_kind"] == "synthetic"
+
+
+def test_info_human_readable(small_db):
+    out = _run("info", "--db", str(small_db))
+    assert out.returncode == 0 and "시도 17 / 시군구 252 / 읍면동 3558" in out.stdout
+
+
+@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "bench"])
+def test_help(command):
+    out = _run(command, "--help")
+    assert out.returncode == 0 and "usage" in out.stdout
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["build-demo", "--scale", "0", "--db", "/tmp/never.duckdb"], {}, "--scale"),
+    (["build-demo", "--sido", "99", "--scale", "0.01", "--db", "/tmp/never.duckdb"], {}, "시도 코드"),
+    (["build-demo", "--db", "/tmp/never.duckdb"], {"BLINDSPOT_GEO_DIR": "/nonexistent"}, "BLINDSPOT_GEO_DIR"),
+    (["info", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
+])
+def test_bad_input_exits_2_with_a_message(args, env, message):
+    out = _run(*args, env=env)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_build_demo_prints_progress_and_result(tmp_path):
+    db = tmp_path / "one.duckdb"
+    out = _run("build-demo", "--scale", "0.01", "--rounds", "2", "--sido", "36", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "가구 생성" in out.stderr and "완료" in out.stderr
+    assert json.loads(out.stdout)["households"] == pytest.approx(162_161 * 0.01, abs=10)
