@@ -41,8 +41,8 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
 def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Folder with the boundary and population files, by the documented order.
 
-    >>> geo_dir("../shared/geo")  # doctest: +SKIP
-    PosixPath('../shared/geo')
+    Example: ``geo_dir("../shared/geo")`` returns that folder if it holds the four
+    files, and raises :class:`GeoDataError` naming the missing ones otherwise.
     """
     candidates: list[tuple[str, Path]] = []
     if explicit:

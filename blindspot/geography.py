@@ -205,8 +205,8 @@ def _region_scope(scope: Scope, level: str, alias: str = "") -> tuple[str, list]
 def regions(store, scope: Scope, level: str) -> pd.DataFrame:
     """All regions of a level that the scope may see.
 
-    >>> regions(store, Scope.all_areas(), "sido").shape[0]  # doctest: +SKIP
-    17
+    Example: ``regions(store, Scope.all_areas(), "sido")`` has 17 rows;
+    ``regions(store, Scope.district(["11110"]), "emd")`` the 17 읍면동 of 종로구.
     """
     if level not in LEVEL_CODE_LEN:
         raise ValueError(f"level must be sido, sgg or emd, not {level!r}")

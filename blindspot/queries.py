@@ -56,8 +56,8 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     one_person_share (0..1), suppressed.  Regions outside the scope are absent;
     counts below ``scope.min_count`` are NULL with ``suppressed`` true.
 
-    >>> households_by_region(store, Scope.all_areas(), "sido", 20243).shape  # doctest: +SKIP
-    (17, 8)
+    Example: ``households_by_region(store, Scope.all_areas(), "sido", 20243)`` gives
+    17 rows; counts are households (not persons), shares are fractions 0..1.
     """
     if level not in _LEVEL_COLUMN:
         raise ValueError(f"level must be one of {tuple(_LEVEL_COLUMN)}")
