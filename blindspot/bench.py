@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -16,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from blindspot import queries
+from blindspot import queries, sql
 from blindspot.access import Scope
+from blindspot.indicators import load_catalogue
 from blindspot.store import Store, remove_db_files
 
 
@@ -89,11 +91,6 @@ def layout_comparison(db: str) -> dict:
     queries the product runs most: indicator prevalence per 읍면동 for a round, and all
     signals of one 시군구 for a round.  Sizes are on-disk bytes after compression.
     """
-    import shutil
-
-    from blindspot import sql
-    from blindspot.indicators import load_catalogue
-
     codes = load_catalogue().codes
     tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-layout-"))
     copy = tmpdir / "layout.duckdb"

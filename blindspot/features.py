@@ -27,7 +27,7 @@ from blindspot.access import Scope, scope_sql
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.rounds import from_id
 
-HISTORY = ("n_signals", "n_domains", "max_months", "total_amount", "n_new", "n_signals_prev",
+NUMERIC = ("n_signals", "n_domains", "max_months", "total_amount", "n_new", "n_signals_prev",
            "prev_rounds_signalled", "streak", "emd_signal_rate", "household_size")
 CATEGORICAL = ("age_band", "head_sex", "one_person", "housing_type", "welfare_status", "emd_type")
 AGE_BANDS = ((0, 39, "<40"), (40, 64, "40-64"), (65, 79, "65-79"), (80, 200, "80+"))
@@ -56,7 +56,7 @@ class FeatureSet:
 def feature_set(catalogue: Catalogue | None = None) -> FeatureSet:
     cat = catalogue or load_catalogue()
     by = {k: tuple(f"ind_{i.code}" for i in cat.indicators if i.kind == k) for k in ("flag", "months", "amount")}
-    return FeatureSet(by["flag"], by["months"], by["amount"], HISTORY, CATEGORICAL)
+    return FeatureSet(by["flag"], by["months"], by["amount"], NUMERIC, CATEGORICAL)
 
 
 def previous_rounds(round_id: int, n: int = 3) -> list[int]:
@@ -88,7 +88,7 @@ def build_features(store, round_id: int, scope: Scope | None = None,
     cat = catalogue or load_catalogue()
     scope = scope or Scope.all_areas()
     cond, params = scope_sql(scope, "sgg_code")
-    cond = _named(cond, len(params))
+    cond = _named(cond)
     subset = sql.FEATURES_VISITED if visited_only else "TRUE"
     t1, t2, t3 = previous_rounds(round_id)
     named = {"t": round_id, "t1": t1, "t2": t2, "t3": t3, **{f"p{k}": v for k, v in enumerate(params)}}
@@ -112,7 +112,7 @@ def build_features(store, round_id: int, scope: Scope | None = None,
     matrix[pos, np.asarray(sig["j"])] = np.asarray(sig["value"])
     for j, ind in enumerate(cat.indicators):
         data[f"ind_{ind.code}"] = matrix[:, j]
-    for name in HISTORY:
+    for name in NUMERIC:
         data[name] = cols[name].astype(np.float64)
     data["household_size"] = np.minimum(data["household_size"], 8)
     df = pd.DataFrame(data)
@@ -136,8 +136,8 @@ def _categorical(positions: np.ndarray, vocabulary: dict) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=cats)
 
 
-def _named(condition: str, n: int) -> str:
-    """Turn the scope's positional ``?`` into ``$p0..$p{n-1}`` (the query repeats it)."""
+def _named(condition: str) -> str:
+    """Turn the scope's positional ``?`` into ``$p0, $p1, ...`` (the query repeats it)."""
     parts = condition.split("?")
     out = [parts[0]]
     for k, part in enumerate(parts[1:]):
@@ -149,8 +149,3 @@ def _named(condition: str, n: int) -> str:
 def labels(store, round_id: int) -> pd.DataFrame:
     """Visit-outcome labels of a round (household_id, label 0/1); unreachable excluded."""
     return store.df(sql.LABELS, [round_id])
-
-
-def truth(store, round_id: int) -> np.ndarray:
-    """Household ids truly in crisis in a round (synthetic ground truth; empty for real data)."""
-    return store.df(sql.TRUTH, [round_id])["household_id"].to_numpy()

@@ -241,12 +241,6 @@ WITH hh_all AS (
            one_person, housing_type, welfare_status
     FROM households
     WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t) AND {scope}),
-emd_rate AS (
-    SELECT h.emd_code, count(s.household_id) / count(*) AS emd_signal_rate
-    FROM hh_all h LEFT JOIN (SELECT DISTINCT household_id FROM observations
-                             WHERE round_id = $t AND {scope}) s USING (household_id)
-    GROUP BY h.emd_code),
-hh AS (SELECT * FROM hh_all WHERE {subset}),
 cur AS (
     SELECT o.household_id, o.indicator_code, o.value, i.domain, i.kind
     FROM observations o JOIN indicators i ON i.code = o.indicator_code
@@ -267,7 +261,12 @@ agg AS (
            sum(c.value) FILTER (WHERE c.kind = 'amount') AS total_amount,
            count(*) FILTER (WHERE p.household_id IS NULL) AS n_new
     FROM cur c LEFT JOIN prev p ON p.household_id = c.household_id AND p.indicator_code = c.indicator_code
-    GROUP BY c.household_id)
+    GROUP BY c.household_id),
+emd_rate AS (
+    SELECT h.emd_code, count(a.household_id) / count(*) AS emd_signal_rate
+    FROM hh_all h LEFT JOIN agg a USING (household_id)
+    GROUP BY h.emd_code),
+hh AS (SELECT * FROM hh_all WHERE {subset})
 SELECT hh.household_id,
        hh.sgg_code::INTEGER AS sgg, hh.emd_code::BIGINT AS emd,
        hh.head_age, hh.household_size,
@@ -305,12 +304,3 @@ LABELS = """
     SELECT household_id,
            (outcome IN ('need_confirmed', 'supported', 'refused'))::INT AS label
     FROM visits WHERE round_id = ? AND outcome <> 'unreachable'"""
-
-TRUTH = "SELECT household_id FROM synthetic_crisis WHERE round_id = ?"
-EMD_HOUSEHOLDS = """
-    SELECT emd_code, count(*) AS households FROM households
-    WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) GROUP BY 1"""
-BATCH_SGG = """
-    SELECT sgg_code, count(*) AS n FROM households
-    WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?)
-    GROUP BY 1 ORDER BY 1"""
