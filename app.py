@@ -13,7 +13,10 @@ except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
 
-nav = st.navigation([st.Page("pages/overview.py", title="개요", icon="📊", default=True)])
+nav = st.navigation([
+    st.Page("pages/overview.py", title="개요", icon="📊", default=True),
+    st.Page("pages/model.py", title="위험 모델", icon="🧮"),
+])
 ui.synthetic_banner()
 nav.run()
 ui.footer()

@@ -37,12 +37,83 @@ def build_in_child(db: Path, scale: float) -> tuple[float, float]:
     """Run ``build-demo`` in a child process; returns (seconds, peak RSS in MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.monotonic()
-    subprocess.run([sys.executable, "-m", "blindspot", "build-demo", "--scale", str(scale), "--db", str(db)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "blindspot", "build-demo", "--scale", str(scale), "--db", str(db),
+                    "--no-model"], check=True, stdout=subprocess.DEVNULL)
     seconds = time.monotonic() - t
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest child so far: this is the first and only one.
     return round(seconds, 1), round(max(peak_kb, before) / 1024, 1)
+
+
+TRAIN_ROWS = 1_000_000
+
+
+def _child(*args: str) -> tuple[dict, float]:
+    """Run a model step of this module in a child process: (its JSON result, its peak RSS MB)."""
+    import json
+
+    out = subprocess.run([sys.executable, "-m", "blindspot.bench", *args], check=True,
+                         stdout=subprocess.PIPE, text=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(out.stdout.strip().splitlines()[-1]), round(peak_kb / 1024, 1)
+
+
+def _train_step(db: str, models: str) -> dict:
+    """Full `train` (features, fit, evaluation on the held-out round, artifact), then the
+    fit alone on TRAIN_ROWS labelled rows (the build's labelled rows drawn with
+    replacement up to that many, so the figure does not depend on the build's scale)."""
+    import numpy as np
+
+    from blindspot.features import feature_set
+    from blindspot.model import fit, plan_rounds, training_frame
+    from blindspot.training import train
+
+    st = Store(db)
+    try:
+        t = time.monotonic()
+        meta = train(st, Path(models))
+        total = time.monotonic() - t
+        X, y = training_frame(st, plan_rounds(st)[0])
+    finally:
+        st.close()
+    idx = np.random.default_rng(0).integers(0, len(y), TRAIN_ROWS)
+    Xb, yb = X.iloc[idx].reset_index(drop=True), y[idx]
+    t = time.monotonic()
+    fit(Xb, yb, feature_set())
+    return {"train_seconds": round(time.monotonic() - t, 1), "train_rows": TRAIN_ROWS,
+            "train_labelled_rows": int(len(y)), "train_total_seconds": round(total, 1),
+            "model_version": meta["version"], "recall_ratio": round(meta["metrics"]["recall_ratio"], 3),
+            "model_pr_auc": round(meta["metrics"]["model"]["pr_auc"], 4),
+            "baseline_pr_auc": round(meta["metrics"]["baseline"]["pr_auc"], 4),
+            "model_ece": round(meta["metrics"]["model"]["ece"], 4)}
+
+
+def _score_step(db: str, models: str) -> dict:
+    from blindspot import artifacts
+    from blindspot.scoring import score_round
+
+    st = Store(db)
+    try:
+        version = artifacts.in_service(st)
+        fitted, _ = artifacts.load(Path(models), version)
+        t = time.monotonic()
+        result = score_round(st, fitted, version, queries.latest_round(st))
+        return {"score_seconds": round(time.monotonic() - t, 1), "scored_households": result["households"]}
+    finally:
+        st.close()
+
+
+def model_timings(db: Path) -> dict:
+    """Train and score in separate children so each one's peak memory is its own."""
+    models = Path(tempfile.mkdtemp(prefix="blindspot-bench-models-"))
+    try:
+        trained, train_peak = _child("train", str(db), str(models))
+        scored, score_peak = _child("score", str(db), str(models))
+    finally:
+        shutil.rmtree(models, ignore_errors=True)
+    # ru_maxrss of children is the largest child so far; the score step is reported as
+    # at most that (an upper bound when training peaked higher).
+    return {**trained, "train_peak_rss_mb": train_peak, **scored, "score_peak_rss_mb": score_peak}
 
 
 def query_timings(store: Store) -> dict:
@@ -62,7 +133,7 @@ def _busiest_sgg(store: Store) -> str:
     return str(by_sgg.sort_values("households", ascending=False).iloc[0]["code"])
 
 
-def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False) -> dict:
+def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True) -> dict:
     result: dict = {"scale": scale}
     if db:
         path = Path(db)
@@ -72,16 +143,27 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False) -> 
         tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
         path = tmpdir / "bench.duckdb"
         result["build_seconds"], result["build_peak_rss_mb"] = build_in_child(path, scale)
-    st = Store(path, read_only=True)
     try:
-        result["households"] = queries.table_counts(st)["households"]
-        result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
-        result.update(query_timings(st))
+        st = Store(path, read_only=True)
+        try:
+            result["households"] = queries.table_counts(st)["households"]
+            result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
+            result.update(query_timings(st))
+        finally:
+            st.close()
+        if model:
+            result.update(model_timings(path))
     finally:
-        st.close()
         if not db and not keep:
             remove_db_files(path)
     return result
+
+
+if __name__ == "__main__":  # the model steps of model_timings, one per child process
+    import json
+
+    step, db_arg, models_arg = sys.argv[1:4]
+    print(json.dumps({"train": _train_step, "score": _score_step}[step](db_arg, models_arg)))
 
 
 def layout_comparison(db: str) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 from blindspot import config, rounds, sql, store as store_mod
 from blindspot.geography import GeoData, import_geo, load_geo
 from blindspot.indicators import Catalogue, load_catalogue
+from blindspot.model import ModelError
 from blindspot.progress import ProgressFn, silent
 from blindspot.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
 
@@ -32,9 +33,31 @@ def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
         store.run(sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, source])
 
 
+SCORED_ROUNDS = 3
+
+
+def train_and_score(st, models_dir: Path, progress: ProgressFn = silent) -> dict:
+    """Train the risk model on the database and score the latest ``SCORED_ROUNDS`` rounds
+    (enough for the maps' change and trend views; `score --round` scores others).
+    """
+    from blindspot import artifacts
+    from blindspot.scoring import score_round
+    from blindspot.training import train
+
+    meta = train(st, models_dir, progress=lambda f, m: progress(0.5 * f, m))
+    fitted, _ = artifacts.load(models_dir, meta["version"])
+    round_ids = [r for (r,) in st.rows(sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
+    for k, r in enumerate(round_ids):
+        score_round(st, fitted, meta["version"], r,
+                    progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m))
+    return {"version": meta["version"], "recall_ratio": meta["metrics"]["recall_ratio"],
+            "scored_rounds": [rounds.from_id(r).code for r in round_ids]}
+
+
 def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
-               progress: ProgressFn = silent) -> BuildReport:
-    """Build a complete synthetic database at ``target`` (atomically)."""
+               progress: ProgressFn = silent, models_dir: Path | None = None) -> BuildReport:
+    """Build a complete synthetic database at ``target`` (atomically); with
+    ``models_dir``, also train the risk model and score the rounds before the swap."""
     cfg.validate()
     target = Path(target)
     store_mod.assert_target_free(target)
@@ -56,7 +79,7 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
         # One transaction: a commit per block would cost a WAL sync each (≈20 ms × 500).
         with st.transaction():
             report = generate(st, geo, catalogue, adjacency, cfg,
-                              progress=lambda f, m: progress(0.02 + 0.96 * f, m))
+                              progress=lambda f, m: progress(0.02 + (0.58 if models_dir else 0.96) * f, m))
         meta = {
             "data_kind": "synthetic",
             "generator_version": GENERATOR_VERSION,
@@ -70,6 +93,13 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
         }
         for key, value in meta.items():
             st.set_meta(key, value)
+        if models_dir is not None:
+            try:
+                report.model = train_and_score(st, Path(models_dir), lambda f, m: progress(0.6 + 0.38 * f, m))
+            except ModelError as exc:
+                # Data without enough rounds for a model is still a valid database.
+                report.model = {"skipped": str(exc)}
+                progress(0.98, f"모델 학습을 건너뜁니다: {exc}")
         progress(0.99, "저장 중 (checkpoint)")
         st.checkpoint()
     except BaseException:

@@ -1,6 +1,6 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, geo-import, info, bench.  Long work prints a progress line on
+Commands: build-demo, geo-import, info, train, evaluate, score, bench.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a
 message that says what to do.
 """
@@ -24,10 +24,11 @@ def _cmd_build_demo(args) -> int:
     cfg = SyntheticConfig(seed=args.seed, scale=args.scale, rounds=args.rounds,
                           sido=tuple(args.sido) if args.sido else None)
     target = config.db_path(args.db)
-    report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress())
+    models = None if args.no_model else config.models_dir(args.models)
+    report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress(), models_dir=models)
     print(json.dumps({"db": str(target), "households": report.households,
                       "observations": report.observations, "visits": report.visits,
-                      "calibration": report.calibration}, ensure_ascii=False, indent=2))
+                      "model": report.model, "calibration": report.calibration}, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -74,6 +75,85 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _thresholds(args):
+    from blindspot.model import Thresholds
+
+    return Thresholds(medium=args.medium, low=args.low, capacity_share=args.capacity)
+
+
+def _cmd_train(args) -> int:
+    from blindspot.progress import LineProgress
+    from blindspot.rounds import parse_round as parse
+    from blindspot.store import Store
+    from blindspot.training import train
+
+    st = Store(config.db_path(args.db))
+    try:
+        meta = train(st, config.models_dir(args.models), C=args.C, thresholds=_thresholds(args),
+                     test_round=parse(args.test_round).round_id if args.test_round else None,
+                     progress=LineProgress())
+        st.checkpoint()
+    finally:
+        st.close()
+    out = {"version": meta["version"], "training": meta["training"], "metrics": meta["metrics"]}
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _load_in_service(st, models):
+    from blindspot import artifacts
+    from blindspot.model import ModelError
+
+    version = artifacts.in_service(st)
+    if not version:
+        raise ModelError("서비스 중인 모델이 없습니다. `python -m blindspot train` 으로 먼저 학습하세요.")
+    return (version, *artifacts.load(models, version))
+
+
+def _cmd_evaluate(args) -> int:
+    from blindspot.progress import LineProgress
+    from blindspot.rounds import parse_round as parse
+    from blindspot.store import Store
+    from blindspot.training import evaluate
+
+    st = Store(config.db_path(args.db), read_only=True)
+    try:
+        version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
+        round_id = parse(args.round or meta["training"]["test_round"]).round_id
+        result = evaluate(st, fitted, round_id, progress=LineProgress())
+    finally:
+        st.close()
+    out = {"model_version": version, **{k: result[k] for k in ("round", "ground_truth", "capacity_share",
+                                                                 "model", "baseline", "recall_ratio")},
+           "subgroup_gaps": result["subgroup_gaps"]}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        m, b = out["model"], out["baseline"]
+        print(f"모델 {version}, 회차 {out['round']}, 정답 {out['ground_truth']}")
+        for key in ("recall_at_capacity", "precision_at_capacity", "pr_auc", "roc_auc"):
+            print(f"{key:24s} 모델 {m[key]:.3f}   개수 규칙 {b[key]:.3f}")
+        print(f"{'ece':24s} 모델 {m['ece']:.4f}")
+    return 0
+
+
+def _cmd_score(args) -> int:
+    from blindspot.progress import LineProgress
+    from blindspot.rounds import parse_round as parse
+    from blindspot.scoring import score_round
+    from blindspot.store import Store
+
+    st = Store(config.db_path(args.db))
+    try:
+        version, fitted, _ = _load_in_service(st, config.models_dir(args.models))
+        result = score_round(st, fitted, version, parse(args.round).round_id, progress=LineProgress())
+        st.checkpoint()
+    finally:
+        st.close()
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from blindspot.bench import run_bench
 
@@ -84,7 +164,7 @@ def _cmd_bench(args) -> int:
             raise BlindspotError("--layout 은 --db 로 측정할 데이터베이스를 지정해야 합니다.")
         result = layout_comparison(args.db)
     else:
-        result = run_bench(scale=args.scale, db=args.db, keep=args.keep)
+        result = run_bench(scale=args.scale, db=args.db, keep=args.keep, model=not args.no_model)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -105,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sido", nargs="+", metavar="CODE", help="이 시도만 생성 (예: --sido 11 27)")
     b.add_argument("--db", help="데이터베이스 파일 (기본 data/blindspot.duckdb 또는 BLINDSPOT_DB)")
     b.add_argument("--geo-dir", help="경계·인구 자료 폴더 (기본: BLINDSPOT_GEO_DIR → data/geo → ../shared/geo)")
+    b.add_argument("--models", help="모델 폴더 (기본 models/ 또는 BLINDSPOT_MODELS)")
+    b.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산을 건너뜀")
     b.set_defaults(func=_cmd_build_demo)
 
     g = sub.add_parser("geo-import", help="새 행정구역 경계 파일로 경계 교체 (GeoParquet, GeoJSON, Shapefile)")
@@ -120,11 +202,36 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--db", help="데이터베이스 파일")
     i.set_defaults(func=_cmd_info)
 
+    def model_options(parser):
+        parser.add_argument("--db", help="데이터베이스 파일")
+        parser.add_argument("--models", help="모델 폴더 (기본 models/ 또는 BLINDSPOT_MODELS)")
+
+    t = sub.add_parser("train", help="위험 모델 학습·검증·저장, 서비스 모델로 지정")
+    model_options(t)
+    t.add_argument("--test-round", help="검증 회차 (예: 2024-R3; 기본: 방문 결과가 있는 최근 회차)")
+    t.add_argument("--C", type=float, default=1.0, help="로지스틱 회귀 정규화 강도의 역수 (기본 1.0)")
+    t.add_argument("--medium", type=float, default=0.15, help="주의 등급 최소 확률 (기본 0.15)")
+    t.add_argument("--low", type=float, default=0.05, help="관심 등급 최소 확률 (기본 0.05)")
+    t.add_argument("--capacity", type=float, default=0.008, help="읍면동 방문 용량: 가구 대비 비율 (기본 0.008)")
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="서비스 모델과 지표 개수 규칙 비교 (재현율·PR-AUC·보정)")
+    model_options(e)
+    e.add_argument("--round", help="평가 회차 (기본: 모델의 검증 회차)")
+    e.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    e.set_defaults(func=_cmd_evaluate)
+
+    s = sub.add_parser("score", help="서비스 모델로 한 회차의 모든 가구 점수 계산")
+    model_options(s)
+    s.add_argument("--round", required=True, help="회차 (예: 2024-R3)")
+    s.set_defaults(func=_cmd_score)
+
     k = sub.add_parser("bench", help="성능 측정: 구축 시간·최대 메모리·질의 시간")
     k.add_argument("--scale", type=float, default=1.0, help="구축 규모 (기본 1 = 전국 약 2,400만 가구)")
     k.add_argument("--db", help="이미 만든 데이터베이스를 측정 (구축 생략)")
     k.add_argument("--keep", action="store_true", help="측정용으로 만든 데이터베이스를 지우지 않음")
     k.add_argument("--layout", action="store_true", help="위기정보 저장 방식 비교 (long vs wide; --db 필요)")
+    k.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산 측정을 건너뜀")
     k.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     k.set_defaults(func=_cmd_bench)
     return p

@@ -16,6 +16,7 @@ from blindspot.errors import GeoDataError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_DB = PROJECT_DIR / "data" / "blindspot.duckdb"
+DEFAULT_MODELS = PROJECT_DIR / "models"
 
 # The embedded demo that `make run` builds: every 읍면동, a tenth of the real households.
 DEMO_SCALE = 0.1
@@ -36,6 +37,14 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit)
     env = os.environ.get("BLINDSPOT_DB")
     return Path(env) if env else DEFAULT_DB
+
+
+def models_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Folder of model artifacts (``models/<version>/``): explicit, ``BLINDSPOT_MODELS``, default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("BLINDSPOT_MODELS")
+    return Path(env) if env else DEFAULT_MODELS
 
 
 def geo_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -86,6 +86,23 @@ def overview(store, scope: Scope, round_id: int) -> dict:
     }
 
 
+def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | None:
+    """Households per risk band (high/medium/low/none) in the scope for a round, or
+    ``None`` when the round has no scores.  Counts below the scope's small-count
+    threshold are suppressed (``None``).
+
+    Example: ``band_counts(store, Scope.all_areas(), 20243)["high"]`` is the number of
+    households in the 위험 band nationally.
+    """
+    cond, params = scope_sql(scope, "sgg_code")
+    rows = dict(store.rows(sql.BAND_COUNTS.format(scope=cond), [round_id, *params]))
+    if not rows:
+        return None
+    k = max(scope.min_count, 1)
+    return {band: (n if (n := int(rows.get(band, 0))) >= k or n == 0 else None)
+            for band in ("high", "medium", "low", "none")}
+
+
 def bare_emd_groupby(store) -> pd.DataFrame:
     """The per-읍면동 count with no scope or join: the benchmark's yardstick."""
     return store.df(sql.BARE_EMD_GROUPBY)

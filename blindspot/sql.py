@@ -6,7 +6,7 @@ that this package produces itself (a column name from a fixed list, or the
 placeholder list of :func:`blindspot.access.scope_sql`), never a user's value.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # --- schema, version 1 -------------------------------------------------------------
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
@@ -113,11 +113,37 @@ DDL_V1 = (
         household_id INTEGER NOT NULL)""",
 )
 
+# --- schema, version 2: risk scores ----------------------------------------------------
+# One row per household and round scored, from the model in service (model_version);
+# rescoring a round replaces all its rows.  Reasons are the three features that added
+# most to the household's log-odds (contribution in log-odds units), in Korean.
+DDL_V2 = (
+    """CREATE TABLE scores (
+        round_id INTEGER NOT NULL,
+        household_id INTEGER NOT NULL,
+        sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL,
+        model_version VARCHAR NOT NULL,
+        probability DOUBLE NOT NULL,
+        band VARCHAR NOT NULL CHECK (band IN ('high', 'medium', 'low', 'none')),
+        rank_in_emd INTEGER NOT NULL,
+        reason_1 VARCHAR, reason_code_1 VARCHAR, contribution_1 REAL,
+        reason_2 VARCHAR, reason_code_2 VARCHAR, contribution_2 REAL,
+        reason_3 VARCHAR, reason_code_3 VARCHAR, contribution_3 REAL)""",
+    """CREATE TABLE score_runs (
+        round_id INTEGER NOT NULL,
+        model_version VARCHAR NOT NULL,
+        scored_at TIMESTAMP NOT NULL,
+        households BIGINT NOT NULL,
+        seconds DOUBLE NOT NULL,
+        thresholds VARCHAR NOT NULL)""",
+)
+
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2}
 
 TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
-          "rounds", "households", "observations", "visits", "synthetic_crisis")
+          "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs")
 
 # A build must stay within the benchmark's memory budget (8 GB) beside the
 # generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
@@ -155,6 +181,8 @@ COUNT_ROWS = "SELECT count(*) FROM {table}"
 
 # --- reading ------------------------------------------------------------------------
 ROUNDS = "SELECT round_id, round_code, year, seq, start_date, end_date, source FROM rounds ORDER BY round_id"
+ROUND_IDS = "SELECT round_id FROM rounds ORDER BY round_id"
+REGION_NAMES_AT_LEVEL = "SELECT code, name FROM regions WHERE level = ? ORDER BY code"
 
 REGIONS = """
     SELECT code, name, full_name, name_en, parent_code, sido_code, sgg_code, lg_code, lg_name,
@@ -304,3 +332,49 @@ LABELS = """
     SELECT household_id,
            (outcome IN ('need_confirmed', 'supported', 'refused'))::INT AS label
     FROM visits WHERE round_id = ? AND outcome <> 'unreachable'"""
+
+
+# --- risk model -----------------------------------------------------------------------
+# Rounds with visit outcomes usable as labels, per channel list $channels.
+LABELLED_ROUNDS = """
+    SELECT round_id, count(*) AS labelled,
+           count(*) FILTER (WHERE outcome IN ('need_confirmed', 'supported', 'refused')) AS positives
+    FROM visits
+    WHERE outcome <> 'unreachable' AND list_contains($channels, channel)
+    GROUP BY round_id ORDER BY round_id"""
+# Labels of round $t from the channels $channels (see blindspot/model.py for why not all).
+CHANNEL_LABELS = """
+    SELECT household_id, (outcome IN ('need_confirmed', 'supported', 'refused'))::INT AS label
+    FROM visits
+    WHERE round_id = $t AND outcome <> 'unreachable' AND list_contains($channels, channel)"""
+# Households of a round per 시군구, to cut scoring into batches of whole 시군구.
+HOUSEHOLDS_PER_SGG = """
+    SELECT sgg_code, count(*) AS households FROM households
+    WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) AND {scope}
+    GROUP BY sgg_code ORDER BY sgg_code"""
+# Synthetic ground truth of a round (evaluation only; empty for real data).
+TRUTH_IDS = "SELECT household_id FROM synthetic_crisis WHERE round_id = ? ORDER BY household_id"
+TRUTH_ROUND_COUNT = "SELECT count(*) FROM synthetic_crisis WHERE round_id = ?"
+DELETE_SCORES = "DELETE FROM scores WHERE round_id = ?"
+INSERT_SCORES = "INSERT INTO scores SELECT * FROM {relation}"
+INSERT_SCORE_RUN = "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?, ?)"
+SCORE_RUNS = "SELECT * FROM score_runs ORDER BY scored_at"
+SCORED_ROUNDS = """
+    SELECT round_id, model_version, count(*) AS households,
+           count(*) FILTER (WHERE band = 'high') AS high,
+           count(*) FILTER (WHERE band = 'medium') AS medium,
+           count(*) FILTER (WHERE band = 'low') AS low
+    FROM scores GROUP BY ALL ORDER BY round_id"""
+BAND_COUNTS = """
+    SELECT band, count(*) AS households FROM scores
+    WHERE round_id = ? AND {scope} GROUP BY band"""
+# Top-ranked households of a scope (household level: callers check the scope first).
+TOP_SCORES = """
+    SELECT h.pseudo_id, s.sgg_code, s.emd_code, r.name AS emd_name, s.probability, s.band, s.rank_in_emd,
+           s.reason_1, s.reason_2, s.reason_3
+    FROM scores s
+    JOIN households h USING (household_id)
+    JOIN regions r ON r.code = s.emd_code
+    WHERE s.round_id = ? AND {scope}
+    ORDER BY s.probability DESC, h.pseudo_id
+    LIMIT ?"""

@@ -30,7 +30,7 @@ from blindspot.geography import GeoData
 from blindspot.indicators import Catalogue
 from blindspot.progress import ProgressFn, silent
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 HOUSING = ("apartment", "multiplex", "detached", "officetel", "vulnerable", "other")
 WELFARE = ("none", "basic_livelihood", "near_poor")
@@ -60,6 +60,29 @@ _HOUSING_BASE = {
 _HOUSING_ALONE = np.array([-0.6, 0.3, 0.0, 1.2, 1.0, 0.0])
 _HOUSING_HARDSHIP = np.array([-0.35, 0.1, 0.1, 0.0, 0.7, 0.0])
 
+# Kind of crisis (an indicator domain) by head's age group: young, middle (40–64), older.
+# Young adults lose jobs and homes; middle-aged heads debts and jobs; older people fall
+# ill or lose a partner.  A domain not listed here gets weight 0.1 in every group.
+CRISIS_KIND_WEIGHTS = {
+    "economy": (0.20, 0.15, 0.20),
+    "housing": (0.25, 0.10, 0.15),
+    "health": (0.10, 0.20, 0.35),
+    "finance": (0.15, 0.25, 0.05),
+    "employment": (0.25, 0.25, 0.05),
+    "family": (0.05, 0.05, 0.20),
+}
+
+
+def crisis_kind_p(domains: tuple[str, ...]) -> np.ndarray:
+    """[3 age groups, domains] probabilities of each crisis kind.
+
+    >>> crisis_kind_p(("health", "finance")).round(3).tolist()
+    [[0.4, 0.6], [0.444, 0.556], [0.875, 0.125]]
+    """
+    w = np.array([CRISIS_KIND_WEIGHTS.get(d, (0.1, 0.1, 0.1)) for d in domains]).T
+    return w / w.sum(1, keepdims=True)
+
+
 # Area archetypes ("clusters the data tells") and what they add to hardship.
 ARCHETYPE_EFFECT = {
     "ageing_rural": 0.35,      # 읍·면 where ≥ 30 % of residents are 65+
@@ -70,7 +93,14 @@ ARCHETYPE_EFFECT = {
 }
 
 _TIER_EDGES = np.array([-0.3, 0.6, 1.5])  # hardship tiers 0..3
-_TIER_RR = 1.55                            # signal rate ratio per tier step
+# Signal rate ratio per hardship-tier step.  Long-running arrears (persistence ≥ 0.7:
+# telecom, pensions, health insurance, taxes, rents) follow chronic poverty closely;
+# acute events (cut-offs, a drop in use, a death) much less.  Chronically poor households
+# therefore collect many signals without being in crisis, which is what makes a plain
+# signal count a weak ranking (domain.md: specificity of indicators differs).
+_TIER_RR_CHRONIC = 1.9
+_TIER_RR_ACUTE = 1.2
+_CHRONIC_PERSISTENCE = 0.7
 _GROUP_RR = 2.0                            # rate ratio for the indicator's own age group
 _CRISIS_PERSIST_FACTOR = 0.55              # signals outlive a crisis less often
 # Rounds simulated before the first stored round, so that the first stored round is in
@@ -91,6 +121,9 @@ class SyntheticConfig:
     crisis_intercept: float = -4.6      # log-odds of crisis at hardship 0 (≈3 % in crisis)
     crisis_slope: float = 1.15
     crisis_persistence: float = 0.70
+    # A crisis has a kind (one indicator domain: a job lost, an illness, debts...).  Its own
+    # domain's signals rise by the catalogue's crisis_rr; other domains' by crisis_rr^spill.
+    crisis_spill: float = 0.5
     flagged_share: float = 0.008        # households visited per round (domain.md: ≈0.8 %)
     channel_shares: tuple[float, float, float] = (0.65, 0.25, 0.10)  # system, local, referrals
     system_noise: float = 1.7
@@ -291,6 +324,7 @@ class Population:
     group: np.ndarray         # int8 age group 0 young, 1 middle, 2 older
     one_person: np.ndarray    # bool
     crisis: np.ndarray        # bool [households, BURN_IN + rounds]
+    kind: np.ndarray          # int8 crisis kind: index into the catalogue's domains
     older_alone: np.ndarray   # bool
 
 
@@ -309,7 +343,8 @@ def _categorical(rng, cdf: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def _households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarray,
-                         points: "PointSampler", cfg: SyntheticConfig) -> dict[str, np.ndarray]:
+                         points: "PointSampler", cfg: SyntheticConfig,
+                         kind_p: np.ndarray) -> dict[str, np.ndarray]:
     """Households of a block of 읍면동; ``e`` is each household's 읍면동 index."""
     n = len(e)
     one = rng.random(n) < area.one_person_share[e]
@@ -339,12 +374,15 @@ def _households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarra
     for t in range(1, BURN_IN + cfg.rounds):
         u = rng.random(n)
         crisis[:, t] = np.where(crisis[:, t - 1], u < rho, u < onset)
+    group = np.where(age < 40, 0, np.where(age < 65, 1, 2))
+    kind = _categorical(rng, np.cumsum(kind_p, 1), group)
     xy = points.sample(rng, e)
     return {
         "head_age": age.astype(np.int16), "male": male,
         "household_size": size.astype(np.int16), "one_person": one,
         "housing": housing.astype(np.int8), "welfare": welfare.astype(np.int8),
         "lon": xy[:, 0], "lat": xy[:, 1], "hardship": hardship, "crisis": crisis,
+        "group": group.astype(np.int8), "kind": kind.astype(np.int8),
     }
 
 
@@ -352,7 +390,7 @@ def _households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarra
 
 @dataclass
 class SignalModel:
-    """Rates of each indicator in each stratum (crisis × tier × age group × one-person)."""
+    """Rates of each indicator in each stratum (crisis state × tier × age group × one-person)."""
 
     stationary: np.ndarray   # [S, J] probability a signal is present
     onset_lambda: np.ndarray  # [S] Poisson total of new signals per household-round
@@ -362,31 +400,48 @@ class SignalModel:
     persist: np.ndarray      # [S, J]
 
 
-N_STRATA = 2 * 4 * 3 * 2
+def n_strata(n_domains: int) -> int:
+    """Strata: crisis state (none, or in crisis of one of ``n_domains`` kinds) × 4 tiers
+    × 3 age groups × living alone."""
+    return (1 + n_domains) * 4 * 3 * 2
 
 
-def stratum(crisis, tier, group, one_person):
-    """Index of a household-round's stratum, 0..47.
+def stratum(state, tier, group, one_person):
+    """Index of a household-round's stratum; ``state`` is 0 (no crisis) or 1 + crisis kind.
 
-    >>> int(stratum(1, 3, 2, 1))
-    47
+    >>> int(stratum(0, 0, 0, 0)), int(stratum(1, 3, 2, 1)), int(stratum(6, 3, 2, 1))
+    (0, 47, 167)
     """
-    return ((np.asarray(crisis, dtype=np.int64) * 4 + tier) * 3 + group) * 2 + np.asarray(one_person, dtype=np.int64)
+    return ((np.asarray(state, dtype=np.int64) * 4 + tier) * 3 + group) * 2 + np.asarray(one_person, dtype=np.int64)
 
 
-def build_signal_model(catalogue: Catalogue, counts: np.ndarray) -> SignalModel:
+def crisis_state(crisis: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """0 outside a crisis, 1 + kind during one.
+
+    >>> crisis_state(np.array([False, True]), np.array([3, 3])).tolist()
+    [0, 4]
+    """
+    return np.where(crisis, 1 + kind.astype(np.int64), 0)
+
+
+def build_signal_model(catalogue: Catalogue, counts: np.ndarray, spill: float = 0.5) -> SignalModel:
     """Indicator rates per stratum, normalised so each indicator's mean rate over the
-    generated household-rounds equals its catalogue ``prevalence``."""
-    s = np.arange(N_STRATA)
+    generated household-rounds equals its catalogue ``prevalence``.
+
+    ``counts`` are household-rounds per stratum (:func:`stratum` order)."""
+    domains = [d.code for d in catalogue.domains]
+    s = np.arange(n_strata(len(domains)))
     one = s % 2
     group = (s // 2) % 3
     tier = (s // 6) % 4
-    crisis = s // 24
+    state = s // 24
     inds = catalogue.indicators
-    rr = np.ones((N_STRATA, len(inds)))
+    rr = np.ones((len(s), len(inds)))
     for j, ind in enumerate(inds):
-        rr[:, j] *= _TIER_RR ** tier
-        rr[:, j] *= np.where(crisis == 1, ind.crisis_rr, 1.0)
+        tier_rr = _TIER_RR_CHRONIC if ind.persistence >= _CHRONIC_PERSISTENCE else _TIER_RR_ACUTE
+        rr[:, j] *= tier_rr ** tier
+        own = state == 1 + domains.index(ind.domain)
+        rr[:, j] *= np.where(own, ind.crisis_rr, np.where(state > 0, ind.crisis_rr ** spill, 1.0))
         rr[:, j] *= np.where(one == 1, ind.one_person_rr, 1.0)
         if ind.target_group != "all":
             rr[:, j] *= np.where(group == AGE_GROUPS.index(ind.target_group), _GROUP_RR, 1.0)
@@ -394,7 +449,7 @@ def build_signal_model(catalogue: Catalogue, counts: np.ndarray) -> SignalModel:
     prevalence = np.array([i.prevalence for i in inds])
     base = prevalence / np.maximum(weights @ rr, 1e-12)
     stationary = np.minimum(base[None, :] * rr, 0.9)
-    pers = np.array([i.persistence for i in inds])[None, :] * np.where(crisis == 1, 1.0, _CRISIS_PERSIST_FACTOR)[:, None]
+    pers = np.array([i.persistence for i in inds])[None, :] * np.where(state > 0, 1.0, _CRISIS_PERSIST_FACTOR)[:, None]
     onset = stationary * (1 - pers)
 
     def split(rate):
@@ -440,11 +495,12 @@ def _signals_of_block(rng, model: SignalModel, pop_slice: dict, catalogue_arrays
     (household offset in the block, indicator index, value), sorted."""
     kinds, scales = catalogue_arrays
     tier, group, one, crisis = pop_slice["tier"], pop_slice["group"], pop_slice["one_person"], pop_slice["crisis"]
+    kind = pop_slice["kind"]
     out = []
     prev_hh = prev_j = prev_v = None
     J = model.onset_cdf.shape[1]
     for t in range(n_rounds):
-        strata = stratum(crisis[:, t], tier, group, one)
+        strata = stratum(crisis_state(crisis[:, t], kind), tier, group, one)
         if t == 0:
             hh, j = _draw_new(rng, model.start_lambda, model.start_cdf, strata)
             v = _new_values(rng, j, kinds, scales, True)
@@ -478,6 +534,7 @@ class BuildReport:
     visits: int = 0
     crisis_rows: int = 0
     calibration: dict = field(default_factory=dict)
+    model: dict | None = None
 
 
 def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
@@ -519,12 +576,14 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
     pseudo_key = int(_rng(cfg.seed, 99).integers(0, 2**32))
 
     # Stage 1: households.
-    keep = {k: [] for k in ("household_id", "emd_index", "tier", "group", "one_person", "crisis", "older_alone")}
+    keep = {k: [] for k in ("household_id", "emd_index", "tier", "group", "one_person", "crisis", "kind",
+                            "older_alone")}
+    kind_p = crisis_kind_p(tuple(d.code for d in catalogue.domains))
     for done, (sgg, es) in enumerate(blocks):
         rng = _rng(cfg.seed, _HOUSEHOLDS, int(sgg))
         e = np.repeat(es, n_emd[es])
         ids = np.concatenate([offsets[x] + np.arange(n_emd[x]) for x in es])
-        h = _households_of_block(rng, area, e, points, cfg)
+        h = _households_of_block(rng, area, e, points, cfg, kind_p)
         age = h["head_age"]
         local = e - es[0]  # 읍면동 of a 시군구 are contiguous
         frame = pa.table({
@@ -544,7 +603,8 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
         keep["household_id"].append(ids.astype(np.int32))
         keep["emd_index"].append(e.astype(np.int32))
         keep["tier"].append(np.digitize(h["hardship"], _TIER_EDGES).astype(np.int8))
-        keep["group"].append(np.where(age < 40, 0, np.where(age < 65, 1, 2)).astype(np.int8))
+        keep["group"].append(h["group"])
+        keep["kind"].append(h["kind"])
         keep["one_person"].append(h["one_person"])
         keep["crisis"].append(h["crisis"])
         keep["older_alone"].append(h["one_person"] & (age >= 65))
@@ -554,15 +614,17 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
     report.households = len(pop.household_id)
 
     # Stage 2: signals.  Rates are normalised over the household-rounds generated.
-    strata_counts = np.zeros(N_STRATA)
+    n_s = n_strata(len(catalogue.domains))
+    strata_counts = np.zeros(n_s)
     for t in range(BURN_IN, BURN_IN + cfg.rounds):
-        strata_counts += np.bincount(stratum(pop.crisis[:, t], pop.tier, pop.group, pop.one_person),
-                                     minlength=N_STRATA)
-    model = build_signal_model(catalogue, strata_counts)
+        strata_counts += np.bincount(stratum(crisis_state(pop.crisis[:, t], pop.kind), pop.tier, pop.group,
+                                             pop.one_person), minlength=n_s)
+    model = build_signal_model(catalogue, strata_counts, cfg.crisis_spill)
     kinds = np.array([{"flag": 0, "months": 1, "amount": 2}[i.kind] for i in catalogue.indicators])
     scales = np.array([i.value_scale for i in catalogue.indicators], dtype=np.int64)
     domain_of = pd.factorize(pd.Series([i.domain for i in catalogue.indicators]))[0]
     n_domains = int(domain_of.max()) + 1
+    specificity = np.log([i.crisis_rr for i in catalogue.indicators])
     cand = {k: [] for k in ("pos", "round", "score")}
     a = 0
     for done, (sgg, es) in enumerate(blocks):
@@ -570,7 +632,7 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
         b = a + n
         rng = _rng(cfg.seed, _SIGNALS, int(sgg))
         sl = {"tier": pop.tier[a:b], "group": pop.group[a:b], "one_person": pop.one_person[a:b],
-              "crisis": pop.crisis[a:b]}
+              "crisis": pop.crisis[a:b], "kind": pop.kind[a:b]}
         frames = []
         for t, (hh, j, v) in enumerate(_signals_of_block(rng, model, sl, (kinds, scales), BURN_IN + cfg.rounds)):
             t -= BURN_IN
@@ -583,13 +645,16 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
                 "emd_code": _dict(pop.emd_index[a + hh] - es[0], emd_codes[es[0]:es[-1] + 1]),
                 "indicator_code": _dict(j, catalogue.codes), "value": v.astype(np.int32),
             }))
-            # What the national system ranks by: mostly how many signals, and in how
-            # many domains, blurred by what its own scoring adds.
+            # What the national system ranks by: its own model weighs each signal by how
+            # specific it is to crises (log rate ratio) and counts the domains hit, blurred
+            # by what it cannot know.  It sees signals only, never the crisis itself, so
+            # visits are selected on observables and their outcomes are unbiased labels.
             n_sig = np.bincount(hh, minlength=n)
             has = np.flatnonzero(n_sig)
             dom = np.unique(hh.astype(np.int64) * n_domains + domain_of[j])
             n_dom = np.bincount(dom // n_domains, minlength=n)
-            score = n_sig[has] + 0.5 * n_dom[has] + cfg.system_noise * rng.standard_normal(len(has))
+            weighted = np.bincount(hh, weights=specificity[j], minlength=n)
+            score = weighted[has] + 0.5 * n_dom[has] + cfg.system_noise * rng.standard_normal(len(has))
             cand["pos"].append((a + has).astype(np.int32))
             cand["round"].append(np.full(len(has), t, dtype=np.int8))
             cand["score"].append(score.astype(np.float32))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from blindspot import config, queries
+from pathlib import Path
+
+from blindspot import artifacts, config, queries
 from blindspot.access import Scope
 from blindspot.store import Store, open_store
 
@@ -67,6 +69,43 @@ def _overview(path: str, built_at: str, scope_key: tuple, round_id: int) -> dict
 
 def overview(scope: Scope, round_id: int) -> dict:
     return _overview(str(config.db_path()), data_info().get("built_at", ""), _scope_key(scope), int(round_id))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _band_counts(path: str, built_at: str, scope_key: tuple, round_id: int, version: str | None):
+    return queries.band_counts(_store(path), _scope_from_key(scope_key), round_id)
+
+
+def band_counts(scope: Scope, round_id: int) -> dict | None:
+    """Households per risk band; keyed by the model in service so rescoring shows at once."""
+    return _band_counts(str(config.db_path()), data_info().get("built_at", ""), _scope_key(scope),
+                        int(round_id), artifacts.in_service(store()))
+
+
+def models_dir() -> str:
+    return str(config.models_dir())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _model_metadata(path: str, built_at: str, models: str, version: str | None) -> dict | None:
+    if not version:
+        return None
+    return artifacts.read_metadata(Path(models), version)
+
+
+def model_metadata() -> dict | None:
+    """Metadata of the model in service, or None when no model is in service."""
+    version = artifacts.in_service(store())
+    return _model_metadata(str(config.db_path()), data_info().get("built_at", ""), models_dir(), version)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _model_card(models: str, version: str) -> str:
+    return (Path(models) / version / artifacts.CARD_FILE).read_text(encoding="utf-8")
+
+
+def model_card(version: str) -> str:
+    return _model_card(models_dir(), version)
 
 
 def clear_caches() -> None:

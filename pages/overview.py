@@ -18,6 +18,15 @@ c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[
           delta_color="off")
 c4.metric("인구·경계 기준", info.get("geo_ref_month", "—"))
 
+bands = ui.band_counts(scope, round_id)
+if bands is None:
+    st.info("이 차수에는 위험 점수가 없습니다. `python -m blindspot score --round 차수` 로 계산하세요.")
+else:
+    b1, b2, b3, b4 = st.columns(4)
+    for col, band, label in ((b1, "high", "위험"), (b2, "medium", "주의"), (b3, "low", "관심"),
+                             (b4, "none", "해당 없음")):
+        col.metric(f"{label} 가구", "비공개 (소수)" if bands[band] is None else f"{bands[band]:,}")
+
 st.subheader("시도별 가구와 1인 가구")
 table = summary["by_sido"]
 st.dataframe(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -60,3 +61,24 @@ def env_db(monkeypatch):
 
 def pytest_report_header(config):
     return f"geo data: {os.environ.get('BLINDSPOT_GEO_DIR') or 'default search order'}"
+
+
+@pytest.fixture(scope="session")
+def modelled(small_db, tmp_path_factory):
+    """A copy of the small database with a trained model in service and the latest
+    round scored: (db path, models dir, metadata)."""
+    import shutil
+
+    from blindspot.build import train_and_score
+
+    root = tmp_path_factory.mktemp("modelled")
+    path = root / "modelled.duckdb"
+    shutil.copy(small_db, path)
+    st = Store(path)
+    try:
+        train_and_score(st, root / "models")
+        meta = json.loads(next((root / "models").glob("*/metadata.json")).read_text(encoding="utf-8"))
+        st.checkpoint()
+    finally:
+        st.close()
+    return path, root / "models", meta

@@ -1,3 +1,4 @@
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -42,3 +43,53 @@ def test_round_picker_changes_round(small_db, env_db):
 def test_missing_database_shows_what_to_do(tmp_path, env_db):
     at = _app(env_db, tmp_path / "none.duckdb").run()
     assert at.error and "build-demo" in at.error[0].value
+
+
+def _model_page(env_db, monkeypatch, modelled):
+    path, models, _ = modelled
+    monkeypatch.setenv("BLINDSPOT_MODELS", str(models))
+    at = _app(env_db, path)
+    at.switch_page("pages/model.py")
+    return at.run()
+
+
+def test_model_page_shows_real_figures(modelled, env_db, monkeypatch):
+    _, _, meta = modelled
+    at = _model_page(env_db, monkeypatch, modelled)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["모델 버전"] == meta["version"]
+    assert metrics["용량 내 재현율"] == f"{meta['metrics']['model']['recall_at_capacity']:.3f}"
+    assert metrics["보정 오차 (ECE)"] == f"{meta['metrics']['model']['ece']:.4f}"
+    table = at.dataframe[0].value
+    row = table.set_index("지표").loc["PR-AUC"]
+    assert row["모델"] == pytest.approx(meta["metrics"]["model"]["pr_auc"])
+    assert row["지표 개수 규칙"] == pytest.approx(meta["metrics"]["baseline"]["pr_auc"])
+    sub = at.dataframe[1].value
+    assert set(sub["dimension"]) == {"연령대", "성별", "1인 가구", "도시/농촌", "시도"}
+    flagged = sub[sub["gap"]]
+    expected = {(g["dimension"], g["worst_group"]) for g in meta["subgroup_gaps"] if g["ratio"] < 0.8}
+    assert set(zip(flagged["dimension"], flagged["group"])) == expected
+    assert any("모델 카드" in e.label for e in at.expander)
+
+
+def test_model_page_without_a_model_says_how_to_train(small_db, env_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("BLINDSPOT_MODELS", str(tmp_path))
+    at = _app(env_db, small_db)
+    at.switch_page("pages/model.py")
+    at = at.run()
+    assert not at.exception
+    assert "python -m blindspot train" in at.info[0].value
+
+
+def test_overview_shows_risk_bands(modelled, env_db, monkeypatch):
+    path, models, _ = modelled
+    monkeypatch.setenv("BLINDSPOT_MODELS", str(models))
+    at = _app(env_db, path).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    st_ = store_mod.open_store(path)
+    high = st_.scalar("SELECT count(*) FROM scores WHERE round_id = 20243 AND band = 'high'")
+    assert metrics["위험 가구"] == f"{high:,}"
+    at = at.selectbox(key="round").select(20236).run()  # first round: not scored
+    assert any("위험 점수가 없습니다" in i.value for i in at.info)

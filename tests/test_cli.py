@@ -28,7 +28,7 @@ def test_info_human_readable(small_db):
     assert out.returncode == 0 and "시도 17 / 시군구 252 / 읍면동 3558" in out.stdout
 
 
-@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "bench"])
+@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "bench"])
 def test_help(command):
     out = _run(command, "--help")
     assert out.returncode == 0 and "usage" in out.stdout
@@ -39,6 +39,7 @@ def test_help(command):
     (["build-demo", "--sido", "99", "--scale", "0.01", "--db", "/tmp/never.duckdb"], {}, "시도 코드"),
     (["build-demo", "--db", "/tmp/never.duckdb"], {"BLINDSPOT_GEO_DIR": "/nonexistent"}, "BLINDSPOT_GEO_DIR"),
     (["info", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
+    (["score", "--round", "2024-7", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
 ])
 def test_bad_input_exits_2_with_a_message(args, env, message):
     out = _run(*args, env=env)
@@ -48,7 +49,48 @@ def test_bad_input_exits_2_with_a_message(args, env, message):
 
 def test_build_demo_prints_progress_and_result(tmp_path):
     db = tmp_path / "one.duckdb"
-    out = _run("build-demo", "--scale", "0.01", "--rounds", "2", "--sido", "36", "--db", str(db))
+    out = _run("build-demo", "--scale", "0.01", "--rounds", "2", "--sido", "36", "--db", str(db),
+               "--models", str(tmp_path / "models"))
     assert out.returncode == 0, out.stderr
     assert "가구 생성" in out.stderr and "완료" in out.stderr
-    assert json.loads(out.stdout)["households"] == pytest.approx(162_161 * 0.01, abs=10)
+    result = json.loads(out.stdout)
+    assert result["households"] == pytest.approx(162_161 * 0.01, abs=10)
+    # Two rounds are too few for a model: the database is built and the reason is said.
+    assert "학습에 쓸 회차가 없습니다" in result["model"]["skipped"] and "모델 학습을 건너뜁니다" in out.stderr
+
+
+def test_evaluate_json_has_model_and_baseline(modelled):
+    db, models, meta = modelled
+    out = _run("evaluate", "--json", "--db", str(db), "--models", str(models))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["model_version"] == meta["version"]
+    for key in ("recall_at_capacity", "pr_auc", "ece", "roc_auc", "precision_at_capacity", "brier"):
+        assert result["model"][key] == pytest.approx(meta["metrics"]["model"][key])
+    for key in ("recall_at_capacity", "pr_auc"):
+        assert result["baseline"][key] == pytest.approx(meta["metrics"]["baseline"][key])
+
+
+def test_score_and_train_without_a_model(small_db, tmp_path):
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(small_db, db)
+    out = _run("score", "--round", "2024-R3", "--db", str(db), "--models", str(tmp_path / "m"))
+    assert out.returncode == 2 and "python -m blindspot train" in out.stderr
+    out = _run("train", "--test-round", "2023-R6", "--db", str(db), "--models", str(tmp_path / "m"))
+    assert out.returncode == 2 and "학습에 쓸 회차가 없습니다" in out.stderr
+
+
+def test_score_command_rescoring(modelled, tmp_path):
+    import shutil
+
+    db, models, meta = modelled
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    out = _run("score", "--round", "2024-R2", "--db", str(copy), "--models", str(models))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["round"] == "2024-R2" and result["model_version"] == meta["version"]
+    assert sum(result["bands"].values()) == result["households"] > 0
+    assert "점수 계산" in out.stderr

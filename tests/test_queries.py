@@ -66,3 +66,23 @@ def test_rounds_have_korean_labels(small_store):
     r = queries.rounds(small_store)
     assert r["round_code"].tolist() == ["2023-R6", "2024-R1", "2024-R2", "2024-R3"]
     assert r["label"].iloc[-1] == "2024년 3차 (5–6월)"
+
+
+def test_band_counts_scope_and_suppression(modelled):
+    from blindspot.access import Scope
+    from blindspot.queries import band_counts
+    from blindspot.store import open_store
+
+    path, _, _ = modelled
+    st = open_store(path)  # the process-wide store: AppTests may have opened this file already
+    everything = band_counts(st, Scope.all_areas(), 20243)
+    one = band_counts(st, Scope.district(["36110"]), 20243)
+    total = st.scalar("SELECT count(*) FROM scores WHERE round_id = 20243")
+    sejong = st.scalar("SELECT count(*) FROM scores WHERE round_id = 20243 AND sgg_code = '36110'")
+    assert sum(everything.values()) == total
+    assert sum(v for v in one.values() if v) == sejong
+    high = st.scalar("SELECT count(*) FROM scores WHERE round_id = 20243 AND band = 'high' AND sgg_code = '36110'")
+    hidden = band_counts(st, Scope.aggregates_only(min_count=high + 1), 20243)
+    shown = band_counts(st, Scope(frozenset({"36110"}), False, high + 1), 20243)
+    assert shown["high"] is None and hidden["none"] == everything["none"]
+    assert band_counts(st, Scope.all_areas(), 20236) is None

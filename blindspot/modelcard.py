@@ -1,0 +1,171 @@
+"""The model card (``models/<version>/model-card.md``), generated from the metadata.
+
+Headings are Korean with English; numbers come from the metadata only, so the card
+can never disagree with the artifact it describes.
+"""
+
+from __future__ import annotations
+
+GAP_LIMIT = 0.8
+
+
+def _f(x, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
+    """Why a subgroup's recall trails, from the data: how visible its crises are."""
+    rows = {r["group"]: r for r in subgroups if r["dimension"] == gap["dimension"]}
+    worst, best = rows.get(gap["worst_group"], {}), rows.get(gap["best_group"], {})
+    ws, bs = worst.get("positive_mean_signals"), best.get("positive_mean_signals")
+    base = gap.get("baseline_ratio")
+    parts = []
+    if ws is not None and bs is not None:
+        parts.append(f"위기 가구가 보이는 위기정보가 평균 {ws:.2f}건으로 '{gap['best_group']}'({bs:.2f}건)보다 "
+                     f"{'적어' if ws < bs else '많지만'} 신호로 찾기 {'어렵습니다' if ws < bs else '쉽지 않습니다'}")
+    if base is not None:
+        parts.append(f"지표 개수 규칙의 같은 비율은 {base:.2f}로, 격차는 모델이 아니라 "
+                     f"{'자료(신호)에서 옵니다' if base <= (gap.get('ratio') or 0) + 0.05 else '일부 모델에서도 옵니다'}")
+    return "; ".join(parts) + "."
+
+
+def model_card(meta: dict) -> str:
+    m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
+    tr = meta["training"]
+    th = meta["thresholds"]
+    lines = [
+        f"# 모델 카드 (Model card): {meta['version']}",
+        "",
+        f"생성 {meta['created_at']} · {meta['estimator']} · scikit-learn "
+        f"{meta['library_versions']['scikit-learn']}",
+        "",
+        "## 용도 (Intended use)",
+        "읍면동 복지 담당자가 이번 회차 방문·상담 순서를 정할 때 참고하는 위기가구 **우선순위**입니다. "
+        "점수는 방문을 대신하지 않으며, 수급 자격 판정·제재·불이익 결정에 쓰지 않습니다. "
+        "Ranks households for outreach visits; not for eligibility or sanctions.",
+        "",
+        "## 자료 (Data)",
+        f"- 학습 회차 (training rounds): {', '.join(tr['rounds'])}; 검증 회차 (held-out): {tr['test_round']}",
+        f"- 라벨 (labels): 방문 결과 — 발굴시스템 명단·지자체 선정 경로({', '.join(tr['label_channels'])})의 "
+        "욕구 확인·지원 연계·지원 거부 = 1, 접촉·대상 아님 = 0, 연락 불가는 제외. "
+        "이웃·명예사회복지공무원·검침원 제보는 위기를 보고 고른 가구라(결과에 따른 선택) 학습에서 뺍니다.",
+        f"- 학습 행 (rows): {tr['rows']:,}건, 양성 {tr['positives']:,}건; 자료 지문 (fingerprint) "
+        f"`{tr['data_fingerprint'][:16]}…`",
+        f"- 데이터베이스: {tr['database'].get('data_kind')} (generator {tr['database'].get('generator_version')}, "
+        f"seed {tr['database'].get('seed')}, scale {tr['database'].get('scale')})",
+        f"- 입력 변수 (features): {len(sum((meta['feature_set'][k] for k in ('flags', 'months', 'amounts', 'numeric', 'categorical')), []))}개 "
+        f"(feature set `{meta['feature_set']['fingerprint']}`): 지표별 값, 위기정보 이력(연속·신규·영역 수), "
+        "가구 특성, 읍면동 위기정보 비율",
+        "",
+        "## 성능 (Metrics)",
+        f"검증 회차 {meta['metrics']['round']}, 정답 (ground truth): `{meta['metrics']['ground_truth']}`, "
+        f"방문 용량 (capacity): 읍면동 가구의 {meta['metrics']['capacity_share']:.1%} (최소 1가구).",
+        "",
+        "| 지표 (metric) | 모델 (model) | 지표 개수 규칙 (count rule) |",
+        "|---|---|---|",
+        f"| 용량 내 재현율 (recall at capacity) | {_f(m['recall_at_capacity'])} | {_f(b['recall_at_capacity'])} |",
+        f"| 용량 내 정밀도 (precision at capacity) | {_f(m['precision_at_capacity'])} | {_f(b['precision_at_capacity'])} |",
+        f"| PR-AUC | {_f(m['pr_auc'])} | {_f(b['pr_auc'])} |",
+        f"| ROC-AUC | {_f(m['roc_auc'])} | {_f(b['roc_auc'])} |",
+        f"| Brier score | {_f(m.get('brier'), 4)} | — |",
+        f"| 기대 보정 오차 (ECE) | {_f(m.get('ece'), 4)} | — |",
+        "",
+        f"재현율 비율 (model / count rule): **{_f(meta['metrics']['recall_ratio'], 2)}×**",
+        "",
+        "## 위험 등급 (Bands)",
+        f"- 위험 (high): 읍면동 방문 용량 안 + 확률 ≥ {th['medium']}",
+        f"- 주의 (medium): 확률 ≥ {th['medium']}; 관심 (low): 확률 ≥ {th['low']}; 나머지는 해당 없음",
+        "",
+        "## 하위집단 (Subgroups)",
+        "| 구분 | 최저 집단 (worst) | 재현율 | 최고 집단 (best) | 재현율 | 비율 (worst/best) | 개수 규칙 비율 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for g in meta["subgroup_gaps"]:
+        lines.append(f"| {g['dimension']} | {g['worst_group']} | {_f(g['worst_recall'])} | {g['best_group']} | "
+                     f"{_f(g['best_recall'])} | {_f(g['ratio'], 2)} | {_f(g.get('baseline_ratio'), 2)} |")
+    low = [g for g in meta["subgroup_gaps"] if g["ratio"] is not None and g["ratio"] < GAP_LIMIT]
+    lines.append("")
+    if low:
+        lines.append(f"비율이 {GAP_LIMIT} 미만인 구분과 그 이유 (why recall ratio < {GAP_LIMIT}):")
+        for g in low:
+            lines.append(f"- **{g['dimension']}** — '{g['worst_group']}': {_gap_reason(g, meta['subgroups'])}")
+    else:
+        lines.append(f"모든 구분에서 재현율 비율이 {GAP_LIMIT} 이상입니다.")
+    lines += [
+        "",
+        "## 설명 방법 (Explanations)",
+        "가구별 상위 3개 사유는 선형 모델의 로그 오즈를 변수별로 정확히 분해한 값입니다 "
+        "(계수 × (값 − 학습 평균)); 사유 기여도의 합 + 기준값 = 모델의 로그 오즈. "
+        "Exact decomposition, not an approximation. 사유는 가구에 실제로 있는 신호·특성 중 위험을 높인 것만 보입니다.",
+        "",
+        "## 한계 (Limits)",
+        "- 라벨은 방문한 가구에서만 나옵니다. 신호가 전혀 없는 가구에 대한 확률은 방문 가구에서 외삽한 값입니다.",
+        "- 합성 데이터로 학습한 모델은 합성 세계의 규칙을 배운 것이며, 실데이터에서는 다시 학습·검증해야 합니다.",
+        "- 지표 목록(feature set)이나 scikit-learn 버전이 바뀌면 이 모델은 거부되고 다시 학습해야 합니다.",
+        "- 연락 불가 가구는 라벨에서 빠지므로, 연락이 끊긴 위기(거주불명 등)는 과소 학습될 수 있습니다.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- tables for the "모델" page (plain frames; the page only renders them) ----------------
+
+METRIC_LABELS = {
+    "recall_at_capacity": "용량 내 재현율 (recall at capacity)",
+    "precision_at_capacity": "용량 내 정밀도 (precision at capacity)",
+    "pr_auc": "PR-AUC",
+    "roc_auc": "ROC-AUC",
+    "brier": "Brier score",
+    "ece": "기대 보정 오차 (ECE)",
+}
+
+
+def metrics_table(meta: dict):
+    """Model vs count rule, one row per metric."""
+    import pandas as pd
+
+    m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
+    return pd.DataFrame([{"지표": label, "모델": m.get(key), "지표 개수 규칙": b.get(key)}
+                         for key, label in METRIC_LABELS.items()])
+
+
+def pr_frame(meta: dict):
+    """Precision at each recall level for both rankings (long form for a line chart)."""
+    import pandas as pd
+
+    rows = [{"재현율 (recall)": p["recall"], "정밀도 (precision)": p["precision"], "순위": name}
+            for key, name in (("model", "모델"), ("baseline", "지표 개수 규칙"))
+            for p in meta["curves"]["pr"][key]]
+    return pd.DataFrame(rows)
+
+
+def reliability_frame(meta: dict):
+    """Mean predicted probability vs observed rate per bin, with the diagonal."""
+    import pandas as pd
+
+    rel = meta["curves"]["reliability"]
+    return pd.DataFrame({"예측 확률": [r["mean_probability"] for r in rel],
+                         "실제 비율": [r["observed_rate"] for r in rel],
+                         "완벽한 보정": [r["mean_probability"] for r in rel],
+                         "가구 수": [r["n"] for r in rel]})
+
+
+def subgroup_frame(meta: dict, limit: float = GAP_LIMIT):
+    """Subgroup recall of model and count rule; ``gap`` marks the worst group of a
+    dimension whose worst/best ratio is below ``limit``."""
+    import pandas as pd
+
+    df = pd.DataFrame(meta["subgroups"])
+    df["gap"] = False
+    for g in meta["subgroup_gaps"]:
+        if g["ratio"] is not None and g["ratio"] < limit:
+            df.loc[(df["dimension"] == g["dimension"]) & (df["group"] == g["worst_group"]), "gap"] = True
+    cols = ["dimension", "group", "n", "positives", "model_recall", "baseline_recall", "model_pr_auc",
+            "baseline_pr_auc", "model_ece", "gap"]
+    return df[cols]
+
+
+def importance_frame(meta: dict, top: int = 15):
+    import pandas as pd
+
+    return pd.DataFrame(meta["importance"][:top])[["label", "mean_abs_contribution"]]
