@@ -128,7 +128,7 @@ def previous_round(store, round_id: int) -> int | None:
 
 # --- scope helpers ---------------------------------------------------------------------
 
-def _named(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
+def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
     """Positional ``?`` of a scope condition as ``$p0, $p1, ...`` (the statements repeat it)."""
     parts = condition.split("?")
     names = [f"{prefix}{k}" for k in range(len(parts) - 1)]
@@ -175,9 +175,9 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     if level not in LEVEL_COLUMN:
         raise ValueError(f"level must be one of {tuple(LEVEL_COLUMN)}")
     bands = check_bands(bands)
-    cond_h, names = _named(scope_sql(scope, "sgg_code")[0])
-    cond_o, _ = _named(scope_sql(scope, "o.sgg_code")[0])
-    cond_v, _ = _named(scope_sql(scope, "sgg_code")[0])
+    cond_h, names = named_scope(scope_sql(scope, "sgg_code")[0])
+    cond_o, _ = named_scope(scope_sql(scope, "o.sgg_code")[0])
+    cond_v, _ = named_scope(scope_sql(scope, "sgg_code")[0])
     params = dict(zip(names, scope_sql(scope, "sgg_code")[1]))
     params.update(t=int(round_id), k=_suppress_k(scope),
                   band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
@@ -190,7 +190,7 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
         index=pd.Index([], name="code"))
     wide.columns.name = None
     if has_scores(store, round_id):
-        cond_s, _ = _named(scope_sql(scope, "s.sgg_code")[0])
+        cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
         risk = store.df(sql.MAP_RISK.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
                         {k: v for k, v in params.items() if not k.startswith("band")}).set_index("code")
         wide = wide.join(risk, how="left")
@@ -374,8 +374,8 @@ def top_households(store, scope: Scope, code: str, round_id: int, limit: int = 2
     columns = ["pseudo_id", "emd_name", "band", "probability", "reasons"]
     if not has_scores(store, round_id):
         return pd.DataFrame(columns=columns)
-    cond_s, names = _named(scope_sql(view, "s.sgg_code")[0])
-    cond_o, _ = _named(scope_sql(view, "o.sgg_code")[0])
+    cond_s, names = named_scope(scope_sql(view, "s.sgg_code")[0])
+    cond_o, _ = named_scope(scope_sql(view, "o.sgg_code")[0])
     params = dict(zip(names, scope_sql(view, "sgg_code")[1]))
     params.update(t=int(round_id), area=str(code), limit=int(limit))
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
