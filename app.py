@@ -13,7 +13,9 @@ except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
 
-nav = st.navigation([st.Page("pages/overview.py", title="개요", icon="📊", default=True)])
+nav = st.navigation([st.Page("pages/overview.py", title="개요", icon="📊", default=True),
+                     st.Page("pages/region_map.py", title="지역 지도", icon="🗺️"),
+                     st.Page("pages/hotspots.py", title="핫스팟", icon="🔥")])
 ui.synthetic_banner()
 nav.run()
 ui.footer()

@@ -98,7 +98,8 @@ def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int
 
 
 def hex_deck(cells: pd.DataFrame, measure: str, method: str = "quantiles", k: int = 5) -> tuple[pdk.Deck, pd.DataFrame]:
-    """Polygon layer of the kept cells coloured by ``measure``, and its legend."""
+    """Polygon layer of the kept cells coloured by ``measure``, and its legend (no
+    "suppressed" row: suppressed cells are not drawn at all)."""
     unit = UNITS[measure]
     values = cells[measure].to_numpy(dtype="float64") if len(cells) else np.array([])
     breaks = maps.class_breaks(values, k, method)
@@ -118,4 +119,4 @@ def hex_deck(cells: pd.DataFrame, measure: str, method: str = "quantiles", k: in
     deck = maps.CompactDeck(layers=[layer], initial_view_state=maps.fit_view(bounds), map_style=None,
                             map_provider=None, tooltip=tooltip)
     lowest = float(np.nanmin(values)) if np.isfinite(values).any() else None
-    return deck, maps.legend_rows(breaks, hexes, unit, lowest=lowest)
+    return deck, maps.legend_rows(breaks, hexes, unit, lowest=lowest, missing=False)

@@ -159,7 +159,9 @@ def narrow(store, scope: Scope, area: str | None) -> Scope:
 
 
 def _suppress_k(scope: Scope) -> int:
-    return max(scope.min_count, 1)
+    # Unlike the overview's table, a scope without a threshold shows zeros as 0: on a map
+    # "no visits" is a finding, not a hidden value.
+    return scope.min_count
 
 
 # --- counts and measures ---------------------------------------------------------------
@@ -170,7 +172,8 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     households in scope, one column per count (households, one_person,
     one_person_<band>, domain_<d>, signal_any, visited, confirmed, supported, and
     at_risk, mean_probability when scores exist).  Counts below the scope's
-    min_count are missing (NaN).  ``level`` may be ``"nation"`` (one row, code '00').
+    min_count are missing (NaN); with no threshold (min_count 0) an absent count is 0.
+    ``level`` may be ``"nation"`` (one row, code '00').
     """
     if level not in LEVEL_COLUMN:
         raise ValueError(f"level must be one of {tuple(LEVEL_COLUMN)}")
@@ -189,6 +192,13 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     wide = long.pivot(index="code", columns="measure", values="n") if len(long) else pd.DataFrame(
         index=pd.Index([], name="code"))
     wide.columns.name = None
+    expected = ["households", "one_person", *[f"one_person_{band_key(b)}" for b in bands],
+                *[f"domain_{d}" for d, _ in domain_list(store)], "signal_any", "visited", "confirmed", "supported"]
+    wide = wide.reindex(columns=expected)
+    if scope.min_count == 0:
+        # Nothing is suppressed, so a missing row means none: a region with households
+        # but no visits has 0 visits, not an unknown number.
+        wide = wide.fillna(0)
     if has_scores(store, round_id):
         cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
         risk = store.df(sql.MAP_RISK.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),

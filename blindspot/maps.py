@@ -349,3 +349,36 @@ def selected_code(selection, layer_id: str = LAYER_ID) -> str | None:
 def deck_bytes(deck: pdk.Deck) -> int:
     """Bytes of the deck JSON the browser receives (UTF-8)."""
     return len(deck.to_json().encode("utf-8"))
+
+
+def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict,
+                 measure_label: str, unit: str) -> tuple[pdk.Deck, pd.DataFrame]:
+    """Deck and legend for categorical classes (hotspot classes): ``classes`` has code,
+    name, value, cls; ``labels``/``colours`` map each class key to Korean text and hex colour.
+    The tooltip gives the class and the area's value."""
+    by_code = classes.set_index("code")
+    features = []
+    for code, geom in zip(layer["codes"], layer["geometries"]):
+        if code not in by_code.index:
+            continue
+        row = by_code.loc[code]
+        features.append({"type": "Feature", "geometry": geom, "properties": {
+            "code": code, "name": str(row["name"]), "measure": measure_label,
+            "value_text": format_value(row["value"], unit), "rank_text": labels.get(row["cls"], row["cls"]),
+            "fill": rgba(colours.get(row["cls"], NO_DATA))}})
+    present = [c for c in labels if c in set(classes["cls"])]
+    legend = pd.DataFrame({"colour": [colours[c] for c in present], "range": [labels[c] for c in present]},
+                          columns=["colour", "range"])
+    return region_deck({"type": "FeatureCollection", "features": features}, layer["bounds"]), legend
+
+
+def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The drill-down KPI table as text: measure label, the area's value, its parent's.
+
+    >>> k = pd.DataFrame({"label": ["1인 가구 비율"], "unit": ["share"], "value": [0.4], "parent": [0.35]})
+    >>> kpi_rows(k).values.tolist()
+    [['1인 가구 비율', '40.0%', '35.0%']]
+    """
+    return pd.DataFrame({"지표": kpis["label"].values,
+                         "이 지역": [format_value(v, u) for v, u in zip(kpis["value"], kpis["unit"])],
+                         "상위 지역": [format_value(v, u) for v, u in zip(kpis["parent"], kpis["unit"])]})
