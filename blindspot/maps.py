@@ -167,13 +167,20 @@ def legend_rows(breaks: list[float], colours: list[str], unit: str, change: bool
 
     >>> legend_rows([10.0, 20.0], ["#ffeda0", "#f03b20"], "count", lowest=5)["range"].tolist()
     ['5가구 – 10가구', '10가구 – 20가구', '자료 없음·비공개 (suppressed)']
+    >>> legend_rows([7.0, 9.0], ["#ffeda0", "#f03b20"], "count", lowest=7, missing=False)["range"].tolist()
+    ['7가구', '7가구 – 9가구']
     """
     rows = []
     lo = lowest
     for b, c in zip(breaks, colours):
-        left = "" if lo is None else format_value(lo, unit, change)
-        rows.append({"colour": c, "range": f"{left} – {format_value(b, unit, change)}" if left else
-                     f"≤ {format_value(b, unit, change)}"})
+        right = format_value(b, unit, change)
+        if lo is None:
+            text = f"≤ {right}"
+        elif lo == b:  # a class of one value (few distinct values)
+            text = right
+        else:
+            text = f"{format_value(lo, unit, change)} – {right}"
+        rows.append({"colour": c, "range": text})
         lo = b
     if missing:
         rows.append({"colour": NO_DATA, "range": NO_DATA_LABEL})

@@ -19,7 +19,7 @@ scored = ui.has_scores(round_id)
 catalogue = {m.key: m for m in ui.measure_catalogue()}
 with c4:
     measure = st.selectbox(
-        "지표", list(catalogue), key="map_measure",
+        "지표", list(catalogue), key="map_measure", index=list(catalogue).index("one_person_share"),
         format_func=lambda k: catalogue[k].label + ("" if scored or not catalogue[k].needs_scores
                                                     else f" ({mapdata.NO_SCORES})"))
 c5, c6 = st.columns([2, 5])
@@ -57,6 +57,7 @@ if st.session_state.get("map_focus") not in codes:
 
 with right:
     focus = st.selectbox("상세 보기 (지도를 클릭하거나 고르세요)", [None] + codes, key="map_focus",
+                         placeholder="— 지역 선택 —",
                          format_func=lambda c: "— 지역 선택 —" if c is None else names[c])
     if focus:
         profile = ui.region_profile(scope, focus, round_id)
