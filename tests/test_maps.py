@@ -154,3 +154,12 @@ def test_hex_cells_from_store(small_store):
     from blindspot.errors import AccessDenied
     with pytest.raises(AccessDenied):
         hexgrid.hex_cells(small_store, Scope.district(["29140"]), "29110", 20243, 8)
+
+
+def test_map_bench_keys_and_layer_budget(small_store):
+    from blindspot.mapbench import map_timings
+
+    out = map_timings(small_store, sgg_code="29110", repeat=1)
+    assert out["emd_layer_bytes"] <= 5_000_000 and out["gistar_areas"] == 3558
+    assert out["gistar_tested"] == 120  # only the fixture's 광주 and 세종 읍면동 have values
+    assert all(out[k] > 0 for k in ("map_sido_cold_ms", "map_sido_warm_ms", "map_sgg_cold_ms", "gistar_seconds"))
