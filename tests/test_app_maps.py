@@ -6,7 +6,17 @@ from blindspot import hexgrid, hotspots, maps
 from blindspot import store as store_mod
 from blindspot.access import Scope
 
+import pytest
+
 from test_app import _app
+
+
+@pytest.fixture(autouse=True)
+def _close_stores():
+    # The app opens the fixture database for writing; later tests open it read-only,
+    # which DuckDB refuses in the same process while the writable connection lives.
+    yield
+    store_mod.close_all()
 
 
 def _deck(at, key):

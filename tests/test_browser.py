@@ -7,6 +7,7 @@ See /work/shared/docs/browser-testing.md for the launch arguments.
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,10 +59,14 @@ def _wait_for(url: str, timeout: float = 60) -> None:
 
 
 @pytest.fixture()
-def app_server(small_db):
+def app_server(small_db, tmp_path):
     _requirements()
     port = _free_port()
-    env = {**os.environ, "BLINDSPOT_DB": str(small_db)}
+    # Its own copy: AppTests in this process may hold the fixture database open, and
+    # DuckDB lets only one process open a file that another has open for writing.
+    db = tmp_path / "browser.duckdb"
+    shutil.copy(small_db, db)
+    env = {**os.environ, "BLINDSPOT_DB": str(db)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
