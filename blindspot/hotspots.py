@@ -292,3 +292,36 @@ def emerging_hotspots(store, scope: Scope, round_id: int, measure: str, area: st
     z_frame = pd.DataFrame(zs)
     trend = emerging(z_frame, alpha)
     return names.merge(trend, on="code").merge(z_frame, left_on="code", right_index=True)
+
+
+# --- page tables ------------------------------------------------------------------------------
+
+def class_counts(result: pd.DataFrame, labels: dict) -> pd.Series:
+    """Number of 읍면동 per class, in the order of ``labels``, named in Korean.
+
+    >>> class_counts(pd.DataFrame({"cls": ["hot_99", "not_tested", "hot_99"]}), GI_CLASSES).to_dict()
+    {'핫스팟 99%': 2, '검정 안 함 (이웃 없음·자료 없음)': 1}
+    """
+    counts = result["cls"].value_counts()
+    return pd.Series({labels[c]: int(counts[c]) for c in labels if c in counts}, name="읍면동 수", dtype="int64")
+
+
+def significant(result: pd.DataFrame) -> pd.DataFrame:
+    """The significant rows (hot/cold or a Moran quadrant), strongest first."""
+    rows = result[~result["cls"].isin(["not_significant", "not_tested"])]
+    key = "z" if "z" in rows else "I"
+    return rows.reindex(rows[key].abs().sort_values(ascending=False).index)
+
+
+def rising(trend: pd.DataFrame) -> pd.DataFrame:
+    """The emerging 읍면동 of :func:`emerging_hotspots`, steepest trend first."""
+    return trend[trend["emerging"]].sort_values(["tau", "z_last"], ascending=False)
+
+
+EMERGING_LABELS = {"emerging": "떠오르는 핫스팟", "other": "해당 없음"}
+EMERGING_COLOURS = {"emerging": "#d62f27", "other": "#f0f0f0"}
+
+
+def emerging_classes(trend: pd.DataFrame) -> pd.DataFrame:
+    """:func:`emerging_hotspots` rows as map classes (value = latest Gi* z)."""
+    return trend.assign(value=trend["z_last"], cls=np.where(trend["emerging"], "emerging", "other"))

@@ -197,6 +197,14 @@ def hex_cells(scope: Scope, sgg_code: str, round_id: int, resolution: int, k: in
     return _hex_cells(*_stamp(), _scope_key(scope), str(sgg_code), int(round_id), int(resolution), int(k))
 
 
+def sgg_names(scope: Scope, sido: str | None = None) -> dict:
+    """{시군구 code: full name} the scope may see, within one 시도 if given."""
+    df = regions(scope, "sgg")
+    if sido:
+        df = df[df["sido_code"] == sido]
+    return dict(zip(df["code"], df["full_name"]))
+
+
 def area_picker(scope: Scope, level: str, key: str) -> str | None:
     """The area a map shows: 전국, one 시도, or (읍면동 maps) one 시군구; returns its code or None."""
     if level == "sido":

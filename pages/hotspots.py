@@ -30,9 +30,8 @@ with left:
     st.pydeck_chart(deck, key="hotspot_map", height=520)
     ui.legend(legend, "분류 (FDR 보정 후, 순열 999회)")
 with right:
-    counts = result["cls"].map(labels).value_counts()
-    st.dataframe(counts.rename("읍면동 수"), width="stretch")
-    significant = result[~result["cls"].isin(["not_significant", "not_tested"])]
+    st.dataframe(hotspots.class_counts(result, labels), width="stretch")
+    significant = hotspots.significant(result)
     st.markdown(f"**유의한 읍면동 {len(significant):,}곳**")
     st.dataframe(significant[["full_name", "value", "cls", "p_fdr"] + (["z"] if method == "gi" else ["I"])],
                  hide_index=True, width="stretch", height=300,
@@ -44,12 +43,11 @@ with right:
 st.subheader("떠오르는 핫스팟 (emerging hotspots)")
 st.caption("최근 차수들에 걸쳐 Gi* z 점수가 올라간 읍면동 (Mann–Kendall 추세 검정, 단측 p ≤ 0.05, 최근 z > 0).")
 trend = ui.emerging_hotspots(scope, round_id, measure, area)
-rising = trend[trend["emerging"]].sort_values("tau", ascending=False)
+rising = hotspots.rising(trend)
 e1, e2 = st.columns([3, 2])
 with e1:
-    marked = trend.assign(value=trend["z_last"], cls=trend["emerging"].map({True: "emerging", False: "other"}))
-    edeck, elegend = maps.category_map(marked, layer, {"emerging": "떠오르는 핫스팟", "other": "해당 없음"},
-                                       {"emerging": "#d62f27", "other": "#f0f0f0"}, "최근 Gi* z", "z")
+    edeck, _ = maps.category_map(hotspots.emerging_classes(trend), layer, hotspots.EMERGING_LABELS,
+                                 hotspots.EMERGING_COLOURS, "최근 Gi* z", "z")
     st.pydeck_chart(edeck, key="emerging_map", height=420)
 with e2:
     st.markdown(f"**{len(rising):,}곳**")
@@ -60,10 +58,7 @@ with e2:
                                 "z_last": st.column_config.NumberColumn("최근 z", format="%.2f")})
 
 st.subheader("육각형 미세 지도 (H3)")
-sgg = ui.regions(scope, "sgg")
-if area:
-    sgg = sgg[sgg["sido_code"] == area]
-sgg_names = dict(zip(sgg["code"], sgg["full_name"]))
+sgg_names = ui.sgg_names(scope, area)
 h1, h2, h3_, h4 = st.columns(4)
 with h1:
     sgg_code = st.selectbox("시군구", list(sgg_names), format_func=sgg_names.get, key="hex_sgg")
