@@ -15,6 +15,8 @@ except BlindspotError as exc:
 
 nav = st.navigation([
     st.Page("pages/overview.py", title="개요", icon="📊", default=True),
+    st.Page("pages/region_map.py", title="지역 지도", icon="🗺️"),
+    st.Page("pages/hotspots.py", title="핫스팟", icon="🔥"),
     st.Page("pages/model.py", title="위험 모델", icon="🧮"),
 ])
 ui.synthetic_banner()

@@ -20,6 +20,7 @@ from pathlib import Path
 from blindspot import queries, sql
 from blindspot.access import Scope
 from blindspot.indicators import load_catalogue
+from blindspot.mapbench import map_timings
 from blindspot.store import Store, remove_db_files
 
 
@@ -149,6 +150,7 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
             result["households"] = queries.table_counts(st)["households"]
             result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
             result.update(query_timings(st))
+            result.update(map_timings(st))
         finally:
             st.close()
         if model:

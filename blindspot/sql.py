@@ -378,3 +378,137 @@ TOP_SCORES = """
     WHERE s.round_id = ? AND {scope}
     ORDER BY s.probability DESC, h.pseudo_id
     LIMIT ?"""
+
+
+# --- maps and hotspots (issue 3/6) ---
+# Map measures come back long, one row per (region, measure) with the household count
+# behind it, so one statement serves any set of age bands and indicator domains.
+# {level_col} is sido_code, sgg_code, emd_code or the literal '00' (the whole country)
+# for households, and {obs_level_col} / {visit_level_col} the same for observations
+# (alias o) and visits, which hold no 시도 code.
+# {scope}, {obs_scope} and {visit_scope} are the caller's 시군구 condition on each table.
+# Named parameters: $t round, $k smallest count shown, $band_keys/$band_lo/$band_hi the
+# head-of-household age bands (inclusive years).
+# Signals and visits are counted from their own tables' region columns (copied from
+# the household at load, and only households of that round get rows), because joining
+# a round's million signals back to 24 million households doubled the cost.  A
+# household's domains are a bit mask (bit = domains.sort_order): list(DISTINCT …) per
+# household was eight times slower.  Households are first grouped by (region, mask),
+# at most 2^domains rows per region, so the domain split runs on a small table.
+# One-person households by band are grouped by (region, age) first and banded after,
+# so any number of (overlapping) bands costs one scan.
+# Counts under $k come back NULL (small-count suppression, as HOUSEHOLDS_BY_REGION);
+# rates are formed in Python only from pairs where both counts survived.
+MAP_COUNTS = """
+    WITH ages AS (
+        SELECT {level_col} AS code, head_age, count(*) AS n, count(*) FILTER (WHERE one_person) AS one
+        FROM households
+        WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t) AND {scope}
+        GROUP BY ALL),
+    bands AS (
+        SELECT unnest($band_keys) AS band, unnest($band_lo) AS lo, unnest($band_hi) AS hi),
+    sig AS (
+        SELECT o.household_id, any_value({obs_level_col}) AS code,
+               bit_or(1::BIGINT << d.sort_order) AS mask
+        FROM observations o
+        JOIN indicators i ON i.code = o.indicator_code
+        JOIN domains d ON d.domain = i.domain
+        WHERE o.round_id = $t AND {obs_scope}
+        GROUP BY o.household_id),
+    masks AS (
+        SELECT code, mask, count(*) AS n FROM sig GROUP BY ALL),
+    counts AS (
+        SELECT code, 'households' AS measure, sum(n) AS n FROM ages GROUP BY code
+        UNION ALL
+        SELECT code, 'one_person', sum(one) FROM ages GROUP BY code
+        UNION ALL
+        SELECT ages.code, 'one_person_' || b.band, sum(ages.one)
+        FROM ages JOIN bands b ON ages.head_age BETWEEN b.lo AND b.hi GROUP BY ALL
+        UNION ALL
+        SELECT m.code, 'domain_' || d.domain, sum(m.n)
+        FROM masks m JOIN domains d ON (m.mask & (1::BIGINT << d.sort_order)) <> 0 GROUP BY ALL
+        UNION ALL
+        SELECT code, 'signal_any', sum(n) FROM masks GROUP BY code
+        UNION ALL
+        SELECT code, unnest(['visited', 'confirmed', 'supported']),
+               unnest([count(DISTINCT household_id),
+                       count(DISTINCT household_id) FILTER (WHERE outcome IN ('need_confirmed', 'supported')),
+                       count(DISTINCT household_id) FILTER (WHERE outcome = 'supported')])
+        FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
+              WHERE round_id = $t AND {visit_scope})
+        GROUP BY code)
+    SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
+    FROM counts ORDER BY code, measure"""
+
+# Risk scores arrive with the model (issue 2/6); the map reads them only when the
+# table exists, so a database built before the model still draws every other measure.
+HAS_SCORES_TABLE = (
+    "SELECT count(*) FROM information_schema.tables "
+    "WHERE table_name = 'scores' AND table_schema = 'main'")
+SCORES_IN_ROUND = "SELECT count(*) FROM scores WHERE round_id = ?"
+
+# Households at risk (band 위험 or 주의) and mean probability per region; same slots and
+# suppression as MAP_COUNTS.  The mean is shown only when $k or more households were scored.
+MAP_RISK = """
+    WITH hh AS (
+        SELECT household_id, {level_col} AS code
+        FROM households
+        WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t) AND {scope}),
+    agg AS (
+        SELECT hh.code, count(*) AS scored,
+               count(*) FILTER (WHERE s.band IN ('high', 'medium')) AS at_risk,
+               avg(s.probability) AS mean_probability
+        FROM scores s JOIN hh USING (household_id)
+        WHERE s.round_id = $t AND {score_scope}
+        GROUP BY hh.code)
+    SELECT code,
+           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
+           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    FROM agg ORDER BY code"""
+
+PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
+ROUNDS_UP_TO = "SELECT round_id, round_code FROM rounds WHERE round_id <= ? ORDER BY round_id"
+
+# The 시군구 of one 시도 (narrowing a view to one 시도 lets DuckDB prune by 시군구).
+SGG_OF_SIDO = "SELECT code FROM regions WHERE level = 'sgg' AND sido_code = ? ORDER BY code"
+
+# Top-ranked households of one 시군구 or 읍면동 with their signals as reasons.  $area is
+# a 5- or 10-digit code, matched against the household's 시군구 or 읍면동.
+TOP_HOUSEHOLDS = """
+    WITH top AS (
+        SELECT s.household_id, s.probability, s.band
+        FROM scores s
+        WHERE s.round_id = $t AND {score_scope}
+          AND (s.sgg_code = $area OR s.emd_code = $area)
+        ORDER BY s.probability DESC, s.household_id
+        LIMIT $limit)
+    SELECT h.pseudo_id, r.name AS emd_name, top.band, top.probability,
+           string_agg(replace(i.reason_ko, '{{value}}', o.value::VARCHAR), ', ' ORDER BY i.sort_order) AS reasons
+    FROM top
+    JOIN households h ON h.household_id = top.household_id
+        AND h.valid_from_round <= $t AND (h.valid_to_round IS NULL OR h.valid_to_round >= $t)
+    JOIN regions r ON r.code = h.emd_code
+    LEFT JOIN observations o ON o.household_id = top.household_id AND o.round_id = $t AND {obs_scope}
+    LEFT JOIN indicators i ON i.code = o.indicator_code
+    GROUP BY ALL
+    ORDER BY top.probability DESC, h.pseudo_id"""
+
+# Queen neighbours of the 읍면동 (both directions are stored), both ends inside the scope:
+# {scope} and {neighbor_scope} test the first five digits (the 시군구) of each code.
+EMD_ADJACENCY = """
+    SELECT emd_code, neighbor_code FROM region_adjacency
+    WHERE {scope} AND {neighbor_scope}
+    ORDER BY emd_code, neighbor_code"""
+
+# Household points of one 시군구 for the hexagon micro-map.  {risk_join} and {risk} are
+# HEX_RISK_JOIN and HEX_RISK_COLUMN when the scores table exists, else '' and HEX_NO_RISK_COLUMN.
+HEX_POINTS = """
+    SELECT h.lon, h.lat, h.one_person, {risk} AS at_risk
+    FROM households h {risk_join}
+    WHERE h.valid_from_round <= $t AND (h.valid_to_round IS NULL OR h.valid_to_round >= $t)
+      AND h.sgg_code = $sgg AND {scope}"""
+HEX_RISK_JOIN = "LEFT JOIN scores s ON s.household_id = h.household_id AND s.round_id = $t"
+HEX_RISK_COLUMN = "coalesce(s.band IN ('high', 'medium'), false)"
+HEX_NO_RISK_COLUMN = "NULL::BOOLEAN"
+
+DOMAINS = "SELECT domain, name_ko FROM domains ORDER BY sort_order"

@@ -9,12 +9,12 @@ ten minutes; :func:`clear_caches` drops them when data changes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
-from pathlib import Path
-
-from blindspot import artifacts, config, queries
+from blindspot import artifacts, config, geography, hexgrid, hotspots, mapdata, maps, queries
 from blindspot.access import Scope
 from blindspot.store import Store, open_store
 
@@ -134,3 +134,137 @@ def round_picker(label: str = "차수", key: str = "round") -> int:
     options = df["round_id"].tolist()[::-1]
     labels = dict(zip(df["round_id"], df["label"]))
     return st.selectbox(label, options, format_func=lambda r: labels[r], key=key)
+
+
+# --- maps and hotspots (issue 3/6) ---------------------------------------------------------
+# Layers are not cached here: blindspot.maps keeps the simplified geometry in memory, and
+# cache_data would copy (pickle) megabytes of GeoJSON on every rerun.
+
+def _stamp() -> tuple[str, str]:
+    return str(config.db_path()), data_info().get("built_at", "")
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _measure_catalogue(path: str, built_at: str, bands: tuple) -> list:
+    return mapdata.measure_catalogue(_store(path), bands)
+
+
+def measure_catalogue(bands: tuple = mapdata.DEFAULT_BANDS) -> list:
+    return _measure_catalogue(*_stamp(), tuple(bands))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _has_scores(path: str, built_at: str, round_id: int) -> bool:
+    return mapdata.has_scores(_store(path), round_id)
+
+
+def has_scores(round_id: int) -> bool:
+    return _has_scores(*_stamp(), int(round_id))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _regions(path: str, built_at: str, scope_key: tuple, level: str) -> pd.DataFrame:
+    return geography.regions(_store(path), _scope_from_key(scope_key), level)
+
+
+def regions(scope: Scope, level: str) -> pd.DataFrame:
+    return _regions(*_stamp(), _scope_key(scope), level)
+
+
+@st.cache_data(ttl=TTL, show_spinner="지도 집계 중…")
+def _map_view(path: str, built_at: str, scope_key: tuple, round_id: int, level: str, area: str | None,
+              measure: str, change: bool, bands: tuple) -> pd.DataFrame:
+    return mapdata.map_view(_store(path), _scope_from_key(scope_key), level, round_id, measure, area, change, bands)
+
+
+def map_view(scope: Scope, level: str, area: str | None, round_id: int, measure: str, change: bool = False,
+             bands: tuple = mapdata.DEFAULT_BANDS) -> pd.DataFrame:
+    return _map_view(*_stamp(), _scope_key(scope), int(round_id), level, area, measure, bool(change), tuple(bands))
+
+
+def region_layer(scope: Scope, level: str, area: str | None) -> dict:
+    """Simplified layer geometry of the view (memory-cached in :mod:`blindspot.maps`)."""
+    st_ = store()
+    return maps.layer_geometries(st_, mapdata.narrow(st_, scope, area), level)
+
+
+@st.cache_data(ttl=TTL, show_spinner="지역 상세 집계 중…")
+def _region_profile(path: str, built_at: str, scope_key: tuple, code: str, round_id: int, bands: tuple) -> dict:
+    return mapdata.region_profile(_store(path), _scope_from_key(scope_key), code, round_id, bands)
+
+
+def region_profile(scope: Scope, code: str, round_id: int, bands: tuple = mapdata.DEFAULT_BANDS) -> dict:
+    return _region_profile(*_stamp(), _scope_key(scope), str(code), int(round_id), tuple(bands))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _top_households(path: str, built_at: str, scope_key: tuple, code: str, round_id: int) -> pd.DataFrame:
+    return mapdata.top_households(_store(path), _scope_from_key(scope_key), code, round_id)
+
+
+def top_households(scope: Scope, code: str, round_id: int) -> pd.DataFrame:
+    scope.require_household_level()
+    return _top_households(*_stamp(), _scope_key(scope), str(code), int(round_id))
+
+
+@st.cache_data(ttl=TTL, show_spinner="핫스팟 분석 중 (순열 999회)…")
+def _hotspots(path: str, built_at: str, scope_key: tuple, round_id: int, measure: str, area: str | None,
+              method: str) -> pd.DataFrame:
+    return hotspots.hotspots(_store(path), _scope_from_key(scope_key), round_id, measure, area, method)
+
+
+def hotspot_table(scope: Scope, round_id: int, measure: str, area: str | None, method: str = "gi") -> pd.DataFrame:
+    return _hotspots(*_stamp(), _scope_key(scope), int(round_id), measure, area, method)
+
+
+@st.cache_data(ttl=TTL, show_spinner="차수별 추세 분석 중…")
+def _emerging(path: str, built_at: str, scope_key: tuple, round_id: int, measure: str, area: str | None) -> pd.DataFrame:
+    return hotspots.emerging_hotspots(_store(path), _scope_from_key(scope_key), round_id, measure, area)
+
+
+def emerging_hotspots(scope: Scope, round_id: int, measure: str, area: str | None) -> pd.DataFrame:
+    return _emerging(*_stamp(), _scope_key(scope), int(round_id), measure, area)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _hex_cells(path: str, built_at: str, scope_key: tuple, sgg_code: str, round_id: int, resolution: int,
+               k: int) -> pd.DataFrame:
+    return hexgrid.hex_cells(_store(path), _scope_from_key(scope_key), sgg_code, round_id, resolution, k)
+
+
+def hex_cells(scope: Scope, sgg_code: str, round_id: int, resolution: int, k: int) -> pd.DataFrame:
+    return _hex_cells(*_stamp(), _scope_key(scope), str(sgg_code), int(round_id), int(resolution), int(k))
+
+
+def sgg_names(scope: Scope, sido: str | None = None) -> dict:
+    """{시군구 code: full name} the scope may see, within one 시도 if given."""
+    df = regions(scope, "sgg")
+    if sido:
+        df = df[df["sido_code"] == sido]
+    return dict(zip(df["code"], df["full_name"]))
+
+
+def area_picker(scope: Scope, level: str, key: str) -> str | None:
+    """The area a map shows: 전국, one 시도, or (읍면동 maps) one 시군구; returns its code or None."""
+    if level == "sido":
+        return None
+    sido = regions(scope, "sido")
+    sido_codes = [None] + sido["code"].tolist()
+    sido_names = dict(zip(sido["code"], sido["name"]))
+    chosen = st.selectbox("시도", sido_codes, format_func=lambda c: "전국" if c is None else sido_names[c],
+                          key=f"{key}_sido")
+    if level != "emd" or chosen is None:
+        return chosen
+    sgg = regions(scope, "sgg")
+    sgg = sgg[sgg["sido_code"] == chosen]
+    sgg_names = dict(zip(sgg["code"], sgg["name"]))
+    return st.selectbox("시군구", [None] + sgg["code"].tolist(),
+                        format_func=lambda c: "시도 전체" if c is None else sgg_names[c], key=f"{key}_sgg") or chosen
+
+
+def legend(rows: pd.DataFrame, title: str | None = None) -> None:
+    """A legend as coloured squares and ranges (markdown, no images)."""
+    lines = [f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
+             f"border:1px solid #999;margin-right:6px;vertical-align:middle'></span>{r}"
+             for c, r in zip(rows["colour"], rows["range"])]
+    st.markdown((f"**{title}**<br/>" if title else "") + "<br/>".join(lines), unsafe_allow_html=True)

@@ -1,0 +1,79 @@
+"""핫스팟: 읍면동 비율의 Getis-Ord Gi* 핫·콜드스팟(또는 국지적 Moran's I), 떠오르는 핫스팟, H3 육각형 미세 지도."""
+
+import streamlit as st
+
+from blindspot import hexgrid, hotspots, maps, mapdata, ui
+
+st.title("핫스팟")
+scope = ui.current_scope()
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    round_id = ui.round_picker(key="hot_round")
+scored = ui.has_scores(round_id)
+rates = {m.key: m for m in ui.measure_catalogue() if m.unit != "count" and (scored or not m.needs_scores)}
+with c2:
+    measure = st.selectbox("지표 (읍면동 비율)", list(rates), format_func=lambda k: rates[k].label, key="hot_measure")
+with c3:
+    area = ui.area_picker(scope, "sgg", key="hot_area")
+method = st.radio("방법", ["gi", "moran"], horizontal=True, key="hot_method",
+                  format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get)
+chosen = rates[measure]
+labels, colours = ((hotspots.GI_CLASSES, hotspots.GI_COLOURS) if method == "gi"
+                   else (hotspots.MORAN_CLASSES, hotspots.MORAN_COLOURS))
+
+result = ui.hotspot_table(scope, round_id, measure, area, method)
+layer = ui.region_layer(scope, "emd", area)
+deck, legend = maps.category_map(result, layer, labels, colours, chosen.label, chosen.unit)
+left, right = st.columns([3, 2])
+with left:
+    st.pydeck_chart(deck, key="hotspot_map", height=520)
+    ui.legend(legend, "분류 (FDR 보정 후, 순열 999회)")
+with right:
+    st.dataframe(hotspots.class_counts(result, labels), width="stretch")
+    significant = hotspots.significant(result)
+    st.markdown(f"**유의한 읍면동 {len(significant):,}곳**")
+    st.dataframe(significant[["full_name", "value", "cls", "p_fdr"] + (["z"] if method == "gi" else ["I"])],
+                 hide_index=True, width="stretch", height=300,
+                 column_config={"full_name": "읍면동", "value": chosen.label, "cls": "분류",
+                                "p_fdr": st.column_config.NumberColumn("FDR 보정 p", format="%.3f"),
+                                "z": st.column_config.NumberColumn("Gi* z", format="%.2f"),
+                                "I": st.column_config.NumberColumn("Local I", format="%.2f")})
+
+st.subheader("떠오르는 핫스팟 (emerging hotspots)")
+st.caption("최근 차수들에 걸쳐 Gi* z 점수가 올라간 읍면동 (Mann–Kendall 추세 검정, 단측 p ≤ 0.05, 최근 z > 0).")
+trend = ui.emerging_hotspots(scope, round_id, measure, area)
+rising = hotspots.rising(trend)
+e1, e2 = st.columns([3, 2])
+with e1:
+    edeck, _ = maps.category_map(hotspots.emerging_classes(trend), layer, hotspots.EMERGING_LABELS,
+                                 hotspots.EMERGING_COLOURS, "최근 Gi* z", "z")
+    st.pydeck_chart(edeck, key="emerging_map", height=420)
+with e2:
+    st.markdown(f"**{len(rising):,}곳**")
+    st.dataframe(rising[["full_name", "tau", "p", "z_first", "z_last"]], hide_index=True, width="stretch",
+                 column_config={"full_name": "읍면동", "tau": st.column_config.NumberColumn("Kendall τ", format="%.2f"),
+                                "p": st.column_config.NumberColumn("p", format="%.4f"),
+                                "z_first": st.column_config.NumberColumn("처음 z", format="%.2f"),
+                                "z_last": st.column_config.NumberColumn("최근 z", format="%.2f")})
+
+st.subheader("육각형 미세 지도 (H3)")
+sgg_names = ui.sgg_names(scope, area)
+h1, h2, h3_, h4 = st.columns(4)
+with h1:
+    sgg_code = st.selectbox("시군구", list(sgg_names), format_func=sgg_names.get, key="hex_sgg")
+with h2:
+    resolution = st.select_slider("해상도 (H3 resolution)", list(hexgrid.RESOLUTIONS), value=8, key="hex_res")
+with h3_:
+    k = st.number_input("최소 가구 수 k (미만 셀은 표시 안 함)", min_value=5, max_value=200,
+                        value=hexgrid.DEFAULT_K, step=1, key="hex_k")
+hex_measures = [m for m in hexgrid.MEASURES if scored or not m.startswith("at_risk")]
+with h4:
+    hex_measure = st.selectbox("지표", hex_measures, format_func=hexgrid.MEASURES.get, key="hex_measure")
+if sgg_code:
+    cells = ui.hex_cells(scope, sgg_code, round_id, resolution, k)
+    hdeck, hlegend = hexgrid.hex_deck(cells, hex_measure)
+    st.pydeck_chart(hdeck, key="hex_map", height=480)
+    ui.legend(hlegend, f"{hexgrid.MEASURES[hex_measure]} — 가구 {k}곳 미만 셀은 숨김")
+    st.caption(f"표시된 셀 {len(cells):,}개 · 표시된 가구 {int(cells['households'].sum()) if len(cells) else 0:,}"
+               f"{'' if scored else f' · 위기 점수: {mapdata.NO_SCORES}'}")

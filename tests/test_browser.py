@@ -1,0 +1,130 @@
+"""The map page in a real browser: headless Debian Chromium driven by Playwright, with
+every request that leaves localhost blocked, must draw a map canvas that is not blank.
+
+Skips (with the reason) when /usr/bin/chromium or the playwright package is missing.
+See /work/shared/docs/browser-testing.md for the launch arguments.
+"""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from blindspot import config
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = config.PROJECT_DIR / "test-artifacts"
+LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+pytestmark = pytest.mark.slow
+
+
+def _requirements():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} 이 없습니다: `apt-get install -y chromium` 으로 설치하면 브라우저 시험을 합니다.")
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright 패키지가 없습니다: `pip install playwright` 후 브라우저 시험을 합니다.")
+    from PIL import Image  # noqa: F401  (streamlit depends on pillow)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture()
+def app_server(small_db, tmp_path):
+    _requirements()
+    port = _free_port()
+    # Its own copy: AppTests in this process may hold the fixture database open, and
+    # DuckDB lets only one process open a file that another has open for writing.
+    db = tmp_path / "browser.duckdb"
+    shutil.copy(small_db, db)
+    env = {**os.environ, "BLINDSPOT_DB": str(db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=config.PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_stcore/health")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_map_page_draws_offline(app_server):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+
+    def only_localhost(route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.route("**/*", only_localhost)
+            # Enter through the router and its navigation, as a user does: on a fresh server
+            # Streamlit serves a deep link such as /region_map from the pages/ folder without
+            # running app.py until the router has run once.
+            page.goto(app_server, wait_until="domcontentloaded")
+            page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
+            page.locator("[data-testid=stSidebarNav] a", has_text="지역 지도").click()
+            page.wait_for_selector("canvas", state="attached", timeout=60_000)
+            page.get_by_text("구간 나누기").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(5_000)  # first WebGL frame (software rendering)
+            page.screenshot(path=str(ARTIFACTS / "region_map.png"), full_page=True)
+            canvases = page.locator("canvas")
+            assert canvases.count() >= 1
+            assert page.get_by_text("핫스팟").count() >= 1  # the navigation lists the new pages
+            box_png = canvases.first.screenshot()
+        finally:
+            browser.close()
+
+    image = Image.open(io.BytesIO(box_png)).convert("RGB")
+    Image.open(io.BytesIO(box_png)).save(ARTIFACTS / "region_map_canvas.png")
+    pixels = list(image.get_flattened_data()) if hasattr(image, "get_flattened_data") else list(image.getdata())
+    background = max(set(pixels), key=pixels.count)  # the page colour around the polygons
+    drawn = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, background)) > 30]
+    assert len(drawn) > 0.05 * len(pixels), f"map canvas looks blank ({len(drawn)} of {len(pixels)} pixels drawn)"
+    assert len(set(drawn)) > 3  # several fill colours, not one flat patch
+    # YlOrRd fills of the two generated 시도 are drawn (a red component well above blue).
+    assert any(r > 200 and b < 150 for r, g, b in drawn)
