@@ -14,10 +14,10 @@ except BlindspotError as exc:
     st.stop()
 
 nav = st.navigation([
-    st.Page("pages/overview.py", title="개요", icon="📊", default=True),
-    st.Page("pages/region_map.py", title="지역 지도", icon="🗺️"),
-    st.Page("pages/hotspots.py", title="핫스팟", icon="🔥"),
-    st.Page("pages/model.py", title="위험 모델", icon="🧮"),
+    st.Page("views/overview.py", title="개요", icon="📊", default=True),
+    st.Page("views/region_map.py", title="지역 지도", icon="🗺️"),
+    st.Page("views/hotspots.py", title="핫스팟", icon="🔥"),
+    st.Page("views/model.py", title="위험 모델", icon="🧮"),
 ])
 ui.synthetic_banner()
 nav.run()

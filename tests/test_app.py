@@ -49,7 +49,7 @@ def _model_page(env_db, monkeypatch, modelled):
     path, models, _ = modelled
     monkeypatch.setenv("BLINDSPOT_MODELS", str(models))
     at = _app(env_db, path)
-    at.switch_page("pages/model.py")
+    at.switch_page("views/model.py")
     return at.run()
 
 
@@ -76,7 +76,7 @@ def test_model_page_shows_real_figures(modelled, env_db, monkeypatch):
 def test_model_page_without_a_model_says_how_to_train(small_db, env_db, monkeypatch, tmp_path):
     monkeypatch.setenv("BLINDSPOT_MODELS", str(tmp_path))
     at = _app(env_db, small_db)
-    at.switch_page("pages/model.py")
+    at.switch_page("views/model.py")
     at = at.run()
     assert not at.exception
     assert "python -m blindspot train" in at.info[0].value

@@ -48,7 +48,7 @@ def _click(at, key, code):
 
 def test_region_map_renders_and_drills_down(small_db, env_db):
     at = _app(env_db, small_db).run()
-    at.switch_page("pages/region_map.py").run()
+    at.switch_page("views/region_map.py").run()
     assert not at.exception
     _, spec = _deck(at, "region_map")
     features = spec["layers"][0]["data"]["features"]
@@ -84,7 +84,7 @@ def test_region_map_renders_and_drills_down(small_db, env_db):
 
 def test_region_map_change_and_risk_without_scores(small_db, env_db):
     at = _app(env_db, small_db).run()
-    at.switch_page("pages/region_map.py").run()
+    at.switch_page("views/region_map.py").run()
     at.selectbox(key="map_measure").set_value("at_risk_rate").run()
     assert not at.exception
     assert any("점수 없음" in i.value for i in at.info)
@@ -98,7 +98,7 @@ def test_region_map_change_and_risk_without_scores(small_db, env_db):
 
 def test_hotspots_page(small_db, env_db):
     at = _app(env_db, small_db).run()
-    at.switch_page("pages/hotspots.py").run()
+    at.switch_page("views/hotspots.py").run()
     assert not at.exception
     db = store_mod.open_store(small_db)
     expected = hotspots.hotspots(db, Scope.all_areas(), 20243, at.selectbox(key="hot_measure").value)

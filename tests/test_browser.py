@@ -102,12 +102,11 @@ def test_map_page_draws_offline(app_server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.route("**/*", only_localhost)
-            # Enter through the router and its navigation, as a user does: on a fresh server
-            # Streamlit serves a deep link such as /region_map from the pages/ folder without
-            # running app.py until the router has run once.
-            page.goto(app_server, wait_until="domcontentloaded")
+            # A deep link on a fresh server must still go through the router (banner,
+            # navigation, later login): pages live in views/, not in Streamlit's
+            # auto-discovered pages/ folder, which would run a page without app.py.
+            page.goto(app_server.rstrip("/") + "/region_map", wait_until="domcontentloaded")
             page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
-            page.locator("[data-testid=stSidebarNav] a", has_text="지역 지도").click()
             page.wait_for_selector("canvas", state="attached", timeout=60_000)
             page.get_by_text("구간 나누기").first.wait_for(timeout=60_000)
             page.wait_for_timeout(5_000)  # first WebGL frame (software rendering)
