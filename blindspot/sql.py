@@ -6,7 +6,7 @@ that this package produces itself (a column name from a fixed list, or the
 placeholder list of :func:`blindspot.access.scope_sql`), never a user's value.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # --- schema, version 1 -------------------------------------------------------------
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
@@ -139,11 +139,43 @@ DDL_V2 = (
         thresholds VARCHAR NOT NULL)""",
 )
 
+# --- schema, version 3: audit trail and ingest provenance --------------------------------
+# audit_log: one row per look at or export of household-level data (and refusals), with
+# who, role, scope, filters, rows, purpose and the exported file's hash (issue 4/6).
+# ingest_loads: one row per loaded extraction file (issue 6/6).
+DDL_V3 = (
+    "CREATE SEQUENCE audit_seq START 1",
+    """CREATE TABLE audit_log (
+        event_id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+        happened_at TIMESTAMP NOT NULL,
+        user_name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        scope VARCHAR NOT NULL,
+        filters VARCHAR,
+        row_count INTEGER,
+        purpose VARCHAR,
+        file_hash VARCHAR,
+        detail VARCHAR)""",
+    """CREATE TABLE ingest_loads (
+        load_id VARCHAR PRIMARY KEY,
+        round_id INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        rows BIGINT NOT NULL,
+        loaded_by VARCHAR NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        replaced BOOLEAN NOT NULL,
+        seconds DOUBLE)""",
+)
+
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3}
 
 TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
-          "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs")
+          "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs",
+          "audit_log", "ingest_loads")
 
 # A build must stay within the benchmark's memory budget (8 GB) beside the
 # generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
