@@ -17,6 +17,7 @@ nav = st.navigation([
     st.Page("views/overview.py", title="개요", icon="📊", default=True),
     st.Page("views/region_map.py", title="지역 지도", icon="🗺️"),
     st.Page("views/hotspots.py", title="핫스팟", icon="🔥"),
+    st.Page("views/briefing.py", title="브리핑", icon="📽️"),
     st.Page("views/model.py", title="위험 모델", icon="🧮"),
 ])
 ui.synthetic_banner()

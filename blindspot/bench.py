@@ -50,13 +50,14 @@ TRAIN_ROWS = 1_000_000
 
 
 def _child(*args: str) -> tuple[dict, float]:
-    """Run a model step of this module in a child process: (its JSON result, its peak RSS MB)."""
+    """Run a model step of this module in a child process: (its JSON result, its own peak
+    RSS in MB, which the child reports itself so that steps do not mask each other)."""
     import json
 
     out = subprocess.run([sys.executable, "-m", "blindspot.bench", *args], check=True,
                          stdout=subprocess.PIPE, text=True)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return json.loads(out.stdout.strip().splitlines()[-1]), round(peak_kb / 1024, 1)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result, result.pop("peak_rss_mb")
 
 
 def _train_step(db: str, models: str) -> dict:
@@ -112,9 +113,21 @@ def model_timings(db: Path) -> dict:
         scored, score_peak = _child("score", str(db), str(models))
     finally:
         shutil.rmtree(models, ignore_errors=True)
-    # ru_maxrss of children is the largest child so far; the score step is reported as
-    # at most that (an upper bound when training peaked higher).
     return {**trained, "train_peak_rss_mb": train_peak, **scored, "score_peak_rss_mb": score_peak}
+
+
+def briefing_timing(store: Store, sido: str = "41") -> dict:
+    """Seconds to make the briefing pack (aggregates, maps, PDF and PNGs) of one 시도;
+    경기도 by default, the 시도 with the most households and 시군구."""
+    from blindspot import briefing, briefpack
+
+    scope = Scope.aggregates_only()
+    round_id = queries.latest_round(store)
+    t = time.perf_counter()
+    b = briefing.build(store, scope, sido, round_id)
+    pdf, pngs = briefpack.render(store, scope, b)
+    return {"briefing_pdf_seconds": round(time.perf_counter() - t, 2), "briefing_pdf_bytes": len(pdf),
+            "briefing_sido": sido}
 
 
 def query_timings(store: Store) -> dict:
@@ -151,6 +164,7 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
             result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
             result.update(query_timings(st))
             result.update(map_timings(st))
+            result.update(briefing_timing(st))
         finally:
             st.close()
         if model:
@@ -165,7 +179,9 @@ if __name__ == "__main__":  # the model steps of model_timings, one per child pr
     import json
 
     step, db_arg, models_arg = sys.argv[1:4]
-    print(json.dumps({"train": _train_step, "score": _score_step}[step](db_arg, models_arg)))
+    out = {"train": _train_step, "score": _score_step}[step](db_arg, models_arg)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(out))
 
 
 def layout_comparison(db: str) -> dict:

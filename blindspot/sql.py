@@ -142,6 +142,7 @@ DDL_V2 = (
 # --- schema, version 3: audit trail and ingest provenance --------------------------------
 # audit_log: one row per look at or export of household-level data (and refusals), with
 # who, role, scope, filters, rows, purpose and the exported file's hash (issue 4/6).
+# briefing_targets: the targets (목표 A) of the council evaluation table, per area (issue 5/6).
 # ingest_loads: one row per loaded extraction file (issue 6/6).
 DDL_V3 = (
     "CREATE SEQUENCE audit_seq START 1",
@@ -157,6 +158,13 @@ DDL_V3 = (
         purpose VARCHAR,
         file_hash VARCHAR,
         detail VARCHAR)""",
+    """CREATE TABLE briefing_targets (
+        area_code VARCHAR NOT NULL,
+        indicator VARCHAR NOT NULL,
+        target DOUBLE NOT NULL,
+        updated_by VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (area_code, indicator))""",
     """CREATE TABLE ingest_loads (
         load_id VARCHAR PRIMARY KEY,
         round_id INTEGER NOT NULL,
@@ -175,11 +183,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3}
 
 TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
           "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs",
-          "audit_log", "ingest_loads")
+          "audit_log", "briefing_targets", "ingest_loads")
 
 # A build must stay within the benchmark's memory budget (8 GB) beside the
 # generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
 BUILD_SETTINGS = "SET memory_limit = '1500MB'"
+# Every other session: DuckDB would take up to 80 % of RAM for its buffers (measured: a
+# full-scale `train` peaked at 17.5 GB); 3 GB keeps training and scoring inside the 8 GB
+# budget, spilling to disk when a national aggregate needs more.
+SESSION_SETTINGS = "SET memory_limit = '3GB'"
 
 # --- meta ---------------------------------------------------------------------------
 META_ALL = "SELECT key, value FROM meta ORDER BY key"
@@ -544,3 +556,18 @@ HEX_RISK_COLUMN = "coalesce(s.band IN ('high', 'medium'), false)"
 HEX_NO_RISK_COLUMN = "NULL::BOOLEAN"
 
 DOMAINS = "SELECT domain, name_ko FROM domains ORDER BY sort_order"
+
+
+# --- council briefing (issue 5/6) ------------------------------------------------------
+# Visits of round ? per channel and outcome, in scope (aggregates; suppressed by the caller).
+BRIEFING_CHANNELS = """
+    SELECT channel,
+           count(*) AS flagged,
+           count(*) FILTER (WHERE outcome <> 'unreachable') AS contacted,
+           count(*) FILTER (WHERE outcome IN ('need_confirmed', 'supported')) AS confirmed,
+           count(*) FILTER (WHERE outcome = 'supported') AS supported
+    FROM visits WHERE round_id = ? AND {scope}
+    GROUP BY channel ORDER BY channel"""
+BRIEFING_TARGETS = "SELECT indicator, target FROM briefing_targets WHERE area_code = ?"
+UPSERT_BRIEFING_TARGET = "INSERT OR REPLACE INTO briefing_targets VALUES (?, ?, ?, ?, ?)"
+DELETE_BRIEFING_TARGET = "DELETE FROM briefing_targets WHERE area_code = ? AND indicator = ?"

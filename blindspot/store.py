@@ -64,6 +64,7 @@ class Store:
             ) from None
         self.read_only = read_only
         self._local = threading.local()
+        self._con.execute(sql.SESSION_SETTINGS)
         if check_schema and not create:
             self._check_schema()
 

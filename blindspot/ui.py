@@ -268,3 +268,77 @@ def legend(rows: pd.DataFrame, title: str | None = None) -> None:
              f"border:1px solid #999;margin-right:6px;vertical-align:middle'></span>{r}"
              for c, r in zip(rows["colour"], rows["range"])]
     st.markdown((f"**{title}**<br/>" if title else "") + "<br/>".join(lines), unsafe_allow_html=True)
+
+
+# --- council briefing ---------------------------------------------------------------------
+
+def briefing_area_picker(scope: Scope, key: str) -> str:
+    """시도 or 시군구 of a briefing (전국 when the scope is national); returns its code."""
+    sido = regions(scope, "sido")
+    options = (["00"] if scope.is_national else []) + sido["code"].tolist()
+    names = {"00": "전국", **dict(zip(sido["code"], sido["name"]))}
+    chosen = st.selectbox("시도", options, format_func=names.get, key=f"{key}_sido")
+    if chosen == "00":
+        return chosen
+    sgg = regions(scope, "sgg")
+    sgg = sgg[sgg["sido_code"] == chosen]
+    sgg_names = dict(zip(sgg["code"], sgg["name"]))
+    picked = st.selectbox("시군구", [None] + sgg["code"].tolist(), key=f"{key}_sgg",
+                          format_func=lambda c: "시도 전체" if c is None else sgg_names[c])
+    return picked or chosen
+
+
+@st.cache_data(ttl=TTL, show_spinner="브리핑 집계 중…")
+def _briefing(path: str, built_at: str, scope_key: tuple, area: str, round_id: int, version: str | None,
+              saved_at: float):
+    from blindspot import briefing
+
+    return briefing.build(_store(path), _scope_from_key(scope_key), area, round_id)
+
+
+def briefing(scope: Scope, area: str, round_id: int):
+    return _briefing(str(config.db_path()), data_info().get("built_at", ""), _scope_key(scope), area,
+                     int(round_id), artifacts.in_service(store()), st.session_state.get("targets_saved_at", 0.0))
+
+
+def save_targets(scope: Scope, area: str, values: dict) -> None:
+    import time
+
+    from blindspot import briefing as briefing_mod
+
+    briefing_mod.save_targets(store(), scope, area, values, scope.user)
+    st.session_state["targets_saved_at"] = time.time()  # new cache key: the table shows the new targets
+
+
+@st.cache_data(ttl=TTL, show_spinner="브리핑 자료(PDF·PNG) 만드는 중…", max_entries=8)
+def _briefing_pack(path: str, built_at: str, scope_key: tuple, area: str, round_id: int, version: str | None,
+                   saved_at: float) -> tuple[bytes, bytes]:
+    from blindspot import briefpack
+
+    scope = _scope_from_key(scope_key)
+    b = _briefing(path, built_at, scope_key, area, round_id, version, saved_at)
+    pdf, pngs = briefpack.render(_store(path), scope, b)
+    return pdf, briefpack.zip_pngs(pngs)
+
+
+def briefing_pack(scope: Scope, area: str, round_id: int) -> tuple[bytes, bytes]:
+    """(PDF bytes, ZIP of PNGs) of the briefing pack."""
+    return _briefing_pack(str(config.db_path()), data_info().get("built_at", ""), _scope_key(scope), area,
+                          int(round_id), artifacts.in_service(store()),
+                          st.session_state.get("targets_saved_at", 0.0))
+
+
+PRESENTATION_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header {display: none !important;}
+.block-container {max-width: 100% !important; padding-top: 1rem !important;}
+html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.35rem !important;}
+[data-testid="stMetricValue"] {font-size: 3.2rem !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.4rem !important;}
+h1 {font-size: 3rem !important;}
+</style>"""
+
+
+def presentation_mode(on: bool) -> None:
+    """Wide, large type, no sidebar: for the council room's projector."""
+    if on:
+        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)

@@ -93,3 +93,23 @@ def test_overview_shows_risk_bands(modelled, env_db, monkeypatch):
     assert metrics["위험 가구"] == f"{high:,}"
     at = at.selectbox(key="round").select(20236).run()  # first round: not scored
     assert any("위험 점수가 없습니다" in i.value for i in at.info)
+
+
+def test_briefing_page_tiles_targets_and_pack(modelled, env_db, monkeypatch):
+    path, models, _ = modelled
+    monkeypatch.setenv("BLINDSPOT_MODELS", str(models))
+    at = _app(env_db, path)
+    at.switch_page("views/briefing.py")
+    at = at.run()
+    assert not at.exception
+    at = at.selectbox(key="brief_area_sido").select("29").run()
+    st_ = store_mod.open_store(path)
+    flagged = st_.scalar("SELECT count(*) FROM visits WHERE round_id = 20243 AND sgg_code LIKE '29%'")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["발굴 가구"] == f"{flagged:,}"
+    assert any("자료 차수 2024-R3" in c.value for c in at.caption)
+    at = at.button(key="make_pack").click().run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 2
+    at = at.toggle(key="presenting").set_value(True).run()
+    assert any("stSidebar" in m.value for m in at.markdown)  # presentation CSS is on

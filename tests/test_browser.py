@@ -127,3 +127,30 @@ def test_map_page_draws_offline(app_server):
     assert len(set(drawn)) > 3  # several fill colours, not one flat patch
     # YlOrRd fills of the two generated 시도 are drawn (a red component well above blue).
     assert any(r > 200 and b < 150 for r, g, b in drawn)
+
+
+def test_briefing_presentation_mode_screenshot(app_server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.route("**/*", lambda route: route.continue_()
+                       if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
+            page.goto(app_server.rstrip("/") + "/briefing", wait_until="domcontentloaded")
+            page.get_by_text("성과 지표").first.wait_for(timeout=90_000)
+            assert page.locator("[data-testid=stSidebar]").first.is_visible()
+            page.get_by_text("발표 모드").first.click()
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=stSidebar]') || "
+                "getComputedStyle(document.querySelector('[data-testid=stSidebar]')).display === 'none'",
+                timeout=60_000)
+            page.wait_for_timeout(1_500)
+            page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"), full_page=True)
+            size = page.evaluate("() => parseFloat(getComputedStyle("
+                                 "document.querySelector('[data-testid=stMetricValue]')).fontSize)")
+        finally:
+            browser.close()
+    assert size >= 48  # 3.2rem: large type for the projector

@@ -1,0 +1,78 @@
+"""브리핑: 의회·동료 발표용 화면과 브리핑 자료(PDF·PNG) — 소수 비공개를 거친 집계만."""
+
+import streamlit as st
+
+from blindspot import briefing as brief, ui
+
+scope = ui.current_scope()
+top = st.columns([3, 2, 2, 2])
+with top[0]:
+    st.title("브리핑")
+with top[3]:
+    presenting = st.toggle("발표 모드", key="presenting", help="사이드바를 숨기고 글자를 크게 합니다.")
+ui.presentation_mode(presenting)
+
+c1, c2, c3 = st.columns([3, 3, 2])
+with c1:
+    area = ui.briefing_area_picker(scope, key="brief_area")
+with c2:
+    round_id = ui.round_picker(key="brief_round")
+with c3:
+    mode = st.radio("비교", ["없음", "두 차수", "두 지역"], horizontal=True, key="brief_compare")
+b = ui.briefing(scope, area, round_id)
+
+st.subheader(f"{b.area['name']} · {b.round_code}")
+st.caption(b.stamp)
+tiles = st.columns(5)
+for col, (key, label) in zip(tiles, [("flagged", "발굴 가구"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"),
+                                     ("supported_rate", "지원 연계율 (%)"), ("at_risk", "위험군 가구")]):
+    value, before = b.kpis.get(key), b.previous.get(key)
+    delta = None if value is None or before is None else round(value - before, 1)
+    col.metric(label, brief.shown(b, key), delta,
+               help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None)
+
+st.markdown("**성과 지표** (목표는 고쳐서 저장할 수 있습니다)")
+edited = st.data_editor(
+    b.table, hide_index=True, width="stretch", key="brief_table",
+    disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=[
+        "지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"],
+    column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
+if st.button("목표 저장", key="save_targets"):
+    ui.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
+    st.success("목표를 저장했습니다.")
+    st.rerun()
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**발굴 → 방문 → 욕구 확인 → 지원**")
+    st.bar_chart(b.funnel, x="단계", y="가구", horizontal=True, sort=False)
+    st.markdown("**발굴 경로별**")
+    st.dataframe(b.channels, hide_index=True, width="stretch")
+with right:
+    st.markdown("**차수별 추이**")
+    st.line_chart(b.trend, x="차수", y=["발굴", "지원 연계"])
+    label = "위험군 (천 가구당)" if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
+    st.markdown(f"**상위·하위 지역: {label}**")
+    st.dataframe(b.ranking.head(5), hide_index=True, width="stretch")
+    st.dataframe(b.ranking.tail(5), hide_index=True, width="stretch")
+
+if mode != "없음":
+    st.subheader("비교")
+    if mode == "두 차수":
+        other = ui.briefing(scope, area, ui.round_picker("비교할 차수", key="brief_round_b"))
+    else:
+        other = ui.briefing(scope, ui.briefing_area_picker(scope, key="brief_area_b"), round_id)
+    st.dataframe(brief.compare(b, other), hide_index=True, width="stretch")
+
+st.subheader("브리핑 자료")
+st.caption("A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지도, 추이·깔때기·상위하위 차트)와 "
+           "지도·차트 PNG. 소수 비공개를 거친 집계만 담고 가구 단위 자료는 싣지 않습니다.")
+if st.button("브리핑 자료 만들기", key="make_pack"):
+    st.session_state["pack_for"] = (area, round_id)
+if st.session_state.get("pack_for") == (area, round_id):
+    pdf, pngs = ui.briefing_pack(scope, area, round_id)
+    d1, d2 = st.columns(2)
+    d1.download_button("PDF 내려받기", pdf, file_name=f"briefing_{area}_{b.round_code}.pdf",
+                       mime="application/pdf", key="dl_pdf")
+    d2.download_button("PNG 묶음 내려받기 (ZIP)", pngs, file_name=f"briefing_{area}_{b.round_code}_png.zip",
+                       mime="application/zip", key="dl_png")
