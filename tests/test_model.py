@@ -15,7 +15,7 @@ from blindspot.evaluation import (count_rule_score, expected_calibration_error, 
                                   within_capacity)
 from blindspot.features import build_features
 from blindspot.indicators import load_catalogue
-from blindspot.model import (BANDS, ModelError, Thresholds, assign_bands, explain, plan_rounds, reason_text,
+from blindspot.model import (BANDS, ModelError, Thresholds, assign_bands, explain, reason_text,
                              top_reasons)
 from blindspot.scoring import score_round
 from blindspot.store import Store, open_store
@@ -213,50 +213,21 @@ def test_model_for_another_feature_set_is_refused(modelled, tmp_path):
         st.close()
 
 
-def _store_without(db, statement):
+@pytest.mark.parametrize("delete, kwargs, message", [
+    ("DELETE FROM visits", {}, "방문 결과\\(라벨\\)가 있는 회차가 없습니다"),
+    ("DELETE FROM visits WHERE round_id = 20242", {"test_round": 20242}, "2024-R2 에 방문 결과가 없습니다"),
+    ("DELETE FROM visits WHERE outcome IN ('need_confirmed', 'supported') AND round_id < 20243", {},
+     "라벨이 너무 적습니다"),
+    ("DELETE FROM visits WHERE round_id <> 20243", {}, "학습에 쓸 회차가 없습니다"),
+])
+def test_bad_training_data_is_refused_and_the_model_stays(modelled, tmp_path, delete, kwargs, message):
+    db, models, meta = _copy(modelled, tmp_path)
     st = Store(db)
-    st.run(statement)
-    return st
-
-
-def test_no_labelled_round_is_a_clear_error(modelled, tmp_path):
-    db, models, meta = _copy(modelled, tmp_path)
-    st = _store_without(db, "DELETE FROM visits")
     try:
-        with pytest.raises(ModelError, match="방문 결과\\(라벨\\)가 있는 회차가 없습니다"):
-            train(st, models)
+        st.run(delete)
+        with pytest.raises(ModelError, match=message):
+            train(st, models, **kwargs)
         assert artifacts.in_service(st) == meta["version"]
-    finally:
-        st.close()
-
-
-def test_test_round_without_outcomes_is_a_clear_error(modelled, tmp_path):
-    db, models, meta = _copy(modelled, tmp_path)
-    st = _store_without(db, "DELETE FROM visits WHERE round_id = 20242")
-    try:
-        with pytest.raises(ModelError, match="2024-R2 에 방문 결과가 없습니다"):
-            train(st, models, test_round=20242)
-    finally:
-        st.close()
-
-
-def test_too_few_positives_is_a_clear_error(modelled, tmp_path):
-    db, models, meta = _copy(modelled, tmp_path)
-    st = _store_without(db, "DELETE FROM visits WHERE outcome IN ('need_confirmed', 'supported') AND round_id < 20243")
-    try:
-        with pytest.raises(ModelError, match="라벨이 너무 적습니다"):
-            train(st, models)
-        assert artifacts.in_service(st) == meta["version"]
-    finally:
-        st.close()
-
-
-def test_single_round_cannot_train(modelled, tmp_path):
-    db, models, _ = _copy(modelled, tmp_path)
-    st = _store_without(db, "DELETE FROM visits WHERE round_id <> 20243")
-    try:
-        with pytest.raises(ModelError, match="학습에 쓸 회차가 없습니다"):
-            plan_rounds(st)
     finally:
         st.close()
 
