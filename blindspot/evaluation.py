@@ -191,9 +191,14 @@ def subgroup_table(groups: dict[str, np.ndarray], y: np.ndarray, rankings: dict[
               for name, (score, _, _) in rankings.items()}
     rows = []
     for dim, labels in groups.items():
-        codes, uniques = pd.factorize(np.asarray(labels), sort=True)
+        if isinstance(labels, pd.Categorical):
+            codes, uniques = labels.codes, labels.categories
+        else:
+            codes, uniques = pd.factorize(np.asarray(labels), sort=True)
         for k, g in enumerate(uniques):
             m = codes == k
+            if not m.any():  # an unused category (e.g. no head of unknown sex)
+                continue
             row = {"dimension": dim, "group": str(g), "n": int(m.sum()), "positives": int(y[m].sum())}
             for name, (score, selected, prob) in rankings.items():
                 o = orders[name][m[orders[name]]]

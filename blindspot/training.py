@@ -58,17 +58,19 @@ def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | No
     sel_m = within_capacity(emd, p, share)
     sel_b = within_capacity(emd, b, share)
     y, p, b, sel_m, sel_b = y[covered], p[covered], b[covered], sel_m[covered], sel_b[covered]
-    sub = frame[covered]
+    sub = frame if covered.all() else frame[covered]  # a copy of 24 million rows costs a gigabyte
     model_m = ranking_metrics(y, p, sel_m, p)
     base_m = ranking_metrics(y, b, sel_b)
-    sido_names = dict(store.rows(sql.REGION_NAMES_AT_LEVEL, ["sido"]))
-    sgg = pd.Series(sub["sgg_code"].to_numpy() // 1000)
+    sido_names = {int(k): v for k, v in store.rows(sql.REGION_NAMES_AT_LEVEL, ["sido"])}
+    sido_codes, sido_seen = pd.factorize(sub["sgg_code"].to_numpy() // 1000, sort=True)
+    # Categoricals, not string arrays: one byte per household instead of dozens.
     groups = {
-        "연령대": sub["age_band"].to_numpy(),
-        "성별": sub["head_sex"].cat.rename_categories(lambda c: {"M": "남", "F": "여"}.get(c, "미상")).to_numpy(),
-        "1인 가구": sub["one_person"].cat.rename_categories({"yes": "1인", "no": "다인"}).to_numpy(),
-        "도시/농촌": np.where(sub["emd_type"].to_numpy() == "dong", "동(도시)", "읍·면(농촌)"),
-        "시도": sgg.map({int(k): v for k, v in sido_names.items()}).to_numpy(),
+        "연령대": sub["age_band"].array,
+        "성별": sub["head_sex"].cat.rename_categories(lambda c: {"M": "남", "F": "여"}.get(c, "미상")).array,
+        "1인 가구": sub["one_person"].cat.rename_categories({"yes": "1인", "no": "다인"}).array,
+        "도시/농촌": pd.Categorical.from_codes((sub["emd_type"] != "dong").to_numpy().astype(np.int8),
+                                            ["동(도시)", "읍·면(농촌)"]),
+        "시도": pd.Categorical.from_codes(sido_codes, [sido_names.get(int(c), str(c)) for c in sido_seen]),
     }
     # Mean signals of the households truly at risk, per group: explains recall gaps.
     table = subgroup_table(groups, y, {"model": (p, sel_m, p), "baseline": (b, sel_b, None)},
