@@ -26,6 +26,9 @@ def _cmd_build_demo(args) -> int:
     target = config.db_path(args.db)
     models = None if args.no_model else config.models_dir(args.models)
     report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress(), models_dir=models)
+    if report.model and "skipped" in report.model:
+        # Not through the progress line: it may skip messages that arrive too quickly.
+        print(f"모델 학습을 건너뜁니다: {report.model['skipped']}", file=sys.stderr)
     print(json.dumps({"db": str(target), "households": report.households,
                       "observations": report.observations, "visits": report.visits,
                       "model": report.model, "calibration": report.calibration}, ensure_ascii=False, indent=2))
