@@ -74,7 +74,7 @@ def synthetic_address(emd_full_name: str, pseudo_id: str) -> str:
     derived from the pseudonymous id, marked as synthetic.
 
     >>> synthetic_address("광주광역시 동구 충장동", "H1A2B3C4D")
-    '광주광역시 동구 충장동 386-16 (합성 주소)'
+    '광주광역시 동구 충장동 188-3 (합성 주소)'
     """
     n = int(pseudo_id.lstrip("H"), 16)
     return f"{emd_full_name} {n % 997 + 1}-{n // 997 % 40 + 1} {SYNTHETIC_ADDRESS_NOTE}"
