@@ -151,3 +151,24 @@ def export_summary(store, scope: Scope, filters: lists.ListFilters, level: str =
                         {"소수 억제": f"1~{k_used - 1} 가구인 칸은 비워 두었습니다 (k = {k_used})."})
         data = xlsx_bytes(frame, "지역별 집계", meta)
     return ExportFile(data, _file_name("지역별집계", filters, now, fmt), FORMATS[fmt], len(frame), audit.sha256(data))
+
+
+AUDIT_COLUMNS = {"event_id": "번호", "happened_at": "시각", "user_name": "사용자", "role": "역할", "action": "행위",
+                 "scope": "권한 범위", "filters": "필터", "row_count": "행 수", "purpose": "목적",
+                 "file_hash": "파일 SHA-256", "detail": "비고"}
+
+
+def audit_frame(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log with Korean headers and action names, as shown and exported."""
+    out = log.assign(action=log["action"].map(audit.ACTIONS).fillna(log["action"]))
+    return out[list(AUDIT_COLUMNS)].rename(columns=AUDIT_COLUMNS)
+
+
+def export_audit(store, scope: Scope, **filters) -> ExportFile:
+    """The filtered audit log as CSV (admin only; see :func:`blindspot.audit.audit_log`)."""
+    log = audit.audit_log(store, scope, **filters)
+    if log.empty:
+        raise EmptyExport("조건에 맞는 감사 기록이 없어 파일을 만들지 않았습니다.")
+    data = csv_bytes(audit_frame(log))
+    now = dt.datetime.now()
+    return ExportFile(data, f"감사기록_{now:%Y%m%d-%H%M%S}.csv", FORMATS["csv"], len(log), audit.sha256(data))

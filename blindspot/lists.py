@@ -14,6 +14,7 @@ clearly marked stand-in from the 읍면동 name and the pseudonymous id.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -67,6 +68,26 @@ class ListFilters:
     def as_dict(self) -> dict:
         """Plain values for the audit record and the export's metadata."""
         return dataclasses.asdict(self) | {"bands": list(self.bands)}
+
+    @classmethod
+    def from_text(cls, text: str) -> "ListFilters":
+        """The filters back from their audit JSON (a plain-value cache key).
+
+        >>> f = ListFilters(20243, area="29110", bands=("high",))
+        >>> ListFilters.from_text(audit.filters_text(f.as_dict())) == f
+        True
+        """
+        values = json.loads(text)
+        return cls(**values | {"bands": tuple(values["bands"])})
+
+
+def shown_columns(rows: pd.DataFrame) -> list[str]:
+    """The list's columns in display order (``address`` only when the rows carry it).
+
+    >>> shown_columns(pd.DataFrame(columns=["pseudo_id", "sgg_code", "rank"]))
+    ['rank', 'pseudo_id']
+    """
+    return [c for c in COLUMNS if c in rows.columns]
 
 
 def synthetic_address(emd_full_name: str, pseudo_id: str) -> str:
