@@ -279,3 +279,24 @@ def test_audit_log_is_admin_only_and_filters(db):
 
 def test_vocab_support_types_match_generator():
     assert vocab.SUPPORT_TYPES == synthetic.SUPPORT_TYPES
+
+
+def test_xlsx_round_trips_types_and_korean():
+    frame = pd.DataFrame({"이름": ["이○○", "김<&>", None], "수": [1, 2, 3], "확률": [0.25, np.nan, 1.0],
+                          "방문": [True, False, True], "빈칸": ["", "a\x01b", "끝"]})
+    data = exports.xlsx_bytes(frame, "표", {"보안": exports.CONFIDENTIAL, "행 수": 3})
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    rows = list(wb["표"].iter_rows(values_only=True))
+    assert rows[0] == ("이름", "수", "확률", "방문", "빈칸")
+    assert rows[1] == ("이○○", 1, 0.25, True, None) or rows[1] == ("이○○", 1, 0.25, True, "")
+    assert rows[2][:4] == ("김<&>", 2, None, False) and rows[2][4] == "ab"  # control characters dropped
+    assert rows[3][0] is None and rows[3][1:4] == (3, 1.0, True)
+    assert list(wb["정보"].iter_rows(values_only=True)) == [("항목", "값"), ("보안", exports.CONFIDENTIAL), ("행 수", 3)]
+    back = pd.read_excel(io.BytesIO(data), sheet_name="표")
+    assert back["수"].tolist() == [1, 2, 3] and back["이름"].iloc[0] == "이○○"
+
+
+def test_export_100k_rows_within_budget():
+    from blindspot.bench import export_seconds
+
+    assert export_seconds(100_000) <= 20.0
