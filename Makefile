@@ -27,7 +27,13 @@ $(DB): $(VENV)/.installed $(DEMO_INPUTS)
 
 demo: $(DB)
 
-run: $(DB)
+# Demo accounts: created (and their passwords printed) once, when config/auth.yaml is missing.
+AUTH ?= config/auth.yaml
+
+$(AUTH): | $(VENV)/.installed
+	$(BIN)/python -m blindspot users init-demo --auth $(AUTH)
+
+run: $(DB) $(AUTH)
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.installed

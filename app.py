@@ -1,25 +1,33 @@
-"""복지사각지대 지도 — router: page config, (login in a later issue), navigation."""
+"""복지사각지대 지도 — router: page config, login, navigation of the pages the user's role may open."""
 
 import streamlit as st
 
-from blindspot import ui
+from blindspot import login, ui
+from blindspot.access import pages_for
 from blindspot.errors import BlindspotError
 
 st.set_page_config(page_title="복지사각지대 지도", page_icon="🗺️", layout="wide")
 
 try:
     ui.data_info()
+    scope = login.require_login()
 except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
 
-nav = st.navigation([
-    st.Page("views/overview.py", title="개요", icon="📊", default=True),
-    st.Page("views/region_map.py", title="지역 지도", icon="🗺️"),
-    st.Page("views/hotspots.py", title="핫스팟", icon="🔥"),
-    st.Page("views/briefing.py", title="브리핑", icon="📽️"),
-    st.Page("views/model.py", title="위험 모델", icon="🧮"),
-])
+PAGES = {
+    "overview": ("views/overview.py", "개요", "📊"),
+    "region_map": ("views/region_map.py", "지역 지도", "🗺️"),
+    "hotspots": ("views/hotspots.py", "핫스팟", "🔥"),
+    "briefing": ("views/briefing.py", "브리핑", "📽️"),
+    "model": ("views/model.py", "위험 모델", "🧮"),
+    "risk_list": ("views/risk_list.py", "위험 가구 목록", "📋"),
+    "audit": ("views/audit.py", "감사 기록", "🔎"),
+}
+allowed = pages_for(scope.role)
+nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0))
+                     for i, k in enumerate(allowed)])
 ui.synthetic_banner()
+login.sidebar(scope)
 nav.run()
 ui.footer()

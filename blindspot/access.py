@@ -48,6 +48,10 @@ class Scope:
         return cls(None, True, 0, "전국", user, role)
 
     @classmethod
+    def analyst(cls, user: str = "system") -> "Scope":
+        return cls(None, True, 0, "전국", user, "analyst")
+
+    @classmethod
     def district(cls, sgg_codes, user: str = "system", label: str | None = None) -> "Scope":
         codes = frozenset(str(c) for c in sgg_codes)
         return cls(codes, True, 0, label or ", ".join(sorted(codes)), user, "district")
@@ -91,3 +95,74 @@ def scope_sql(scope: Scope, column: str, *, sido: bool = False) -> tuple[str, li
     # One placeholder per code: DuckDB prunes row groups on an IN-list of constants,
     # which a single list parameter (= ANY(?)) does not get.
     return f"{column} IN ({', '.join('?' for _ in values)})", values
+
+
+# --- roles (issue 4/6) ------------------------------------------------------------------
+ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 담당 공무원", "presenter": "발표자 (집계만)"}
+
+# Pages each role may open, in navigation order.  The presenter gets no model page: its
+# subgroup table counts households per group, and such counts may be small.
+PAGES = {
+    "admin": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "audit"),
+    "analyst": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
+    "district": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
+    "presenter": ("overview", "briefing", "region_map", "hotspots"),
+}
+DEFAULT_MIN_COUNT = 5
+
+
+def scope_for(role: str, user: str, sgg_codes=None, *, min_count: int = DEFAULT_MIN_COUNT,
+              label: str | None = None) -> Scope:
+    """The scope of a signed-in user of ``role``.
+
+    admin and analyst see every area at household level; a district official sees
+    only its 시군구 (household level there); a presenter sees aggregates only, with
+    counts under ``min_count`` suppressed.
+
+    >>> s = scope_for("district", "kim", ["29110"], label="광주 동구")
+    >>> (s.role, sorted(s.sgg_codes), s.household_level, s.label)
+    ('district', ['29110'], True, '광주 동구')
+    >>> scope_for("presenter", "lee", min_count=10).min_count
+    10
+    """
+    if role == "admin":
+        return Scope.all_areas(user=user, role="admin")
+    if role == "analyst":
+        return Scope.analyst(user=user)
+    if role == "district":
+        if not sgg_codes:
+            raise ValueError("시군구 담당 공무원 계정에는 시군구 코드(sgg_codes)가 하나 이상 있어야 합니다.")
+        return Scope.district(sgg_codes, user=user, label=label)
+    if role == "presenter":
+        return Scope.aggregates_only(max(int(min_count), 1), user=user)
+    raise ValueError(f"알 수 없는 역할입니다: {role!r} (admin, analyst, district, presenter 중 하나)")
+
+
+def pages_for(role: str) -> tuple[str, ...]:
+    """Page keys the role may open (an unknown role gets none).
+
+    >>> "risk_list" in pages_for("presenter"), "audit" in pages_for("analyst")
+    (False, False)
+    """
+    return PAGES.get(role, ())
+
+
+def can_see_address(scope: Scope, sgg_code: str) -> bool:
+    """Addresses go only to the district official of that area, never to a national role.
+
+    >>> can_see_address(Scope.district(["29110"]), "29110"), can_see_address(Scope.analyst(), "29110")
+    (True, False)
+    """
+    return scope.role == "district" and scope.household_level and scope.allows_sgg(str(sgg_code))
+
+
+def scope_text(scope: Scope) -> str:
+    """The scope as one line for the audit log.
+
+    >>> scope_text(Scope.district(["29140", "29110"]))
+    'district:29110,29140'
+    >>> scope_text(Scope.aggregates_only(5))
+    'presenter:전국,k=5'
+    """
+    areas = "전국" if scope.sgg_codes is None else ",".join(sorted(scope.sgg_codes))
+    return f"{scope.role}:{areas}" + (f",k={scope.min_count}" if scope.min_count else "")

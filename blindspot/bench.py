@@ -147,6 +147,30 @@ def _busiest_sgg(store: Store) -> str:
     return str(by_sgg.sort_values("households", ascending=False).iloc[0]["code"])
 
 
+EXPORT_ROWS = 100_000
+
+
+def export_seconds(rows: int = EXPORT_ROWS) -> float:
+    """Seconds to write an XLSX risk list of ``rows`` rows (list columns, Korean text,
+    metadata sheet) with :func:`blindspot.exports.xlsx_bytes`; independent of the build."""
+    import numpy as np
+    import pandas as pd
+
+    from blindspot import exports
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "순위": np.arange(1, rows + 1), "가명 ID": [f"H{i:08X}" for i in rng.integers(0, 2**32, rows)],
+        "시군구": "종로구", "읍면동": "청운효자동", "등급": rng.choice(["위험", "주의"], rows),
+        "위기 확률": rng.random(rows), "읍면동 내 순위": rng.integers(1, 200, rows),
+        "사유 1": "단전 (전기요금 체납 3개월)", "사유 2": "건강보험료 체납 6개월", "사유 3": "1인 가구",
+        "가구 유형": "1인 가구", "세대주 연령대": "65세 이상", "이번 차수 신규": rng.random(rows) < 0.3,
+        "방문 여부": rng.random(rows) < 0.1})
+    t = time.perf_counter()
+    exports.xlsx_bytes(frame, "위험 가구 목록", {"차수": "2024-R3", "행 수": rows, "보안": exports.CONFIDENTIAL})
+    return round(time.perf_counter() - t, 2)
+
+
 def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True) -> dict:
     result: dict = {"scale": scale}
     if db:
@@ -169,6 +193,7 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
             st.close()
         if model:
             result.update(model_timings(path))
+        result["export_100k_seconds"] = export_seconds()
     finally:
         if not db and not keep:
             remove_db_files(path)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from blindspot import artifacts, geography, mapdata, sql, vocab
 from blindspot.access import Scope, scope_sql
-from blindspot.errors import BlindspotError
+from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id
 
 DEFAULT_K = 5
@@ -151,6 +151,10 @@ def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -
     outside the scope."""
     if area_code != mapdata.NATION["code"]:
         mapdata.narrow(store, scope, area_code)  # raises AccessDenied outside the scope
+        # A 시도's targets are shared by everyone who briefs that 시도: only a scope
+        # covering all of it may set them.
+        if len(area_code) == 2 and not all(scope.allows_sgg(c) for (c,) in store.rows(sql.SGG_OF_SIDO, [area_code])):
+            raise AccessDenied(f"{area_code} 시도 전체를 볼 권한이 있어야 시도 목표를 저장할 수 있습니다.")
     elif not scope.is_national:
         raise BlindspotError("전국 목표는 전국 권한이 있는 계정만 저장할 수 있습니다.")
     unknown = set(values) - set(INDICATOR_KEYS)

@@ -1,6 +1,6 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, geo-import, info, train, evaluate, score, bench.  Long work prints a progress line on
+Commands: build-demo, geo-import, info, train, evaluate, score, bench, users.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a
 message that says what to do.
 """
@@ -176,6 +176,21 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_users(args) -> int:
+    from blindspot import auth
+
+    path = auth.auth_path(args.auth)
+    passwords = auth.init_demo(path, force=args.force)
+    if passwords is None:
+        print(f"계정 파일 {path} 가 이미 있습니다 (그대로 둡니다). 새로 만들려면 --force.")
+        return 0
+    print(f"데모 계정을 만들었습니다: {path} (bcrypt 해시만 저장; 비밀번호는 지금 한 번만 보입니다)")
+    for username, name, role, codes in auth.DEMO_USERS:
+        area = f"  시군구 {', '.join(codes)}" if codes else ""
+        print(f"  {username:10s} {passwords[username]:18s} {role:9s} {name}{area}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m blindspot",
                                 description="복지사각지대 지도: 데이터 구축·점검 명령")
@@ -237,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산 측정을 건너뜀")
     k.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     k.set_defaults(func=_cmd_bench)
+
+    u = sub.add_parser("users", help="로그인 계정 관리")
+    usub = u.add_subparsers(dest="users_command", required=True)
+    ui_ = usub.add_parser("init-demo", help="데모 계정(관리자·분석가·시군구 담당 2명·발표자)을 임의 비밀번호로 만들고 출력")
+    ui_.add_argument("--auth", help="계정 파일 (기본 config/auth.yaml 또는 BLINDSPOT_AUTH)")
+    ui_.add_argument("--force", action="store_true", help="이미 있는 계정 파일을 새로 만듦 (기존 비밀번호 무효)")
+    ui_.set_defaults(func=_cmd_users)
     return p
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blindspot import geography, sql
+from blindspot import audit, geography, sql
 from blindspot.access import Scope, scope_sql
 from blindspot.errors import AccessDenied
 
@@ -372,14 +372,17 @@ def region_profile(store, scope: Scope, code: str, round_id: int,
             "trend": pd.DataFrame(trend_rows)}
 
 
-def top_households(store, scope: Scope, code: str, round_id: int, limit: int = 20) -> pd.DataFrame:
+def top_households(store, scope: Scope, code: str, round_id: int, purpose: str, limit: int = 20) -> pd.DataFrame:
     """Top-ranked households (by risk probability) of one 시군구 or 읍면동, pseudonymous.
 
-    Household-level rows: the scope must allow them (raises AccessDenied otherwise).
+    Household-level rows: the scope must allow them (raises AccessDenied otherwise) and a
+    purpose must be given (PurposeRequired); every call on a scored round writes one audit
+    record (an unscored round returns no rows and records nothing).
     Columns: pseudo_id, emd_name, band (Korean 위험/주의/관심/해당 없음), probability (0..1),
     reasons (the household's signals this round).  Empty when there are no scores.
     """
     scope.require_household_level()
+    purpose = audit.check_purpose(purpose)
     view = narrow(store, scope, code)
     columns = ["pseudo_id", "emd_name", "band", "probability", "reasons"]
     if not has_scores(store, round_id):
@@ -390,4 +393,6 @@ def top_households(store, scope: Scope, code: str, round_id: int, limit: int = 2
     params.update(t=int(round_id), area=str(code), limit=int(limit))
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
+    audit.record(store, scope, "view_map_households", {"round": int(round_id), "area": str(code), "limit": int(limit)},
+                 len(df), purpose)
     return df[columns]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from blindspot import artifacts, config, geography, hexgrid, hotspots, mapdata, maps, queries
+from blindspot import (artifacts, audit, config, exports, geography, hexgrid, hotspots, lists, mapdata, maps,
+                       outcomes, queries)
 from blindspot.access import Scope
 from blindspot.store import Store, open_store
 
@@ -31,17 +32,30 @@ def store() -> Store:
 
 
 def current_scope() -> Scope:
-    """The signed-in user's scope.  Until login arrives (issue [4/6]): all areas."""
-    return st.session_state.get("scope") or Scope.all_areas(user="local", role="admin")
+    """The signed-in user's scope (set by :mod:`blindspot.login`); a page reached without
+    one shows nothing."""
+    scope = st.session_state.get("scope")
+    if not isinstance(scope, Scope):
+        st.error("로그인이 필요합니다.")
+        st.stop()
+    return scope
+
+
+def settings() -> dict:
+    """Settings of the account file (timeout, k, capacity) loaded at login."""
+    from blindspot.auth import DEFAULT_SETTINGS
+
+    return {**DEFAULT_SETTINGS, **st.session_state.get("settings", {})}
 
 
 def _scope_key(scope: Scope) -> tuple:
-    return (tuple(sorted(scope.sgg_codes)) if scope.sgg_codes else None, scope.household_level, scope.min_count)
+    return (tuple(sorted(scope.sgg_codes)) if scope.sgg_codes else None, scope.household_level, scope.min_count,
+            scope.role)
 
 
 def _scope_from_key(key: tuple) -> Scope:
-    codes, household_level, min_count = key
-    return Scope(frozenset(codes) if codes else None, household_level, min_count)
+    codes, household_level, min_count, role = key
+    return Scope(frozenset(codes) if codes else None, household_level, min_count, role=role)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -197,14 +211,23 @@ def region_profile(scope: Scope, code: str, round_id: int, bands: tuple = mapdat
     return _region_profile(*_stamp(), _scope_key(scope), str(code), int(round_id), tuple(bands))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _top_households(path: str, built_at: str, scope_key: tuple, code: str, round_id: int) -> pd.DataFrame:
-    return mapdata.top_households(_store(path), _scope_from_key(scope_key), code, round_id)
+def _once(action: str, scope: Scope, filters: dict, purpose: str, fetch):
+    """Household rows fetched (and audited) once per view: a rerun with the same user,
+    filters and purpose reuses this session's rows instead of writing a second record."""
+    key = audit.view_key(scope, action, filters, purpose)
+    slot = f"_audited_{action}"
+    held = st.session_state.get(slot)
+    if held is not None and held[0] == key:
+        return held[1]
+    rows = fetch()
+    st.session_state[slot] = (key, rows)
+    return rows
 
 
-def top_households(scope: Scope, code: str, round_id: int) -> pd.DataFrame:
-    scope.require_household_level()
-    return _top_households(*_stamp(), _scope_key(scope), str(code), int(round_id))
+def top_households(scope: Scope, code: str, round_id: int, purpose: str) -> pd.DataFrame:
+    """The map drill-down's household list (audited once per view; not cached across sessions)."""
+    return _once("view_map_households", scope, {"area": str(code), "round": int(round_id)}, purpose,
+                 lambda: mapdata.top_households(store(), scope, str(code), int(round_id), purpose))
 
 
 @st.cache_data(ttl=TTL, show_spinner="핫스팟 분석 중 (순열 999회)…")
@@ -342,3 +365,74 @@ def presentation_mode(on: bool) -> None:
     """Wide, large type, no sidebar: for the council room's projector."""
     if on:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+
+
+# --- risk lists, exports, audit (issue 4/6) ------------------------------------------------
+
+def purpose_picker(key: str) -> str | None:
+    """Why the user looks at household rows: a listed purpose or typed text for 기타;
+    None (and a note) until one is given."""
+    choice = st.selectbox("열람 목적 (필수)", audit.PURPOSES, index=None, placeholder="목적을 고르세요",
+                          key=f"{key}_choice")
+    typed = st.text_input("기타 목적", key=f"{key}_typed") if choice == "기타" else ""
+    try:
+        return audit.check_purpose(choice, typed)
+    except audit.PurposeRequired as exc:
+        st.info(str(exc))
+        return None
+
+
+def risk_list(scope: Scope, filters: lists.ListFilters, purpose: str) -> pd.DataFrame:
+    return _once("view_list", scope, filters.as_dict(), purpose,
+                 lambda: lists.risk_list(store(), scope, filters, purpose))
+
+
+def export_risk_list(scope: Scope, filters: lists.ListFilters, purpose: str, fmt: str) -> exports.ExportFile:
+    return exports.export_risk_list(store(), scope, filters, purpose, fmt)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _risk_summary(path: str, built_at: str, scope_key: tuple, filters: str, level: str, k: int):
+    return lists.risk_summary(_store(path), _scope_from_key(scope_key), lists.ListFilters.from_text(filters), level, k)
+
+
+def risk_summary(scope: Scope, filters: lists.ListFilters, level: str, k: int) -> pd.DataFrame:
+    return _risk_summary(*_stamp(), _scope_key(scope), audit.filters_text(filters.as_dict()), level, int(k))
+
+
+def export_summary(scope: Scope, filters: lists.ListFilters, level: str, k: int, fmt: str) -> exports.ExportFile:
+    return exports.export_summary(store(), scope, filters, level, k, fmt)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _indicators(path: str, built_at: str) -> pd.DataFrame:
+    return lists.indicators(_store(path))
+
+
+def indicator_options() -> dict:
+    """{filter value: Korean label}: None, every domain ("domain:<d>") and indicator ("indicator:<code>")."""
+    options = {None: "전체 (지표·영역 무관)"}
+    options.update({f"domain:{d}": f"영역: {name}" for d, name in mapdata.domain_list(store())})
+    df = _indicators(*_stamp())
+    options.update({f"indicator:{c}": f"지표: {n}" for c, n in zip(df["code"], df["name_ko"])})
+    return options
+
+
+def record_outcome(scope: Scope, pseudo_id: str, round_id: int, outcome: str, support_type: str | None) -> dict:
+    """Record a visit outcome; maps and lists read it at once (caches dropped)."""
+    result = outcomes.record_outcome(store(), scope, pseudo_id, int(round_id), outcome, support_type)
+    clear_caches()
+    st.session_state.pop("_audited_view_list", None)
+    return result
+
+
+def audit_log(scope: Scope, **filters) -> pd.DataFrame:
+    return exports.audit_frame(audit.audit_log(store(), scope, **filters))
+
+
+def audit_users(scope: Scope) -> list[str]:
+    return audit.audit_users(store(), scope)
+
+
+def export_audit(scope: Scope, **filters) -> exports.ExportFile:
+    return exports.export_audit(store(), scope, **filters)

@@ -31,6 +31,9 @@ OUTCOMES = {
 }
 CONFIRMED_OUTCOMES = ("need_confirmed", "supported")
 
+# What a supported household was linked to (the generator draws from the same list).
+SUPPORT_TYPES = ("민간자원 연계", "긴급지원", "서비스 연계", "공공급여 연계", "기초생활보장 신청")
+
 # How a visited household was found (발굴 경로).
 CHANNELS = {
     "system": "발굴시스템 명단",

@@ -82,3 +82,31 @@ def modelled(small_db, tmp_path_factory):
     finally:
         st.close()
     return path, root / "models", meta
+
+
+# --- accounts for app tests (issue 4/6) -------------------------------------------------
+# App tests sign in like people do: an account file with known passwords (cheap bcrypt
+# cost), named by BLINDSPOT_AUTH, and the login form filled in (tests/test_app.py::login).
+TEST_USERS = {
+    "admin": ("관리자", "admin", None),
+    "analyst": ("분석가", "analyst", None),
+    "dong": ("광주 동구 담당", "district", ["29110"]),
+    "gwangju": ("광주 동구·서구 담당", "district", ["29110", "29140"]),
+    "presenter": ("발표자", "presenter", None),
+}
+TEST_PASSWORDS = {u: f"pw-{u}-시험" for u in TEST_USERS}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_accounts(tmp_path_factory):
+    from blindspot import auth
+
+    path = tmp_path_factory.mktemp("auth") / "auth.yaml"
+    auth.write_accounts(path, [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()], rounds=4)
+    old = os.environ.get("BLINDSPOT_AUTH")
+    os.environ["BLINDSPOT_AUTH"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("BLINDSPOT_AUTH", None)
+    else:
+        os.environ["BLINDSPOT_AUTH"] = old

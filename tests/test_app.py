@@ -4,14 +4,28 @@ from streamlit.testing.v1 import AppTest
 
 from blindspot import store as store_mod
 
+from conftest import TEST_PASSWORDS
 
-def _app(env_db, path):
+
+def login(at, user, password=None):
+    """Fill in and submit the login form as a person would; returns the AppTest after the run."""
+    at.text_input[0].input(user)
+    at.text_input[1].input(TEST_PASSWORDS[user] if password is None else password)
+    return at.button[0].click().run()
+
+
+def _app(env_db, path, user="admin"):
+    """A cold app on the database ``path``, signed in as ``user`` (None: not signed in)."""
     env_db(path)
     # Caches outlive an AppTest inside one process: start each test from a cold app.
     st.cache_resource.clear()
     st.cache_data.clear()
     store_mod.close_all()
-    return AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    if user is None:
+        return at
+    at.run()
+    return login(at, user) if len(at.text_input) >= 2 else at
 
 
 def test_overview_page(small_db, env_db):
@@ -26,7 +40,7 @@ def test_overview_page(small_db, env_db):
     assert metrics["적재된 차수"] == "4개"
     assert metrics["인구·경계 기준"] == "2024-06"
     assert any("합성 데이터 (synthetic)" in w.value for w in at.warning)
-    footer = at.caption[-1].value
+    footer = at.main.caption[-1].value
     assert "통계청 통계지리정보서비스(SGIS)" in footer and "행정안전부 주민등록 인구통계" in footer
     table = at.dataframe[0].value
     assert len(table) == 17 and table["households"].notna().sum() == 2

@@ -21,6 +21,8 @@ import pytest
 
 from blindspot import config
 
+from conftest import TEST_PASSWORDS
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = config.PROJECT_DIR / "test-artifacts"
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -102,11 +104,19 @@ def test_map_page_draws_offline(app_server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.route("**/*", only_localhost)
-            # A deep link on a fresh server must still go through the router (banner,
-            # navigation, later login): pages live in views/, not in Streamlit's
+            # A deep link on a fresh server must still go through the router (login,
+            # banner, navigation): pages live in views/, not in Streamlit's
             # auto-discovered pages/ folder, which would run a page without app.py.
             page.goto(app_server.rstrip("/") + "/region_map", wait_until="domcontentloaded")
+            # Nothing but the login form before signing in (accounts: tests/conftest.py).
+            page.get_by_label("아이디").wait_for(timeout=90_000)
+            assert page.locator("canvas").count() == 0
+            page.get_by_label("아이디").fill("analyst")
+            page.get_by_label("비밀번호").fill(TEST_PASSWORDS["analyst"])
+            page.get_by_role("button", name="로그인").click()
             page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
+            # After signing in the app opens its default page; go to the map from the navigation.
+            page.get_by_role("link", name="지역 지도").click()
             page.wait_for_selector("canvas", state="attached", timeout=60_000)
             page.get_by_text("구간 나누기").first.wait_for(timeout=60_000)
             page.wait_for_timeout(5_000)  # first WebGL frame (software rendering)

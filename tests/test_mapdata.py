@@ -6,6 +6,7 @@ import pytest
 
 from blindspot import mapdata
 from blindspot.access import Scope
+from blindspot.audit import PurposeRequired
 from blindspot.errors import AccessDenied
 from blindspot.store import Store
 
@@ -126,7 +127,7 @@ def scored_store(small_db, tmp_path):
     path = tmp_path / "scored.duckdb"
     shutil.copy(small_db, path)
     store = Store(path)
-    store.run("CREATE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
+    store.run("CREATE OR REPLACE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
               "model_version VARCHAR, probability DOUBLE, band VARCHAR)")
     hh = store.df("SELECT household_id, sgg_code, emd_code FROM households WHERE sgg_code = '29110' "
                   "ORDER BY household_id LIMIT 40")
@@ -151,16 +152,26 @@ def test_risk_measures_from_scores(scored_store):
 
 
 def test_top_households_by_pseudo_id(scored_store):
-    top = mapdata.top_households(scored_store, Scope.all_areas(), "29110", T, limit=3)
+    before = scored_store.scalar("SELECT count(*) FROM audit_log")
+    top = mapdata.top_households(scored_store, Scope.all_areas(user="kim"), "29110", T, "점검", limit=3)
     assert top.columns.tolist() == ["pseudo_id", "emd_name", "band", "probability", "reasons"]
     assert top["probability"].tolist() == pytest.approx([0.9, 0.88, 0.86])
     assert top["band"].tolist() == ["위험", "위험", "위험"]
     assert top["pseudo_id"].str.match(r"^H[0-9A-F]{8}$").all()
+    # One audit record of the look, with who, where and why.
+    log = scored_store.df("SELECT user_name, action, row_count, purpose, filters FROM audit_log ORDER BY event_id")
+    assert len(log) == before + 1
+    last = log.iloc[-1]
+    assert (last["user_name"], last["action"], last["row_count"], last["purpose"]) == ("kim", "view_map_households", 3, "점검")
+    assert '"area": "29110"' in last["filters"]
     with pytest.raises(AccessDenied):
-        mapdata.top_households(scored_store, Scope.aggregates_only(), "29110", T)
+        mapdata.top_households(scored_store, Scope.aggregates_only(), "29110", T, "점검")
     with pytest.raises(AccessDenied):
-        mapdata.top_households(scored_store, Scope.district(["29140"]), "29110", T)
-    assert mapdata.top_households(scored_store, Scope.all_areas(), "29110", 20242).empty
+        mapdata.top_households(scored_store, Scope.district(["29140"]), "29110", T, "점검")
+    with pytest.raises(PurposeRequired):
+        mapdata.top_households(scored_store, Scope.all_areas(), "29110", T, "")
+    assert scored_store.scalar("SELECT count(*) FROM audit_log") == before + 1  # refusals show nothing
+    assert mapdata.top_households(scored_store, Scope.all_areas(), "29110", 20242, "점검").empty
 
 
 def test_measure_catalogue_keys(small_store):

@@ -78,10 +78,13 @@ with right:
             st.caption("우선 방문 가구 목록은 가구 단위 열람 권한이 있는 계정만 볼 수 있습니다.")
         else:
             st.markdown("**우선 방문 가구 (위기 확률 순, 가명 ID)**")
-            st.dataframe(ui.top_households(scope, focus, round_id), hide_index=True, width="stretch",
-                         column_config={"pseudo_id": "가명 ID", "emd_name": "읍면동", "band": "등급",
-                                        "probability": st.column_config.ProgressColumn(
-                                            "위기 확률", format="percent", min_value=0.0, max_value=1.0),
-                                        "reasons": "사유 (위기정보)"})
+            purpose = ui.purpose_picker("map_purpose")
+            if purpose is not None:
+                st.dataframe(ui.top_households(scope, focus, round_id, purpose), hide_index=True, width="stretch",
+                             column_config={"pseudo_id": "가명 ID", "emd_name": "읍면동", "band": "등급",
+                                            "probability": st.column_config.ProgressColumn(
+                                                "위기 확률", format="percent", min_value=0.0, max_value=1.0),
+                                            "reasons": "사유 (위기정보)"})
+                st.caption("이 열람은 감사 기록에 남습니다.")
     else:
         st.caption("지도에서 지역을 클릭하면 그 지역의 지표를 상위 지역과 비교해 보여 줍니다.")

@@ -1,0 +1,118 @@
+"""The audit trail: one ``audit_log`` row per look at or export of household-level data,
+per recorded visit outcome, and per refusal — who, when, role, scope, filters, rows,
+purpose and, for exports, the SHA-256 of the file.
+
+Household-level functions (:mod:`blindspot.lists`, :func:`blindspot.mapdata.top_households`,
+:mod:`blindspot.exports`, :mod:`blindspot.outcomes`) call :func:`record` themselves, so no
+page can show such rows without leaving a record.  Only an admin may read the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pandas as pd
+
+from blindspot import sql
+from blindspot.access import Scope, scope_text
+from blindspot.errors import AccessDenied, BlindspotError
+
+PURPOSES = ("방문 계획", "사례관리", "점검", "기타")
+ACTIONS = {
+    "view_list": "위험 가구 목록 열람",
+    "view_map_households": "지도 우선 방문 가구 열람",
+    "export_list": "위험 가구 목록 내보내기",
+    "record_outcome": "방문 결과 입력",
+    "refused_outcome": "방문 결과 입력 거부 (권한 밖)",
+}
+
+
+class PurposeRequired(BlindspotError):
+    """Household-level rows were asked for without a purpose."""
+
+
+def check_purpose(choice: str | None, typed: str | None = None) -> str:
+    """The purpose to record: a listed choice, or the typed text for 기타 (trimmed).
+
+    Raises :class:`PurposeRequired` when nothing usable was given.
+
+    >>> check_purpose("방문 계획"), check_purpose("기타", "  민원 확인 ")
+    ('방문 계획', '기타: 민원 확인')
+    >>> check_purpose("기타", "   ")
+    Traceback (most recent call last):
+    ...
+    blindspot.audit.PurposeRequired: 열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.
+    """
+    choice = (choice or "").strip()
+    typed = (typed or "").strip()
+    if choice == "기타" or (not choice and typed):
+        if typed:
+            return f"기타: {typed}"
+    elif choice:
+        return choice
+    raise PurposeRequired("열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.")
+
+
+def filters_text(filters: dict) -> str:
+    """Filters as canonical JSON (sorted keys, Korean kept).
+
+    >>> filters_text({"round": 20243, "area": "29110"})
+    '{"area": "29110", "round": 20243}'
+    """
+    return json.dumps(filters, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def view_key(scope: Scope, action: str, filters: dict, purpose: str | None) -> str:
+    """Identity of one view: the same user, action, filters and purpose give the same key,
+    so a page rerun can tell that it already recorded this view.
+
+    >>> from blindspot.access import Scope
+    >>> a = view_key(Scope.analyst("kim"), "view_list", {"round": 20243}, "점검")
+    >>> a == view_key(Scope.analyst("kim"), "view_list", {"round": 20243}, "점검"), len(a)
+    (True, 64)
+    """
+    text = "|".join([scope.user, scope.role, scope_text(scope), action, filters_text(filters), purpose or ""])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def record(store, scope: Scope, action: str, filters: dict, row_count: int | None, purpose: str | None,
+           file_hash: str | None = None, detail: str | None = None) -> int:
+    """Write one audit record and return its event id."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action}")
+    now = dt.datetime.now().replace(microsecond=0)
+    return int(store.scalar(sql.AUDIT_INSERT, [now, scope.user, scope.role, action, scope_text(scope),
+                                               filters_text(filters), row_count, purpose, file_hash, detail]))
+
+
+def audit_log(store, scope: Scope, *, user: str | None = None, action: str | None = None,
+              since: dt.date | None = None, until: dt.date | None = None, limit: int = 10_000) -> pd.DataFrame:
+    """Audit records, newest first, filtered by user, action and date range (inclusive days).
+    Admin only (raises :class:`AccessDenied` for other roles).
+
+    Example: ``audit_log(store, Scope.all_areas(), action="export_list")`` lists every export.
+    """
+    if scope.role != "admin" or not scope.is_national:
+        raise AccessDenied("감사 기록은 관리자만 볼 수 있습니다.")
+    start = dt.datetime.combine(since or dt.date(1970, 1, 1), dt.time())
+    end = dt.datetime.combine((until or dt.date(9999, 12, 30)) + dt.timedelta(days=1), dt.time())
+    return store.df(sql.AUDIT_LIST, {"user": user or None, "action": action or None, "since": start,
+                                     "until": end, "limit": int(limit)})
+
+
+def audit_users(store, scope: Scope) -> list[str]:
+    """Users that appear in the log (admin only)."""
+    if scope.role != "admin" or not scope.is_national:
+        raise AccessDenied("감사 기록은 관리자만 볼 수 있습니다.")
+    return [u for (u,) in store.rows(sql.AUDIT_USERS)]
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of a file's bytes.
+
+    >>> sha256(b"abc")[:16]
+    'ba7816bf8f01cfea'
+    """
+    return hashlib.sha256(data).hexdigest()
