@@ -82,7 +82,7 @@ def test_backoff_grows_and_caps():
 
 
 def test_roles_to_pages_and_scopes():
-    assert pages_for("presenter") == ("overview", "region_map", "hotspots")
+    assert pages_for("presenter") == ("overview", "briefing", "region_map", "hotspots")
     assert "audit" in pages_for("admin") and "audit" not in pages_for("district")
     assert pages_for("intruder") == ()
     with pytest.raises(ValueError):
