@@ -18,6 +18,7 @@ nav = st.navigation([
     st.Page("views/region_map.py", title="지역 지도", icon="🗺️"),
     st.Page("views/hotspots.py", title="핫스팟", icon="🔥"),
     st.Page("views/model.py", title="위험 모델", icon="🧮"),
+    st.Page("views/data_admin.py", title="데이터 관리", icon="📥"),
 ])
 ui.synthetic_banner()
 nav.run()

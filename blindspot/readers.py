@@ -201,12 +201,13 @@ def _locate(text: str, ragged: list[tuple[int | None, str, int]]) -> list[int]:
         if number is not None and number > 0:
             out.append(int(number))
             continue
-        at = text.find(row_text, pos)
+        # Anchored at a line start, so a short row text is not found inside an earlier line.
+        at = text.find("\n" + row_text, pos)
         if at < 0:
             out.append(0)
             continue
-        out.append(text.count("\n", 0, at) + 1)
-        pos = at + max(len(row_text), 1)
+        out.append(text.count("\n", 0, at + 1) + 1)
+        pos = at + 1 + max(len(row_text), 1)
     return out
 
 

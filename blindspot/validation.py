@@ -338,7 +338,8 @@ def _run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Ser
     fc = fc[fc["index"].notna()]
     check = fc["check"].astype(str)
     check = check.where(~check.str.startswith("not_nullable"), "not_nullable")
-    messages = check.map(MESSAGES).fillna("형식에 맞지 않습니다.")
+    # pandera names a failed check by its error text when one is given (our Korean message).
+    messages = check.map(MESSAGES).fillna(check.where(check.isin(list(MESSAGES.values())))).fillna("형식에 맞지 않습니다.")
     rows = fc["index"].astype("int64").to_numpy()
     values = fc["failure_case"].astype(object).to_numpy()
     # Show the value as written in the file (e.g. '아파트트'), not as converted.
@@ -370,8 +371,8 @@ def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> p
     dup = df.duplicated(keys, keep="first") & df[keys].notna().all(axis=1)
     if not dup.any():
         return None
-    first_row = df.reset_index().groupby(keys, sort=False)["index"].transform("first")
-    first_row.index = df.index
+    first_row = pd.Series(df.index.to_numpy(), index=df.index).groupby(
+        [df[k] for k in keys], sort=False, dropna=False).transform("first")
     rows = df.index[dup.to_numpy()]
     values = df.loc[dup, keys[0]] if len(keys) == 1 else df.loc[dup, keys].astype(str).agg(" / ".join, axis=1)
     return _frame(file, rows, keys[-1] if len(keys) > 1 else keys[0], values.to_numpy(),
@@ -426,12 +427,26 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
         df["indicator_code"] = pd.Series(_text(cols["indicator_code"]).to_numpy(zero_copy_only=False),
                                          index=df.index, dtype=object)
     df = df.astype({c: "Int64" for c in int_cols + ["one_person"]})
-    parts.append(_run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals))
+    schema_report = _run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
+    parts.append(_without_echoes(schema_report, parts))
     parts.append(_cross_checks(raw.file, df, layout, catalogue))
     report = finish_report(parts)
     if not report.empty:
         return Checked("households", layout, len(raw), None, None, None, report)
     return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report)
+
+
+def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) -> pd.DataFrame:
+    """Drop "empty" failures of cells already reported as not numbers (they became empty)."""
+    earlier = [p for p in earlier if p is not None and not p.empty]
+    if report.empty or not earlier:
+        return report
+    def key(frame):
+        return frame["row"].astype("string").fillna("") + "|" + frame["column"].astype("string").fillna("")
+
+    seen = key(pd.concat(earlier))
+    echo = key(report).isin(set(seen)) & (report["message"] == MESSAGES["not_nullable"])
+    return report[~echo.to_numpy()]
 
 
 def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue) -> pd.DataFrame:
@@ -532,3 +547,9 @@ def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
     report = finish_report(parts)
     return Checked("outcomes", "outcomes", len(raw), None, None,
                    None if not report.empty else df.reset_index(drop=True), report)
+
+
+def report_view(report: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
+    """The first ``limit`` problems with Korean column names, for a table on screen (the
+    download holds all of them)."""
+    return report.head(limit).rename(columns=REPORT_LABELS)
