@@ -183,7 +183,7 @@ def household_points(store, households: pd.DataFrame) -> np.ndarray:
 
     from blindspot.synthetic import PointSampler
 
-    codes, owners = np.unique(households["emd_code"].to_numpy(dtype=object), return_inverse=True)
+    owners, codes = pd.factorize(households["emd_code"], sort=True)
     geoms = dict(store.rows(sql.INGEST_EMD_GEOMETRY))
     sampler = PointSampler(np.array([shapely.from_wkb(geoms[c]) for c in codes]))
     return sampler.sample(_HashUniforms(households["pseudo_id"].astype(str) + "|" + households["emd_code"]), owners)

@@ -189,6 +189,12 @@ def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _integers(raw: RawTable, col: pa.ChunkedArray, name: str) -> tuple[pd.Series, pd.DataFrame]:
     """Integer cells; cells that are not integers are reported and become empty."""
+    try:
+        # Fast path: clean files parse with one strict cast; only others need the checks below.
+        values = pc.cast(col, pa.int64())
+        return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     s = pc.replace_substring(_text(col), ",", "")
     ok = pc.match_substring_regex(s, _INT_RE)
     bad = pc.and_(pc.is_valid(s), pc.invert(ok)).to_numpy(zero_copy_only=False)
@@ -202,13 +208,21 @@ def _integers(raw: RawTable, col: pa.ChunkedArray, name: str) -> tuple[pd.Series
     return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), report
 
 
+STRING = pd.StringDtype("pyarrow")
+
+
+def _strings(col: pa.ChunkedArray) -> np.ndarray:
+    """Trimmed text cells as Arrow-backed pandas strings (vectorised .str, no Python objects)."""
+    return _text(col).to_pandas(types_mapper={pa.string(): STRING}.get).array
+
+
 def _codes(col: pa.ChunkedArray, mapping: dict[str, str]) -> pd.Series:
     """Vocabulary labels or codes to codes; anything else is left as written (and fails later)."""
     s = _text(col)
     enc = pc.dictionary_encode(s).combine_chunks()
     dictionary = enc.dictionary.to_pylist()
     mapped = pa.array([mapping.get(v, mapping.get(v.replace(" ", "").lower(), v)) for v in dictionary], pa.string())
-    return pd.Series(pc.take(mapped, enc.indices).to_numpy(zero_copy_only=False), dtype="object")
+    return pd.Series(pc.take(mapped, enc.indices).to_pandas(types_mapper={pa.string(): STRING}.get).array)
 
 
 def _vocab_map(codes: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -287,17 +301,17 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
         return pandera.Column(dtype, checks=checks, nullable=nullable, coerce=False)
 
     columns = {
-        "pseudo_id": col(object, [_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length"),
+        "pseudo_id": col(None, [_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length"),
                                   _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn")]),
-        "emd_code": col(object, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
+        "emd_code": col(None, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
                                  _check(lambda s: s.str.len() != 8, "emd_kostat"),
                                  _check(lambda s: ~s.str.fullmatch(r"\d{10}") | s.isin(codes), "emd_known")]),
         "head_age": col("Int64", [_check(lambda s: s.between(*AGE_RANGE), "head_age_range")]),
-        "head_sex": col(object, [_check(lambda s: s.isin(list(vocab.HEAD_SEX)), "head_sex_vocab")]),
+        "head_sex": col(None, [_check(lambda s: s.isin(list(vocab.HEAD_SEX)), "head_sex_vocab")]),
         "household_size": col("Int64", [_check(lambda s: s.between(*SIZE_RANGE), "size_range")]),
         "one_person": col("Int64", [_check(lambda s: s.isin([0, 1]), "one_person_vocab")]),
-        "housing_type": col(object, [_check(lambda s: s.isin(list(vocab.HOUSING_TYPES)), "housing_vocab")]),
-        "welfare_status": col(object, [_check(lambda s: s.isin(list(vocab.WELFARE_STATUS)), "welfare_vocab")]),
+        "housing_type": col(None, [_check(lambda s: s.isin(list(vocab.HOUSING_TYPES)), "housing_vocab")]),
+        "welfare_status": col(None, [_check(lambda s: s.isin(list(vocab.WELFARE_STATUS)), "welfare_vocab")]),
     }
     if layout == "wide":
         for ind in catalogue.indicators:
@@ -310,7 +324,7 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
             columns[ind.code] = col("Int64", checks, nullable=True)
     else:
         kinds = {i.code: i.kind for i in catalogue.indicators}
-        columns["indicator_code"] = col(object, [_check(lambda s: s.isin(list(kinds)), "indicator_known")],
+        columns["indicator_code"] = col(None, [_check(lambda s: s.isin(list(kinds)), "indicator_known")],
                                         nullable=True)
         columns["value"] = col("Int64", [], nullable=True)
     return pandera.DataFrameSchema(columns, strict=False)
@@ -319,10 +333,10 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
 def outcome_schema():
     pandera = _pa()
     return pandera.DataFrameSchema({
-        "pseudo_id": pandera.Column(object, checks=[_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length")]),
-        "channel": pandera.Column(object, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
-        "outcome": pandera.Column(object, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
-        "support_type": pandera.Column(object, nullable=True,
+        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length")]),
+        "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
+        "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
+        "support_type": pandera.Column(None, nullable=True,
                                        checks=[_check(lambda s: s.str.len() <= 100, "support_length")]),
     })
 
@@ -409,23 +423,22 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     df = pd.DataFrame(index=pd.Index(raw.row_numbers, name="row"))
     originals: dict[str, pd.Series] = {}
     for name in ("pseudo_id", "emd_code"):
-        df[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
+        df[name] = _strings(cols[name])
     for name, table in (("head_sex", SEX_MAP), ("housing_type", HOUSING_MAP), ("welfare_status", WELFARE_MAP)):
         df[name] = _codes(cols[name], table).to_numpy()
         originals[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index)
     bool_col = _codes(cols["one_person"], _BOOL_TEXT)
     originals["one_person"] = pd.Series(_text(cols["one_person"]).to_numpy(zero_copy_only=False), index=df.index)
-    one, bad = _integers(raw, pa.chunked_array([pa.array(bool_col.to_numpy(), pa.string())]), "one_person")
+    one, bad = _integers(raw, pa.chunked_array([pc.cast(pa.array(bool_col.array), pa.string())]), "one_person")
     parts.append(bad)
-    df["one_person"] = one.to_numpy()
+    df["one_person"] = one.array
     int_cols = ["head_age", "household_size"] + (list(catalogue.codes) if layout == "wide" else ["value"])
     for name in int_cols:
         values, bad = _integers(raw, cols[name], name)
         parts.append(bad)
-        df[name] = values.to_numpy()
+        df[name] = values.array
     if layout == "long":
-        df["indicator_code"] = pd.Series(_text(cols["indicator_code"]).to_numpy(zero_copy_only=False),
-                                         index=df.index, dtype=object)
+        df["indicator_code"] = _strings(cols["indicator_code"])
     df = df.astype({c: "Int64" for c in int_cols + ["one_person"]})
     schema_report = _run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
     parts.append(_without_echoes(schema_report, parts))
