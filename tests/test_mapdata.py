@@ -126,7 +126,7 @@ def scored_store(small_db, tmp_path):
     path = tmp_path / "scored.duckdb"
     shutil.copy(small_db, path)
     store = Store(path)
-    store.run("CREATE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
+    store.run("CREATE OR REPLACE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
               "model_version VARCHAR, probability DOUBLE, band VARCHAR)")
     hh = store.df("SELECT household_id, sgg_code, emd_code FROM households WHERE sgg_code = '29110' "
                   "ORDER BY household_id LIMIT 40")
