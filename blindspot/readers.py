@@ -127,12 +127,23 @@ def detect_encoding(data: bytes, name: str = "") -> tuple[str, str]:
 
     best = from_bytes(data[:1_000_000]).best()
     guess = (best.encoding if best else "") or ""
-    if guess.lower().replace("-", "_") in _KOREAN_LEGACY:
+    if guess.lower().replace("-", "_") in _KOREAN_LEGACY or _hangul_cp949(data):
         try:
             return data.decode("cp949"), "cp949"
         except UnicodeDecodeError as exc:
             raise _encoding_error(data, exc, name, "cp949") from None
     raise _encoding_error(data, utf8_error, name, guess or "알 수 없음")
+
+
+def _hangul_cp949(data: bytes) -> bool:
+    """Short files give charset-normalizer too little to go on: accept CP949 when it decodes
+    strictly and its non-ASCII characters are almost all Hangul syllables."""
+    try:
+        text = data.decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    wide = [ch for ch in text if ord(ch) > 127]
+    return bool(wide) and sum("\uac00" <= ch <= "\ud7a3" for ch in wide) >= 0.9 * len(wide)
 
 
 def _encoding_error(data: bytes, exc: UnicodeDecodeError, name: str, guess: str) -> ReadError:
