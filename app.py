@@ -23,6 +23,7 @@ PAGES = {
     "model": ("views/model.py", "위험 모델", "🧮"),
     "risk_list": ("views/risk_list.py", "위험 가구 목록", "📋"),
     "audit": ("views/audit.py", "감사 기록", "🔎"),
+    "data_admin": ("views/data_admin.py", "데이터 관리", "📥"),
 }
 allowed = pages_for(scope.role)
 nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0))

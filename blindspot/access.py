@@ -103,8 +103,8 @@ ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 �
 # Pages each role may open, in navigation order.  The presenter gets no model page: its
 # subgroup table counts households per group, and such counts may be small.
 PAGES = {
-    "admin": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "audit"),
-    "analyst": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
+    "admin": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "audit", "data_admin"),
+    "analyst": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "data_admin"),
     "district": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
     "presenter": ("overview", "briefing", "region_map", "hotspots"),
 }

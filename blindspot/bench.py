@@ -169,6 +169,28 @@ def export_seconds(rows: int = EXPORT_ROWS) -> float:
     t = time.perf_counter()
     exports.xlsx_bytes(frame, "위험 가구 목록", {"차수": "2024-R3", "행 수": rows, "보안": exports.CONFIDENTIAL})
     return round(time.perf_counter() - t, 2)
+INGEST_ROWS = 1_000_000
+
+
+def ingest_timing() -> dict:
+    """Validate and load a valid 1,000,000-row CSV (every 읍면동) into an empty database."""
+    from blindspot import exchange, ingest
+    from blindspot.build import build_empty
+
+    tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-ingest-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
+    path = tmpdir / "ingest.duckdb"
+    try:
+        build_empty(path)
+        st = Store(path)
+        try:
+            data = exchange.bench_file(INGEST_ROWS, [c for (c,) in st.rows(sql.REGION_CODES_AT_LEVEL, ["emd"])])
+            t = time.monotonic()
+            ingest.ingest(st, "2024-R3", ("bench.csv", data))
+            return {"ingest_1m_seconds": round(time.monotonic() - t, 1), "ingest_rows": INGEST_ROWS}
+        finally:
+            st.close()
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True) -> dict:
@@ -194,6 +216,7 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
         if model:
             result.update(model_timings(path))
         result["export_100k_seconds"] = export_seconds()
+        result.update(ingest_timing())
     finally:
         if not db and not keep:
             remove_db_files(path)

@@ -110,3 +110,31 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
     store_mod.swap_into_place(tmp, target)
     progress(1.0, f"완료: 가구 {report.households:,}, 위기정보 {report.observations:,}건, 방문 {report.visits:,}건")
     return report
+
+
+def build_empty(target: Path, geo_dir: Path | None = None, progress: ProgressFn = silent) -> None:
+    """A database for real data: schema, geography and catalogue, no rounds or households
+    (load rounds with ``python -m blindspot ingest``).  Written atomically like a demo build."""
+    target = Path(target)
+    store_mod.assert_target_free(target)
+    progress(0.0, "행정구역 자료 읽는 중")
+    geo: GeoData = load_geo(config.geo_dir(geo_dir))
+    tmp = store_mod.temp_path_for(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    store_mod.remove_db_files(tmp)
+    st = store_mod.Store(tmp, create=True)
+    try:
+        st.create_schema()
+        progress(0.2, "행정구역 적재 중")
+        import_geo(st, geo)
+        write_catalogue(st, load_catalogue())
+        st.set_meta("data_kind", "real")
+        st.set_meta("built_at", dt.datetime.now().isoformat(timespec="seconds"))
+        st.checkpoint()
+    except BaseException:
+        st.close()
+        store_mod.remove_db_files(tmp)
+        raise
+    st.close()
+    store_mod.swap_into_place(tmp, target)
+    progress(1.0, f"완료: 빈 데이터베이스 {target} (행정구역·지표 목록만)")

@@ -1,6 +1,6 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, geo-import, info, train, evaluate, score, bench, users.  Long work prints a progress line on
+Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, bench, users.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a
 message that says what to do.
 """
@@ -157,6 +157,66 @@ def _cmd_score(args) -> int:
     return 0
 
 
+def _cmd_init_db(args) -> int:
+    from blindspot.build import build_empty
+    from blindspot.progress import LineProgress
+
+    target = config.db_path(args.db)
+    if target.exists() and not args.force:
+        raise BlindspotError(f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (기존 자료는 지워집니다).")
+    build_empty(target, geo_dir=args.geo_dir, progress=LineProgress())
+    print(json.dumps({"db": str(target)}, ensure_ascii=False))
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    from blindspot import ingest
+    from blindspot.progress import LineProgress
+    from blindspot.store import Store
+    from blindspot.validation import report_csv
+
+    st = Store(config.db_path(args.db))
+    progress = LineProgress()
+    try:
+        try:
+            result = ingest.ingest_paths(st, args.round, Path(args.file), Path(args.outcomes) if args.outcomes else None,
+                                         replace=args.replace, loaded_by=args.user, progress=progress)
+        except ingest.IngestError as exc:
+            if args.report:
+                Path(args.report).write_bytes(report_csv(exc.report))
+                raise BlindspotError(f"{exc}\n문제 목록 전체: {args.report}") from None
+            raise BlindspotError(f"{exc}\n문제 목록 전체를 CSV로 받으려면 --report 문제.csv 를 붙이세요.") from None
+        if args.rescore and result["status"] == "loaded":
+            from blindspot.model import ModelError
+
+            try:
+                result["rescore"] = ingest.rescore(st, args.round, config.models_dir(args.models), progress=progress)
+            except ModelError as exc:
+                # The round is loaded and committed; only the optional scoring could not run.
+                result["rescore"] = {"skipped": str(exc)}
+                print(f"적재는 완료되었습니다. 점수 계산은 하지 못했습니다: {exc}", file=sys.stderr)
+        st.checkpoint()
+    finally:
+        st.close()
+    if result["status"] == "already_loaded":
+        print(f"이미 적재됨: 차수 {result['round']} 는 이 파일로 적재되어 있어 바뀐 것이 없습니다.", file=sys.stderr)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _cmd_export_round(args) -> int:
+    from blindspot.exchange import export_round
+    from blindspot.store import Store
+
+    st = Store(config.db_path(args.db), read_only=True)
+    try:
+        result = export_round(st, args.round, Path(args.out), args.format, args.long, args.sgg)
+    finally:
+        st.close()
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from blindspot.bench import run_bench
 
@@ -243,6 +303,32 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(s)
     s.add_argument("--round", required=True, help="회차 (예: 2024-R3)")
     s.set_defaults(func=_cmd_score)
+
+    n = sub.add_parser("init-db", help="실데이터용 빈 데이터베이스 생성 (행정구역·지표 목록만; 차수는 ingest 로 적재)")
+    n.add_argument("--db", help="데이터베이스 파일 (기본 data/blindspot.duckdb 또는 BLINDSPOT_DB)")
+    n.add_argument("--geo-dir", help="경계·인구 자료 폴더")
+    n.add_argument("--force", action="store_true", help="이미 있는 파일을 덮어씀")
+    n.set_defaults(func=_cmd_init_db)
+
+    j = sub.add_parser("ingest", help="추출 파일 한 차수 적재 (CSV·XLSX·Parquet; 검사 후 한 트랜잭션으로)")
+    j.add_argument("file", help="가구 파일 (docs/ingest-format.md)")
+    j.add_argument("--round", required=True, help="차수 (예: 2024-R4)")
+    j.add_argument("--outcomes", help="방문 결과 파일 (선택)")
+    j.add_argument("--replace", action="store_true", help="이미 있는 차수를 이 파일로 교체")
+    j.add_argument("--rescore", action="store_true", help="적재 후 서비스 모델로 이 차수 점수 계산")
+    j.add_argument("--report", help="문제 목록을 이 CSV 파일로 저장")
+    j.add_argument("--user", help="적재한 사람 (기본: 로그인 사용자 이름)")
+    model_options(j)
+    j.set_defaults(func=_cmd_ingest)
+
+    x = sub.add_parser("export-round", help="한 차수를 적재 형식 파일로 내보내기 (견본·왕복 검사)")
+    x.add_argument("--round", required=True, help="차수 (예: 2024-R3)")
+    x.add_argument("--out", required=True, help="출력 폴더")
+    x.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv", help="파일 형식 (기본 csv)")
+    x.add_argument("--long", action="store_true", help="긴 형식 (가구·지표 한 행씩)")
+    x.add_argument("--sgg", nargs="+", metavar="CODE", help="이 시군구만 (예: --sgg 36110)")
+    x.add_argument("--db", help="데이터베이스 파일")
+    x.set_defaults(func=_cmd_export_round)
 
     k = sub.add_parser("bench", help="성능 측정: 구축 시간·최대 메모리·질의 시간")
     k.add_argument("--scale", type=float, default=1.0, help="구축 규모 (기본 1 = 전국 약 2,400만 가구)")

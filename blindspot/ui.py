@@ -436,3 +436,47 @@ def audit_users(scope: Scope) -> list[str]:
 
 def export_audit(scope: Scope, **filters) -> exports.ExportFile:
     return exports.export_audit(store(), scope, **filters)
+
+
+# --- data management: ingest of extraction files (issue 6/6) -----------------------------------
+# Nothing here is cached: the page changes the data, and history must show a load at once.
+
+def progress_bar(text: str):
+    """A ``progress(fraction, message)`` callback drawing one st.progress bar."""
+    bar = st.progress(0.0, text=text)
+
+    def update(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    return update
+
+
+def prepare_ingest(round_code: str, households, outcomes=None, progress=None):
+    """Validate uploaded files (Streamlit UploadedFile objects) for one round."""
+    from blindspot import ingest
+
+    files = [(f.name, f.getvalue()) if f is not None else None for f in (households, outcomes)]
+    return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None))
+
+
+def load_ingest(prepared, replace: bool, progress=None) -> dict:
+    from blindspot import ingest
+
+    result = ingest.load(store(), prepared, replace=replace, loaded_by=current_scope().user,
+                         progress=progress or (lambda f, m: None))
+    clear_caches()
+    return result
+
+
+def rescore_round(round_code: str, progress=None) -> dict:
+    from blindspot import ingest
+
+    result = ingest.rescore(store(), round_code, Path(models_dir()), progress=progress or (lambda f, m: None))
+    clear_caches()
+    return result
+
+
+def ingest_history() -> pd.DataFrame:
+    from blindspot import ingest
+
+    return ingest.history(store())

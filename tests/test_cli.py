@@ -94,3 +94,43 @@ def test_score_command_rescoring(modelled, tmp_path):
     assert result["round"] == "2024-R2" and result["model_version"] == meta["version"]
     assert sum(result["bands"].values()) == result["households"] > 0
     assert "점수 계산" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "export-round", "init-db"])
+def test_help_of_ingest_commands(command):
+    out = _run(command, "--help")
+    assert out.returncode == 0 and "usage" in out.stdout
+
+
+def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
+    import csv
+
+    out = _run("export-round", "--round", "2024-R3", "--out", str(tmp_path / "x"), "--sgg", "36110",
+               "--db", str(small_db))
+    assert out.returncode == 0, out.stderr
+    exported = json.loads(out.stdout)
+    db = tmp_path / "real.duckdb"
+    out = _run("init-db", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    hh = exported["households_file"]
+    out = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db),
+               "--user", "분석가", "--rescore", "--models", str(tmp_path / "no-models"))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["households"] == exported["households_rows"] and result["visits"] == exported["outcomes_rows"]
+    assert "train" in result["rescore"]["skipped"] and "적재는 완료" in out.stderr
+    again = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db))
+    assert again.returncode == 0 and "이미 적재됨" in again.stderr
+    # A broken copy: exit 2, a Korean summary naming row and column, and the full report.
+    rows = list(csv.reader(open(hh, encoding="utf-8")))
+    rows[2][rows[0].index("head_age")] = "마흔"
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = _run("ingest", str(bad), "--round", "2024-R3", "--replace", "--db", str(db), "--report", str(tmp_path / "r.csv"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "bad.csv 3행 'head_age' 값 '마흔': 정수(숫자)가 아닙니다" in out.stderr
+    report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert report[0] == "파일,행,열,값,문제" and report[1].startswith("bad.csv,3,head_age,마흔,")
+    out = _run("ingest", hh, "--round", "2024-R3", "--db", str(db), "--outcomes", str(bad))
+    assert out.returncode == 2 and "필수 열이 없습니다: channel, outcome" in out.stderr

@@ -1,0 +1,75 @@
+"""데이터 관리: 추출 파일 올리기 → 검사 보고서 → 적재(진행 막대, 교체 확인) → 점수 다시 계산 → 적재 이력."""
+
+import streamlit as st
+
+from blindspot import ingest, ui, validation
+from blindspot.errors import BlindspotError
+
+st.title("데이터 관리")
+scope = ui.current_scope()
+if scope.role not in ingest.INGEST_ROLES:
+    st.error("데이터 적재는 관리자·분석가만 할 수 있습니다.")
+    st.stop()
+
+st.caption("한 차수의 가구 파일(CSV·XLSX·Parquet)과 선택으로 방문 결과 파일을 올리세요. 형식: docs/ingest-format.md. "
+           "문제가 하나라도 있으면 아무것도 적재하지 않습니다.")
+c1, c2, c3 = st.columns([1, 2, 2])
+round_code = c1.text_input("차수 (YYYY-Rn)", value="", placeholder="2024-R4", key="ingest_round")
+households = c2.file_uploader("가구 파일", type=["csv", "xlsx", "parquet"], key="ingest_households")
+outcomes = c3.file_uploader("방문 결과 파일 (선택)", type=["csv", "xlsx", "parquet"], key="ingest_outcomes")
+
+if st.button("검사하기", disabled=households is None or not round_code, key="ingest_check"):
+    try:
+        st.session_state["ingest_prepared"] = ui.prepare_ingest(round_code, households, outcomes,
+                                                                ui.progress_bar("검사 중…"))
+    except ingest.IngestError as exc:
+        st.session_state["ingest_prepared"] = None
+        st.error(str(exc))
+    st.session_state.pop("ingest_result", None)
+
+prepared = st.session_state.get("ingest_prepared")
+if prepared is not None:
+    names = ", ".join(f.name for f in prepared.files)
+    if prepared.already_loaded:
+        st.success(f"이미 적재됨: 차수 {prepared.round.code} 는 이 파일({names})로 적재되어 있습니다. 바뀐 것이 없습니다.")
+    elif not prepared.ok:
+        st.error(f"문제 {len(prepared.report):,}건: 아무것도 적재하지 않았습니다. 파일을 고친 뒤 다시 올리세요.")
+        st.dataframe(validation.report_view(prepared.report), hide_index=True, width="stretch")
+        st.download_button("문제 목록 CSV 내려받기", validation.report_csv(prepared.report),
+                           file_name=f"문제목록_{prepared.round.code}.csv", mime="text/csv", key="ingest_report_csv")
+    else:
+        hh = prepared.households
+        st.success(f"문제 없음: {names} — 가구 {len(hh.households):,}곳, 위기정보 {len(hh.observations):,}건"
+                   + (f", 방문 결과 {len(prepared.outcomes.outcomes):,}건" if prepared.outcomes else ""))
+        replace = False
+        if prepared.round_exists:
+            st.warning(f"차수 {prepared.round.code} 는 이미 있습니다. 적재하면 그 차수의 가구·위기정보·방문 결과·점수가 "
+                       "이 파일의 내용으로 바뀝니다.")
+            replace = st.checkbox("기존 자료를 이 파일로 교체 (--replace)", key="ingest_replace")
+        if st.button("적재하기", type="primary", disabled=prepared.round_exists and not replace, key="ingest_load"):
+            try:
+                st.session_state["ingest_result"] = ui.load_ingest(prepared, replace, ui.progress_bar("적재 중…"))
+                st.session_state["ingest_prepared"] = None
+            except BlindspotError as exc:
+                st.error(str(exc))
+
+result = st.session_state.get("ingest_result")
+if result:
+    st.success(f"적재 완료: 차수 {result['round']} — 가구 {result['households']:,}곳, 위기정보 {result['observations']:,}건, "
+               f"방문 결과 {result['visits']:,}건 ({result['seconds']}초)")
+
+st.subheader("점수 다시 계산")
+rescore_round = st.text_input("차수", value=(result or {}).get("round", ""), placeholder="2024-R4", key="rescore_round")
+if st.button("서비스 모델로 이 차수 점수 계산", disabled=not rescore_round, key="rescore"):
+    try:
+        scored = ui.rescore_round(rescore_round, ui.progress_bar("점수 계산 중…"))
+        st.success(f"점수 계산 완료: 차수 {scored['round']}, 모델 {scored['model_version']}, 가구 {scored['households']:,}곳")
+    except BlindspotError as exc:
+        st.info(str(exc))
+
+st.subheader("적재 이력")
+st.dataframe(ui.ingest_history(), hide_index=True, width="stretch", column_config={
+    "loaded_at": st.column_config.DatetimeColumn("적재 시각", format="YYYY-MM-DD HH:mm:ss"),
+    "round_code": "차수", "kind": "종류", "file_name": "파일", "rows": st.column_config.NumberColumn("행", format="localized"),
+    "loaded_by": "적재한 사람", "replaced": st.column_config.CheckboxColumn("교체"), "seconds": "초",
+    "file_sha256": "SHA-256", "load_id": "적재 ID"})
