@@ -84,6 +84,7 @@ class Briefing:
     trend: pd.DataFrame        # round_code, flagged, supported, supported_rate, at_risk_rate
     ranking: pd.DataFrame      # child areas: name, at_risk_rate / one_person_share
     ranking_measure: str
+    children: pd.DataFrame     # child areas: code, name, one_person_share (0..1), at_risk_rate
     model_version: str | None
     synthetic: bool
     generated_at: str
@@ -104,22 +105,18 @@ def shown(b: "Briefing", key: str) -> str:
     return "점수 없음" if key in ("at_risk", "at_risk_rate") and not b.model_version else "비공개"
 
 
-def _kpis(store, view: Scope, level: str, code: str, round_id: int, k: int) -> dict:
-    counts = mapdata.region_counts(store, view, level, round_id)
-    row = counts.loc[code] if code in counts.index else pd.Series(dtype="float64")
+def _kpis(store, view: Scope, round_id: int, k: int) -> dict:
+    """KPIs of the area (the scope ``view`` narrowed to it): visits by outcome, households,
+    one-person households and households at risk, each suppressed below ``k``."""
     cond, params = scope_sql(view, "sgg_code")
     ch = store.df(sql.BRIEFING_CHANNELS.format(scope=cond), [round_id, *params])
-    flagged = int(ch["flagged"].sum()) if len(ch) else 0
-    contacted = int(ch["contacted"].sum()) if len(ch) else 0
-    out = {
-        "households": suppress(row.get("households"), k),
-        "one_person": suppress(row.get("one_person"), k),
-        "flagged": suppress(flagged, k),
-        "contacted": suppress(contacted, k),
-        "confirmed": suppress(row.get("confirmed"), k),
-        "supported": suppress(row.get("supported"), k),
-        "at_risk": suppress(row.get("at_risk"), k) if "at_risk" in row else None,
-    }
+    total = {c: int(ch[c].sum()) if len(ch) else 0 for c in ("flagged", "contacted", "confirmed", "supported")}
+    households, one_person = store.rows(sql.BRIEFING_HOUSEHOLDS.format(scope=cond), [round_id, round_id, *params])[0]
+    bands = dict(store.rows(sql.BAND_COUNTS.format(scope=cond), [round_id, *params]))
+    out = {key: suppress(value, k) for key, value in total.items()}
+    out["households"] = suppress(households, k)
+    out["one_person"] = suppress(one_person, k)
+    out["at_risk"] = suppress(bands.get("high", 0) + bands.get("medium", 0), k) if bands else None
 
     def pct(num, den):
         return None if num is None or not den else round(100.0 * num / den, 1)
@@ -207,19 +204,21 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
         reg = geography.region(store, safe, area_code)
         area = {"code": area_code, "name": reg["full_name"], "level": level}
     prev = mapdata.previous_round(store, round_id)
-    kpis = _kpis(store, view, level, area_code, round_id, k)
-    previous = _kpis(store, view, level, area_code, prev, k) if prev else {}
+    kpis = _kpis(store, view, round_id, k)
+    previous = _kpis(store, view, prev, k) if prev else {}
     funnel = pd.DataFrame({"단계": ["발굴", "접촉·방문", "욕구 확인", "지원 연계"],
                            "가구": [kpis["flagged"], kpis["contacted"], kpis["confirmed"], kpis["supported"]]})
     trend_rows = []
     for rid, rcode in store.rows(sql.ROUNDS_UP_TO, [int(round_id)]):
-        t = _kpis(store, view, level, area_code, int(rid), k)
+        t = _kpis(store, view, int(rid), k)
         trend_rows.append({"차수": rcode, "발굴": t["flagged"], "지원 연계": t["supported"],
                            "지원 연계율 (%)": t["supported_rate"], "위험군 (천 가구당)": t["at_risk_rate"]})
     scored = mapdata.has_scores(store, round_id)
     measure = "at_risk_rate" if scored else "one_person_share"
     children = mapdata.region_measures(store, safe, CHILD_LEVEL[level], round_id,
                                        area=None if level == "nation" else area_code)
+    children = children[["code", "name", "one_person_share", "at_risk_rate"] if scored else
+                        ["code", "name", "one_person_share"]]
     ranking = children[["code", "name", measure]].dropna().sort_values(measure, ascending=False, kind="stable")
     meta = store.meta()
     return Briefing(
@@ -227,7 +226,7 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
         previous_code=from_id(prev).code if prev else None, k=k, kpis=kpis, previous=previous,
         table=evaluation_table(kpis, targets(store, area_code)), funnel=funnel,
         channels=_channels(store, view, round_id, k), trend=pd.DataFrame(trend_rows),
-        ranking=ranking.reset_index(drop=True), ranking_measure=measure,
+        ranking=ranking.reset_index(drop=True), ranking_measure=measure, children=children.reset_index(drop=True),
         model_version=artifacts.in_service(store) if scored else None,
         synthetic=meta.get("data_kind") == "synthetic",
         generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))

@@ -94,7 +94,7 @@ def map_one_person(store, scope: Scope, b: Briefing):
     safe = safe_scope(scope, b.k)
     level = CHILD_LEVEL[b.area["level"]]
     area = None if b.area["level"] == "nation" else b.area["code"]
-    values = mapdata.region_measures(store, safe, level, b.round_id, area=area)[["code", "name", "one_person_share"]]
+    values = b.children[["code", "name", "one_person_share"]]  # measured once, by briefing.build
     geoms = geography.region_geometries(store, mapdata.narrow(store, safe, area), level)
     gdf = geoms.merge(values, on=["code", "name"], how="left").to_crs(PROJECTED)
     fig = plt.figure(figsize=A4_LANDSCAPE)

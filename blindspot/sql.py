@@ -569,6 +569,10 @@ BRIEFING_CHANNELS = """
     FROM visits WHERE round_id = ? AND {scope}
     GROUP BY channel ORDER BY channel"""
 BRIEFING_TARGETS = "SELECT indicator, target FROM briefing_targets WHERE area_code = ?"
+# Households and one-person households of round ? in scope (one scan, no grouping).
+BRIEFING_HOUSEHOLDS = """
+    SELECT count(*), count(*) FILTER (WHERE one_person) FROM households
+    WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) AND {scope}"""
 UPSERT_BRIEFING_TARGET = "INSERT OR REPLACE INTO briefing_targets VALUES (?, ?, ?, ?, ?)"
 DELETE_BRIEFING_TARGET = "DELETE FROM briefing_targets WHERE area_code = ? AND indicator = ?"
 
