@@ -26,6 +26,7 @@ ACTIONS = {
     "export_list": "위험 가구 목록 내보내기",
     "record_outcome": "방문 결과 입력",
     "refused_outcome": "방문 결과 입력 거부 (권한 밖)",
+    "export_round": "차수 자료 파일 내보내기 (명령줄)",
 }
 
 

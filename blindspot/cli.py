@@ -205,12 +205,32 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_export_round(args) -> int:
+    import hashlib
+    import os
+
+    from blindspot import audit
+    from blindspot.access import Scope
     from blindspot.exchange import export_round
     from blindspot.store import Store
 
-    st = Store(config.db_path(args.db), read_only=True)
+    purpose = (args.purpose or "").strip()
+    if not purpose:
+        raise BlindspotError("--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
+                             "가구 단위(가명) 자료를 파일로 내보내면 감사 기록에 남습니다.")
+    user = args.user or os.environ.get("USER") or "cli"
+    # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
+    scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
+    st = Store(config.db_path(args.db))  # writable: the export is audited
     try:
         result = export_round(st, args.round, Path(args.out), args.format, args.long, args.sgg)
+        digest = hashlib.sha256()
+        for key in ("households_file", "outcomes_file"):
+            digest.update(Path(result[key]).read_bytes())
+        result["audit_event"] = audit.record(
+            st, scope, "export_round", {"round": args.round, "format": args.format, "long": args.long,
+                                        "sgg": args.sgg or "전국"},
+            result["households_rows"], purpose, digest.hexdigest(),
+            detail=f"{result['households_file']}, {result['outcomes_file']}")
     finally:
         st.close()
     print(json.dumps(result, ensure_ascii=False))
@@ -327,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv", help="파일 형식 (기본 csv)")
     x.add_argument("--long", action="store_true", help="긴 형식 (가구·지표 한 행씩)")
     x.add_argument("--sgg", nargs="+", metavar="CODE", help="이 시군구만 (예: --sgg 36110)")
+    x.add_argument("--purpose", help="내보내는 목적 (필수; 감사 기록에 남음)")
+    x.add_argument("--user", help="내보내는 사람 (기본: 로그인 사용자 이름)")
     x.add_argument("--db", help="데이터베이스 파일")
     x.set_defaults(func=_cmd_export_round)
 

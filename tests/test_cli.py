@@ -104,11 +104,26 @@ def test_help_of_ingest_commands(command):
 
 def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     import csv
+    import hashlib
+    import shutil
 
-    out = _run("export-round", "--round", "2024-R3", "--out", str(tmp_path / "x"), "--sgg", "36110",
-               "--db", str(small_db))
+    import duckdb
+
+    src = tmp_path / "src.duckdb"
+    shutil.copy(small_db, src)
+    args = ("export-round", "--round", "2024-R3", "--out", str(tmp_path / "x"), "--sgg", "36110", "--db", str(src))
+    refused = _run(*args)
+    assert refused.returncode == 2 and "--purpose" in refused.stderr
+    out = _run(*args, "--purpose", "적재 형식 견본", "--user", "분석가")
     assert out.returncode == 0, out.stderr
     exported = json.loads(out.stdout)
+    # Exactly one audit record of this household-level export, with the files' hash.
+    con = duckdb.connect(str(src), read_only=True)
+    rows = con.execute("SELECT user_name, action, row_count, purpose, file_hash FROM audit_log").fetchall()
+    con.close()
+    digest = hashlib.sha256(open(exported["households_file"], "rb").read()
+                            + open(exported["outcomes_file"], "rb").read()).hexdigest()
+    assert rows == [("분석가", "export_round", exported["households_rows"], "적재 형식 견본", digest)]
     db = tmp_path / "real.duckdb"
     out = _run("init-db", "--db", str(db))
     assert out.returncode == 0, out.stderr
