@@ -149,7 +149,12 @@ def test_briefing_presentation_mode_screenshot(app_server):
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.route("**/*", lambda route: route.continue_()
                        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
-            page.goto(app_server.rstrip("/") + "/briefing", wait_until="domcontentloaded")
+            page.goto(app_server, wait_until="domcontentloaded")
+            page.get_by_label("아이디").wait_for(timeout=90_000)
+            page.get_by_label("아이디").fill("presenter")  # the role briefings are for
+            page.get_by_label("비밀번호").fill(TEST_PASSWORDS["presenter"])
+            page.get_by_role("button", name="로그인").click()
+            page.get_by_role("link", name="브리핑").click()
             page.get_by_text("성과 지표").first.wait_for(timeout=90_000)
             assert page.locator("[data-testid=stSidebar]").first.is_visible()
             page.get_by_text("발표 모드").first.click()
