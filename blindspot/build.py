@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from blindspot import config, rounds, sql, store as store_mod
+from blindspot import config, rounds, sql, stats, store as store_mod
 from blindspot.geography import GeoData, import_geo, load_geo
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.model import ModelError
@@ -79,7 +79,9 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
         # One transaction: a commit per block would cost a WAL sync each (≈20 ms × 500).
         with st.transaction():
             report = generate(st, geo, catalogue, adjacency, cfg,
-                              progress=lambda f, m: progress(0.02 + (0.58 if models_dir else 0.96) * f, m))
+                              progress=lambda f, m: progress(0.02 + (0.56 if models_dir else 0.94) * f, m))
+            progress(0.58 if models_dir else 0.96, "지도용 읍면동 집계 중")
+            stats.refresh_all(st)
         meta = {
             "data_kind": "synthetic",
             "generator_version": GENERATOR_VERSION,

@@ -1,6 +1,6 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, bench, users.  Long work prints a progress line on
+Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, stats, bench, users.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a
 message that says what to do.
 """
@@ -237,6 +237,21 @@ def _cmd_export_round(args) -> int:
     return 0
 
 
+def _cmd_stats(args) -> int:
+    from blindspot import stats
+    from blindspot.store import Store
+
+    st = Store(config.db_path(args.db))
+    try:
+        with st.transaction():
+            rounds = stats.refresh_all(st)
+        st.checkpoint()
+    finally:
+        st.close()
+    print(json.dumps({"refreshed_rounds": rounds}))
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from blindspot.bench import run_bench
 
@@ -351,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--user", help="내보내는 사람 (기본: 로그인 사용자 이름)")
     x.add_argument("--db", help="데이터베이스 파일")
     x.set_defaults(func=_cmd_export_round)
+
+    a = sub.add_parser("stats", help="지도용 읍면동 집계 다시 계산 (옛 데이터베이스를 올린 뒤 한 번)")
+    a.add_argument("--db", help="데이터베이스 파일")
+    a.set_defaults(func=_cmd_stats)
 
     k = sub.add_parser("bench", help="성능 측정: 구축 시간·최대 메모리·질의 시간")
     k.add_argument("--scale", type=float, default=1.0, help="구축 규모 (기본 1 = 전국 약 2,400만 가구)")

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from blindspot import rounds, sql
+from blindspot import rounds, sql, stats
 from blindspot.errors import BlindspotError
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.progress import ProgressFn, silent
@@ -256,6 +256,11 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
             store.run_with(sql.INGEST_INSERT_VISITS, visits, {"t": r.round_id, "at": at, "by": loaded_by})
             n_visits = visits.num_rows
         store.run(sql.INGEST_DROP_STAGE)
+        # Household versions of the neighbouring rounds may have been cut too.
+        loaded = {rid for (rid,) in store.rows(sql.ROUND_IDS)}
+        for rid in (names["prev"], r.round_id, names["next"]):
+            if rid in loaded:
+                stats.refresh(store, rid)
         seconds = time.monotonic() - started
         for f in prepared.files:
             store.run(sql.INGEST_INSERT_LOAD, [f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}", r.round_id, f.kind,

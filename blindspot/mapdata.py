@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blindspot import audit, geography, sql
+from blindspot import audit, geography, sql, stats
 from blindspot.access import Scope, scope_sql
 from blindspot.errors import AccessDenied
 
@@ -185,9 +185,11 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     params.update(t=int(round_id), k=_suppress_k(scope),
                   band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
                   band_hi=[200 if b[1] is None else b[1] for b in bands])
-    statement = sql.MAP_COUNTS.format(level_col=LEVEL_COLUMN[level], obs_level_col=OBS_LEVEL_COLUMN[level],
-                                      visit_level_col=VISIT_LEVEL_COLUMN[level],
-                                      scope=cond_h, obs_scope=cond_o, visit_scope=cond_v)
+    # The per-읍면동 aggregates when the round has them (blindspot/stats.py); else live.
+    template = sql.MAP_COUNTS_STATS if stats.ready(store, round_id) else sql.MAP_COUNTS
+    statement = template.format(level_col=LEVEL_COLUMN[level], obs_level_col=OBS_LEVEL_COLUMN[level],
+                                visit_level_col=VISIT_LEVEL_COLUMN[level],
+                                scope=cond_h, obs_scope=cond_o, visit_scope=cond_v)
     long = store.df(statement, params)
     wide = long.pivot(index="code", columns="measure", values="n") if len(long) else pd.DataFrame(
         index=pd.Index([], name="code"))
@@ -201,7 +203,8 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
         wide = wide.fillna(0)
     if has_scores(store, round_id):
         cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
-        risk = store.df(sql.MAP_RISK.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
+        template = sql.MAP_RISK_STATS if stats.risk_ready(store, round_id) else sql.MAP_RISK
+        risk = store.df(template.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
                         {k: v for k, v in params.items() if not k.startswith("band")}).set_index("code")
         wide = wide.join(risk, how="left")
     return wide.astype("float64")

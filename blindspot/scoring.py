@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from blindspot import sql
+from blindspot import sql, stats
 from blindspot.access import Scope, scope_sql
 from blindspot.evaluation import capacity_of_rows, count_rule_score, rank_within
 from blindspot.features import build_features
@@ -132,6 +132,7 @@ def score_round(store, model: FittedModel, version: str, round_id: int, catalogu
             for item in table.column("band").value_counts().to_pylist():
                 bands[item["values"]] += item["counts"]
             progress((k + 1) / len(batches), f"점수 계산 {from_id(round_id).code}: {total:,}가구")
+        stats.refresh(store, round_id, ("risk",))
         seconds = time.monotonic() - started
         store.run(sql.INSERT_SCORE_RUN, [round_id, version, dt.datetime.now(), total, seconds,
                                          json.dumps(asdict(model.thresholds))])

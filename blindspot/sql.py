@@ -6,7 +6,7 @@ that this package produces itself (a column name from a fixed list, or the
 placeholder list of :func:`blindspot.access.scope_sql`), never a user's value.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # --- schema, version 1 -------------------------------------------------------------
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
@@ -178,12 +178,31 @@ DDL_V3 = (
         seconds DOUBLE)""",
 )
 
+# --- schema, version 4: per-읍면동 aggregates for the maps --------------------------------
+# A national map scans 24 million households, their signals and scores (4–8 s); these
+# tables hold the same counts per 읍면동 and round (thousands of rows), refreshed by
+# blindspot/stats.py whenever households, signals or scores of a round change.  Visits stay
+# live: outcome entry changes them one row at a time.  A migrated database has them empty
+# until `python -m blindspot stats` (or the next build, ingest or scoring) fills them; the
+# maps read the live tables meanwhile.
+DDL_V4 = (
+    """CREATE TABLE stats_ages (
+        round_id INTEGER NOT NULL, sido_code VARCHAR NOT NULL, sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL, head_age SMALLINT NOT NULL, n BIGINT NOT NULL, one BIGINT NOT NULL)""",
+    """CREATE TABLE stats_masks (
+        round_id INTEGER NOT NULL, sido_code VARCHAR NOT NULL, sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL, mask BIGINT NOT NULL, n BIGINT NOT NULL)""",
+    """CREATE TABLE stats_risk (
+        round_id INTEGER NOT NULL, sido_code VARCHAR NOT NULL, sgg_code VARCHAR NOT NULL,
+        emd_code VARCHAR NOT NULL, scored BIGINT NOT NULL, at_risk BIGINT NOT NULL, sum_probability DOUBLE NOT NULL)""",
+)
+
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4}
 
 TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
           "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs",
-          "audit_log", "briefing_targets", "ingest_loads")
+          "audit_log", "briefing_targets", "ingest_loads", "stats_ages", "stats_masks", "stats_risk")
 
 # A build must stay within the benchmark's memory budget (8 GB) beside the
 # generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
@@ -804,3 +823,76 @@ ROUND_SIGNALS_PER_EMD = """
 ROUND_VISITS_PER_EMD = """
     SELECT emd_code, channel, outcome, count(*) AS visits
     FROM visits WHERE round_id = ? GROUP BY ALL ORDER BY ALL"""
+
+
+# --- per-읍면동 aggregates (blindspot/stats.py) ---------------------------------------------
+STATS_DELETE = "DELETE FROM {table} WHERE round_id = ?"
+STATS_INSERT_AGES = """
+    INSERT INTO stats_ages
+    SELECT $t, sido_code, sgg_code, emd_code, head_age, count(*), count(*) FILTER (WHERE one_person)
+    FROM households
+    WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t)
+    GROUP BY ALL"""
+STATS_INSERT_MASKS = """
+    INSERT INTO stats_masks
+    WITH sig AS (
+        SELECT o.household_id, any_value(o.emd_code) AS emd_code, bit_or(1::BIGINT << d.sort_order) AS mask
+        FROM observations o
+        JOIN indicators i ON i.code = o.indicator_code
+        JOIN domains d ON d.domain = i.domain
+        WHERE o.round_id = $t
+        GROUP BY o.household_id)
+    SELECT $t, left(emd_code, 2), left(emd_code, 5), emd_code, mask, count(*) FROM sig GROUP BY ALL"""
+STATS_INSERT_RISK = """
+    INSERT INTO stats_risk
+    SELECT $t, left(s.sgg_code, 2), s.sgg_code, s.emd_code, count(*),
+           count(*) FILTER (WHERE s.band IN ('high', 'medium')), sum(s.probability)
+    FROM scores s
+    WHERE s.round_id = $t
+    GROUP BY ALL"""
+STATS_READY = "SELECT count(*) FROM stats_ages WHERE round_id = ?"
+STATS_RISK_READY = "SELECT count(*) FROM stats_risk WHERE round_id = ?"
+# MAP_COUNTS from the aggregates: the same measures, slots and suppression.
+MAP_COUNTS_STATS = """
+    WITH ages AS (
+        SELECT {level_col} AS code, head_age, sum(n) AS n, sum(one) AS one
+        FROM stats_ages WHERE round_id = $t AND {scope}
+        GROUP BY ALL),
+    bands AS (
+        SELECT unnest($band_keys) AS band, unnest($band_lo) AS lo, unnest($band_hi) AS hi),
+    masks AS (
+        SELECT {level_col} AS code, mask, sum(n) AS n
+        FROM stats_masks WHERE round_id = $t AND {scope}
+        GROUP BY ALL),
+    counts AS (
+        SELECT code, 'households' AS measure, sum(n) AS n FROM ages GROUP BY code
+        UNION ALL
+        SELECT code, 'one_person', sum(one) FROM ages GROUP BY code
+        UNION ALL
+        SELECT ages.code, 'one_person_' || b.band, sum(ages.one)
+        FROM ages JOIN bands b ON ages.head_age BETWEEN b.lo AND b.hi GROUP BY ALL
+        UNION ALL
+        SELECT m.code, 'domain_' || d.domain, sum(m.n)
+        FROM masks m JOIN domains d ON (m.mask & (1::BIGINT << d.sort_order)) <> 0 GROUP BY ALL
+        UNION ALL
+        SELECT code, 'signal_any', sum(n) FROM masks GROUP BY code
+        UNION ALL
+        SELECT code, unnest(['visited', 'confirmed', 'supported']),
+               unnest([count(DISTINCT household_id),
+                       count(DISTINCT household_id) FILTER (WHERE outcome IN ('need_confirmed', 'supported')),
+                       count(DISTINCT household_id) FILTER (WHERE outcome = 'supported')])
+        FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
+              WHERE round_id = $t AND {visit_scope})
+        GROUP BY code)
+    SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
+    FROM counts ORDER BY code, measure"""
+MAP_RISK_STATS = """
+    WITH agg AS (
+        SELECT {level_col} AS code, sum(scored) AS scored, sum(at_risk) AS at_risk,
+               sum(sum_probability) / sum(scored) AS mean_probability
+        FROM stats_risk WHERE round_id = $t AND {scope}
+        GROUP BY ALL)
+    SELECT code,
+           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
+           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    FROM agg ORDER BY code"""

@@ -28,7 +28,7 @@ def test_info_human_readable(small_db):
     assert out.returncode == 0 and "시도 17 / 시군구 252 / 읍면동 3558" in out.stdout
 
 
-@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "bench"])
+@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "stats", "bench"])
 def test_help(command):
     out = _run(command, "--help")
     assert out.returncode == 0 and "usage" in out.stdout
