@@ -9,6 +9,7 @@ PORT   ?= 8501
 # Rebuild the demo when the generator, the schema or the catalogue changes.
 DEMO_INPUTS := blindspot/synthetic.py blindspot/sql.py blindspot/build.py blindspot/geography.py \
                blindspot/features.py blindspot/model.py blindspot/training.py blindspot/scoring.py \
+               blindspot/stats.py \
                blindspot/data/indicators.csv blindspot/data/domains.csv
 
 .PHONY: run test setup demo browser-deps clean
