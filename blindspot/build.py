@@ -7,6 +7,7 @@ database exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -18,6 +19,25 @@ from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.model import ModelError
 from blindspot.progress import ProgressFn, silent
 from blindspot.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
+
+
+@contextlib.contextmanager
+def _building(target: Path):
+    """A new database at ``<target>.tmp-<pid>``, swapped into ``target`` only when the block
+    succeeds; on any failure (or interruption) the temporary file is removed and the
+    previous database stays as it was."""
+    tmp = store_mod.temp_path_for(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    store_mod.remove_db_files(tmp)
+    st = store_mod.Store(tmp, create=True)
+    try:
+        yield st
+    except BaseException:
+        st.close()
+        store_mod.remove_db_files(tmp)
+        raise
+    st.close()
+    store_mod.swap_into_place(tmp, target)
 
 
 def write_catalogue(store, catalogue: Catalogue) -> None:
@@ -65,11 +85,7 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
     progress(0.0, "행정구역 자료 읽는 중")
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
     catalogue = load_catalogue()
-    tmp = store_mod.temp_path_for(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    store_mod.remove_db_files(tmp)
-    st = store_mod.Store(tmp, create=True)
-    try:
+    with _building(target) as st:
         st.run(sql.BUILD_SETTINGS)
         st.create_schema()
         progress(0.01, "행정구역 적재 중")
@@ -104,12 +120,6 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
                 progress(0.98, f"모델 학습을 건너뜁니다: {exc}")
         progress(0.99, "저장 중 (checkpoint)")
         st.checkpoint()
-    except BaseException:
-        st.close()
-        store_mod.remove_db_files(tmp)
-        raise
-    st.close()
-    store_mod.swap_into_place(tmp, target)
     progress(1.0, f"완료: 가구 {report.households:,}, 위기정보 {report.observations:,}건, 방문 {report.visits:,}건")
     return report
 
@@ -121,11 +131,7 @@ def build_empty(target: Path, geo_dir: Path | None = None, progress: ProgressFn 
     store_mod.assert_target_free(target)
     progress(0.0, "행정구역 자료 읽는 중")
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
-    tmp = store_mod.temp_path_for(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    store_mod.remove_db_files(tmp)
-    st = store_mod.Store(tmp, create=True)
-    try:
+    with _building(target) as st:
         st.create_schema()
         progress(0.2, "행정구역 적재 중")
         import_geo(st, geo)
@@ -133,10 +139,4 @@ def build_empty(target: Path, geo_dir: Path | None = None, progress: ProgressFn 
         st.set_meta("data_kind", "real")
         st.set_meta("built_at", dt.datetime.now().isoformat(timespec="seconds"))
         st.checkpoint()
-    except BaseException:
-        st.close()
-        store_mod.remove_db_files(tmp)
-        raise
-    st.close()
-    store_mod.swap_into_place(tmp, target)
     progress(1.0, f"완료: 빈 데이터베이스 {target} (행정구역·지표 목록만)")

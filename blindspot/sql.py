@@ -462,24 +462,12 @@ TOP_SCORES = """
 # so any number of (overlapping) bands costs one scan.
 # Counts under $k come back NULL (small-count suppression, as HOUSEHOLDS_BY_REGION);
 # rates are formed in Python only from pairs where both counts survived.
-MAP_COUNTS = """
-    WITH ages AS (
-        SELECT {level_col} AS code, head_age, count(*) AS n, count(*) FILTER (WHERE one_person) AS one
-        FROM households
-        WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t) AND {scope}
-        GROUP BY ALL),
+# The measures of one region level from CTEs ``ages`` (code, head_age, n, one) and
+# ``masks`` (code, mask, n), plus live visits: shared by MAP_COUNTS (live tables) and
+# MAP_COUNTS_STATS (per-읍면동 aggregates), so both give the same numbers (tested).
+_MAP_MEASURES = """
     bands AS (
         SELECT unnest($band_keys) AS band, unnest($band_lo) AS lo, unnest($band_hi) AS hi),
-    sig AS (
-        SELECT o.household_id, any_value({obs_level_col}) AS code,
-               bit_or(1::BIGINT << d.sort_order) AS mask
-        FROM observations o
-        JOIN indicators i ON i.code = o.indicator_code
-        JOIN domains d ON d.domain = i.domain
-        WHERE o.round_id = $t AND {obs_scope}
-        GROUP BY o.household_id),
-    masks AS (
-        SELECT code, mask, count(*) AS n FROM sig GROUP BY ALL),
     counts AS (
         SELECT code, 'households' AS measure, sum(n) AS n FROM ages GROUP BY code
         UNION ALL
@@ -502,6 +490,24 @@ MAP_COUNTS = """
         GROUP BY code)
     SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
     FROM counts ORDER BY code, measure"""
+
+MAP_COUNTS = """
+    WITH ages AS (
+        SELECT {level_col} AS code, head_age, count(*) AS n, count(*) FILTER (WHERE one_person) AS one
+        FROM households
+        WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round >= $t) AND {scope}
+        GROUP BY ALL),
+    sig AS (
+        SELECT o.household_id, any_value({obs_level_col}) AS code,
+               bit_or(1::BIGINT << d.sort_order) AS mask
+        FROM observations o
+        JOIN indicators i ON i.code = o.indicator_code
+        JOIN domains d ON d.domain = i.domain
+        WHERE o.round_id = $t AND {obs_scope}
+        GROUP BY o.household_id),
+    masks AS (
+        SELECT code, mask, count(*) AS n FROM sig GROUP BY ALL),
+""" + _MAP_MEASURES
 
 # Risk scores arrive with the model (issue 2/6); the map reads them only when the
 # table exists, so a database built before the model still draws every other measure.
@@ -858,34 +864,11 @@ MAP_COUNTS_STATS = """
         SELECT {level_col} AS code, head_age, sum(n) AS n, sum(one) AS one
         FROM stats_ages WHERE round_id = $t AND {scope}
         GROUP BY ALL),
-    bands AS (
-        SELECT unnest($band_keys) AS band, unnest($band_lo) AS lo, unnest($band_hi) AS hi),
     masks AS (
         SELECT {level_col} AS code, mask, sum(n) AS n
         FROM stats_masks WHERE round_id = $t AND {scope}
         GROUP BY ALL),
-    counts AS (
-        SELECT code, 'households' AS measure, sum(n) AS n FROM ages GROUP BY code
-        UNION ALL
-        SELECT code, 'one_person', sum(one) FROM ages GROUP BY code
-        UNION ALL
-        SELECT ages.code, 'one_person_' || b.band, sum(ages.one)
-        FROM ages JOIN bands b ON ages.head_age BETWEEN b.lo AND b.hi GROUP BY ALL
-        UNION ALL
-        SELECT m.code, 'domain_' || d.domain, sum(m.n)
-        FROM masks m JOIN domains d ON (m.mask & (1::BIGINT << d.sort_order)) <> 0 GROUP BY ALL
-        UNION ALL
-        SELECT code, 'signal_any', sum(n) FROM masks GROUP BY code
-        UNION ALL
-        SELECT code, unnest(['visited', 'confirmed', 'supported']),
-               unnest([count(DISTINCT household_id),
-                       count(DISTINCT household_id) FILTER (WHERE outcome IN ('need_confirmed', 'supported')),
-                       count(DISTINCT household_id) FILTER (WHERE outcome = 'supported')])
-        FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
-              WHERE round_id = $t AND {visit_scope})
-        GROUP BY code)
-    SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
-    FROM counts ORDER BY code, measure"""
+""" + _MAP_MEASURES
 MAP_RISK_STATS = """
     WITH agg AS (
         SELECT {level_col} AS code, sum(scored) AS scored, sum(at_risk) AS at_risk,
