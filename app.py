@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from blindspot import login, ui
+from blindspot import ui
 from blindspot.access import pages_for
 from blindspot.errors import BlindspotError
 
@@ -10,7 +10,7 @@ st.set_page_config(page_title="복지사각지대 지도", page_icon="🗺️", 
 
 try:
     ui.data_info()
-    scope = login.require_login()
+    scope = ui.require_login()
 except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
@@ -29,6 +29,6 @@ allowed = pages_for(scope.role)
 nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0))
                      for i, k in enumerate(allowed)])
 ui.synthetic_banner()
-login.sidebar(scope)
+ui.sidebar(scope)
 nav.run()
 ui.footer()

@@ -32,7 +32,7 @@ from blindspot.store import Store
 
 SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
 ROUNDS = [20236, 20241, 20242, 20243]
-STREAMLIT_MODULES = {"ui", "login", "__main__"}
+STREAMLIT_MODULES = {"ui", "__main__"}
 
 
 @pytest.fixture(scope="module")
