@@ -166,3 +166,30 @@ def scope_text(scope: Scope) -> str:
     """
     areas = "전국" if scope.sgg_codes is None else ",".join(sorted(scope.sgg_codes))
     return f"{scope.role}:{areas}" + (f",k={scope.min_count}" if scope.min_count else "")
+
+
+def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
+    """A :func:`scope_sql` condition with its positional ``?`` as ``$p0, $p1, ...``, for
+    statements that repeat the condition (one set of values binds every copy).
+
+    >>> named_scope("sgg_code IN (?, ?)")
+    ('sgg_code IN ($p0, $p1)', ['p0', 'p1'])
+    """
+    parts = condition.split("?")
+    names = [f"{prefix}{k}" for k in range(len(parts) - 1)]
+    out = [parts[0]]
+    for name, part in zip(names, parts[1:]):
+        out += [f"${name}", part]
+    return "".join(out), names
+
+
+def suppress(value, k: int):
+    """A count below ``k`` becomes None (zero stays zero: "none" is not identifying).
+
+    >>> suppress(3, 5), suppress(0, 5), suppress(12, 5), suppress(None, 5)
+    (None, 0, 12, None)
+    """
+    if value is None or value != value:  # None or NaN
+        return None
+    value = int(value)
+    return value if value >= k or value == 0 else None

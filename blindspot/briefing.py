@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blindspot import artifacts, geography, mapdata, sql, vocab
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, scope_sql, suppress
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id
 
@@ -46,18 +46,6 @@ def safe_scope(scope: Scope, k: int = DEFAULT_K) -> Scope:
     (['11110'], False, 5)
     """
     return dataclasses.replace(scope, household_level=False, min_count=max(int(k), scope.min_count, 1))
-
-
-def suppress(value, k: int):
-    """A count below ``k`` becomes None (zero stays zero: "none" is not identifying).
-
-    >>> suppress(3, 5), suppress(0, 5), suppress(12, 5), suppress(None, 5)
-    (None, 0, 12, None)
-    """
-    if value is None or pd.isna(value):
-        return None
-    value = int(value)
-    return value if value >= k or value == 0 else None
 
 
 def area_level(code: str) -> str:

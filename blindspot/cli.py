@@ -8,12 +8,28 @@ message that says what to do.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from blindspot import config
 from blindspot.errors import BlindspotError
+
+
+@contextlib.contextmanager
+def _database(args, *, read_only: bool = False):
+    """The ``--db`` database for one command; a writable one is checkpointed when the
+    command succeeds, so its changes are in the file and not only in the WAL."""
+    from blindspot.store import Store
+
+    st = Store(config.db_path(args.db), read_only=read_only)
+    try:
+        yield st
+        if not read_only:
+            st.checkpoint()
+    finally:
+        st.close()
 
 
 def _cmd_build_demo(args) -> int:
@@ -37,30 +53,20 @@ def _cmd_build_demo(args) -> int:
 
 def _cmd_geo_import(args) -> int:
     from blindspot.geography import import_boundary_file
-    from blindspot.store import Store
 
-    st = Store(config.db_path(args.db))
-    try:
+    with _database(args) as st:
         result = import_boundary_file(st, Path(args.path), args.code_column, args.name_column, args.level)
-        st.checkpoint()
-    finally:
-        st.close()
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 def _cmd_info(args) -> int:
     from blindspot import queries
-    from blindspot.store import Store
-
     path = config.db_path(args.db)
-    st = Store(path, read_only=True)
-    try:
+    with _database(args, read_only=True) as st:
         counts = queries.table_counts(st)
         info = queries.data_info(st)
         rounds = queries.rounds(st)["round_code"].tolist()
-    finally:
-        st.close()
     out = {"db": str(path), **counts, "round_codes": rounds,
            "data_kind": info.get("data_kind"), "schema_version": int(info["schema_version"]),
            "geo_ref_month": info.get("geo_ref_month"), "seed": info.get("seed"), "scale": info.get("scale"),
@@ -87,17 +93,12 @@ def _thresholds(args):
 def _cmd_train(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.store import Store
     from blindspot.training import train
 
-    st = Store(config.db_path(args.db))
-    try:
+    with _database(args) as st:
         meta = train(st, config.models_dir(args.models), C=args.C, thresholds=_thresholds(args),
                      test_round=parse(args.test_round).round_id if args.test_round else None,
                      progress=LineProgress())
-        st.checkpoint()
-    finally:
-        st.close()
     out = {"version": meta["version"], "training": meta["training"], "metrics": meta["metrics"]}
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
@@ -116,16 +117,12 @@ def _load_in_service(st, models):
 def _cmd_evaluate(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.store import Store
     from blindspot.training import evaluate
 
-    st = Store(config.db_path(args.db), read_only=True)
-    try:
+    with _database(args, read_only=True) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
         round_id = parse(args.round or meta["training"]["test_round"]).round_id
         result = evaluate(st, fitted, round_id, progress=LineProgress())
-    finally:
-        st.close()
     out = {"model_version": version, **{k: result[k] for k in ("round", "ground_truth", "capacity_share",
                                                                  "model", "baseline", "recall_ratio")},
            "subgroup_gaps": result["subgroup_gaps"]}
@@ -144,15 +141,10 @@ def _cmd_score(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
     from blindspot.scoring import score_round
-    from blindspot.store import Store
 
-    st = Store(config.db_path(args.db))
-    try:
+    with _database(args) as st:
         version, fitted, _ = _load_in_service(st, config.models_dir(args.models))
         result = score_round(st, fitted, version, parse(args.round).round_id, progress=LineProgress())
-        st.checkpoint()
-    finally:
-        st.close()
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -172,12 +164,10 @@ def _cmd_init_db(args) -> int:
 def _cmd_ingest(args) -> int:
     from blindspot import ingest
     from blindspot.progress import LineProgress
-    from blindspot.store import Store
     from blindspot.validation import report_csv
 
-    st = Store(config.db_path(args.db))
     progress = LineProgress()
-    try:
+    with _database(args) as st:
         try:
             result = ingest.ingest_paths(st, args.round, Path(args.file), Path(args.outcomes) if args.outcomes else None,
                                          replace=args.replace, loaded_by=args.user, progress=progress)
@@ -195,9 +185,6 @@ def _cmd_ingest(args) -> int:
                 # The round is loaded and committed; only the optional scoring could not run.
                 result["rescore"] = {"skipped": str(exc)}
                 print(f"적재는 완료되었습니다. 점수 계산은 하지 못했습니다: {exc}", file=sys.stderr)
-        st.checkpoint()
-    finally:
-        st.close()
     if result["status"] == "already_loaded":
         print(f"이미 적재됨: 차수 {result['round']} 는 이 파일로 적재되어 있어 바뀐 것이 없습니다.", file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
@@ -211,7 +198,6 @@ def _cmd_export_round(args) -> int:
     from blindspot import audit
     from blindspot.access import Scope
     from blindspot.exchange import export_round
-    from blindspot.store import Store
 
     purpose = (args.purpose or "").strip()
     if not purpose:
@@ -220,8 +206,7 @@ def _cmd_export_round(args) -> int:
     user = args.user or os.environ.get("USER") or "cli"
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
-    st = Store(config.db_path(args.db))  # writable: the export is audited
-    try:
+    with _database(args) as st:  # writable: the export is audited
         result = export_round(st, args.round, Path(args.out), args.format, args.long, args.sgg)
         digest = hashlib.sha256()
         for key in ("households_file", "outcomes_file"):
@@ -231,23 +216,16 @@ def _cmd_export_round(args) -> int:
                                         "sgg": args.sgg or "전국"},
             result["households_rows"], purpose, digest.hexdigest(),
             detail=f"{result['households_file']}, {result['outcomes_file']}")
-    finally:
-        st.close()
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 def _cmd_stats(args) -> int:
     from blindspot import stats
-    from blindspot.store import Store
 
-    st = Store(config.db_path(args.db))
-    try:
+    with _database(args) as st:
         with st.transaction():
             rounds = stats.refresh_all(st)
-        st.checkpoint()
-    finally:
-        st.close()
     print(json.dumps({"refreshed_rounds": rounds}))
     return 0
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import sql, vocab
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, named_scope, scope_sql
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.rounds import from_id
 
@@ -88,7 +88,7 @@ def build_features(store, round_id: int, scope: Scope | None = None,
     cat = catalogue or load_catalogue()
     scope = scope or Scope.all_areas()
     cond, params = scope_sql(scope, "sgg_code")
-    cond = _named(cond)
+    cond = named_scope(cond)[0]
     subset = sql.FEATURES_VISITED if visited_only else "TRUE"
     t1, t2, t3 = previous_rounds(round_id)
     named = {"t": round_id, "t1": t1, "t2": t2, "t3": t3, **{f"p{k}": v for k, v in enumerate(params)}}
@@ -134,16 +134,6 @@ def _categorical(positions: np.ndarray, vocabulary: dict) -> pd.Categorical:
     codes = np.asarray(positions, dtype=np.int64) - 1
     codes[codes < 0] = len(cats) - 1
     return pd.Categorical.from_codes(codes, categories=cats)
-
-
-def _named(condition: str) -> str:
-    """Turn the scope's positional ``?`` into ``$p0, $p1, ...`` (the query repeats it)."""
-    parts = condition.split("?")
-    out = [parts[0]]
-    for k, part in enumerate(parts[1:]):
-        out.append(f"$p{k}")
-        out.append(part)
-    return "".join(out)
 
 
 def labels(store, round_id: int) -> pd.DataFrame:

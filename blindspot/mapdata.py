@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import audit, geography, sql, stats
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, named_scope, scope_sql
 from blindspot.errors import AccessDenied
 
 LEVEL_COLUMN = {"nation": "'00'", "sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -127,16 +127,6 @@ def previous_round(store, round_id: int) -> int | None:
 
 
 # --- scope helpers ---------------------------------------------------------------------
-
-def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
-    """Positional ``?`` of a scope condition as ``$p0, $p1, ...`` (the statements repeat it)."""
-    parts = condition.split("?")
-    names = [f"{prefix}{k}" for k in range(len(parts) - 1)]
-    out = [parts[0]]
-    for name, part in zip(names, parts[1:]):
-        out += [f"${name}", part]
-    return "".join(out), names
-
 
 def narrow(store, scope: Scope, area: str | None) -> Scope:
     """The scope restricted to one 시도 (2 digits) or 시군구 (5 digits); ``None`` keeps it.

@@ -12,7 +12,7 @@ import json
 import pandas as pd
 
 from blindspot import sql
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, scope_sql, suppress
 from blindspot.rounds import from_id
 
 _LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -99,8 +99,7 @@ def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | N
     if not rows:
         return None
     k = max(scope.min_count, 1)
-    return {band: (n if (n := int(rows.get(band, 0))) >= k or n == 0 else None)
-            for band in ("high", "medium", "low", "none")}
+    return {band: suppress(rows.get(band, 0), k) for band in ("high", "medium", "low", "none")}
 
 
 def bare_emd_groupby(store) -> pd.DataFrame:
