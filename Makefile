@@ -16,11 +16,12 @@ DEMO_INPUTS := blindspot/synthetic.py blindspot/sql.py blindspot/build.py blinds
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 이 필요합니다 (지금 {sys.version.split()[0]})"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .   # the `blindspot` console script (pyproject.toml)
 	touch $@
 
 $(DB): $(VENV)/.installed $(DEMO_INPUTS)
