@@ -199,10 +199,13 @@ def _cmd_export_round(args) -> int:
     from blindspot.access import Scope
     from blindspot.exchange import export_round
 
-    purpose = (args.purpose or "").strip()
-    if not purpose:
+    if not (args.purpose or "").strip():
         raise BlindspotError("--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
                              "가구 단위(가명) 자료를 파일로 내보내면 감사 기록에 남습니다.")
+    try:
+        purpose = audit.check_purpose(args.purpose)
+    except audit.PurposeRequired as exc:
+        raise BlindspotError(f"--purpose: {exc}") from None
     user = args.user or os.environ.get("USER") or "cli"
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")

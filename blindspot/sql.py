@@ -687,14 +687,18 @@ RISK_SUMMARY = """
 INDICATOR_LIST = "SELECT code, name_ko, domain FROM indicators ORDER BY sort_order"
 MODEL_VERSION_OF_ROUND = "SELECT any_value(model_version) FROM scores WHERE round_id = ?"
 
-# The listed household an outcome is for: scored in round ? and inside the scope.
+# The household an outcome is for: scored in round ? and inside the scope (with its band;
+# the caller also checks it is on the list shown).
 OUTCOME_TARGET = """
-    SELECT s.household_id, s.sgg_code, s.emd_code
+    SELECT s.household_id, s.sgg_code, s.emd_code, s.band
     FROM scores s JOIN households h ON h.household_id = s.household_id
     WHERE s.round_id = ? AND h.pseudo_id = ? AND {scope}"""
 # One visit row per household and round: a new outcome replaces the earlier one (keeping
-# how the household was found); a household not visited before is a local selection.
-VISIT_COUNT = "SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?"
+# how the household was found) only once the official confirmed it; a household not
+# visited before is a local selection.
+VISIT_EARLIER = """
+    SELECT outcome, support_type, channel, recorded_at, recorded_by
+    FROM visits WHERE round_id = ? AND household_id = ?"""
 VISIT_UPDATE = """
     UPDATE visits SET outcome = ?, support_type = ?, recorded_at = ?, recorded_by = ?
     WHERE round_id = ? AND household_id = ?"""
