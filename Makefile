@@ -23,8 +23,11 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# A rebuild keeps the audit log, entered outcomes, briefing targets and ingest history
+# (copied into the new build before the swap); a real database (init-db, ingested rounds)
+# is never rebuilt by make (--skip-if-real leaves it untouched and says so).
 $(DB): $(VENV)/.installed $(DEMO_INPUTS)
-	$(BIN)/python -m blindspot build-demo --db $(DB)
+	$(BIN)/python -m blindspot build-demo --db $(DB) --skip-if-real
 
 demo: $(DB)
 
