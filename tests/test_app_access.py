@@ -126,6 +126,17 @@ def test_list_needs_a_purpose_and_is_audited_once(app_db, env_db):
     assert len(_audit_rows(app_db)) == 3
 
 
+@pytest.mark.parametrize("typed, message", [(".", "4자 이상 200자 이하"), ("1234", "2자 이상"),
+                                            ("ㅋㅋㅋㅋㅋ", "2자 이상"), ("aaaaaa", "되풀이")])
+def test_meaningless_typed_purpose_shows_why_and_nothing_else(app_db, env_db, typed, message):
+    at = _list_page(env_db, app_db, "dong")
+    at.selectbox(key="rl_purpose_choice").select("기타").run()
+    at.text_input(key="rl_purpose_typed").input(typed).run()
+    assert not at.exception and not at.dataframe
+    assert any(message in i.value for i in at.info)
+    assert _audit_rows(app_db).empty
+
+
 def test_official_sees_only_their_area_with_addresses(app_db, env_db):
     at = _list_page(env_db, app_db, "dong")
     at.selectbox(key="rl_purpose_choice").select("방문 계획").run()
