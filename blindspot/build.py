@@ -23,9 +23,8 @@ import contextlib
 import datetime as dt
 import json
 import time
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
 
 from blindspot import audit, config, rounds, sql, stats, store as store_mod
 from blindspot.access import Scope
@@ -103,9 +102,9 @@ def inspect_existing(target: Path) -> Existing | None:
                 if old.scalar(sql.TABLE_EXISTS, [t])}
         facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"),
                          old.rows(sql.OLD_DB_FACTS)[0])) if len(have) == 3 else {
-            "loads": 0, "real_rounds": int(old.scalar("SELECT count(*) FROM rounds WHERE source <> 'synthetic'")),
-            "audit_rows": 0, "targets": 0,
-            "entered": int(old.scalar("SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic'"))}
+            # A database from before schema v3 has no log, targets or ingest history yet.
+            "loads": 0, "real_rounds": old.scalar(sql.OLD_DB_REAL_ROUNDS), "audit_rows": 0, "targets": 0,
+            "entered": old.scalar(sql.OLD_DB_ENTERED)}
         return Existing(target, True, meta.get("data_kind"), meta=meta, **{k: int(v) for k, v in facts.items()})
     finally:
         old.close()

@@ -33,13 +33,11 @@ def _database(args, *, read_only: bool = False):
 
 
 def _cmd_build_demo(args) -> int:
-    from blindspot.build import build_demo
-    from blindspot.progress import LineProgress
-    from blindspot.synthetic import SyntheticConfig
-
     import os
 
-    from blindspot.build import inspect_existing
+    from blindspot.build import build_demo, inspect_existing
+    from blindspot.progress import LineProgress
+    from blindspot.synthetic import SyntheticConfig
 
     cfg = SyntheticConfig(seed=args.seed, scale=args.scale, rounds=args.rounds,
                           sido=tuple(args.sido) if args.sido else None)
@@ -169,6 +167,8 @@ def _cmd_score(args) -> int:
 
 
 def _cmd_init_db(args) -> int:
+    import os
+
     from blindspot.build import build_empty
     from blindspot.progress import LineProgress
 
@@ -176,8 +176,6 @@ def _cmd_init_db(args) -> int:
     if target.exists() and not args.force:
         raise BlindspotError(f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (감사 기록과 브리핑 목표는 "
                              "옮기고, 가구·위기정보·방문 결과·적재 이력은 지워집니다).")
-    import os
-
     build_empty(target, geo_dir=args.geo_dir, progress=LineProgress(), user=os.environ.get("USER") or "cli")
     print(json.dumps({"db": str(target)}, ensure_ascii=False))
     return 0

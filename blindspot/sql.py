@@ -730,6 +730,8 @@ OLD_DB_FACTS = """
            (SELECT count(*) FROM audit_log) AS audit_rows,
            (SELECT count(*) FROM briefing_targets) AS targets,
            (SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic') AS entered"""
+OLD_DB_REAL_ROUNDS = "SELECT count(*) FROM rounds WHERE source <> 'synthetic'"
+OLD_DB_ENTERED = "SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic'"
 CARRY_AUDIT = "SELECT * FROM audit_log ORDER BY event_id"
 CARRY_TARGETS = "SELECT * FROM briefing_targets"
 CARRY_LOADS = "SELECT * FROM ingest_loads"
