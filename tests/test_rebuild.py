@@ -28,6 +28,22 @@ ENTERED = ("SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type
            "WHERE v.recorded_by <> 'synthetic' ORDER BY ALL")
 
 
+def test_make_rebuilds_through_the_guarded_command(tmp_path):
+    """The Makefile's database rule runs exactly the command these tests run (MAKE_ARGS)."""
+    import pathlib
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make 이 없습니다")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    db = tmp_path / "x.duckdb"
+    out = subprocess.run(["make", "-n", "-W", "blindspot/sql.py", str(db), f"DB={db}"], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    recipe = [line for line in out.stdout.splitlines() if "build-demo" in line]
+    assert recipe and recipe[-1].split()[-3:] == ["--db", str(db), *MAKE_ARGS]
+
+
 def _digest(path) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
