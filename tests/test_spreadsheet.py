@@ -158,3 +158,17 @@ def test_validation_report_csv_has_no_live_formula():
     _assert_csv_safe(data, HOSTILE)
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert back.loc[back["값"] == "-3", "행"].tolist() == [20]  # a number echoed stays a number
+
+
+def test_streamlit_table_export_is_off():
+    """st.dataframe's built-in CSV download (no neutralisation, no audit record) is disabled,
+    so household rows leave the app only through blindspot.exports."""
+    import pathlib
+    import tomllib
+
+    from streamlit import config as st_config
+
+    path = pathlib.Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+    client = tomllib.loads(path.read_text(encoding="utf-8"))["client"]
+    assert client["disableDataExport"] is True
+    assert "client.disableDataExport" in st_config._config_options_template  # an option this Streamlit knows
