@@ -24,8 +24,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .   # the `blindspot` console script (pyproject.toml)
 	touch $@
 
+# A rebuild keeps the audit log, entered outcomes, briefing targets and ingest history
+# (copied into the new build before the swap); a real database (init-db, ingested rounds)
+# is never rebuilt by make (--skip-if-real leaves it untouched and says so).
 $(DB): $(VENV)/.installed $(DEMO_INPUTS)
-	$(BIN)/python -m blindspot build-demo --db $(DB)
+	$(BIN)/python -m blindspot build-demo --db $(DB) --skip-if-real
 
 demo: $(DB)
 

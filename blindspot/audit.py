@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import unicodedata
 
 import pandas as pd
 
@@ -25,8 +26,10 @@ ACTIONS = {
     "view_map_households": "지도 우선 방문 가구 열람",
     "export_list": "위험 가구 목록 내보내기",
     "record_outcome": "방문 결과 입력",
-    "refused_outcome": "방문 결과 입력 거부 (권한 밖)",
+    "refused_outcome": "방문 결과 입력 거부",
     "export_round": "차수 자료 파일 내보내기 (명령줄)",
+    "rebuild_demo": "데모 데이터베이스 다시 만들기 (기록 옮김)",
+    "replace_database": "데이터베이스 교체 (명령줄, 명시적)",
 }
 
 
@@ -34,26 +37,65 @@ class PurposeRequired(BlindspotError):
     """Household-level rows were asked for without a purpose."""
 
 
+PURPOSE_MIN, PURPOSE_MAX = 4, 200
+_OTHER = "기타"
+
+
+def _letters(text: str) -> list[str]:
+    """Hangul syllables and Latin letters of ``text`` (jamo alone, digits and signs are not words)."""
+    return [c for c in text if "가" <= c <= "힣" or ("a" <= c.lower() <= "z")]
+
+
+def _check_typed(text: str) -> str:
+    """A typed purpose, trimmed, or :class:`PurposeRequired` with what is wrong (the text
+    itself is never echoed: it may hold personal data)."""
+    text = text.strip()
+    if not text:
+        raise PurposeRequired("열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.")
+    if not PURPOSE_MIN <= len(text) <= PURPOSE_MAX:
+        raise PurposeRequired(f"열람 목적은 {PURPOSE_MIN}자 이상 {PURPOSE_MAX}자 이하로 적으세요 "
+                              f"(지금 {len(text):,}자).")
+    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in text):
+        raise PurposeRequired("열람 목적에는 줄바꿈·탭·제어 문자를 쓸 수 없습니다. 한 줄의 글로 적으세요.")
+    letters = _letters(text)
+    if len(letters) < 2:
+        raise PurposeRequired("열람 목적에는 한글이나 영문 글자가 2자 이상 있어야 합니다 "
+                              "(숫자·기호만으로는 목적을 알 수 없습니다).")
+    if len(set(c.lower() for c in letters)) < 2 or len(set(text.replace(" ", ""))) < 3:
+        raise PurposeRequired("같은 글자를 되풀이한 것은 열람 목적으로 받을 수 없습니다. 왜 보는지 적으세요.")
+    return text
+
+
 def check_purpose(choice: str | None, typed: str | None = None) -> str:
-    """The purpose to record: a listed choice, or the typed text for 기타 (trimmed).
+    """The purpose to record: a listed choice (:data:`PURPOSES`), or "기타: <text>" for 기타
+    with typed text; a purpose that is neither (an API or command-line caller's own text,
+    or an already checked "기타: …") is checked as typed text and kept as it is.
 
-    Raises :class:`PurposeRequired` when nothing usable was given.
+    Typed text, trimmed, must be 4 to 200 characters, without control characters (line
+    breaks, tabs, NUL, bidi controls), with at least 2 Hangul or Latin letters, and not one
+    character repeated.  Raises :class:`PurposeRequired` with a Korean message otherwise.
+    ``check_purpose(check_purpose(x)) == check_purpose(x)``.
 
-    >>> check_purpose("방문 계획"), check_purpose("기타", "  민원 확인 ")
-    ('방문 계획', '기타: 민원 확인')
+    >>> check_purpose("방문 계획"), check_purpose("기타", "  민원 확인 "), check_purpose("기타: 민원 확인")
+    ('방문 계획', '기타: 민원 확인', '기타: 민원 확인')
     >>> check_purpose("기타", "   ")
     Traceback (most recent call last):
     ...
     blindspot.audit.PurposeRequired: 열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.
+    >>> check_purpose(".")
+    Traceback (most recent call last):
+    ...
+    blindspot.audit.PurposeRequired: 열람 목적은 4자 이상 200자 이하로 적으세요 (지금 1자).
     """
     choice = (choice or "").strip()
-    typed = (typed or "").strip()
-    if choice == "기타" or (not choice and typed):
-        if typed:
-            return f"기타: {typed}"
-    elif choice:
+    typed = typed or ""
+    if choice in PURPOSES and choice != _OTHER:
         return choice
-    raise PurposeRequired("열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.")
+    if choice == _OTHER or not choice:
+        return f"{_OTHER}: {_check_typed(typed)}"
+    if choice.startswith(_OTHER + ":"):
+        return f"{_OTHER}: {_check_typed(choice[len(_OTHER) + 1:])}"
+    return _check_typed(choice)
 
 
 def filters_text(filters: dict) -> str:

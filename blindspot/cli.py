@@ -33,21 +33,38 @@ def _database(args, *, read_only: bool = False):
 
 
 def _cmd_build_demo(args) -> int:
-    from blindspot.build import build_demo
+    import os
+
+    from blindspot.build import build_demo, inspect_existing
     from blindspot.progress import LineProgress
     from blindspot.synthetic import SyntheticConfig
 
     cfg = SyntheticConfig(seed=args.seed, scale=args.scale, rounds=args.rounds,
                           sido=tuple(args.sido) if args.sido else None)
     target = config.db_path(args.db)
+    if args.skip_if_real and args.force_replace_real:
+        raise BlindspotError("--skip-if-real 과 --force-replace-real 은 함께 쓸 수 없습니다.")
+    if args.skip_if_real:
+        existing = inspect_existing(target)
+        if existing is not None and not existing.is_demo:
+            # `make run` lists source files as inputs of the database: it must never rebuild real data.
+            print(f"{target} 는 실데이터 데이터베이스라서 다시 만들지 않습니다 ({existing.why_real()}). "
+                  "데모가 필요하면 --db 로 다른 파일을 지정하세요.", file=sys.stderr)
+            return 0
     models = None if args.no_model else config.models_dir(args.models)
-    report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress(), models_dir=models)
+    report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress(), models_dir=models,
+                        replace_real=args.force_replace_real, user=os.environ.get("USER") or "cli")
+    carried = getattr(report, "carried", None)
+    if carried and any(carried.values()):
+        print(f"기존 파일에서 옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
+              f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건", file=sys.stderr)
     if report.model and "skipped" in report.model:
         # Not through the progress line: it may skip messages that arrive too quickly.
         print(f"모델 학습을 건너뜁니다: {report.model['skipped']}", file=sys.stderr)
     print(json.dumps({"db": str(target), "households": report.households,
                       "observations": report.observations, "visits": report.visits,
-                      "model": report.model, "calibration": report.calibration}, ensure_ascii=False, indent=2))
+                      "model": report.model, "carried": carried, "calibration": report.calibration},
+                     ensure_ascii=False, indent=2))
     return 0
 
 
@@ -150,13 +167,16 @@ def _cmd_score(args) -> int:
 
 
 def _cmd_init_db(args) -> int:
+    import os
+
     from blindspot.build import build_empty
     from blindspot.progress import LineProgress
 
     target = config.db_path(args.db)
     if target.exists() and not args.force:
-        raise BlindspotError(f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (기존 자료는 지워집니다).")
-    build_empty(target, geo_dir=args.geo_dir, progress=LineProgress())
+        raise BlindspotError(f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (감사 기록과 브리핑 목표는 "
+                             "옮기고, 가구·위기정보·방문 결과·적재 이력은 지워집니다).")
+    build_empty(target, geo_dir=args.geo_dir, progress=LineProgress(), user=os.environ.get("USER") or "cli")
     print(json.dumps({"db": str(target)}, ensure_ascii=False))
     return 0
 
@@ -199,10 +219,13 @@ def _cmd_export_round(args) -> int:
     from blindspot.access import Scope
     from blindspot.exchange import export_round
 
-    purpose = (args.purpose or "").strip()
-    if not purpose:
+    if not (args.purpose or "").strip():
         raise BlindspotError("--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
                              "가구 단위(가명) 자료를 파일로 내보내면 감사 기록에 남습니다.")
+    try:
+        purpose = audit.check_purpose(args.purpose)
+    except audit.PurposeRequired as exc:
+        raise BlindspotError(f"--purpose: {exc}") from None
     user = args.user or os.environ.get("USER") or "cli"
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
@@ -278,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--geo-dir", help="경계·인구 자료 폴더 (기본: BLINDSPOT_GEO_DIR → data/geo → ../shared/geo)")
     b.add_argument("--models", help="모델 폴더 (기본 models/ 또는 BLINDSPOT_MODELS)")
     b.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산을 건너뜀")
+    b.add_argument("--force-replace-real", action="store_true",
+                   help="실데이터 데이터베이스(init-db·적재 차수)도 데모로 교체 (감사 기록·목표만 옮기고 나머지는 지움)")
+    b.add_argument("--skip-if-real", action="store_true",
+                   help="대상이 실데이터 데이터베이스면 아무것도 하지 않고 끝냄 (make 가 씀)")
     b.set_defaults(func=_cmd_build_demo)
 
     g = sub.add_parser("geo-import", help="새 행정구역 경계 파일로 경계 교체 (GeoParquet, GeoJSON, Shapefile)")

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from blindspot import rounds, sql, vocab
 from blindspot.errors import BlindspotError
 from blindspot.indicators import Catalogue, load_catalogue
+from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
 
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
 
@@ -56,10 +57,15 @@ def round_frames(store, round_code: str, long: bool = False, sgg: list[str] | No
 
 
 def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
-    """One frame as CSV (UTF-8), XLSX (one sheet, header in row 1) or Parquet."""
+    """One frame as CSV (UTF-8), XLSX (one sheet, header in row 1) or Parquet.
+
+    CSV and XLSX cells that a spreadsheet would run as formulas are neutralised
+    (:mod:`blindspot.spreadsheet`); valid ingest-format values (codes, hex ids) never are,
+    so the round trip is unchanged.  Parquet is typed data, not opened by spreadsheets,
+    and is written as it is."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(neutralise_frame(frame), preserve_index=False)
         pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
     elif fmt == "parquet":
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
@@ -71,9 +77,9 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("data")
-        ws.append(list(frame.columns))
+        ws.append([xlsx_text_cell(ws, str(c)) for c in frame.columns])
         for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None):
-            ws.append(list(row))
+            ws.append([xlsx_text_cell(ws, v) for v in row])
         wb.save(path)
     else:
         raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")

@@ -9,7 +9,6 @@ under *k* (default 5) and say so in the file.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -23,6 +22,7 @@ from xml.sax.saxutils import escape
 from blindspot import audit, lists
 from blindspot.access import ROLES, Scope
 from blindspot.errors import BlindspotError
+from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
 
 CONFIDENTIAL = "개인정보 — 업무 목적 외 사용·유출 금지"
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -43,17 +43,6 @@ class ExportFile:
     sha256: str
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV with a UTF-8 byte-order mark, Korean headers as given, missing values empty.
-
-    >>> csv_bytes(pd.DataFrame({"읍면동": ["충장동"], "가구": [3]}))[:3] == b"\\xef\\xbb\\xbf"
-    True
-    """
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    return buffer.getvalue().encode("utf-8-sig")
-
-
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
@@ -64,6 +53,8 @@ def _cell_xml(value) -> str:
 
     >>> _cell_xml("이○○ <1>"), _cell_xml(3), _cell_xml(True), _cell_xml(float("nan"))
     (' t="inlineStr"><is><t xml:space="preserve">이○○ &lt;1&gt;</t></is>', '><v>3</v>', ' t="b"><v>1</v>', '')
+    >>> _cell_xml("=1+1")  # text, never a formula, and quoted as in the CSV
+    ' t="inlineStr"><is><t xml:space="preserve">\\'=1+1</t></is>'
     """
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
@@ -73,7 +64,7 @@ def _cell_xml(value) -> str:
         return f' t="b"><v>{int(value)}</v>'
     if isinstance(value, (int, float)):
         return f"><v>{value!r}</v>"
-    return f' t="inlineStr"><is><t xml:space="preserve">{escape(_ILLEGAL_XML.sub("", str(value)))}</t></is>'
+    return f' t="inlineStr"><is><t xml:space="preserve">{escape(neutralise(_ILLEGAL_XML.sub("", str(value))))}</t></is>'
 
 
 def _column_xml(values: pd.Series) -> list[str]:
@@ -112,7 +103,8 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str, metadata: dict) -> bytes:
     info = wb.create_sheet("정보")
     info.append(["항목", "값"])
     for key, value in metadata.items():
-        info.append([key, value if isinstance(value, (int, float)) else str(value)])
+        info.append([xlsx_text_cell(info, str(key)),
+                     value if isinstance(value, (int, float)) else xlsx_text_cell(info, str(value))])
     built = io.BytesIO()
     wb.save(built)
     out = io.BytesIO()

@@ -140,15 +140,7 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
     for :mod:`blindspot.exports`, which records the export with its file hash instead."""
     scope.require_household_level()
     purpose = audit.check_purpose(purpose)
-    view, params, _ = _params(store, scope, filters)
-    _, size_lo, size_hi = HOUSEHOLD_TYPES[filters.household_type]
-    _, age_lo, age_hi = AGE_BANDS[filters.age_band]
-    params.update(prev=previous_round(store, filters.round_id), bands=list(filters.bands),
-                  indicator=filters.indicator, domain=filters.domain, size_lo=size_lo, size_hi=size_hi,
-                  age_lo=age_lo, age_hi=age_hi, new_only=bool(filters.new_only),
-                  not_visited=bool(filters.not_visited), trim=filters.capacity is not None,
-                  capacity=float(filters.capacity or 0.0))
-    df = store.df(sql.RISK_LIST.format(**_conditions(view)), params)
+    df = _listed(store, scope, filters)
     df.insert(0, "rank", range(1, len(df) + 1))
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
     df["household_type"] = [("1인 가구" if n == 1 else "2인 가구" if n == 2 else "3인 이상") for n in df["household_size"]]
@@ -160,6 +152,22 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
                          for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"])]
         columns.append("address")
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose
+
+
+def _listed(store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
+    """The list's raw rows (pseudo_id, band code, ...; unmasked, unaudited) in the scope:
+    the one query behind :func:`risk_list`, its exports, and the check in
+    :func:`blindspot.outcomes.record_outcome` that a household is on the list shown."""
+    scope.require_household_level()
+    view, params, _ = _params(store, scope, filters)
+    _, size_lo, size_hi = HOUSEHOLD_TYPES[filters.household_type]
+    _, age_lo, age_hi = AGE_BANDS[filters.age_band]
+    params.update(prev=previous_round(store, filters.round_id), bands=list(filters.bands),
+                  indicator=filters.indicator, domain=filters.domain, size_lo=size_lo, size_hi=size_hi,
+                  age_lo=age_lo, age_hi=age_hi, new_only=bool(filters.new_only),
+                  not_visited=bool(filters.not_visited), trim=filters.capacity is not None,
+                  capacity=float(filters.capacity or 0.0))
+    return store.df(sql.RISK_LIST.format(**_conditions(view)), params)
 
 
 def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", k: int = DEFAULT_K) -> pd.DataFrame:

@@ -687,14 +687,18 @@ RISK_SUMMARY = """
 INDICATOR_LIST = "SELECT code, name_ko, domain FROM indicators ORDER BY sort_order"
 MODEL_VERSION_OF_ROUND = "SELECT any_value(model_version) FROM scores WHERE round_id = ?"
 
-# The listed household an outcome is for: scored in round ? and inside the scope.
+# The household an outcome is for: scored in round ? and inside the scope (with its band;
+# the caller also checks it is on the list shown).
 OUTCOME_TARGET = """
-    SELECT s.household_id, s.sgg_code, s.emd_code
+    SELECT s.household_id, s.sgg_code, s.emd_code, s.band
     FROM scores s JOIN households h ON h.household_id = s.household_id
     WHERE s.round_id = ? AND h.pseudo_id = ? AND {scope}"""
 # One visit row per household and round: a new outcome replaces the earlier one (keeping
-# how the household was found); a household not visited before is a local selection.
-VISIT_COUNT = "SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?"
+# how the household was found) only once the official confirmed it; a household not
+# visited before is a local selection.
+VISIT_EARLIER = """
+    SELECT outcome, support_type, channel, recorded_at, recorded_by
+    FROM visits WHERE round_id = ? AND household_id = ?"""
 VISIT_UPDATE = """
     UPDATE visits SET outcome = ?, support_type = ?, recorded_at = ?, recorded_by = ?
     WHERE round_id = ? AND household_id = ?"""
@@ -711,6 +715,46 @@ AUDIT_LIST = """
     ORDER BY event_id DESC
     LIMIT $limit"""
 AUDIT_USERS = "SELECT DISTINCT user_name FROM audit_log ORDER BY user_name"
+
+
+# --- rebuilding a database keeps its audit trail (issue 11, finding 18) ---
+# blindspot/build.py reads these from the database being replaced (read-only) and writes
+# them into the new build before the swap.  Entered outcomes are the visits an official
+# recorded (the generator's own visits say recorded_by = 'synthetic'); they are matched to
+# the new build's households by pseudonymous id and round.
+TABLE_EXISTS = ("SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_name = ?")
+OLD_DB_FACTS = """
+    SELECT (SELECT count(*) FROM ingest_loads) AS loads,
+           (SELECT count(*) FROM rounds WHERE source <> 'synthetic') AS real_rounds,
+           (SELECT count(*) FROM audit_log) AS audit_rows,
+           (SELECT count(*) FROM briefing_targets) AS targets,
+           (SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic') AS entered"""
+OLD_DB_REAL_ROUNDS = "SELECT count(*) FROM rounds WHERE source <> 'synthetic'"
+OLD_DB_ENTERED = "SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic'"
+CARRY_AUDIT = "SELECT * FROM audit_log ORDER BY event_id"
+CARRY_TARGETS = "SELECT * FROM briefing_targets"
+CARRY_LOADS = "SELECT * FROM ingest_loads"
+CARRY_ENTERED_VISITS = """
+    SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by
+    FROM visits v JOIN households h ON h.household_id = v.household_id
+        AND h.valid_from_round <= v.round_id AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id)
+    WHERE v.recorded_by <> 'synthetic'"""
+# The copied log keeps its event ids; the sequence must then start after the largest.
+AUDIT_SEQ_ADVANCE = "SELECT max(nextval('audit_seq')) FROM range(?)"
+CARRY_STAGE_VISITS = """
+    CREATE TEMP TABLE carried_visits AS
+    SELECT c.round_id, h.household_id, h.sgg_code, h.emd_code, c.channel, c.outcome, c.support_type,
+           c.recorded_at, c.recorded_by
+    FROM {relation} c JOIN households h ON h.pseudo_id = c.pseudo_id
+        AND h.valid_from_round <= c.round_id AND (h.valid_to_round IS NULL OR h.valid_to_round >= c.round_id)"""
+CARRY_STAGED_COUNT = "SELECT count(*) FROM carried_visits"
+CARRY_REPLACE_VISITS = (
+    """DELETE FROM visits WHERE EXISTS (SELECT 1 FROM carried_visits c
+        WHERE c.round_id = visits.round_id AND c.household_id = visits.household_id)""",
+    "INSERT INTO visits SELECT * FROM carried_visits",
+    "DROP TABLE carried_visits",
+)
 
 
 # --- ingest of extraction files (issue 6/6) ---

@@ -422,11 +422,24 @@ def indicator_options() -> dict:
     return options
 
 
-def record_outcome(scope: Scope, pseudo_id: str, round_id: int, outcome: str, support_type: str | None) -> dict:
-    """Record a visit outcome; maps and lists read it at once (caches dropped)."""
-    result = outcomes.record_outcome(store(), scope, pseudo_id, int(round_id), outcome, support_type)
+def record_outcome(scope: Scope, pseudo_id: str, filters: lists.ListFilters, outcome: str,
+                   support_type: str | None, shown: list[str], overwrite: bool = False) -> dict:
+    """Record a visit outcome for a household of the list shown (``filters``, ``shown``:
+    its pseudonymous ids); raises :class:`blindspot.outcomes.OutcomeExists` until the
+    official confirmed an overwrite.  Maps read it at once (caches dropped).
+
+    The list on screen is the same view as before (same user, filters, purpose), already
+    audited once: its rows held in this session get the household's 방문 여부 updated in
+    place instead of being read (and audited) again, so a save gives exactly one record.
+    """
+    result = outcomes.record_outcome(store(), scope, pseudo_id, int(filters.round_id), outcome, support_type,
+                                     filters=filters, shown=shown, overwrite=overwrite)
     clear_caches()
-    st.session_state.pop("_audited_view_list", None)
+    held = st.session_state.get("_audited_view_list")
+    if held is not None and "visited" in held[1]:
+        rows = held[1].copy()
+        rows.loc[rows["pseudo_id"] == pseudo_id, "visited"] = True
+        st.session_state["_audited_view_list"] = (held[0], rows)
     return result
 
 

@@ -112,7 +112,11 @@ def report_csv(report: pd.DataFrame) -> bytes:
     >>> report_csv(problems_frame([Problem("a.csv", 3, "head_age", "x", "정수가 아닙니다")]))[:3] == b"\\xef\\xbb\\xbf"
     True
     """
-    return report.rename(columns=REPORT_LABELS).to_csv(index=False).encode("utf-8-sig")
+    # Echoed values come from the refused file: a cell like "=HYPERLINK(...)" must not run
+    # when the report is opened in a spreadsheet (blindspot.spreadsheet).
+    from blindspot.spreadsheet import csv_bytes
+
+    return csv_bytes(report.rename(columns=REPORT_LABELS))
 
 
 def summary(report: pd.DataFrame, limit: int = 5) -> str:

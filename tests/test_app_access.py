@@ -126,6 +126,17 @@ def test_list_needs_a_purpose_and_is_audited_once(app_db, env_db):
     assert len(_audit_rows(app_db)) == 3
 
 
+@pytest.mark.parametrize("typed, message", [(".", "4자 이상 200자 이하"), ("1234", "2자 이상"),
+                                            ("ㅋㅋㅋㅋㅋ", "2자 이상"), ("aaaaaa", "되풀이")])
+def test_meaningless_typed_purpose_shows_why_and_nothing_else(app_db, env_db, typed, message):
+    at = _list_page(env_db, app_db, "dong")
+    at.selectbox(key="rl_purpose_choice").select("기타").run()
+    at.text_input(key="rl_purpose_typed").input(typed).run()
+    assert not at.exception and not at.dataframe
+    assert any(message in i.value for i in at.info)
+    assert _audit_rows(app_db).empty
+
+
 def test_official_sees_only_their_area_with_addresses(app_db, env_db):
     at = _list_page(env_db, app_db, "dong")
     at.selectbox(key="rl_purpose_choice").select("방문 계획").run()
@@ -169,7 +180,8 @@ def test_zero_row_export_shows_a_message(app_db, env_db):
 def test_official_records_an_outcome(app_db, env_db):
     at = _list_page(env_db, app_db, "dong")
     at.selectbox(key="rl_purpose_choice").select("방문 계획").run()
-    pid = at.dataframe[0].value["pseudo_id"].iloc[0]
+    table = at.dataframe[0].value
+    pid = table.loc[~table["visited"], "pseudo_id"].iloc[0]  # no earlier outcome: saved at once
     at.selectbox(key="rl_outcome_pid").set_value(pid)
     at.selectbox(key="rl_outcome").set_value("need_confirmed")
     submit = [b for b in at.button if b.label == "결과 저장"][0]
@@ -180,7 +192,51 @@ def test_official_records_an_outcome(app_db, env_db):
     row = db.df("SELECT v.outcome, v.recorded_by FROM visits v JOIN households h USING (household_id) "
                 "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
     assert row.values.tolist() == [["need_confirmed", "dong"]]
-    assert "record_outcome" in _audit_rows(app_db)["action"].tolist()
+    # One save, one record; the reruns after it write no second view_list (issue 11, finding 7).
+    assert _audit_rows(app_db)["action"].tolist() == ["view_list", "record_outcome"]
+    at.run()
+    at.run()
+    assert _audit_rows(app_db)["action"].tolist() == ["view_list", "record_outcome"]
+    assert not at.exception and len(at.dataframe[0].value) > 0
+    # The list on screen shows the visit without being read (and audited) again.
+    shown = at.dataframe[0].value
+    assert bool(shown.loc[shown["pseudo_id"] == pid, "visited"].iloc[0])
+
+
+def _submit_outcome(at, pid, outcome):
+    at.selectbox(key="rl_outcome_pid").set_value(pid)
+    at.selectbox(key="rl_outcome").set_value(outcome)
+    return [b for b in at.button if b.label == "결과 저장"][0].click().run()
+
+
+def test_overwriting_an_outcome_shows_the_earlier_one_and_asks(app_db, env_db):
+    at = _list_page(env_db, app_db, "dong")
+    at.selectbox(key="rl_purpose_choice").select("방문 계획").run()
+    db = store_mod.open_store(app_db)
+    table = at.dataframe[0].value
+    pid = table.loc[~table["visited"], "pseudo_id"].iloc[0]
+
+    def outcome_now():
+        return db.rows("SELECT v.outcome FROM visits v JOIN households h USING (household_id) "
+                       "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
+
+    at = _submit_outcome(at, pid, "contacted")
+    assert outcome_now() == [("contacted",)]
+    at = _submit_outcome(at, pid, "refused")
+    assert not at.exception
+    warning = [w.value for w in at.warning if "이미 있습니다" in w.value]
+    assert len(warning) == 1 and "접촉·상담(지원 불필요)" in warning[0] and "입력 dong" in warning[0]
+    assert outcome_now() == [("contacted",)]  # not replaced before the confirmation
+    at.button(key="rl_outcome_cancel").click().run()
+    assert outcome_now() == [("contacted",)] and not [w for w in at.warning if "이미 있습니다" in w.value]
+    assert any("저장하지 않았습니다" in i.value for i in at.info)
+    at = _submit_outcome(at, pid, "refused")
+    at.button(key="rl_outcome_confirm").click().run()
+    assert not at.exception and outcome_now() == [("refused",)]
+    assert any("저장했습니다" in s.value for s in at.success)
+    at.run()
+    actions = _audit_rows(app_db)["action"].tolist()
+    assert actions == ["view_list", "record_outcome", "record_outcome"]  # two saves, two records
 
 
 def test_audit_page_lists_and_exports(app_db, env_db):

@@ -232,7 +232,7 @@ def test_outcome_entry_feeds_maps_and_labels(db):
     chan = db.df(sql.CHANNEL_LABELS, {"t": T, "channels": ["system", "local"]}).set_index("household_id")
     assert chan.loc[int(target["household_id"]), "label"] == 1 and len(labels) > 0
     # A second entry replaces the first: still one visit row.
-    again = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "unreachable")
+    again = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "unreachable", overwrite=True)
     assert again["action"] == "updated"
     assert db.scalar("SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?",
                      [T, int(target["household_id"])]) == 1

@@ -360,7 +360,7 @@ def run_record_outcome(db, owners, data):
     pid = db.scalar("SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
                     "WHERE s.round_id = 20243 AND s.sgg_code = ? ORDER BY s.probability DESC LIMIT 1", [sgg])
     try:
-        outcomes.record_outcome(db, scope, pid, 20243, "contacted")
+        outcomes.record_outcome(db, scope, pid, 20243, "contacted", overwrite=True)
     except AccessDenied:
         assert not (scope.role == "district" and scope.allows_sgg(sgg))
         return

@@ -6,6 +6,7 @@ from blindspot import lists, ui
 from blindspot.errors import BlindspotError
 from blindspot.exports import SUMMARY_COLUMNS, EmptyExport
 from blindspot.mapdata import RISK_BANDS
+from blindspot.outcomes import OutcomeExists, earlier_text
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 st.title("위험 가구 목록")
@@ -84,14 +85,46 @@ with st.expander("지역별 집계 (소수 억제)"):
 
 if scope.role == "district" and not rows.empty:
     st.subheader("방문 결과 입력")
+    shown = rows["pseudo_id"].tolist()  # the package checks the id against this list and its filters
+
+    def _save(pid: str, outcome: str, support, overwrite: bool, shown_ids: list, list_filters) -> None:
+        try:
+            ui.record_outcome(scope, pid, list_filters, outcome, support, shown_ids, overwrite=overwrite)
+            st.session_state["rl_outcome_msg"] = ("success", f"{pid}: {OUTCOMES[outcome]} 저장했습니다 "
+                                                             "(지도 방문 지표와 다음 학습에 반영).")
+        except OutcomeExists as exc:
+            st.session_state["rl_outcome_pending"] = {"pid": pid, "outcome": outcome, "support": support,
+                                                      "earlier": earlier_text(exc.earlier)}
+        except BlindspotError as exc:
+            st.session_state["rl_outcome_msg"] = ("error", str(exc))
+
+    def _resolve(confirmed: bool, shown_ids: list, list_filters) -> None:
+        # A button callback: runs before the next run draws the page, so the question goes away at once.
+        pending = st.session_state.pop("rl_outcome_pending", None)
+        if pending is None:
+            return
+        if confirmed:
+            _save(pending["pid"], pending["outcome"], pending["support"], True, shown_ids, list_filters)
+        else:
+            st.session_state["rl_outcome_msg"] = ("info", "저장하지 않았습니다. 이전 결과가 그대로 남아 있습니다.")
+
     with st.form("rl_outcome"):
-        pid = st.selectbox("가구 (가명 ID)", rows["pseudo_id"].tolist(), key="rl_outcome_pid")
+        pid = st.selectbox("가구 (가명 ID)", shown, key="rl_outcome_pid")
         outcome = st.selectbox("결과", list(OUTCOMES), format_func=OUTCOMES.get, key="rl_outcome")
         support = st.selectbox("지원 종류 (지원 연계일 때)", [None, *SUPPORT_TYPES], key="rl_support",
                                format_func=lambda s: "—" if s is None else s)
-        if st.form_submit_button("결과 저장"):
-            try:
-                ui.record_outcome(scope, pid, round_id, outcome, support)
-                st.success(f"{pid}: {OUTCOMES[outcome]} 저장했습니다 (지도 방문 지표와 다음 학습에 반영).")
-            except BlindspotError as exc:
-                st.error(str(exc))
+        submitted = st.form_submit_button("결과 저장")
+    if submitted:
+        st.session_state.pop("rl_outcome_pending", None)
+        _save(pid, outcome, support, False, shown, filters)
+    kind_, text = st.session_state.pop("rl_outcome_msg", (None, None))
+    if kind_:
+        getattr(st, kind_)(text)
+    pending = st.session_state.get("rl_outcome_pending")
+    if pending:
+        # An earlier outcome is replaced only after the official saw it and confirmed.
+        st.warning(f"{pending['pid']}: 이번 차수 방문 결과가 이미 있습니다 — {pending['earlier']}. "
+                   f"새 결과 '{OUTCOMES[pending['outcome']]}'(으)로 덮어쓸까요?")
+        b1, b2 = st.columns(2)
+        b1.button("덮어쓰기", key="rl_outcome_confirm", on_click=_resolve, args=(True, shown, filters))
+        b2.button("취소", key="rl_outcome_cancel", on_click=_resolve, args=(False, shown, filters))
