@@ -450,7 +450,7 @@ TOP_SCORES = """
 # for households, and {obs_level_col} / {visit_level_col} the same for observations
 # (alias o) and visits, which hold no 시도 code.
 # {scope}, {obs_scope} and {visit_scope} are the caller's 시군구 condition on each table.
-# Named parameters: $t round, $k smallest count shown, $band_keys/$band_lo/$band_hi the
+# Named parameters: $t round, $band_keys/$band_lo/$band_hi the
 # head-of-household age bands (inclusive years).
 # Signals and visits are counted from their own tables' region columns (copied from
 # the household at load, and only households of that round get rows), because joining
@@ -460,8 +460,9 @@ TOP_SCORES = """
 # at most 2^domains rows per region, so the domain split runs on a small table.
 # One-person households by band are grouped by (region, age) first and banded after,
 # so any number of (overlapping) bands costs one scan.
-# Counts under $k come back NULL (small-count suppression, as HOUSEHOLDS_BY_REGION);
-# rates are formed in Python only from pairs where both counts survived.
+# Counts come back exact: small-count suppression (primary and complementary) is applied
+# in Python by blindspot.access.protect (blindspot.mapdata.region_counts), and rates are
+# formed only from pairs where both counts survived.
 # The measures of one region level from CTEs ``ages`` (code, head_age, n, one) and
 # ``masks`` (code, mask, n), plus live visits: shared by MAP_COUNTS (live tables) and
 # MAP_COUNTS_STATS (per-읍면동 aggregates), so both give the same numbers (tested).
@@ -488,7 +489,7 @@ _MAP_MEASURES = """
         FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
               WHERE round_id = $t AND {visit_scope})
         GROUP BY code)
-    SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
+    SELECT code, measure, n
     FROM counts ORDER BY code, measure"""
 
 MAP_COUNTS = """
@@ -516,8 +517,8 @@ HAS_SCORES_TABLE = (
     "WHERE table_name = 'scores' AND table_schema = 'main'")
 SCORES_IN_ROUND = "SELECT count(*) FROM scores WHERE round_id = ?"
 
-# Households at risk (band 위험 or 주의) and mean probability per region; same slots and
-# suppression as MAP_COUNTS.  The mean is shown only when $k or more households were scored.
+# Households at risk (band 위험 or 주의), households scored and mean probability per region;
+# same slots as MAP_COUNTS, exact counts (suppressed by the caller).
 MAP_RISK = """
     WITH hh AS (
         SELECT household_id, {level_col} AS code
@@ -530,9 +531,7 @@ MAP_RISK = """
         FROM scores s JOIN hh USING (household_id)
         WHERE s.round_id = $t AND {score_scope}
         GROUP BY hh.code)
-    SELECT code,
-           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
-           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
 
 PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
@@ -858,7 +857,7 @@ STATS_INSERT_RISK = """
     GROUP BY ALL"""
 STATS_READY = "SELECT count(*) FROM stats_ages WHERE round_id = ?"
 STATS_RISK_READY = "SELECT count(*) FROM stats_risk WHERE round_id = ?"
-# MAP_COUNTS from the aggregates: the same measures, slots and suppression.
+# MAP_COUNTS from the aggregates: the same measures and slots.
 MAP_COUNTS_STATS = """
     WITH ages AS (
         SELECT {level_col} AS code, head_age, sum(n) AS n, sum(one) AS one
@@ -875,7 +874,5 @@ MAP_RISK_STATS = """
                sum(sum_probability) / sum(scored) AS mean_probability
         FROM stats_risk WHERE round_id = $t AND {scope}
         GROUP BY ALL)
-    SELECT code,
-           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
-           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
