@@ -374,14 +374,15 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
 
     for _ in range(10 * len(keys) + 10):
         known, derived = _closure(shown, eqs, member)
+        # One fix per equation per pass: two fixes of one equation in the same pass would
+        # hide more than needed; what is left is fixed in the next pass.
         touched: set[int] = set()
         changed = False
         for cell, e in derived.items():
-            if 1 <= value[cell] < thr[cell] and e not in touched:
-                c = _break(e, cell, eqs, derived, shown, value, pick, set())
-                if c is not None:
+            if 1 <= value[cell] < thr[cell]:
+                c = _break(e, cell, eqs, derived, shown, value, pick, set(), touched)
+                if c is not None and c is not _DEFER:
                     shown[c] = False
-                    touched.add(e)
                     changed = True
         for e, cells in enumerate(eqs):
             total, parts = cells[0], cells[1:]
@@ -390,29 +391,36 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
                 continue
             if 1 <= sum(value[c] for c in unknown) < thr[total]:
                 c = pick([total, *[p for p in parts if known[p]]], set(), parts_first=True)
-                c = c if c is None or c != total else None
-                if c is None:
-                    c = _break(e, None, eqs, derived, shown, value, pick, set())
-                if c is not None:
-                    shown[c] = False
+                if c is not None and c != total:
                     touched.add(e)
+                else:
+                    c = _break(e, None, eqs, derived, shown, value, pick, set(), touched)
+                if c is not None and c is not _DEFER:
+                    shown[c] = False
                     changed = True
         if not changed:
             break
     return {keys[i] for i in range(len(keys)) if not shown[i]}
 
 
-def _break(e, cell, eqs, derived, shown, value, pick, seen):
+_DEFER = object()
+
+
+def _break(e, cell, eqs, derived, shown, value, pick, seen, touched):
     """The cell whose hiding stops equation ``e`` from giving ``cell``: a shown cell of
-    ``e``; failing that, break the derivation of one of its derived cells."""
+    ``e``; failing that, break the derivation of one of its derived cells.  An equation
+    already fixed in this pass defers the fix to the next pass."""
+    if e in touched:
+        return _DEFER
     if e in seen:
         return None
     seen.add(e)
     c = pick(eqs[e], {cell} if cell is not None else set())
     if c is not None:
+        touched.add(e)
         return c
     for d in sorted((c for c in eqs[e] if c != cell and c in derived and value[c] > 0), key=lambda c: value[c]):
-        c = _break(derived[d], d, eqs, derived, shown, value, pick, seen)
+        c = _break(derived[d], d, eqs, derived, shown, value, pick, seen, touched)
         if c is not None:
             return c
     return None
