@@ -147,6 +147,34 @@ def pages_for(role: str) -> tuple[str, ...]:
     return PAGES.get(role, ())
 
 
+# Role → action rule for changes to shared settings: "any" = every area, "own" = only a
+# 시군구 of the user's own scope.  A role or action missing here may not do it.
+ACTION_RULES = {
+    "set_targets": {"admin": "any", "district": "own"},
+}
+
+
+def can(scope: Scope, action: str, area: str | None = None) -> bool:
+    """Whether the scope's role may do ``action`` for ``area`` ('00' the nation, a 2-digit
+    시도, a 5-digit 시군구).  Briefing targets are set by an admin, or by a district
+    official for a 시군구 of their own; presenters and analysts may not set them.
+
+    >>> can(Scope.all_areas(), "set_targets", "00"), can(Scope.analyst(), "set_targets", "29110")
+    (True, False)
+    >>> own = Scope.district(["29110"])
+    >>> can(own, "set_targets", "29110"), can(own, "set_targets", "29140"), can(own, "set_targets", "29")
+    (True, False, False)
+    >>> can(Scope.aggregates_only(), "set_targets", "00")
+    False
+    """
+    rule = ACTION_RULES.get(action, {}).get(scope.role)
+    if rule == "any":
+        return scope.is_national or (area is not None and len(str(area)) == 5 and scope.allows_sgg(str(area)))
+    if rule == "own":
+        return area is not None and len(str(area)) == 5 and scope.sgg_codes is not None and str(area) in scope.sgg_codes
+    return False
+
+
 def can_see_address(scope: Scope, sgg_code: str) -> bool:
     """Addresses go only to the district official of that area, never to a national role.
 
@@ -330,7 +358,7 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     ``(total, parts)`` with total = sum of parts; a count and a subset of it are
     :func:`subset` equations whose difference cell is in ``implicit`` (never shown, but
     an attacker can compute it).  ``fixed`` cells are published elsewhere: they count
-    as known and are hidden only as a last resort.  ``hidden`` cells are hidden already
+    as known (unless 1..k-1, which that place hides too) and are hidden only as a last resort.  ``hidden`` cells are hidden already
     (elsewhere).  ``thresholds`` gives a per-cell k.
 
     Method (docs/access.md): primary suppression hides 1..k-1; then, to a fixed point,
@@ -352,14 +380,15 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     keys, pos, eqs, member = _index(values, equations)
     value = [values[key] for key in keys]
     thr = [int((thresholds or {}).get(key, k)) for key in keys]
-    fixed_i = {pos[c] for c in fixed if c in pos}
     shown = [True] * len(keys)
     for c in (*implicit, *hidden):
         if c in pos:
             shown[pos[c]] = False
     for i in range(len(keys)):
-        if 1 <= value[i] < thr[i] and i not in fixed_i:
+        if 1 <= value[i] < thr[i]:
             shown[i] = False
+    # A cell published elsewhere went through primary suppression there too.
+    fixed_i = {pos[c] for c in fixed if c in pos and shown[pos[c]]}
 
     def pick(cells, exclude, parts_first=True):
         """The cell to hide next in an equation: shown, not fixed, non-zero, smallest."""

@@ -662,7 +662,7 @@ RISK_LIST = """
     ORDER BY ranked.probability DESC, ranked.pseudo_id"""
 
 # Scored households per region ({level_col}: sgg_code or emd_code of scores) by band, and
-# how many were visited; counts from 1 to $k - 1 come back NULL (small-count suppression).
+# how many were visited; exact counts (blindspot.lists.risk_summary suppresses them).
 RISK_SUMMARY = """
     WITH visited AS (SELECT DISTINCT v.household_id FROM visits v WHERE v.round_id = $t AND {visit_scope}),
     agg AS (
@@ -675,11 +675,7 @@ RISK_SUMMARY = """
         WHERE s.round_id = $t AND {score_scope} AND ($emd IS NULL OR s.emd_code = $emd)
         GROUP BY ALL)
     SELECT r.code, r.full_name,
-           CASE WHEN scored = 0 OR scored >= $k THEN scored END AS scored,
-           CASE WHEN high = 0 OR high >= $k THEN high END AS high,
-           CASE WHEN medium = 0 OR medium >= $k THEN medium END AS medium,
-           CASE WHEN low = 0 OR low >= $k THEN low END AS low,
-           CASE WHEN visited_at_risk = 0 OR visited_at_risk >= $k THEN visited_at_risk END AS visited_at_risk
+           scored, high, medium, low, visited_at_risk
     FROM agg JOIN regions r ON r.code = agg.code
     ORDER BY r.code"""
 
