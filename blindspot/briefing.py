@@ -232,6 +232,29 @@ def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -
     return len(changes)
 
 
+def number_text(value, missing: str = SUPPRESSED) -> str:
+    """A shown number: whole numbers with thousands separators, others with one decimal;
+    a missing one is ``missing`` ("비공개" for a suppressed count), never "None".
+
+    >>> number_text(1234.0), number_text(85.25), number_text(0), number_text(None), number_text(float("nan"), "—")
+    ('1,234', '85.2', '0', '비공개', '—')
+    """
+    if value is None or value != value:
+        return missing
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
+def as_text(frame: pd.DataFrame, columns, missing: str = SUPPRESSED) -> pd.DataFrame:
+    """``frame`` with the number ``columns`` as text (see :func:`number_text`), for tables
+    on screen: a suppressed cell reads "비공개" and a true zero "0"."""
+    out = frame.copy()
+    for col in columns:
+        if col in out:
+            out[col] = [number_text(v, missing) for v in out[col]]
+    return out
+
+
 def evaluation_table(kpis: dict, saved: dict) -> pd.DataFrame:
     """The council table form: 지표, 목표 A, 실적 B, 달성률 (B/A, %), 산식, 자료출처.
 

@@ -271,7 +271,7 @@ REGION_CHILDREN = """
 REGION_GEOMETRIES = "SELECT code, name, geometry FROM regions WHERE level = ? AND {scope} ORDER BY code"
 
 # Households and one-person households per region for one round.  {level_col} is
-# sido_code, sgg_code or emd_code.  Counts under min_count are suppressed (NULL).
+# sido_code, sgg_code or emd_code.  Exact counts (blindspot.queries suppresses them).
 HOUSEHOLDS_BY_REGION = """
     WITH agg AS (
         SELECT {level_col} AS code,
@@ -282,11 +282,7 @@ HOUSEHOLDS_BY_REGION = """
           AND {scope}
         GROUP BY ALL)
     SELECT r.code, r.name, r.full_name, r.parent_code,
-           CASE WHEN agg.households >= ? THEN agg.households END AS households,
-           CASE WHEN agg.households >= ? AND agg.one_person >= ? THEN agg.one_person END AS one_person,
-           CASE WHEN agg.households >= ? AND agg.one_person >= ?
-                THEN agg.one_person / agg.households END AS one_person_share,
-           coalesce(agg.households, 0) > 0 AND agg.households < ? AS suppressed
+           coalesce(agg.households, 0) AS households, coalesce(agg.one_person, 0) AS one_person
     FROM regions r LEFT JOIN agg ON agg.code = r.code
     WHERE r.level = ? AND {region_scope}
     ORDER BY r.code"""
