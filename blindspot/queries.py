@@ -54,9 +54,10 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     """Households and one-person households per region of ``level`` in one round.
 
     Columns: code, name, full_name, parent_code, households, one_person,
-    one_person_share (0..1), suppressed.  Regions outside the scope are absent.  With a
-    small-count threshold the counts are the map's (primary and complementary
-    suppression): hidden ones are NaN with ``suppressed`` true; a true zero is 0.
+    one_person_share (0..1), suppressed.  Regions outside the scope are absent; a region
+    without any households has no data (NaN, not suppressed).  With a small-count
+    threshold the counts are the map's (primary and complementary suppression): hidden
+    ones are NaN with ``suppressed`` true; a true zero is 0.
 
     Example: ``households_by_region(store, Scope.all_areas(), "sido", 20243)`` gives
     17 rows; counts are households (not persons), shares are fractions 0..1.
@@ -75,9 +76,11 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
 
         tree = mapdata.protected_counts(store, scope, round_id)
         for col in ("households", "one_person"):
-            df[col] = df["code"].map(tree[col]).where(df["code"].isin(tree.index), 0.0).astype("float64")
+            df[col] = df["code"].map(tree[col]).astype("float64")
     df["one_person_share"] = df["one_person"] / df["households"].where(df["households"] > 0)
-    df["suppressed"] = df["households"].isna()
+    # A region without any households has no data (NaN), which is not a suppression.
+    df["suppressed"] = df["households"].isna() & (
+        df["code"].isin(tree.index) if threshold(scope) > 1 else False)
     return df
 
 
@@ -95,8 +98,8 @@ def overview(store, scope: Scope, round_id: int) -> dict:
         row = nation.iloc[0] if len(nation) else pd.Series({"households": 0.0, "one_person": 0.0})
         households, one = (None if pd.isna(row[c]) else int(row[c]) for c in ("households", "one_person"))
     else:
-        households = int(by_sido["households"].sum())
-        one = int(by_sido["one_person"].sum())
+        households = int(by_sido["households"].fillna(0).sum())
+        one = int(by_sido["one_person"].fillna(0).sum())
     return {
         "households": households,
         "one_person": one,

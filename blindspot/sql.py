@@ -271,7 +271,8 @@ REGION_CHILDREN = """
 REGION_GEOMETRIES = "SELECT code, name, geometry FROM regions WHERE level = ? AND {scope} ORDER BY code"
 
 # Households and one-person households per region for one round.  {level_col} is
-# sido_code, sgg_code or emd_code.  Exact counts (blindspot.queries suppresses them).
+# sido_code, sgg_code or emd_code.  Exact counts (blindspot.queries suppresses them);
+# a region with no households at all (no data, e.g. not generated) is NULL.
 HOUSEHOLDS_BY_REGION = """
     WITH agg AS (
         SELECT {level_col} AS code,
@@ -282,7 +283,7 @@ HOUSEHOLDS_BY_REGION = """
           AND {scope}
         GROUP BY ALL)
     SELECT r.code, r.name, r.full_name, r.parent_code,
-           coalesce(agg.households, 0) AS households, coalesce(agg.one_person, 0) AS one_person
+           agg.households, agg.one_person
     FROM regions r LEFT JOIN agg ON agg.code = r.code
     WHERE r.level = ? AND {region_scope}
     ORDER BY r.code"""
