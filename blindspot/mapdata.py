@@ -15,6 +15,7 @@ DuckDB reads only those 시군구 and a caller never sees more than the scope al
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,7 +265,35 @@ PARENT_OF = {"nation": lambda c: None, "sido": lambda c: NATION["code"], "sgg": 
              "emd": lambda c: c[:5]}
 
 
+_MEMO: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_MEMO_SIZE = 24
+
+
+def _fingerprint(store, round_id: int) -> tuple:
+    t = {"t": int(round_id)}
+    parts = store.rows(sql.PROTECT_FINGERPRINT, t)[0]
+    scores = store.rows(sql.PROTECT_FINGERPRINT_SCORES, t)[0] if has_scores(store, round_id) else ()
+    return (store.meta().get("built_at"), *parts, *scores)
+
+
 def protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """See :func:`_protected_counts`; remembered per database, scope, threshold, round and
+    bands while that round's visits, scores and loads are unchanged (the whole tree costs
+    seconds nationally, and a page asks for it per round)."""
+    bands = check_bands(bands)
+    key = (str(getattr(store, "path", id(store))), scope.sgg_codes, threshold(scope), int(round_id), bands,
+           _fingerprint(store, round_id))
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key].copy()
+    out = _protected_counts(store, scope, round_id, bands)
+    _MEMO[key] = out
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return out.copy()
+
+
+def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """Every region of the scope at every level (nation '00', 시도, 시군구, 읍면동) with its
     counts after primary and complementary suppression at ``threshold(scope)``:
     one row per code, a ``level`` column, the :func:`count_columns` (hidden = NaN, a true

@@ -531,6 +531,14 @@ MAP_RISK = """
     SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
 
+# What the protected counts of a round depend on beyond the build (blindspot.mapdata's
+# memo): that round's visits and outcomes, its scores, and the loads of real rounds.
+PROTECT_FINGERPRINT = """
+    SELECT (SELECT count(*) FROM visits WHERE round_id = $t),
+           (SELECT coalesce(sum(hash(household_id, outcome, channel)), 0) FROM visits WHERE round_id = $t),
+           (SELECT count(*) FROM ingest_loads)"""
+PROTECT_FINGERPRINT_SCORES = """
+    SELECT count(*), coalesce(sum(hash(household_id, band)), 0) FROM scores WHERE round_id = $t"""
 PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
 ROUNDS_UP_TO = "SELECT round_id, round_code FROM rounds WHERE round_id <= ? ORDER BY round_id"
 

@@ -343,3 +343,16 @@ def test_summary_export_offers_no_subtraction(db, scope):
             for col in cols:
                 if exact.loc[str(row["code"]), col] == 0:
                     assert row[col] == 0
+
+
+def test_protected_counts_are_remembered_until_the_round_changes(db):
+    scope = PRESENTERS[0]
+    before = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
+    assert mapdata.protected_counts(db, scope, T).loc["00", "visited"] == before  # from the memo
+    hid, sgg, emd = db.rows("SELECT household_id, sgg_code, emd_code FROM households h WHERE NOT EXISTS "
+                            "(SELECT 1 FROM visits v WHERE v.round_id = ? AND v.household_id = h.household_id) "
+                            "AND valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) LIMIT 1",
+                            [T, T, T])[0]
+    db.run("INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'contacted', NULL, now(), 'test')", [T, hid, sgg, emd])
+    after = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
+    assert after == before + 1
