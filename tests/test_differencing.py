@@ -345,7 +345,10 @@ def test_summary_export_offers_no_subtraction(db, scope):
                     assert row[col] == 0
 
 
-def test_protected_counts_are_remembered_until_the_round_changes(db):
+def test_protected_counts_are_remembered_until_the_round_changes(modelled, tmp_path):
+    path = tmp_path / "memo.duckdb"
+    shutil.copy(modelled[0], path)
+    db = Store(path)  # a copy: this test writes a visit
     scope = PRESENTERS[0]
     before = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
     assert mapdata.protected_counts(db, scope, T).loc["00", "visited"] == before  # from the memo
@@ -355,4 +358,5 @@ def test_protected_counts_are_remembered_until_the_round_changes(db):
                             [T, T, T])[0]
     db.run("INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'contacted', NULL, now(), 'test')", [T, hid, sgg, emd])
     after = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
+    db.close()
     assert after == before + 1
