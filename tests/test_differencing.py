@@ -10,9 +10,12 @@ map at every level with its parent totals, the hexagons of each 시군구 with t
 totals, the briefing (tiles, funnel, channels, rates, evaluation table, trend) and its
 pack table, the overview, and the per-area summary export.
 
-On the code before this change (primary suppression only) these tests fail: e.g. the map
-of 광주 showed 시군구 visits whose 읍면동 gave back a hidden count, the briefing showed 발굴
-and 접촉 with 미접촉 = 1..4, and the hexagons showed cells of multi-person households 1..4.
+On the code before this change (primary suppression only) 13 of these 15 tests fail
+(run against commit 105edee): e.g. a hidden 읍면동 at-risk count of 2 came back as its
+시군구's total minus the 읍면동 shown; a 채널's hidden 욕구 확인 count of 3 as the total minus
+the other channels; 욕구 확인 − 지원 연계 = 7 with k = 12; hexagon cells showed households and
+one-person households 3 or 4 apart; a 읍면동's hidden 주의 count of 3 in the summary export
+came back from its 시군구 total.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from blindspot import briefing, exports, hexgrid, lists, mapdata, queries, vocab
+from blindspot import briefing, exports, hexgrid, lists, mapdata, queries
 from blindspot.access import scope_for
 from blindspot.store import Store
 
