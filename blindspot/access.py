@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from blindspot.errors import AccessDenied
 
 _SGG_RE = re.compile(r"^\d{5}$")
@@ -271,24 +273,40 @@ def _index(values, equations):
     pos = {key: i for i, key in enumerate(keys)}
     eqs = []
     for total, parts in equations:
-        cells = [total, *parts]
-        missing = [c for c in cells if c not in pos]
-        if missing:
-            raise KeyError(f"equation names cells without a value: {missing[:3]}")
-        eqs.append([pos[c] for c in cells])  # position 0 is the total
+        try:
+            eqs.append([pos[total], *[pos[c] for c in parts]])  # position 0 is the total
+        except KeyError as exc:
+            raise KeyError(f"equation names a cell without a value: {exc.args[0]!r}") from None
     member: list[list[int]] = [[] for _ in keys]
     for e, cells in enumerate(eqs):
         for c in cells:
             member[c].append(e)
-    return keys, pos, eqs, member
+    # The same equations as flat arrays, for counting unknown cells per equation at once.
+    lengths = np.fromiter((len(c) for c in eqs), dtype=np.int64, count=len(eqs))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(eqs) else np.zeros(0, np.int64)
+    flat = np.fromiter((c for cells in eqs for c in cells), dtype=np.int64, count=int(lengths.sum()))
+    is_part = np.ones(len(flat), dtype=bool)
+    is_part[offsets] = False
+    return keys, pos, eqs, member, (flat, offsets, is_part)
 
 
-def _closure(known: list[bool], eqs, member):
+def _per_equation(arrays, per_cell: np.ndarray) -> np.ndarray:
+    """Sum of ``per_cell[flat]`` over each equation's cells."""
+    flat, offsets, _ = arrays
+    if not len(offsets):
+        return np.zeros(0, dtype=per_cell.dtype)
+    return np.add.reduceat(per_cell[flat], offsets)
+
+
+def _closure(known: list[bool], eqs, member, arrays=None):
     """Cells an attacker derives from the known ones by repeated subtraction: any
     equation with exactly one unknown cell gives it.  Returns (known, derived_from)."""
     known = list(known)
     derived: dict[int, int] = {}
-    unknown = [sum(1 for c in cells if not known[c]) for cells in eqs]
+    if arrays is not None:
+        unknown = _per_equation(arrays, ~np.asarray(known, dtype=bool)).astype(np.int64).tolist()
+    else:
+        unknown = [sum(1 for c in cells if not known[c]) for cells in eqs]
     queue = [e for e, n in enumerate(unknown) if n == 1]
     while queue:
         e = queue.pop()
@@ -324,7 +342,7 @@ def disclosures(shown, equations, k: int, thresholds=None) -> list[tuple]:
     []
     """
     values = {key: (None if v is None or v != v else int(round(float(v)))) for key, v in shown.items()}
-    keys, pos, eqs, member = _index(values, equations)
+    keys, pos, eqs, member, _ = _index(values, equations)
     thr = [int((thresholds or {}).get(key, k)) for key in keys]
     known, derived = _closure([values[key] is not None for key in keys], eqs, member)
     value = [values[key] for key in keys]
@@ -377,8 +395,10 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     ['a', 'b']
     """
     values = {key: int(v) for key, v in values.items()}
-    keys, pos, eqs, member = _index(values, equations)
+    keys, pos, eqs, member, arrays = _index(values, equations)
     value = [values[key] for key in keys]
+    value_np = np.asarray(value, dtype=np.int64)
+    thr_total = np.asarray([int((thresholds or {}).get(keys[cells[0]], k)) for cells in eqs], dtype=np.int64)
     thr = [int((thresholds or {}).get(key, k)) for key in keys]
     shown = [True] * len(keys)
     for c in (*implicit, *hidden):
@@ -402,7 +422,7 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
         return None
 
     for _ in range(10 * len(keys) + 10):
-        known, derived = _closure(shown, eqs, member)
+        known, derived = _closure(shown, eqs, member, arrays)
         # One fix per equation per pass: two fixes of one equation in the same pass would
         # hide more than needed; what is left is fixed in the next pass.
         touched: set[int] = set()
@@ -413,20 +433,26 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
                 if c is not None and c is not _DEFER:
                     shown[c] = False
                     changed = True
-        for e, cells in enumerate(eqs):
-            total, parts = cells[0], cells[1:]
-            unknown = [c for c in parts if not known[c]]
-            if e in touched or not known[total] or len(unknown) < 2:
+        # (b) equations with a known total whose unknown parts add up to 1..k-1.
+        known_np = np.asarray(known, dtype=bool)
+        flat, offsets, is_part = arrays
+        unknown_part = ~known_np[flat] & is_part
+        n_unknown = np.add.reduceat(unknown_part.astype(np.int64), offsets) if len(offsets) else np.zeros(0)
+        rest = np.add.reduceat(value_np[flat] * unknown_part, offsets) if len(offsets) else np.zeros(0)
+        total_known = known_np[flat[offsets]] if len(offsets) else np.zeros(0, dtype=bool)
+        suspects = np.flatnonzero(total_known & (n_unknown >= 2) & (rest >= 1) & (rest < thr_total))
+        for e in suspects.tolist():
+            if e in touched:
                 continue
-            if 1 <= sum(value[c] for c in unknown) < thr[total]:
-                c = pick([total, *[p for p in parts if known[p]]], set(), parts_first=True)
-                if c is not None and c != total:
-                    touched.add(e)
-                else:
-                    c = _break(e, None, eqs, derived, shown, value, pick, set(), touched)
-                if c is not None and c is not _DEFER:
-                    shown[c] = False
-                    changed = True
+            total, parts = eqs[e][0], eqs[e][1:]
+            c = pick([total, *[p for p in parts if known[p]]], set(), parts_first=True)
+            if c is not None and c != total:
+                touched.add(e)
+            else:
+                c = _break(e, None, eqs, derived, shown, value, pick, set(), touched)
+            if c is not None and c is not _DEFER:
+                shown[c] = False
+                changed = True
         if not changed:
             break
     return {keys[i] for i in range(len(keys)) if not shown[i]}
