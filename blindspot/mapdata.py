@@ -407,6 +407,9 @@ def region_measures(store, scope: Scope, level: str, round_id: int,
     regions = geography.regions(store, view, level)[["code", "name", "full_name", "parent_code"]]
     counts = add_rates(region_counts(store, view, level, round_id, bands), bands)
     out = regions.merge(counts, left_on="code", right_index=True, how="left")
+    # A missing value of a region with data is a suppressed one (shown "비공개"); a region
+    # without households has no data (shown "자료 없음").
+    out["has_data"] = out["code"].isin(counts.index)
     for m in measures(domain_list(store), bands):
         if m.key not in out:
             out[m.key] = np.nan
@@ -426,8 +429,8 @@ def rank_within(values: pd.Series, parents: pd.Series) -> pd.Series:
 def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area: str | None = None,
              change: bool = False, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """What the choropleth draws: one row per region with ``value``, its ``rank`` within
-    the parent area, ``siblings`` (how many ranked regions share that parent) and
-    ``parent_name``.
+    the parent area, ``siblings`` (how many ranked regions share that parent),
+    ``parent_name`` and ``suppressed`` (missing because hidden, not for want of data).
 
     With ``change=True`` the value is this round minus the previous loaded round
     (same unit as the measure; missing if either round is suppressed), and
@@ -446,6 +449,7 @@ def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area:
         out["value"] = out["current"] - out["previous"]
     else:
         out["value"] = now[measure].astype("float64").values
+    out["suppressed"] = out["value"].isna() & now["has_data"].values & (threshold(scope) > 1)
     out["rank"] = rank_within(out["value"], out["parent_code"])
     out["siblings"] = out.groupby(out["parent_code"].fillna(NATION["code"]))["value"].transform("count")
     out["parent_name"] = _parent_names(store, scope, level, out["parent_code"])
@@ -503,6 +507,10 @@ def region_profile(store, scope: Scope, code: str, round_id: int,
     kpis = pd.DataFrame({"measure": [m.key for m in catalogue], "label": [m.label for m in catalogue],
                          "unit": [m.unit for m in catalogue], "group": [m.group for m in catalogue],
                          "value": mine.values, "parent": theirs.values})
+    # Missing under a small-count threshold: suppressed where the region has households.
+    hidden = threshold(scope) > 1
+    kpis["value_suppressed"] = kpis["value"].isna() & hidden & mine.notna().any()
+    kpis["parent_suppressed"] = kpis["parent"].isna() & hidden & theirs.notna().any()
     domains = kpis[kpis["measure"].str.startswith("domain_")][["label", "value", "parent"]]
     band_rows = pd.DataFrame({
         "label": ["전체"] + [band_label(b) for b in bands],

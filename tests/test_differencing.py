@@ -363,3 +363,23 @@ def test_protected_counts_are_remembered_until_the_round_changes(modelled, tmp_p
     after = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
     db.close()
     assert after == before + 1
+
+
+def test_map_text_says_비공개_for_hidden_and_자료_없음_for_no_data(db):
+    from blindspot import maps
+
+    scope = PRESENTERS[0]
+    view = mapdata.map_view(db, scope, "emd", T, "visited", area="29")
+    hidden = view[view["suppressed"]]
+    assert len(hidden) and hidden["value"].isna().all()
+    assert (view.loc[view["value"] == 0, "suppressed"] == False).all()  # noqa: E712 (a true zero)
+    layer = {"codes": list(view["code"]), "geometries": [None] * len(view)}
+    fc = maps.feature_collection(view, layer, [[0, 0, 0, 0]] * len(view), "방문 가구 수", "count", False)
+    texts = {f["properties"]["code"]: f["properties"]["value_text"] for f in fc["features"]}
+    assert all(texts[c] == "비공개" for c in hidden["code"])
+    assert all(texts[c] == "0가구" for c in view.loc[view["value"] == 0, "code"])
+    sido = mapdata.map_view(db, scope, "sido", T, "households")
+    assert not sido.loc[sido["code"] == "11", "suppressed"].any()  # Seoul: no data, not hidden
+    code = hidden["code"].iloc[0]
+    rows = maps.kpi_rows(mapdata.region_profile(db, scope, code, T)["kpis"]).set_index("지표")
+    assert rows.loc["방문 가구 수", "이 지역"] == "비공개"
