@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blindspot import artifacts, geography, mapdata, sql, vocab
-from blindspot.access import Scope, scope_sql, suppress
+from blindspot import artifacts, audit, geography, mapdata, sql, vocab
+from blindspot.access import SUPPRESSED, Scope, can, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id
 
@@ -45,7 +45,7 @@ def safe_scope(scope: Scope, k: int = DEFAULT_K) -> Scope:
     >>> sorted(s.sgg_codes), s.household_level, s.min_count
     (['11110'], False, 5)
     """
-    return dataclasses.replace(scope, household_level=False, min_count=max(int(k), scope.min_count, 1))
+    return dataclasses.replace(scope, household_level=False, min_count=threshold(scope, k))
 
 
 def area_level(code: str) -> str:
@@ -90,40 +90,100 @@ def shown(b: "Briefing", key: str) -> str:
     value = b.kpis.get(key)
     if value is not None:
         return f"{value:,}"
-    return "점수 없음" if key in ("at_risk", "at_risk_rate") and not b.model_version else "비공개"
+    return "점수 없음" if key in ("at_risk", "at_risk_rate") and not b.model_version else SUPPRESSED
 
 
-def _kpis(store, view: Scope, round_id: int, k: int) -> dict:
-    """KPIs of the area (the scope ``view`` narrowed to it): visits by outcome, households,
-    one-person households and households at risk, each suppressed below ``k``."""
+# The area's counts that the map also shows (briefing key -> map column).
+MAP_CELLS = {"households": "households", "one_person": "one_person", "flagged": "visited",
+             "confirmed": "confirmed", "supported": "supported", "at_risk": "at_risk"}
+
+
+def briefing_equations(channels, scored: bool) -> tuple[list, set]:
+    """What a briefing lets a reader subtract: the funnel 발굴 ⊃ 접촉 ⊃ 욕구 확인 ⊃ 지원 연계,
+    each total = the sum of its channels, within a channel 발굴 ⊃ 욕구 확인 ⊃ 지원 연계, and
+    households ⊃ one-person, ⊃ 발굴, ⊃ at risk.  Cells are ("T", key) for the area and
+    (channel, key); the differences are cells never shown.
+
+    >>> eqs, rest = briefing_equations(["system"], False)
+    >>> eqs[0], len(eqs), len(rest)
+    ((('T', 'flagged'), (('T', 'contacted'), ('rest', 'flagged-contacted'))), 10, 7)
+    """
+    eqs, rest = [], set()
+
+    def sub(whole, part):
+        cell = ("rest", f"{whole[1]}-{part[1]}") if whole[0] == "T" else (whole[0], f"rest:{whole[1]}-{part[1]}")
+        eqs.append(subset(whole, part, cell))
+        rest.add(cell)
+
+    for whole, part in (("flagged", "contacted"), ("contacted", "confirmed"), ("confirmed", "supported"),
+                        ("households", "one_person"), ("households", "flagged")) + (
+                           (("households", "at_risk"),) if scored else ()):
+        sub(("T", whole), ("T", part))
+    for key in ("flagged", "confirmed", "supported"):
+        eqs.append((("T", key), tuple((c, key) for c in channels)))
+    for c in channels:
+        sub((c, "flagged"), (c, "confirmed"))
+        sub((c, "confirmed"), (c, "supported"))
+    return eqs, rest
+
+
+def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
+    """The area's KPIs and its channel table for one round, after suppression at
+    ``threshold(safe)``: the map's cells keep the map's decision (hidden stays hidden,
+    shown is known to a reader), the rest is protected around them."""
+    k = threshold(safe)
     cond, params = scope_sql(view, "sgg_code")
     ch = store.df(sql.BRIEFING_CHANNELS.format(scope=cond), [round_id, *params])
-    total = {c: int(ch[c].sum()) if len(ch) else 0 for c in ("flagged", "contacted", "confirmed", "supported")}
-    households, one_person = store.rows(sql.BRIEFING_HOUSEHOLDS.format(scope=cond), [round_id, round_id, *params])[0]
-    bands = dict(store.rows(sql.BAND_COUNTS.format(scope=cond), [round_id, *params]))
-    out = {key: suppress(value, k) for key, value in total.items()}
-    out["households"] = suppress(households, k)
-    out["one_person"] = suppress(one_person, k)
-    out["at_risk"] = suppress(bands.get("high", 0) + bands.get("medium", 0), k) if bands else None
+    tree = mapdata.protected_counts(store, mapdata._outer(view), round_id)
+    code = area_code if area_code in tree.index else None
+    scored = mapdata.has_scores(store, round_id)
+    level = "nation" if area_code == mapdata.NATION["code"] else mapdata._level_of(area_code)
+    raw = mapdata._raw_counts(store, view, level, round_id, mapdata.DEFAULT_BANDS)
+    exact = raw.loc[area_code] if area_code in raw.index else pd.Series(0.0, index=raw.columns)
+    values = {("T", key): int(ch[key].sum()) if len(ch) else 0
+              for key in ("flagged", "contacted", "confirmed", "supported")}
+    for key, col in MAP_CELLS.items():
+        if col in exact.index:
+            values[("T", key)] = int(0 if pd.isna(exact[col]) else exact[col])
+    channels = [str(c) for c in ch["channel"]]
+    for row in ch.itertuples():
+        for key in ("flagged", "confirmed", "supported"):
+            values[(str(row.channel), key)] = int(getattr(row, key))
+    eqs, rest = briefing_equations(channels, scored and ("T", "at_risk") in values)
+    for total, parts in eqs:
+        if len(parts) == 2 and parts[1] in rest:
+            values[parts[1]] = values[total] - values[parts[0]]
+    fixed, hidden = set(), set()
+    for key, col in MAP_CELLS.items():
+        if ("T", key) in values and code is not None and col in tree.columns:
+            (hidden if pd.isna(tree.loc[code, col]) else fixed).add(("T", key))
+    hide = protect(values, eqs, k, implicit=rest, fixed=fixed, hidden=hidden)
+    out = {key: (None if ("T", key) in hide else values[("T", key)])
+           for key in ("flagged", "contacted", "confirmed", "supported", "households", "one_person", "at_risk")
+           if ("T", key) in values}
+    if not scored:
+        out["at_risk"] = None
+    rows = [{"경로": vocab.CHANNELS.get(c, c),
+             **{label: (None if (c, key) in hide else values[(c, key)])
+                for key, label in (("flagged", "발굴"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"))}}
+            for c in channels]
+    return out, pd.DataFrame(rows, columns=["경로", "발굴", "욕구 확인", "지원 연계"])
 
-    def pct(num, den):
-        return None if num is None or not den else round(100.0 * num / den, 1)
+
+def _kpis(store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
+    """KPIs of the area (the scope ``view`` narrowed to it) and its channel table; every
+    count suppressed (see :func:`_protected`), every rate missing unless both its counts
+    are shown."""
+    out, channels = _protected(store, safe, view, area_code, round_id)
+
+    def pct(num, den, per=100.0):
+        return None if num is None or not den else round(per * num / den, 1)
 
     out["contact_rate"] = pct(out["contacted"], out["flagged"])
     out["supported_rate"] = pct(out["supported"], out["flagged"])
     out["one_person_share"] = pct(out["one_person"], out["households"])
-    out["at_risk_rate"] = (None if out["at_risk"] is None or not out["households"]
-                           else round(1000.0 * out["at_risk"] / out["households"], 1))
-    return out
-
-
-def _channels(store, view: Scope, round_id: int, k: int) -> pd.DataFrame:
-    cond, params = scope_sql(view, "sgg_code")
-    ch = store.df(sql.BRIEFING_CHANNELS.format(scope=cond), [round_id, *params])
-    rows = [{"경로": vocab.CHANNELS.get(c, c), "발굴": suppress(f, k), "욕구 확인": suppress(cf, k),
-             "지원 연계": suppress(s, k)}
-            for c, f, cf, s in zip(ch["channel"], ch["flagged"], ch["confirmed"], ch["supported"])]
-    return pd.DataFrame(rows, columns=["경로", "발굴", "욕구 확인", "지원 연계"])
+    out["at_risk_rate"] = pct(out.get("at_risk"), out["households"], 1000.0)
+    return out, channels
 
 
 def targets(store, area_code: str) -> dict[str, float]:
@@ -131,29 +191,68 @@ def targets(store, area_code: str) -> dict[str, float]:
     return dict(store.rows(sql.BRIEFING_TARGETS, [area_code]))
 
 
-def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -> None:
-    """Save edited targets (None or NaN removes one); refuses unknown indicators and areas
-    outside the scope."""
+def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -> int:
+    """Save edited targets (None or NaN removes one) and return how many changed.
+
+    Only a role that :func:`blindspot.access.can` ``set_targets`` for the area may
+    save (an admin, or the district official of that 시군구); others get
+    :class:`AccessDenied` whatever page calls this.  Unknown indicators and negative
+    targets are refused.  A save that changes anything writes one ``set_targets`` audit
+    record with the old and new value of each changed indicator.
+    """
+    if not can(scope, "set_targets", area_code):
+        raise AccessDenied("브리핑 목표는 관리자나 그 시군구 담당 공무원만 저장할 수 있습니다.")
     if area_code != mapdata.NATION["code"]:
         mapdata.narrow(store, scope, area_code)  # raises AccessDenied outside the scope
-        # A 시도's targets are shared by everyone who briefs that 시도: only a scope
-        # covering all of it may set them.
-        if len(area_code) == 2 and not all(scope.allows_sgg(c) for (c,) in store.rows(sql.SGG_OF_SIDO, [area_code])):
-            raise AccessDenied(f"{area_code} 시도 전체를 볼 권한이 있어야 시도 목표를 저장할 수 있습니다.")
-    elif not scope.is_national:
-        raise BlindspotError("전국 목표는 전국 권한이 있는 계정만 저장할 수 있습니다.")
     unknown = set(values) - set(INDICATOR_KEYS)
     if unknown:
         raise BlindspotError(f"알 수 없는 지표: {', '.join(sorted(unknown))}")
+    new = {}
+    for key, target in values.items():
+        if target is None or pd.isna(target):
+            new[key] = None
+        elif float(target) < 0:
+            raise BlindspotError(f"목표는 0 이상이어야 합니다: {key} = {target}")
+        else:
+            new[key] = float(target)
+    old = targets(store, area_code)
+    changes = {key: {"old": old.get(key), "new": value} for key, value in sorted(new.items())
+               if old.get(key) != value}
+    if not changes:
+        return 0
     now = dt.datetime.now()
     with store.transaction():
-        for key, target in values.items():
-            if target is None or pd.isna(target):
+        for key, change in changes.items():
+            if change["new"] is None:
                 store.run(sql.DELETE_BRIEFING_TARGET, [area_code, key])
-            elif float(target) < 0:
-                raise BlindspotError(f"목표는 0 이상이어야 합니다: {key} = {target}")
             else:
-                store.run(sql.UPSERT_BRIEFING_TARGET, [area_code, key, float(target), user, now])
+                store.run(sql.UPSERT_BRIEFING_TARGET, [area_code, key, change["new"], user, now])
+        audit.record(store, scope, "set_targets", {"area": area_code}, len(changes), None,
+                     detail=audit.filters_text(changes))
+    return len(changes)
+
+
+def number_text(value, missing: str = SUPPRESSED) -> str:
+    """A shown number: whole numbers with thousands separators, others with one decimal;
+    a missing one is ``missing`` ("비공개" for a suppressed count), never "None".
+
+    >>> number_text(1234.0), number_text(85.25), number_text(0), number_text(None), number_text(float("nan"), "—")
+    ('1,234', '85.2', '0', '비공개', '—')
+    """
+    if value is None or value != value:
+        return missing
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
+def as_text(frame: pd.DataFrame, columns, missing: str = SUPPRESSED) -> pd.DataFrame:
+    """``frame`` with the number ``columns`` as text (see :func:`number_text`), for tables
+    on screen: a suppressed cell reads "비공개" and a true zero "0"."""
+    out = frame.copy()
+    for col in columns:
+        if col in out:
+            out[col] = [number_text(v, missing) for v in out[col]]
+    return out
 
 
 def evaluation_table(kpis: dict, saved: dict) -> pd.DataFrame:
@@ -192,13 +291,21 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
         reg = geography.region(store, safe, area_code)
         area = {"code": area_code, "name": reg["full_name"], "level": level}
     prev = mapdata.previous_round(store, round_id)
-    kpis = _kpis(store, view, round_id, k)
-    previous = _kpis(store, view, prev, k) if prev else {}
+    code = "00" if level == "nation" else area_code
+    memo: dict[int, tuple] = {}
+
+    def kpis_of(rid: int) -> tuple[dict, pd.DataFrame]:
+        if rid not in memo:
+            memo[rid] = _kpis(store, safe, view, code, rid)
+        return memo[rid]
+
+    kpis, channels = kpis_of(int(round_id))
+    previous = kpis_of(prev)[0] if prev else {}
     funnel = pd.DataFrame({"단계": ["발굴", "접촉·방문", "욕구 확인", "지원 연계"],
                            "가구": [kpis["flagged"], kpis["contacted"], kpis["confirmed"], kpis["supported"]]})
     trend_rows = []
     for rid, rcode in store.rows(sql.ROUNDS_UP_TO, [int(round_id)]):
-        t = _kpis(store, view, int(rid), k)
+        t = kpis_of(int(rid))[0]
         trend_rows.append({"차수": rcode, "발굴": t["flagged"], "지원 연계": t["supported"],
                            "지원 연계율 (%)": t["supported_rate"], "위험군 (천 가구당)": t["at_risk_rate"]})
     scored = mapdata.has_scores(store, round_id)
@@ -213,7 +320,7 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
         area=area, round_id=int(round_id), round_code=from_id(round_id).code,
         previous_code=from_id(prev).code if prev else None, k=k, kpis=kpis, previous=previous,
         table=evaluation_table(kpis, targets(store, area_code)), funnel=funnel,
-        channels=_channels(store, view, round_id, k), trend=pd.DataFrame(trend_rows),
+        channels=channels, trend=pd.DataFrame(trend_rows),
         ranking=ranking.reset_index(drop=True), ranking_measure=measure, children=children.reset_index(drop=True),
         model_version=artifacts.in_service(store) if scored else None,
         synthetic=meta.get("data_kind") == "synthetic",

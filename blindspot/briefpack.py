@@ -29,13 +29,14 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from blindspot import geography, hotspots, mapdata  # noqa: E402
 from blindspot.briefing import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
-from blindspot.access import Scope  # noqa: E402
+from blindspot.access import SUPPRESSED, Scope  # noqa: E402
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 ATTRIBUTION = "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계"
 METHOD_NOTE = (
     "방법: 가구·위기정보는 격월 차수 자료, 위험군은 위험 모델(로지스틱 회귀)의 위험·주의 등급. "
-    "소수 집계는 비공개 처리(5 미만), 가구 단위 자료는 싣지 않음. 지도는 중위수 구간(quantile)으로 색칠, "
+    "소수 집계(1~k-1)와 빼기로 그 수가 드러나는 칸은 비공개, 0은 0으로 표시, 가구 단위 자료는 싣지 않음. "
+    "지도는 중위수 구간(quantile)으로 색칠, "
     "핫스팟은 Getis-Ord Gi* (999회 순열, FDR 보정, 90/95/99 %)."
 )
 PROJECTED = 5179  # Korea 2000 / Unified CS (metres): scale bars need metres
@@ -146,11 +147,12 @@ def map_hotspots(store, scope: Scope, b: Briefing):
     return fig
 
 
-def _fmt(v, missing: str = "비공개·없음") -> str:
-    """A number for print: whole numbers without decimals, others with one.
+def _fmt(v, missing: str = SUPPRESSED) -> str:
+    """A number for print: whole numbers without decimals, others with one; a suppressed
+    count is "비공개" (a true zero prints as 0).
 
-    >>> _fmt(385.0), _fmt(93.75), _fmt(None), _fmt(float("nan"), "미설정")
-    ('385', '93.8', '비공개·없음', '미설정')
+    >>> _fmt(385.0), _fmt(93.75), _fmt(None), _fmt(0), _fmt(float("nan"), "미설정")
+    ('385', '93.8', '비공개', '0', '미설정')
     """
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return missing
@@ -181,8 +183,9 @@ def page_table(b: Briefing):
     ax = fig.add_axes([0.03, 0.3, 0.94, 0.58])
     ax.set_axis_off()
     cols = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
-    cells = [[str(r["지표"]), _fmt(r["목표 A"], "미설정"), _fmt(r["실적 B"]), _fmt(r["달성률 (%)"], "—"), str(r["산식"]),
-              str(r["자료출처"])] for _, r in b.table.iterrows()]
+    cells = [[str(r["지표"]), _fmt(r["목표 A"], "미설정"),
+              _fmt(r["실적 B"], "점수 없음" if r["key"] == "at_risk" and not b.model_version else SUPPRESSED),
+              _fmt(r["달성률 (%)"], "—"), str(r["산식"]), str(r["자료출처"])] for _, r in b.table.iterrows()]
     table = ax.table(cellText=cells, colLabels=cols, loc="upper left", cellLoc="left",
                      colWidths=[0.19, 0.07, 0.08, 0.08, 0.36, 0.22])
     table.auto_set_font_size(False)
@@ -203,7 +206,8 @@ def page_table(b: Briefing):
 
 def chart_funnel(b: Briefing):
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    values = [v if v is not None else 0 for v in b.funnel["가구"]]
+    # A suppressed stage gets no bar and the label "비공개" (a true zero is labelled 0).
+    values = [0 if v is None or v != v else v for v in b.funnel["가구"]]
     ax.barh(b.funnel["단계"][::-1], values[::-1], color=["#2c7fb8", "#41b6c4", "#7fcdbb", "#c7e9b4"][::-1])
     for y, v in enumerate(list(b.funnel["가구"])[::-1]):
         ax.text(0, y, f"  {_fmt(v)}", va="center", fontsize=11)

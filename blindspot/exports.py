@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from xml.sax.saxutils import escape
 
 from blindspot import audit, lists
-from blindspot.access import ROLES, Scope
+from blindspot.access import ROLES, Scope, threshold
 from blindspot.errors import BlindspotError
 from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
 
@@ -177,7 +177,7 @@ def export_summary(store, scope: Scope, filters: lists.ListFilters, level: str =
     table = lists.risk_summary(store, scope, filters, level, k)
     if table.empty:
         raise EmptyExport("이 차수·지역에는 점수가 산출된 가구가 없어 파일을 만들지 않았습니다.")
-    k_used = max(int(k), scope.min_count, 1)
+    k_used = threshold(scope, k)
     counts = [c for c in SUMMARY_COLUMNS if c not in ("code", "full_name")]
     note = f"{k_used} 미만은 비공개 (소수 억제)"
     frame = table.rename(columns=SUMMARY_COLUMNS)

@@ -2,7 +2,10 @@
 scores exist) households at risk per cell.
 
 Cells with fewer than ``k`` households are suppressed: they are dropped before anything
-is returned, so they are never drawn and never exported.  Hexagons are drawn as
+is returned, so they are never drawn and never exported.  Complementary suppression
+(:func:`blindspot.access.protect`) drops or blanks more, so that neither the 시군구 total
+minus the cells shown nor a cell's households minus its one-person (or at-risk)
+households gives a count below the threshold.  Hexagons are drawn as
 polygons from ``h3.cell_to_boundary``, so the browser needs no H3 library or download.
 """
 
@@ -14,7 +17,7 @@ import pandas as pd
 import pydeck as pdk
 
 from blindspot import maps, mapdata, sql
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
 
 RESOLUTIONS = (7, 8, 9)  # mean cell area ≈ 5.2, 0.74 and 0.11 km²
@@ -34,17 +37,24 @@ def aggregate(points: pd.DataFrame, resolution: int, k: int = DEFAULT_K, min_cou
     a kept cell under ``min_count`` (a presenter's threshold) are missing, and so are
     the rates built on them.
 
-    >>> pts = pd.DataFrame({"lon": [127.0] * 12 + [127.3], "lat": [37.5] * 12 + [37.6],
-    ...                     "one_person": [True] * 3 + [False] * 10})
-    >>> cells = aggregate(pts, 8, k=10)   # the lone point's cell (1 household) is dropped
+    The 시군구's totals are published, so the cells dropped must hold ``k`` or more
+    households together (or none): one dropped cell alone would be the total minus the
+    cells drawn, and it is the next-smallest cell that goes with it.
+
+    >>> pts = pd.DataFrame({"lon": [127.0] * 12 + [127.3] * 3 + [127.5] * 8,
+    ...                     "lat": [37.5] * 12 + [37.6] * 3 + [37.7] * 8, "one_person": [True] * 3 + [False] * 20})
+    >>> cells = aggregate(pts, 8, k=10)   # cells of 3 and 8 dropped: 11 together
     >>> len(cells), int(cells["households"].iloc[0]), int(cells["one_person"].iloc[0])
     (1, 12, 3)
+    >>> len(aggregate(pts.iloc[:16], 8, k=10))   # 12 and a lone 1: the 12 would give the 1 away
+    0
     """
     if resolution not in RESOLUTIONS:
         raise ValueError(f"H3 해상도는 {RESOLUTIONS} 중 하나여야 합니다 (받은 값: {resolution}).")
     if k < 1:
         raise ValueError("k (최소 가구 수)는 1 이상이어야 합니다.")
     columns = ["cell", "households", "one_person", "one_person_share", "at_risk", "at_risk_rate"]
+    k = threshold(None, max(k, min_count))  # a cell's households are a count too
     if points.empty:
         return pd.DataFrame(columns=columns)
     cells = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(points["lat"], points["lon"])]
@@ -55,14 +65,50 @@ def aggregate(points: pd.DataFrame, resolution: int, k: int = DEFAULT_K, min_cou
     grouped = frame.groupby("cell", sort=True)
     out = pd.DataFrame({"households": grouped.size(), "one_person": grouped["one_person"].sum()})
     out["at_risk"] = grouped["at_risk"].sum() if has_risk else np.nan
-    out = out[out["households"] >= k].reset_index()
-    floor = max(min_count, 1)
+    hide = _protect_cells(out, k, threshold(None, min_count))
+    out = out[[(c, "households") not in hide for c in out.index]]
     for col in ("one_person", "at_risk"):
-        out[col] = out[col].where(out[col] >= floor).astype("float64") if min_count else out[col].astype("float64")
+        out[col] = out[col].where([(c, col) not in hide for c in out.index]).astype("float64")
+    out = out.reset_index()
     out["one_person_share"] = out["one_person"] / out["households"]
     out["at_risk_rate"] = out["at_risk"] / out["households"] * 1000
     out["households"] = out["households"].astype("int64")
     return out[columns]
+
+
+def _protect_cells(cells: pd.DataFrame, k: int, k_counts: int) -> set:
+    """Cells ``(h3 cell, column)`` to drop (households) or blank (one_person, at_risk).
+
+    The 시군구's totals are published on the map, so they count as known: the cells
+    dropped must not add up to 1..k-1 households, and within a cell households minus
+    one-person (or at-risk) households must not be 1..k_counts-1 when one of them is
+    hidden.  A dropped cell's other counts go with it, so protection is repeated with
+    them hidden until nothing changes.
+    """
+    cols = ["households", "one_person"] + (["at_risk"] if cells["at_risk"].notna().any() else [])
+    values, equations, rest, thresholds = {}, [], set(), {}
+    for col in cols:
+        values[("total", col)] = int(cells[col].sum())
+        equations.append((("total", col), tuple((c, col) for c in cells.index)))
+        for c, v in cells[col].items():
+            values[(c, col)] = int(v)
+            thresholds[(c, col)] = k if col == "households" else k_counts
+    thresholds[("total", "households")] = k
+    for c in cells.index:
+        for col in cols[1:]:
+            cell = (c, f"households-{col}")
+            values[cell] = values[(c, "households")] - values[(c, col)]
+            thresholds[cell] = k_counts
+            equations.append(subset((c, "households"), (c, col), cell))
+            rest.add(cell)
+    fixed = {("total", col) for col in cols}
+    hidden: set = set()
+    while True:
+        hide = protect(values, equations, 1, implicit=rest, fixed=fixed, hidden=hidden, thresholds=thresholds)
+        more = {(c, col) for (c, what) in hide if what == "households" and c != "total" for col in cols[1:]} - hide
+        if not more:
+            return hide
+        hidden |= hide | more
 
 
 def cell_polygon(cell: str) -> list[list[float]]:
@@ -94,7 +140,7 @@ def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int
         scope=cond, risk_join=sql.HEX_RISK_JOIN if scored else "",
         risk=sql.HEX_RISK_COLUMN if scored else sql.HEX_NO_RISK_COLUMN)
     points = store.df(statement, params)
-    return aggregate(points, int(resolution), max(int(k), scope.min_count), scope.min_count)
+    return aggregate(points, int(resolution), threshold(scope, k), scope.min_count)
 
 
 def hex_deck(cells: pd.DataFrame, measure: str, method: str = "quantiles", k: int = 5) -> tuple[pdk.Deck, pd.DataFrame]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blindspot import audit, sql
-from blindspot.access import Scope, can_see_address, scope_sql
+from blindspot.access import Scope, can_see_address, protect, scope_sql, subset, threshold
 from blindspot.mapdata import RISK_BANDS, named_scope, narrow, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
 
@@ -169,12 +169,16 @@ def _listed(store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
                   capacity=float(filters.capacity or 0.0))
     return store.df(sql.RISK_LIST.format(**_conditions(view)), params)
 
+SUMMARY_COUNTS = ("scored", "high", "medium", "low", "visited_at_risk")
+
 
 def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", k: int = DEFAULT_K) -> pd.DataFrame:
     """Scored households per 시군구 (``level="sgg"``) or 읍면동 of one round in the scope:
     code, full_name, scored, high, medium, low, visited_at_risk (위험·주의 households
-    visited).  Counts from 1 to ``max(k, scope.min_count) - 1`` are missing (suppressed);
-    an aggregate, so any role may see it and nothing is audited.
+    visited).  An aggregate, so any role may see it and nothing is audited.
+
+    Counts 1..k-1 (``k = threshold(scope, k)``) are missing, and so is whatever would give
+    one back by subtraction (:func:`summary_protect`); a true zero is 0.
 
     Example: ``risk_summary(store, Scope.aggregates_only(), ListFilters(20243), "sgg")``
     has one row per scored 시군구.
@@ -182,11 +186,62 @@ def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", 
     if level not in ("sgg", "emd"):
         raise ValueError("level 은 sgg 또는 emd 여야 합니다.")
     view, params, _ = _params(store, scope, filters)
-    params["k"] = max(int(k), scope.min_count, 1)
     conditions = _conditions(view)
     statement = sql.RISK_SUMMARY.format(level_col=f"{level}_code", visit_scope=conditions["visit_scope"],
                                         score_scope=conditions["score_scope"])
-    return store.df(statement, params)
+    df = store.df(statement, params)
+    k = threshold(scope, k)
+    if k <= 1 or df.empty:
+        return df
+    hide = summary_protect(df, level, k)
+    for col in SUMMARY_COUNTS:
+        df[col] = df[col].astype("float64").where([(c, col) not in hide for c in df["code"]])
+    return df
+
+
+def summary_equations(codes, level: str) -> tuple[list, set, set]:
+    """Relations of the per-area summary: scored = 위험 + 주의 + 관심 + 해당 없음 (the last
+    never shown), 위험 + 주의 ⊃ visited; each column's total over the file and (읍면동
+    rows) over each 시군구, which the map and the overview publish.  Returns equations,
+    the cells never shown, and the totals (known to a reader).
+
+    >>> eqs, rest, totals = summary_equations(["2911051000"], "emd")
+    >>> eqs[0], len(eqs), sorted(totals)[:1]
+    ((('2911051000', 'scored'), (('2911051000', 'high'), ('2911051000', 'medium'), ('2911051000', 'low'), ('2911051000', 'none'))), 13, [('29110', 'high')])
+    """
+    codes = list(codes)
+    eqs, rest, totals = [], set(), set()
+    for c in codes:
+        eqs.append(((c, "scored"), ((c, "high"), (c, "medium"), (c, "low"), (c, "none"))))
+        eqs.append(((c, "at_risk"), ((c, "high"), (c, "medium"))))
+        eqs.append(subset((c, "at_risk"), (c, "visited_at_risk"), (c, "not_visited")))
+        rest |= {(c, "none"), (c, "at_risk"), (c, "not_visited")}
+    groups = {"all": codes}
+    if level == "emd":
+        for c in codes:
+            groups.setdefault(c[:5], []).append(c)
+    for g, members in groups.items():
+        for col in SUMMARY_COUNTS:
+            eqs.append(((g, col), tuple((c, col) for c in members)))
+            totals.add((g, col))
+    return eqs, rest, totals
+
+
+def summary_protect(df: pd.DataFrame, level: str, k: int) -> set:
+    """Cells ``(code, column)`` of the summary to blank (see :func:`summary_equations`)."""
+    codes = [str(c) for c in df["code"]]
+    eqs, rest, totals = summary_equations(codes, level)
+    values = {}
+    for c, row in zip(codes, df.itertuples()):
+        for col in SUMMARY_COUNTS:
+            values[(c, col)] = int(getattr(row, col))
+        values[(c, "none")] = values[(c, "scored")] - values[(c, "high")] - values[(c, "medium")] - values[(c, "low")]
+        values[(c, "at_risk")] = values[(c, "high")] + values[(c, "medium")]
+        values[(c, "not_visited")] = values[(c, "at_risk")] - values[(c, "visited_at_risk")]
+    for total, parts in eqs:
+        if total in totals:
+            values[total] = sum(values[p] for p in parts)
+    return protect(values, eqs, k, implicit=rest, fixed=totals)
 
 
 def indicators(store) -> pd.DataFrame:

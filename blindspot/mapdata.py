@@ -2,8 +2,12 @@
 prevalence, visit outcomes, households at risk, change since the previous round and rank
 within the parent area.
 
-Every function takes the caller's :class:`~blindspot.access.Scope` and applies it in SQL;
-counts under ``scope.min_count`` come back missing and so do the rates built on them.
+Every function takes the caller's :class:`~blindspot.access.Scope` and applies it in SQL.
+With a small-count threshold (a presenter, a briefing) every count goes through
+:func:`blindspot.access.protect` over the whole tree of the scope — nation, 시도, 시군구,
+읍면동, each count with its parts and subsets — so counts 1..k-1 are missing, and so is
+every count whose showing would let one be recovered by subtraction (complementary
+suppression); the rates built on a missing count are missing too.  A true zero is 0.
 A view of one 시도 or 시군구 (``area``) narrows the scope to that area before querying, so
 DuckDB reads only those 시군구 and a caller never sees more than the scope allows.
 """
@@ -11,13 +15,14 @@ DuckDB reads only those 시군구 and a caller never sees more than the scope al
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from blindspot import audit, geography, sql, stats
-from blindspot.access import Scope, named_scope, scope_sql
+from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
 
 LEVEL_COLUMN = {"nation": "'00'", "sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -145,35 +150,37 @@ def narrow(store, scope: Scope, area: str | None) -> Scope:
         raise ValueError(f"지역 코드는 2, 5 또는 10자리여야 합니다: {area!r}")
     if not codes:
         raise AccessDenied(f"{area} 지역을 볼 권한이 없습니다 (권한 범위: {scope.label}).")
-    return dataclasses.replace(scope, sgg_codes=frozenset(codes))
+    # The narrowed view remembers the caller's whole scope: suppression is decided once
+    # over that whole tree, so every view of it hides the same cells (views of one scope
+    # cannot be combined to undo each other's suppression).
+    outer = scope.extra.get("outer_sgg", scope.sgg_codes)
+    return dataclasses.replace(scope, sgg_codes=frozenset(codes), extra={**scope.extra, "outer_sgg": outer})
 
 
-def _suppress_k(scope: Scope) -> int:
-    # Unlike the overview's table, a scope without a threshold shows zeros as 0: on a map
-    # "no visits" is a finding, not a hidden value.
-    return scope.min_count
+def _outer(scope: Scope) -> Scope:
+    if "outer_sgg" not in scope.extra:
+        return scope
+    return dataclasses.replace(scope, sgg_codes=scope.extra["outer_sgg"],
+                               extra={k: v for k, v in scope.extra.items() if k != "outer_sgg"})
 
 
 # --- counts and measures ---------------------------------------------------------------
 
-def region_counts(store, scope: Scope, level: str, round_id: int,
-                  bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
-    """Raw per-region counts of one round, wide: one row per region code that has
-    households in scope, one column per count (households, one_person,
-    one_person_<band>, domain_<d>, signal_any, visited, confirmed, supported, and
-    at_risk, mean_probability when scores exist).  Counts below the scope's
-    min_count are missing (NaN); with no threshold (min_count 0) an absent count is 0.
-    ``level`` may be ``"nation"`` (one row, code '00').
-    """
-    if level not in LEVEL_COLUMN:
-        raise ValueError(f"level must be one of {tuple(LEVEL_COLUMN)}")
-    bands = check_bands(bands)
+def count_columns(store, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> list[str]:
+    """The count columns of :func:`region_counts` (risk only when the round is scored)."""
+    cols = ["households", "one_person", *[f"one_person_{band_key(b)}" for b in bands],
+            *[f"domain_{d}" for d, _ in domain_list(store)], "signal_any", "visited", "confirmed", "supported"]
+    return cols + (["at_risk"] if has_scores(store, round_id) else [])
+
+
+def _raw_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands) -> pd.DataFrame:
+    """Exact counts per region of ``level`` (absent = 0), plus ``scored`` and
+    ``mean_probability`` when the round has scores."""
     cond_h, names = named_scope(scope_sql(scope, "sgg_code")[0])
     cond_o, _ = named_scope(scope_sql(scope, "o.sgg_code")[0])
     cond_v, _ = named_scope(scope_sql(scope, "sgg_code")[0])
     params = dict(zip(names, scope_sql(scope, "sgg_code")[1]))
-    params.update(t=int(round_id), k=_suppress_k(scope),
-                  band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
+    params.update(t=int(round_id), band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
                   band_hi=[200 if b[1] is None else b[1] for b in bands])
     # The per-읍면동 aggregates when the round has them (blindspot/stats.py); else live.
     template = sql.MAP_COUNTS_STATS if stats.ready(store, round_id) else sql.MAP_COUNTS
@@ -184,20 +191,168 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     wide = long.pivot(index="code", columns="measure", values="n") if len(long) else pd.DataFrame(
         index=pd.Index([], name="code"))
     wide.columns.name = None
-    expected = ["households", "one_person", *[f"one_person_{band_key(b)}" for b in bands],
-                *[f"domain_{d}" for d, _ in domain_list(store)], "signal_any", "visited", "confirmed", "supported"]
-    wide = wide.reindex(columns=expected)
-    if scope.min_count == 0:
-        # Nothing is suppressed, so a missing row means none: a region with households
-        # but no visits has 0 visits, not an unknown number.
-        wide = wide.fillna(0)
-    if has_scores(store, round_id):
+    scored = has_scores(store, round_id)
+    cols = [c for c in count_columns(store, round_id, bands) if c != "at_risk"]
+    # A missing row means none: a region with households but no visits has 0 visits.
+    wide = wide.reindex(columns=cols).fillna(0)
+    if scored:
         cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
         template = sql.MAP_RISK_STATS if stats.risk_ready(store, round_id) else sql.MAP_RISK
         risk = store.df(template.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
                         {k: v for k, v in params.items() if not k.startswith("band")}).set_index("code")
         wide = wide.join(risk, how="left")
+        # A region none of whose households was scored has no risk figure (not 0).
+        wide["scored"] = wide["scored"].fillna(0)
     return wide.astype("float64")
+
+
+def _disjoint(bands: AgeBands) -> bool:
+    """Whether no age falls in two bands.
+
+    >>> _disjoint(DEFAULT_BANDS), _disjoint(((19, 34), (20, 39)))
+    (True, False)
+    """
+    ordered = sorted(bands)
+    return all(a[1] is not None and a[1] < b[0] for a, b in zip(ordered, ordered[1:]))
+
+
+def count_equations(codes, cols: list[str], bands: AgeBands, parent_of) -> tuple[list, set]:
+    """The relations an attacker can subtract along, for :func:`blindspot.access.protect`:
+    per count, each parent region = the sum of its child regions (``parent_of(code)``
+    gives a code's parent, or None); within a region, each count of a subset of another
+    (one-person ⊂ households, each age band ⊂ one-person, the bands together ⊂
+    one-person when disjoint, signals ⊂ households, each domain ⊂ signals, visited ⊂
+    households, confirmed ⊂ visited, supported ⊂ confirmed, at risk ⊂ households) with its
+    difference as a cell that is never shown.  Cells are ``(code, column)``.
+
+    >>> eqs, rest = count_equations(["29", "29110", "29140"], ["households", "one_person"], (),
+    ...                             lambda c: c[:2] if len(c) == 5 else None)
+    >>> eqs[0]
+    (('29', 'households'), (('29110', 'households'), ('29140', 'households')))
+    >>> eqs[2], len(eqs), len(rest)
+    ((('29', 'households'), (('29', 'one_person'), ('29', 'households-one_person'))), 5, 3)
+    """
+    codes = list(codes)
+    present = set(codes)
+    children: dict[str, list[str]] = {}
+    for code in codes:
+        parent = parent_of(code)
+        if parent is not None and parent in present:
+            children.setdefault(parent, []).append(code)
+    equations, rest = [], set()
+    for parent, kids in children.items():
+        for col in cols:
+            equations.append(((parent, col), tuple((kid, col) for kid in kids)))
+    band_cols = [f"one_person_{band_key(b)}" for b in bands]
+    pairs = [("households", "one_person")] + [("one_person", b) for b in band_cols]
+    pairs += [("households", "signal_any")] + [("signal_any", c) for c in cols if c.startswith("domain_")]
+    pairs += [("households", "visited"), ("visited", "confirmed"), ("confirmed", "supported"), ("households", "at_risk")]
+    pairs = [(a, b) for a, b in pairs if a in cols and b in cols]
+    partition = len(band_cols) > 1 and _disjoint(bands) and all(b in cols for b in band_cols)
+    for code in codes:
+        for whole, part in pairs:
+            cell = (code, f"{whole}-{part}")
+            equations.append(subset((code, whole), (code, part), cell))
+            rest.add(cell)
+        if partition:
+            cell = (code, "one_person-bands")
+            equations.append(((code, "one_person"), tuple((code, b) for b in band_cols) + (cell,)))
+            rest.add(cell)
+    return equations, rest
+
+
+PARENT_OF = {"nation": lambda c: None, "sido": lambda c: NATION["code"], "sgg": lambda c: c[:2],
+             "emd": lambda c: c[:5]}
+
+
+_MEMO: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_MEMO_SIZE = 24
+
+
+def _fingerprint(store, round_id: int) -> tuple:
+    t = {"t": int(round_id)}
+    parts = store.rows(sql.PROTECT_FINGERPRINT, t)[0]
+    scores = store.rows(sql.PROTECT_FINGERPRINT_SCORES, t)[0] if has_scores(store, round_id) else ()
+    return (store.meta().get("built_at"), *parts, *scores)
+
+
+def protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """See :func:`_protected_counts`; remembered per database, scope, threshold, round and
+    bands while that round's visits, scores and loads are unchanged (the whole tree costs
+    seconds nationally, and a page asks for it per round)."""
+    bands = check_bands(bands)
+    key = (str(getattr(store, "path", id(store))), scope.sgg_codes, threshold(scope), int(round_id), bands,
+           _fingerprint(store, round_id))
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key].copy()
+    out = _protected_counts(store, scope, round_id, bands)
+    _MEMO[key] = out
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return out.copy()
+
+
+def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Every region of the scope at every level (nation '00', 시도, 시군구, 읍면동) with its
+    counts after primary and complementary suppression at ``threshold(scope)``:
+    one row per code, a ``level`` column, the :func:`count_columns` (hidden = NaN, a true
+    zero = 0) and ``mean_probability`` (shown only when ``k`` or more households were scored).
+
+    Example: ``protected_counts(store, Scope.aggregates_only(), 20243).loc["29", "households"]``
+    is 광주광역시's households, or NaN if hiding it protects a small count.
+    """
+    bands = check_bands(bands)
+    k = threshold(scope)
+    tree = pd.concat([_raw_counts(store, scope, level, round_id, bands).assign(level=level)
+                      for level in ("nation", "sido", "sgg", "emd")])
+    cols = count_columns(store, round_id, bands)
+    levels = dict(zip(tree.index, tree["level"]))
+    equations, rest = count_equations(list(tree.index), cols, bands, lambda c: PARENT_OF[levels[c]](c))
+    values = {(code, col): int(round(v)) for col in cols for code, v in tree[col].fillna(0).items()}
+    for code, name in rest:
+        whole, part = name.split("-")
+        if part == "bands":
+            values[(code, name)] = values[(code, whole)] - sum(values[(code, f"one_person_{band_key(b)}")]
+                                                               for b in bands)
+        else:
+            values[(code, name)] = values[(code, whole)] - values[(code, part)]
+    hide = protect(values, equations, k, implicit=rest)
+    out = tree.copy()
+    for col in cols:
+        gone = [code for code in out.index if (code, col) in hide]
+        out.loc[gone, col] = np.nan
+    if "mean_probability" in out:
+        out["mean_probability"] = out["mean_probability"].where(out["scored"] >= k)
+    return out.drop(columns=["scored"], errors="ignore")
+
+
+def _in_view(view: Scope, level: str, codes: pd.Index) -> np.ndarray:
+    if view.sgg_codes is None or level == "nation":
+        return np.ones(len(codes), dtype=bool)
+    if level == "sido":
+        return np.array([c in view.sido_codes for c in codes], dtype=bool)
+    return np.array([c[:5] in view.sgg_codes for c in codes], dtype=bool)
+
+
+def region_counts(store, scope: Scope, level: str, round_id: int,
+                  bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Per-region counts of one round, wide: one row per region code that has
+    households in scope, one column per count (households, one_person,
+    one_person_<band>, domain_<d>, signal_any, visited, confirmed, supported, and
+    at_risk, mean_probability when scores exist).  An absent count is 0.  With a
+    small-count threshold (``threshold(scope) > 1``) the counts are those of
+    :func:`protected_counts` over the caller's whole scope: hidden ones are NaN.
+    ``level`` may be ``"nation"`` (one row, code '00').
+    """
+    if level not in LEVEL_COLUMN:
+        raise ValueError(f"level must be one of {tuple(LEVEL_COLUMN)}")
+    bands = check_bands(bands)
+    if threshold(scope) <= 1:
+        return _raw_counts(store, scope, level, round_id, bands).drop(columns=["scored"], errors="ignore")
+    tree = protected_counts(store, _outer(scope) if level != "nation" else scope, round_id, bands)
+    rows = tree[tree["level"] == level].drop(columns=["level"])
+    return rows[_in_view(scope, level, rows.index)].astype("float64")
 
 
 def add_rates(counts: pd.DataFrame, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
@@ -252,6 +407,9 @@ def region_measures(store, scope: Scope, level: str, round_id: int,
     regions = geography.regions(store, view, level)[["code", "name", "full_name", "parent_code"]]
     counts = add_rates(region_counts(store, view, level, round_id, bands), bands)
     out = regions.merge(counts, left_on="code", right_index=True, how="left")
+    # A missing value of a region with data is a suppressed one (shown "비공개"); a region
+    # without households has no data (shown "자료 없음").
+    out["has_data"] = out["code"].isin(counts.index)
     for m in measures(domain_list(store), bands):
         if m.key not in out:
             out[m.key] = np.nan
@@ -271,8 +429,8 @@ def rank_within(values: pd.Series, parents: pd.Series) -> pd.Series:
 def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area: str | None = None,
              change: bool = False, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """What the choropleth draws: one row per region with ``value``, its ``rank`` within
-    the parent area, ``siblings`` (how many ranked regions share that parent) and
-    ``parent_name``.
+    the parent area, ``siblings`` (how many ranked regions share that parent),
+    ``parent_name`` and ``suppressed`` (missing because hidden, not for want of data).
 
     With ``change=True`` the value is this round minus the previous loaded round
     (same unit as the measure; missing if either round is suppressed), and
@@ -291,6 +449,7 @@ def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area:
         out["value"] = out["current"] - out["previous"]
     else:
         out["value"] = now[measure].astype("float64").values
+    out["suppressed"] = out["value"].isna() & now["has_data"].values & (threshold(scope) > 1)
     out["rank"] = rank_within(out["value"], out["parent_code"])
     out["siblings"] = out.groupby(out["parent_code"].fillna(NATION["code"]))["value"].transform("count")
     out["parent_name"] = _parent_names(store, scope, level, out["parent_code"])
@@ -348,6 +507,10 @@ def region_profile(store, scope: Scope, code: str, round_id: int,
     kpis = pd.DataFrame({"measure": [m.key for m in catalogue], "label": [m.label for m in catalogue],
                          "unit": [m.unit for m in catalogue], "group": [m.group for m in catalogue],
                          "value": mine.values, "parent": theirs.values})
+    # Missing under a small-count threshold: suppressed where the region has households.
+    hidden = threshold(scope) > 1
+    kpis["value_suppressed"] = kpis["value"].isna() & hidden & mine.notna().any()
+    kpis["parent_suppressed"] = kpis["parent"].isna() & hidden & theirs.notna().any()
     domains = kpis[kpis["measure"].str.startswith("domain_")][["label", "value", "parent"]]
     band_rows = pd.DataFrame({
         "label": ["전체"] + [band_label(b) for b in bands],

@@ -22,7 +22,7 @@ import shapely
 from pydeck.bindings.json_tools import default_serialize
 
 from blindspot import geography
-from blindspot.access import Scope
+from blindspot.access import SUPPRESSED, Scope
 
 LAYER_ID = "regions"
 HEX_LAYER_ID = "hexagons"
@@ -289,7 +289,8 @@ def feature_collection(view: pd.DataFrame, layer: dict, colours: list[list[int]]
         features.append({
             "type": "Feature", "geometry": geom,
             "properties": {"code": code, "name": str(row["name"]), "measure": measure_label,
-                           "value_text": format_value(row["value"], unit, change),
+                           "value_text": (SUPPRESSED if bool(row.get("suppressed", False))
+                                          else format_value(row["value"], unit, change)),
                            "rank_text": rank_text(row["rank"], row["siblings"], row["parent_name"]),
                            "fill": colours[i]},
         })
@@ -380,12 +381,19 @@ def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict
 
 
 def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:
-    """The drill-down KPI table as text: measure label, the area's value, its parent's.
+    """The drill-down KPI table as text: measure label, the area's value, its parent's
+    ("비공개" where ``value_suppressed`` / ``parent_suppressed`` say a count was hidden).
 
     >>> k = pd.DataFrame({"label": ["1인 가구 비율"], "unit": ["share"], "value": [0.4], "parent": [0.35]})
     >>> kpi_rows(k).values.tolist()
     [['1인 가구 비율', '40.0%', '35.0%']]
+    >>> kpi_rows(k.assign(value=[None], value_suppressed=[True], parent_suppressed=[False])).values.tolist()
+    [['1인 가구 비율', '비공개', '35.0%']]
     """
+    def text(values, hidden):
+        hidden = hidden if hidden is not None else [False] * len(kpis)
+        return [SUPPRESSED if h else format_value(v, u) for v, u, h in zip(values, kpis["unit"], hidden)]
+
     return pd.DataFrame({"지표": kpis["label"].values,
-                         "이 지역": [format_value(v, u) for v, u in zip(kpis["value"], kpis["unit"])],
-                         "상위 지역": [format_value(v, u) for v, u in zip(kpis["parent"], kpis["unit"])]})
+                         "이 지역": text(kpis["value"], kpis.get("value_suppressed")),
+                         "상위 지역": text(kpis["parent"], kpis.get("parent_suppressed"))})

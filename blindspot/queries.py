@@ -1,7 +1,8 @@
 """Read-side query functions over household data.
 
 Every function takes the caller's :class:`~blindspot.access.Scope` and applies it in
-SQL; aggregates apply the scope's small-count suppression.  Pages call these (through
+SQL; aggregates of a scope with a small-count threshold are the map's protected counts
+(:func:`blindspot.mapdata.protected_counts`), so the overview hides what the map hides.  Pages call these (through
 :mod:`blindspot.ui`), never SQL.
 """
 
@@ -12,7 +13,7 @@ import json
 import pandas as pd
 
 from blindspot import sql
-from blindspot.access import Scope, scope_sql, suppress
+from blindspot.access import Scope, protect, scope_sql, threshold
 from blindspot.rounds import from_id
 
 _LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -53,8 +54,10 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     """Households and one-person households per region of ``level`` in one round.
 
     Columns: code, name, full_name, parent_code, households, one_person,
-    one_person_share (0..1), suppressed.  Regions outside the scope are absent;
-    counts below ``scope.min_count`` are NULL with ``suppressed`` true.
+    one_person_share (0..1), suppressed.  Regions outside the scope are absent; a region
+    without any households has no data (NaN, not suppressed).  With a small-count
+    threshold the counts are the map's (primary and complementary suppression): hidden
+    ones are NaN with ``suppressed`` true; a true zero is 0.
 
     Example: ``households_by_region(store, Scope.all_areas(), "sido", 20243)`` gives
     17 rows; counts are households (not persons), shares are fractions 0..1.
@@ -64,32 +67,55 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     cond, params = scope_sql(scope, "sgg_code")
     region_cond, region_params = (scope_sql(scope, "r.sido_code", sido=True) if level == "sido"
                                   else scope_sql(scope, "r.sgg_code"))
-    k = max(scope.min_count, 1)
     statement = sql.HOUSEHOLDS_BY_REGION.format(level_col=_LEVEL_COLUMN[level], scope=cond,
                                                 region_scope=region_cond)
-    return store.df(statement, [round_id, round_id, *params, k, k, k, k, k, k, level, *region_params])
+    df = store.df(statement, [round_id, round_id, *params, level, *region_params])
+    df[["households", "one_person"]] = df[["households", "one_person"]].astype("float64")
+    if threshold(scope) > 1:
+        from blindspot import mapdata  # mapdata reads geography, which this module serves
+
+        tree = mapdata.protected_counts(store, scope, round_id)
+        for col in ("households", "one_person"):
+            df[col] = df["code"].map(tree[col]).astype("float64")
+    df["one_person_share"] = df["one_person"] / df["households"].where(df["households"] > 0)
+    # A region without any households has no data (NaN), which is not a suppression.
+    df["suppressed"] = df["households"].isna() & (
+        df["code"].isin(tree.index) if threshold(scope) > 1 else False)
+    return df
 
 
 def overview(store, scope: Scope, round_id: int) -> dict:
-    """National (or in-scope) totals for the overview page.
+    """National (or in-scope) totals for the overview page: households, one_person (None
+    when suppressed), one_person_share and the per-시도 table.
 
-    Sums the per-시도 rows the scope may see, so suppression and scope hold.
+    With a small-count threshold the totals are the map's protected national figures.
     """
     by_sido = households_by_region(store, scope, "sido", round_id)
-    households = int(by_sido["households"].fillna(0).sum())
-    one = int(by_sido["one_person"].fillna(0).sum())
+    if threshold(scope) > 1:
+        from blindspot import mapdata
+
+        nation = mapdata.region_counts(store, scope, "nation", round_id)
+        row = nation.iloc[0] if len(nation) else pd.Series({"households": 0.0, "one_person": 0.0})
+        households, one = (None if pd.isna(row[c]) else int(row[c]) for c in ("households", "one_person"))
+    else:
+        households = int(by_sido["households"].fillna(0).sum())
+        one = int(by_sido["one_person"].fillna(0).sum())
     return {
         "households": households,
         "one_person": one,
-        "one_person_share": (one / households) if households else None,
+        "one_person_share": (one / households) if households and one is not None else None,
         "by_sido": by_sido,
     }
 
 
+BANDS = ("high", "medium", "low", "none")
+
+
 def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | None:
     """Households per risk band (high/medium/low/none) in the scope for a round, or
-    ``None`` when the round has no scores.  Counts below the scope's small-count
-    threshold are suppressed (``None``).
+    ``None`` when the round has no scores.  Counts 1..k-1 are suppressed (``None``), and
+    so is a band that the scored total (≈ the households shown) and the other bands, or
+    the map's 위험·주의 count, would give back.
 
     Example: ``band_counts(store, Scope.all_areas(), 20243)["high"]`` is the number of
     households in the 위험 band nationally.
@@ -98,8 +124,17 @@ def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | N
     rows = dict(store.rows(sql.BAND_COUNTS.format(scope=cond), [round_id, *params]))
     if not rows:
         return None
-    k = max(scope.min_count, 1)
-    return {band: suppress(rows.get(band, 0), k) for band in ("high", "medium", "low", "none")}
+    values = {band: int(rows.get(band, 0)) for band in BANDS}
+    k = threshold(scope)
+    if k <= 1:
+        return values
+    values["scored"] = sum(values[b] for b in BANDS)
+    values["at_risk"] = values["high"] + values["medium"]
+    values["low_none"] = values["low"] + values["none"]
+    eqs = [("scored", BANDS), ("at_risk", ("high", "medium")), ("scored", ("at_risk", "low_none"))]
+    # The scored total is about the households shown; 위험·주의 is the map's national count.
+    hide = protect(values, eqs, k, implicit={"low_none"}, fixed={"scored", "at_risk"})
+    return {band: (None if band in hide else values[band]) for band in BANDS}
 
 
 def bare_emd_groupby(store) -> pd.DataFrame:

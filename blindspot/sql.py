@@ -271,7 +271,8 @@ REGION_CHILDREN = """
 REGION_GEOMETRIES = "SELECT code, name, geometry FROM regions WHERE level = ? AND {scope} ORDER BY code"
 
 # Households and one-person households per region for one round.  {level_col} is
-# sido_code, sgg_code or emd_code.  Counts under min_count are suppressed (NULL).
+# sido_code, sgg_code or emd_code.  Exact counts (blindspot.queries suppresses them);
+# a region with no households at all (no data, e.g. not generated) is NULL.
 HOUSEHOLDS_BY_REGION = """
     WITH agg AS (
         SELECT {level_col} AS code,
@@ -282,11 +283,7 @@ HOUSEHOLDS_BY_REGION = """
           AND {scope}
         GROUP BY ALL)
     SELECT r.code, r.name, r.full_name, r.parent_code,
-           CASE WHEN agg.households >= ? THEN agg.households END AS households,
-           CASE WHEN agg.households >= ? AND agg.one_person >= ? THEN agg.one_person END AS one_person,
-           CASE WHEN agg.households >= ? AND agg.one_person >= ?
-                THEN agg.one_person / agg.households END AS one_person_share,
-           coalesce(agg.households, 0) > 0 AND agg.households < ? AS suppressed
+           agg.households, agg.one_person
     FROM regions r LEFT JOIN agg ON agg.code = r.code
     WHERE r.level = ? AND {region_scope}
     ORDER BY r.code"""
@@ -450,7 +447,7 @@ TOP_SCORES = """
 # for households, and {obs_level_col} / {visit_level_col} the same for observations
 # (alias o) and visits, which hold no 시도 code.
 # {scope}, {obs_scope} and {visit_scope} are the caller's 시군구 condition on each table.
-# Named parameters: $t round, $k smallest count shown, $band_keys/$band_lo/$band_hi the
+# Named parameters: $t round, $band_keys/$band_lo/$band_hi the
 # head-of-household age bands (inclusive years).
 # Signals and visits are counted from their own tables' region columns (copied from
 # the household at load, and only households of that round get rows), because joining
@@ -460,8 +457,9 @@ TOP_SCORES = """
 # at most 2^domains rows per region, so the domain split runs on a small table.
 # One-person households by band are grouped by (region, age) first and banded after,
 # so any number of (overlapping) bands costs one scan.
-# Counts under $k come back NULL (small-count suppression, as HOUSEHOLDS_BY_REGION);
-# rates are formed in Python only from pairs where both counts survived.
+# Counts come back exact: small-count suppression (primary and complementary) is applied
+# in Python by blindspot.access.protect (blindspot.mapdata.region_counts), and rates are
+# formed only from pairs where both counts survived.
 # The measures of one region level from CTEs ``ages`` (code, head_age, n, one) and
 # ``masks`` (code, mask, n), plus live visits: shared by MAP_COUNTS (live tables) and
 # MAP_COUNTS_STATS (per-읍면동 aggregates), so both give the same numbers (tested).
@@ -488,7 +486,7 @@ _MAP_MEASURES = """
         FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
               WHERE round_id = $t AND {visit_scope})
         GROUP BY code)
-    SELECT code, measure, CASE WHEN n >= $k THEN n END AS n
+    SELECT code, measure, n
     FROM counts ORDER BY code, measure"""
 
 MAP_COUNTS = """
@@ -516,8 +514,8 @@ HAS_SCORES_TABLE = (
     "WHERE table_name = 'scores' AND table_schema = 'main'")
 SCORES_IN_ROUND = "SELECT count(*) FROM scores WHERE round_id = ?"
 
-# Households at risk (band 위험 or 주의) and mean probability per region; same slots and
-# suppression as MAP_COUNTS.  The mean is shown only when $k or more households were scored.
+# Households at risk (band 위험 or 주의), households scored and mean probability per region;
+# same slots as MAP_COUNTS, exact counts (suppressed by the caller).
 MAP_RISK = """
     WITH hh AS (
         SELECT household_id, {level_col} AS code
@@ -530,11 +528,17 @@ MAP_RISK = """
         FROM scores s JOIN hh USING (household_id)
         WHERE s.round_id = $t AND {score_scope}
         GROUP BY hh.code)
-    SELECT code,
-           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
-           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
 
+# What the protected counts of a round depend on beyond the build (blindspot.mapdata's
+# memo): that round's visits and outcomes, its scores, and the loads of real rounds.
+PROTECT_FINGERPRINT = """
+    SELECT (SELECT count(*) FROM visits WHERE round_id = $t),
+           (SELECT coalesce(sum(hash(household_id, outcome, channel)), 0) FROM visits WHERE round_id = $t),
+           (SELECT count(*) FROM ingest_loads)"""
+PROTECT_FINGERPRINT_SCORES = """
+    SELECT count(*), coalesce(sum(hash(household_id, band)), 0) FROM scores WHERE round_id = $t"""
 PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
 ROUNDS_UP_TO = "SELECT round_id, round_code FROM rounds WHERE round_id <= ? ORDER BY round_id"
 
@@ -663,7 +667,7 @@ RISK_LIST = """
     ORDER BY ranked.probability DESC, ranked.pseudo_id"""
 
 # Scored households per region ({level_col}: sgg_code or emd_code of scores) by band, and
-# how many were visited; counts from 1 to $k - 1 come back NULL (small-count suppression).
+# how many were visited; exact counts (blindspot.lists.risk_summary suppresses them).
 RISK_SUMMARY = """
     WITH visited AS (SELECT DISTINCT v.household_id FROM visits v WHERE v.round_id = $t AND {visit_scope}),
     agg AS (
@@ -676,11 +680,7 @@ RISK_SUMMARY = """
         WHERE s.round_id = $t AND {score_scope} AND ($emd IS NULL OR s.emd_code = $emd)
         GROUP BY ALL)
     SELECT r.code, r.full_name,
-           CASE WHEN scored = 0 OR scored >= $k THEN scored END AS scored,
-           CASE WHEN high = 0 OR high >= $k THEN high END AS high,
-           CASE WHEN medium = 0 OR medium >= $k THEN medium END AS medium,
-           CASE WHEN low = 0 OR low >= $k THEN low END AS low,
-           CASE WHEN visited_at_risk = 0 OR visited_at_risk >= $k THEN visited_at_risk END AS visited_at_risk
+           scored, high, medium, low, visited_at_risk
     FROM agg JOIN regions r ON r.code = agg.code
     ORDER BY r.code"""
 
@@ -902,7 +902,7 @@ STATS_INSERT_RISK = """
     GROUP BY ALL"""
 STATS_READY = "SELECT count(*) FROM stats_ages WHERE round_id = ?"
 STATS_RISK_READY = "SELECT count(*) FROM stats_risk WHERE round_id = ?"
-# MAP_COUNTS from the aggregates: the same measures, slots and suppression.
+# MAP_COUNTS from the aggregates: the same measures and slots.
 MAP_COUNTS_STATS = """
     WITH ages AS (
         SELECT {level_col} AS code, head_age, sum(n) AS n, sum(one) AS one
@@ -919,7 +919,5 @@ MAP_RISK_STATS = """
                sum(sum_probability) / sum(scored) AS mean_probability
         FROM stats_risk WHERE round_id = $t AND {scope}
         GROUP BY ALL)
-    SELECT code,
-           CASE WHEN at_risk >= $k THEN at_risk END AS at_risk,
-           CASE WHEN scored >= $k THEN mean_probability END AS mean_probability
+    SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""

@@ -328,13 +328,21 @@ def briefing(scope: Scope, area: str, round_id: int):
                      int(round_id), artifacts.in_service(store()), st.session_state.get("targets_saved_at", 0.0))
 
 
-def save_targets(scope: Scope, area: str, values: dict) -> None:
+def can_set_targets(scope: Scope, area: str) -> bool:
+    """Whether the page offers the target form (the package refuses the rest anyway)."""
+    from blindspot.access import can
+
+    return can(scope, "set_targets", area)
+
+
+def save_targets(scope: Scope, area: str, values: dict) -> int:
     import time
 
     from blindspot import briefing as briefing_mod
 
-    briefing_mod.save_targets(store(), scope, area, values, scope.user)
+    changed = briefing_mod.save_targets(store(), scope, area, values, scope.user)
     st.session_state["targets_saved_at"] = time.time()  # new cache key: the table shows the new targets
+    return changed
 
 
 @st.cache_data(ttl=TTL, show_spinner="브리핑 자료(PDF·PNG) 만드는 중…", max_entries=8)

@@ -80,13 +80,17 @@ def test_presenter_scope_suppresses_small_counts(small_store):
     raw = mapdata.region_measures(small_store, Scope.all_areas(), "emd", T, area="29")
     assert shown["code"].tolist() == raw["code"].tolist()
     for col in ("visited", "confirmed", "supported", "one_person_20_39", "households"):
-        small = raw[col] < k
+        small = (raw[col] >= 1) & (raw[col] < k)
         assert shown.loc[small, col].isna().all(), col
-        assert (shown.loc[~small, col] == raw.loc[~small, col]).all(), col
-    assert (raw["visited"] < k).any()  # the case actually occurs in the fixture
+        # zero rule: a true zero is shown as 0; whatever is shown is exact
+        assert (shown.loc[raw[col] == 0, col] == 0).all(), col
+        kept = shown[col].notna()
+        assert (shown.loc[kept, col] == raw.loc[kept, col]).all(), col
+    assert ((raw["visited"] >= 1) & (raw["visited"] < k)).any()  # the case actually occurs in the fixture
     # A rate built on a suppressed count is suppressed too.
-    assert shown.loc[raw["visited"] < k, "visited_rate"].isna().all()
-    assert shown.loc[raw["confirmed"] < k, "confirmed_rate"].isna().all()
+    assert shown.loc[shown["visited"].isna(), "visited_rate"].isna().all()
+    assert shown.loc[shown["confirmed"].isna() | shown["visited"].isna(), "confirmed_rate"].isna().all()
+    assert (shown.loc[raw["visited"] == 0, "visited_rate"] == 0).all()
 
 
 def test_change_since_previous_round_and_rank(small_store):

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blindspot import hexgrid, mapdata, maps
+from blindspot.access import disclosures, subset
 from blindspot.access import Scope
 
 
@@ -108,25 +109,72 @@ points = st.lists(
     min_size=0, max_size=400)
 
 
+def hex_disclosures(frame: pd.DataFrame, out: pd.DataFrame, res: int, k: int, k_counts: int) -> list:
+    """The attacker of one hexagon map: the 시군구 totals (published on the map) minus the
+    cells drawn, and each drawn cell's households minus its one-person / at-risk households."""
+    truth = pd.DataFrame({"cell": [h3.latlng_to_cell(la, lo, res) for lo, la in zip(frame["lon"], frame["lat"])],
+                          "one_person": frame["one_person"].astype(int), "at_risk": frame["at_risk"].astype(int)})
+    shown_cells = out.set_index("cell")
+    cells = sorted(set(truth["cell"]))
+    shown, eqs, th = {}, [], {}
+    k = max(k, k_counts)
+    for col in ("households", "one_person", "at_risk"):
+        total = len(truth) if col == "households" else int(truth[col].sum())
+        # the map publishes the 시군구 totals unless they are small themselves
+        shown[("total", col)] = None if 1 <= total < (k if col == "households" else k_counts) else total
+        eqs.append((("total", col), tuple((c, col) for c in cells)))
+        for c in cells:
+            v = shown_cells[col].get(c) if c in shown_cells.index else None
+            shown[(c, col)] = None if v is None or v != v else v
+            th[(c, col)] = k if col == "households" else k_counts
+    for c in cells:
+        for col in ("one_person", "at_risk"):
+            shown[(c, "rest-" + col)] = None
+            th[(c, "rest-" + col)] = k_counts
+            eqs.append(subset((c, "households"), (c, col), (c, "rest-" + col)))
+    th[("total", "households")] = k
+    return disclosures(shown, eqs, 1, th)
+
+
 @settings(max_examples=60, deadline=None)
 @given(pts=points, k=st.integers(1, 30), res=st.sampled_from(hexgrid.RESOLUTIONS),
-       cluster=st.integers(0, 40))
-def test_no_hex_cell_below_k_is_ever_returned(pts, k, res, cluster):
+       cluster=st.integers(0, 40), min_count=st.sampled_from([0, 5]))
+def test_no_hex_cell_below_k_is_ever_returned_or_recovered(pts, k, res, cluster, min_count):
     # Add a dense cluster so that kept and dropped cells both occur.
     pts = pts + [(127.0, 37.55, True, False)] * cluster
     frame = pd.DataFrame(pts, columns=["lon", "lat", "one_person", "at_risk"])
-    out = hexgrid.aggregate(frame, res, k)
+    out = hexgrid.aggregate(frame, res, k, min_count)
     assert (out["households"] >= k).all()
-    # Nothing is lost but the small cells: the kept cells are exactly those with ≥ k points.
+    # Only small cells and their complements are dropped; what is drawn is exact.
     truth = pd.Series([h3.latlng_to_cell(la, lo, res) for lo, la, *_ in pts]).value_counts() if pts else pd.Series(
         dtype=int)
-    assert set(out["cell"]) == set(truth[truth >= k].index)
-    assert out.set_index("cell")["households"].to_dict() == {c: int(n) for c, n in truth[truth >= k].items()}
+    assert set(out["cell"]) <= set(truth[truth >= k].index)
+    assert out.set_index("cell")["households"].to_dict() == {c: int(truth[c]) for c in out["cell"]}
+    # No subtraction against the 시군구 total or within a cell gives a small count.
+    if pts:
+        assert hex_disclosures(frame, out, res, k, max(min_count, 1)) == []
     # Drawn layer has exactly the kept cells.
     if len(out):
         deck, _ = hexgrid.hex_deck(out, "households")
         data = json.loads(deck.to_json())["layers"][0]["data"]
         assert len(data) == len(out) and min(d["households"] for d in data) >= k
+
+
+def test_hex_complement_of_one_dropped_cell_is_dropped_too():
+    # The issue's case: 시군구 total minus the cells drawn gave the dropped cell's households,
+    # and households minus one-person gave a cell's multi-person count.
+    frame = pd.DataFrame({"lon": [127.0] * 30 + [127.2] * 12 + [127.4] * 3,
+                          "lat": [37.5] * 30 + [37.6] * 12 + [37.7] * 3,
+                          "one_person": [True] * 28 + [False] * 2 + [True] * 6 + [False] * 6 + [True] * 3,
+                          "at_risk": [False] * 45})
+    out = hexgrid.aggregate(frame, 8, k=10, min_count=5).set_index("households")
+    assert sorted(out.index) == [30]          # 3 dropped, so is the next-smallest cell (12)
+    assert np.isnan(out.loc[30, "one_person"])  # 30 - 28 = 2 multi-person households
+    assert hex_disclosures(frame, out.reset_index(), 8, 10, 5) == []
+    # the old primary-only rule gave both away
+    old = pd.DataFrame({"cell": out["cell"].tolist() + [h3.latlng_to_cell(37.6, 127.2, 8)],
+                        "households": [30, 12], "one_person": [28.0, 6.0], "at_risk": [0.0, 0.0]})
+    assert hex_disclosures(frame, old, 8, 10, 5)
 
 
 def test_hex_counts_and_presenter_floor():

@@ -197,6 +197,13 @@ def run_region_counts(db, owners, data):
     check_frame(scope, df, counts=[c for c in df.columns if c in COUNT_COLUMNS or c.startswith("domain_")])
 
 
+def run_protected_counts(db, owners, data):
+    scope, r = data.draw(scopes()), data.draw(rounds)
+    df = mapdata.protected_counts(db, scope, r).reset_index()
+    check_frame(scope, df, counts=COUNT_COLUMNS)
+    assert set(df["level"]) <= {"nation", "sido", "sgg", "emd"}
+
+
 def run_region_measures(db, owners, data):
     scope = data.draw(scopes())
     df = allowed_or_denied(lambda: mapdata.region_measures(db, scope, data.draw(st.sampled_from(["sido", "sgg", "emd"])),
@@ -413,9 +420,11 @@ def run_save_targets(db, owners, data):
     value = float(data.draw(st.integers(1, 500)))
     saved = allowed_or_denied(lambda: briefing.save_targets(db, scope, area, {"flagged": value}, scope.user) or True)
     if saved:
-        whole = all(scope.allows_sgg(c) for (c,) in db.rows("SELECT code FROM regions WHERE parent_code = ?", [area]))
-        assert len(area) == 5 or whole  # a 시도's targets need the whole 시도
+        # targets: an admin, or the district official for a 시군구 of their own (issue 11)
+        assert scope.role == "admin" or (scope.role == "district" and area in scope.sgg_codes)
         assert briefing.targets(db, area)["flagged"] == value
+    else:
+        assert not (scope.role == "admin" or (scope.role == "district" and area in scope.sgg_codes))
 
 
 def _run_briefpack(fn_name):
@@ -446,6 +455,7 @@ RUNNERS = {
     "geography.find_regions": run_find_regions, "geography.children": run_children,
     "geography.region_geometries": run_region_geometries, "maps.layer_geometries": run_layer_geometries,
     "mapdata.narrow": run_narrow, "mapdata.region_counts": run_region_counts,
+    "mapdata.protected_counts": run_protected_counts,
     "mapdata.region_measures": run_region_measures, "mapdata.map_view": run_map_view,
     "mapdata.region_profile": run_region_profile, "mapdata.top_households": run_top_households,
     "hexgrid.hex_cells": run_hex_cells, "hotspots.adjacency": run_adjacency, "hotspots.emd_values": run_emd_values,

@@ -31,23 +31,35 @@ for col, (key, label) in zip(tiles, [("flagged", "발굴 가구"), ("confirmed",
     col.metric(label, brief.shown(b, key), delta,
                help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None)
 
-st.markdown("**성과 지표** (목표는 고쳐서 저장할 수 있습니다)")
-edited = st.data_editor(
-    b.table, hide_index=True, width="stretch", key="brief_table",
-    disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=[
-        "지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"],
-    column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
-if st.button("목표 저장", key="save_targets"):
-    ui.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
-    st.success("목표를 저장했습니다.")
-    st.rerun()
+table = brief.as_text(b.table, ["실적 B"]).assign(**{"달성률 (%)": [brief.number_text(v, "—") for v in b.table["달성률 (%)"]]})
+if not b.model_version:
+    table.loc[table["key"] == "at_risk", "실적 B"] = "점수 없음"
+shown_columns = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
+if ui.can_set_targets(scope, area):
+    st.markdown("**성과 지표** (목표는 고쳐서 저장할 수 있습니다)")
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key="brief_table",
+        disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=shown_columns,
+        column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
+    if st.button("목표 저장", key="save_targets"):
+        changed = ui.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
+        st.success(f"목표를 저장했습니다 (바뀐 지표 {changed}개, 감사 기록에 남았습니다)." if changed
+                   else "바뀐 목표가 없습니다.")
+        st.rerun()
+else:
+    st.markdown("**성과 지표**")
+    st.dataframe(brief.as_text(table, ["목표 A"], "미설정")[shown_columns], hide_index=True, width="stretch")
+    st.caption("목표는 관리자나 그 시군구 담당 공무원만 정할 수 있습니다.")
 
 left, right = st.columns(2)
 with left:
     st.markdown("**발굴 → 방문 → 욕구 확인 → 지원**")
     st.bar_chart(b.funnel, x="단계", y="가구", horizontal=True, sort=False)
+    hidden = [stage for stage, v in zip(b.funnel["단계"], b.funnel["가구"]) if v is None or v != v]
+    if hidden:
+        st.caption(f"비공개 (소수 {b.k} 미만이거나 빼기로 소수가 드러나는 칸): {', '.join(hidden)}")
     st.markdown("**발굴 경로별**")
-    st.dataframe(b.channels, hide_index=True, width="stretch")
+    st.dataframe(brief.as_text(b.channels, ["발굴", "욕구 확인", "지원 연계"]), hide_index=True, width="stretch")
 with right:
     st.markdown("**차수별 추이**")
     st.line_chart(b.trend, x="차수", y=["발굴", "지원 연계"])
@@ -62,7 +74,8 @@ if mode != "없음":
         other = ui.briefing(scope, area, ui.round_picker("비교할 차수", key="brief_round_b"))
     else:
         other = ui.briefing(scope, ui.briefing_area_picker(scope, key="brief_area_b"), round_id)
-    st.dataframe(brief.compare(b, other), hide_index=True, width="stretch")
+    compared = brief.compare(b, other)
+    st.dataframe(brief.as_text(compared, list(compared.columns[1:])), hide_index=True, width="stretch")
 
 st.subheader("브리핑 자료")
 st.caption("A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지도, 추이·깔때기·상위하위 차트)와 "

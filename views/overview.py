@@ -3,6 +3,7 @@
 import streamlit as st
 
 from blindspot import ui
+from blindspot.access import count_text
 
 st.title("개요")
 scope = ui.current_scope()
@@ -12,7 +13,7 @@ round_id = ui.round_picker()
 summary = ui.overview(scope, round_id)
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"가구 수 ({scope.label})", f"{summary['households']:,}")
+c1.metric(f"가구 수 ({scope.label})", count_text(summary["households"]))
 c2.metric("1인 가구 비율", "—" if summary["one_person_share"] is None else f"{summary['one_person_share']:.1%}")
 c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
           delta_color="off")
@@ -25,7 +26,7 @@ else:
     b1, b2, b3, b4 = st.columns(4)
     for col, band, label in ((b1, "high", "위험"), (b2, "medium", "주의"), (b3, "low", "관심"),
                              (b4, "none", "해당 없음")):
-        col.metric(f"{label} 가구", "비공개 (소수)" if bands[band] is None else f"{bands[band]:,}")
+        col.metric(f"{label} 가구", count_text(bands[band]))
 
 st.subheader("시도별 가구와 1인 가구")
 table = summary["by_sido"]

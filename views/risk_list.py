@@ -3,6 +3,7 @@
 import streamlit as st
 
 from blindspot import lists, ui
+from blindspot.access import threshold
 from blindspot.errors import BlindspotError
 from blindspot.exports import SUMMARY_COLUMNS, EmptyExport
 from blindspot.mapdata import RISK_BANDS
@@ -80,7 +81,7 @@ for col, fmt in ((e1, "csv"), (e2, "xlsx")):
 with st.expander("지역별 집계 (소수 억제)"):
     k = int(settings["min_count"])
     summary = ui.risk_summary(scope, filters, "emd", k)
-    st.caption(f"1~{max(k, scope.min_count, 1) - 1} 가구인 칸은 비공개입니다 (소수 억제).")
+    st.caption(f"1~{threshold(scope, k) - 1} 가구인 칸과, 빼기로 그 수가 드러나는 칸은 비공개입니다 (소수 억제).")
     st.dataframe(summary, hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
 
 if scope.role == "district" and not rows.empty:
