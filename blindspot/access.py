@@ -193,3 +193,26 @@ def suppress(value, k: int):
         return None
     value = int(value)
     return value if value >= k or value == 0 else None
+
+
+# --- server actions by role (issue 1/6): checked by the server gate (blindspot.webguard) ------
+UPLOAD_ROLES = frozenset({"admin", "analyst"})   # the roles that load extraction files (데이터 관리)
+METRICS_ROLES = frozenset({"admin"})
+
+
+def may_upload(role: str | None) -> bool:
+    """Whether a signed-in session of ``role`` may send files to the server.
+
+    >>> may_upload("analyst"), may_upload("district"), may_upload(None)
+    (True, False, False)
+    """
+    return role in UPLOAD_ROLES
+
+
+def may_read_metrics(role: str | None) -> bool:
+    """Whether ``role`` may read the server's own metrics (``/_stcore/metrics``).
+
+    >>> may_read_metrics("admin"), may_read_metrics("presenter")
+    (True, False)
+    """
+    return role in METRICS_ROLES
