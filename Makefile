@@ -28,14 +28,19 @@ $(DB): $(VENV)/.installed $(DEMO_INPUTS)
 
 demo: $(DB)
 
-# Demo accounts: created (and their passwords printed) once, when config/auth.yaml is missing.
+# Demo accounts: created once, when config/auth.yaml is missing; their passwords go to
+# config/demo-passwords.txt (readable by you only), never to the terminal.
 AUTH ?= config/auth.yaml
 
 $(AUTH): | $(VENV)/.installed
 	$(BIN)/python -m blindspot users init-demo --auth $(AUTH)
 
+# The app behind its server gate (uploads/downloads only for signed-in sessions, security
+# headers), on 127.0.0.1 only; ADDRESS=0.0.0.0 opens it to the network on purpose.
+ADDRESS ?= 127.0.0.1
 run: $(DB) $(AUTH)
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	@echo "데모 계정 비밀번호: config/demo-passwords.txt (처음 한 번 만들어짐)"
+	$(BIN)/python -m blindspot serve --address $(ADDRESS) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
@@ -51,4 +56,4 @@ browser-deps:
 	else echo "chromium 없음 (root/apt 필요): 브라우저 시험은 건너뜁니다"; fi
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal
+	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal data/ops.sqlite*

@@ -305,6 +305,11 @@ def _cmd_users_passwd(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    import logging
+
+    # Importing the page module before the server exists makes Streamlit warn once per cached
+    # function that it has no runtime yet; the caches are looked up again when called.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
     from blindspot import ui
 
     ui.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)

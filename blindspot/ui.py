@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
 from pathlib import Path
 
@@ -720,9 +721,24 @@ def serve(address: str, port: int) -> None:
             return 0
         return len(runtime.get_instance().uploaded_file_mgr.file_storage.get(session_id, {}))
 
+    def sweep() -> None:
+        # Streamlit keeps a closed tab's uploads until its stored session is next looked up,
+        # which may be never: drop the files of every session that is not connected.
+        while True:
+            time.sleep(5)
+            if runtime.exists():
+                rt = runtime.get_instance()
+                manager = rt.uploaded_file_mgr
+                for sid in list(manager.file_storage):
+                    if not rt.is_active_session(sid):
+                        manager.remove_session_files(sid)
+
+    threading.Thread(target=sweep, name="blindspot-upload-sweep", daemon=True).start()
     guard = webguard.GuardSettings(max_upload_bytes=upload_mb * 2**20,
                                    trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
-                                   secure_cookie=bool(settings.get("secure_cookie")), held_uploads=held)
+                                   secure_cookie=bool(settings.get("secure_cookie")), held_uploads=held,
+                                   script_hashes=webguard.inline_script_hashes(
+                                       (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")))
     app = st.App(str(config.PROJECT_DIR / "app.py"), middleware=[Middleware(webguard.Guard, settings=guard)])
     app.run(config={"server.address": address, "server.port": int(port), "server.headless": True,
                     "server.maxUploadSize": upload_mb, "client.showErrorDetails": "none"})

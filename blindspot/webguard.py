@@ -14,8 +14,9 @@ secret cookie (:data:`COOKIE`, HttpOnly, set by this middleware on the first pag
   ``server.maxUploadSize``, which ``ui.serve`` lowers to the product setting) and while the
   session holds fewer than ``max_uploads_per_session`` files;
 - a ``/media`` file only to a browser with the cookie of a signed-in session, and a
-  download (``Content-Disposition: attachment``) only once, to the session that made it
-  (``ui.download_button`` announces its SHA-256 when the user clicks);
+  download (``Content-Disposition: attachment``) only to the session that made it, right
+  after the click and only for that click (``ui.download_button`` announces its SHA-256;
+  see :meth:`Registry.take_download`);
 - ``/_stcore/metrics`` only to a signed-in admin; the agent API never;
 
 and adds the security headers (:func:`security_headers`) to every response.
@@ -23,6 +24,7 @@ and adds the security headers (:func:`security_headers`) to every response.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import re
@@ -39,22 +41,40 @@ COOKIE = "blindspot_sid"
 CLIENT_HEADER = "x-blindspot-client"    # the client address as the gate saw it (set here, never trusted from outside)
 XSRF_COOKIE = "_streamlit_xsrf"
 
+# Streamlit's page fetches a download's URL twice: once to check it answers, once to save
+# it.  Both must come within this window after the first; then the URL is dead.
+DOWNLOAD_FETCHES = 2
+DOWNLOAD_WINDOW = 30.0
+
 _UPLOAD_RE = re.compile(r"^/_stcore/upload_file/([^/]+)/([^/]+)$")
 
-# Streamlit's page needs inline styles (emotion) and blob workers (deck.gl); nothing is
-# loaded from another origin (the app works offline) and nobody may frame it.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+# Streamlit's page needs inline styles (emotion), blob workers (deck.gl) and its one inline
+# script (allowed by hash, :func:`inline_script_hashes`); nothing is loaded from another
+# origin (the app works offline) and nobody may frame it.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
        "frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def security_headers() -> list[tuple[bytes, bytes]]:
+def inline_script_hashes(html: str) -> tuple[str, ...]:
+    """CSP source expressions ('sha256-…') of the inline scripts of a page.
+
+    >>> inline_script_hashes("<script>a()</script><script src=x.js></script>")
+    ("'sha256-qVpDBgj7bpq5hMAcGp3AOc79J3Y1Z4HvySTwKrWDoy4='",)
+    """
+    found = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
+    return tuple("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+                 for body in found if body)
+
+
+def security_headers(script_hashes: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
     """Headers every response gets: no framing (clickjacking), a CSP, no MIME sniffing, no referrer.
 
     >>> dict(security_headers())[b"x-frame-options"]
     b'DENY'
     """
-    return [(b"x-frame-options", b"DENY"), (b"content-security-policy", CSP.encode()),
+    csp = CSP.format(hashes="".join(" " + h for h in script_hashes))
+    return [(b"x-frame-options", b"DENY"), (b"content-security-policy", csp.encode()),
             (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
             (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
 
@@ -117,7 +137,7 @@ class SignedIn:
     cookie: str | None            # digest of the browser secret the sign-in was made with
     expires_at: float
     ttl: float
-    downloads: set = field(default_factory=set)   # SHA-256 of files handed over, not yet fetched
+    downloads: dict = field(default_factory=dict)  # SHA-256 of a file handed over → [fetches left, deadline]
 
 
 class Registry:
@@ -171,15 +191,32 @@ class Registry:
         with self._lock:
             entry = self._by_session.get(session_id)
             if entry is not None:
-                entry.downloads.add(sha256)
+                entry.downloads[sha256] = [DOWNLOAD_FETCHES, None]
 
     def take_download(self, cookie: str | None, sha256: str, now: float | None = None) -> bool:
-        """True once for a file that a session signed in with this cookie handed over."""
+        """True for a file that a session signed in with this cookie handed over: at most
+        :data:`DOWNLOAD_FETCHES` fetches within :data:`DOWNLOAD_WINDOW` seconds of the first.
+
+        >>> r = Registry(); r.sign_in("s", "kim", "analyst", "c", ttl=600, now=0.0)
+        >>> r.expect_download("s", "h")
+        >>> [r.take_download("c", "h", now=t) for t in (1.0, 2.0, 3.0)], r.take_download("x", "h", now=1.0)
+        ([True, True, False], False)
+        """
+        now = time.time() if now is None else now
         for entry in self.signed_in_cookie(cookie, now):
             with self._lock:
-                if sha256 in entry.downloads:
-                    entry.downloads.discard(sha256)
-                    return True
+                grant = entry.downloads.get(sha256)
+                if grant is None:
+                    continue
+                if grant[1] is None:
+                    grant[1] = now + DOWNLOAD_WINDOW
+                if now > grant[1]:
+                    del entry.downloads[sha256]
+                    continue
+                grant[0] -= 1
+                if grant[0] <= 0:
+                    del entry.downloads[sha256]
+                return True
         return False
 
 
@@ -194,6 +231,7 @@ class GuardSettings:
     max_uploads_per_session: int = 4
     trusted_proxies: tuple = ()
     secure_cookie: bool = False
+    script_hashes: tuple = ()       # of the page's inline scripts, for the CSP
     held_uploads: Callable[[str], int] = lambda session_id: 0   # files a session holds now
 
 
@@ -273,7 +311,7 @@ class Guard:
     def _with_headers(self, send, new_cookie: str | None):
         async def sending(message):
             if message["type"] == "http.response.start":
-                extra = security_headers()
+                extra = security_headers(self.settings.script_hashes)
                 if new_cookie:
                     flags = "; Secure" if self.settings.secure_cookie else ""
                     extra.append((b"set-cookie", f"{COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Strict{flags}"
@@ -301,7 +339,8 @@ class Guard:
         if start["status"] == 200 and disposition.startswith("attachment"):
             if not self.registry.take_download(cookie, hashlib.sha256(data).hexdigest()):
                 return await _plain(send, 404, "없는 파일입니다 (내려받기는 파일을 만든 세션에서 한 번만 됩니다).")
-        headers = list(start.get("headers", [])) + security_headers() + [(b"cache-control", b"no-store")]
+        headers = (list(start.get("headers", [])) + security_headers(self.settings.script_hashes)
+                   + [(b"cache-control", b"no-store")])
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
