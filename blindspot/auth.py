@@ -3,7 +3,7 @@ mode, the password policy, the failed-login limiter (counted per account and per
 address in the shared operational store, :mod:`blindspot.opstore`) and the session timeout.
 
 The account file (``config/auth.yaml``, git-ignored; ``BLINDSPOT_AUTH`` moves it) has
-the layout of streamlit-authenticator's config — ``credentials.usernames.<id>`` with
+the layout of streamlit-authenticator's config file (kept so existing files still load) — ``credentials.usernames.<id>`` with
 ``name``, a bcrypt ``password`` hash and ``roles`` — plus ``sgg_codes`` for district
 officials and a ``settings`` block (timeout, small-count k, capacity, limiter).  Plain
 passwords are never stored: a file with a non-bcrypt password is refused.
@@ -156,7 +156,7 @@ def account_by_email(data: dict, email: str | None) -> str | None:
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
-    """bcrypt hash of a password (the format streamlit-authenticator checks).
+    """bcrypt hash of a password (what the account file stores and the login checks).
 
     >>> h = hash_password("비밀번호-예시", rounds=4)
     >>> h.startswith("$2b$04$"), bcrypt.checkpw("비밀번호-예시".encode(), h.encode())

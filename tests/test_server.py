@@ -287,3 +287,33 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
             assert "문제 1건" not in taken
         finally:
             browser.close()
+
+
+def test_map_page_draws_under_the_content_security_policy(gate_server):
+    """The CSP must not break the app: the deck.gl map draws, and the only violations the
+    browser reports are attempts to reach another origin (pydeck's default basemap style),
+    which the policy is there to stop."""
+    _requirements()
+    from playwright.sync_api import sync_playwright
+
+    violations = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.route("**/*", lambda route: route.continue_()
+                       if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
+            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto(gate_server, wait_until="domcontentloaded")
+            page.get_by_label("아이디").wait_for(timeout=90_000)
+            page.get_by_label("아이디").fill("analyst")
+            page.get_by_label("비밀번호").fill(TEST_PASSWORDS["analyst"])
+            page.get_by_role("button", name="로그인").click()
+            page.get_by_role("link", name="지역 지도").click()
+            page.wait_for_selector("canvas", state="attached", timeout=90_000)
+            page.get_by_text("구간 나누기").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(3_000)
+        finally:
+            browser.close()
+    own = [v for v in violations if "127.0.0.1" in v or not ("https://" in v or "http://" in v)]
+    assert not own, own[:3]  # inline script, eval, workers, fonts, images, the WebSocket: all allowed
