@@ -46,13 +46,13 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 # Browser tests drive Debian's chromium (Playwright's own browser download does not work
-# here); a Korean font from the distribution so screenshots show Hangul.  Without root or
-# apt the browser tests skip and say why.
+# here); a Korean font from the distribution so screenshots show Hangul; nginx for the test
+# of deploy/nginx/blindspot.conf.  Without root or apt those tests skip and say why.
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum; then echo "chromium: 있음"; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum && command -v nginx >/dev/null; then echo "chromium, nginx: 있음"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
-	  || echo "chromium 설치 실패: 브라우저 시험은 건너뜁니다"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum nginx-light >/dev/null) \
+	  || echo "chromium/nginx 설치 실패: 브라우저·nginx 시험은 건너뜁니다"; \
 	else echo "chromium 없음 (root/apt 필요): 브라우저 시험은 건너뜁니다"; fi
 
 clean:

@@ -317,3 +317,66 @@ def test_map_page_draws_under_the_content_security_policy(gate_server):
             browser.close()
     own = [v for v in violations if "127.0.0.1" in v or not ("https://" in v or "http://" in v)]
     assert not own, own[:3]  # inline script, eval, workers, fonts, images, the WebSocket: all allowed
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.fixture()
+def nginx_front(gate_server, tmp_path):
+    """deploy/nginx/blindspot.conf, unchanged but for the two ports and a 1 MB body limit,
+    in front of the gate server."""
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx 가 없습니다: `make browser-deps` (root) 또는 `apt-get install -y nginx-light`")
+    port = _free_port()
+    conf = (config.PROJECT_DIR / "deploy" / "nginx" / "blindspot.conf").read_text(encoding="utf-8")
+    conf = (conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+                .replace("server 127.0.0.1:8501;", f"server 127.0.0.1:{urlparse(gate_server).port};")
+                .replace("client_max_body_size 100m;", "client_max_body_size 1m;"))
+    (tmp_path / "blindspot.conf").write_text(conf, encoding="utf-8")
+    temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for d in temp.values():
+        d.mkdir()
+    (tmp_path / "nginx.conf").write_text(
+        f"worker_processes 1; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        + ("user root;\n" if os.geteuid() == 0 else "")
+        + "events {}\nhttp {\n access_log off;\n"
+        + "".join(f" {n}_temp_path {d};\n" for n, d in (("client_body", temp["body"]), ("proxy", temp["proxy"]),
+                                                        ("fastcgi", temp["fastcgi"]), ("uwsgi", temp["uwsgi"]),
+                                                        ("scgi", temp["scgi"])))
+        + f" include {tmp_path}/blindspot.conf;\n}}\n", encoding="utf-8")
+    test = subprocess.run([NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                          capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_stcore/health", timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_nginx_front_end_configuration(nginx_front):
+    status, headers, _ = _get(nginx_front + "/")
+    assert status == 200
+    assert headers.get_all("X-Frame-Options") == ["DENY"]  # once, not twice
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "nginx/" not in (headers.get("Server") or "")    # no version
+    assert _get(nginx_front + "/_stcore/metrics")[0] == 404
+    # The WebSocket is proxied: an outsider's session gets the login form through nginx …
+    xsrf = _xsrf_cookie(nginx_front)
+
+    def upload(sid):
+        return (_put_upload(nginx_front, sid, b"a\n1\n", {"_streamlit_xsrf": xsrf}, xsrf),
+                _declared_upload(nginx_front, sid, 2 * 1024 * 1024, {"_streamlit_xsrf": xsrf}, xsrf))
+
+    small, big = _ws_run(nginx_front, seconds=20, during=upload)
+    assert small == 403       # … the gate still refuses its upload …
+    assert big == 413         # … and nginx refuses a body over client_max_body_size
+    status, headers, _ = _get(nginx_front + "/_stcore/upload_file/x/y", method="PUT", data=b"x" * (2 * 1024 * 1024))
+    assert status == 413 and headers.get_all("X-Frame-Options") == ["DENY"]
