@@ -27,6 +27,7 @@ ACTIONS = {
     "record_outcome": "방문 결과 입력",
     "refused_outcome": "방문 결과 입력 거부 (권한 밖)",
     "export_round": "차수 자료 파일 내보내기 (명령줄)",
+    "download_file": "파일 내려받기",
 }
 
 

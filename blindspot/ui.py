@@ -446,18 +446,23 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
     """A download of ``data`` that only this signed-in session can fetch, once.
 
     The bytes go to Streamlit's file store only when the button is clicked (deferred
-    data); the click tells the server gate (:mod:`blindspot.webguard`) the file's SHA-256
+    data); the click writes a ``download_file`` audit record (file name and SHA-256) and tells the server gate (:mod:`blindspot.webguard`) the file's SHA-256
     for this session, and the gate serves that ``/media`` file once, to this browser.  A
     second click on the same file is refused: make the file again."""
     handed = st.session_state.setdefault("_handed_over", {})
     sid = _session_id()
+    scope, db = st.session_state.get("scope"), str(config.db_path())
 
-    def hand_over() -> bytes:
+    def hand_over() -> bytes:  # runs on a worker thread when the button is clicked
         if handed.get(key) is data:
             raise RuntimeError("already downloaded")  # Streamlit shows "Failed to generate file"
         handed[key] = data
+        digest = hashlib.sha256(data).hexdigest()
+        if isinstance(scope, Scope):  # every download leaves a record: who, which file (hash)
+            audit.record(_store(db), scope, "download_file", {"file": file_name}, None, None, digest,
+                         detail=file_name)
         if sid:
-            webguard.REGISTRY.expect_download(sid, hashlib.sha256(data).hexdigest())
+            webguard.REGISTRY.expect_download(sid, digest)
         return data
 
     if handed.get(key) is data:

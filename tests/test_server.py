@@ -273,6 +273,9 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
             assert _get(url, cookies=cookies)[0] == 404
             session_id = frames_sid[-1]
             assert not csp_errors, csp_errors[:3]
+            # The download left an audit record (the admin's 감사 기록 page lists it).
+            page.get_by_role("link", name="감사 기록").click()
+            page.get_by_text("파일 내려받기").first.wait_for(state="attached", timeout=60_000)  # a grid cell
 
             # Sessions: the same browser (cookie) may reconnect; closing the tab, then
             # presenting the id without the cookie, gives the login form.
