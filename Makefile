@@ -32,27 +32,32 @@ $(DB): $(VENV)/.installed $(DEMO_INPUTS)
 
 demo: $(DB)
 
-# Demo accounts: created (and their passwords printed) once, when config/auth.yaml is missing.
+# Demo accounts: created once, when config/auth.yaml is missing; their passwords go to
+# config/demo-passwords.txt (readable by you only), never to the terminal.
 AUTH ?= config/auth.yaml
 
 $(AUTH): | $(VENV)/.installed
 	$(BIN)/python -m blindspot users init-demo --auth $(AUTH)
 
+# The app behind its server gate (uploads/downloads only for signed-in sessions, security
+# headers), on 127.0.0.1 only; ADDRESS=0.0.0.0 opens it to the network on purpose.
+ADDRESS ?= 127.0.0.1
 run: $(DB) $(AUTH)
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	@echo "데모 계정 비밀번호: config/demo-passwords.txt (처음 한 번 만들어짐)"
+	$(BIN)/python -m blindspot serve --address $(ADDRESS) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 # Browser tests drive Debian's chromium (Playwright's own browser download does not work
-# here); a Korean font from the distribution so screenshots show Hangul.  Without root or
-# apt the browser tests skip and say why.
+# here); a Korean font from the distribution so screenshots show Hangul; nginx for the test
+# of deploy/nginx/blindspot.conf.  Without root or apt those tests skip and say why.
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum; then echo "chromium: 있음"; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum && command -v nginx >/dev/null; then echo "chromium, nginx: 있음"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
-	  || echo "chromium 설치 실패: 브라우저 시험은 건너뜁니다"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum nginx-light >/dev/null) \
+	  || echo "chromium/nginx 설치 실패: 브라우저·nginx 시험은 건너뜁니다"; \
 	else echo "chromium 없음 (root/apt 필요): 브라우저 시험은 건너뜁니다"; fi
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal
+	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal data/ops.sqlite*

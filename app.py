@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from blindspot import ui
+from blindspot import config, ui
 from blindspot.access import pages_for
 from blindspot.errors import BlindspotError
+
+config.private_umask()  # the database's WAL and anything else the app writes: not world-readable
 
 st.set_page_config(page_title="복지사각지대 지도", page_icon="🗺️", layout="wide")
 

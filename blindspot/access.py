@@ -488,3 +488,24 @@ def apply(values, hide) -> dict:
     {'a': None, 'b': 0}
     """
     return {key: (None if key in hide else v) for key, v in values.items()}
+# --- server actions by role: checked by the server gate (blindspot.webguard) ------
+UPLOAD_ROLES = frozenset({"admin", "analyst"})   # the roles that load extraction files (데이터 관리)
+METRICS_ROLES = frozenset({"admin"})
+
+
+def may_upload(role: str | None) -> bool:
+    """Whether a signed-in session of ``role`` may send files to the server.
+
+    >>> may_upload("analyst"), may_upload("district"), may_upload(None)
+    (True, False, False)
+    """
+    return role in UPLOAD_ROLES
+
+
+def may_read_metrics(role: str | None) -> bool:
+    """Whether ``role`` may read the server's own metrics (``/_stcore/metrics``).
+
+    >>> may_read_metrics("admin"), may_read_metrics("presenter")
+    (True, False)
+    """
+    return role in METRICS_ROLES

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 from pathlib import Path
@@ -67,6 +68,10 @@ def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Pa
     (tmp / METADATA_FILE).write_text(json.dumps({**metadata, "explain": extra}, ensure_ascii=False, indent=1),
                                      encoding="utf-8")
     (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+    # Not world-readable: the metadata holds per-group counts of the training data.
+    for f in tmp.iterdir():
+        os.chmod(f, 0o640)
+    os.chmod(tmp, 0o750)
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)

@@ -31,6 +31,7 @@ ACTIONS = {
     "rebuild_demo": "데모 데이터베이스 다시 만들기 (기록 옮김)",
     "replace_database": "데이터베이스 교체 (명령줄, 명시적)",
     "set_targets": "브리핑 목표 변경",
+    "download_file": "파일 내려받기",
 }
 
 

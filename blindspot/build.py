@@ -4,7 +4,7 @@ The build writes into ``<target>.tmp-<pid>`` and swaps it into place only when
 everything succeeded, so an interrupted or failed build leaves the previous
 database exactly as it was.
 
-A rebuild never silently destroys the audit trail (issue 11, finding 18).  When the
+A rebuild never silently destroys the audit trail.  When the
 target already exists, :func:`inspect_existing` tells a demo database from a real one
 (made by ``init-db``, holding ingested rounds, or not this program's file):
 

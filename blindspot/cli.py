@@ -1,6 +1,6 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, stats, bench, users.  Long work prints a progress line on
+Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, stats, bench, users, serve.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a
 message that says what to do.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def _cmd_ingest(args) -> int:
                                          replace=args.replace, loaded_by=args.user, progress=progress)
         except ingest.IngestError as exc:
             if args.report:
-                Path(args.report).write_bytes(report_csv(exc.report))
+                _write_private(Path(args.report), report_csv(exc.report))
                 raise BlindspotError(f"{exc}\n문제 목록 전체: {args.report}") from None
             raise BlindspotError(f"{exc}\n문제 목록 전체를 CSV로 받으려면 --report 문제.csv 를 붙이세요.") from None
         if args.rescore and result["status"] == "loaded":
@@ -231,6 +232,8 @@ def _cmd_export_round(args) -> int:
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
     with _database(args) as st:  # writable: the export is audited
         result = export_round(st, args.round, Path(args.out), args.format, args.long, args.sgg)
+        for key in ("households_file", "outcomes_file"):
+            os.chmod(result[key], 0o600)  # household-level (pseudonymous) rows: the owner only
         digest = hashlib.sha256()
         for key in ("households_file", "outcomes_file"):
             digest.update(Path(result[key]).read_bytes())
@@ -272,6 +275,15 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file the owner alone may read (0600), whatever the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+
+
 def _cmd_users(args) -> int:
     from blindspot import auth
 
@@ -280,10 +292,50 @@ def _cmd_users(args) -> int:
     if passwords is None:
         print(f"계정 파일 {path} 가 이미 있습니다 (그대로 둡니다). 새로 만들려면 --force.")
         return 0
-    print(f"데모 계정을 만들었습니다: {path} (bcrypt 해시만 저장; 비밀번호는 지금 한 번만 보입니다)")
-    for username, name, role, codes in auth.DEMO_USERS:
-        area = f"  시군구 {', '.join(codes)}" if codes else ""
-        print(f"  {username:10s} {passwords[username]:18s} {role:9s} {name}{area}")
+    out = Path(args.passwords_file) if args.passwords_file else path.with_name("demo-passwords.txt")
+    auth.write_private(out, auth.demo_passwords_text(path, passwords))
+    print(f"데모 계정을 만들었습니다: {path} (bcrypt 해시만 저장). 비밀번호는 {out} 에 있습니다 "
+          "(소유자만 읽기 가능, 0600): 확인한 뒤 지우세요.")
+    return 0
+
+
+def _new_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("새 비밀번호: ")
+    if getpass.getpass("한 번 더: ") != first:
+        raise BlindspotError("두 비밀번호가 다릅니다.")
+    return first
+
+
+def _cmd_users_add(args) -> int:
+    from blindspot import auth
+
+    auth.add_account(args.auth, args.username, args.name or args.username, args.role, args.sgg, _new_password(args),
+                     email=args.email)
+    print(f"계정 {args.username} ({args.role}) 을 {auth.auth_path(args.auth)} 에 만들었습니다.")
+    return 0
+
+
+def _cmd_users_passwd(args) -> int:
+    from blindspot import auth
+
+    auth.set_password(args.auth, args.username, _new_password(args))
+    print(f"계정 {args.username} 의 비밀번호를 바꿨습니다.")
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    import logging
+
+    # Importing the page module before the server exists makes Streamlit warn once per cached
+    # function that it has no runtime yet; the caches are looked up again when called.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    from blindspot import ui
+
+    ui.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)
     return 0
 
 
@@ -390,11 +442,32 @@ def build_parser() -> argparse.ArgumentParser:
     ui_ = usub.add_parser("init-demo", help="데모 계정(관리자·분석가·시군구 담당 2명·발표자)을 임의 비밀번호로 만들고 출력")
     ui_.add_argument("--auth", help="계정 파일 (기본 config/auth.yaml 또는 BLINDSPOT_AUTH)")
     ui_.add_argument("--force", action="store_true", help="이미 있는 계정 파일을 새로 만듦 (기존 비밀번호 무효)")
+    ui_.add_argument("--passwords-file", help="비밀번호를 적을 파일 (0600; 기본: 계정 파일 옆 demo-passwords.txt)")
     ui_.set_defaults(func=_cmd_users)
+    from blindspot.access import ROLES
+
+    for name, func, text in (("add", _cmd_users_add, "계정 추가 (비밀번호 규칙 검사)"),
+                             ("passwd", _cmd_users_passwd, "비밀번호 바꾸기 (비밀번호 규칙 검사)")):
+        c = usub.add_parser(name, help=text)
+        c.add_argument("username")
+        if name == "add":
+            c.add_argument("--role", required=True, choices=list(ROLES))
+            c.add_argument("--name", help="표시 이름")
+            c.add_argument("--email", help="OIDC 로그인에 쓰는 전자우편 주소")
+            c.add_argument("--sgg", nargs="+", help="시군구 담당 공무원의 시군구 코드 (5자리)")
+        c.add_argument("--password-stdin", action="store_true", help="비밀번호를 표준입력 한 줄로 받음")
+        c.add_argument("--auth", help="계정 파일 (기본 config/auth.yaml 또는 BLINDSPOT_AUTH)")
+        c.set_defaults(func=func)
+
+    v = sub.add_parser("serve", help="앱 실행 (서버 관문: 로그인한 세션만 올리기·내려받기, 보안 헤더)")
+    v.add_argument("--address", help="받을 주소 (기본 127.0.0.1 또는 BLINDSPOT_ADDRESS)")
+    v.add_argument("--port", type=int, default=8501)
+    v.set_defaults(func=_cmd_serve)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    config.private_umask()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

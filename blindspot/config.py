@@ -31,6 +31,16 @@ ATTRIBUTION = (
 )
 
 
+# Files this product creates (databases and their WAL, models, exports, the operational
+# store) must not be world-readable: owner read-write, group read at most.
+PRIVATE_UMASK = 0o027
+
+
+def private_umask() -> None:
+    """Set the process umask so new files are at most 0640 and folders 0750."""
+    os.umask(PRIVATE_UMASK)
+
+
 def db_path(explicit: str | os.PathLike | None = None) -> Path:
     """Database file to use: explicit argument, else ``BLINDSPOT_DB``, else the default."""
     if explicit:

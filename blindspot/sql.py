@@ -717,7 +717,7 @@ AUDIT_LIST = """
 AUDIT_USERS = "SELECT DISTINCT user_name FROM audit_log ORDER BY user_name"
 
 
-# --- rebuilding a database keeps its audit trail (issue 11, finding 18) ---
+# --- rebuilding a database keeps its audit trail ---
 # blindspot/build.py reads these from the database being replaced (read-only) and writes
 # them into the new build before the swap.  Entered outcomes are the visits an official
 # recorded (the generator's own visits say recorded_by = 'synthetic'); they are matched to

@@ -39,6 +39,14 @@ def _lock_message(path: Path, exc: Exception) -> str:
     )
 
 
+def restrict(path: Path) -> None:
+    """The database file and its WAL readable by the owner only (household rows are personal data)."""
+    for p in (Path(path), Path(path).with_name(Path(path).name + ".wal")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if p.stat().st_mode & 0o777 != 0o600:
+                os.chmod(p, 0o600)
+
+
 class Store:
     """A DuckDB database file of this product."""
 
@@ -63,6 +71,8 @@ class Store:
                 "파일이 손상되었거나 다른 형식입니다: 지우고 `python -m blindspot build-demo` 로 다시 만드세요."
             ) from None
         self.read_only = read_only
+        if not read_only:
+            restrict(self.path)
         self._local = threading.local()
         self._con.execute(sql.SESSION_SETTINGS)
         if check_schema and not create:
@@ -175,6 +185,8 @@ class Store:
     # --- lifecycle --------------------------------------------------------------------
     def checkpoint(self) -> None:
         self.run("CHECKPOINT")
+        if not self.read_only:
+            restrict(self.path)
 
     def close(self) -> None:
         with _open_lock:
@@ -217,6 +229,7 @@ def swap_into_place(tmp: Path, target: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         stale_wal.unlink()
     os.replace(tmp, target)
+    restrict(target)
 
 
 def assert_target_free(target: Path) -> None:

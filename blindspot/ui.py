@@ -9,17 +9,17 @@ ten minutes; :func:`clear_caches` drops them when data changes.
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import math
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-import streamlit_authenticator as stauth
 
 from blindspot import (artifacts, audit, auth, config, exports, geography, hexgrid, hotspots, lists, mapdata,
-                       maps, outcomes, queries)
+                       maps, outcomes, queries, webguard)
 from blindspot.access import ROLES, Scope
 from blindspot.store import Store, open_store
 
@@ -463,6 +463,35 @@ def export_audit(scope: Scope, **filters) -> exports.ExportFile:
     return exports.export_audit(store(), scope, **filters)
 
 
+def download_button(label: str, data: bytes, file_name: str, mime: str, key: str, where=None) -> None:
+    """A download of ``data`` that only this signed-in session can fetch, once.
+
+    The bytes go to Streamlit's file store only when the button is clicked (deferred
+    data); the click writes a ``download_file`` audit record (file name and SHA-256) and tells the server gate (:mod:`blindspot.webguard`) the file's SHA-256
+    for this session, and the gate serves that ``/media`` file once, to this browser.  A
+    second click on the same file is refused: make the file again."""
+    handed = st.session_state.setdefault("_handed_over", {})
+    sid = _session_id()
+    scope, db = st.session_state.get("scope"), str(config.db_path())
+
+    def hand_over() -> bytes:  # runs on a worker thread when the button is clicked
+        if handed.get(key) is data:
+            raise RuntimeError("already downloaded")  # Streamlit shows "Failed to generate file"
+        handed[key] = data
+        digest = hashlib.sha256(data).hexdigest()
+        if isinstance(scope, Scope):  # every download leaves a record: who, which file (hash)
+            audit.record(_store(db), scope, "download_file", {"file": file_name}, None, None, digest,
+                         detail=file_name)
+        if sid:
+            webguard.REGISTRY.expect_download(sid, digest)
+        return data
+
+    if handed.get(key) is data:
+        (where or st).caption(f"{file_name}: 내려받았습니다. 다시 받으려면 파일을 다시 만드세요.")
+        return
+    (where or st).download_button(label, hand_over, file_name, mime, key=key, on_click="ignore")
+
+
 # --- data management: ingest of extraction files (issue 6/6) -----------------------------------
 # Nothing here is cached: the page changes the data, and history must show a load at once.
 
@@ -481,7 +510,24 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None):
     from blindspot import ingest
 
     files = [(f.name, f.getvalue()) if f is not None else None for f in (households, outcomes)]
-    return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None))
+    try:
+        return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None))
+    finally:
+        release_uploads(households, outcomes)
+
+
+def release_uploads(*uploaded) -> None:
+    """Drop uploaded files from the server's memory once they have been read: Streamlit would
+    otherwise hold them for the whole session.  (To check a file again, choose it again.)"""
+    from streamlit import runtime
+
+    sid = _session_id()
+    if sid is None or not runtime.exists():
+        return
+    manager = runtime.get_instance().uploaded_file_mgr
+    for f in uploaded:
+        if f is not None:
+            manager.remove_file(sid, f.file_id)
 
 
 def load_ingest(prepared, replace: bool, progress=None) -> dict:
@@ -508,23 +554,26 @@ def ingest_history() -> pd.DataFrame:
 
 
 # --- sign-in ------------------------------------------------------------------------------
-# Sign-in for the app .
+# Password login is a form here, checked against the bcrypt hashes of the account file
+# (:func:`blindspot.auth.check_password`).  Failed attempts are counted per account (the
+# name typed) and per client address in the operational store that every server process
+# shares (:mod:`blindspot.opstore`), so a reload or a second browser does not reset them:
+# after ``free_failures`` (per address ``free_failures_address``) the next attempt waits
+# with exponential backoff, and while it waits even the right password is not accepted.
 #
-# Password login is streamlit-authenticator's form checked against the bcrypt hashes of
-# the account file (:mod:`blindspot.auth`).  Its re-login cookie is switched off
-# (``expiry_days: 0``) so that the idle timeout here decides how long a session lives.
-# Failed attempts are counted per session and, after ``free_failures``, make the next
-# attempt wait with exponential backoff (:func:`blindspot.auth.login_wait_seconds`).  When
-# ``.streamlit/secrets.toml`` has an ``[auth]`` section, an OIDC button (``st.login``)
-# is offered as well; the identity's e-mail must belong to an account of the file, which
-# gives its role.
+# A sign-in belongs to one browser: it is recorded with a digest of that browser's secret
+# cookie (``webguard.COOKIE``, HttpOnly, set by the server gate; without the gate, the
+# token of Streamlit's XSRF cookie) and checked on every run.  A client that presents the
+# session id without the cookie (a taken-over session) finds it signed out.  The server
+# gate reads the same record (``webguard.REGISTRY``) to decide on uploads and downloads.
+#
+# When ``.streamlit/secrets.toml`` has an ``[auth]`` section, an OIDC button (``st.login``)
+# is offered as well; the identity's e-mail must belong to an account of the file.
 #
 # Tests sign in the same way as people: they write an account file with known
 # passwords, point ``BLINDSPOT_AUTH`` at it and fill in the form (see ``tests/test_app_access.py``).
 
-FIELDS = {"Form name": "로그인", "Username": "아이디", "Password": "비밀번호", "Login": "로그인"}
-# Session keys that survive signing out: the failed-login counter must not be reset by it.
-_KEEP = ("login_failures", "login_last_failure")
+LOGIN_KEYS = ("login_username", "login_password")
 
 
 def _oidc_configured() -> bool:
@@ -534,18 +583,61 @@ def _oidc_configured() -> bool:
         return False
 
 
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _browser_secret() -> str | None:
+    """Digest of what only this browser holds: the gate's cookie, else Streamlit's XSRF token."""
+    cookies = st.context.cookies
+    own, xsrf = (_text(cookies.get(name)) for name in (webguard.COOKIE, webguard.XSRF_COOKIE))
+    return webguard.digest(own or webguard.xsrf_token(xsrf))
+
+
+def _text(value) -> str | None:
+    # Outside a real server (AppTest) the client context is a stand-in: only text counts.
+    return value if isinstance(value, str) and value else None
+
+
+def client_address(settings: dict) -> str | None:
+    """The client's address for the login counter: as the server gate saw it, else the
+    WebSocket peer (None for localhost and in tests)."""
+    headers = st.context.headers
+    seen = _text(headers.get(webguard.CLIENT_HEADER))
+    if seen:
+        return seen
+    return webguard.client_address(_text(st.context.ip_address), _text(headers.get("X-Forwarded-For")),
+                                   settings.get("trusted_proxies") or ())
+
+
 def _clear_session() -> None:
+    sid = _session_id()
+    if sid:
+        webguard.REGISTRY.sign_out(sid)
     for key in list(st.session_state.keys()):
-        if key not in _KEEP:
-            del st.session_state[key]
+        del st.session_state[key]
 
 
 def _sign_in(data: dict, username: str, now: float) -> None:
-    st.session_state["scope"] = auth.scope_of(data, username)
+    scope = auth.scope_of(data, username)
+    st.session_state["scope"] = scope
     st.session_state["settings"] = dict(data["settings"])
     st.session_state["display_name"] = auth.account(data, username).name
     st.session_state["last_seen"] = now
-    st.session_state["login_failures"] = 0
+    st.session_state["browser"] = _browser_secret()
+    sid = _session_id()
+    if sid:
+        webguard.REGISTRY.sign_in(sid, scope.user, scope.role, st.session_state["browser"],
+                                  ttl=float(data["settings"]["session_timeout_minutes"]) * 60 or 86400.0, now=now)
+
+
+def _ops():
+    from blindspot import opstore
+
+    return opstore.open_ops()
 
 
 def require_login() -> Scope:
@@ -555,39 +647,56 @@ def require_login() -> Scope:
     now = time.time()
     ss = st.session_state
     if isinstance(ss.get("scope"), Scope):
-        if not auth.session_expired(ss.get("last_seen"), now, float(settings["session_timeout_minutes"])):
+        if ss.get("browser") != _browser_secret():
+            # The session id came back from a client without this sign-in's browser secret.
+            _clear_session()
+        elif not auth.session_expired(ss.get("last_seen"), now, float(settings["session_timeout_minutes"])):
             ss["last_seen"] = now
+            sid = _session_id()
+            if sid:
+                webguard.REGISTRY.touch(sid, now)
             return ss["scope"]
-        oidc = ss.get("via_oidc")
-        _clear_session()
-        ss["expired"] = True
-        if oidc:
-            st.logout()
+        else:
+            oidc = ss.get("via_oidc")
+            _clear_session()
+            ss["expired"] = True
+            if oidc:
+                st.logout()
     st.title("복지사각지대 지도")
     if ss.pop("expired", False):
         st.info("세션이 만료되었습니다. 다시 로그인하세요.")
     if _oidc_configured():
         _oidc(data, now)
-    wait = auth.login_wait_seconds(int(ss.get("login_failures", 0)), ss.get("login_last_failure"), now,
-                                   free=int(settings["free_failures"]), base=float(settings["backoff_seconds"]),
-                                   cap=float(settings["max_backoff_seconds"]))
+    ops = _ops()
+    address = client_address(settings)
+    wait = auth.address_wait(ops, settings, address, now)
     if wait > 0:
-        st.error(auth.FAILED_LOGIN)
-        st.warning(f"로그인 실패가 많아 {math.ceil(wait)}초 뒤에 다시 시도할 수 있습니다.")
+        _locked(wait)
+    with st.form("login"):
+        st.subheader("로그인")
+        username = st.text_input("아이디", key=LOGIN_KEYS[0], autocomplete="username")
+        password = st.text_input("비밀번호", type="password", key=LOGIN_KEYS[1], autocomplete="current-password")
+        submitted = st.form_submit_button("로그인")
+    if not submitted:
         st.stop()
-    # A fresh copy each run: the library writes counters into the dict it is given.
-    authenticator = stauth.Authenticate(copy.deepcopy(data["credentials"]), data["cookie"]["name"],
-                                        data["cookie"]["key"], 0)
-    authenticator.login(location="main", fields=FIELDS, key="login")
-    status = ss.get("authentication_status")
-    if status:
-        _sign_in(data, ss["username"], now)
+    wait = auth.account_wait(ops, settings, username, now)
+    if wait > 0:
+        _locked(wait)  # the password is not even checked while the account waits
+    if auth.check_password(data, username, password):
+        auth.record_success(ops, username)
+        _sign_in(data, username, now)
         st.rerun()
-    if status is False:
-        ss["login_failures"] = int(ss.get("login_failures", 0)) + 1
-        ss["login_last_failure"] = now
-        ss["authentication_status"] = None  # count this submission once, not on every rerun
-        st.error(auth.FAILED_LOGIN)
+    auth.record_failure(ops, settings, username, address, now)
+    st.error(auth.FAILED_LOGIN)
+    wait = max(auth.account_wait(ops, settings, username, now), auth.address_wait(ops, settings, address, now))
+    if wait > 0:
+        st.warning(f"로그인 실패가 많아 {math.ceil(wait)}초 뒤에 다시 시도할 수 있습니다.")
+    st.stop()
+
+
+def _locked(wait: float) -> None:
+    st.error(auth.FAILED_LOGIN)
+    st.warning(f"로그인 실패가 많아 {math.ceil(wait)}초 뒤에 다시 시도할 수 있습니다.")
     st.stop()
 
 
@@ -617,3 +726,45 @@ def sidebar(scope: Scope) -> None:
             if oidc:
                 st.logout()
             st.rerun()
+
+
+# --- serving (python -m blindspot serve) ----------------------------------------------------------
+
+def serve(address: str, port: int) -> None:
+    """Run the app behind the server gate (:class:`blindspot.webguard.Guard`): uploads and
+    downloads only for signed-in sessions with their browser's cookie, security headers,
+    no metrics without an admin.  Blocks until stopped.  Refuses to start (AuthConfigError)
+    when the account file is unusable, e.g. demo accounts in production mode."""
+    from starlette.middleware import Middleware
+    from streamlit import config as st_config
+    from streamlit import runtime
+
+    settings = auth.load()["settings"]
+    upload_mb = max(1, min(int(settings["max_upload_mb"]), int(st_config.get_option("server.maxUploadSize"))))
+
+    def held(session_id: str) -> int:
+        if not runtime.exists():
+            return 0
+        return len(runtime.get_instance().uploaded_file_mgr.file_storage.get(session_id, {}))
+
+    def sweep() -> None:
+        # Streamlit keeps a closed tab's uploads until its stored session is next looked up,
+        # which may be never: drop the files of every session that is not connected.
+        while True:
+            time.sleep(5)
+            if runtime.exists():
+                rt = runtime.get_instance()
+                manager = rt.uploaded_file_mgr
+                for sid in list(manager.file_storage):
+                    if not rt.is_active_session(sid):
+                        manager.remove_session_files(sid)
+
+    threading.Thread(target=sweep, name="blindspot-upload-sweep", daemon=True).start()
+    guard = webguard.GuardSettings(max_upload_bytes=upload_mb * 2**20,
+                                   trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
+                                   secure_cookie=bool(settings.get("secure_cookie")), held_uploads=held,
+                                   script_hashes=webguard.inline_script_hashes(
+                                       (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")))
+    app = st.App(str(config.PROJECT_DIR / "app.py"), middleware=[Middleware(webguard.Guard, settings=guard)])
+    app.run(config={"server.address": address, "server.port": int(port), "server.headless": True,
+                    "server.maxUploadSize": upload_mb, "client.showErrorDetails": "none"})

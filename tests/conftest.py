@@ -110,3 +110,14 @@ def test_accounts(tmp_path_factory):
         os.environ.pop("BLINDSPOT_AUTH", None)
     else:
         os.environ["BLINDSPOT_AUTH"] = old
+
+
+@pytest.fixture(autouse=True)
+def ops_store(tmp_path, monkeypatch):
+    """Each test its own operational store (failed-login counts), never data/ops.sqlite."""
+    from blindspot import opstore
+
+    url = f"sqlite:///{tmp_path / 'ops.sqlite'}"
+    monkeypatch.setenv("BLINDSPOT_OPS_URL", url)
+    yield url
+    opstore.close_all()

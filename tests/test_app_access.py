@@ -50,19 +50,29 @@ def test_wrong_password_says_only_that(small_db, env_db):
     assert any(m.label == "가구 수 (전국)" for m in at.metric)
 
 
-def test_failed_logins_back_off(small_db, env_db):
+def test_failed_logins_back_off_per_account_across_sessions(small_db, env_db, ops_store):
+    """Failures count per account in the shared store: a new browser session (a reload)
+    does not reset them, and while the account waits even the right password is refused."""
+    from blindspot import opstore
+
     at = _app(env_db, small_db, user=None).run()
     for _ in range(5):
         at = login(at, "admin", "wrong")
-    assert at.session_state["login_failures"] == 5
-    at.run()  # the sixth attempt must wait: no form at all
-    assert not at.text_input
+    assert opstore.open_ops().failures("account", "admin")[0] == 5
+    at = login(at, "admin")  # the right password, during the wait
+    assert "scope" not in at.session_state
     assert any("초 뒤에 다시 시도" in w.value for w in at.warning)
-    # Once the wait is over the form comes back, and the right password works.
-    at.session_state["login_last_failure"] = time.time() - 31
-    at.run()
-    at = login(at, "admin")
-    assert not at.exception and at.session_state["scope"].role == "admin"
+    fresh = _app(env_db, small_db, user=None).run()  # a reload: a new session
+    fresh = login(fresh, "Admin ", TEST_PASSWORDS["admin"])  # the same account, however it is typed
+    assert "scope" not in fresh.session_state and any("초 뒤에 다시 시도" in w.value for w in fresh.warning)
+    other = login(_app(env_db, small_db, user=None).run(), "analyst")  # other accounts are not locked
+    assert other.session_state["scope"].role == "analyst"
+    # Once the wait is over the right password works and clears the count.
+    with opstore.open_ops().engine.begin() as con:
+        con.exec_driver_sql("UPDATE login_failures SET last_failure_at = last_failure_at - 31")
+    fresh = login(_app(env_db, small_db, user=None).run(), "admin")
+    assert not fresh.exception and fresh.session_state["scope"].role == "admin"
+    assert opstore.open_ops().failures("account", "admin") == (0, None)
 
 
 def test_expired_session_goes_back_to_login(small_db, env_db):

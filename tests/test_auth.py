@@ -20,9 +20,13 @@ def test_init_demo_creates_hashed_accounts_once(tmp_path):
     data = auth.load(path)
     users = data["credentials"]["usernames"]
     assert set(users) == {"admin", "analyst", "jongno", "gwangju", "presenter"}
+    # The passwords go to a file only the owner can read, never to the terminal (scrollback, CI logs).
+    secrets_file = tmp_path / "demo-passwords.txt"
+    assert (secrets_file.stat().st_mode & 0o777) == 0o600 and str(secrets_file) in out.stdout
     for username, entry in users.items():
-        line = next(l for l in out.stdout.splitlines() if l.split()[:1] == [username])
+        line = next(l for l in secrets_file.read_text(encoding="utf-8").splitlines() if l.split()[:1] == [username])
         password = line.split()[1]
+        assert password not in out.stdout + out.stderr
         assert password not in path.read_text(encoding="utf-8")  # only the hash is stored
         assert bcrypt.checkpw(password.encode(), entry["password"].encode())
     assert auth.scope_of(data, "jongno").sgg_codes == frozenset({"11110"})

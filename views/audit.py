@@ -36,5 +36,5 @@ if st.button("CSV 파일 만들기", key="audit_make"):
         st.warning(str(exc))
 made = st.session_state.get("audit_file")
 if made is not None:
-    st.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime,
+    ui.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime,
                        key="audit_download")

@@ -85,7 +85,7 @@ if st.button("브리핑 자료 만들기", key="make_pack"):
 if st.session_state.get("pack_for") == (area, round_id):
     pdf, pngs = ui.briefing_pack(scope, area, round_id)
     d1, d2 = st.columns(2)
-    d1.download_button("PDF 내려받기", pdf, file_name=f"briefing_{area}_{b.round_code}.pdf",
-                       mime="application/pdf", key="dl_pdf")
-    d2.download_button("PNG 묶음 내려받기 (ZIP)", pngs, file_name=f"briefing_{area}_{b.round_code}_png.zip",
-                       mime="application/zip", key="dl_png")
+    ui.download_button("PDF 내려받기", pdf, f"briefing_{area}_{b.round_code}.pdf", "application/pdf", "dl_pdf",
+                       where=d1)
+    ui.download_button("PNG 묶음 내려받기 (ZIP)", pngs, f"briefing_{area}_{b.round_code}_png.zip", "application/zip",
+                       "dl_png", where=d2)

@@ -35,8 +35,8 @@ if prepared is not None:
     elif not prepared.ok:
         st.error(f"문제 {len(prepared.report):,}건: 아무것도 적재하지 않았습니다. 파일을 고친 뒤 다시 올리세요.")
         st.dataframe(validation.report_view(prepared.report), hide_index=True, width="stretch")
-        st.download_button("문제 목록 CSV 내려받기", validation.report_csv(prepared.report),
-                           file_name=f"문제목록_{prepared.round.code}.csv", mime="text/csv", key="ingest_report_csv")
+        ui.download_button("문제 목록 CSV 내려받기", validation.report_csv(prepared.report),
+                           f"문제목록_{prepared.round.code}.csv", "text/csv", "ingest_report_csv")
     else:
         hh = prepared.households
         st.success(f"문제 없음: {names} — 가구 {len(hh.households):,}곳, 위기정보 {len(hh.observations):,}건"

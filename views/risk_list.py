@@ -75,7 +75,7 @@ for col, fmt in ((e1, "csv"), (e2, "xlsx")):
                 st.warning(str(exc))
         made = st.session_state.get(f"rl_file_{fmt}")
         if made is not None:
-            st.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name,
+            ui.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name,
                                made.mime, key=f"rl_download_{fmt}")
 
 with st.expander("지역별 집계 (소수 억제)"):

@@ -1,0 +1,136 @@
+"""The operational store: small state that every server process must share (today: failed
+logins per account and per client address), apart from the analytical DuckDB file.
+
+SQLAlchemy Core over a SQLite file in WAL mode by default (``data/ops.sqlite``, created
+0600); ``BLINDSPOT_OPS_URL`` (or an explicit URL) points it elsewhere, e.g. PostgreSQL
+when several machines serve the app.  Every write is one atomic statement, so two
+processes counting the same account never lose a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, create_engine, event, insert, select,
+                        update)
+from sqlalchemy.exc import IntegrityError
+
+from blindspot import config
+
+DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
+
+metadata = MetaData()
+login_failures = Table(
+    "login_failures", metadata,
+    Column("kind", String(16), primary_key=True),       # 'account' or 'address'
+    Column("subject", String(256), primary_key=True),   # the username typed, or the client address
+    Column("failures", Integer, nullable=False),        # consecutive failures
+    Column("last_failure_at", Float, nullable=False),   # Unix seconds
+)
+
+
+def ops_url(explicit: str | None = None) -> str:
+    """Where the store lives: explicit, else ``BLINDSPOT_OPS_URL``, else ``data/ops.sqlite``.
+
+    >>> ops_url("sqlite:////tmp/x.sqlite")
+    'sqlite:////tmp/x.sqlite'
+    """
+    return explicit or os.environ.get("BLINDSPOT_OPS_URL") or f"sqlite:///{DEFAULT_PATH}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def _private(path: Path) -> None:
+    """The file and its WAL/shared-memory companions readable by the owner only."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists():
+            os.chmod(p, 0o600)
+
+
+class OpStore:
+    """One engine per URL and process (:func:`open_ops`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = _sqlite_file(url)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Create it 0600 before SQLite does (SQLite would honour only the umask).
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self.engine = create_engine(url, connect_args={"timeout": 10})
+
+            @event.listens_for(self.engine, "connect")
+            def _wal(dbapi_con, _record):  # every connection: WAL (readers never block the writer)
+                cur = dbapi_con.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+        if self.path is not None:
+            _private(self.path)
+
+    def failures(self, kind: str, subject: str) -> tuple[int, float | None]:
+        """(consecutive failures, time of the last one) for an account or address."""
+        with self.engine.connect() as con:
+            row = con.execute(select(login_failures.c.failures, login_failures.c.last_failure_at)
+                              .where(login_failures.c.kind == kind, login_failures.c.subject == subject)).first()
+        return (int(row[0]), float(row[1])) if row else (0, None)
+
+    def add_failure(self, kind: str, subject: str, now: float, *, reset_after: float | None = None) -> int:
+        """Count one failure (a count older than ``reset_after`` seconds starts again at 1);
+        returns the new count."""
+        t = login_failures
+        where = (t.c.kind == kind) & (t.c.subject == subject)
+        for _ in range(3):
+            with self.engine.begin() as con:
+                if reset_after is not None:
+                    con.execute(update(t).where(where & (t.c.last_failure_at < now - reset_after))
+                                .values(failures=0))
+                done = con.execute(update(t).where(where).values(failures=t.c.failures + 1, last_failure_at=now))
+                if done.rowcount == 0:
+                    try:
+                        with con.begin_nested():
+                            con.execute(insert(t).values(kind=kind, subject=subject, failures=1,
+                                                         last_failure_at=now))
+                    except IntegrityError:  # another process inserted it first: count again
+                        continue
+                return int(con.execute(select(t.c.failures).where(where)).scalar_one())
+        raise RuntimeError("login failure could not be counted")  # pragma: no cover
+
+    def clear(self, kind: str, subject: str) -> None:
+        with self.engine.begin() as con:
+            con.execute(login_failures.delete().where(login_failures.c.kind == kind,
+                                                      login_failures.c.subject == subject))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_lock = threading.Lock()
+_stores: dict[str, OpStore] = {}
+
+
+def open_ops(url: str | None = None) -> OpStore:
+    """The process-wide operational store for ``url`` (see :func:`ops_url`)."""
+    url = ops_url(url)
+    with _lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = OpStore(url)
+        return store
+
+
+def close_all() -> None:
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
