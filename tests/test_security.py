@@ -268,7 +268,7 @@ def test_cli_umask_and_exports_are_private(small_db, tmp_path):
     shutil.copy(small_db, db)
     os.chmod(db, 0o644)
     out = subprocess.run([sys.executable, "-m", "blindspot", "export-round", "--round", "2024-R3", "--out",
-                          str(tmp_path / "out"), "--purpose", "견본", "--sgg", "36110", "--db", str(db)],
+                          str(tmp_path / "out"), "--purpose", "견본 파일 만들기", "--sgg", "36110", "--db", str(db)],
                          capture_output=True, text=True, cwd=config.PROJECT_DIR)
     assert out.returncode == 0, out.stderr
     files = list((tmp_path / "out").iterdir())
