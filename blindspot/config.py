@@ -38,6 +38,9 @@ INGEST_LIMITS = {
     "BLINDSPOT_INGEST_MAX_XLSX_BYTES": 1_000_000_000,
     # largest expansion ratio of one zip member (uncompressed / compressed)
     "BLINDSPOT_INGEST_MAX_ZIP_RATIO": 200,
+    # rows per 1,000 stored bytes of a Parquet file (above 100,000 rows): real rows carry a
+    # distinct id and compress to several bytes each; a bomb of repeated rows does not
+    "BLINDSPOT_INGEST_MAX_ROWS_PER_KB": 2_000,
     # bytes the uncompressed column data of a Parquet file may take
     "BLINDSPOT_INGEST_MAX_PARQUET_BYTES": 4_000_000_000,
 }

@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from blindspot import config, rounds, sql, stats
+from blindspot.queries import round_coverage, sgg_codes
 from blindspot.errors import BlindspotError
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.progress import ProgressFn, silent
@@ -104,26 +105,6 @@ def _round(round_code: str, file: str) -> rounds.Round:
         raise IngestError(problems_frame([Problem(file, None, "round", round_code, (
             f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."))]))
     return r
-
-
-def sgg_codes(store) -> frozenset[str]:
-    return frozenset(c for (c,) in store.rows(sql.REGION_CODES_AT_LEVEL, ["sgg"]))
-
-
-def round_coverage(store, round_id: int) -> dict:
-    """Which 시군구 a round's households cover, against all 시군구 of the geography.
-
-    ``{"partial": bool, "sgg_count": N, "sgg_total": M, "sgg": [codes], "declared": [codes] | None}``;
-    ``declared`` is the scope given at load time (``--sgg``), None for a national load
-    or a synthetic round.  Example: a round loaded from a 종로구-only file with
-    ``--sgg 11110`` gives ``partial=True, sgg_count=1``.
-    """
-    covered = [c for (c,) in store.rows(sql.ROUND_SGG_COVERED, [int(round_id), int(round_id)])]
-    total = len(sgg_codes(store))
-    declared = store.meta().get(f"round_scope:{int(round_id)}")
-    declared = json.loads(declared) if declared else None
-    return {"partial": bool(declared) or (0 < len(covered) < total), "sgg_count": len(covered),
-            "sgg_total": total, "sgg": covered, "declared": declared}
 
 
 def _scope_problems(store, prepared: "Prepared", raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:

@@ -67,7 +67,9 @@ def echo(value: object, limit: int = ECHO_MAX) -> str | None:
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
                         else f"\\u{ord(m.group()):04x}", text)
     if long > limit or len(text) > limit:
-        text = text[:limit - 10].rstrip() + f"…(총 {long:,}자)"
+        # At most ``limit`` characters in all, so echoing an echoed value changes nothing.
+        suffix = f"…(총 {long:,}자)"
+        text = text[:limit - len(suffix)].rstrip() + suffix
     return text
 
 
@@ -85,9 +87,10 @@ def _check_rows(name: str, rows: int, compressed: int | None = None) -> None:
     max_rows = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
     if rows > max_rows:
         raise _too_big(name, f"자료 행이 {rows:,}개로 한도 {max_rows:,}행을 넘습니다", "BLINDSPOT_INGEST_MAX_ROWS")
-    if compressed is not None and rows > max(100_000, compressed * config.ingest_limit("BLINDSPOT_INGEST_MAX_ZIP_RATIO")):
-        raise _too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (행당 1바이트 미만)",
-                       "BLINDSPOT_INGEST_MAX_ZIP_RATIO")
+    per_kb = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
+    if compressed is not None and rows > max(100_000, compressed * per_kb // 1000):
+        raise _too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
+                       "BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
 
 
 @dataclass
@@ -410,8 +413,8 @@ def _cell_text(v) -> str | None:
         return None
     if isinstance(v, bool):
         return "1" if v else "0"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0 ** 53:
+        return str(int(v))  # beyond 2**53 a float is no exact integer: "1e+300" is reported as such
     text = str(v).strip()
     return text or None
 

@@ -177,6 +177,16 @@ def _normalise(raw: RawTable, allowed: dict[str, str]) -> tuple[dict[str, str], 
     return mapping, unknown
 
 
+def _garbled(text: str) -> bool:
+    """Text that is Korean read with the wrong encoding (mojibake) or carries NUL bytes.
+
+    >>> _garbled("ê°€êµ¬ID"), _garbled("가구ID"), _garbled("head_age")
+    (True, False, False)
+    """
+    return ("\x00" in text or "\ufffd" in text
+            or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff" for ch in text))
+
+
 def _header_cause(names: list[str]) -> str:
     """The likely reason why no column name of a file is recognised, in one sentence.
 
@@ -191,8 +201,7 @@ def _header_cause(names: list[str]) -> str:
                 "(엑셀: 'CSV UTF-8(쉼표로 분리)').")
     if "|" in text and text.count("|") >= len(names):
         return "열 구분자가 세로줄(|)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요."
-    if "\x00" in text or "\ufffd" in text or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff"
-                                                 for ch in text):
+    if _garbled(text):
         return ("글자가 깨져 있습니다 (인코딩이 잘못 바뀐 파일: 예를 들어 UTF-8 파일을 다른 인코딩으로 열어 다시 저장함). "
                 "원본 추출 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장하세요.")
     return ("자료 파일이 아니거나(다른 파일을 고름) 1행이 머리글이 아닙니다. 1행에 열 이름이 있는 추출 파일을 고르세요 "
@@ -206,6 +215,10 @@ def _header_problems(raw: RawTable, mapping: dict[str, str], unknown: list[str],
         # and none of the file's text (it may not be a data file at all).
         return [Problem(raw.file, 1, None, None, "필수 열이 없습니다: 1행에서 형식의 열 이름을 하나도 찾지 못했습니다. "
                         + _header_cause(raw.columns))]
+    garbled = [n for n in unknown if _garbled(n)]
+    if garbled:
+        return [Problem(raw.file, 1, None, None, (
+            f"필수 열이 없습니다: 1행의 열 이름 {len(garbled):,}개를 알아볼 수 없습니다. " + _header_cause(garbled)))]
     problems = []
     seen: dict[str, str] = {}
     for name, canon in mapping.items():
