@@ -102,9 +102,11 @@ def _echoed(report: pd.DataFrame) -> pd.DataFrame:
     personal-data shapes masked, control characters escaped, length capped."""
     report = report.copy()
     for column in ("file", "column", "value"):
-        values = report[column].astype(object).to_numpy()
-        uniques = {}
-        report[column] = [uniques.setdefault(v, echo(v)) if isinstance(v, (str, int, float)) else echo(v)
+        # Reports repeat the same few texts (file name, column names): echo each once.
+        values = pd.Series(report[column].astype(object).to_numpy())
+        uniques = values.dropna().unique()
+        safe = dict(zip(uniques, (echo(v) for v in uniques)))
+        report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
                           for v in values]
     return report
 
