@@ -191,7 +191,8 @@ def _cmd_ingest(args) -> int:
     with _database(args) as st:
         try:
             result = ingest.ingest_paths(st, args.round, Path(args.file), Path(args.outcomes) if args.outcomes else None,
-                                         replace=args.replace, loaded_by=args.user, progress=progress)
+                                         replace=args.replace, loaded_by=args.user, progress=progress,
+                                         sgg=args.sgg)
         except ingest.IngestError as exc:
             if args.report:
                 _write_private(Path(args.report), report_csv(exc.report))
@@ -407,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--round", required=True, help="차수 (예: 2024-R4)")
     j.add_argument("--outcomes", help="방문 결과 파일 (선택)")
     j.add_argument("--replace", action="store_true", help="이미 있는 차수를 이 파일로 교체")
+    j.add_argument("--sgg", nargs="+", metavar="CODE",
+                   help="일부 지역 적재: 파일이 담은 시군구 (예: --sgg 11110). 전국보다(교체 시 기존 차수보다) 적은 "
+                        "지역을 담은 파일에 필요; 범위 밖 행은 거부, 차수는 '일부 지역'으로 기록")
     j.add_argument("--rescore", action="store_true", help="적재 후 서비스 모델로 이 차수 점수 계산")
     j.add_argument("--report", help="문제 목록을 이 CSV 파일로 저장")
     j.add_argument("--user", help="적재한 사람 (기본: 로그인 사용자 이름)")

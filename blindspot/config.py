@@ -23,6 +23,46 @@ DEMO_SCALE = 0.1
 DEMO_ROUNDS = 6
 DEMO_SEED = 42
 
+# --- limits on extraction files ----------------------------------
+# A hostile or broken file must be refused before it is expanded: a compressed XLSX or
+# Parquet of a few hundred KB can declare gigabytes or tens of millions of rows.  The
+# defaults fit the largest real round (about 24 million households nationally is far
+# beyond one office's extraction; a national file is loaded per 시도 or raised here).
+# Each can be raised with the environment variable of the same name.
+INGEST_LIMITS = {
+    # rows of data in one file (CSV, XLSX or Parquet)
+    "BLINDSPOT_INGEST_MAX_ROWS": 30_000_000,  # a national round is about 24 million households
+    # bytes of one uploaded/read file as stored (compressed)
+    "BLINDSPOT_INGEST_MAX_FILE_BYTES": 8_000_000_000,
+    # bytes an XLSX may expand to (sum of its zip members' uncompressed sizes)
+    "BLINDSPOT_INGEST_MAX_XLSX_BYTES": 1_000_000_000,
+    # largest expansion ratio of one zip member (uncompressed / compressed)
+    "BLINDSPOT_INGEST_MAX_ZIP_RATIO": 200,
+    # rows per 1,000 stored bytes of a Parquet file (above 100,000 rows): real rows carry a
+    # distinct id and compress to several bytes each; a bomb of repeated rows does not
+    "BLINDSPOT_INGEST_MAX_ROWS_PER_KB": 2_000,
+    # bytes the uncompressed column data of a Parquet file may take
+    "BLINDSPOT_INGEST_MAX_PARQUET_BYTES": 12_000_000_000,
+}
+# Calendar years a round of real data may be in (round codes outside are refused).
+ROUND_YEARS = (2000, 2099)
+
+
+def ingest_limit(name: str) -> int:
+    """One limit of :data:`INGEST_LIMITS`, from the environment when set there.
+
+    >>> ingest_limit("BLINDSPOT_INGEST_MAX_ZIP_RATIO") >= 100
+    True
+    """
+    value = os.environ.get(name)
+    if value:
+        try:
+            return max(1, int(value.replace("_", "").replace(",", "")))
+        except ValueError:
+            pass  # a malformed setting must not lift the limit
+    return INGEST_LIMITS[name]
+
+
 GEO_FILES = ("sido.parquet", "sgg.parquet", "emd.parquet", "population_by_age.csv")
 
 ATTRIBUTION = (

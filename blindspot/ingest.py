@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import json
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -36,12 +38,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from blindspot import rounds, sql, stats
+from blindspot import config, rounds, sql, stats
+from blindspot.queries import round_coverage, sgg_codes
 from blindspot.errors import BlindspotError
 from blindspot.indicators import Catalogue, load_catalogue
 from blindspot.progress import ProgressFn, silent
-from blindspot.readers import Problem, ReadError, read_table
-from blindspot.validation import Checked, finish_report, problems_frame, summary
+from blindspot.readers import Problem, ReadError, echo, read_table
+from blindspot.validation import Checked, _frame, finish_report, problems_frame, summary
 
 # Who may load files (the 데이터 관리 page); district officials only read.
 INGEST_ROLES = ("admin", "analyst")
@@ -71,8 +74,10 @@ class Prepared:
     households: Checked | None = None
     outcomes: Checked | None = None
     report: pd.DataFrame = field(default_factory=lambda: problems_frame([]))
+    households_rows: np.ndarray | None = None  # file row of each household (for scope problems)
     already_loaded: bool = False
     round_exists: bool = False
+    scope: list[str] | None = None      # 시군구 the load covers when it is partial (None = national)
 
     @property
     def ok(self) -> bool:
@@ -90,9 +95,52 @@ def sha256(data: bytes) -> str:
 
 def _round(round_code: str, file: str) -> rounds.Round:
     try:
-        return rounds.parse_round(round_code)
-    except BlindspotError as exc:
-        raise IngestError(problems_frame([Problem(file, None, "round", round_code, str(exc))])) from None
+        r = rounds.parse_round(round_code)
+    except BlindspotError:
+        raise IngestError(problems_frame([Problem(file, None, "round", round_code, (
+            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
+            "쓰세요."))])) from None
+    lo, hi = config.ROUND_YEARS
+    if not lo <= r.year <= hi:
+        raise IngestError(problems_frame([Problem(file, None, "round", round_code, (
+            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."))]))
+    return r
+
+
+def _scope_problems(store, prepared: "Prepared", raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:
+    """A file covering fewer 시군구 than the round it replaces or creates needs a declared
+    scope; rows outside a declared scope are refused."""
+    hh = prepared.households.households
+    file_sgg = hh["emd_code"].astype(str).str[:5]
+    covered = set(file_sgg.unique())
+    all_sgg = sgg_codes(store)
+    if sgg is None:
+        reference = (set(round_coverage(store, prepared.round.round_id)["sgg"]) if prepared.round_exists
+                     else set(all_sgg))
+        if not reference or covered >= reference:
+            return []
+        what = f"차수 {prepared.round.code} 의 기존 자료" if prepared.round_exists else "전국"
+        return [problems_frame([Problem(raw_file, None, "sgg", None, (
+            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). 일부 지역 차수로 "
+            f"적재하려면 범위를 밝히세요: 명령에 --sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
+            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. 일부 지역 차수는 전국으로 표시되지 않습니다."))])]
+    parts = []
+    declared = set(sgg)
+    unknown = sorted(declared - all_sgg)
+    if unknown:
+        parts.append(problems_frame([Problem(raw_file, None, "sgg", code, (
+            "적재 범위로 밝힌 시군구 코드가 행정구역에 없습니다 (5자리 시군구 코드, 예: 11110 종로구).")) for code in unknown]))
+    outside = ~file_sgg.isin(declared).to_numpy()
+    if outside.any():
+        rows = prepared.households_rows[outside]
+        parts.append(_frame(raw_file, rows, "emd_code", hh["emd_code"].to_numpy()[outside],
+                            f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. 범위에 넣거나 이 행을 빼세요."))
+    empty = sorted((declared & all_sgg) - covered)
+    if empty:
+        parts.append(problems_frame([Problem(raw_file, None, "sgg", code, (
+            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. 범위에서 빼거나 그 시군구의 자료를 넣으세요."))
+            for code in empty]))
+    return parts
 
 
 def _same_as_last(store, round_id: int, files: list[FileInfo]) -> bool:
@@ -108,21 +156,45 @@ def emd_codes(store) -> frozenset[str]:
 
 
 def prepare(store, round_code: str, households: tuple[str, bytes], outcomes: tuple[str, bytes] | None = None,
-            catalogue: Catalogue | None = None, progress: ProgressFn = silent) -> Prepared:
+            catalogue: Catalogue | None = None, progress: ProgressFn = silent,
+            sgg: list[str] | tuple[str, ...] | None = None) -> Prepared:
     """Read and validate the files of one round (the database is only read).
 
     ``households`` and ``outcomes`` are (file name, bytes); the format comes from the
-    name.  Example: ``prepare(st, "2024-R4", ("가구.csv", data))``; ``.report`` lists every
-    problem, ``.already_loaded`` is True when these exact files were the round's last load.
+    name.  ``sgg`` declares a partial load (the 시군구 the file covers); it is needed when
+    the file covers fewer 시군구 than the round it replaces or creates.
+    Example: ``prepare(st, "2024-R4", ("가구.csv", data), sgg=["11110"])``; ``.report`` lists
+    every problem, ``.already_loaded`` is True when these exact files were the round's last load.
+
+    Never raises for a bad file: anything unexpected while reading becomes one report
+    line naming the file (no traceback reaches a user).
     """
+    try:
+        return _prepare(store, round_code, households, outcomes, catalogue, progress, sgg)
+    except (IngestError, BlindspotError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for hostile files
+        name = Path(households[0]).name
+        return Prepared(_round(round_code, name), [FileInfo("households", name, sha256(households[1]),
+                                                            len(households[1]))],
+                        report=problems_frame([Problem(name, None, None, None, (
+                            f"파일을 검사하는 중 예상하지 못한 문제가 생겼습니다 ({type(exc).__name__}). 아무것도 "
+                            "적재하지 않았습니다. 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장해 보고, 그래도 같으면 "
+                            "이 메시지를 관리자에게 알리세요."))]))
+
+
+def _prepare(store, round_code, households, outcomes, catalogue, progress, sgg) -> Prepared:
     catalogue = catalogue or load_catalogue()
+    scope = sorted({str(c).strip() for c in sgg}) if sgg else None
     hh_name, hh_data = households
     r = _round(round_code, hh_name)
     files = [FileInfo("households", Path(hh_name).name, sha256(hh_data), len(hh_data))]
     if outcomes is not None:
         files.append(FileInfo("outcomes", Path(outcomes[0]).name, sha256(outcomes[1]), len(outcomes[1])))
-    prepared = Prepared(r, files, round_exists=bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id])))
-    if prepared.round_exists and _same_as_last(store, r.round_id, files):
+    prepared = Prepared(r, files, round_exists=bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id])),
+                        scope=scope)
+    if prepared.round_exists and _same_as_last(store, r.round_id, files) and (
+            scope == round_coverage(store, r.round_id)["declared"]):
         prepared.already_loaded = True
         return prepared
     progress(0.02, f"{files[0].name} 읽는 중")
@@ -136,6 +208,9 @@ def prepare(store, round_code: str, households: tuple[str, bytes], outcomes: tup
     prepared.households = checked = _check_households(raw, emd_codes(store), catalogue)
     files[0].rows = checked.rows
     parts.append(checked.report)
+    if checked.households is not None:
+        prepared.households_rows = checked.household_rows
+        parts += _scope_problems(store, prepared, files[0].name, scope)
     if outcomes is not None:
         progress(0.3, f"{files[1].name} 읽는 중")
         from blindspot.validation import check_outcomes
@@ -265,6 +340,10 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
         for f in prepared.files:
             store.run(sql.INGEST_INSERT_LOAD, [f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}", r.round_id, f.kind,
                                                f.name, f.sha256, f.rows, loaded_by, at, exists, round(seconds, 2)])
+        if prepared.scope:
+            store.set_meta(f"round_scope:{r.round_id}", json.dumps(prepared.scope))
+        else:
+            store.run(sql.META_DELETE, [f"round_scope:{r.round_id}"])
         meta = store.meta()
         if "data_kind" not in meta:
             store.set_meta("data_kind", "real")
@@ -273,16 +352,19 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
     progress(1.0, f"완료: 차수 {r.code} 가구 {len(hh.households):,}, 위기정보 {len(hh.observations):,}건, "
                   f"방문 결과 {n_visits:,}건")
     return {"status": "loaded", "round": r.code, "households": len(hh.households),
+            "scope": prepared.scope or "national",
             "observations": len(hh.observations), "visits": n_visits, "replaced": exists,
             "layout": hh.layout, "seconds": round(time.monotonic() - started, 2),
             "files": [{"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in prepared.files]}
 
 
 def ingest(store, round_code: str, households: tuple[str, bytes], outcomes: tuple[str, bytes] | None = None,
-           replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent) -> dict:
-    """Validate and load one round; raises :class:`IngestError` (nothing loaded) on any problem."""
+           replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent,
+           sgg: list[str] | tuple[str, ...] | None = None) -> dict:
+    """Validate and load one round; raises :class:`IngestError` (nothing loaded) on any problem.
+    ``sgg`` declares a partial load (see :func:`prepare`)."""
     prepared = prepare(store, round_code, households, outcomes,
-                       progress=lambda f, m: progress(f, m))
+                       progress=lambda f, m: progress(f, m), sgg=sgg)
     if not prepared.ok:
         raise IngestError(prepared.report)
     return load(store, prepared, replace=replace, loaded_by=loaded_by, progress=progress)
@@ -292,8 +374,20 @@ def ingest_paths(store, round_code: str, path: Path, outcomes: Path | None = Non
     """:func:`ingest` for files on disk."""
     def read(p: Path) -> tuple[str, bytes]:
         p = Path(p)
-        if not p.is_file():
-            raise BlindspotError(f"파일 {p} 이 없습니다.")
+        # A symlink or device could point at a system file: refuse it without reading it,
+        # so none of its contents can be echoed back.
+        try:
+            info = p.lstat()
+        except OSError:
+            raise BlindspotError(f"파일 {echo(p.name)} 이 없습니다.") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise BlindspotError(f"{echo(p.name)} 은 바로가기(심볼릭 링크)입니다. 링크가 아닌 실제 추출 파일을 주세요.")
+        if not stat.S_ISREG(info.st_mode):
+            raise BlindspotError(f"{echo(p.name)} 은 일반 파일이 아닙니다 (폴더·장치·파이프). 추출 파일을 주세요.")
+        max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
+        if info.st_size > max_bytes:
+            raise BlindspotError(f"{echo(p.name)} 의 크기 {info.st_size:,}바이트가 한도 {max_bytes:,}바이트를 넘습니다 "
+                                 "(BLINDSPOT_INGEST_MAX_FILE_BYTES).")
         return p.name, p.read_bytes()
 
     return ingest(store, round_code, read(path), read(outcomes) if outcomes else None, **kwargs)

@@ -30,6 +30,8 @@ HOUSEHOLD_TYPES = {"all": ("전체", 1, 99), "one_person": ("1인 가구", 1, 1)
                    "three_plus": ("3인 이상", 3, 99)}
 AGE_BANDS = {"all": ("전체", 0, 200), **{f"{lo}_{hi}": (label, lo, hi) for lo, hi, label in DEFAULT_AGE_BANDS}}
 SYNTHETIC_ADDRESS_NOTE = "(합성 주소)"
+# Real extraction files carry no address (docs/ingest-format.md): the list says so instead.
+NO_ADDRESS_NOTE = "(주소 정보 없음: 추출 파일에 주소가 없습니다)"
 
 # Columns of the list as shown and exported, with Korean headers.
 COLUMNS = {"rank": "순위", "pseudo_id": "가명 ID", "sgg_name": "시군구", "emd_name": "읍면동", "band": "등급",
@@ -101,6 +103,17 @@ def synthetic_address(emd_full_name: str, pseudo_id: str) -> str:
     return f"{emd_full_name} {n % 997 + 1}-{n // 997 % 40 + 1} {SYNTHETIC_ADDRESS_NOTE}"
 
 
+def is_synthetic_round(store, round_id: int) -> bool:
+    """True when the round's households come from the synthetic generator: a demo
+    database (``data_kind`` synthetic) whose round was not replaced by an ingested file.
+
+    Example: in a database made by ``init-db`` and loaded with ``ingest`` this is False.
+    """
+    if store.meta().get("data_kind") != "synthetic":
+        return False
+    return store.scalar(sql.ROUND_SOURCE, [int(round_id)]) == "synthetic"
+
+
 def _params(store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str | None]:
     view = narrow(store, scope, filters.area[:5] if filters.area and len(filters.area) == 10 else filters.area)
     emd = filters.area if filters.area and len(filters.area) == 10 else None
@@ -148,7 +161,11 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
                       for a in df["head_age"]]
     columns = [c for c in COLUMNS if c != "address"]
     if scope.role == "district":
-        df["address"] = [synthetic_address(full, pid) if can_see_address(scope, sgg) else None
+        # The stand-in address reads the synthetic id's hex digits: real ids (any shape the
+        # documented alphabet allows) must never reach it, so the gate is the round's origin.
+        synthetic = is_synthetic_round(store, filters.round_id)
+        df["address"] = [(synthetic_address(full, pid) if synthetic else NO_ADDRESS_NOTE)
+                         if can_see_address(scope, sgg) else None
                          for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"])]
         columns.append("address")
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose

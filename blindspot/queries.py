@@ -36,9 +36,36 @@ def data_info(store) -> dict:
     meta = store.meta()
     info = dict(meta)
     info["synthetic"] = meta.get("data_kind") == "synthetic"
+    # Rounds loaded for part of the country only (declared at ingest): {round code: 시군구 count}.
+    info["partial_rounds"] = {from_id(int(k.split(":", 1)[1])).code: len(json.loads(v))
+                              for k, v in meta.items() if k.startswith("round_scope:")}
     if "calibration" in meta:
         info["calibration"] = json.loads(meta["calibration"])
     return info
+
+
+def sgg_codes(store) -> frozenset[str]:
+    """Every 시군구 code of the geography."""
+    return frozenset(c for (c,) in store.rows(sql.REGION_CODES_AT_LEVEL, ["sgg"]))
+
+
+def round_coverage(store, round_id: int) -> dict:
+    """Which 시군구 a round's households cover, against all 시군구 of the geography.
+
+    ``{"partial": bool, "sgg_count": N, "sgg_total": M, "sgg": [codes], "declared": [codes] | None}``;
+    ``declared`` is the scope given at load time (``--sgg``), None for a national load
+    or a synthetic round.  Example: a round loaded from a 종로구-only file with
+    ``--sgg 11110`` gives ``partial=True, sgg_count=1``.
+    """
+    covered = [c for (c,) in store.rows(sql.ROUND_SGG_COVERED, [int(round_id), int(round_id)])]
+    total = len(sgg_codes(store))
+    declared = store.meta().get(f"round_scope:{int(round_id)}")
+    declared = json.loads(declared) if declared else None
+    # A synthetic demo built for a few 시도 is a demo's choice (its banner says synthetic);
+    # a round from files is partial whenever it misses a 시군구.
+    ingested = store.scalar(sql.ROUND_SOURCE, [int(round_id)]) not in (None, "synthetic")
+    return {"partial": bool(declared) or (ingested and 0 < len(covered) < total), "sgg_count": len(covered),
+            "sgg_total": total, "sgg": covered, "declared": declared}
 
 
 def table_counts(store) -> dict:
@@ -100,7 +127,11 @@ def overview(store, scope: Scope, round_id: int) -> dict:
     else:
         households = int(by_sido["households"].fillna(0).sum())
         one = int(by_sido["one_person"].fillna(0).sum())
+    coverage = round_coverage(store, round_id)
     return {
+        # A round covering only some 시군구 is never a national total: pages label it
+        # "일부 지역 (N개 시군구)" (coverage["partial"], coverage["sgg_count"]).
+        "coverage": {k: coverage[k] for k in ("partial", "sgg_count", "sgg_total", "declared")},
         "households": households,
         "one_person": one,
         "one_person_share": (one / households) if households and one is not None else None,

@@ -216,6 +216,7 @@ SESSION_SETTINGS = "SET memory_limit = '3GB'"
 META_ALL = "SELECT key, value FROM meta ORDER BY key"
 META_GET = "SELECT value FROM meta WHERE key = ?"
 META_SET = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+META_DELETE = "DELETE FROM meta WHERE key = ?"
 HAS_META_TABLE = (
     "SELECT count(*) FROM information_schema.tables "
     "WHERE table_name = 'meta' AND table_schema = 'main'")
@@ -245,6 +246,7 @@ COUNT_ROWS = "SELECT count(*) FROM {table}"
 # --- reading ------------------------------------------------------------------------
 ROUNDS = "SELECT round_id, round_code, year, seq, start_date, end_date, source FROM rounds ORDER BY round_id"
 ROUND_IDS = "SELECT round_id FROM rounds ORDER BY round_id"
+ROUND_SOURCE = "SELECT source FROM rounds WHERE round_id = ?"
 REGION_NAMES_AT_LEVEL = "SELECT code, name FROM regions WHERE level = ? ORDER BY code"
 
 REGIONS = """
@@ -764,6 +766,10 @@ CARRY_REPLACE_VISITS = (
 # registered by Store.run_with.  Household versions are cut around $t so that, after a
 # load, the households of round $t are exactly the file's.
 INGEST_ROUND_EXISTS = "SELECT count(*) FROM rounds WHERE round_id = ?"
+# The 시군구 a round's households cover (partial rounds).
+ROUND_SGG_COVERED = """
+    SELECT DISTINCT sgg_code FROM households
+    WHERE valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) ORDER BY 1"""
 INGEST_LAST_LOAD = """
     SELECT file_sha256, file_name, loaded_at FROM ingest_loads
     WHERE round_id = ? AND kind = ? ORDER BY loaded_at DESC, load_id DESC LIMIT 1"""
@@ -775,6 +781,8 @@ INGEST_CLEAR_ROUND = (
     "DELETE FROM scores WHERE round_id = $t",
     "DELETE FROM score_runs WHERE round_id = $t",
     "DELETE FROM synthetic_crisis WHERE round_id = $t",
+    # A replaced demo round now holds the file's households: never synthetic-only code paths.
+    "UPDATE rounds SET source = 'ingest' WHERE round_id = $t",
 )
 # Versions covering $t: the part after $t is kept as a new version, the part before is
 # shortened to end at $prev, and a version that began at $t is removed.

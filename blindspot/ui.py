@@ -505,13 +505,15 @@ def progress_bar(text: str):
     return update
 
 
-def prepare_ingest(round_code: str, households, outcomes=None, progress=None):
-    """Validate uploaded files (Streamlit UploadedFile objects) for one round."""
+def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sgg=None):
+    """Validate uploaded files (Streamlit UploadedFile objects) for one round; ``sgg``
+    declares a partial load (the 시군구 the file covers)."""
     from blindspot import ingest
 
     files = [(f.name, f.getvalue()) if f is not None else None for f in (households, outcomes)]
     try:
-        return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None))
+        return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None),
+                              sgg=sgg or None)
     finally:
         release_uploads(households, outcomes)
 

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from blindspot import vocab
 from blindspot.indicators import Catalogue, load_catalogue
-from blindspot.readers import Problem, RawTable
+from blindspot.readers import Problem, RawTable, echo
 
 REPORT_COLUMNS = ["file", "row", "column", "value", "message"]
 REPORT_LABELS = {"file": "파일", "row": "행", "column": "열", "value": "값", "message": "문제"}
@@ -57,6 +57,13 @@ SIZE_RANGE = (1, 30)
 MONTHS_MAX = 600
 _INT_RE = r"^[+-]?\d{1,15}(\.0*)?$"
 _RRN_RE = r"^\d{6}-?[1-8]\d{6}$"  # 주민등록번호 pattern
+# The documented alphabet of pseudonymous ids (docs/ingest-format.md): no spaces, control
+# characters, BOM, line breaks or formula-leading characters can ever be stored in one.
+ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# Free text (지원 내용) that a spreadsheet would run as a formula (OWASP CSV injection),
+# or that carries control characters, is refused rather than altered.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_CONTROL_CHARS = r"[\x00-\x1f\x7f\ufeff\u2028\u2029]"
 _BOOL_TEXT = {"0": "0", "1": "1", "false": "0", "true": "1", "n": "0", "y": "1", "아니오": "0", "예": "1",
               "아니요": "0"}
 
@@ -72,6 +79,7 @@ class Checked:
     observations: pd.DataFrame | None  # pseudo_id, indicator_code, value (value ≠ 0)
     outcomes: pd.DataFrame | None
     report: pd.DataFrame
+    household_rows: np.ndarray | None = None  # the file row of each row of ``households``
 
     @property
     def ok(self) -> bool:
@@ -85,8 +93,22 @@ def empty_report() -> pd.DataFrame:
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     if not problems:
         return empty_report()
-    return pd.DataFrame([[p.file, p.row, p.column, None if p.value is None else str(p.value), p.message]
-                         for p in problems], columns=REPORT_COLUMNS)
+    return _echoed(pd.DataFrame([[p.file, p.row, p.column, p.value, p.message] for p in problems],
+                                columns=REPORT_COLUMNS))
+
+
+def _echoed(report: pd.DataFrame) -> pd.DataFrame:
+    """Every text taken from the file (name, column, value) through :func:`readers.echo`:
+    personal-data shapes masked, control characters escaped, length capped."""
+    report = report.copy()
+    for column in ("file", "column", "value"):
+        # Reports repeat the same few texts (file name, column names): echo each once.
+        values = pd.Series(report[column].astype(object).to_numpy())
+        uniques = values.dropna().unique()
+        safe = dict(zip(uniques, (echo(v) for v in uniques)))
+        report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
+                          for v in values]
+    return report
 
 
 def _frame(file: str, rows, column, values, message) -> pd.DataFrame:
@@ -100,7 +122,7 @@ def finish_report(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if p is not None and not p.empty]
     if not parts:
         return empty_report()
-    out = pd.concat(parts, ignore_index=True)[REPORT_COLUMNS]
+    out = _echoed(pd.concat(parts, ignore_index=True)[REPORT_COLUMNS])
     out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
     out = out.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
     return out
@@ -161,20 +183,60 @@ def _normalise(raw: RawTable, allowed: dict[str, str]) -> tuple[dict[str, str], 
     return mapping, unknown
 
 
+def _garbled(text: str) -> bool:
+    """Text that is Korean read with the wrong encoding (mojibake) or carries NUL bytes.
+
+    >>> _garbled("ê°€êµ¬ID"), _garbled("가구ID"), _garbled("head_age")
+    (True, False, False)
+    """
+    return ("\x00" in text or "\ufffd" in text
+            or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff" for ch in text))
+
+
+def _header_cause(names: list[str]) -> str:
+    """The likely reason why no column name of a file is recognised, in one sentence.
+
+    >>> _header_cause(["pseudo_id;emd_code;head_age"])[:14]
+    '열 구분자가 세미콜론(;)'
+    >>> _header_cause(["ê°€êµ¬ID", "ìë©´ë"])[:11]
+    '글자가 깨져 있습니다'
+    """
+    text = "".join(names)
+    if ";" in text and text.count(";") >= len(names):
+        return ("열 구분자가 세미콜론(;)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요 "
+                "(엑셀: 'CSV UTF-8(쉼표로 분리)').")
+    if "|" in text and text.count("|") >= len(names):
+        return "열 구분자가 세로줄(|)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요."
+    if _garbled(text):
+        return ("글자가 깨져 있습니다 (인코딩이 잘못 바뀐 파일: 예를 들어 UTF-8 파일을 다른 인코딩으로 열어 다시 저장함). "
+                "원본 추출 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장하세요.")
+    return ("자료 파일이 아니거나(다른 파일을 고름) 1행이 머리글이 아닙니다. 1행에 열 이름이 있는 추출 파일을 고르세요 "
+            "(형식: docs/ingest-format.md).")
+
+
 def _header_problems(raw: RawTable, mapping: dict[str, str], unknown: list[str], required: list[str],
                      hint_codes: bool) -> list[Problem]:
+    if not mapping and raw.columns:
+        # Nothing recognised: one message with the likely cause, not one per garbled name,
+        # and none of the file's text (it may not be a data file at all).
+        return [Problem(raw.file, 1, None, None, "필수 열이 없습니다: 1행에서 형식의 열 이름을 하나도 찾지 못했습니다. "
+                        + _header_cause(raw.columns))]
+    garbled = [n for n in unknown if _garbled(n)]
+    if garbled:
+        return [Problem(raw.file, 1, None, None, (
+            f"필수 열이 없습니다: 1행의 열 이름 {len(garbled):,}개를 알아볼 수 없습니다. " + _header_cause(garbled)))]
     problems = []
     seen: dict[str, str] = {}
     for name, canon in mapping.items():
         if canon in seen:
             problems.append(Problem(raw.file, 1, name, name,
-                                    f"열 '{seen[canon]}' 과 '{name}' 이 같은 항목({canon})입니다. 하나만 두세요."))
+                                    f"열 '{echo(seen[canon])}' 과 '{echo(name)}' 이 같은 항목({canon})입니다. 하나만 두세요."))
         seen[canon] = name
     missing = [c for c in required if c not in seen]
     if missing:
         problems.append(Problem(raw.file, 1, None, ", ".join(missing), (
             f"필수 열이 없습니다: {', '.join(missing)}. 1행에 열 이름이 있어야 합니다 "
-            f"(지금 1행: {', '.join(raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
+            f"(지금 1행: {', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
             "형식: docs/ingest-format.md")))
     for name in unknown:
         looks_like_code = hint_codes and re.match(r"^[a-z][a-z0-9_]{1,23}$", name)
@@ -256,7 +318,8 @@ def _allowed(codes: dict[str, str]) -> str:
 
 MESSAGES = {
     "not_nullable": "값이 비어 있습니다. 이 열은 반드시 채워야 합니다.",
-    "pseudo_id_length": "가구 ID는 1~64자여야 합니다.",
+    "pseudo_id_alphabet": ("가구 ID는 영문자·숫자·'-'·'_' 로 된 1~64자이고 영문자나 숫자로 시작해야 합니다 "
+                           "(공백·한글·제어문자·BOM·줄바꿈 불가; 예: P-001, H1A2B3C4D)."),
     "pseudo_id_rrn": "주민등록번호로 보입니다. 실명·주민번호가 아닌 가명 가구 ID를 쓰세요 (개인정보보호법).",
     "emd_format": "읍면동 코드는 행정안전부 10자리 행정기관코드여야 합니다 (예: 1111051500).",
     "emd_kostat": ("8자리 코드는 통계청(KOSTAT·SGIS) 읍면동 코드로 보입니다. 이 제품은 행정안전부 10자리 행정기관코드"
@@ -281,6 +344,9 @@ MESSAGES = {
     "channel_vocab": f"발굴 경로는 {_allowed(vocab.CHANNELS)} 중 하나여야 합니다.",
     "outcome_vocab": f"방문 결과는 {_allowed(vocab.OUTCOMES)} 중 하나여야 합니다.",
     "support_length": "지원 내용은 100자 이하여야 합니다.",
+    "support_formula": ("지원 내용이 =, +, -, @ 로 시작하면 스프레드시트에서 수식으로 실행될 수 있어 받지 않습니다 "
+                        "(앞에 글자를 두세요, 예: '긴급지원 +30만원' → '긴급지원 30만원 추가')."),
+    "support_control": "지원 내용에 제어문자(줄바꿈·탭·NUL·BOM)가 있습니다. 한 줄의 글로 고치세요.",
 }
 
 
@@ -305,7 +371,7 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
         return pandera.Column(dtype, checks=checks, nullable=nullable, coerce=False)
 
     columns = {
-        "pseudo_id": col(None, [_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length"),
+        "pseudo_id": col(None, [_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet"),
                                   _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn")]),
         "emd_code": col(None, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
                                  _check(lambda s: s.str.len() != 8, "emd_kostat"),
@@ -337,11 +403,13 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
 def outcome_schema():
     pandera = _pa()
     return pandera.DataFrameSchema({
-        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.len().between(1, 64), "pseudo_id_length")]),
+        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet")]),
         "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
         "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
         "support_type": pandera.Column(None, nullable=True,
-                                       checks=[_check(lambda s: s.str.len() <= 100, "support_length")]),
+                                       checks=[_check(lambda s: s.str.len() <= 100, "support_length"),
+                                               _check(lambda s: ~s.str.contains(_FORMULA_START), "support_formula"),
+                                               _check(lambda s: ~s.str.contains(_CONTROL_CHARS), "support_control")]),
     })
 
 
@@ -416,7 +484,8 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
             unknown += [n for n, c in mapping.items() if c == "value"]
             mapping = {n: c for n, c in mapping.items() if c != "value"}
         required = [*HOUSEHOLD_COLUMNS, *catalogue.codes]
-    problems = list(raw.problems) + _header_problems(raw, mapping, unknown, required, hint_codes=True)
+    header = _header_problems(raw, mapping, unknown, required, hint_codes=True)
+    problems = (list(raw.problems) if mapping else []) + header
     if problems and any(p.row == 1 for p in problems):
         return Checked("households", layout, len(raw), None, None, None, finish_report([problems_frame(problems)]))
     if len(raw) == 0:
@@ -450,7 +519,8 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     report = finish_report(parts)
     if not report.empty:
         return Checked("households", layout, len(raw), None, None, None, report)
-    return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report)
+    rows = (df.index[~df["pseudo_id"].duplicated()] if layout == "long" else df.index).to_numpy(np.int64)
+    return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report, rows)
 
 
 def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) -> pd.DataFrame:
@@ -538,7 +608,8 @@ def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
     allowed = _alias_map(OUTCOME_COLUMNS, None)
     mapping, unknown = _normalise(raw, allowed)
     required = [c for c in OUTCOME_COLUMNS if c not in OPTIONAL_OUTCOME_COLUMNS]
-    problems = list(raw.problems) + _header_problems(raw, mapping, unknown, required, hint_codes=False)
+    header = _header_problems(raw, mapping, unknown, required, hint_codes=False)
+    problems = (list(raw.problems) if mapping else []) + header
     if problems and any(p.row == 1 for p in problems):
         return Checked("outcomes", "outcomes", len(raw), None, None, None, finish_report([problems_frame(problems)]))
     if len(raw) == 0:

@@ -36,8 +36,14 @@ def test_upload_check_and_load(small_db, env_db, tmp_path):
     at.text_input(key="ingest_round").set_value("2024-R4")
     at.file_uploader(key="ingest_households").set_value(("가구.csv", _sejong_csv(small_db), "text/csv"))
     at = at.run()
+    # Sejong only: refused as a national round, accepted once the scope is declared.
+    at = at.button(key="ingest_check").click().run()
+    assert at.error and "--sgg 36110" in at.dataframe[0].value.iloc[0]["문제"]
+    at = at.radio(key="ingest_scope").set_value("일부 지역").run()
+    at = at.multiselect(key="ingest_sgg").set_value(["36110"]).run()
     at = at.button(key="ingest_check").click().run()
     assert not at.exception
+    assert any("일부 지역 (1개 시군구)" in i.value for i in at.info)
     assert any("문제 없음: 가구.csv — 가구 60곳" in s.value for s in at.success)
     at = at.button(key="ingest_load").click().run()
     assert not at.exception
@@ -64,6 +70,8 @@ def test_bad_upload_shows_the_report_and_a_download(small_db, env_db, tmp_path):
     at = _app(env_db, db).run()
     at.text_input(key="ingest_round").set_value("2024-R3")
     at.file_uploader(key="ingest_households").set_value(("bad.csv", bad, "text/csv"))
+    at = at.radio(key="ingest_scope").set_value("일부 지역").run()
+    at = at.multiselect(key="ingest_sgg").set_value(["36110"]).run()
     at = at.run().button(key="ingest_check").click().run()
     assert not at.exception
     assert at.error and "문제 1건" in at.error[0].value
@@ -80,6 +88,8 @@ def test_replacing_a_round_needs_the_confirmation(small_db, env_db, tmp_path):
     at = _app(env_db, db).run()
     at.text_input(key="ingest_round").set_value("2024-R4")
     at.file_uploader(key="ingest_households").set_value(("a.csv", _sejong_csv(small_db, 60), "text/csv"))
+    at = at.radio(key="ingest_scope").set_value("일부 지역").run()
+    at = at.multiselect(key="ingest_sgg").set_value(["36110"]).run()
     at = at.run().button(key="ingest_check").click().run()
     at = at.button(key="ingest_load").click().run()
     at.file_uploader(key="ingest_households").set_value(("b.csv", _sejong_csv(small_db, 30), "text/csv"))

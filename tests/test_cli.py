@@ -128,13 +128,17 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     out = _run("init-db", "--db", str(db))
     assert out.returncode == 0, out.stderr
     hh = exported["households_file"]
+    # Sejong only: without the declared scope it would pass for a national round.
+    partial = _run("ingest", hh, "--round", "2024-R3", "--db", str(db))
+    assert partial.returncode == 2 and "--sgg 36110" in partial.stderr and "Traceback" not in partial.stderr
     out = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db),
-               "--user", "분석가", "--rescore", "--models", str(tmp_path / "no-models"))
+               "--sgg", "36110", "--user", "분석가", "--rescore", "--models", str(tmp_path / "no-models"))
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["households"] == exported["households_rows"] and result["visits"] == exported["outcomes_rows"]
     assert "train" in result["rescore"]["skipped"] and "적재는 완료" in out.stderr
-    again = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db))
+    again = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db),
+                 "--sgg", "36110")
     assert again.returncode == 0 and "이미 적재됨" in again.stderr
     # A broken copy: exit 2, a Korean summary naming row and column, and the full report.
     rows = list(csv.reader(open(hh, encoding="utf-8")))
@@ -142,10 +146,11 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     bad = tmp_path / "bad.csv"
     with open(bad, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
-    out = _run("ingest", str(bad), "--round", "2024-R3", "--replace", "--db", str(db), "--report", str(tmp_path / "r.csv"))
+    out = _run("ingest", str(bad), "--round", "2024-R3", "--replace", "--db", str(db), "--report", str(tmp_path / "r.csv"),
+               "--sgg", "36110")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "bad.csv 3행 'head_age' 값 '마흔': 정수(숫자)가 아닙니다" in out.stderr
     report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
     assert report[0] == "파일,행,열,값,문제" and report[1].startswith("bad.csv,3,head_age,마흔,")
-    out = _run("ingest", hh, "--round", "2024-R3", "--db", str(db), "--outcomes", str(bad))
+    out = _run("ingest", hh, "--round", "2024-R3", "--db", str(db), "--outcomes", str(bad), "--sgg", "36110")
     assert out.returncode == 2 and "필수 열이 없습니다: channel, outcome" in out.stderr

@@ -21,6 +21,8 @@ from blindspot.store import Store, fingerprint
 
 ROUND = "2024-R3"
 SEJONG = "36110"
+# The 시군구 of the small demo (Gwangju's five and Sejong): a whole-round export covers them all.
+SMALL_SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +88,11 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 ALL_TABLES = list(sql.TABLES)
 
 
-def _refused(store, files, match: str, row=None, column=None, round_code: str = ROUND):
+def _refused(store, files, match: str, row=None, column=None, round_code: str = ROUND, sgg=(SEJONG,)):
     before = fingerprint(store, ALL_TABLES)
     households, outcomes = files if isinstance(files, tuple) and isinstance(files[0], tuple) else (files, None)
     with pytest.raises(ingest.IngestError) as info:
-        ingest.ingest(store, round_code, households, outcomes)
+        ingest.ingest(store, round_code, households, outcomes, sgg=sgg)
     report = info.value.report
     hits = report[report["message"].str.contains(match, regex=False)]
     assert not hits.empty, report.to_string()
@@ -255,7 +257,7 @@ def test_korean_labels_in_every_csv_encoding(encoding, sejong, fresh):
     data = _csv(base, "utf-8") if encoding == "utf-8-sig" else _csv(base, encoding)
     if encoding == "utf-8-sig":
         data = b"\xef\xbb\xbf" + data
-    result = ingest.ingest(fresh, ROUND, ("가구.csv", data))
+    result = ingest.ingest(fresh, ROUND, ("가구.csv", data), sgg=[SEJONG])
     assert result["status"] == "loaded" and result["households"] == 40
     got = dict(fresh.rows("SELECT housing_type, count(*) FROM households GROUP BY 1"))
     assert got == _base(sejong)["housing_type"].value_counts().to_dict()
@@ -270,7 +272,7 @@ def test_formats_and_long_layout_load_the_same(fmt, sejong, fresh, tmp_path):
         data = _parquet(sejong[0].head(200))
     else:
         data = _csv(frame)
-    result = ingest.ingest(fresh, ROUND, (f"h.{fmt}", data))
+    result = ingest.ingest(fresh, ROUND, (f"h.{fmt}", data), sgg=[SEJONG])
     expected = int(sejong[0].head(200)[list(ingest.load_catalogue().codes)].notna().sum().sum())
     assert result["households"] == 200 and result["observations"] == expected
 
@@ -284,7 +286,8 @@ def test_round_trip_of_a_demo_round(small_db, fresh, tmp_path):
         before = exchange.round_aggregates(src, 20243)
     finally:
         src.close()
-    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]))
+    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
+                                 sgg=SMALL_SGG)
     assert result["households"] == files["households_rows"] > 40_000
     after = exchange.round_aggregates(fresh, 20243)
     for key in ("households", "signals", "visits"):
@@ -304,16 +307,17 @@ def test_long_parquet_round_trip(small_db, fresh, tmp_path):
         hh, _ = exchange.round_frames(src, ROUND, sgg=[SEJONG])
     finally:
         src.close()
-    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]))
+    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
+                                 sgg=[SEJONG])
     assert result["layout"] == "long" and result["households"] == len(hh)
     assert result["observations"] == int(hh[list(ingest.load_catalogue().codes)].notna().sum().sum())
 
 
 def test_same_file_again_changes_nothing(sejong, fresh):
     files = ("h.csv", _csv(sejong[0])), ("o.csv", _csv(sejong[1]))
-    first = ingest.ingest(fresh, ROUND, *files, loaded_by="담당자")
+    first = ingest.ingest(fresh, ROUND, *files, loaded_by="담당자", sgg=[SEJONG])
     before = fingerprint(fresh, ALL_TABLES)
-    again = ingest.ingest(fresh, ROUND, *files)
+    again = ingest.ingest(fresh, ROUND, *files, sgg=[SEJONG])
     assert again["status"] == "already_loaded" and again["message"] == "이미 적재됨"
     assert fingerprint(fresh, ALL_TABLES) == before
     history = ingest.history(fresh)
@@ -324,13 +328,13 @@ def test_same_file_again_changes_nothing(sejong, fresh):
 
 
 def test_different_file_needs_replace(sejong, fresh):
-    ingest.ingest(fresh, ROUND, ("h.csv", _csv(sejong[0])))
+    ingest.ingest(fresh, ROUND, ("h.csv", _csv(sejong[0])), sgg=[SEJONG])
     before = fingerprint(fresh, ALL_TABLES)
     smaller = ("h2.csv", _csv(sejong[0].head(100)))
     with pytest.raises(BlindspotError, match="--replace"):
-        ingest.ingest(fresh, ROUND, smaller)
+        ingest.ingest(fresh, ROUND, smaller, sgg=[SEJONG])
     assert fingerprint(fresh, ALL_TABLES) == before
-    result = ingest.ingest(fresh, ROUND, smaller, replace=True)
+    result = ingest.ingest(fresh, ROUND, smaller, replace=True, sgg=[SEJONG])
     assert result["replaced"] and _round_households(fresh) == 100
     assert ingest.history(fresh)["replaced"].tolist() == [True, False]
 
@@ -342,8 +346,8 @@ def test_replacing_a_demo_round_leaves_other_rounds(small_db, sejong, tmp_path):
     try:
         before_r2 = _round_households(st, 20242)
         with pytest.raises(BlindspotError, match="--replace"):
-            ingest.ingest(st, ROUND, ("h.csv", _csv(sejong[0].head(500))))
-        ingest.ingest(st, ROUND, ("h.csv", _csv(sejong[0].head(500))), replace=True)
+            ingest.ingest(st, ROUND, ("h.csv", _csv(sejong[0].head(500))), sgg=[SEJONG])
+        ingest.ingest(st, ROUND, ("h.csv", _csv(sejong[0].head(500))), replace=True, sgg=[SEJONG])
         assert _round_households(st, 20243) == 500
         assert _round_households(st, 20242) == before_r2
         assert st.scalar("SELECT count(*) FROM synthetic_crisis WHERE round_id = 20243") == 0
@@ -356,10 +360,10 @@ def test_replacing_a_demo_round_leaves_other_rounds(small_db, sejong, tmp_path):
 
 def test_ids_are_stable_and_unchanged_households_continue(sejong, fresh):
     frame = sejong[0].head(300)
-    ingest.ingest(fresh, "2024-R3", ("r3.csv", _csv(frame)))
+    ingest.ingest(fresh, "2024-R3", ("r3.csv", _csv(frame)), sgg=[SEJONG])
     ids_r3 = dict(fresh.rows("SELECT pseudo_id, household_id FROM households"))
     moved = _set(frame.astype(object), 0, "head_age", int(frame["head_age"].iloc[0]) + 1)
-    ingest.ingest(fresh, "2024-R4", ("r4.csv", _csv(moved)))
+    ingest.ingest(fresh, "2024-R4", ("r4.csv", _csv(moved)), sgg=[SEJONG])
     ids_r4 = dict(fresh.rows("SELECT pseudo_id, household_id FROM households WHERE valid_to_round = 20244"))
     assert ids_r4 == ids_r3
     # 299 unchanged households are one version spanning both rounds; the changed one has two.
@@ -375,7 +379,7 @@ def test_kill_during_load_leaves_earlier_state(sejong, empty_db, tmp_path):
     second = tmp_path / "second.csv"
     second.write_bytes(_csv(sejong[0]))
     st = Store(path)
-    ingest.ingest_paths(st, ROUND, first)
+    ingest.ingest_paths(st, ROUND, first, sgg=[SEJONG])
     st.checkpoint()
     before = fingerprint(st, ALL_TABLES)
     st.close()
@@ -391,7 +395,7 @@ def test_kill_during_load_leaves_earlier_state(sejong, empty_db, tmp_path):
                 time.sleep(60)
 
         st = Store({str(path)!r})
-        ingest.ingest_paths(st, {ROUND!r}, Path({str(second)!r}), replace=True, progress=progress)
+        ingest.ingest_paths(st, {ROUND!r}, Path({str(second)!r}), replace=True, progress=progress, sgg=[{SEJONG!r}])
         print("COMMITTED", flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
@@ -427,7 +431,7 @@ def test_rescore_with_the_model_in_service(modelled, tmp_path):
 def test_rescore_without_a_model_says_how_to_train(sejong, fresh, tmp_path):
     from blindspot.model import ModelError
 
-    ingest.ingest(fresh, ROUND, ("h.csv", _csv(_base(sejong))))
+    ingest.ingest(fresh, ROUND, ("h.csv", _csv(_base(sejong))), sgg=[SEJONG])
     with pytest.raises(ModelError, match="python -m blindspot train"):
         ingest.rescore(fresh, ROUND, tmp_path / "models")
 

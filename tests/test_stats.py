@@ -61,7 +61,7 @@ def test_ingest_refreshes_the_aggregates(small_db, tmp_path):
     build_empty(db)
     st = Store(db)
     try:
-        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"])
+        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], sgg=["36110"])
         assert stats.ready(st, 20243)
         got = mapdata.region_counts(st, Scope.all_areas(), "emd", 20243)
         for table in ("stats_ages", "stats_masks", "stats_risk"):

@@ -18,10 +18,22 @@ round_code = c1.text_input("차수 (YYYY-Rn)", value="", placeholder="2024-R4", 
 households = c2.file_uploader("가구 파일", type=["csv", "xlsx", "parquet"], key="ingest_households")
 outcomes = c3.file_uploader("방문 결과 파일 (선택)", type=["csv", "xlsx", "parquet"], key="ingest_outcomes")
 
-if st.button("검사하기", disabled=households is None or not round_code, key="ingest_check"):
+# A file covering fewer 시군구 than the round it creates or replaces must say so: it is
+# then recorded and shown as 일부 지역, never as national.
+coverage = st.radio("적재 범위", ["전국", "일부 지역"], horizontal=True, key="ingest_scope",
+                    help="파일이 모든 시군구를 담지 않으면(또는 교체할 차수보다 적은 지역이면) '일부 지역'을 고르고 "
+                         "파일이 담은 시군구를 고르세요. 범위 밖의 행은 거부됩니다.")
+sgg_choice = None
+if coverage == "일부 지역":
+    names = ui.sgg_names(scope)
+    sgg_choice = st.multiselect("파일이 담은 시군구", list(names), format_func=lambda c: f"{names.get(c, c)} ({c})",
+                                key="ingest_sgg")
+
+if st.button("검사하기", disabled=households is None or not round_code or (coverage == "일부 지역" and not sgg_choice),
+             key="ingest_check"):
     try:
         st.session_state["ingest_prepared"] = ui.prepare_ingest(round_code, households, outcomes,
-                                                                ui.progress_bar("검사 중…"))
+                                                                ui.progress_bar("검사 중…"), sgg=sgg_choice)
     except ingest.IngestError as exc:
         st.session_state["ingest_prepared"] = None
         st.error(str(exc))
@@ -41,6 +53,8 @@ if prepared is not None:
         hh = prepared.households
         st.success(f"문제 없음: {names} — 가구 {len(hh.households):,}곳, 위기정보 {len(hh.observations):,}건"
                    + (f", 방문 결과 {len(prepared.outcomes.outcomes):,}건" if prepared.outcomes else ""))
+        if prepared.scope:
+            st.info(f"일부 지역 ({len(prepared.scope):,}개 시군구) 차수로 기록됩니다: 전국으로 표시되지 않습니다.")
         replace = False
         if prepared.round_exists:
             st.warning(f"차수 {prepared.round.code} 는 이미 있습니다. 적재하면 그 차수의 가구·위기정보·방문 결과·점수가 "

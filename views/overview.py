@@ -12,8 +12,17 @@ rounds = ui.rounds()
 round_id = ui.round_picker()
 summary = ui.overview(scope, round_id)
 
+coverage = summary["coverage"]
+households_label = f"가구 수 ({scope.label})"
+if coverage["partial"] and scope.sgg_codes is None:
+    # Never present a round loaded for some 시군구 as a national figure.
+    area = f"일부 지역 ({coverage['sgg_count']:,}개 시군구)"
+    households_label = f"가구 수 · {area}"
+    st.warning(f"이 차수는 {area}만 적재되었습니다 (전국 {coverage['sgg_total']:,}개 시군구 중). "
+               "아래 합계는 전국 수치가 아닙니다.")
+
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"가구 수 ({scope.label})", count_text(summary["households"]))
+c1.metric(households_label, count_text(summary["households"]))
 c2.metric("1인 가구 비율", "—" if summary["one_person_share"] is None else f"{summary['one_person_share']:.1%}")
 c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
           delta_color="off")
