@@ -315,6 +315,8 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
         progress(0.5, f"트랜잭션 시작: 차수 {r.code} 적재 중")
         if not exists:
             store.run(sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, "ingest"])
+        # Outcomes officials entered in the app survive a replace (held, then written back).
+        store.run(sql.INGEST_HOLD_ENTERED, {"t": r.round_id})
         for statement in sql.INGEST_CLEAR_ROUND:
             store.run(statement, {"t": r.round_id})
         for statement in sql.INGEST_CUT_VERSIONS:
@@ -330,6 +332,16 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
             visits = pa.Table.from_pandas(prepared.outcomes.outcomes, preserve_index=False)
             store.run_with(sql.INGEST_INSERT_VISITS, visits, {"t": r.round_id, "at": at, "by": loaded_by})
             n_visits = visits.num_rows
+        missing = int(store.scalar(sql.INGEST_ENTERED_MISSING))
+        if missing:
+            # Raised inside the transaction: nothing of this load is kept.
+            raise BlindspotError(
+                f"차수 {r.code} 를 이 파일로 바꾸면 담당자가 화면에서 입력한 방문 결과 {missing:,}건이 사라집니다: "
+                "그 가구가 새 파일에 없습니다. 그 가구를 파일에 넣거나, 기존 자료를 그대로 두세요. "
+                "아무것도 바뀌지 않았습니다.")
+        kept = int(store.scalar(sql.INGEST_ENTERED_COUNT, {"t": r.round_id}))
+        store.run(sql.INGEST_RESTORE_ENTERED, {"t": r.round_id})
+        store.run(sql.INGEST_DROP_ENTERED)
         store.run(sql.INGEST_DROP_STAGE)
         # Household versions of the neighbouring rounds may have been cut too.
         loaded = {rid for (rid,) in store.rows(sql.ROUND_IDS)}
@@ -354,6 +366,7 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
     return {"status": "loaded", "round": r.code, "households": len(hh.households),
             "scope": prepared.scope or "national",
             "observations": len(hh.observations), "visits": n_visits, "replaced": exists,
+            "entered_outcomes_kept": kept,
             "layout": hh.layout, "seconds": round(time.monotonic() - started, 2),
             "files": [{"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in prepared.files]}
 

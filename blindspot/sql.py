@@ -929,3 +929,31 @@ MAP_RISK_STATS = """
         GROUP BY ALL)
     SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
+
+# Replacing a round keeps the outcomes officials entered in the app (a `record_outcome`
+# audit record names the household and round): they are held by pseudonymous id while the
+# round is cleared and written back for the same households, unless the new file brings
+# its own outcome for that household.
+INGEST_HOLD_ENTERED = """
+    CREATE OR REPLACE TEMP TABLE ingest_entered AS
+    SELECT v.*, (SELECT any_value(h.pseudo_id) FROM households h WHERE h.household_id = v.household_id)
+               AS pseudo_id
+    FROM visits v
+    WHERE v.round_id = $t AND EXISTS (
+        SELECT 1 FROM audit_log a
+        WHERE a.action = 'record_outcome' AND a.user_name = v.recorded_by
+          AND json_extract_string(a.filters, '$.round') = CAST($t AS VARCHAR)
+          AND json_extract_string(a.filters, '$.pseudo_id') =
+              (SELECT any_value(h.pseudo_id) FROM households h WHERE h.household_id = v.household_id))"""
+INGEST_ENTERED_COUNT = """
+    SELECT count(*) FROM ingest_entered e JOIN ingest_hh n USING (pseudo_id)
+    WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.round_id = $t AND v.household_id = n.household_id)"""
+INGEST_ENTERED_MISSING = """
+    SELECT count(*) FROM ingest_entered e WHERE e.pseudo_id NOT IN (SELECT pseudo_id FROM ingest_hh)"""
+INGEST_RESTORE_ENTERED = """
+    INSERT INTO visits
+    SELECT $t, n.household_id, n.sgg_code, n.emd_code, e.channel, e.outcome, e.support_type,
+           e.recorded_at, e.recorded_by
+    FROM ingest_entered e JOIN ingest_hh n USING (pseudo_id)
+    WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.round_id = $t AND v.household_id = n.household_id)"""
+INGEST_DROP_ENTERED = "DROP TABLE IF EXISTS ingest_entered"

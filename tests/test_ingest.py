@@ -445,3 +445,38 @@ def test_one_million_rows_load_within_budget(fresh):
     seconds = time.monotonic() - t
     assert result["households"] == 1_000_000
     assert seconds <= 60, seconds
+
+
+def _enter_outcome(st, pid: str, user: str = "kim") -> None:
+    """An outcome as the app records it: one visits row and its record_outcome audit record."""
+    from blindspot import audit
+    from blindspot.access import Scope
+
+    hid, sgg, emd = st.rows("SELECT household_id, sgg_code, emd_code FROM households WHERE pseudo_id = ? "
+                            "AND valid_from_round <= 20243 AND (valid_to_round IS NULL OR valid_to_round >= 20243)",
+                            [pid])[0]
+    st.run("DELETE FROM visits WHERE round_id = 20243 AND household_id = ?", [hid])
+    st.run("INSERT INTO visits VALUES (20243, ?, ?, ?, 'local', 'supported', '긴급지원', now()::TIMESTAMP, ?)",
+           [hid, sgg, emd, user])
+    audit.record(st, Scope.district([SEJONG], user=user), "record_outcome",
+                 {"round": 20243, "pseudo_id": pid, "outcome": "supported"}, 1, "방문 결과 입력")
+
+
+def test_replace_keeps_outcomes_entered_in_the_app(sejong, fresh):
+    households = sejong[0]
+    ingest.ingest(fresh, ROUND, ("h.csv", _csv(households)), sgg=[SEJONG])
+    kept_pid, lost_pid = households["pseudo_id"].iloc[3], households["pseudo_id"].iloc[0]
+    _enter_outcome(fresh, kept_pid)
+    # A file without the household whose outcome an official entered: refused, nothing changes.
+    before = fingerprint(fresh, ALL_TABLES)
+    without = households[households["pseudo_id"] != kept_pid]
+    with pytest.raises(BlindspotError, match="방문 결과 1건이 사라집니다"):
+        ingest.ingest(fresh, ROUND, ("h2.csv", _csv(without)), replace=True, sgg=[SEJONG])
+    assert fingerprint(fresh, ALL_TABLES) == before
+    # A file that still has it: the replace goes through and the entered outcome stays.
+    smaller = households[households["pseudo_id"] != lost_pid]
+    result = ingest.ingest(fresh, ROUND, ("h3.csv", _csv(smaller)), replace=True, sgg=[SEJONG])
+    assert result["replaced"] and result["entered_outcomes_kept"] == 1
+    row = fresh.rows("SELECT v.outcome, v.support_type, v.recorded_by FROM visits v JOIN households h "
+                     "USING (household_id) WHERE v.round_id = 20243 AND h.pseudo_id = ?", [kept_pid])
+    assert row == [("supported", "긴급지원", "kim")]
