@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from blindspot import config
-from blindspot.build import build_demo
+from blindspot import config, exchange
+from blindspot.build import build_demo, build_empty
 from blindspot.store import Store
 from blindspot.synthetic import SyntheticConfig
 
@@ -121,3 +123,30 @@ def ops_store(tmp_path, monkeypatch):
     monkeypatch.setenv("BLINDSPOT_OPS_URL", url)
     yield url
     opstore.close_all()
+
+
+# --- ingest: an empty database (geography and catalogue) and Sejong's last demo round ---------
+@pytest.fixture(scope="session")
+def empty_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    build_empty(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sejong(small_db) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Households and outcomes of Sejong in the small demo's last round (ingest format)."""
+    st = Store(small_db, read_only=True)
+    try:
+        return exchange.round_frames(st, "2024-R3", sgg=["36110"])
+    finally:
+        st.close()
+
+
+@pytest.fixture()
+def fresh(empty_db, tmp_path):
+    path = tmp_path / "fresh.duckdb"
+    shutil.copy(empty_db, path)
+    st = Store(path)
+    yield st
+    st.close()

@@ -1,6 +1,5 @@
 """Account file, demo users, login backoff and session timeout (pure functions and CLI)."""
 
-import json
 import subprocess
 import sys
 

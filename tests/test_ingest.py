@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from blindspot import exchange, ingest, sql
-from blindspot.build import build_empty
 from blindspot.errors import BlindspotError
 from blindspot.store import Store, fingerprint
 
@@ -23,32 +22,6 @@ ROUND = "2024-R3"
 SEJONG = "36110"
 # The 시군구 of the small demo (Gwangju's five and Sejong): a whole-round export covers them all.
 SMALL_SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
-
-
-@pytest.fixture(scope="session")
-def empty_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
-    build_empty(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def sejong(small_db) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Households and outcomes of Sejong in the small demo's last round (ingest format)."""
-    st = Store(small_db, read_only=True)
-    try:
-        return exchange.round_frames(st, ROUND, sgg=[SEJONG])
-    finally:
-        st.close()
-
-
-@pytest.fixture()
-def fresh(empty_db, tmp_path):
-    path = tmp_path / "fresh.duckdb"
-    shutil.copy(empty_db, path)
-    st = Store(path)
-    yield st
-    st.close()
 
 
 def _csv(frame: pd.DataFrame, encoding: str = "utf-8") -> bytes:

@@ -1,4 +1,4 @@
-"""Hostile and odd extraction files (issue 11, findings 4, 6, 13-17): ids outside the
+"""Hostile and odd extraction files: ids outside the
 documented alphabet, decompression bombs, values no cast can hold, personal data in
 messages, wrong encodings, partial rounds.  Every refusal leaves every table as it was
 (``fingerprint``) and never shows a traceback."""
@@ -21,9 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from blindspot import exchange, exports, ingest, lists, mapdata, queries, sql
+from blindspot import exports, ingest, lists, mapdata, queries, sql
 from blindspot.access import Scope
-from blindspot.build import build_empty
 from blindspot.errors import BlindspotError
 from blindspot.store import Store, fingerprint
 from blindspot.validation import report_csv
@@ -35,28 +34,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def empty_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("empty_hostile") / "empty.duckdb"
-    build_empty(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def sejong(small_db) -> pd.DataFrame:
-    st = Store(small_db, read_only=True)
-    try:
-        return exchange.round_frames(st, ROUND, sgg=[SEJONG])[0]
-    finally:
-        st.close()
-
-
-@pytest.fixture()
-def fresh(empty_db, tmp_path):
-    path = tmp_path / "fresh.duckdb"
-    shutil.copy(empty_db, path)
-    st = Store(path)
-    yield st
-    st.close()
+def sejong(sejong) -> pd.DataFrame:
+    """Sejong's households only (the shared fixture also has its outcomes)."""
+    return sejong[0]
 
 
 def _base(sejong, n: int = 40) -> pd.DataFrame:

@@ -146,7 +146,8 @@ def real_db(small_db, tmp_path):
     build.build_empty(path)
     st = Store(path)
     try:
-        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader")
+        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader",
+                           sgg=["36110"])
         audit.record(st, scope_for("analyst", "ana"), "view_list", {"round": T}, 3, "점검")
         st.checkpoint()
     finally:

@@ -13,7 +13,6 @@ Skips (with the reason) when /usr/bin/chromium or playwright is missing, like te
 """
 
 import asyncio
-import json
 import os
 import shutil
 import socket
