@@ -3,8 +3,9 @@
 A scope lists the 시군구 a caller may see (``None`` = the whole country), whether
 household-level rows are allowed at all, and the smallest count an aggregate may
 show (small-count suppression).  Query functions turn it into SQL with
-:func:`scope_sql`, so a page cannot forget to apply it.  Login and roles arrive in
-issue [4/6]; until then the app runs with :meth:`Scope.all_areas`.
+:func:`scope_sql`, so a page cannot forget to apply it.  The signed-in user's role
+gives the scope (:func:`scope_for`).  The small-count rules (threshold, zero rule,
+complementary suppression) and the role → action rules live here too.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def scope_sql(scope: Scope, column: str, *, sido: bool = False) -> tuple[str, li
     return f"{column} IN ({', '.join('?' for _ in values)})", values
 
 
-# --- roles (issue 4/6) ------------------------------------------------------------------
+# --- roles ------------------------------------------------------------------------------
 ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 담당 공무원", "presenter": "발표자 (집계만)"}
 
 # Pages each role may open, in navigation order.  The presenter gets no model page: its

@@ -1,6 +1,6 @@
 """Where things live: database, boundary data, demo defaults.
 
-Resolution order for the boundary data (issue [1/6]): an explicit path, then the
+Resolution order for the boundary data: an explicit path, then the
 ``BLINDSPOT_GEO_DIR`` environment variable, then ``data/geo`` inside the project,
 then ``../shared/geo`` beside the project.  The database defaults to
 ``data/blindspot.duckdb`` and can be moved with ``BLINDSPOT_DB``.
