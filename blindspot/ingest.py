@@ -1,4 +1,4 @@
-"""Loading one round of a real extraction: validated, atomic, idempotent (issue 6/6).
+"""Loading one round of a real extraction: validated, atomic, idempotent.
 
 ``prepare`` reads and validates the households file (and optionally an outcomes file)
 without touching the database; ``load`` writes a prepared round in one transaction.

@@ -1,4 +1,4 @@
-"""Map and hotspot timings for ``bench --json`` (issue 3/6).
+"""Map and hotspot timings for ``bench --json``.
 
 A "view" is what the server does for one map: the measures query, the simplified
 layer, colouring and the Deck serialised to the JSON the browser receives.

@@ -120,7 +120,7 @@ def measure_catalogue(store, bands: AgeBands = DEFAULT_BANDS) -> list[Measure]:
 
 
 def has_scores(store, round_id: int) -> bool:
-    """Whether risk scores exist for the round (the table arrives with issue 2/6)."""
+    """Whether risk scores exist for the round."""
     if not store.scalar(sql.HAS_SCORES_TABLE):
         return False
     return bool(store.scalar(sql.SCORES_IN_ROUND, [int(round_id)]))

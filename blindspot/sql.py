@@ -8,7 +8,7 @@ placeholder list of :func:`blindspot.access.scope_sql`), never a user's value.
 
 SCHEMA_VERSION = 4
 
-# --- schema, version 1 -------------------------------------------------------------
+# --- schema, version 1 ---
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
 # (households) or 100 million (observations) keys at load, which costs minutes and
 # gigabytes; uniqueness is guaranteed by the generator and checked by ingest instead.
@@ -113,7 +113,7 @@ DDL_V1 = (
         household_id INTEGER NOT NULL)""",
 )
 
-# --- schema, version 2: risk scores ----------------------------------------------------
+# --- schema, version 2: risk scores ---
 # One row per household and round scored, from the model in service (model_version);
 # rescoring a round replaces all its rows.  Reasons are the three features that added
 # most to the household's log-odds (contribution in log-odds units), in Korean.
@@ -139,11 +139,11 @@ DDL_V2 = (
         thresholds VARCHAR NOT NULL)""",
 )
 
-# --- schema, version 3: audit trail and ingest provenance --------------------------------
+# --- schema, version 3: audit trail and ingest provenance ---
 # audit_log: one row per look at or export of household-level data (and refusals), with
-# who, role, scope, filters, rows, purpose and the exported file's hash (issue 4/6).
-# briefing_targets: the targets (목표 A) of the council evaluation table, per area (issue 5/6).
-# ingest_loads: one row per loaded extraction file (issue 6/6).
+# who, role, scope, filters, rows, purpose and the exported file's hash.
+# briefing_targets: the targets (목표 A) of the council evaluation table, per area.
+# ingest_loads: one row per loaded extraction file.
 DDL_V3 = (
     "CREATE SEQUENCE audit_seq START 1",
     """CREATE TABLE audit_log (
@@ -212,7 +212,7 @@ BUILD_SETTINGS = "SET memory_limit = '1500MB'"
 # budget, spilling to disk when a national aggregate needs more.
 SESSION_SETTINGS = "SET memory_limit = '3GB'"
 
-# --- meta ---------------------------------------------------------------------------
+# --- meta ---
 META_ALL = "SELECT key, value FROM meta ORDER BY key"
 META_GET = "SELECT value FROM meta WHERE key = ?"
 META_SET = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
@@ -221,7 +221,7 @@ HAS_META_TABLE = (
     "SELECT count(*) FROM information_schema.tables "
     "WHERE table_name = 'meta' AND table_schema = 'main'")
 
-# --- loading ------------------------------------------------------------------------
+# --- loading ---
 # {table} is one of TABLES; the relation is a registered Arrow/pandas object.
 APPEND_FROM = "INSERT INTO {table} BY NAME SELECT * FROM {relation}"
 INSERT_HOUSEHOLDS = """
@@ -239,11 +239,11 @@ UPDATE_REGION_GEOMETRY = "UPDATE regions SET geometry = g.geometry, name = coale
 DELETE_ADJACENCY = "DELETE FROM region_adjacency"
 REGION_CODES_AT_LEVEL = "SELECT code FROM regions WHERE level = ? ORDER BY code"
 
-# --- counts (info) ------------------------------------------------------------------
+# --- counts (info) ---
 REGION_LEVEL_COUNTS = "SELECT level, count(*) FROM regions GROUP BY level"
 COUNT_ROWS = "SELECT count(*) FROM {table}"
 
-# --- reading ------------------------------------------------------------------------
+# --- reading ---
 ROUNDS = "SELECT round_id, round_code, year, seq, start_date, end_date, source FROM rounds ORDER BY round_id"
 ROUND_IDS = "SELECT round_id FROM rounds ORDER BY round_id"
 ROUND_SOURCE = "SELECT source FROM rounds WHERE round_id = ?"
@@ -295,11 +295,11 @@ BARE_EMD_GROUPBY = """
     SELECT emd_code, count(*), count(*) FILTER (WHERE one_person)
     FROM households GROUP BY emd_code"""
 
-# --- fingerprints -------------------------------------------------------------------
+# --- fingerprints ---
 # Order-independent: a sum and a xor of row hashes, plus the row count.
 FINGERPRINT = "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {table} t"
 
-# --- layout benchmark (long vs wide observations) -------------------------------------
+# --- layout benchmark (long vs wide observations) ---
 # {columns}: one "max(value) FILTER (WHERE indicator_code = '<code>') AS <code>" per
 # catalogue code; codes are validated identifiers of the shipped catalogue.
 LAYOUT_MAKE_WIDE = """
@@ -318,7 +318,7 @@ LAYOUT_WIDE_SGG = "SELECT * FROM obs_wide WHERE round_id = ? AND sgg_code = ?"
 # On-disk size: distinct storage blocks (256 KiB each) the table's columns occupy.
 LAYOUT_BLOCK_BYTES = "SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('{table}') WHERE block_id >= 0"
 
-# --- model features ---------------------------------------------------------------------
+# --- model features ---
 # One row per household valid in round $t, with signal history from rounds $t1..$t3
 # only, and the 읍면동's share of signalled households in $t.  Nothing from a round
 # after $t is read.  Categorical columns come back as 1-based positions in the
@@ -396,7 +396,7 @@ LABELS = """
     FROM visits WHERE round_id = ? AND outcome <> 'unreachable'"""
 
 
-# --- risk model -----------------------------------------------------------------------
+# --- risk model ---
 # Rounds with visit outcomes usable as labels, per channel list $channels.
 LABELLED_ROUNDS = """
     SELECT round_id, count(*) AS labelled,
@@ -442,7 +442,7 @@ TOP_SCORES = """
     LIMIT ?"""
 
 
-# --- maps and hotspots (issue 3/6) ---
+# --- maps and hotspots ---
 # Map measures come back long, one row per (region, measure) with the household count
 # behind it, so one statement serves any set of age bands and indicator domains.
 # {level_col} is sido_code, sgg_code, emd_code or the literal '00' (the whole country)
@@ -509,7 +509,7 @@ MAP_COUNTS = """
         SELECT code, mask, count(*) AS n FROM sig GROUP BY ALL),
 """ + _MAP_MEASURES
 
-# Risk scores arrive with the model (issue 2/6); the map reads them only when the
+# Risk scores exist once a model has scored the round; the map reads them only when the
 # table exists, so a database built before the model still draws every other measure.
 HAS_SCORES_TABLE = (
     "SELECT count(*) FROM information_schema.tables "
@@ -589,7 +589,7 @@ HEX_NO_RISK_COLUMN = "NULL::BOOLEAN"
 DOMAINS = "SELECT domain, name_ko FROM domains ORDER BY sort_order"
 
 
-# --- council briefing (issue 5/6) ------------------------------------------------------
+# --- council briefing ---
 # Visits of round ? per channel and outcome, in scope (aggregates; suppressed by the caller).
 BRIEFING_CHANNELS = """
     SELECT channel,
@@ -608,7 +608,7 @@ UPSERT_BRIEFING_TARGET = "INSERT OR REPLACE INTO briefing_targets VALUES (?, ?, 
 DELETE_BRIEFING_TARGET = "DELETE FROM briefing_targets WHERE area_code = ? AND indicator = ?"
 
 
-# --- risk lists, exports, audit (issue 4/6) ---
+# --- risk lists, exports, audit ---
 # Household-level statements: callers (blindspot.lists, blindspot.outcomes) check that the
 # scope allows household rows and write the audit record.  {scope}, {obs_scope},
 # {visit_scope} and {score_scope} are the caller's 시군구 condition on households,
@@ -759,7 +759,7 @@ CARRY_REPLACE_VISITS = (
 )
 
 
-# --- ingest of extraction files (issue 6/6) ---
+# --- ingest of extraction files ---
 # A round is loaded in one transaction (blindspot/ingest.py).  Named parameters: $t the
 # round, $prev / $next the rounds before and after it (round ids are not consecutive
 # integers across years), $at / $by when and by whom.  {relation} is the file's rows,

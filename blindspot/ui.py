@@ -154,7 +154,7 @@ def round_picker(label: str = "차수", key: str = "round") -> int:
     return st.selectbox(label, options, format_func=lambda r: labels[r], key=key)
 
 
-# --- maps and hotspots (issue 3/6) ---------------------------------------------------------
+# --- maps and hotspots ---
 # Layers are not cached here: blindspot.maps keeps the simplified geometry in memory, and
 # cache_data would copy (pickle) megabytes of GeoJSON on every rerun.
 
@@ -297,7 +297,7 @@ def legend(rows: pd.DataFrame, title: str | None = None) -> None:
     st.markdown((f"**{title}**<br/>" if title else "") + "<br/>".join(lines), unsafe_allow_html=True)
 
 
-# --- council briefing ---------------------------------------------------------------------
+# --- council briefing ---
 
 def briefing_area_picker(scope: Scope, key: str) -> str:
     """시도 or 시군구 of a briefing (전국 when the scope is national); returns its code."""
@@ -379,7 +379,7 @@ def presentation_mode(on: bool) -> None:
         st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
 
 
-# --- risk lists, exports, audit (issue 4/6) ------------------------------------------------
+# --- risk lists, exports, audit ---
 
 def purpose_picker(key: str) -> str | None:
     """Why the user looks at household rows: a listed purpose or typed text for 기타;
@@ -492,7 +492,7 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
     (where or st).download_button(label, hand_over, file_name, mime, key=key, on_click="ignore")
 
 
-# --- data management: ingest of extraction files (issue 6/6) -----------------------------------
+# --- data management: ingest of extraction files ---
 # Nothing here is cached: the page changes the data, and history must show a load at once.
 
 def progress_bar(text: str):
