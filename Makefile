@@ -7,9 +7,9 @@ DB     ?= data/blindspot.duckdb
 PORT   ?= 8501
 
 # Rebuild the demo when the generator, the schema or the catalogue changes.
-DEMO_INPUTS := blindspot/synthetic.py blindspot/sql.py blindspot/build.py blindspot/geography.py \
-               blindspot/features.py blindspot/model.py blindspot/training.py blindspot/scoring.py \
-               blindspot/stats.py \
+DEMO_INPUTS := blindspot/demo/synthetic.py blindspot/db/sql.py blindspot/demo/build.py blindspot/geo/regions.py \
+               blindspot/model/features.py blindspot/model/pipeline.py blindspot/model/training.py blindspot/model/scoring.py \
+               blindspot/db/aggregates.py \
                blindspot/data/indicators.csv blindspot/data/domains.csv
 
 .PHONY: run test setup demo browser-deps clean

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from blindspot import config, ui
+from blindspot import config
+from blindspot.app import ui
 from blindspot.access import pages_for
 from blindspot.errors import BlindspotError
 

@@ -489,7 +489,7 @@ def apply(values, hide) -> dict:
     {'a': None, 'b': 0}
     """
     return {key: (None if key in hide else v) for key, v in values.items()}
-# --- server actions by role: checked by the server gate (blindspot.webguard) ------
+# --- server actions by role: checked by the server gate (blindspot.app.webguard) ------
 UPLOAD_ROLES = frozenset({"admin", "analyst"})   # the roles that load extraction files (데이터 관리)
 METRICS_ROLES = frozenset({"admin"})
 

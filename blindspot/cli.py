@@ -22,7 +22,7 @@ from blindspot.errors import BlindspotError
 def _database(args, *, read_only: bool = False):
     """The ``--db`` database for one command; a writable one is checkpointed when the
     command succeeds, so its changes are in the file and not only in the WAL."""
-    from blindspot.store import Store
+    from blindspot.db.store import Store
 
     st = Store(config.db_path(args.db), read_only=read_only)
     try:
@@ -36,9 +36,9 @@ def _database(args, *, read_only: bool = False):
 def _cmd_build_demo(args) -> int:
     import os
 
-    from blindspot.build import build_demo, inspect_existing
+    from blindspot.demo.build import build_demo, inspect_existing
     from blindspot.progress import LineProgress
-    from blindspot.synthetic import SyntheticConfig
+    from blindspot.demo.synthetic import SyntheticConfig
 
     cfg = SyntheticConfig(seed=args.seed, scale=args.scale, rounds=args.rounds,
                           sido=tuple(args.sido) if args.sido else None)
@@ -70,7 +70,7 @@ def _cmd_build_demo(args) -> int:
 
 
 def _cmd_geo_import(args) -> int:
-    from blindspot.geography import import_boundary_file
+    from blindspot.geo.regions import import_boundary_file
 
     with _database(args) as st:
         result = import_boundary_file(st, Path(args.path), args.code_column, args.name_column, args.level)
@@ -79,7 +79,7 @@ def _cmd_geo_import(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from blindspot import queries
+    from blindspot.db import queries
     path = config.db_path(args.db)
     with _database(args, read_only=True) as st:
         counts = queries.table_counts(st)
@@ -103,7 +103,7 @@ def _cmd_info(args) -> int:
 
 
 def _thresholds(args):
-    from blindspot.model import Thresholds
+    from blindspot.model.pipeline import Thresholds
 
     return Thresholds(medium=args.medium, low=args.low, capacity_share=args.capacity)
 
@@ -111,7 +111,7 @@ def _thresholds(args):
 def _cmd_train(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.training import train
+    from blindspot.model.training import train
 
     with _database(args) as st:
         meta = train(st, config.models_dir(args.models), C=args.C, thresholds=_thresholds(args),
@@ -123,8 +123,8 @@ def _cmd_train(args) -> int:
 
 
 def _load_in_service(st, models):
-    from blindspot import artifacts
-    from blindspot.model import ModelError
+    from blindspot.model import artifacts
+    from blindspot.model.pipeline import ModelError
 
     version = artifacts.in_service(st)
     if not version:
@@ -135,7 +135,7 @@ def _load_in_service(st, models):
 def _cmd_evaluate(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.training import evaluate
+    from blindspot.model.training import evaluate
 
     with _database(args, read_only=True) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
@@ -158,7 +158,7 @@ def _cmd_evaluate(args) -> int:
 def _cmd_score(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.scoring import score_round
+    from blindspot.model.scoring import score_round
 
     with _database(args) as st:
         version, fitted, _ = _load_in_service(st, config.models_dir(args.models))
@@ -170,7 +170,7 @@ def _cmd_score(args) -> int:
 def _cmd_init_db(args) -> int:
     import os
 
-    from blindspot.build import build_empty
+    from blindspot.demo.build import build_empty
     from blindspot.progress import LineProgress
 
     target = config.db_path(args.db)
@@ -183,9 +183,9 @@ def _cmd_init_db(args) -> int:
 
 
 def _cmd_ingest(args) -> int:
-    from blindspot import ingest
+    from blindspot.ingest import load as ingest
     from blindspot.progress import LineProgress
-    from blindspot.validation import report_csv
+    from blindspot.ingest.validation import report_csv
 
     progress = LineProgress()
     with _database(args) as st:
@@ -199,7 +199,7 @@ def _cmd_ingest(args) -> int:
                 raise BlindspotError(f"{exc}\n문제 목록 전체: {args.report}") from None
             raise BlindspotError(f"{exc}\n문제 목록 전체를 CSV로 받으려면 --report 문제.csv 를 붙이세요.") from None
         if args.rescore and result["status"] == "loaded":
-            from blindspot.model import ModelError
+            from blindspot.model.pipeline import ModelError
 
             try:
                 result["rescore"] = ingest.rescore(st, args.round, config.models_dir(args.models), progress=progress)
@@ -217,9 +217,9 @@ def _cmd_export_round(args) -> int:
     import hashlib
     import os
 
-    from blindspot import audit
+    from blindspot.casework import audit
     from blindspot.access import Scope
-    from blindspot.exchange import export_round
+    from blindspot.ingest.exchange import export_round
 
     if not (args.purpose or "").strip():
         raise BlindspotError("--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
@@ -248,7 +248,7 @@ def _cmd_export_round(args) -> int:
 
 
 def _cmd_stats(args) -> int:
-    from blindspot import stats
+    from blindspot.db import aggregates as stats
 
     with _database(args) as st:
         with st.transaction():
@@ -258,10 +258,10 @@ def _cmd_stats(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from blindspot.bench import run_bench
+    from blindspot.bench.run import run_bench
 
     if args.layout:
-        from blindspot.bench import layout_comparison
+        from blindspot.bench.run import layout_comparison
 
         if not args.db:
             raise BlindspotError("--layout 은 --db 로 측정할 데이터베이스를 지정해야 합니다.")
@@ -286,7 +286,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _cmd_users(args) -> int:
-    from blindspot import auth
+    from blindspot.app import auth
 
     path = auth.auth_path(args.auth)
     passwords = auth.init_demo(path, force=args.force)
@@ -312,7 +312,7 @@ def _new_password(args) -> str:
 
 
 def _cmd_users_add(args) -> int:
-    from blindspot import auth
+    from blindspot.app import auth
 
     auth.add_account(args.auth, args.username, args.name or args.username, args.role, args.sgg, _new_password(args),
                      email=args.email)
@@ -321,7 +321,7 @@ def _cmd_users_add(args) -> int:
 
 
 def _cmd_users_passwd(args) -> int:
-    from blindspot import auth
+    from blindspot.app import auth
 
     auth.set_password(args.auth, args.username, _new_password(args))
     print(f"계정 {args.username} 의 비밀번호를 바꿨습니다.")
@@ -334,7 +334,7 @@ def _cmd_serve(args) -> int:
     # Importing the page module before the server exists makes Streamlit warn once per cached
     # function that it has no runtime yet; the caches are looked up again when called.
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from blindspot import ui
+    from blindspot.app import ui
 
     ui.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)
     return 0

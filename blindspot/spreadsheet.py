@@ -13,9 +13,9 @@ exactly a decimal number (``-3``, ``+1.5``, ``-2e3``): a spreadsheet reads it as
 number, not a formula, and in a CSV it is indistinguishable from a numeric cell.
 
 Every writer calls :func:`neutralise` (or :func:`neutralise_frame`): the risk list and
-summary exports and the audit log export (:mod:`blindspot.exports`, CSV and XLSX including
-the 정보 sheet), ``export-round`` (:mod:`blindspot.exchange`, CSV and XLSX) and the ingest
-validation report (:func:`blindspot.validation.report_csv`).  XLSX cells are moreover
+summary exports and the audit log export (:mod:`blindspot.casework.exports`, CSV and XLSX including
+the 정보 sheet), ``export-round`` (:mod:`blindspot.ingest.exchange`, CSV and XLSX) and the ingest
+validation report (:func:`blindspot.ingest.validation.report_csv`).  XLSX cells are moreover
 always written as strings (inline strings, or openpyxl ``data_type 's'`` via
 :func:`xlsx_text_cell`), never as formulas.
 """

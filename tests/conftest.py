@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from blindspot import config, exchange
-from blindspot.build import build_demo, build_empty
-from blindspot.store import Store
-from blindspot.synthetic import SyntheticConfig
+from blindspot import config
+from blindspot.ingest import exchange
+from blindspot.demo.build import build_demo, build_empty
+from blindspot.db.store import Store
+from blindspot.demo.synthetic import SyntheticConfig
 
 # Sejong (36) and Gwangju (29): 120 읍면동 of both 동 and 읍/면, about 41,000 households at 0.05.
 SMALL = SyntheticConfig(seed=7, scale=0.05, rounds=4, sido=("29", "36"))
@@ -71,7 +72,7 @@ def modelled(small_db, tmp_path_factory):
     round scored: (db path, models dir, metadata)."""
     import shutil
 
-    from blindspot.build import train_and_score
+    from blindspot.demo.build import train_and_score
 
     root = tmp_path_factory.mktemp("modelled")
     path = root / "modelled.duckdb"
@@ -101,7 +102,7 @@ TEST_PASSWORDS = {u: f"pw-{u}-시험" for u in TEST_USERS}
 
 @pytest.fixture(scope="session", autouse=True)
 def test_accounts(tmp_path_factory):
-    from blindspot import auth
+    from blindspot.app import auth
 
     path = tmp_path_factory.mktemp("auth") / "auth.yaml"
     auth.write_accounts(path, [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()], rounds=4)
@@ -117,7 +118,7 @@ def test_accounts(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def ops_store(tmp_path, monkeypatch):
     """Each test its own operational store (failed-login counts), never data/ops.sqlite."""
-    from blindspot import opstore
+    from blindspot.db import opstore
 
     url = f"sqlite:///{tmp_path / 'ops.sqlite'}"
     monkeypatch.setenv("BLINDSPOT_OPS_URL", url)

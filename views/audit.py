@@ -4,9 +4,9 @@ import datetime as dt
 
 import streamlit as st
 
-from blindspot import ui
-from blindspot.audit import ACTIONS
-from blindspot.exports import EmptyExport
+from blindspot.app import ui
+from blindspot.casework.audit import ACTIONS
+from blindspot.casework.exports import EmptyExport
 
 st.title("감사 기록")
 scope = ui.current_scope()

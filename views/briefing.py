@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from blindspot import briefing as brief, ui
+from blindspot.briefing import data as brief
+from blindspot.app import ui
 
 scope = ui.current_scope()
 top = st.columns([3, 2, 2, 2])

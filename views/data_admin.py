@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from blindspot import ingest, ui, validation
+from blindspot.ingest import load as ingest
+from blindspot.app import ui
+from blindspot.ingest import validation
 from blindspot.errors import BlindspotError
 
 st.title("데이터 관리")

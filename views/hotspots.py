@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from blindspot import hexgrid, hotspots, maps, mapdata, ui
+from blindspot.maps import hexgrid
+from blindspot.maps import hotspots
+from blindspot.maps import render as maps
+from blindspot.maps import data as mapdata
+from blindspot.app import ui
 
 st.title("핫스팟")
 scope = ui.current_scope()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from blindspot import modelcard, ui
+from blindspot.model import card as modelcard
+from blindspot.app import ui
 
 st.title("위험 모델")
 meta = ui.model_metadata()

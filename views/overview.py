@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from blindspot import ui
+from blindspot.app import ui
 from blindspot.access import count_text
 
 st.title("개요")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from blindspot import maps, mapdata, ui
+from blindspot.maps import render as maps
+from blindspot.maps import data as mapdata
+from blindspot.app import ui
 from blindspot.vocab import LEVELS
 
 st.title("지역 지도")

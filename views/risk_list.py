@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from blindspot import lists, ui
+from blindspot.casework import lists
+from blindspot.app import ui
 from blindspot.access import threshold
 from blindspot.errors import BlindspotError
-from blindspot.exports import SUMMARY_COLUMNS, EmptyExport
-from blindspot.mapdata import RISK_BANDS
-from blindspot.outcomes import OutcomeExists, earlier_text
+from blindspot.casework.exports import SUMMARY_COLUMNS, EmptyExport
+from blindspot.maps.data import RISK_BANDS
+from blindspot.casework.outcomes import OutcomeExists, earlier_text
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 st.title("위험 가구 목록")

@@ -1,0 +1,1 @@
+"""`python -m blindspot bench`: build at a scale and time the product's own queries."""

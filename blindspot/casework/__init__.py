@@ -1,0 +1,1 @@
+"""Household-level work: risk lists, exports, visit outcomes, and the audit trail."""

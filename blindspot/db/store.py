@@ -1,0 +1,257 @@
+"""The DuckDB store: one connection per process, one cursor per thread.
+
+Streamlit runs every session on its own thread; DuckDB connections are not safe
+to share between threads, but cursors made from one connection are cheap and share
+the same database instance.  So :func:`open_store` keeps one :class:`Store` (one
+connection) per file per process, and :meth:`Store.cursor` hands each thread its
+own cursor.  All SQL goes through :meth:`Store.run`.
+
+Databases are built into a temporary file and swapped into place (``os.replace``)
+only when complete, so a failed build never leaves a half-written database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import duckdb
+import pandas as pd
+
+from blindspot.db import sql
+from blindspot.errors import StoreError
+
+_open_lock = threading.Lock()
+_stores: dict[str, "Store"] = {}
+
+
+def _lock_message(path: Path, exc: Exception) -> str:
+    pid = re.search(r"PID (\d+)", str(exc))
+    who = f" (프로세스 PID {pid.group(1)})" if pid else ""
+    return (
+        f"데이터베이스 {path} 를 다른 프로그램{who}이 쓰고 있어 열 수 없습니다. "
+        "실행 중인 앱(streamlit)이나 다른 python -m blindspot 명령을 끝낸 뒤 다시 하거나, "
+        "--db 또는 환경변수 BLINDSPOT_DB 로 다른 파일을 지정하세요."
+    )
+
+
+def restrict(path: Path) -> None:
+    """The database file and its WAL readable by the owner only (household rows are personal data)."""
+    for p in (Path(path), Path(path).with_name(Path(path).name + ".wal")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if p.stat().st_mode & 0o777 != 0o600:
+                os.chmod(p, 0o600)
+
+
+class Store:
+    """A DuckDB database file of this product."""
+
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, create: bool = False,
+                 check_schema: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"데이터베이스 {self.path} 가 없습니다. `make run` 또는 "
+                "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요.")
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(_lock_message(self.path, exc)) from None
+            raise StoreError(
+                f"데이터베이스 {self.path} 를 열 수 없습니다 ({exc}). 파일이 손상되었거나 DuckDB 파일이 아니면 "
+                "지우고 `python -m blindspot build-demo` 로 다시 만드세요.") from None
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{self.path} 는 DuckDB 데이터베이스로 열리지 않습니다 ({exc}). "
+                "파일이 손상되었거나 다른 형식입니다: 지우고 `python -m blindspot build-demo` 로 다시 만드세요."
+            ) from None
+        self.read_only = read_only
+        if not read_only:
+            restrict(self.path)
+        self._local = threading.local()
+        self._con.execute(sql.SESSION_SETTINGS)
+        if check_schema and not create:
+            self._check_schema()
+
+    # --- running SQL --------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor (created on first use)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def run(self, statement: str, params: Sequence | None = None) -> duckdb.DuckDBPyConnection:
+        """Execute one statement with bound parameters on this thread's cursor."""
+        return self.cursor().execute(statement, params or [])
+
+    def df(self, statement: str, params: Sequence | None = None) -> pd.DataFrame:
+        return self.run(statement, params).df()
+
+    def rows(self, statement: str, params: Sequence | None = None) -> list[tuple]:
+        return self.run(statement, params).fetchall()
+
+    def scalar(self, statement: str, params: Sequence | None = None):
+        row = self.run(statement, params).fetchone()
+        return None if row is None else row[0]
+
+    def run_with(self, statement: str, frame, params: Sequence | None = None) -> None:
+        """Run a statement whose ``{relation}`` slot reads a registered DataFrame/Arrow table."""
+        cur = self.cursor()
+        cur.register("_src", frame)
+        try:
+            cur.execute(statement.format(relation="_src"), params or [])
+        finally:
+            cur.unregister("_src")
+
+    def append(self, table: str, frame) -> None:
+        """Append a pandas DataFrame or Arrow table to ``table`` (columns matched by name)."""
+        if table not in sql.TABLES:
+            raise ValueError(f"unknown table {table}")
+        self.run_with(sql.APPEND_FROM.replace("{table}", table), frame)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """All or nothing: statements inside commit together or not at all."""
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+
+    # --- meta and schema -------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self.rows(sql.META_ALL))
+
+    def set_meta(self, key: str, value: object) -> None:
+        self.run(sql.META_SET, [key, str(value)])
+
+    def schema_version(self) -> int | None:
+        if not self.scalar(sql.HAS_META_TABLE):
+            return None
+        value = self.scalar(sql.META_GET, ["schema_version"])
+        return None if value is None else int(value)
+
+    def create_schema(self) -> None:
+        with self.transaction():
+            for statement in sql.DDL_V1:
+                self.run(statement)
+            for version in range(1, sql.SCHEMA_VERSION):
+                for statement in sql.MIGRATIONS[version]:
+                    self.run(statement)
+            self.set_meta("schema_version", sql.SCHEMA_VERSION)
+
+    def _check_schema(self) -> None:
+        version = self.schema_version()
+        if version is None:
+            raise StoreError(
+                f"{self.path} 는 이 프로그램의 데이터베이스가 아닙니다 (meta 표/스키마 버전 없음). "
+                "`python -m blindspot build-demo --db 경로` 로 새로 만드세요.")
+        if version > sql.SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} 의 스키마 버전 {version} 이 이 프로그램({sql.SCHEMA_VERSION})보다 새롭습니다. "
+                "프로그램을 최신 버전으로 올리세요.")
+        if version < sql.SCHEMA_VERSION:
+            self.migrate(version)
+
+    def migrate(self, from_version: int) -> None:
+        """Upgrade in one transaction; a database with no migration path is refused."""
+        missing = [v for v in range(from_version, sql.SCHEMA_VERSION) if v not in sql.MIGRATIONS]
+        if missing:
+            raise StoreError(
+                f"{self.path} 는 옛 스키마 버전 {from_version} 의 데이터베이스이고, 현재 버전 "
+                f"{sql.SCHEMA_VERSION} 으로 옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
+                "`python -m blindspot build-demo` (실데이터는 다시 적재).")
+        if self.read_only:
+            raise StoreError(
+                f"{self.path} 는 스키마 버전 {from_version} 이라 업그레이드가 필요하지만 읽기 전용으로 열렸습니다. "
+                "쓰기 가능하게 한 번 여세요 (`python -m blindspot info`).")
+        with self.transaction():
+            for version in range(from_version, sql.SCHEMA_VERSION):
+                for statement in sql.MIGRATIONS[version]:
+                    self.run(statement)
+            self.set_meta("schema_version", sql.SCHEMA_VERSION)
+
+    # --- lifecycle --------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        self.run("CHECKPOINT")
+        if not self.read_only:
+            restrict(self.path)
+
+    def close(self) -> None:
+        with _open_lock:
+            for key, store in list(_stores.items()):
+                if store is self:
+                    del _stores[key]
+        self._con.close()
+
+
+def open_store(path: str | os.PathLike, *, read_only: bool = False) -> Store:
+    """The process-wide store for ``path`` (opened once, then shared by all threads)."""
+    key = str(Path(path).resolve())
+    with _open_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = Store(path, read_only=read_only)
+            _stores[key] = store
+        return store
+
+
+def close_all() -> None:
+    for store in list(_stores.values()):
+        store.close()
+
+
+def temp_path_for(target: Path) -> Path:
+    return target.with_name(f"{target.name}.tmp-{os.getpid()}")
+
+
+def remove_db_files(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Atomically replace ``target`` by the finished ``tmp`` database."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stale_wal = target.with_name(target.name + ".wal")
+    with contextlib.suppress(FileNotFoundError):
+        stale_wal.unlink()
+    os.replace(tmp, target)
+    restrict(target)
+
+
+def assert_target_free(target: Path) -> None:
+    """Fail early, before a long build, if another process holds the target database."""
+    if not target.exists():
+        return
+    try:
+        con = duckdb.connect(str(target))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(_lock_message(target, exc)) from None
+        return
+    except duckdb.Error:
+        return  # a corrupt file will simply be replaced
+    con.close()
+
+
+def fingerprint(store: Store, tables: Sequence[str]) -> dict[str, tuple]:
+    """Order-independent content fingerprint of each table: (rows, hash sum, hash xor)."""
+    out = {}
+    for table in tables:
+        if table not in sql.TABLES:
+            raise ValueError(table)
+        out[table] = tuple(store.rows(sql.FINGERPRINT.format(table=table))[0])
+    return out

@@ -1,0 +1,1 @@
+"""The deterministic synthetic world calibrated to the field, and the demo build."""

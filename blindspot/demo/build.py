@@ -1,0 +1,328 @@
+"""Building a database: schema, geography, catalogue, rounds and synthetic data.
+
+The build writes into ``<target>.tmp-<pid>`` and swaps it into place only when
+everything succeeded, so an interrupted or failed build leaves the previous
+database exactly as it was.
+
+A rebuild never silently destroys the audit trail.  When the
+target already exists, :func:`inspect_existing` tells a demo database from a real one
+(made by ``init-db``, holding ingested rounds, or not this program's file):
+
+- a **demo** database is rebuilt and its audit log, the outcomes officials entered,
+  the briefing targets and the ingest history are copied into the new build before the
+  swap (:func:`carry_over`); entered outcomes must match households of the new build
+  (same pseudonymous id and round), otherwise the build refuses and the old file stays;
+- a **real** database is not replaced unless ``replace_real=True``
+  (``--force-replace-real``); even then its audit log and targets are copied, and one
+  audit record (``replace_database``) says what was dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from blindspot import config, rounds
+from blindspot.casework import audit
+from blindspot.db import sql
+from blindspot.db import aggregates as stats
+from blindspot.db import store as store_mod
+from blindspot.access import Scope
+from blindspot.errors import BlindspotError
+from blindspot.geo.regions import GeoData, import_geo, load_geo
+from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.model.pipeline import ModelError
+from blindspot.progress import ProgressFn, silent
+from blindspot.demo.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
+
+
+@contextlib.contextmanager
+def _building(target: Path):
+    """A new database at ``<target>.tmp-<pid>``, swapped into ``target`` only when the block
+    succeeds; on any failure (or interruption) the temporary file is removed and the
+    previous database stays as it was."""
+    tmp = store_mod.temp_path_for(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    store_mod.remove_db_files(tmp)
+    st = store_mod.Store(tmp, create=True)
+    try:
+        yield st
+    except BaseException:
+        st.close()
+        store_mod.remove_db_files(tmp)
+        raise
+    st.close()
+    store_mod.swap_into_place(tmp, target)
+
+
+@dataclass(frozen=True)
+class Existing:
+    """What a database about to be replaced holds (counts of rows worth keeping)."""
+
+    path: Path
+    ours: bool  # this program's database (has a meta table)
+    data_kind: str | None
+    loads: int = 0  # ingest_loads rows
+    real_rounds: int = 0  # rounds not made by the generator
+    audit_rows: int = 0
+    targets: int = 0
+    entered: int = 0  # visit outcomes entered by officials (not the generator's)
+    meta: dict | None = None
+
+    @property
+    def is_demo(self) -> bool:
+        """A synthetic database that never had a round ingested."""
+        return self.ours and self.data_kind == "synthetic" and not self.loads and not self.real_rounds
+
+    def why_real(self) -> str:
+        if not self.ours:
+            return "이 프로그램의 데이터베이스가 아닙니다"
+        if self.loads or self.real_rounds:
+            return f"적재된 실데이터 파일 {self.loads:,}건"
+        return "init-db 로 만든 실데이터용 파일입니다"
+
+
+def inspect_existing(target: Path) -> Existing | None:
+    """What the database at ``target`` holds, or None when there is none (or it is not a
+    DuckDB file at all, which a build simply replaces, as before).  Reads it read-only."""
+    target = Path(target)
+    if not target.exists():
+        return None
+    try:
+        old = store_mod.Store(target, read_only=True, check_schema=False)
+    except store_mod.StoreError as exc:
+        if "다른 프로그램" in str(exc):
+            raise
+        return None
+    try:
+        if not old.scalar(sql.HAS_META_TABLE):
+            return Existing(target, False, None)
+        meta = old.meta()
+        have = {t for t in ("ingest_loads", "audit_log", "briefing_targets")
+                if old.scalar(sql.TABLE_EXISTS, [t])}
+        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"),
+                         old.rows(sql.OLD_DB_FACTS)[0])) if len(have) == 3 else {
+            # A database from before schema v3 has no log, targets or ingest history yet.
+            "loads": 0, "real_rounds": old.scalar(sql.OLD_DB_REAL_ROUNDS), "audit_rows": 0, "targets": 0,
+            "entered": old.scalar(sql.OLD_DB_ENTERED)}
+        return Existing(target, True, meta.get("data_kind"), meta=meta, **{k: int(v) for k, v in facts.items()})
+    finally:
+        old.close()
+
+
+def _same_config(meta: dict, cfg: SyntheticConfig) -> bool:
+    want = {"seed": str(cfg.seed), "scale": str(cfg.scale), "rounds": str(cfg.rounds),
+            "sido": ",".join(cfg.sido) if cfg.sido else "all"}
+    return all(meta.get(k) == v for k, v in want.items())
+
+
+def _config_text(meta: dict) -> str:
+    sido = meta.get("sido", "all")
+    return (f"--seed {meta.get('seed')} --scale {meta.get('scale')} --rounds {meta.get('rounds')}"
+            + ("" if sido == "all" else f" --sido {sido.replace(',', ' ')}"))
+
+
+def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, replace_real: bool) -> None:
+    """Refuse (before any long work) a build that would lose data: a real database without
+    ``replace_real``, or entered outcomes that a differently configured demo cannot hold."""
+    if existing is None:
+        return
+    if not existing.is_demo:
+        if not replace_real:
+            raise BlindspotError(
+                f"{existing.path} 는 실데이터 데이터베이스입니다 ({existing.why_real()}). 데모 구축은 이 파일을 "
+                "덮어쓰지 않습니다 (감사 기록 {0:,}건, 방문 결과 {1:,}건). 데모는 --db 로 다른 파일에 만드세요. "
+                "정말 이 파일을 데모로 바꾸려면 --force-replace-real 을 붙이세요: 감사 기록과 브리핑 목표는 옮기지만 "
+                "실데이터 가구·위기정보·방문 결과·적재 이력은 지워집니다.".format(existing.audit_rows, existing.entered))
+        return
+    if cfg is not None and existing.entered and not _same_config(existing.meta or {}, cfg):
+        raise BlindspotError(
+            f"{existing.path} 에 담당자가 입력한 방문 결과 {existing.entered:,}건이 있어 같은 설정으로만 다시 만들 수 "
+            f"있습니다 ({_config_text(existing.meta or {})}). 다른 설정의 데모는 --db 로 다른 파일에 만들거나, 기존 "
+            "파일의 이름을 바꿔 보관한 뒤 만드세요.")
+
+
+def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
+    """Copy what must survive a rebuild from the database being replaced into ``st`` (the
+    new build, before the swap): the audit log (event ids kept), briefing targets, and, for
+    a demo rebuild (``outcomes=True``), the ingest history and the outcomes officials
+    entered, matched to the new households by pseudonymous id and round.  Returns counts.
+
+    Raises BlindspotError (and the old file stays) when an entered outcome has no household
+    in the new build.
+    """
+    done = {"audit_log": 0, "briefing_targets": 0, "ingest_loads": 0, "visits": 0}
+    if existing is None or not existing.ours:
+        return done
+    old = store_mod.Store(existing.path, read_only=True, check_schema=False)
+    try:
+        with st.transaction():
+            if old.scalar(sql.TABLE_EXISTS, ["audit_log"]):
+                log = old.df(sql.CARRY_AUDIT)
+                if len(log):
+                    st.append("audit_log", log)
+                    st.rows(sql.AUDIT_SEQ_ADVANCE, [int(log["event_id"].max())])
+                done["audit_log"] = len(log)
+            if old.scalar(sql.TABLE_EXISTS, ["briefing_targets"]):
+                targets = old.df(sql.CARRY_TARGETS)
+                if len(targets):
+                    st.append("briefing_targets", targets)
+                done["briefing_targets"] = len(targets)
+            if outcomes and old.scalar(sql.TABLE_EXISTS, ["ingest_loads"]):
+                loads = old.df(sql.CARRY_LOADS)
+                if len(loads):
+                    st.append("ingest_loads", loads)
+                done["ingest_loads"] = len(loads)
+            entered = old.df(sql.CARRY_ENTERED_VISITS) if outcomes else None
+            if entered is not None and len(entered):
+                st.run_with(sql.CARRY_STAGE_VISITS, entered)
+                matched = int(st.rows(sql.CARRY_STAGED_COUNT)[0][0])
+                if matched != len(entered):
+                    raise BlindspotError(
+                        f"{existing.path} 의 담당자 입력 방문 결과 {len(entered):,}건 중 "
+                        f"{len(entered) - matched:,}건의 가구가 새 데모 데이터에 없습니다 (생성기나 설정이 "
+                        "바뀌었습니다). 결과와 감사 기록을 잃지 않도록 기존 파일을 그대로 두었습니다. 기존 파일의 "
+                        f"이름을 바꿔 보관한 뒤(예: mv {existing.path} {existing.path.with_suffix('.old.duckdb')}) "
+                        "다시 만들거나, --db 로 다른 파일에 만드세요.")
+                for statement in sql.CARRY_REPLACE_VISITS:
+                    st.run(statement)
+                done["visits"] = matched
+    finally:
+        old.close()
+    return done
+
+
+def _record_rebuild(st, existing: Existing | None, carried: dict, user: str | None, demo_rebuild: bool) -> None:
+    """One audit record of replacing an existing database: what was kept, what was dropped."""
+    if existing is None or not existing.ours:
+        return
+    kept = (f"옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
+            f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건")
+    dropped = "" if demo_rebuild else (
+        f"; 지움: 기존 가구·위기정보, 담당자·적재 방문 결과 {existing.entered:,}건, 적재 이력 {existing.loads:,}건")
+    audit.record(st, Scope.all_areas(user=user or "cli"), "rebuild_demo" if demo_rebuild else "replace_database",
+                 {"db": str(existing.path)}, None, None, detail=kept + dropped)
+
+
+def write_catalogue(store, catalogue: Catalogue) -> None:
+    for d in catalogue.domains:
+        store.run(sql.INSERT_DOMAIN, [d.code, d.name_ko, d.name_en, d.sort_order])
+    for order, i in enumerate(catalogue.indicators):
+        store.run(sql.INSERT_INDICATOR, [i.code, i.name_ko, i.name_en, i.domain, i.institution, i.kind,
+                                         i.lonely_death, i.reason_ko, order])
+
+
+def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
+    for r in round_list:
+        store.run(sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, source])
+
+
+SCORED_ROUNDS = 3
+
+
+def train_and_score(st, models_dir: Path, progress: ProgressFn = silent) -> dict:
+    """Train the risk model on the database and score the latest ``SCORED_ROUNDS`` rounds
+    (enough for the maps' change and trend views; `score --round` scores others).
+    """
+    from blindspot.model import artifacts
+    from blindspot.model.scoring import score_round
+    from blindspot.model.training import train
+
+    meta = train(st, models_dir, progress=lambda f, m: progress(0.5 * f, m))
+    fitted, _ = artifacts.load(models_dir, meta["version"])
+    round_ids = [r for (r,) in st.rows(sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
+    for k, r in enumerate(round_ids):
+        score_round(st, fitted, meta["version"], r,
+                    progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m))
+    return {"version": meta["version"], "recall_ratio": meta["metrics"]["recall_ratio"],
+            "scored_rounds": [rounds.from_id(r).code for r in round_ids]}
+
+
+def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
+               progress: ProgressFn = silent, models_dir: Path | None = None, *,
+               replace_real: bool = False, user: str | None = None) -> BuildReport:
+    """Build a complete synthetic database at ``target`` (atomically); with
+    ``models_dir``, also train the risk model and score the rounds before the swap.
+
+    An existing demo database's audit log, entered outcomes, briefing targets and ingest
+    history are kept (see the module docstring); a real one is refused unless
+    ``replace_real``.  ``user`` names who rebuilt it in the audit record."""
+    cfg.validate()
+    target = Path(target)
+    store_mod.assert_target_free(target)
+    existing = inspect_existing(target)
+    check_replaceable(existing, cfg, replace_real)
+    started = time.monotonic()
+    progress(0.0, "행정구역 자료 읽는 중")
+    geo: GeoData = load_geo(config.geo_dir(geo_dir))
+    catalogue = load_catalogue()
+    with _building(target) as st:
+        st.run(sql.BUILD_SETTINGS)
+        st.create_schema()
+        progress(0.01, "행정구역 적재 중")
+        adjacency = import_geo(st, geo)
+        write_catalogue(st, catalogue)
+        write_rounds(st, rounds.last_n(cfg.rounds, cfg.latest_round), "synthetic")
+        # One transaction: a commit per block would cost a WAL sync each (≈20 ms × 500).
+        with st.transaction():
+            report = generate(st, geo, catalogue, adjacency, cfg,
+                              progress=lambda f, m: progress(0.02 + (0.56 if models_dir else 0.94) * f, m))
+            progress(0.58 if models_dir else 0.96, "지도용 읍면동 집계 중")
+            stats.refresh_all(st)
+        # Before training: the officials' outcomes are labels of the next model too.
+        demo_rebuild = existing is not None and existing.is_demo
+        carried = carry_over(st, existing, outcomes=demo_rebuild)
+        _record_rebuild(st, existing, carried, user, demo_rebuild)
+        report.carried = carried
+        meta = {
+            "data_kind": "synthetic",
+            "generator_version": GENERATOR_VERSION,
+            "seed": cfg.seed,
+            "scale": cfg.scale,
+            "rounds": cfg.rounds,
+            "sido": ",".join(cfg.sido) if cfg.sido else "all",
+            "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "build_seconds": round(time.monotonic() - started, 1),
+            "calibration": json.dumps(report.calibration, ensure_ascii=False),
+        }
+        for key, value in meta.items():
+            st.set_meta(key, value)
+        if models_dir is not None:
+            try:
+                report.model = train_and_score(st, Path(models_dir), lambda f, m: progress(0.6 + 0.38 * f, m))
+            except ModelError as exc:
+                # Data without enough rounds for a model is still a valid database.
+                report.model = {"skipped": str(exc)}
+                progress(0.98, f"모델 학습을 건너뜁니다: {exc}")
+        progress(0.99, "저장 중 (checkpoint)")
+        st.checkpoint()
+    progress(1.0, f"완료: 가구 {report.households:,}, 위기정보 {report.observations:,}건, 방문 {report.visits:,}건")
+    return report
+
+
+def build_empty(target: Path, geo_dir: Path | None = None, progress: ProgressFn = silent,
+                user: str | None = None) -> None:
+    """A database for real data: schema, geography and catalogue, no rounds or households
+    (load rounds with ``python -m blindspot ingest``).  Written atomically like a demo build.
+    Replacing an existing database (``init-db --force``) keeps its audit log and briefing
+    targets and records what was dropped."""
+    target = Path(target)
+    store_mod.assert_target_free(target)
+    existing = inspect_existing(target)
+    progress(0.0, "행정구역 자료 읽는 중")
+    geo: GeoData = load_geo(config.geo_dir(geo_dir))
+    with _building(target) as st:
+        st.create_schema()
+        progress(0.2, "행정구역 적재 중")
+        import_geo(st, geo)
+        write_catalogue(st, load_catalogue())
+        st.set_meta("data_kind", "real")
+        st.set_meta("built_at", dt.datetime.now().isoformat(timespec="seconds"))
+        # Whatever the old file held besides its audit log and targets is gone, and recorded.
+        _record_rebuild(st, existing, carry_over(st, existing, outcomes=False), user, demo_rebuild=False)
+        st.checkpoint()
+    progress(1.0, f"완료: 빈 데이터베이스 {target} (행정구역·지표 목록만)")

@@ -1,0 +1,1 @@
+"""The catalogue of crisis indicators and their domains (blindspot/data/indicators.csv)."""

@@ -1,0 +1,146 @@
+"""Files in the ingest format (docs/ingest-format.md) from a database, and back to figures.
+
+``export_round`` writes one round as a households file (wide or long) and an outcomes
+file, in CSV, XLSX or Parquet: the sample files of the format, and the first half of the
+round-trip test.  ``round_aggregates`` gives what a round holds per 읍면동, so two
+databases can be compared after a round trip.  ``bench_file`` makes a large valid file
+for the ingest benchmark.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from blindspot import rounds, vocab
+from blindspot.db import sql
+from blindspot.errors import BlindspotError
+from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
+
+XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
+
+
+def _scope(column: str, sgg: list[str] | None) -> tuple[str, dict]:
+    if not sgg:
+        return "TRUE", {}
+    names = {f"s{i}": code for i, code in enumerate(sorted(sgg))}
+    return f"{column} IN ({', '.join('$' + n for n in names)})", names
+
+
+def round_frames(store, round_code: str, long: bool = False, sgg: list[str] | None = None,
+                 catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(households, outcomes) of one round as the ingest format's columns (codes, not labels)."""
+    catalogue = catalogue or load_catalogue()
+    r = rounds.parse_round(round_code)
+    if not store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]):
+        raise BlindspotError(f"차수 {r.code} 가 데이터베이스에 없습니다.")
+    cond_h, params = _scope("h.sgg_code", sgg)
+    cond_o, _ = _scope("o.sgg_code", sgg)
+    cond_v, _ = _scope("v.sgg_code", sgg)
+    params = {"t": r.round_id, **params}
+    if long:
+        hh = store.df(sql.EXPORT_HOUSEHOLDS_LONG.format(scope=cond_h, obs_scope=cond_o), params)
+        hh["value"] = hh["value"].astype("Int64")
+    else:
+        pivot = ", ".join(f"max(value) FILTER (WHERE indicator_code = '{c}') AS {c}" for c in catalogue.codes)
+        hh = store.df(sql.EXPORT_HOUSEHOLDS_WIDE.format(pivot=pivot, scope=cond_h, obs_scope=cond_o), params)
+        for code in catalogue.codes:
+            hh[code] = hh[code].astype("Int64")
+    visits = store.df(sql.EXPORT_VISITS.format(scope=cond_v), params)
+    return hh, visits
+
+
+def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    """One frame as CSV (UTF-8), XLSX (one sheet, header in row 1) or Parquet.
+
+    CSV and XLSX cells that a spreadsheet would run as formulas are neutralised
+    (:mod:`blindspot.spreadsheet`); valid ingest-format values (codes, hex ids) never are,
+    so the round trip is unchanged.  Parquet is typed data, not opened by spreadsheets,
+    and is written as it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        table = pa.Table.from_pandas(neutralise_frame(frame), preserve_index=False)
+        pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
+    elif fmt == "parquet":
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    elif fmt == "xlsx":
+        if len(frame) > XLSX_MAX_ROWS:
+            raise BlindspotError(f"엑셀 시트에는 {XLSX_MAX_ROWS:,}행까지만 들어갑니다 (이 차수 {len(frame):,}행). "
+                                 "--format csv 또는 parquet 를 쓰거나 --sgg 로 지역을 나누세요.")
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("data")
+        ws.append([xlsx_text_cell(ws, str(c)) for c in frame.columns])
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None):
+            ws.append([xlsx_text_cell(ws, v) for v in row])
+        wb.save(path)
+    else:
+        raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
+
+
+def export_round(store, round_code: str, out_dir: Path, fmt: str = "csv", long: bool = False,
+                 sgg: list[str] | None = None) -> dict:
+    """Write ``households_<round>.<fmt>`` and ``outcomes_<round>.<fmt>`` into ``out_dir``.
+
+    Returns the two paths and row counts.  Example:
+    ``export_round(st, "2024-R3", Path("samples"), "xlsx", sgg=["36110"])``.
+    """
+    r = rounds.parse_round(round_code)
+    hh, visits = round_frames(store, r.code, long, sgg)
+    out_dir = Path(out_dir)
+    suffix = "_long" if long else ""
+    hh_path = out_dir / f"households_{r.code}{suffix}.{fmt}"
+    v_path = out_dir / f"outcomes_{r.code}.{fmt}"
+    write_frame(hh, hh_path, fmt)
+    write_frame(visits, v_path, fmt)
+    return {"round": r.code, "households_file": str(hh_path), "households_rows": len(hh),
+            "outcomes_file": str(v_path), "outcomes_rows": len(visits)}
+
+
+def round_aggregates(store, round_id: int) -> dict[str, pd.DataFrame]:
+    """Households and one-person households, signals (count and value sum) per indicator,
+    and visits per channel and outcome, each per 읍면동 of one round."""
+    return {
+        "households": store.df(sql.ROUND_HOUSEHOLDS_PER_EMD, [round_id, round_id]),
+        "signals": store.df(sql.ROUND_SIGNALS_PER_EMD, [round_id]),
+        "visits": store.df(sql.ROUND_VISITS_PER_EMD, [round_id]),
+    }
+
+
+def bench_file(n: int, emd_codes: list[str], seed: int = 0, catalogue: Catalogue | None = None) -> bytes:
+    """A valid wide CSV of ``n`` households spread over ``emd_codes`` (about 0.5 signals
+    per household, as in the demo), for the ingest benchmark.
+
+    >>> data = bench_file(3, ["3611051000"])
+    >>> data.splitlines()[0][:40]
+    b'"pseudo_id","emd_code","head_age","head_'
+    """
+    catalogue = catalogue or load_catalogue()
+    rng = np.random.default_rng(seed)
+    size = np.clip(rng.poisson(1.3, n) + 1, 1, 9).astype(np.int16)
+    cols: dict[str, object] = {
+        "pseudo_id": pa.array([f"B{i:09d}" for i in range(n)]),
+        "emd_code": pa.array(np.asarray(emd_codes, dtype=object)[rng.integers(0, len(emd_codes), n)].tolist()),
+        "head_age": rng.integers(20, 95, n).astype(np.int16),
+        "head_sex": pa.array(np.array(list(vocab.HEAD_SEX))[rng.integers(0, 2, n)].tolist()),
+        "household_size": size,
+        "one_person": (size == 1).astype(np.int8),
+        "housing_type": pa.array(np.array(list(vocab.HOUSING_TYPES))[rng.integers(0, 6, n)].tolist()),
+        "welfare_status": pa.array(np.array(list(vocab.WELFARE_STATUS))[rng.integers(0, 3, n)].tolist()),
+    }
+    for ind in catalogue.indicators:
+        present = rng.random(n) < 0.5 / len(catalogue)
+        value = {"flag": np.ones(n), "months": rng.integers(1, 24, n),
+                 "amount": rng.integers(10_000, 50_000_000, n)}[ind.kind]
+        cols[ind.code] = pa.array(np.where(present, value, 0).astype(np.int64), mask=~present)
+    buf = io.BytesIO()
+    pa_csv.write_csv(pa.table(cols), buf)
+    return buf.getvalue()

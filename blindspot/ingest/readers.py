@@ -1,0 +1,574 @@
+"""Reading extraction files (CSV, XLSX, Parquet) into a table of text cells.
+
+Every reader returns a :class:`RawTable`: column names as written in the file, every
+cell as text (``None`` for an empty cell) in an Arrow table, and for every data row
+the row number the user sees in the file (header = row 1).  Types are decided later
+by :mod:`blindspot.ingest.validation`, the same way for all three formats, so that a value
+such as ``'abc'`` in a numeric column is reported with its row instead of making the
+whole file unreadable.
+
+Problems that stop reading altogether (unknown encoding, merged header cells,
+formulas, a cut-off file) raise :class:`ReadError` with a list of problems in the
+same shape as the validation report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from blindspot import config
+from blindspot.errors import BlindspotError
+
+FORMATS = ("csv", "xlsx", "parquet")
+ECHO_MAX = 80  # characters of a file's value repeated in a message or the report
+# Shapes of personal data that must never be repeated back: a
+# 주민등록번호 (6 + 7 digits, with or without the dash) and Korean phone numbers.
+_RRN_ECHO = re.compile(r"(?<!\d)\d{6}\s*-?\s*\d{7}(?!\d)")
+_PHONE_ECHO = re.compile(r"(?<!\d)(?:01[016789]|0[2-6]\d?|070|050\d?)[-. )]?\d{3,4}[-. ]?\d{4}(?!\d)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029\u200b-\u200f\u202a-\u202e]")
+# Charset-normalizer names for the Korean legacy encodings; CP949 decodes all of EUC-KR.
+_KOREAN_LEGACY = {"cp949", "euc_kr", "johab", "iso2022_kr", "ms949", "uhc"}
+_MAX_RAGGED = 1000
+
+
+def echo(value: object, limit: int = ECHO_MAX) -> str | None:
+    r"""A file's value made safe to repeat in a message or the validation report.
+
+    The one place every echoed value passes through: resident registration and phone
+    numbers are masked, control characters (NUL, tab, line breaks, BOM, bidi marks) are
+    shown as ``\xNN`` escapes, and the text is cut at ``limit`` characters.
+
+    >>> echo("900101-1234567"), echo("연락처 010-1234-5678")
+    ('######-#######', '연락처 ###-####-####')
+    >>> print(echo("H1\x00\n2"), echo("x" * 100)[-12:], echo(None))
+    H1\x00\x0a2 xxx…(총 100자) None
+    """
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN / pd.NA
+            return None
+    except (TypeError, ValueError):
+        pass
+    text = value if isinstance(value, str) else str(value)
+    long = len(text)
+    text = text[:limit * 4]  # masking and escaping never need more than this
+    text = _RRN_ECHO.sub("######-#######", text)
+    text = _PHONE_ECHO.sub("###-####-####", text)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                        else f"\\u{ord(m.group()):04x}", text)
+    if long > limit or len(text) > limit:
+        # At most ``limit`` characters in all, so echoing an echoed value changes nothing.
+        suffix = f"…(총 {long:,}자)"
+        text = text[:limit - len(suffix)].rstrip() + suffix
+    return text
+
+
+def _too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadError:
+    return ReadError([Problem(name, row, None, None, (
+        f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 한 번에 적재하기에 너무 큰 파일이라 읽기 전에 "
+        f"멈췄습니다. 파일을 시군구·시도별로 나누거나, 정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
+        "(docs/ingest-format.md).")) ])
+
+
+def _check_rows(name: str, rows: int, compressed: int | None = None) -> None:
+    """Refuse a file with more data rows than the limit, or (Parquet) implausibly many
+    rows per stored byte: real rows carry a distinct id, so they cannot compress to less
+    than a byte each (:data:`config.INGEST_LIMITS`)."""
+    max_rows = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
+    if rows > max_rows:
+        raise _too_big(name, f"자료 행이 {rows:,}개로 한도 {max_rows:,}행을 넘습니다", "BLINDSPOT_INGEST_MAX_ROWS")
+    per_kb = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
+    if compressed is not None and rows > max(100_000, compressed * per_kb // 1000):
+        raise _too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
+                       "BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
+
+
+@dataclass
+class Problem:
+    """One line of the validation report (row 1 = header; None = the whole file)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    message: str
+
+
+class ReadError(BlindspotError):
+    """The file cannot be read at all; ``problems`` says why, in report form."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        p = problems[0]
+        where = f" {p.row}행" if p.row else ""
+        col = f" '{echo(p.column)}'" if p.column else ""
+        super().__init__(f"{echo(p.file)}{where}{col}: {p.message}")
+
+
+@dataclass
+class RawTable:
+    file: str
+    format: str
+    table: pa.Table            # every column pa.string(); None = empty cell
+    row_numbers: np.ndarray    # int64, as the user sees them (header = 1)
+    encoding: str | None = None
+    problems: list[Problem] = field(default_factory=list)  # rows that could not be read
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+
+def file_format(name: str) -> str:
+    """The format from the file name.
+
+    >>> file_format("가구_2024-R3.CSV"), file_format("a.xlsx"), file_format("b.parquet")
+    ('csv', 'xlsx', 'parquet')
+    """
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("csv", "txt", "tsv"):
+        return "csv"
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("parquet", "pq"):
+        return "parquet"
+    raise ReadError([Problem(name, None, None, suffix, (
+        f"지원하지 않는 파일 형식입니다 ('.{suffix}'). CSV(.csv), 엑셀(.xlsx), Parquet(.parquet) 중 하나로 "
+        "저장하세요 (옛 엑셀 .xls 는 엑셀에서 '다른 이름으로 저장 → .xlsx').")) ])
+
+
+def read_table(data: bytes, name: str) -> RawTable:
+    """Read one file's bytes; the format comes from the name's extension.
+
+    Size limits (:data:`blindspot.config.INGEST_LIMITS`) are checked before anything is
+    expanded or parsed, so a decompression bomb is refused in milliseconds.
+    """
+    fmt = file_format(name)
+    if not data:
+        raise ReadError([Problem(name, None, None, None, "파일이 비어 있습니다 (0바이트).")])
+    max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
+    if len(data) > max_bytes:
+        raise _too_big(name, f"파일 크기 {len(data):,}바이트가 한도 {max_bytes:,}바이트를 넘습니다",
+                       "BLINDSPOT_INGEST_MAX_FILE_BYTES")
+    return {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}[fmt](data, name)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+def detect_encoding(data: bytes, name: str = "") -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM) or the Korean CP949/EUC-KR.
+
+    Returns (text, encoding name).  Anything else is refused, because a wrongly guessed
+    encoding turns Korean labels into garbage that might still pass as text.
+
+    >>> detect_encoding("가구,읍면동\\n".encode("cp949"))
+    ('가구,읍면동\\n', 'cp949')
+    >>> detect_encoding(b"\\xef\\xbb\\xbfa,b\\n")
+    ('a,b\\n', 'utf-8-sig')
+    """
+    if _looks_utf16(data):
+        raise _utf16_error(name, bom=data.startswith((b"\xff\xfe", b"\xfe\xff")))
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(data, exc, name, "utf-8") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as first:
+        utf8_error = first
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _utf16_error(name)
+    try:
+        return data.decode("cp949"), "cp949"  # strict: every byte is CP949, no guessing needed
+    except UnicodeDecodeError as exc:
+        cp949_error = exc
+    # A CP949 file with one bad byte (a cut character, a stray byte from another system)
+    # is still a CP949 file: report the byte at its row instead of guessing another encoding.
+    if cp949_error.start > 0 and _hangul_cp949(data[:cp949_error.start]):
+        raise _encoding_error(data, cp949_error, name, "CP949(EUC-KR)") from None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    guess = (best.encoding if best else "") or ""
+    if guess.lower().replace("-", "_") in _KOREAN_LEGACY:
+        raise _encoding_error(data, cp949_error, name, "CP949(EUC-KR)") from None
+    raise _encoding_error(data, utf8_error, name, None)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 (with or without a BOM): NUL bytes beside ASCII characters, or text that
+    decodes as UTF-16 into Hangul, ASCII and line breaks only.
+
+    >>> _looks_utf16("가구ID,읍면동코드\\n".encode("utf-16-le")), _looks_utf16("가구,동\\n".encode("utf-16-be"))
+    (True, True)
+    >>> _looks_utf16(b"a,b\\n"), _looks_utf16("가구,읍면동\\n".encode("cp949"))
+    (False, False)
+    """
+    head = data[:65536]
+    if len(head) >= 4 and head.count(b"\x00") >= len(head) // 4:
+        return True
+    head = head[:len(head) // 2 * 2]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head.decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            continue
+        plain = sum(ch.isascii() or "\uac00" <= ch <= "\ud7a3" for ch in text)
+        if text and ("\n" in text or "," in text) and plain >= 0.98 * len(text):
+            return True
+    return False
+
+
+def _utf16_error(name: str, bom: bool = True) -> ReadError:
+    what = "UTF-16 으로" if bom else "UTF-16 (BOM 없음) 으로 보이는 형식으로"
+    return ReadError([Problem(name, None, None, "UTF-16", (
+        f"{what} 저장된 파일입니다 (글자마다 0 바이트가 끼어 있음). 'CSV UTF-8(쉼표로 분리)' 또는 CP949(ANSI)로 "
+        "다시 저장하세요."))])
+
+
+def _hangul_cp949(data: bytes) -> bool:
+    """Short files give charset-normalizer too little to go on: accept CP949 when it decodes
+    strictly and its non-ASCII characters are almost all Hangul syllables."""
+    try:
+        text = data.decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    wide = [ch for ch in text if ord(ch) > 127]
+    return bool(wide) and sum("\uac00" <= ch <= "\ud7a3" for ch in wide) >= 0.9 * len(wide)
+
+
+def _encoding_error(data: bytes, exc: UnicodeDecodeError, name: str, guess: str | None) -> ReadError:
+    line = data.count(b"\n", 0, exc.start) + 1
+    if guess:
+        why = (f"{guess} 파일로 보이지만 이 행에 {guess} 로 읽을 수 없는 바이트가 있습니다 (글자가 잘렸거나 다른 "
+               "시스템의 문자가 섞임). 그 행을 고치거나")
+    else:
+        why = "문자 인코딩을 알 수 없습니다. UTF-8 또는 CP949(EUC-KR) 로 저장된 CSV만 받습니다."
+    return ReadError([Problem(name, line, None, data[exc.start:exc.start + 4].hex(" "), (
+        f"{why} 엑셀에서 'CSV UTF-8(쉼표로 분리)' 형식으로 다시 저장하세요."))])
+
+
+def _header(text: str, name: str) -> tuple[list[str], str]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.strip():
+        raise ReadError([Problem(name, 1, None, None, "1행(머리글)이 비어 있습니다. 1행에 열 이름을 쓰세요.")])
+    # Excel in Korean locale saves "텍스트(탭으로 분리)"; accept tabs, not guessed others.
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    names = next(csv.reader([first], delimiter=delimiter))
+    return [n.strip() for n in names], delimiter
+
+
+def read_csv(data: bytes, name: str) -> RawTable:
+    # Lines bound rows from above (quoted line breaks only make rows fewer): cheap, before parsing.
+    _check_rows(name, data.count(b"\n") - 1)
+    text, encoding = detect_encoding(data, name)
+    names, delimiter = _header(text, name)
+    _check_names(names, name)
+    ragged: list[tuple[int | None, str, int]] = []
+
+    def on_bad_row(row) -> str:
+        ragged.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    body = text.encode("utf-8") if encoding != "utf-8" else data
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(body),
+            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))], skip_rows=1,
+                                            block_size=16 << 20),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row,
+                                              ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
+                                                  strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                  null_values=[""]))
+    except pa.ArrowInvalid as exc:
+        raise ReadError([Problem(name, None, None, None, f"CSV 로 읽을 수 없습니다: {exc}")]) from None
+    table = table.rename_columns(names)
+    problems: list[Problem] = []
+    ragged_lines = _locate(text, ragged)
+    for line, (_, row_text, actual) in zip(ragged_lines[:_MAX_RAGGED], ragged[:_MAX_RAGGED]):
+        # The row's own text is not repeated: it is a household's data.
+        problems.append(Problem(name, line, None, f"{actual}개 열", (
+            f"열 개수가 머리글과 다릅니다 (머리글 {len(names)}개, 이 행 {actual}개). 파일이 중간에 잘렸거나 "
+            "값 안에 쉼표가 있으면 따옴표로 감싸야 합니다.")))
+    if len(ragged) > _MAX_RAGGED:
+        problems.append(Problem(name, None, None, len(ragged), f"열 개수가 다른 행이 모두 {len(ragged):,}개입니다 "
+                                                            f"(앞의 {_MAX_RAGGED}개만 표시)."))
+    total = table.num_rows + len(ragged)
+    rows = np.arange(2, total + 2, dtype=np.int64)
+    if ragged_lines:
+        rows = np.setdiff1d(rows, np.asarray(ragged_lines, dtype=np.int64), assume_unique=True)[:table.num_rows]
+    table, rows = _drop_trailing_blank(table, rows)
+    return RawTable(name, "csv", table, rows, encoding, problems)
+
+
+def _locate(text: str, ragged: list[tuple[int | None, str, int]]) -> list[int]:
+    """Line numbers of rows the CSV parser skipped (it does not always know them)."""
+    out = []
+    pos = 0
+    for number, row_text, _ in ragged:
+        if number is not None and number > 0:
+            out.append(int(number))
+            continue
+        # Anchored at a line start, so a short row text is not found inside an earlier line.
+        at = text.find("\n" + row_text, pos)
+        if at < 0:
+            out.append(0)
+            continue
+        out.append(text.count("\n", 0, at + 1) + 1)
+        pos = at + 1 + max(len(row_text), 1)
+    return out
+
+
+def _drop_trailing_blank(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Blank lines at the end of a file are not data; blank lines inside are reported later."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, rows
+    n = table.num_rows
+    tail = table.slice(max(0, n - 1000))
+    blank = np.ones(tail.num_rows, dtype=bool)
+    for col in tail.columns:
+        blank &= col.is_null().to_numpy(zero_copy_only=False)
+    k = 0
+    while k < len(blank) and blank[len(blank) - 1 - k]:
+        k += 1
+    return (table.slice(0, n - k), rows[:n - k]) if k else (table, rows)
+
+
+def _check_names(names: list[str], name: str) -> None:
+    problems = []
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        letter = _column_letter(i)
+        if not n:
+            problems.append(Problem(name, 1, letter, None, f"{letter}열의 머리글(열 이름)이 비어 있습니다."))
+        elif n in seen:
+            problems.append(Problem(name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({_column_letter(seen[n])}열, {letter}열)."))
+        seen.setdefault(n, i)
+    if problems:
+        raise ReadError(problems)
+
+
+def _column_letter(i: int) -> str:
+    """Excel column letter of a 0-based index.
+
+    >>> _column_letter(0), _column_letter(25), _column_letter(26)
+    ('A', 'Z', 'AA')
+    """
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+# --- XLSX ----------------------------------------------------------------------------------
+
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+_FORMULA_RE = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')
+
+
+def _scan_sheet_xml(archive: zipfile.ZipFile, path: str) -> tuple[list[str], list[str]]:
+    """Merged ranges and formula cells of a sheet, read from its XML in chunks (openpyxl's
+    read-only mode, needed for large sheets, does not expose either)."""
+    merges: list[str] = []
+    formulas: list[str] = []
+    tail = b""
+    with archive.open(path) as f:
+        while True:
+            chunk = f.read(8 << 20)
+            if not chunk:
+                break
+            buf = tail + chunk
+            # Scan up to the last cell (or tag) start, so no element is cut between chunks.
+            cut = buf.rfind(b"<c ")
+            if cut < 0:
+                cut = buf.rfind(b"<")
+            cut = len(buf) if cut < 0 else cut
+            part, tail = buf[:cut], buf[cut:]
+            merges += [m.decode() for m in _MERGE_RE.findall(part)]
+            formulas += [m.decode() for m in _FORMULA_RE.findall(part)]
+    merges += [m.decode() for m in _MERGE_RE.findall(tail)]
+    formulas += [m.decode() for m in _FORMULA_RE.findall(tail)]
+    return merges, formulas
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0 ** 53:
+        return str(int(v))  # beyond 2**53 a float is no exact integer: "1e+300" is reported as such
+    text = str(v).strip()
+    return text or None
+
+
+def _check_zip(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse an XLSX whose members declare more bytes than the limit, or expand more
+    than the ratio limit (a zip bomb), before any member is decompressed.  Python's
+    zipfile never returns more than a member's declared size, so declared sizes bound
+    what is read; a member that lies fails its CRC check (testzip) instead."""
+    infos = archive.infolist()
+    total = sum(i.file_size for i in infos)
+    max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_XLSX_BYTES")
+    if total > max_bytes:
+        raise _too_big(name, f"엑셀 파일의 압축을 풀면 {total:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
+                       "BLINDSPOT_INGEST_MAX_XLSX_BYTES")
+    ratio = config.ingest_limit("BLINDSPOT_INGEST_MAX_ZIP_RATIO")
+    for i in infos:
+        # Small members (styles, an empty sheet) legitimately compress very well.
+        if i.file_size > 1_000_000 and i.file_size > ratio * max(i.compress_size, 1):
+            raise _too_big(name, f"엑셀 파일 안의 {echo(i.filename, 40)} 이 {i.compress_size:,}바이트에서 "
+                                 f"{i.file_size:,}바이트로 {i.file_size // max(i.compress_size, 1):,}배 늘어납니다 "
+                                 f"(한도 {ratio:,}배)", "BLINDSPOT_INGEST_MAX_ZIP_RATIO")
+
+
+def read_xlsx(data: bytes, name: str) -> RawTable:
+    import openpyxl
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        _check_zip(archive, name)
+        bad = archive.testzip()
+        if bad:
+            raise zipfile.BadZipFile(bad)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError) as exc:
+        raise ReadError([Problem(name, None, None, None, (
+            f"엑셀(.xlsx) 파일을 열 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) 엑셀 파일이 아닙니다. "
+            "원본에서 다시 내려받거나 엑셀에서 다시 저장하세요."))]) from None
+    try:
+        ws = wb.worksheets[0]
+        merges, formulas = _scan_sheet_xml(archive, ws._worksheet_path)
+        problems = []
+        for ref in merges[:50]:
+            header = re.match(r"[A-Z]+(\d+)", ref)
+            where = "머리글에 " if header and header.group(1) == "1" else ""
+            problems.append(Problem(name, int(header.group(1)) if header else None, ref, ref, (
+                f"시트 '{ws.title}' {where}병합된 셀 {ref} 이 있습니다. 병합을 풀고, 1행에 열 이름 한 줄만 두세요 "
+                "(제목·설명 행은 지우세요).")))
+        for ref in formulas[:200]:
+            row = int(re.match(r"[A-Z]+(\d+)", ref).group(1))
+            problems.append(Problem(name, row, ref, ref, (
+                f"시트 '{ws.title}' 셀 {ref} 에 수식이 있습니다. 수식 결과는 파일에 값으로 남지 않을 수 있어 받지 "
+                "않습니다: 전체 선택 → 복사 → '값으로 붙여넣기' 한 뒤 저장하세요.")))
+        if len(formulas) > 200:
+            problems.append(Problem(name, None, None, len(formulas), f"수식이 있는 셀이 모두 {len(formulas):,}개입니다."))
+        if problems:
+            raise ReadError(problems)
+        rows_iter = ws.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None or all(v is None for v in header):
+            raise ReadError([Problem(name, 1, None, None, (
+                f"시트 '{ws.title}' 의 1행(머리글)이 비어 있습니다. 1행에 열 이름을 쓰세요."))])
+        names = [(_cell_text(v) or "") for v in header]
+        while names and not names[-1]:
+            names.pop()
+        _check_names(names, name)
+        width = len(names)
+        columns: list[list] = [[] for _ in range(width)]
+        extra: list[Problem] = []
+        max_rows = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
+        for r, values in enumerate(rows_iter, start=2):
+            if r - 1 > max_rows:
+                _check_rows(name, r - 1)
+            values = values or ()
+            for j in range(width):
+                columns[j].append(_cell_text(values[j]) if j < len(values) else None)
+            beyond = [v for v in values[width:] if _cell_text(v) is not None]
+            if beyond and len(extra) < _MAX_RAGGED:
+                extra.append(Problem(name, r, None, _cell_text(beyond[0]),
+                                     f"머리글이 없는 열({_column_letter(width)}열 이후)에 값이 있습니다."))
+    finally:
+        wb.close()
+    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)})
+    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    table, rows = _drop_trailing_blank(table, rows)
+    return RawTable(name, "xlsx", table, rows, None, extra)
+
+
+# --- Parquet -------------------------------------------------------------------------------
+
+_PARQUET_TEXT_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
+                       pa.types.is_boolean, pa.types.is_decimal, pa.types.is_date, pa.types.is_timestamp,
+                       pa.types.is_dictionary, pa.types.is_null)
+
+
+def _parquet_type_ok(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _parquet_type_ok(t.value_type)
+    return any(is_(t) for is_ in _PARQUET_TEXT_TYPES)
+
+
+def read_parquet(data: bytes, name: str) -> RawTable:
+    import pyarrow.parquet as pq
+
+    def unreadable(exc) -> ReadError:
+        return ReadError([Problem(name, None, None, None, (
+            f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) Parquet 형식이 "
+            "아닙니다. 원본에서 다시 내려받으세요."))])
+
+    try:
+        pf = pq.ParquetFile(io.BytesIO(data))
+        meta = pf.metadata
+        schema = pf.schema_arrow
+    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
+        raise unreadable(exc) from None
+    # The footer says how many rows and bytes the file expands to: check before reading.
+    _check_rows(name, meta.num_rows, len(data))
+    expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+    max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
+    if expanded > max_bytes:
+        raise _too_big(name, f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
+                       "BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
+    wrong = [(f.name, f.type) for f in schema if not _parquet_type_ok(f.type)]
+    if wrong:
+        raise ReadError([Problem(name, 1, echo(str(n), 40), str(t)[:40], (
+            f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. 목록·구조체·바이너리가 아닌 "
+            "글자·정수 열로 저장하세요 (형식: docs/ingest-format.md).")) for n, t in wrong[:50]])
+    try:
+        table = pf.read()
+    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
+        raise unreadable(exc) from None
+    names = [str(n).strip() for n in table.column_names]
+    _check_names(names, name)
+    cols = []
+    for n, col in zip(names, table.columns):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
+        if pa.types.is_boolean(col.type):
+            col = pa.compute.cast(col, pa.int8())
+        if pa.types.is_floating(col.type):
+            # 3.0 → "3": integral floats are common when a tool stores integers with gaps as float.
+            # Only below 2**53 (exact in a float and in int64): 1e300 stays "1e+300" and is
+            # reported as not an integer instead of overflowing into a wrong number.
+            arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                integral = np.isfinite(arr) & (np.abs(arr) < 2.0 ** 53) & (arr == np.round(arr))
+            if integral[~np.isnan(arr)].all():
+                col = pa.array(np.where(integral, arr, 0).astype(np.int64), mask=~integral)
+        try:
+            cols.append(pa.compute.cast(col, pa.string()) if col.type != pa.string() else col)
+        except (pa.ArrowException, ValueError, OverflowError):
+            raise ReadError([Problem(name, 1, echo(n, 40), str(col.type)[:40], (
+                f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). 글자·정수 열로 "
+                "저장하세요."))]) from None
+    out = pa.table(dict(zip(names, cols))) if cols else pa.table({})
+    return RawTable(name, "parquet", out, np.arange(2, out.num_rows + 2, dtype=np.int64))

@@ -1,0 +1,643 @@
+"""Validating an extraction file against the format of ``docs/ingest-format.md``.
+
+Three steps, all vectorised over columns (no Python loop over rows):
+
+1. the header: required columns present, no unknown ones (Korean aliases accepted);
+2. cells to types with Arrow compute: integers (``'1,200'`` and ``'3.0'`` accepted),
+   vocabulary labels to codes (``'아파트'`` → ``apartment``); a cell that is not a
+   number is a problem with its row, not a crash;
+3. a pandera schema on the typed frame: ranges, vocabularies, 읍면동 codes that exist,
+   catalogue indicator codes; then duplicates and long-format consistency in pandas.
+
+Every problem becomes one report row: file, row (as the user sees it: header = 1),
+column, value and a Korean message.  A file with any problem loads nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from blindspot import vocab
+from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.ingest.readers import Problem, RawTable, echo
+
+REPORT_COLUMNS = ["file", "row", "column", "value", "message"]
+REPORT_LABELS = {"file": "파일", "row": "행", "column": "열", "value": "값", "message": "문제"}
+
+# Canonical column → accepted header spellings (Korean systems export Korean headers).
+HOUSEHOLD_COLUMNS = {
+    "pseudo_id": ("가구ID", "가구번호", "가명ID"),
+    "emd_code": ("읍면동코드", "행정동코드"),
+    "head_age": ("세대주연령", "세대주나이"),
+    "head_sex": ("세대주성별",),
+    "household_size": ("가구원수", "세대원수"),
+    "one_person": ("1인가구",),
+    "housing_type": ("주거형태",),
+    "welfare_status": ("복지수급", "수급상태"),
+}
+LONG_COLUMNS = {"indicator_code": ("지표코드",), "value": ("값", "지표값")}
+OUTCOME_COLUMNS = {
+    "pseudo_id": HOUSEHOLD_COLUMNS["pseudo_id"],
+    "channel": ("발굴경로",),
+    "outcome": ("방문결과",),
+    "support_type": ("지원내용", "지원유형"),
+}
+OPTIONAL_OUTCOME_COLUMNS = ("support_type",)
+
+MAX_INT = 2_147_483_647  # observations.value is INTEGER
+AGE_RANGE = (15, 120)
+SIZE_RANGE = (1, 30)
+MONTHS_MAX = 600
+_INT_RE = r"^[+-]?\d{1,15}(\.0*)?$"
+_RRN_RE = r"^\d{6}-?[1-8]\d{6}$"  # 주민등록번호 pattern
+# The documented alphabet of pseudonymous ids (docs/ingest-format.md): no spaces, control
+# characters, BOM, line breaks or formula-leading characters can ever be stored in one.
+ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# Free text (지원 내용) that a spreadsheet would run as a formula (OWASP CSV injection),
+# or that carries control characters, is refused rather than altered.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_CONTROL_CHARS = r"[\x00-\x1f\x7f\ufeff\u2028\u2029]"
+_BOOL_TEXT = {"0": "0", "1": "1", "false": "0", "true": "1", "n": "0", "y": "1", "아니오": "0", "예": "1",
+              "아니요": "0"}
+
+
+@dataclass
+class Checked:
+    """A file that passed (or failed) validation: typed frames and the problems found."""
+
+    kind: str                          # 'households' or 'outcomes'
+    layout: str                        # 'wide', 'long' or 'outcomes'
+    rows: int                          # data rows read
+    households: pd.DataFrame | None    # one row per household, attribute codes
+    observations: pd.DataFrame | None  # pseudo_id, indicator_code, value (value ≠ 0)
+    outcomes: pd.DataFrame | None
+    report: pd.DataFrame
+    household_rows: np.ndarray | None = None  # the file row of each row of ``households``
+
+    @property
+    def ok(self) -> bool:
+        return self.report.empty
+
+
+def empty_report() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in REPORT_COLUMNS})
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    if not problems:
+        return empty_report()
+    return _echoed(pd.DataFrame([[p.file, p.row, p.column, p.value, p.message] for p in problems],
+                                columns=REPORT_COLUMNS))
+
+
+def _echoed(report: pd.DataFrame) -> pd.DataFrame:
+    """Every text taken from the file (name, column, value) through :func:`readers.echo`:
+    personal-data shapes masked, control characters escaped, length capped."""
+    report = report.copy()
+    for column in ("file", "column", "value"):
+        # Reports repeat the same few texts (file name, column names): echo each once.
+        values = pd.Series(report[column].astype(object).to_numpy())
+        uniques = values.dropna().unique()
+        safe = dict(zip(uniques, (echo(v) for v in uniques)))
+        report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
+                          for v in values]
+    return report
+
+
+def _frame(file: str, rows, column, values, message) -> pd.DataFrame:
+    rows = np.asarray(rows)
+    return pd.DataFrame({"file": file, "row": rows, "column": column,
+                         "value": pd.Series(values, dtype="object").astype("string").astype(object).to_numpy()
+                         if len(rows) else [], "message": message})
+
+
+def finish_report(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if p is not None and not p.empty]
+    if not parts:
+        return empty_report()
+    out = _echoed(pd.concat(parts, ignore_index=True)[REPORT_COLUMNS])
+    out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
+    out = out.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
+    return out
+
+
+def report_csv(report: pd.DataFrame) -> bytes:
+    """The report as CSV for download, Korean headers, UTF-8 with BOM so Excel shows Hangul.
+
+    >>> report_csv(problems_frame([Problem("a.csv", 3, "head_age", "x", "정수가 아닙니다")]))[:3] == b"\\xef\\xbb\\xbf"
+    True
+    """
+    # Echoed values come from the refused file: a cell like "=HYPERLINK(...)" must not run
+    # when the report is opened in a spreadsheet (blindspot.spreadsheet).
+    from blindspot.spreadsheet import csv_bytes
+
+    return csv_bytes(report.rename(columns=REPORT_LABELS))
+
+
+def summary(report: pd.DataFrame, limit: int = 5) -> str:
+    """A few lines for a terminal or a banner: count, then the first problems."""
+    if report.empty:
+        return "문제 없음"
+    lines = [f"문제 {len(report):,}건 (파일에 아무것도 적재하지 않았습니다)"]
+    for rec in report.head(limit).itertuples(index=False):
+        where = f"{rec.row}행 " if pd.notna(rec.row) else ""
+        col = f"'{rec.column}' " if rec.column else ""
+        val = f"값 {rec.value!r}: " if rec.value is not None and pd.notna(rec.value) else ""
+        lines.append(f"  {rec.file} {where}{col}{val}{rec.message}")
+    if len(report) > limit:
+        lines.append(f"  … 외 {len(report) - limit:,}건")
+    return "\n".join(lines)
+
+
+# --- header ---------------------------------------------------------------------------------
+
+def _alias_map(columns: dict[str, tuple[str, ...]], catalogue: Catalogue | None) -> dict[str, str]:
+    out = {}
+    for canon, aliases in columns.items():
+        out[canon.lower()] = canon
+        for a in aliases:
+            out[a.replace(" ", "").lower()] = canon
+    if catalogue is not None:
+        for ind in catalogue.indicators:
+            out[ind.code.lower()] = ind.code
+            out[ind.name_ko.replace(" ", "").lower()] = ind.code
+    return out
+
+
+def _normalise(raw: RawTable, allowed: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Map the file's header names to canonical names; unknown names come back separately."""
+    mapping, unknown = {}, []
+    for name in raw.columns:
+        canon = allowed.get(name.replace(" ", "").lower())
+        if canon is None:
+            unknown.append(name)
+        else:
+            mapping[name] = canon
+    return mapping, unknown
+
+
+def _garbled(text: str) -> bool:
+    """Text that is Korean read with the wrong encoding (mojibake) or carries NUL bytes.
+
+    >>> _garbled("ê°€êµ¬ID"), _garbled("가구ID"), _garbled("head_age")
+    (True, False, False)
+    """
+    return ("\x00" in text or "\ufffd" in text
+            or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff" for ch in text))
+
+
+def _header_cause(names: list[str]) -> str:
+    """The likely reason why no column name of a file is recognised, in one sentence.
+
+    >>> _header_cause(["pseudo_id;emd_code;head_age"])[:14]
+    '열 구분자가 세미콜론(;)'
+    >>> _header_cause(["ê°€êµ¬ID", "ìë©´ë"])[:11]
+    '글자가 깨져 있습니다'
+    """
+    text = "".join(names)
+    if ";" in text and text.count(";") >= len(names):
+        return ("열 구분자가 세미콜론(;)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요 "
+                "(엑셀: 'CSV UTF-8(쉼표로 분리)').")
+    if "|" in text and text.count("|") >= len(names):
+        return "열 구분자가 세로줄(|)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요."
+    if _garbled(text):
+        return ("글자가 깨져 있습니다 (인코딩이 잘못 바뀐 파일: 예를 들어 UTF-8 파일을 다른 인코딩으로 열어 다시 저장함). "
+                "원본 추출 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장하세요.")
+    return ("자료 파일이 아니거나(다른 파일을 고름) 1행이 머리글이 아닙니다. 1행에 열 이름이 있는 추출 파일을 고르세요 "
+            "(형식: docs/ingest-format.md).")
+
+
+def _header_problems(raw: RawTable, mapping: dict[str, str], unknown: list[str], required: list[str],
+                     hint_codes: bool) -> list[Problem]:
+    if not mapping and raw.columns:
+        # Nothing recognised: one message with the likely cause, not one per garbled name,
+        # and none of the file's text (it may not be a data file at all).
+        return [Problem(raw.file, 1, None, None, "필수 열이 없습니다: 1행에서 형식의 열 이름을 하나도 찾지 못했습니다. "
+                        + _header_cause(raw.columns))]
+    garbled = [n for n in unknown if _garbled(n)]
+    if garbled:
+        return [Problem(raw.file, 1, None, None, (
+            f"필수 열이 없습니다: 1행의 열 이름 {len(garbled):,}개를 알아볼 수 없습니다. " + _header_cause(garbled)))]
+    problems = []
+    seen: dict[str, str] = {}
+    for name, canon in mapping.items():
+        if canon in seen:
+            problems.append(Problem(raw.file, 1, name, name,
+                                    f"열 '{echo(seen[canon])}' 과 '{echo(name)}' 이 같은 항목({canon})입니다. 하나만 두세요."))
+        seen[canon] = name
+    missing = [c for c in required if c not in seen]
+    if missing:
+        problems.append(Problem(raw.file, 1, None, ", ".join(missing), (
+            f"필수 열이 없습니다: {', '.join(missing)}. 1행에 열 이름이 있어야 합니다 "
+            f"(지금 1행: {', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
+            "형식: docs/ingest-format.md")))
+    for name in unknown:
+        looks_like_code = hint_codes and re.match(r"^[a-z][a-z0-9_]{1,23}$", name)
+        why = ("지표 목록(카탈로그, blindspot/data/indicators.csv)에 없는 지표 코드입니다" if looks_like_code
+               else "형식에 없는 열입니다")
+        problems.append(Problem(raw.file, 1, name, name, f"{why}. 열을 지우거나 이름을 고치세요."))
+    return problems
+
+
+# --- cells to types --------------------------------------------------------------------------
+
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    col = pc.utf8_trim_whitespace(col)
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
+def _integers(raw: RawTable, col: pa.ChunkedArray, name: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Integer cells; cells that are not integers are reported and become empty."""
+    try:
+        # Fast path: clean files parse with one strict cast; only others need the checks below.
+        values = pc.cast(col, pa.int64())
+        return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    s = pc.replace_substring(_text(col), ",", "")
+    ok = pc.match_substring_regex(s, _INT_RE)
+    bad = pc.and_(pc.is_valid(s), pc.invert(ok)).to_numpy(zero_copy_only=False)
+    bad = np.asarray(bad, dtype=bool)
+    report = None
+    if bad.any():
+        report = _frame(raw.file, raw.row_numbers[bad], name, np.asarray(col.to_numpy(zero_copy_only=False))[bad],
+                        "정수(숫자)가 아닙니다. 숫자만 쓰세요 (단위·문자 없이, 빈 칸 = 없음).")
+    clean = pc.replace_substring_regex(pc.if_else(ok, s, pa.scalar(None, pa.string())), r"\.0*$", "")
+    values = pc.cast(clean, pa.int64())
+    return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), report
+
+
+STRING = pd.StringDtype("pyarrow")
+
+
+def _strings(col: pa.ChunkedArray) -> np.ndarray:
+    """Trimmed text cells as Arrow-backed pandas strings (vectorised .str, no Python objects)."""
+    return _text(col).to_pandas(types_mapper={pa.string(): STRING}.get).array
+
+
+def _codes(col: pa.ChunkedArray, mapping: dict[str, str]) -> pd.Series:
+    """Vocabulary labels or codes to codes; anything else is left as written (and fails later)."""
+    s = _text(col)
+    enc = pc.dictionary_encode(s).combine_chunks()
+    dictionary = enc.dictionary.to_pylist()
+    mapped = pa.array([mapping.get(v, mapping.get(v.replace(" ", "").lower(), v)) for v in dictionary], pa.string())
+    return pd.Series(pc.take(mapped, enc.indices).to_pandas(types_mapper={pa.string(): STRING}.get).array)
+
+
+def _vocab_map(codes: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    out = {}
+    for code, label in codes.items():
+        out[code] = code
+        out[code.lower()] = code
+        out[label] = code
+        out[label.replace(" ", "").lower()] = code
+    out.update(extra or {})
+    return out
+
+
+SEX_MAP = _vocab_map(vocab.HEAD_SEX, {"남자": "M", "여자": "F", "m": "M", "f": "F", "1": "M", "2": "F"})
+HOUSING_MAP = _vocab_map(vocab.HOUSING_TYPES, {"취약주거": "vulnerable", "연립": "multiplex", "다세대": "multiplex"})
+WELFARE_MAP = _vocab_map(vocab.WELFARE_STATUS, {"수급": "basic_livelihood", "없음": "none"})
+CHANNEL_MAP = _vocab_map(vocab.CHANNELS)
+OUTCOME_MAP = _vocab_map(vocab.OUTCOMES)
+
+
+def _allowed(codes: dict[str, str]) -> str:
+    return ", ".join(f"{k}({v})" for k, v in codes.items())
+
+
+# --- pandera schemas --------------------------------------------------------------------------
+# Check names are keys of MESSAGES: a failure case turns into a report row with that message.
+
+MESSAGES = {
+    "not_nullable": "값이 비어 있습니다. 이 열은 반드시 채워야 합니다.",
+    "pseudo_id_alphabet": ("가구 ID는 영문자·숫자·'-'·'_' 로 된 1~64자이고 영문자나 숫자로 시작해야 합니다 "
+                           "(공백·한글·제어문자·BOM·줄바꿈 불가; 예: P-001, H1A2B3C4D)."),
+    "pseudo_id_rrn": "주민등록번호로 보입니다. 실명·주민번호가 아닌 가명 가구 ID를 쓰세요 (개인정보보호법).",
+    "emd_format": "읍면동 코드는 행정안전부 10자리 행정기관코드여야 합니다 (예: 1111051500).",
+    "emd_kostat": ("8자리 코드는 통계청(KOSTAT·SGIS) 읍면동 코드로 보입니다. 이 제품은 행정안전부 10자리 행정기관코드"
+                   "(행정동코드, 예: 1111051500)를 씁니다. 두 체계는 번호 매김이 달라 자릿수를 붙여서는 바뀌지 않고, "
+                   "공유 자료(shared/geo)에는 둘을 잇는 변환표가 없어 자동 변환하지 않습니다. 추출 시스템에서 "
+                   "행정동코드(10자리)로 다시 뽑으세요."),
+    "emd_known": "이 10자리 읍면동 코드는 2024년 6월 행정구역에 없습니다 (폐지·신설 동이거나 오타).",
+    "head_age_range": f"세대주 연령은 {AGE_RANGE[0]}~{AGE_RANGE[1]}세여야 합니다.",
+    "head_sex_vocab": f"세대주 성별은 {_allowed(vocab.HEAD_SEX)} 중 하나여야 합니다.",
+    "size_range": f"가구원 수는 {SIZE_RANGE[0]}~{SIZE_RANGE[1]}명이어야 합니다.",
+    "one_person_vocab": "1인 가구 여부는 1(예) 또는 0(아니오)이어야 합니다.",
+    "one_person_size": "1인 가구 여부와 가구원 수가 맞지 않습니다 (1인 가구 = 가구원 1명).",
+    "housing_vocab": f"주거 형태는 {_allowed(vocab.HOUSING_TYPES)} 중 하나여야 합니다.",
+    "welfare_vocab": f"복지 수급 상태는 {_allowed(vocab.WELFARE_STATUS)} 중 하나여야 합니다.",
+    "flag_01": "예/아니오 지표는 1(있음) 또는 0·빈 칸(없음)이어야 합니다.",
+    "months_range": f"체납 개월 수는 0 이상 {MONTHS_MAX} 이하여야 합니다 (음수 불가).",
+    "amount_range": f"금액(원)은 0 이상 {MAX_INT:,} 이하여야 합니다 (음수 불가).",
+    "indicator_known": "지표 목록(카탈로그)에 없는 지표 코드입니다 (blindspot/data/indicators.csv 의 code).",
+    "value_for_kind": "지표 값이 종류에 맞지 않습니다: 예/아니오 지표는 0·1, 개월·금액 지표는 0 이상이어야 합니다.",
+    "value_needed": "지표 코드가 있는 행에는 값이 있어야 합니다.",
+    "code_needed": "값이 있는 행에는 지표 코드가 있어야 합니다.",
+    "channel_vocab": f"발굴 경로는 {_allowed(vocab.CHANNELS)} 중 하나여야 합니다.",
+    "outcome_vocab": f"방문 결과는 {_allowed(vocab.OUTCOMES)} 중 하나여야 합니다.",
+    "support_length": "지원 내용은 100자 이하여야 합니다.",
+    "support_formula": ("지원 내용이 =, +, -, @ 로 시작하면 스프레드시트에서 수식으로 실행될 수 있어 받지 않습니다 "
+                        "(앞에 글자를 두세요, 예: '긴급지원 +30만원' → '긴급지원 30만원 추가')."),
+    "support_control": "지원 내용에 제어문자(줄바꿈·탭·NUL·BOM)가 있습니다. 한 줄의 글로 고치세요.",
+}
+
+
+def _pa():
+    import pandera.pandas as pandera  # imported on first use: the app's other pages do not need it
+
+    return pandera
+
+
+def _check(fn, name: str, element_wise: bool = False):
+    pandera = _pa()
+    return pandera.Check(fn, name=name, error=MESSAGES[name], element_wise=element_wise)
+
+
+@lru_cache(maxsize=4)
+def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: str):
+    """The pandera schema of a households file (wide: one column per indicator)."""
+    pandera = _pa()
+    codes = sorted(emd_codes)
+
+    def col(dtype, checks, nullable=False):
+        return pandera.Column(dtype, checks=checks, nullable=nullable, coerce=False)
+
+    columns = {
+        "pseudo_id": col(None, [_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet"),
+                                  _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn")]),
+        "emd_code": col(None, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
+                                 _check(lambda s: s.str.len() != 8, "emd_kostat"),
+                                 _check(lambda s: ~s.str.fullmatch(r"\d{10}") | s.isin(codes), "emd_known")]),
+        "head_age": col("Int64", [_check(lambda s: s.between(*AGE_RANGE), "head_age_range")]),
+        "head_sex": col(None, [_check(lambda s: s.isin(list(vocab.HEAD_SEX)), "head_sex_vocab")]),
+        "household_size": col("Int64", [_check(lambda s: s.between(*SIZE_RANGE), "size_range")]),
+        "one_person": col("Int64", [_check(lambda s: s.isin([0, 1]), "one_person_vocab")]),
+        "housing_type": col(None, [_check(lambda s: s.isin(list(vocab.HOUSING_TYPES)), "housing_vocab")]),
+        "welfare_status": col(None, [_check(lambda s: s.isin(list(vocab.WELFARE_STATUS)), "welfare_vocab")]),
+    }
+    if layout == "wide":
+        for ind in catalogue.indicators:
+            if ind.kind == "flag":
+                checks = [_check(lambda s: s.isin([0, 1]), "flag_01")]
+            elif ind.kind == "months":
+                checks = [_check(lambda s: s.between(0, MONTHS_MAX), "months_range")]
+            else:
+                checks = [_check(lambda s: s.between(0, MAX_INT), "amount_range")]
+            columns[ind.code] = col("Int64", checks, nullable=True)
+    else:
+        kinds = {i.code: i.kind for i in catalogue.indicators}
+        columns["indicator_code"] = col(None, [_check(lambda s: s.isin(list(kinds)), "indicator_known")],
+                                        nullable=True)
+        columns["value"] = col("Int64", [], nullable=True)
+    return pandera.DataFrameSchema(columns, strict=False)
+
+
+def outcome_schema():
+    pandera = _pa()
+    return pandera.DataFrameSchema({
+        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet")]),
+        "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
+        "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
+        "support_type": pandera.Column(None, nullable=True,
+                                       checks=[_check(lambda s: s.str.len() <= 100, "support_length"),
+                                               _check(lambda s: ~s.str.contains(_FORMULA_START), "support_formula"),
+                                               _check(lambda s: ~s.str.contains(_CONTROL_CHARS), "support_control")]),
+    })
+
+
+def _run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Series]) -> pd.DataFrame:
+    """Validate lazily and turn pandera's failure cases into report rows."""
+    pandera = _pa()
+    try:
+        schema.validate(df, lazy=True)
+        return empty_report()
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    fc = fc[fc["index"].notna()]
+    check = fc["check"].astype(str)
+    check = check.where(~check.str.startswith("not_nullable"), "not_nullable")
+    # pandera names a failed check by its error text when one is given (our Korean message).
+    messages = check.map(MESSAGES).fillna(check.where(check.isin(list(MESSAGES.values())))).fillna("형식에 맞지 않습니다.")
+    rows = fc["index"].astype("int64").to_numpy()
+    values = fc["failure_case"].astype(object).to_numpy()
+    # Show the value as written in the file (e.g. '아파트트'), not as converted.
+    out_values = values.copy()
+    for column, orig in originals.items():
+        sel = (fc["column"] == column).to_numpy()
+        if sel.any():
+            out_values[sel] = orig.reindex(rows[sel]).to_numpy()
+    return pd.DataFrame({"file": file, "row": rows, "column": fc["column"].to_numpy(),
+                         "value": pd.Series(out_values, dtype=object).where(pd.notna(out_values), None).to_numpy(),
+                         "message": messages.to_numpy()})
+
+
+# --- households files -----------------------------------------------------------------------------
+
+def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
+    if raw.table.num_rows == 0 or raw.table.num_columns == 0:
+        return None
+    blank = np.ones(raw.table.num_rows, dtype=bool)
+    for col in raw.table.columns:
+        blank &= np.asarray(_text(col).is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if not blank.any():
+        return None
+    return _frame(raw.file, raw.row_numbers[blank], None, [None] * int(blank.sum()),
+                  "빈 행입니다. 자료 중간의 빈 행은 잘림·붙여넣기 실수일 수 있어 받지 않습니다: 지우세요.")
+
+
+def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> pd.DataFrame | None:
+    dup = df.duplicated(keys, keep="first") & df[keys].notna().all(axis=1)
+    if not dup.any():
+        return None
+    first_row = pd.Series(df.index.to_numpy(), index=df.index).groupby(
+        [df[k] for k in keys], sort=False, dropna=False).transform("first")
+    rows = df.index[dup.to_numpy()]
+    values = df.loc[dup, keys[0]] if len(keys) == 1 else df.loc[dup, keys].astype(str).agg(" / ".join, axis=1)
+    return _frame(file, rows, keys[-1] if len(keys) > 1 else keys[0], values.to_numpy(),
+                  [f"{message} (처음 나온 행: {r})" for r in first_row[dup].to_numpy()])
+
+
+def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalogue | None = None) -> Checked:
+    """Validate a households file (wide or long); see docs/ingest-format.md.
+
+    Example: a file whose 3rd row has ``head_age`` = ``'사십'`` gives one report row
+    ``(file, 3, 'head_age', '사십', '정수(숫자)가 아닙니다 …')`` and nothing to load.
+    """
+    catalogue = catalogue or load_catalogue()
+    allowed = _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue)
+    mapping, unknown = _normalise(raw, allowed)
+    layout = "long" if "indicator_code" in mapping.values() else "wide"
+    if layout == "long":
+        unknown += [n for n, c in mapping.items() if c in catalogue.codes]
+        mapping = {n: c for n, c in mapping.items() if c not in catalogue.codes}
+        required = [*HOUSEHOLD_COLUMNS, *LONG_COLUMNS]
+    else:
+        if "value" in mapping.values():
+            unknown += [n for n, c in mapping.items() if c == "value"]
+            mapping = {n: c for n, c in mapping.items() if c != "value"}
+        required = [*HOUSEHOLD_COLUMNS, *catalogue.codes]
+    header = _header_problems(raw, mapping, unknown, required, hint_codes=True)
+    problems = (list(raw.problems) if mapping else []) + header
+    if problems and any(p.row == 1 for p in problems):
+        return Checked("households", layout, len(raw), None, None, None, finish_report([problems_frame(problems)]))
+    if len(raw) == 0:
+        return Checked("households", layout, 0, None, None, None, problems_frame(problems + [Problem(
+            raw.file, None, None, None, "머리글(1행)만 있고 자료 행이 없습니다. 가구가 한 줄 이상 있어야 합니다.")]))
+    cols = {mapping[n]: raw.table.column(n) for n in raw.columns if n in mapping}
+    parts = [problems_frame(problems), _blank_rows(raw)]
+    df = pd.DataFrame(index=pd.Index(raw.row_numbers, name="row"))
+    originals: dict[str, pd.Series] = {}
+    for name in ("pseudo_id", "emd_code"):
+        df[name] = _strings(cols[name])
+    for name, table in (("head_sex", SEX_MAP), ("housing_type", HOUSING_MAP), ("welfare_status", WELFARE_MAP)):
+        df[name] = _codes(cols[name], table).to_numpy()
+        originals[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index)
+    bool_col = _codes(cols["one_person"], _BOOL_TEXT)
+    originals["one_person"] = pd.Series(_text(cols["one_person"]).to_numpy(zero_copy_only=False), index=df.index)
+    one, bad = _integers(raw, pa.chunked_array([pc.cast(pa.array(bool_col.array), pa.string())]), "one_person")
+    parts.append(bad)
+    df["one_person"] = one.array
+    int_cols = ["head_age", "household_size"] + (list(catalogue.codes) if layout == "wide" else ["value"])
+    for name in int_cols:
+        values, bad = _integers(raw, cols[name], name)
+        parts.append(bad)
+        df[name] = values.array
+    if layout == "long":
+        df["indicator_code"] = _strings(cols["indicator_code"])
+    df = df.astype({c: "Int64" for c in int_cols + ["one_person"]})
+    schema_report = _run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
+    parts.append(_without_echoes(schema_report, parts))
+    parts.append(_cross_checks(raw.file, df, layout, catalogue))
+    report = finish_report(parts)
+    if not report.empty:
+        return Checked("households", layout, len(raw), None, None, None, report)
+    rows = (df.index[~df["pseudo_id"].duplicated()] if layout == "long" else df.index).to_numpy(np.int64)
+    return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report, rows)
+
+
+def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) -> pd.DataFrame:
+    """Drop "empty" failures of cells already reported as not numbers (they became empty)."""
+    earlier = [p for p in earlier if p is not None and not p.empty]
+    if report.empty or not earlier:
+        return report
+    def key(frame):
+        return frame["row"].astype("string").fillna("") + "|" + frame["column"].astype("string").fillna("")
+
+    seen = key(pd.concat(earlier))
+    echo = key(report).isin(set(seen)) & (report["message"] == MESSAGES["not_nullable"])
+    return report[~echo.to_numpy()]
+
+
+def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue) -> pd.DataFrame:
+    parts = []
+    size, one = df["household_size"], df["one_person"]
+    mismatch = (one.notna() & size.notna() & ((one == 1) != (size == 1))).fillna(False).to_numpy(bool)
+    if mismatch.any():
+        parts.append(_frame(file, df.index[mismatch], "one_person", one[mismatch].to_numpy(),
+                            [f"{MESSAGES['one_person_size']} (가구원 수 {s})" for s in size[mismatch]]))
+    attrs = list(HOUSEHOLD_COLUMNS)[1:]
+    if layout == "wide":
+        parts.append(_duplicates(file, df, ["pseudo_id"], "가구 ID가 중복됩니다. 한 가구는 한 행이어야 합니다"))
+        return finish_report(parts)
+    parts.append(_duplicates(file, df, ["pseudo_id", "indicator_code"],
+                             "같은 가구·지표가 두 번 나옵니다. 한 가구의 한 지표는 한 행이어야 합니다"))
+    code, value = df["indicator_code"], df["value"]
+    need_value = (code.notna() & value.isna()).to_numpy(bool)
+    if need_value.any():
+        parts.append(_frame(file, df.index[need_value], "value", [None] * int(need_value.sum()), MESSAGES["value_needed"]))
+    need_code = (code.isna() & value.notna()).to_numpy(bool)
+    if need_code.any():
+        parts.append(_frame(file, df.index[need_code], "indicator_code", value[need_code].to_numpy(),
+                            MESSAGES["code_needed"]))
+    kind = code.map({i.code: i.kind for i in catalogue.indicators})
+    v = value.astype("Float64")
+    wrong = (((kind == "flag") & ~v.isin([0, 1])) | ((kind == "months") & ~v.between(0, MONTHS_MAX))
+             | ((kind == "amount") & ~v.between(0, MAX_INT))) & v.notna()
+    wrong = wrong.fillna(False).to_numpy(bool)
+    if wrong.any():
+        parts.append(_frame(file, df.index[wrong], "value", value[wrong].to_numpy(),
+                            [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong])]))
+    # A household's attributes are repeated on each of its rows and must agree.
+    first = df.groupby("pseudo_id", sort=False)[attrs].transform("first")
+    for a in attrs:
+        differs = (df[a].astype(object) != first[a].astype(object)).to_numpy(bool) & df["pseudo_id"].notna().to_numpy(bool)
+        if differs.any():
+            parts.append(_frame(file, df.index[differs], a, df.loc[differs, a].to_numpy(),
+                                "같은 가구 ID의 앞 행과 값이 다릅니다. 긴 형식에서는 가구 속성을 모든 행에 같게 쓰세요."))
+    return finish_report(parts)
+
+
+def _split(df: pd.DataFrame, layout: str, catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Households (one row each) and observations (only signals present: value ≠ 0)."""
+    attrs = list(HOUSEHOLD_COLUMNS)
+    if layout == "long":
+        households = df.drop_duplicates("pseudo_id")[attrs].reset_index(drop=True)
+        sig = df[df["indicator_code"].notna() & (df["value"] != 0).fillna(False)]
+        obs = pd.DataFrame({"pseudo_id": sig["pseudo_id"].to_numpy(), "indicator_code": sig["indicator_code"].to_numpy(),
+                            "value": sig["value"].to_numpy("int64")})
+    else:
+        households = df[attrs].reset_index(drop=True)
+        ids = df["pseudo_id"].to_numpy()
+        pieces = []
+        for code in catalogue.codes:
+            v = df[code].to_numpy("float64", na_value=0.0)
+            nz = np.flatnonzero(v != 0)
+            if len(nz):
+                pieces.append(pd.DataFrame({"pseudo_id": ids[nz], "indicator_code": code, "value": v[nz].astype(np.int64)}))
+        obs = (pd.concat(pieces, ignore_index=True) if pieces
+               else pd.DataFrame({"pseudo_id": pd.Series(dtype=object), "indicator_code": pd.Series(dtype=object),
+                                  "value": pd.Series(dtype="int64")}))
+    households["one_person"] = households["one_person"].astype(bool)
+    households["head_age"] = households["head_age"].astype("int16")
+    households["household_size"] = households["household_size"].astype("int16")
+    return households, obs
+
+
+# --- outcomes files ------------------------------------------------------------------------------
+
+def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
+    """Validate an outcomes (visits) file; every household must be in the round's households file."""
+    allowed = _alias_map(OUTCOME_COLUMNS, None)
+    mapping, unknown = _normalise(raw, allowed)
+    required = [c for c in OUTCOME_COLUMNS if c not in OPTIONAL_OUTCOME_COLUMNS]
+    header = _header_problems(raw, mapping, unknown, required, hint_codes=False)
+    problems = (list(raw.problems) if mapping else []) + header
+    if problems and any(p.row == 1 for p in problems):
+        return Checked("outcomes", "outcomes", len(raw), None, None, None, finish_report([problems_frame(problems)]))
+    if len(raw) == 0:
+        return Checked("outcomes", "outcomes", 0, None, None, None, problems_frame(problems + [Problem(
+            raw.file, None, None, None, "머리글(1행)만 있고 방문 결과 행이 없습니다.")]))
+    cols = {mapping[n]: raw.table.column(n) for n in raw.columns if n in mapping}
+    df = pd.DataFrame(index=pd.Index(raw.row_numbers, name="row"))
+    df["pseudo_id"] = pd.Series(_text(cols["pseudo_id"]).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
+    originals = {}
+    for name, table in (("channel", CHANNEL_MAP), ("outcome", OUTCOME_MAP)):
+        df[name] = _codes(cols[name], table).to_numpy()
+        originals[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index)
+    support = cols.get("support_type")
+    df["support_type"] = (pd.Series(_text(support).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
+                          if support is not None else pd.Series(None, index=df.index, dtype=object))
+    parts = [problems_frame(problems), _blank_rows(raw), _run_schema(outcome_schema(), df, raw.file, originals),
+             _duplicates(raw.file, df, ["pseudo_id"], "한 가구의 방문 결과가 두 번 나옵니다. 차수마다 한 행이어야 합니다")]
+    if household_ids is not None:
+        unknown_hh = (df["pseudo_id"].notna() & ~df["pseudo_id"].isin(household_ids)).to_numpy(bool)
+        if unknown_hh.any():
+            parts.append(_frame(raw.file, df.index[unknown_hh], "pseudo_id", df.loc[unknown_hh, "pseudo_id"].to_numpy(),
+                                "가구 파일에 없는 가구 ID입니다. 방문 결과는 같은 차수 가구 파일의 가구만 쓸 수 있습니다."))
+    report = finish_report(parts)
+    return Checked("outcomes", "outcomes", len(raw), None, None,
+                   None if not report.empty else df.reset_index(drop=True), report)
+
+
+def report_view(report: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
+    """The first ``limit`` problems with Korean column names, for a table on screen (the
+    download holds all of them)."""
+    return report.head(limit).rename(columns=REPORT_LABELS)

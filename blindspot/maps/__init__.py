@@ -1,0 +1,1 @@
+"""Maps: per-area measures, choropleth rendering, H3 hexagons, hotspot statistics."""

@@ -1,0 +1,399 @@
+"""Choropleth building blocks: class breaks, colours, legend, Korean tooltips, simplified
+layer GeoJSON and the pydeck ``Deck``.
+
+Pure functions over data frames and geometries (pydeck objects are plain JSON specs);
+no streamlit.  Maps work offline: no basemap (``map_style=None``, no map provider), the
+polygons travel inside the deck JSON, and nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import mapclassify
+import pydeck as pdk
+import shapely
+from pydeck.bindings.json_tools import default_serialize
+
+from blindspot.geo import regions as geography
+from blindspot.access import SUPPRESSED, Scope
+
+LAYER_ID = "regions"
+HEX_LAYER_ID = "hexagons"
+
+# ColorBrewer YlOrRd (sequential) and RdBu reversed (diverging: blue falls, red rises).
+SEQUENTIAL = {
+    3: ["#ffeda0", "#feb24c", "#f03b20"],
+    4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
+    5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
+    6: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"],
+    7: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
+}
+DIVERGING = {
+    5: ["#0571b0", "#92c5de", "#f7f7f7", "#f4a582", "#ca0020"],
+    7: ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"],
+}
+NO_DATA = "#c8c8c8"
+NO_DATA_LABEL = "자료 없음·비공개 (suppressed)"
+ALPHA = 210
+
+# Simplification tolerance in degrees (≈ 200 m, 100 m, 50 m) and coordinate decimals
+# (4 decimals ≈ 11 m): enough for a screen, and the national 읍면동 layer stays under 5 MB.
+TOLERANCE = {"sido": 0.002, "sgg": 0.001, "emd": 0.0005}
+DECIMALS = {"sido": 3, "sgg": 4, "emd": 4}
+
+METHODS = {"quantiles": "분위수 (quantiles)", "natural": "자연 구간 (natural breaks, Fisher-Jenks)"}
+
+
+# --- classes and colours -------------------------------------------------------------------
+
+def class_breaks(values, k: int = 5, method: str = "quantiles") -> list[float]:
+    """Upper bounds of ``k`` classes of the finite values (fewer when there are fewer
+    distinct values), by mapclassify quantiles or natural breaks (Fisher-Jenks).
+
+    >>> class_breaks([1, 2, 3, 4, 5, 6, 7, 8], k=4)
+    [2.75, 4.5, 6.25, 8.0]
+    >>> class_breaks([1, 1, 1, 10, 10, 11], k=2, method="natural")
+    [1.0, 11.0]
+    >>> class_breaks([float("nan")])
+    []
+    """
+    y = np.asarray(values, dtype="float64")
+    y = y[np.isfinite(y)]
+    distinct = np.unique(y)
+    if len(distinct) == 0:
+        return []
+    if len(distinct) <= k:
+        return [float(v) for v in distinct]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify warns when classes collapse; handled below
+        if method == "quantiles":
+            bins = mapclassify.Quantiles(y, k=k).bins
+        elif method == "natural":
+            bins = mapclassify.FisherJenks(y, k=k).bins
+        else:
+            raise ValueError(f"method must be one of {tuple(METHODS)}")
+    return [float(b) for b in np.unique(bins)]
+
+
+def diverging_breaks(values, k: int = 5) -> list[float]:
+    """Equal-width classes symmetric around zero for a change map (k odd), so the
+    middle class holds "no change".
+
+    >>> diverging_breaks([-4.0, 1.0, 10.0], k=5)
+    [-6.0, -2.0, 2.0, 6.0, 10.0]
+    """
+    y = np.asarray(values, dtype="float64")
+    y = y[np.isfinite(y)]
+    m = float(np.abs(y).max()) if len(y) else 0.0
+    if m == 0:
+        return [0.0]
+    step = 2 * m / k
+    return [round(-m + step * (i + 1), 12) for i in range(k)]
+
+
+def classify(values, breaks: list[float]) -> np.ndarray:
+    """Class index of each value (0 = lowest), -1 for missing values.
+
+    >>> classify([1, 3, 9, float("nan")], [2.0, 5.0, 9.0]).tolist()
+    [0, 1, 2, -1]
+    """
+    y = np.asarray(values, dtype="float64")
+    out = np.full(len(y), -1, dtype=int)
+    if not breaks:
+        return out
+    ok = np.isfinite(y)
+    out[ok] = np.minimum(np.searchsorted(np.asarray(breaks), y[ok], side="left"), len(breaks) - 1)
+    return out
+
+
+def palette(n: int, diverging: bool = False) -> list[str]:
+    """``n`` hex colours; fewer than three sequential classes take the dark end, and a
+    change map whose classes collapsed (no change anywhere) is all neutral.
+
+    >>> palette(2)
+    ['#feb24c', '#f03b20']
+    """
+    if n <= 0:
+        return []
+    if diverging:
+        return DIVERGING[n] if n in DIVERGING else [DIVERGING[5][2]] * n
+    if n < 3:
+        return SEQUENTIAL[3][-n:]
+    return SEQUENTIAL[min(n, 7)]
+
+
+def rgba(hex_colour: str, alpha: int = ALPHA) -> list[int]:
+    """``'#ff0000'`` → ``[255, 0, 0, alpha]``.
+
+    >>> rgba("#fd8d3c")
+    [253, 141, 60, 210]
+    """
+    h = hex_colour.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def format_value(value, unit: str, change: bool = False) -> str:
+    """A value as Korean map text, by unit.
+
+    >>> format_value(1234, "count"), format_value(0.374, "share"), format_value(12.345, "per_1000")
+    ('1,234가구', '37.4%', '천 가구당 12.3')
+    >>> format_value(0.021, "share", change=True), format_value(-3, "count", change=True)
+    ('+2.1%p', '-3가구')
+    >>> format_value(None, "count")
+    '자료 없음'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "자료 없음"
+    sign = "+" if change and value > 0 else ""
+    if unit == "count":
+        return f"{sign}{value:,.0f}가구"
+    if unit in ("share", "probability"):
+        return f"{sign}{value * 100:.1f}{'%p' if change else '%'}"
+    if unit == "per_1000":
+        return f"{sign}{value:.1f}" if change else f"천 가구당 {value:.1f}"
+    return f"{sign}{value:,.3g}"
+
+
+def legend_rows(breaks: list[float], colours: list[str], unit: str, change: bool = False,
+                lowest: float | None = None, missing: bool = True) -> pd.DataFrame:
+    """Legend: one row per class (colour, range text), then the no-data row.
+
+    >>> legend_rows([10.0, 20.0], ["#ffeda0", "#f03b20"], "count", lowest=5)["range"].tolist()
+    ['5가구 – 10가구', '10가구 – 20가구', '자료 없음·비공개 (suppressed)']
+    >>> legend_rows([7.0, 9.0], ["#ffeda0", "#f03b20"], "count", lowest=7, missing=False)["range"].tolist()
+    ['7가구', '7가구 – 9가구']
+    """
+    rows = []
+    lo = lowest
+    for b, c in zip(breaks, colours):
+        right = format_value(b, unit, change)
+        if lo is None:
+            text = f"≤ {right}"
+        elif lo == b:  # a class of one value (few distinct values)
+            text = right
+        else:
+            text = f"{format_value(lo, unit, change)} – {right}"
+        rows.append({"colour": c, "range": text})
+        lo = b
+    if missing:
+        rows.append({"colour": NO_DATA, "range": NO_DATA_LABEL})
+    return pd.DataFrame(rows, columns=["colour", "range"])
+
+
+def rank_text(rank, siblings, parent_name: str) -> str:
+    """Rank within the parent area, in Korean.
+
+    >>> rank_text(3.0, 25, "서울특별시")
+    '서울특별시 내 3위 / 25'
+    >>> rank_text(float("nan"), 25, "서울특별시")
+    '순위 없음'
+    """
+    if rank is None or (isinstance(rank, float) and math.isnan(rank)):
+        return "순위 없음"
+    return f"{parent_name} 내 {int(rank)}위 / {int(siblings)}"
+
+
+TOOLTIP = {
+    "html": "<b>{name}</b><br/>{measure}: {value_text}<br/>{rank_text}",
+    "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"},
+}
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+_layer_cache: OrderedDict = OrderedDict()
+_layer_lock = threading.Lock()
+_LAYER_CACHE_SIZE = 64
+
+
+def simplify_geometries(geoms, level: str) -> list[dict]:
+    """GeoJSON geometry dicts, simplified (topology preserved) and rounded for the browser."""
+    simple = shapely.simplify(np.asarray(geoms), TOLERANCE[level], preserve_topology=True)
+    decimals = DECIMALS[level]
+    simple = shapely.transform(simple, lambda c: np.round(c, decimals))
+    return [json.loads(shapely.to_geojson(g)) for g in simple]
+
+
+def layer_geometries(store, scope: Scope, level: str) -> dict:
+    """Simplified GeoJSON geometry per region code of a level, for the regions the scope
+    may see, with their bounds; cached in memory per (database, build, level, scope).
+
+    Returns ``{"codes": [...], "names": [...], "geometries": [...], "bounds": (minx, miny, maxx, maxy)}``.
+    """
+    stamp = store.meta().get("built_at", "")
+    key = (str(store.path), stamp, level, tuple(sorted(scope.sgg_codes)) if scope.sgg_codes else None)
+    with _layer_lock:
+        hit = _layer_cache.get(key)
+        if hit is not None:
+            _layer_cache.move_to_end(key)
+            return hit
+    gdf = geography.region_geometries(store, scope, level)
+    value = {"codes": gdf["code"].astype(str).tolist(), "names": gdf["name"].astype(str).tolist(),
+             "geometries": simplify_geometries(gdf.geometry.values, level),
+             "bounds": tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (124.5, 33.0, 131.0, 38.7)}
+    with _layer_lock:
+        _layer_cache[key] = value
+        while len(_layer_cache) > _LAYER_CACHE_SIZE:
+            _layer_cache.popitem(last=False)
+    return value
+
+
+def clear_layer_cache() -> None:
+    with _layer_lock:
+        _layer_cache.clear()
+
+
+def fit_view(bounds, width: int = 900, height: int = 600) -> pdk.ViewState:
+    """A Web-Mercator view that shows ``bounds`` (minx, miny, maxx, maxy in degrees)
+    in a ``width`` × ``height`` pixel map.
+
+    >>> v = fit_view((126.76, 37.41, 127.18, 37.70))   # Seoul
+    >>> round(v.longitude, 2), round(v.latitude, 2), round(v.zoom, 1)
+    (126.97, 37.56, 10.0)
+    """
+    minx, miny, maxx, maxy = bounds
+
+    def merc_y(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max(maxx - minx, 1e-6) / 360.0
+    dy = max(merc_y(maxy) - merc_y(miny), 1e-6) / (2 * math.pi)
+    # A world is 512 px wide at zoom 0 in deck.gl; keep a 10 % margin.
+    zoom = min(math.log2(width / (512 * dx)), math.log2(height / (512 * dy))) - math.log2(1.1)
+    centre_y = (merc_y(maxy) + merc_y(miny)) / 2
+    lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=max(min(zoom, 14.0), 3.0),
+                         pitch=0, bearing=0)
+
+
+# --- the choropleth ---------------------------------------------------------------------------
+
+def feature_collection(view: pd.DataFrame, layer: dict, colours: list[list[int]], measure_label: str,
+                       unit: str, change: bool) -> dict:
+    """GeoJSON FeatureCollection joining ``view`` rows (code, name, value, rank,
+    siblings, parent_name) to the layer geometries, with fill colour and tooltip text."""
+    by_code = view.set_index("code")
+    features = []
+    for i, (code, geom) in enumerate(zip(layer["codes"], layer["geometries"])):
+        if code not in by_code.index:
+            continue
+        row = by_code.loc[code]
+        features.append({
+            "type": "Feature", "geometry": geom,
+            "properties": {"code": code, "name": str(row["name"]), "measure": measure_label,
+                           "value_text": (SUPPRESSED if bool(row.get("suppressed", False))
+                                          else format_value(row["value"], unit, change)),
+                           "rank_text": rank_text(row["rank"], row["siblings"], row["parent_name"]),
+                           "fill": colours[i]},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+class CompactDeck(pdk.Deck):
+    """A Deck whose JSON has no indentation: pydeck indents by two spaces, which made the
+    national 읍면동 layer five times larger than its content (16.6 MB instead of 3.4 MB)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
+def region_deck(fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None = None) -> pdk.Deck:
+    """The pydeck Deck: one pickable GeoJsonLayer, no basemap, view fitted to bounds."""
+    layer = pdk.Layer(
+        "GeoJsonLayer", data=fc, id=layer_id, pickable=True, auto_highlight=True, stroked=True, filled=True,
+        get_fill_color="properties.fill", get_line_color=[255, 255, 255, 160], line_width_min_pixels=0.5)
+    return CompactDeck(layers=[layer], initial_view_state=fit_view(bounds), map_style=None, map_provider=None,
+                       tooltip=tooltip or TOOLTIP)
+
+
+def choropleth(view: pd.DataFrame, layer: dict, measure_label: str, unit: str, *, change: bool = False,
+               method: str = "quantiles", k: int = 5) -> tuple[pdk.Deck, pd.DataFrame]:
+    """Deck and legend for a :func:`blindspot.maps.data.map_view` frame on a layer."""
+    by_code = view.set_index("code")["value"]
+    values = np.array([by_code.get(c, np.nan) for c in layer["codes"]], dtype="float64")
+    breaks = diverging_breaks(values, k) if change else class_breaks(values, k, method)
+    hexes = palette(len(breaks), diverging=change)
+    classes = classify(values, breaks)
+    fills = [rgba(hexes[c]) if c >= 0 else rgba(NO_DATA, 120) for c in classes]
+    finite = values[np.isfinite(values)]
+    lowest = (-(breaks[-1]) if change and breaks else (float(finite.min()) if len(finite) else None))
+    legend = legend_rows(breaks, hexes, unit, change, lowest=lowest)
+    fc = feature_collection(view, layer, fills, measure_label, unit, change)
+    return region_deck(fc, layer["bounds"]), legend
+
+
+def selected_code(selection, layer_id: str = LAYER_ID) -> str | None:
+    """The region code of a ``st.pydeck_chart`` selection state (or None).
+
+    The state is ``{"indices": {layer: [i]}, "objects": {layer: [object]}}``; a
+    GeoJsonLayer's object is the picked feature.
+
+    >>> selected_code({"indices": {"regions": [0]},
+    ...                "objects": {"regions": [{"properties": {"code": "29110"}}]}})
+    '29110'
+    >>> selected_code({"indices": {}, "objects": {}}) is None
+    True
+    """
+    if not selection:
+        return None
+    objects = (selection.get("objects") if hasattr(selection, "get") else None) or {}
+    picked = objects.get(layer_id) or []
+    if not picked:
+        return None
+    obj = picked[0]
+    props = obj.get("properties", obj) if isinstance(obj, dict) else {}
+    code = props.get("code")
+    return str(code) if code else None
+
+
+def deck_bytes(deck: pdk.Deck) -> int:
+    """Bytes of the deck JSON the browser receives (UTF-8)."""
+    return len(deck.to_json().encode("utf-8"))
+
+
+def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict,
+                 measure_label: str, unit: str) -> tuple[pdk.Deck, pd.DataFrame]:
+    """Deck and legend for categorical classes (hotspot classes): ``classes`` has code,
+    name, value, cls; ``labels``/``colours`` map each class key to Korean text and hex colour.
+    The tooltip gives the class and the area's value."""
+    by_code = classes.set_index("code")
+    features = []
+    for code, geom in zip(layer["codes"], layer["geometries"]):
+        if code not in by_code.index:
+            continue
+        row = by_code.loc[code]
+        features.append({"type": "Feature", "geometry": geom, "properties": {
+            "code": code, "name": str(row["name"]), "measure": measure_label,
+            "value_text": format_value(row["value"], unit), "rank_text": labels.get(row["cls"], row["cls"]),
+            "fill": rgba(colours.get(row["cls"], NO_DATA))}})
+    present = [c for c in labels if c in set(classes["cls"])]
+    legend = pd.DataFrame({"colour": [colours[c] for c in present], "range": [labels[c] for c in present]},
+                          columns=["colour", "range"])
+    return region_deck({"type": "FeatureCollection", "features": features}, layer["bounds"]), legend
+
+
+def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The drill-down KPI table as text: measure label, the area's value, its parent's
+    ("비공개" where ``value_suppressed`` / ``parent_suppressed`` say a count was hidden).
+
+    >>> k = pd.DataFrame({"label": ["1인 가구 비율"], "unit": ["share"], "value": [0.4], "parent": [0.35]})
+    >>> kpi_rows(k).values.tolist()
+    [['1인 가구 비율', '40.0%', '35.0%']]
+    >>> kpi_rows(k.assign(value=[None], value_suppressed=[True], parent_suppressed=[False])).values.tolist()
+    [['1인 가구 비율', '비공개', '35.0%']]
+    """
+    def text(values, hidden):
+        hidden = hidden if hidden is not None else [False] * len(kpis)
+        return [SUPPRESSED if h else format_value(v, u) for v, u, h in zip(values, kpis["unit"], hidden)]
+
+    return pd.DataFrame({"지표": kpis["label"].values,
+                         "이 지역": text(kpis["value"], kpis.get("value_suppressed")),
+                         "상위 지역": text(kpis["parent"], kpis.get("parent_suppressed"))})

@@ -1,0 +1,159 @@
+"""Train, evaluate, save and put in service a risk model; evaluate it against the count rule.
+
+``train`` runs the whole path: plan rounds (temporal validation) → training rows →
+checks → fit → evaluation on the held-out round → artifact → model in service.  Any
+failure raises :class:`ModelError` before the model in service is touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from blindspot.model import artifacts
+from blindspot.db import sql
+from blindspot.model.evaluation import (pr_curve, ranking_metrics, recall_gaps,
+                                  reliability_curve, subgroup_table, within_capacity)
+from blindspot.model.features import feature_set
+from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.model.pipeline import (LABEL_CHANNELS, RANDOM_STATE, FittedModel, Thresholds,
+                             check_labels, data_fingerprint, fit, importance, plan_rounds, training_frame)
+from blindspot.model.card import model_card
+from blindspot.progress import ProgressFn, silent
+from blindspot.rounds import from_id
+from blindspot.model.scoring import predict_round
+
+
+def ground_truth(store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """Labels for evaluation and the rows they cover.
+
+    Synthetic data has the generator's ground truth for every household
+    (``synthetic_crisis``); real data only has the outcomes of the round's visits, so
+    evaluation then covers the visited households only.
+    """
+    if store.scalar(sql.TRUTH_ROUND_COUNT, [round_id]):
+        ids = store.df(sql.TRUTH_IDS, [round_id])["household_id"].to_numpy()
+        y = np.isin(frame["household_id"].to_numpy(), ids).astype(np.int8)
+        return y, np.ones(len(frame), dtype=bool), "synthetic_crisis"
+    lab = store.df(sql.CHANNEL_LABELS, {"t": round_id, "channels": list(LABEL_CHANNELS)})
+    pos = frame["household_id"].map(lab.set_index("household_id")["label"])
+    covered = pos.notna().to_numpy()
+    return pos.fillna(0).to_numpy(np.int8), covered, "visit_outcomes"
+
+
+def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | None = None,
+             capacity_share: float | None = None, progress: ProgressFn = silent) -> dict:
+    """Model and count-rule metrics on one round, overall and per subgroup."""
+    catalogue = catalogue or load_catalogue()
+    share = capacity_share or model.thresholds.capacity_share
+    frame, mean_abs = predict_round(store, model, round_id, catalogue, progress)
+    y, covered, truth = ground_truth(store, round_id, frame)
+    emd = frame["emd_code"].to_numpy()
+    p = frame["probability"].to_numpy()
+    b = frame["baseline"].to_numpy()
+    sel_m = within_capacity(emd, p, share)
+    sel_b = within_capacity(emd, b, share)
+    y, p, b, sel_m, sel_b = y[covered], p[covered], b[covered], sel_m[covered], sel_b[covered]
+    sub = frame if covered.all() else frame[covered]  # a copy of 24 million rows costs a gigabyte
+    model_m = ranking_metrics(y, p, sel_m, p)
+    base_m = ranking_metrics(y, b, sel_b)
+    sido_names = {int(k): v for k, v in store.rows(sql.REGION_NAMES_AT_LEVEL, ["sido"])}
+    sido_codes, sido_seen = pd.factorize(sub["sgg_code"].to_numpy() // 1000, sort=True)
+    # Categoricals, not string arrays: one byte per household instead of dozens.
+    groups = {
+        "연령대": sub["age_band"].array,
+        "성별": sub["head_sex"].cat.rename_categories(lambda c: {"M": "남", "F": "여"}.get(c, "미상")).array,
+        "1인 가구": sub["one_person"].cat.rename_categories({"yes": "1인", "no": "다인"}).array,
+        "도시/농촌": pd.Categorical.from_codes((sub["emd_type"] != "dong").to_numpy().astype(np.int8),
+                                            ["동(도시)", "읍·면(농촌)"]),
+        "시도": pd.Categorical.from_codes(sido_codes, [sido_names.get(int(c), str(c)) for c in sido_seen]),
+    }
+    # Mean signals of the households truly at risk, per group: explains recall gaps.
+    table = subgroup_table(groups, y, {"model": (p, sel_m, p), "baseline": (b, sel_b, None)},
+                           positive_means={"positive_mean_signals": sub["n_signals"].to_numpy()})
+    gaps = recall_gaps(table, "model")
+    base_gaps = recall_gaps(table, "baseline").set_index("dimension")["ratio"]
+    gaps["baseline_ratio"] = gaps["dimension"].map(base_gaps)
+    imp = importance(model, mean_abs[None, :], catalogue)
+    ratio = (model_m["recall_at_capacity"] / base_m["recall_at_capacity"]
+             if model_m["recall_at_capacity"] and base_m["recall_at_capacity"] else None)
+    return {
+        "round": from_id(round_id).code,
+        "ground_truth": truth,
+        "capacity_share": share,
+        "model": model_m,
+        "baseline": base_m,
+        "recall_ratio": ratio,
+        "curves": {"pr": {"model": pr_curve(y, p), "baseline": pr_curve(y, b)},
+                   "reliability": reliability_curve(y, p)},
+        "subgroups": table.to_dict(orient="records"),
+        "subgroup_gaps": gaps.to_dict(orient="records"),
+        "importance": imp.head(25).to_dict(orient="records"),
+    }
+
+
+def train(store, models_dir: Path, *, C: float = 1.0, thresholds: Thresholds | None = None,
+          test_round: int | None = None, activate: bool = True, catalogue: Catalogue | None = None,
+          progress: ProgressFn = silent) -> dict:
+    """Train on earlier rounds, test on the latest labelled one, save, put in service.
+
+    Returns the metadata written to ``models/<version>/metadata.json``.
+    """
+    catalogue = catalogue or load_catalogue()
+    thresholds = thresholds or Thresholds()
+    thresholds.validate()
+    fs = feature_set(catalogue)
+    started = time.monotonic()
+    train_rounds, test = plan_rounds(store, test_round)
+    X, y = training_frame(store, train_rounds, catalogue,
+                          progress=lambda f, m: progress(0.3 * f, m))
+    check_labels(y, train_rounds)
+    progress(0.3, f"학습 중: {len(y):,}건 (욕구 확인 {int(y.sum()):,}건)")
+    t0 = time.monotonic()
+    fitted = fit(X, y, fs, C=C, thresholds=thresholds)
+    fit_seconds = time.monotonic() - t0
+    fingerprint = data_fingerprint(X[["round_id", "household_id", *fs.all]], y)
+    params = {"C": C, "model": "LogisticRegression", "random_state": RANDOM_STATE}
+    version = artifacts.make_version(fingerprint, fs, params)
+    progress(0.45, f"검증 회차 {from_id(test).code} 평가 중")
+    metrics = evaluate(store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.45 * f, m))
+    meta_db = store.meta()
+    metadata = {
+        "version": version,
+        "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "estimator": "scikit-learn Pipeline(ColumnTransformer → LogisticRegression)",
+        "params": params,
+        "explanation_method": "exact log-odds decomposition of a linear model "
+                              "(coefficient × (value − training mean), summed per feature)",
+        "library_versions": artifacts.library_versions(),
+        "feature_set": {"fingerprint": fs.fingerprint, **{k: list(getattr(fs, k)) for k in
+                                                          ("flags", "months", "amounts", "numeric", "categorical")}},
+        "training": {
+            "rounds": [from_id(r).code for r in train_rounds],
+            "test_round": from_id(test).code,
+            "label_channels": list(LABEL_CHANNELS),
+            "rows": int(len(y)), "positives": int(y.sum()),
+            "data_fingerprint": fingerprint,
+            "fit_seconds": round(fit_seconds, 2),
+            "database": {k: meta_db.get(k) for k in ("data_kind", "generator_version", "seed", "scale", "built_at")},
+        },
+        "thresholds": asdict(thresholds),
+        "metrics": {k: metrics[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline",
+                                            "recall_ratio")},
+        "curves": metrics["curves"],
+        "subgroups": metrics["subgroups"],
+        "subgroup_gaps": metrics["subgroup_gaps"],
+        "importance": metrics["importance"],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    progress(0.95, f"모델 저장 {version}")
+    artifacts.save(models_dir, fitted, metadata, model_card(metadata))
+    if activate:
+        artifacts.activate(store, models_dir, version, catalogue)
+    progress(1.0, f"완료: 모델 {version}")
+    return metadata

@@ -1,0 +1,211 @@
+"""The audit trail survives rebuilds (issue 11, finding 18): a demo rebuild through the
+command `make` runs keeps the audit log, entered outcomes, briefing targets and ingest
+history; a real database is never replaced by it."""
+
+import datetime as dt
+import hashlib
+import shutil
+
+import pandas as pd
+import pytest
+
+from blindspot import cli
+from blindspot.casework import audit
+from blindspot.demo import build
+from blindspot.ingest import exchange
+from blindspot.casework import exports
+from blindspot.ingest import load as ingest
+from blindspot.casework import lists
+from blindspot.casework import outcomes
+from blindspot.db import sql
+from blindspot.access import scope_for
+from blindspot.errors import BlindspotError
+from blindspot.db.store import Store
+
+from conftest import SMALL
+
+T = 20243
+OFFICIAL = scope_for("district", "dong", ["29110"])
+# What the Makefile's $(DB) rule runs, plus the small test configuration of the fixture.
+MAKE_ARGS = ["--skip-if-real"]
+SMALL_ARGS = ["--seed", str(SMALL.seed), "--scale", str(SMALL.scale), "--rounds", str(SMALL.rounds),
+              "--sido", *SMALL.sido, "--no-model"]
+ENTERED = ("SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by "
+           "FROM visits v JOIN households h ON h.household_id = v.household_id AND h.valid_from_round <= v.round_id "
+           "AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id) "
+           "WHERE v.recorded_by <> 'synthetic' ORDER BY ALL")
+
+
+def test_make_rebuilds_through_the_guarded_command(tmp_path):
+    """The Makefile's database rule runs exactly the command these tests run (MAKE_ARGS)."""
+    import pathlib
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make 이 없습니다")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    db = tmp_path / "x.duckdb"
+    out = subprocess.run(["make", "-n", "-W", "blindspot/db/sql.py", str(db), f"DB={db}"], cwd=root,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    recipe = [line for line in out.stdout.splitlines() if "build-demo" in line]
+    assert recipe and recipe[-1].split()[-3:] == ["--db", str(db), *MAKE_ARGS]
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def _records(log: pd.DataFrame) -> list[tuple]:
+    """Audit rows as plain tuples (None for missing), to compare field by field."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in log.itertuples(index=False, name=None)]
+
+
+def _snapshot(path) -> dict:
+    st = Store(path, read_only=True)
+    try:
+        return {"audit": st.df("SELECT * FROM audit_log ORDER BY event_id"), "visits": st.rows(ENTERED),
+                "targets": st.rows("SELECT * FROM briefing_targets ORDER BY ALL"),
+                "loads": st.rows("SELECT * FROM ingest_loads ORDER BY ALL")}
+    finally:
+        st.close()
+
+
+@pytest.fixture()
+def worked_demo(modelled, tmp_path):
+    """A demo database an office has worked with: views, an export, outcomes (one new, one
+    replacing the generator's visit), a refusal and a briefing target."""
+    path = tmp_path / "blindspot.duckdb"
+    shutil.copy(modelled[0], path)
+    st = Store(path)
+    try:
+        rows = lists.risk_list(st, OFFICIAL, lists.ListFilters(T), "방문 계획")
+        exports.export_risk_list(st, OFFICIAL, lists.ListFilters(T), "사례관리", "csv")
+        fresh = rows.loc[~rows["visited"], "pseudo_id"].iloc[0]
+        seen = rows.loc[rows["visited"], "pseudo_id"].iloc[0]
+        outcomes.record_outcome(st, OFFICIAL, fresh, T, "supported", "긴급지원", shown=rows["pseudo_id"])
+        outcomes.record_outcome(st, OFFICIAL, seen, T, "refused", shown=rows["pseudo_id"], overwrite=True)
+        with pytest.raises(outcomes.OutcomeRefused):
+            outcomes.record_outcome(st, OFFICIAL, "HNOSUCH", T, "contacted")
+        st.run(sql.UPSERT_BRIEFING_TARGET, ["29110", "contact_rate", 0.75, "dong", dt.datetime(2024, 6, 1, 9)])
+        st.checkpoint()
+    finally:
+        st.close()
+    return path
+
+
+def test_demo_rebuild_keeps_audit_log_outcomes_and_targets(worked_demo):
+    before = _snapshot(worked_demo)
+    assert len(before["audit"]) == 5 and len(before["visits"]) == 2 and len(before["targets"]) == 1
+    assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *SMALL_ARGS]) == 0
+    after = _snapshot(worked_demo)
+    # Every record, every field, the same event ids:
+    assert _records(after["audit"].iloc[:len(before["audit"])]) == _records(before["audit"])
+    rebuilt = after["audit"].iloc[len(before["audit"]):]
+    assert rebuilt["action"].tolist() == ["rebuild_demo"]
+    assert "감사 기록 5건, 방문 결과 2건, 브리핑 목표 1건" in rebuilt["detail"].iloc[0]
+    assert after["visits"] == before["visits"] and after["targets"] == before["targets"]
+    st = Store(worked_demo)
+    try:
+        # The data is new (the build stamp), and the log goes on after the copied ids.
+        assert st.meta()["data_kind"] == "synthetic"
+        event = audit.record(st, OFFICIAL, "view_list", {"round": T}, 0, "점검")
+        assert event == int(after["audit"]["event_id"].max()) + 1
+    finally:
+        st.close()
+
+
+def test_rebuild_with_another_configuration_is_refused_when_outcomes_were_entered(worked_demo):
+    digest = _digest(worked_demo)
+    other = ["--seed", str(SMALL.seed + 1), "--scale", str(SMALL.scale), "--rounds", str(SMALL.rounds),
+             "--sido", *SMALL.sido, "--no-model"]
+    assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *other]) == 2
+    assert _digest(worked_demo) == digest
+
+
+def test_outcomes_without_a_household_in_the_new_build_stop_the_swap(worked_demo, small_db, tmp_path):
+    """Entered outcomes must all find their household (pseudonymous id and round) in the new
+    build; otherwise nothing is swapped and the message says how to proceed."""
+    st = Store(worked_demo)
+    pid = st.rows(ENTERED)[0][1]
+    st.run("UPDATE households SET pseudo_id = 'HGONE0001' WHERE pseudo_id = ?", [pid])
+    st.checkpoint()
+    st.close()
+    existing = build.inspect_existing(worked_demo)
+    assert existing.is_demo and existing.entered == 2 and existing.audit_rows == 5
+    new = tmp_path / "new.duckdb"
+    shutil.copy(small_db, new)  # stands in for the fresh build of the same configuration
+    st = Store(new)
+    try:
+        with pytest.raises(BlindspotError, match="1건의 가구가 새 데모 데이터에 없습니다"):
+            build.carry_over(st, existing, outcomes=True)
+        assert st.scalar("SELECT count(*) FROM audit_log") == 0  # all or nothing
+    finally:
+        st.close()
+
+
+@pytest.fixture()
+def real_db(small_db, tmp_path):
+    """A database made by init-db with one ingested round (Sejong's 2024-R3 of the demo)."""
+    src = Store(small_db, read_only=True)
+    files = exchange.export_round(src, "2024-R3", tmp_path / "files", "csv", sgg=["36110"])
+    src.close()
+    path = tmp_path / "real.duckdb"
+    build.build_empty(path)
+    st = Store(path)
+    try:
+        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader",
+                           sgg=["36110"])
+        audit.record(st, scope_for("analyst", "ana"), "view_list", {"round": T}, 3, "점검")
+        st.checkpoint()
+    finally:
+        st.close()
+    return path
+
+
+def test_build_demo_refuses_a_real_database(real_db, capsys):
+    digest = _digest(real_db)
+    assert cli.main(["build-demo", "--db", str(real_db), "--scale", "0.01", "--sido", "36", "--rounds", "2",
+                     "--no-model"]) == 2
+    err = capsys.readouterr().err
+    assert "실데이터 데이터베이스" in err and "--force-replace-real" in err and "Traceback" not in err
+    assert _digest(real_db) == digest
+    # What make runs: nothing happens, the run goes on (exit 0), and it says why.
+    assert cli.main(["build-demo", "--db", str(real_db), *MAKE_ARGS, "--scale", "0.01", "--sido", "36",
+                     "--rounds", "2", "--no-model"]) == 0
+    assert "다시 만들지 않습니다" in capsys.readouterr().err
+    assert _digest(real_db) == digest
+
+
+def test_a_demo_with_an_ingested_round_counts_as_real(worked_demo, small_db, tmp_path):
+    st = Store(worked_demo)
+    st.run(sql.INGEST_INSERT_LOAD, ["x", T, "households", "h.csv", "0" * 64, 1, "loader",
+                                    dt.datetime(2024, 6, 1), True, 1.0])
+    st.checkpoint()
+    st.close()
+    digest = _digest(worked_demo)
+    assert not build.inspect_existing(worked_demo).is_demo
+    assert cli.main(["build-demo", "--db", str(worked_demo), *SMALL_ARGS]) == 2
+    assert _digest(worked_demo) == digest
+
+
+def test_force_replace_real_keeps_the_audit_log_and_records_the_replacement(real_db):
+    before = _snapshot(real_db)
+    assert cli.main(["build-demo", "--db", str(real_db), "--force-replace-real", "--scale", "0.01", "--sido", "36",
+                     "--rounds", "2", "--no-model"]) == 0
+    after = _snapshot(real_db)
+    n = len(before["audit"])
+    assert _records(after["audit"].iloc[:n]) == _records(before["audit"])
+    last = after["audit"].iloc[-1]
+    assert last["action"] == "replace_database" and "지움: 기존 가구·위기정보" in last["detail"] and "적재 이력 2건" in last["detail"]
+    assert after["loads"] == []  # the new file is a demo: no ingest history of rounds it does not hold
+    assert build.inspect_existing(real_db).is_demo
+
+
+def test_init_db_force_keeps_the_audit_log(worked_demo):
+    before = _snapshot(worked_demo)
+    assert cli.main(["init-db", "--db", str(worked_demo), "--force"]) == 0
+    after = _snapshot(worked_demo)
+    n = len(before["audit"])
+    assert _records(after["audit"].iloc[:n]) == _records(before["audit"])
+    assert after["audit"]["action"].iloc[-1] == "replace_database" and after["targets"] == before["targets"]
