@@ -21,7 +21,7 @@ def _app(env_db, path, user="admin"):
     st.cache_resource.clear()
     st.cache_data.clear()
     store_mod.close_all()
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file("../../app.py", default_timeout=60)
     if user is None:
         return at
     at.run()

@@ -83,7 +83,7 @@ def _page(env_db, path, models, monkeypatch, user):
     st.cache_resource.clear()
     st.cache_data.clear()
     store_mod.close_all()
-    at = AppTest.from_file("../app.py", default_timeout=90)
+    at = AppTest.from_file("../../app.py", default_timeout=90)
     at.run()
     at.text_input[0].input(user)
     at.text_input[1].input(TEST_PASSWORDS[user])
