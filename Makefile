@@ -12,7 +12,7 @@ DEMO_INPUTS := blindspot/demo/synthetic.py blindspot/db/sql.py blindspot/demo/bu
                blindspot/db/aggregates.py \
                blindspot/data/indicators.csv blindspot/data/domains.csv
 
-.PHONY: run test setup demo browser-deps clean
+.PHONY: run test setup demo browser-deps clean lint typecheck
 
 setup: $(VENV)/.installed
 
@@ -48,6 +48,16 @@ run: $(DB) $(AUTH)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# Style and types, run by .ci/run beside the tests (configuration in pyproject.toml).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The seams every caller depends on are typed and checked: storage, privacy rules, casework.
+TYPED := blindspot/db blindspot/access.py blindspot/casework
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy $(TYPED)
 
 # Browser tests drive Debian's chromium (Playwright's own browser download does not work
 # here); a Korean font from the distribution so screenshots show Hangul; nginx for the test
