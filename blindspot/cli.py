@@ -185,7 +185,7 @@ def _cmd_init_db(args) -> int:
 def _cmd_ingest(args) -> int:
     from blindspot.ingest import load as ingest
     from blindspot.progress import LineProgress
-    from blindspot.ingest.validation import report_csv
+    from blindspot.ingest.report import report_csv
 
     progress = LineProgress()
     with _database(args) as st:

@@ -15,7 +15,7 @@ number, not a formula, and in a CSV it is indistinguishable from a numeric cell.
 Every writer calls :func:`neutralise` (or :func:`neutralise_frame`): the risk list and
 summary exports and the audit log export (:mod:`blindspot.casework.exports`, CSV and XLSX including
 the 정보 sheet), ``export-round`` (:mod:`blindspot.ingest.exchange`, CSV and XLSX) and the ingest
-validation report (:func:`blindspot.ingest.validation.report_csv`).  XLSX cells are moreover
+validation report (:func:`blindspot.ingest.report.report_csv`).  XLSX cells are moreover
 always written as strings (inline strings, or openpyxl ``data_type 's'`` via
 :func:`xlsx_text_cell`), never as formulas.
 """

@@ -4,7 +4,7 @@ import streamlit as st
 
 from blindspot.ingest import load as ingest
 from blindspot.app import ui
-from blindspot.ingest import validation
+from blindspot.ingest import report
 from blindspot.errors import BlindspotError
 
 st.title("데이터 관리")
@@ -48,8 +48,8 @@ if prepared is not None:
         st.success(f"이미 적재됨: 차수 {prepared.round.code} 는 이 파일({names})로 적재되어 있습니다. 바뀐 것이 없습니다.")
     elif not prepared.ok:
         st.error(f"문제 {len(prepared.report):,}건: 아무것도 적재하지 않았습니다. 파일을 고친 뒤 다시 올리세요.")
-        st.dataframe(validation.report_view(prepared.report), hide_index=True, width="stretch")
-        ui.download_button("문제 목록 CSV 내려받기", validation.report_csv(prepared.report),
+        st.dataframe(report.report_view(prepared.report), hide_index=True, width="stretch")
+        ui.download_button("문제 목록 CSV 내려받기", report.report_csv(prepared.report),
                            f"문제목록_{prepared.round.code}.csv", "text/csv", "ingest_report_csv")
     else:
         hh = prepared.households

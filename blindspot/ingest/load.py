@@ -46,7 +46,8 @@ from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.progress import ProgressFn, silent
 from blindspot.ingest.readers import Problem, ReadError, echo, read_table
-from blindspot.ingest.validation import Checked, _frame, finish_report, problems_frame, summary
+from blindspot.ingest.report import finish_report, problem_rows, problems_frame, summary
+from blindspot.ingest.validation import Checked
 
 # Who may load files (the 데이터 관리 page); district officials only read.
 INGEST_ROLES = ("admin", "analyst")
@@ -135,7 +136,7 @@ def _scope_problems(store, prepared: "Prepared", raw_file: str, sgg: list[str] |
     outside = ~file_sgg.isin(declared).to_numpy()
     if outside.any():
         rows = prepared.households_rows[outside]
-        parts.append(_frame(raw_file, rows, "emd_code", hh["emd_code"].to_numpy()[outside],
+        parts.append(problem_rows(raw_file, rows, "emd_code", hh["emd_code"].to_numpy()[outside],
                             f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. 범위에 넣거나 이 행을 빼세요."))
     empty = sorted((declared & all_sgg) - covered)
     if empty:

@@ -9,7 +9,8 @@ whole file unreadable.
 
 Problems that stop reading altogether (unknown encoding, merged header cells,
 formulas, a cut-off file) raise :class:`ReadError` with a list of problems in the
-same shape as the validation report.
+same shape as the validation report.  CSV and Parquet are read here, XLSX in
+:mod:`blindspot.ingest.xlsx`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ _PHONE_ECHO = re.compile(r"(?<!\d)(?:01[016789]|0[2-6]\d?|070|050\d?)[-. )]?\d{3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufeff\u2028\u2029\u200b-\u200f\u202a-\u202e]")
 # Charset-normalizer names for the Korean legacy encodings; CP949 decodes all of EUC-KR.
 _KOREAN_LEGACY = {"cp949", "euc_kr", "johab", "iso2022_kr", "ms949", "uhc"}
-_MAX_RAGGED = 1000
+MAX_RAGGED = 1000
 
 
 def echo(value: object, limit: int = ECHO_MAX) -> str | None:
@@ -73,23 +73,23 @@ def echo(value: object, limit: int = ECHO_MAX) -> str | None:
     return text
 
 
-def _too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadError:
+def too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadError:
     return ReadError([Problem(name, row, None, None, (
         f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 한 번에 적재하기에 너무 큰 파일이라 읽기 전에 "
         f"멈췄습니다. 파일을 시군구·시도별로 나누거나, 정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
         "(docs/ingest-format.md).")) ])
 
 
-def _check_rows(name: str, rows: int, compressed: int | None = None) -> None:
+def check_rows(name: str, rows: int, compressed: int | None = None) -> None:
     """Refuse a file with more data rows than the limit, or (Parquet) implausibly many
     rows per stored byte: real rows carry a distinct id, so they cannot compress to less
     than a byte each (:data:`config.INGEST_LIMITS`)."""
     max_rows = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
     if rows > max_rows:
-        raise _too_big(name, f"자료 행이 {rows:,}개로 한도 {max_rows:,}행을 넘습니다", "BLINDSPOT_INGEST_MAX_ROWS")
+        raise too_big(name, f"자료 행이 {rows:,}개로 한도 {max_rows:,}행을 넘습니다", "BLINDSPOT_INGEST_MAX_ROWS")
     per_kb = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
     if compressed is not None and rows > max(100_000, compressed * per_kb // 1000):
-        raise _too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
+        raise too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
                        "BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
 
 
@@ -161,9 +161,14 @@ def read_table(data: bytes, name: str) -> RawTable:
         raise ReadError([Problem(name, None, None, None, "파일이 비어 있습니다 (0바이트).")])
     max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
     if len(data) > max_bytes:
-        raise _too_big(name, f"파일 크기 {len(data):,}바이트가 한도 {max_bytes:,}바이트를 넘습니다",
+        raise too_big(name, f"파일 크기 {len(data):,}바이트가 한도 {max_bytes:,}바이트를 넘습니다",
                        "BLINDSPOT_INGEST_MAX_FILE_BYTES")
-    return {"csv": read_csv, "xlsx": read_xlsx, "parquet": read_parquet}[fmt](data, name)
+    if fmt == "xlsx":
+        # The XLSX reader builds on this module's guards and types, hence imported here.
+        from blindspot.ingest.xlsx import read_xlsx
+
+        return read_xlsx(data, name)
+    return {"csv": read_csv, "parquet": read_parquet}[fmt](data, name)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -274,10 +279,10 @@ def _header(text: str, name: str) -> tuple[list[str], str]:
 
 def read_csv(data: bytes, name: str) -> RawTable:
     # Lines bound rows from above (quoted line breaks only make rows fewer): cheap, before parsing.
-    _check_rows(name, data.count(b"\n") - 1)
+    check_rows(name, data.count(b"\n") - 1)
     text, encoding = detect_encoding(data, name)
     names, delimiter = _header(text, name)
-    _check_names(names, name)
+    check_names(names, name)
     ragged: list[tuple[int | None, str, int]] = []
 
     def on_bad_row(row) -> str:
@@ -300,19 +305,19 @@ def read_csv(data: bytes, name: str) -> RawTable:
     table = table.rename_columns(names)
     problems: list[Problem] = []
     ragged_lines = _locate(text, ragged)
-    for line, (_, row_text, actual) in zip(ragged_lines[:_MAX_RAGGED], ragged[:_MAX_RAGGED]):
+    for line, (_, row_text, actual) in zip(ragged_lines[:MAX_RAGGED], ragged[:MAX_RAGGED]):
         # The row's own text is not repeated: it is a household's data.
         problems.append(Problem(name, line, None, f"{actual}개 열", (
             f"열 개수가 머리글과 다릅니다 (머리글 {len(names)}개, 이 행 {actual}개). 파일이 중간에 잘렸거나 "
             "값 안에 쉼표가 있으면 따옴표로 감싸야 합니다.")))
-    if len(ragged) > _MAX_RAGGED:
+    if len(ragged) > MAX_RAGGED:
         problems.append(Problem(name, None, None, len(ragged), f"열 개수가 다른 행이 모두 {len(ragged):,}개입니다 "
-                                                            f"(앞의 {_MAX_RAGGED}개만 표시)."))
+                                                            f"(앞의 {MAX_RAGGED}개만 표시)."))
     total = table.num_rows + len(ragged)
     rows = np.arange(2, total + 2, dtype=np.int64)
     if ragged_lines:
         rows = np.setdiff1d(rows, np.asarray(ragged_lines, dtype=np.int64), assume_unique=True)[:table.num_rows]
-    table, rows = _drop_trailing_blank(table, rows)
+    table, rows = drop_trailing_blank(table, rows)
     return RawTable(name, "csv", table, rows, encoding, problems)
 
 
@@ -334,7 +339,7 @@ def _locate(text: str, ragged: list[tuple[int | None, str, int]]) -> list[int]:
     return out
 
 
-def _drop_trailing_blank(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+def drop_trailing_blank(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np.ndarray]:
     """Blank lines at the end of a file are not data; blank lines inside are reported later."""
     if table.num_rows == 0 or table.num_columns == 0:
         return table, rows
@@ -349,24 +354,24 @@ def _drop_trailing_blank(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, n
     return (table.slice(0, n - k), rows[:n - k]) if k else (table, rows)
 
 
-def _check_names(names: list[str], name: str) -> None:
+def check_names(names: list[str], name: str) -> None:
     problems = []
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
-        letter = _column_letter(i)
+        letter = column_letter(i)
         if not n:
             problems.append(Problem(name, 1, letter, None, f"{letter}열의 머리글(열 이름)이 비어 있습니다."))
         elif n in seen:
-            problems.append(Problem(name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({_column_letter(seen[n])}열, {letter}열)."))
+            problems.append(Problem(name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({column_letter(seen[n])}열, {letter}열)."))
         seen.setdefault(n, i)
     if problems:
         raise ReadError(problems)
 
 
-def _column_letter(i: int) -> str:
+def column_letter(i: int) -> str:
     """Excel column letter of a 0-based index.
 
-    >>> _column_letter(0), _column_letter(25), _column_letter(26)
+    >>> column_letter(0), column_letter(25), column_letter(26)
     ('A', 'Z', 'AA')
     """
     out = ""
@@ -375,132 +380,6 @@ def _column_letter(i: int) -> str:
         i, r = divmod(i - 1, 26)
         out = chr(65 + r) + out
     return out
-
-
-# --- XLSX ----------------------------------------------------------------------------------
-
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
-_FORMULA_RE = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')
-
-
-def _scan_sheet_xml(archive: zipfile.ZipFile, path: str) -> tuple[list[str], list[str]]:
-    """Merged ranges and formula cells of a sheet, read from its XML in chunks (openpyxl's
-    read-only mode, needed for large sheets, does not expose either)."""
-    merges: list[str] = []
-    formulas: list[str] = []
-    tail = b""
-    with archive.open(path) as f:
-        while True:
-            chunk = f.read(8 << 20)
-            if not chunk:
-                break
-            buf = tail + chunk
-            # Scan up to the last cell (or tag) start, so no element is cut between chunks.
-            cut = buf.rfind(b"<c ")
-            if cut < 0:
-                cut = buf.rfind(b"<")
-            cut = len(buf) if cut < 0 else cut
-            part, tail = buf[:cut], buf[cut:]
-            merges += [m.decode() for m in _MERGE_RE.findall(part)]
-            formulas += [m.decode() for m in _FORMULA_RE.findall(part)]
-    merges += [m.decode() for m in _MERGE_RE.findall(tail)]
-    formulas += [m.decode() for m in _FORMULA_RE.findall(tail)]
-    return merges, formulas
-
-
-def _cell_text(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0 ** 53:
-        return str(int(v))  # beyond 2**53 a float is no exact integer: "1e+300" is reported as such
-    text = str(v).strip()
-    return text or None
-
-
-def _check_zip(archive: zipfile.ZipFile, name: str) -> None:
-    """Refuse an XLSX whose members declare more bytes than the limit, or expand more
-    than the ratio limit (a zip bomb), before any member is decompressed.  Python's
-    zipfile never returns more than a member's declared size, so declared sizes bound
-    what is read; a member that lies fails its CRC check (testzip) instead."""
-    infos = archive.infolist()
-    total = sum(i.file_size for i in infos)
-    max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_XLSX_BYTES")
-    if total > max_bytes:
-        raise _too_big(name, f"엑셀 파일의 압축을 풀면 {total:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
-                       "BLINDSPOT_INGEST_MAX_XLSX_BYTES")
-    ratio = config.ingest_limit("BLINDSPOT_INGEST_MAX_ZIP_RATIO")
-    for i in infos:
-        # Small members (styles, an empty sheet) legitimately compress very well.
-        if i.file_size > 1_000_000 and i.file_size > ratio * max(i.compress_size, 1):
-            raise _too_big(name, f"엑셀 파일 안의 {echo(i.filename, 40)} 이 {i.compress_size:,}바이트에서 "
-                                 f"{i.file_size:,}바이트로 {i.file_size // max(i.compress_size, 1):,}배 늘어납니다 "
-                                 f"(한도 {ratio:,}배)", "BLINDSPOT_INGEST_MAX_ZIP_RATIO")
-
-
-def read_xlsx(data: bytes, name: str) -> RawTable:
-    import openpyxl
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        _check_zip(archive, name)
-        bad = archive.testzip()
-        if bad:
-            raise zipfile.BadZipFile(bad)
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError) as exc:
-        raise ReadError([Problem(name, None, None, None, (
-            f"엑셀(.xlsx) 파일을 열 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) 엑셀 파일이 아닙니다. "
-            "원본에서 다시 내려받거나 엑셀에서 다시 저장하세요."))]) from None
-    try:
-        ws = wb.worksheets[0]
-        merges, formulas = _scan_sheet_xml(archive, ws._worksheet_path)
-        problems = []
-        for ref in merges[:50]:
-            header = re.match(r"[A-Z]+(\d+)", ref)
-            where = "머리글에 " if header and header.group(1) == "1" else ""
-            problems.append(Problem(name, int(header.group(1)) if header else None, ref, ref, (
-                f"시트 '{ws.title}' {where}병합된 셀 {ref} 이 있습니다. 병합을 풀고, 1행에 열 이름 한 줄만 두세요 "
-                "(제목·설명 행은 지우세요).")))
-        for ref in formulas[:200]:
-            row = int(re.match(r"[A-Z]+(\d+)", ref).group(1))
-            problems.append(Problem(name, row, ref, ref, (
-                f"시트 '{ws.title}' 셀 {ref} 에 수식이 있습니다. 수식 결과는 파일에 값으로 남지 않을 수 있어 받지 "
-                "않습니다: 전체 선택 → 복사 → '값으로 붙여넣기' 한 뒤 저장하세요.")))
-        if len(formulas) > 200:
-            problems.append(Problem(name, None, None, len(formulas), f"수식이 있는 셀이 모두 {len(formulas):,}개입니다."))
-        if problems:
-            raise ReadError(problems)
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None or all(v is None for v in header):
-            raise ReadError([Problem(name, 1, None, None, (
-                f"시트 '{ws.title}' 의 1행(머리글)이 비어 있습니다. 1행에 열 이름을 쓰세요."))])
-        names = [(_cell_text(v) or "") for v in header]
-        while names and not names[-1]:
-            names.pop()
-        _check_names(names, name)
-        width = len(names)
-        columns: list[list] = [[] for _ in range(width)]
-        extra: list[Problem] = []
-        max_rows = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
-        for r, values in enumerate(rows_iter, start=2):
-            if r - 1 > max_rows:
-                _check_rows(name, r - 1)
-            values = values or ()
-            for j in range(width):
-                columns[j].append(_cell_text(values[j]) if j < len(values) else None)
-            beyond = [v for v in values[width:] if _cell_text(v) is not None]
-            if beyond and len(extra) < _MAX_RAGGED:
-                extra.append(Problem(name, r, None, _cell_text(beyond[0]),
-                                     f"머리글이 없는 열({_column_letter(width)}열 이후)에 값이 있습니다."))
-    finally:
-        wb.close()
-    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)})
-    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
-    table, rows = _drop_trailing_blank(table, rows)
-    return RawTable(name, "xlsx", table, rows, None, extra)
 
 
 # --- Parquet -------------------------------------------------------------------------------
@@ -531,11 +410,11 @@ def read_parquet(data: bytes, name: str) -> RawTable:
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
         raise unreadable(exc) from None
     # The footer says how many rows and bytes the file expands to: check before reading.
-    _check_rows(name, meta.num_rows, len(data))
+    check_rows(name, meta.num_rows, len(data))
     expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
     max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
     if expanded > max_bytes:
-        raise _too_big(name, f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
+        raise too_big(name, f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
                        "BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
     wrong = [(f.name, f.type) for f in schema if not _parquet_type_ok(f.type)]
     if wrong:
@@ -547,7 +426,7 @@ def read_parquet(data: bytes, name: str) -> RawTable:
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
         raise unreadable(exc) from None
     names = [str(n).strip() for n in table.column_names]
-    _check_names(names, name)
+    check_names(names, name)
     cols = []
     for n, col in zip(names, table.columns):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)

@@ -9,64 +9,28 @@ Three steps, all vectorised over columns (no Python loop over rows):
 3. a pandera schema on the typed frame: ranges, vocabularies, 읍면동 codes that exist,
    catalogue indicator codes; then duplicates and long-format consistency in pandas.
 
-Every problem becomes one report row: file, row (as the user sees it: header = 1),
-column, value and a Korean message.  A file with any problem loads nothing.
+Every problem becomes one report row (:mod:`blindspot.ingest.report`): file, row (as the
+user sees it: header = 1), column, value and a Korean message.  A file with any problem
+loads nothing.  The format itself (columns, ranges, vocabularies, pandera schemas) is data
+in :mod:`blindspot.ingest.schema`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from blindspot import vocab
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.ingest.readers import Problem, RawTable, echo
-
-REPORT_COLUMNS = ["file", "row", "column", "value", "message"]
-REPORT_LABELS = {"file": "파일", "row": "행", "column": "열", "value": "값", "message": "문제"}
-
-# Canonical column → accepted header spellings (Korean systems export Korean headers).
-HOUSEHOLD_COLUMNS = {
-    "pseudo_id": ("가구ID", "가구번호", "가명ID"),
-    "emd_code": ("읍면동코드", "행정동코드"),
-    "head_age": ("세대주연령", "세대주나이"),
-    "head_sex": ("세대주성별",),
-    "household_size": ("가구원수", "세대원수"),
-    "one_person": ("1인가구",),
-    "housing_type": ("주거형태",),
-    "welfare_status": ("복지수급", "수급상태"),
-}
-LONG_COLUMNS = {"indicator_code": ("지표코드",), "value": ("값", "지표값")}
-OUTCOME_COLUMNS = {
-    "pseudo_id": HOUSEHOLD_COLUMNS["pseudo_id"],
-    "channel": ("발굴경로",),
-    "outcome": ("방문결과",),
-    "support_type": ("지원내용", "지원유형"),
-}
-OPTIONAL_OUTCOME_COLUMNS = ("support_type",)
-
-MAX_INT = 2_147_483_647  # observations.value is INTEGER
-AGE_RANGE = (15, 120)
-SIZE_RANGE = (1, 30)
-MONTHS_MAX = 600
-_INT_RE = r"^[+-]?\d{1,15}(\.0*)?$"
-_RRN_RE = r"^\d{6}-?[1-8]\d{6}$"  # 주민등록번호 pattern
-# The documented alphabet of pseudonymous ids (docs/ingest-format.md): no spaces, control
-# characters, BOM, line breaks or formula-leading characters can ever be stored in one.
-ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-# Free text (지원 내용) that a spreadsheet would run as a formula (OWASP CSV injection),
-# or that carries control characters, is refused rather than altered.
-_FORMULA_START = r"^[=+\-@\t\r]"
-_CONTROL_CHARS = r"[\x00-\x1f\x7f\ufeff\u2028\u2029]"
-_BOOL_TEXT = {"0": "0", "1": "1", "false": "0", "true": "1", "n": "0", "y": "1", "아니오": "0", "예": "1",
-              "아니요": "0"}
-
+from blindspot.ingest.report import finish_report, problem_rows, problems_frame
+from blindspot.ingest.schema import (BOOL_TEXT, CHANNEL_MAP, HOUSEHOLD_COLUMNS, HOUSING_MAP, INT_RE, LONG_COLUMNS,
+                                     MAX_INT, MESSAGES, MONTHS_MAX, OPTIONAL_OUTCOME_COLUMNS, OUTCOME_COLUMNS,
+                                     OUTCOME_MAP, SEX_MAP, WELFARE_MAP, household_schema, outcome_schema, run_schema)
 
 @dataclass
 class Checked:
@@ -84,76 +48,6 @@ class Checked:
     @property
     def ok(self) -> bool:
         return self.report.empty
-
-
-def empty_report() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in REPORT_COLUMNS})
-
-
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    if not problems:
-        return empty_report()
-    return _echoed(pd.DataFrame([[p.file, p.row, p.column, p.value, p.message] for p in problems],
-                                columns=REPORT_COLUMNS))
-
-
-def _echoed(report: pd.DataFrame) -> pd.DataFrame:
-    """Every text taken from the file (name, column, value) through :func:`readers.echo`:
-    personal-data shapes masked, control characters escaped, length capped."""
-    report = report.copy()
-    for column in ("file", "column", "value"):
-        # Reports repeat the same few texts (file name, column names): echo each once.
-        values = pd.Series(report[column].astype(object).to_numpy())
-        uniques = values.dropna().unique()
-        safe = dict(zip(uniques, (echo(v) for v in uniques)))
-        report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
-                          for v in values]
-    return report
-
-
-def _frame(file: str, rows, column, values, message) -> pd.DataFrame:
-    rows = np.asarray(rows)
-    return pd.DataFrame({"file": file, "row": rows, "column": column,
-                         "value": pd.Series(values, dtype="object").astype("string").astype(object).to_numpy()
-                         if len(rows) else [], "message": message})
-
-
-def finish_report(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    parts = [p for p in parts if p is not None and not p.empty]
-    if not parts:
-        return empty_report()
-    out = _echoed(pd.concat(parts, ignore_index=True)[REPORT_COLUMNS])
-    out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
-    out = out.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
-    return out
-
-
-def report_csv(report: pd.DataFrame) -> bytes:
-    """The report as CSV for download, Korean headers, UTF-8 with BOM so Excel shows Hangul.
-
-    >>> report_csv(problems_frame([Problem("a.csv", 3, "head_age", "x", "정수가 아닙니다")]))[:3] == b"\\xef\\xbb\\xbf"
-    True
-    """
-    # Echoed values come from the refused file: a cell like "=HYPERLINK(...)" must not run
-    # when the report is opened in a spreadsheet (blindspot.spreadsheet).
-    from blindspot.spreadsheet import csv_bytes
-
-    return csv_bytes(report.rename(columns=REPORT_LABELS))
-
-
-def summary(report: pd.DataFrame, limit: int = 5) -> str:
-    """A few lines for a terminal or a banner: count, then the first problems."""
-    if report.empty:
-        return "문제 없음"
-    lines = [f"문제 {len(report):,}건 (파일에 아무것도 적재하지 않았습니다)"]
-    for rec in report.head(limit).itertuples(index=False):
-        where = f"{rec.row}행 " if pd.notna(rec.row) else ""
-        col = f"'{rec.column}' " if rec.column else ""
-        val = f"값 {rec.value!r}: " if rec.value is not None and pd.notna(rec.value) else ""
-        lines.append(f"  {rec.file} {where}{col}{val}{rec.message}")
-    if len(report) > limit:
-        lines.append(f"  … 외 {len(report) - limit:,}건")
-    return "\n".join(lines)
 
 
 # --- header ---------------------------------------------------------------------------------
@@ -262,12 +156,12 @@ def _integers(raw: RawTable, col: pa.ChunkedArray, name: str) -> tuple[pd.Series
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     s = pc.replace_substring(_text(col), ",", "")
-    ok = pc.match_substring_regex(s, _INT_RE)
+    ok = pc.match_substring_regex(s, INT_RE)
     bad = pc.and_(pc.is_valid(s), pc.invert(ok)).to_numpy(zero_copy_only=False)
     bad = np.asarray(bad, dtype=bool)
     report = None
     if bad.any():
-        report = _frame(raw.file, raw.row_numbers[bad], name, np.asarray(col.to_numpy(zero_copy_only=False))[bad],
+        report = problem_rows(raw.file, raw.row_numbers[bad], name, np.asarray(col.to_numpy(zero_copy_only=False))[bad],
                         "정수(숫자)가 아닙니다. 숫자만 쓰세요 (단위·문자 없이, 빈 칸 = 없음).")
     clean = pc.replace_substring_regex(pc.if_else(ok, s, pa.scalar(None, pa.string())), r"\.0*$", "")
     values = pc.cast(clean, pa.int64())
@@ -291,154 +185,6 @@ def _codes(col: pa.ChunkedArray, mapping: dict[str, str]) -> pd.Series:
     return pd.Series(pc.take(mapped, enc.indices).to_pandas(types_mapper={pa.string(): STRING}.get).array)
 
 
-def _vocab_map(codes: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
-    out = {}
-    for code, label in codes.items():
-        out[code] = code
-        out[code.lower()] = code
-        out[label] = code
-        out[label.replace(" ", "").lower()] = code
-    out.update(extra or {})
-    return out
-
-
-SEX_MAP = _vocab_map(vocab.HEAD_SEX, {"남자": "M", "여자": "F", "m": "M", "f": "F", "1": "M", "2": "F"})
-HOUSING_MAP = _vocab_map(vocab.HOUSING_TYPES, {"취약주거": "vulnerable", "연립": "multiplex", "다세대": "multiplex"})
-WELFARE_MAP = _vocab_map(vocab.WELFARE_STATUS, {"수급": "basic_livelihood", "없음": "none"})
-CHANNEL_MAP = _vocab_map(vocab.CHANNELS)
-OUTCOME_MAP = _vocab_map(vocab.OUTCOMES)
-
-
-def _allowed(codes: dict[str, str]) -> str:
-    return ", ".join(f"{k}({v})" for k, v in codes.items())
-
-
-# --- pandera schemas --------------------------------------------------------------------------
-# Check names are keys of MESSAGES: a failure case turns into a report row with that message.
-
-MESSAGES = {
-    "not_nullable": "값이 비어 있습니다. 이 열은 반드시 채워야 합니다.",
-    "pseudo_id_alphabet": ("가구 ID는 영문자·숫자·'-'·'_' 로 된 1~64자이고 영문자나 숫자로 시작해야 합니다 "
-                           "(공백·한글·제어문자·BOM·줄바꿈 불가; 예: P-001, H1A2B3C4D)."),
-    "pseudo_id_rrn": "주민등록번호로 보입니다. 실명·주민번호가 아닌 가명 가구 ID를 쓰세요 (개인정보보호법).",
-    "emd_format": "읍면동 코드는 행정안전부 10자리 행정기관코드여야 합니다 (예: 1111051500).",
-    "emd_kostat": ("8자리 코드는 통계청(KOSTAT·SGIS) 읍면동 코드로 보입니다. 이 제품은 행정안전부 10자리 행정기관코드"
-                   "(행정동코드, 예: 1111051500)를 씁니다. 두 체계는 번호 매김이 달라 자릿수를 붙여서는 바뀌지 않고, "
-                   "공유 자료(shared/geo)에는 둘을 잇는 변환표가 없어 자동 변환하지 않습니다. 추출 시스템에서 "
-                   "행정동코드(10자리)로 다시 뽑으세요."),
-    "emd_known": "이 10자리 읍면동 코드는 2024년 6월 행정구역에 없습니다 (폐지·신설 동이거나 오타).",
-    "head_age_range": f"세대주 연령은 {AGE_RANGE[0]}~{AGE_RANGE[1]}세여야 합니다.",
-    "head_sex_vocab": f"세대주 성별은 {_allowed(vocab.HEAD_SEX)} 중 하나여야 합니다.",
-    "size_range": f"가구원 수는 {SIZE_RANGE[0]}~{SIZE_RANGE[1]}명이어야 합니다.",
-    "one_person_vocab": "1인 가구 여부는 1(예) 또는 0(아니오)이어야 합니다.",
-    "one_person_size": "1인 가구 여부와 가구원 수가 맞지 않습니다 (1인 가구 = 가구원 1명).",
-    "housing_vocab": f"주거 형태는 {_allowed(vocab.HOUSING_TYPES)} 중 하나여야 합니다.",
-    "welfare_vocab": f"복지 수급 상태는 {_allowed(vocab.WELFARE_STATUS)} 중 하나여야 합니다.",
-    "flag_01": "예/아니오 지표는 1(있음) 또는 0·빈 칸(없음)이어야 합니다.",
-    "months_range": f"체납 개월 수는 0 이상 {MONTHS_MAX} 이하여야 합니다 (음수 불가).",
-    "amount_range": f"금액(원)은 0 이상 {MAX_INT:,} 이하여야 합니다 (음수 불가).",
-    "indicator_known": "지표 목록(카탈로그)에 없는 지표 코드입니다 (blindspot/data/indicators.csv 의 code).",
-    "value_for_kind": "지표 값이 종류에 맞지 않습니다: 예/아니오 지표는 0·1, 개월·금액 지표는 0 이상이어야 합니다.",
-    "value_needed": "지표 코드가 있는 행에는 값이 있어야 합니다.",
-    "code_needed": "값이 있는 행에는 지표 코드가 있어야 합니다.",
-    "channel_vocab": f"발굴 경로는 {_allowed(vocab.CHANNELS)} 중 하나여야 합니다.",
-    "outcome_vocab": f"방문 결과는 {_allowed(vocab.OUTCOMES)} 중 하나여야 합니다.",
-    "support_length": "지원 내용은 100자 이하여야 합니다.",
-    "support_formula": ("지원 내용이 =, +, -, @ 로 시작하면 스프레드시트에서 수식으로 실행될 수 있어 받지 않습니다 "
-                        "(앞에 글자를 두세요, 예: '긴급지원 +30만원' → '긴급지원 30만원 추가')."),
-    "support_control": "지원 내용에 제어문자(줄바꿈·탭·NUL·BOM)가 있습니다. 한 줄의 글로 고치세요.",
-}
-
-
-def _pa():
-    import pandera.pandas as pandera  # imported on first use: the app's other pages do not need it
-
-    return pandera
-
-
-def _check(fn, name: str, element_wise: bool = False):
-    pandera = _pa()
-    return pandera.Check(fn, name=name, error=MESSAGES[name], element_wise=element_wise)
-
-
-@lru_cache(maxsize=4)
-def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: str):
-    """The pandera schema of a households file (wide: one column per indicator)."""
-    pandera = _pa()
-    codes = sorted(emd_codes)
-
-    def col(dtype, checks, nullable=False):
-        return pandera.Column(dtype, checks=checks, nullable=nullable, coerce=False)
-
-    columns = {
-        "pseudo_id": col(None, [_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet"),
-                                  _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn")]),
-        "emd_code": col(None, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
-                                 _check(lambda s: s.str.len() != 8, "emd_kostat"),
-                                 _check(lambda s: ~s.str.fullmatch(r"\d{10}") | s.isin(codes), "emd_known")]),
-        "head_age": col("Int64", [_check(lambda s: s.between(*AGE_RANGE), "head_age_range")]),
-        "head_sex": col(None, [_check(lambda s: s.isin(list(vocab.HEAD_SEX)), "head_sex_vocab")]),
-        "household_size": col("Int64", [_check(lambda s: s.between(*SIZE_RANGE), "size_range")]),
-        "one_person": col("Int64", [_check(lambda s: s.isin([0, 1]), "one_person_vocab")]),
-        "housing_type": col(None, [_check(lambda s: s.isin(list(vocab.HOUSING_TYPES)), "housing_vocab")]),
-        "welfare_status": col(None, [_check(lambda s: s.isin(list(vocab.WELFARE_STATUS)), "welfare_vocab")]),
-    }
-    if layout == "wide":
-        for ind in catalogue.indicators:
-            if ind.kind == "flag":
-                checks = [_check(lambda s: s.isin([0, 1]), "flag_01")]
-            elif ind.kind == "months":
-                checks = [_check(lambda s: s.between(0, MONTHS_MAX), "months_range")]
-            else:
-                checks = [_check(lambda s: s.between(0, MAX_INT), "amount_range")]
-            columns[ind.code] = col("Int64", checks, nullable=True)
-    else:
-        kinds = {i.code: i.kind for i in catalogue.indicators}
-        columns["indicator_code"] = col(None, [_check(lambda s: s.isin(list(kinds)), "indicator_known")],
-                                        nullable=True)
-        columns["value"] = col("Int64", [], nullable=True)
-    return pandera.DataFrameSchema(columns, strict=False)
-
-
-def outcome_schema():
-    pandera = _pa()
-    return pandera.DataFrameSchema({
-        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet")]),
-        "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
-        "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
-        "support_type": pandera.Column(None, nullable=True,
-                                       checks=[_check(lambda s: s.str.len() <= 100, "support_length"),
-                                               _check(lambda s: ~s.str.contains(_FORMULA_START), "support_formula"),
-                                               _check(lambda s: ~s.str.contains(_CONTROL_CHARS), "support_control")]),
-    })
-
-
-def _run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Series]) -> pd.DataFrame:
-    """Validate lazily and turn pandera's failure cases into report rows."""
-    pandera = _pa()
-    try:
-        schema.validate(df, lazy=True)
-        return empty_report()
-    except pandera.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-    fc = fc[fc["index"].notna()]
-    check = fc["check"].astype(str)
-    check = check.where(~check.str.startswith("not_nullable"), "not_nullable")
-    # pandera names a failed check by its error text when one is given (our Korean message).
-    messages = check.map(MESSAGES).fillna(check.where(check.isin(list(MESSAGES.values())))).fillna("형식에 맞지 않습니다.")
-    rows = fc["index"].astype("int64").to_numpy()
-    values = fc["failure_case"].astype(object).to_numpy()
-    # Show the value as written in the file (e.g. '아파트트'), not as converted.
-    out_values = values.copy()
-    for column, orig in originals.items():
-        sel = (fc["column"] == column).to_numpy()
-        if sel.any():
-            out_values[sel] = orig.reindex(rows[sel]).to_numpy()
-    return pd.DataFrame({"file": file, "row": rows, "column": fc["column"].to_numpy(),
-                         "value": pd.Series(out_values, dtype=object).where(pd.notna(out_values), None).to_numpy(),
-                         "message": messages.to_numpy()})
-
-
 # --- households files -----------------------------------------------------------------------------
 
 def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
@@ -449,7 +195,7 @@ def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
         blank &= np.asarray(_text(col).is_null().to_numpy(zero_copy_only=False), dtype=bool)
     if not blank.any():
         return None
-    return _frame(raw.file, raw.row_numbers[blank], None, [None] * int(blank.sum()),
+    return problem_rows(raw.file, raw.row_numbers[blank], None, [None] * int(blank.sum()),
                   "빈 행입니다. 자료 중간의 빈 행은 잘림·붙여넣기 실수일 수 있어 받지 않습니다: 지우세요.")
 
 
@@ -461,7 +207,7 @@ def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> p
         [df[k] for k in keys], sort=False, dropna=False).transform("first")
     rows = df.index[dup.to_numpy()]
     values = df.loc[dup, keys[0]] if len(keys) == 1 else df.loc[dup, keys].astype(str).agg(" / ".join, axis=1)
-    return _frame(file, rows, keys[-1] if len(keys) > 1 else keys[0], values.to_numpy(),
+    return problem_rows(file, rows, keys[-1] if len(keys) > 1 else keys[0], values.to_numpy(),
                   [f"{message} (처음 나온 행: {r})" for r in first_row[dup].to_numpy()])
 
 
@@ -500,7 +246,7 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     for name, table in (("head_sex", SEX_MAP), ("housing_type", HOUSING_MAP), ("welfare_status", WELFARE_MAP)):
         df[name] = _codes(cols[name], table).to_numpy()
         originals[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index)
-    bool_col = _codes(cols["one_person"], _BOOL_TEXT)
+    bool_col = _codes(cols["one_person"], BOOL_TEXT)
     originals["one_person"] = pd.Series(_text(cols["one_person"]).to_numpy(zero_copy_only=False), index=df.index)
     one, bad = _integers(raw, pa.chunked_array([pc.cast(pa.array(bool_col.array), pa.string())]), "one_person")
     parts.append(bad)
@@ -513,7 +259,7 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     if layout == "long":
         df["indicator_code"] = _strings(cols["indicator_code"])
     df = df.astype({c: "Int64" for c in int_cols + ["one_person"]})
-    schema_report = _run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
+    schema_report = run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
     parts.append(_without_echoes(schema_report, parts))
     parts.append(_cross_checks(raw.file, df, layout, catalogue))
     report = finish_report(parts)
@@ -541,7 +287,7 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
     size, one = df["household_size"], df["one_person"]
     mismatch = (one.notna() & size.notna() & ((one == 1) != (size == 1))).fillna(False).to_numpy(bool)
     if mismatch.any():
-        parts.append(_frame(file, df.index[mismatch], "one_person", one[mismatch].to_numpy(),
+        parts.append(problem_rows(file, df.index[mismatch], "one_person", one[mismatch].to_numpy(),
                             [f"{MESSAGES['one_person_size']} (가구원 수 {s})" for s in size[mismatch]]))
     attrs = list(HOUSEHOLD_COLUMNS)[1:]
     if layout == "wide":
@@ -552,10 +298,10 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
     code, value = df["indicator_code"], df["value"]
     need_value = (code.notna() & value.isna()).to_numpy(bool)
     if need_value.any():
-        parts.append(_frame(file, df.index[need_value], "value", [None] * int(need_value.sum()), MESSAGES["value_needed"]))
+        parts.append(problem_rows(file, df.index[need_value], "value", [None] * int(need_value.sum()), MESSAGES["value_needed"]))
     need_code = (code.isna() & value.notna()).to_numpy(bool)
     if need_code.any():
-        parts.append(_frame(file, df.index[need_code], "indicator_code", value[need_code].to_numpy(),
+        parts.append(problem_rows(file, df.index[need_code], "indicator_code", value[need_code].to_numpy(),
                             MESSAGES["code_needed"]))
     kind = code.map({i.code: i.kind for i in catalogue.indicators})
     v = value.astype("Float64")
@@ -563,14 +309,14 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
              | ((kind == "amount") & ~v.between(0, MAX_INT))) & v.notna()
     wrong = wrong.fillna(False).to_numpy(bool)
     if wrong.any():
-        parts.append(_frame(file, df.index[wrong], "value", value[wrong].to_numpy(),
+        parts.append(problem_rows(file, df.index[wrong], "value", value[wrong].to_numpy(),
                             [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong])]))
     # A household's attributes are repeated on each of its rows and must agree.
     first = df.groupby("pseudo_id", sort=False)[attrs].transform("first")
     for a in attrs:
         differs = (df[a].astype(object) != first[a].astype(object)).to_numpy(bool) & df["pseudo_id"].notna().to_numpy(bool)
         if differs.any():
-            parts.append(_frame(file, df.index[differs], a, df.loc[differs, a].to_numpy(),
+            parts.append(problem_rows(file, df.index[differs], a, df.loc[differs, a].to_numpy(),
                                 "같은 가구 ID의 앞 행과 값이 다릅니다. 긴 형식에서는 가구 속성을 모든 행에 같게 쓰세요."))
     return finish_report(parts)
 
@@ -625,19 +371,13 @@ def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
     support = cols.get("support_type")
     df["support_type"] = (pd.Series(_text(support).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
                           if support is not None else pd.Series(None, index=df.index, dtype=object))
-    parts = [problems_frame(problems), _blank_rows(raw), _run_schema(outcome_schema(), df, raw.file, originals),
+    parts = [problems_frame(problems), _blank_rows(raw), run_schema(outcome_schema(), df, raw.file, originals),
              _duplicates(raw.file, df, ["pseudo_id"], "한 가구의 방문 결과가 두 번 나옵니다. 차수마다 한 행이어야 합니다")]
     if household_ids is not None:
         unknown_hh = (df["pseudo_id"].notna() & ~df["pseudo_id"].isin(household_ids)).to_numpy(bool)
         if unknown_hh.any():
-            parts.append(_frame(raw.file, df.index[unknown_hh], "pseudo_id", df.loc[unknown_hh, "pseudo_id"].to_numpy(),
+            parts.append(problem_rows(raw.file, df.index[unknown_hh], "pseudo_id", df.loc[unknown_hh, "pseudo_id"].to_numpy(),
                                 "가구 파일에 없는 가구 ID입니다. 방문 결과는 같은 차수 가구 파일의 가구만 쓸 수 있습니다."))
     report = finish_report(parts)
     return Checked("outcomes", "outcomes", len(raw), None, None,
                    None if not report.empty else df.reset_index(drop=True), report)
-
-
-def report_view(report: pd.DataFrame, limit: int = 1000) -> pd.DataFrame:
-    """The first ``limit`` problems with Korean column names, for a table on screen (the
-    download holds all of them)."""
-    return report.head(limit).rename(columns=REPORT_LABELS)

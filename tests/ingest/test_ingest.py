@@ -204,7 +204,7 @@ def test_wrong_round_format(round_code, sejong, fresh):
 
 
 def test_report_has_every_problem_and_downloads_as_csv(sejong, fresh):
-    from blindspot.ingest.validation import report_csv
+    from blindspot.ingest.report import report_csv
 
     bad = _set(_set(_base(sejong), 0, "head_age", "abc"), 2, _amount_col(), -1)
     report = _refused(fresh, ("h.csv", _csv(bad)), "정수(숫자)가 아닙니다", 2, "head_age")

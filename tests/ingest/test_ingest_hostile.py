@@ -30,7 +30,7 @@ from blindspot.db import sql
 from blindspot.access import Scope
 from blindspot.errors import BlindspotError
 from blindspot.db.store import Store, fingerprint
-from blindspot.ingest.validation import report_csv
+from blindspot.ingest.report import report_csv
 
 ROUND = "2024-R3"
 SEJONG = "36110"
