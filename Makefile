@@ -6,11 +6,12 @@ BIN    := $(VENV)/bin
 DB     ?= data/blindspot.duckdb
 PORT   ?= 8501
 
-# Rebuild the demo when the generator, the schema or the catalogue changes.
-DEMO_INPUTS := blindspot/demo/synthetic.py blindspot/db/sql.py blindspot/demo/build.py blindspot/geo/regions.py \
-               blindspot/model/features.py blindspot/model/pipeline.py blindspot/model/training.py blindspot/model/scoring.py \
-               blindspot/db/aggregates.py \
-               blindspot/data/indicators.csv blindspot/data/domains.csv
+# Rebuild the demo when a file the build depends on changes: the modules blindspot.demo.build
+# imports (generator, schema, training, scoring...) and blindspot/data/*.csv, listed by
+# blindspot/demo/inputs.py.  It needs only the standard library, so the system Python runs it
+# before the venv exists; if it cannot run, the list is empty and the database is built when
+# it is missing (as it is on a fresh machine).
+DEMO_INPUTS := $(shell $(PYTHON) -m blindspot.demo.inputs 2>/dev/null)
 
 .PHONY: run test setup demo browser-deps clean lint typecheck
 
