@@ -3,7 +3,7 @@
 import streamlit as st
 
 from blindspot.maps import hexgrid
-from blindspot.maps import hotspots
+from blindspot.maps import palette, spatial
 from blindspot.maps import render as maps
 from blindspot.maps import data as mapdata
 from blindspot.app import ui
@@ -23,8 +23,8 @@ with c3:
 method = st.radio("방법", ["gi", "moran"], horizontal=True, key="hot_method",
                   format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get)
 chosen = rates[measure]
-labels, colours = ((hotspots.GI_CLASSES, hotspots.GI_COLOURS) if method == "gi"
-                   else (hotspots.MORAN_CLASSES, hotspots.MORAN_COLOURS))
+labels, colours = ((spatial.GI_CLASSES, palette.GI_COLOURS) if method == "gi"
+                   else (spatial.MORAN_CLASSES, palette.MORAN_COLOURS))
 
 result = ui.hotspot_table(scope, round_id, measure, area, method)
 layer = ui.region_layer(scope, "emd", area)
@@ -34,8 +34,8 @@ with left:
     st.pydeck_chart(deck, key="hotspot_map", height=520)
     ui.legend(legend, "분류 (FDR 보정 후, 순열 999회)")
 with right:
-    st.dataframe(hotspots.class_counts(result, labels), width="stretch")
-    significant = hotspots.significant(result)
+    st.dataframe(spatial.class_counts(result, labels), width="stretch")
+    significant = spatial.significant(result)
     st.markdown(f"**유의한 읍면동 {len(significant):,}곳**")
     st.dataframe(significant[["full_name", "value", "cls", "p_fdr"] + (["z"] if method == "gi" else ["I"])],
                  hide_index=True, width="stretch", height=300,
@@ -47,11 +47,11 @@ with right:
 st.subheader("떠오르는 핫스팟 (emerging hotspots)")
 st.caption("최근 차수들에 걸쳐 Gi* z 점수가 올라간 읍면동 (Mann–Kendall 추세 검정, 단측 p ≤ 0.05, 최근 z > 0).")
 trend = ui.emerging_hotspots(scope, round_id, measure, area)
-rising = hotspots.rising(trend)
+rising = spatial.rising(trend)
 e1, e2 = st.columns([3, 2])
 with e1:
-    edeck, _ = maps.category_map(hotspots.emerging_classes(trend), layer, hotspots.EMERGING_LABELS,
-                                 hotspots.EMERGING_COLOURS, "최근 Gi* z", "z")
+    edeck, _ = maps.category_map(spatial.emerging_classes(trend), layer, spatial.EMERGING_LABELS,
+                                 palette.EMERGING_COLOURS, "최근 Gi* z", "z")
     st.pydeck_chart(edeck, key="emerging_map", height=420)
 with e2:
     st.markdown(f"**{len(rising):,}곳**")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from blindspot.model import card as modelcard
 from blindspot.app import ui
+from blindspot.maps import palette
 
 st.title("위험 모델")
 meta = ui.model_metadata()
@@ -38,7 +39,7 @@ st.subheader("하위집단별 성능 (subgroups)")
 st.caption("빨간 행: 같은 구분에서 재현율이 가장 높은 집단의 0.8배 미만인 집단 (이유는 아래 모델 카드).")
 sub = modelcard.subgroup_frame(meta)
 st.dataframe(
-    sub.style.apply(lambda row: ["background-color: #fde2e1" if row["gap"] else ""] * len(row), axis=1),
+    sub.style.apply(lambda row: [f"background-color: {palette.GAP_HIGHLIGHT}" if row["gap"] else ""] * len(row), axis=1),
     hide_index=True, width="stretch",
     column_config={
         "dimension": "구분", "group": "집단", "n": st.column_config.NumberColumn("가구", format="localized"),

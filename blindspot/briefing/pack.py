@@ -28,7 +28,8 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from blindspot.geo import regions as geography  # noqa: E402
-from blindspot.maps import hotspots  # noqa: E402
+from blindspot.maps import palette  # noqa: E402
+from blindspot.maps import hotspots, spatial  # noqa: E402
 from blindspot.maps import data as mapdata  # noqa: E402
 from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
 from blindspot.access import SUPPRESSED, Scope  # noqa: E402
@@ -64,9 +65,9 @@ def _fonts() -> None:
 
 
 def _footer(fig, b: Briefing) -> None:
-    fig.text(0.01, 0.012, f"{ATTRIBUTION}  |  {b.stamp}", fontsize=7, color="#555555")
+    fig.text(0.01, 0.012, f"{ATTRIBUTION}  |  {b.stamp}", fontsize=7, color=palette.TEXT_MUTED)
     if b.synthetic:
-        fig.text(0.99, 0.975, "합성 데이터", fontsize=11, color="#b00020", ha="right", va="top")
+        fig.text(0.99, 0.975, "합성 데이터", fontsize=11, color=palette.SYNTHETIC_STAMP, ha="right", va="top")
 
 
 def _scale_bar(ax) -> None:
@@ -103,18 +104,18 @@ def map_one_person(store, scope: Scope, b: Briefing):
     fig = plt.figure(figsize=A4_LANDSCAPE)
     ax = _map_axes(fig)
     known = gdf["one_person_share"].dropna()
-    gdf.plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.3)
-    handles = [Patch(facecolor="#dddddd", label="비공개·자료 없음")]
+    gdf.plot(ax=ax, color=palette.NO_DATA, edgecolor="white", linewidth=0.3)
+    handles = [Patch(facecolor=palette.NO_DATA, label="비공개·자료 없음")]
     if len(known):
         k = int(min(5, known.nunique()))
         bins = mapclassify.Quantiles(known.to_numpy(), k=k) if k > 1 else None
-        cmap = plt.get_cmap("YlOrRd", max(k, 2))
+        ramp = palette.palette(k)  # the web map's classes, so screen and paper agree
         classes = bins.yb if bins is not None else np.zeros(len(known), dtype=int)
-        colours = [cmap(c) for c in classes]
+        colours = [ramp[c] for c in classes]
         gdf.loc[known.index].plot(ax=ax, color=colours, edgecolor="white", linewidth=0.3)
         lows = [known.min()] + (list(bins.bins[:-1]) if bins is not None else [])
         highs = list(bins.bins) if bins is not None else [known.max()]
-        handles = [Patch(facecolor=cmap(i), label=f"{lo:.1%} – {hi:.1%}") for i, (lo, hi) in
+        handles = [Patch(facecolor=ramp[i], label=f"{lo:.1%} – {hi:.1%}") for i, (lo, hi) in
                    enumerate(zip(lows, highs))] + handles
     _scale_bar(ax)
     _north_arrow(ax)
@@ -136,10 +137,10 @@ def map_hotspots(store, scope: Scope, b: Briefing):
     gdf["class"] = gdf["class"].fillna("not_tested")
     fig = plt.figure(figsize=A4_LANDSCAPE)
     ax = _map_axes(fig)
-    gdf.plot(ax=ax, color=[hotspots.GI_COLOURS.get(c, "#eeeeee") for c in gdf["class"]],
+    gdf.plot(ax=ax, color=[palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS) for c in gdf["class"]],
              edgecolor="white", linewidth=0.2)
-    present = [c for c in hotspots.GI_CLASSES if c in set(gdf["class"])]
-    handles = [Patch(facecolor=hotspots.GI_COLOURS.get(c, "#eeeeee"), label=hotspots.GI_CLASSES[c]) for c in present]
+    present = [c for c in spatial.GI_CLASSES if c in set(gdf["class"])]
+    handles = [Patch(facecolor=palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS), label=spatial.GI_CLASSES[c]) for c in present]
     _scale_bar(ax)
     _north_arrow(ax)
     label = "위험군 비율" if measure == "at_risk_rate" else "1인 가구 비율"
@@ -170,8 +171,8 @@ def page_cover(b: Briefing):
     for i, (label, key) in enumerate(tiles):
         value = b.kpis[key]
         x = 0.06 + i * 0.22
-        fig.add_artist(Rectangle((x, 0.33), 0.2, 0.18, transform=fig.transFigure, color="#f3f4f8"))
-        fig.text(x + 0.01, 0.46, label, fontsize=13, color="#444444")
+        fig.add_artist(Rectangle((x, 0.33), 0.2, 0.18, transform=fig.transFigure, color=palette.KPI_BOX))
+        fig.text(x + 0.01, 0.46, label, fontsize=13, color=palette.TEXT_LABEL)
         fig.text(x + 0.01, 0.37, _fmt(value) if value is not None else shown(b, key), fontsize=26)
     fig.text(0.06, 0.2, b.stamp, fontsize=11)
     fig.text(0.06, 0.15, METHOD_NOTE, fontsize=9, wrap=True)
@@ -210,7 +211,7 @@ def chart_funnel(b: Briefing):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     # A suppressed stage gets no bar and the label "비공개" (a true zero is labelled 0).
     values = [0 if v is None or v != v else v for v in b.funnel["가구"]]
-    ax.barh(b.funnel["단계"][::-1], values[::-1], color=["#2c7fb8", "#41b6c4", "#7fcdbb", "#c7e9b4"][::-1])
+    ax.barh(b.funnel["단계"][::-1], values[::-1], color=list(palette.FUNNEL)[::-1])
     for y, v in enumerate(list(b.funnel["가구"])[::-1]):
         ax.text(0, y, f"  {_fmt(v)}", va="center", fontsize=11)
     ax.set_title(f"발굴 → 방문 → 욕구 확인 → 지원 ({b.area['name']}, {b.round_code})")
@@ -238,7 +239,7 @@ def chart_ranking(b: Briefing, n: int = 5):
     r = b.ranking
     pick = pd.concat([r.head(n), r.tail(n)]).drop_duplicates("code") if len(r) > 2 * n else r
     label = "위험군 (천 가구당)" if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
-    ax.barh(pick["name"][::-1], pick[b.ranking_measure][::-1], color="#d95f0e")
+    ax.barh(pick["name"][::-1], pick[b.ranking_measure][::-1], color=palette.RANKING_BAR)
     ax.set_title(f"상위·하위 지역: {label} ({b.round_code})")
     fig.subplots_adjust(left=0.25, bottom=0.2)
     _footer(fig, b)

@@ -23,25 +23,12 @@ from pydeck.bindings.json_tools import default_serialize
 
 from blindspot.geo import regions as geography
 from blindspot.access import SUPPRESSED, Scope
+from blindspot.maps.palette import NO_DATA, palette, rgba
 
 LAYER_ID = "regions"
 HEX_LAYER_ID = "hexagons"
 
-# ColorBrewer YlOrRd (sequential) and RdBu reversed (diverging: blue falls, red rises).
-SEQUENTIAL = {
-    3: ["#ffeda0", "#feb24c", "#f03b20"],
-    4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
-    5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"],
-    6: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"],
-    7: ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
-}
-DIVERGING = {
-    5: ["#0571b0", "#92c5de", "#f7f7f7", "#f4a582", "#ca0020"],
-    7: ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"],
-}
-NO_DATA = "#c8c8c8"
 NO_DATA_LABEL = "자료 없음·비공개 (suppressed)"
-ALPHA = 210
 
 # Simplification tolerance in degrees (≈ 200 m, 100 m, 50 m) and coordinate decimals
 # (4 decimals ≈ 11 m): enough for a screen, and the national 읍면동 layer stays under 5 MB.
@@ -111,32 +98,6 @@ def classify(values, breaks: list[float]) -> np.ndarray:
     ok = np.isfinite(y)
     out[ok] = np.minimum(np.searchsorted(np.asarray(breaks), y[ok], side="left"), len(breaks) - 1)
     return out
-
-
-def palette(n: int, diverging: bool = False) -> list[str]:
-    """``n`` hex colours; fewer than three sequential classes take the dark end, and a
-    change map whose classes collapsed (no change anywhere) is all neutral.
-
-    >>> palette(2)
-    ['#feb24c', '#f03b20']
-    """
-    if n <= 0:
-        return []
-    if diverging:
-        return DIVERGING[n] if n in DIVERGING else [DIVERGING[5][2]] * n
-    if n < 3:
-        return SEQUENTIAL[3][-n:]
-    return SEQUENTIAL[min(n, 7)]
-
-
-def rgba(hex_colour: str, alpha: int = ALPHA) -> list[int]:
-    """``'#ff0000'`` → ``[255, 0, 0, alpha]``.
-
-    >>> rgba("#fd8d3c")
-    [253, 141, 60, 210]
-    """
-    h = hex_colour.lstrip("#")
-    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
 
 
 def format_value(value, unit: str, change: bool = False) -> str:

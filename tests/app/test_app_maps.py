@@ -3,7 +3,7 @@
 import json
 
 from blindspot.maps import hexgrid
-from blindspot.maps import hotspots
+from blindspot.maps import hotspots, spatial
 from blindspot.maps import render as maps
 from blindspot.db import store as store_mod
 from blindspot.access import Scope
@@ -113,7 +113,7 @@ def test_hotspots_page(small_db, env_db):
     assert not at.exception
     spec = _spec(at, 0)
     labels = {f["properties"]["rank_text"] for f in spec["layers"][0]["data"]["features"]}
-    assert labels <= set(hotspots.MORAN_CLASSES.values())
+    assert labels <= set(spatial.MORAN_CLASSES.values())
 
     at.selectbox(key="hot_area_sido").set_value("29").run()
     at.selectbox(key="hex_sgg").set_value("29110").run()

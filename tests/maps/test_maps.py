@@ -97,11 +97,11 @@ def test_category_map_and_kpi_rows():
                             "cls": ["hot_99", "not_tested"]})
     square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
     layer = {"codes": ["a", "b"], "geometries": [square, square], "bounds": (126, 37, 127, 38)}
-    from blindspot.maps import hotspots
-    deck, legend = maps.category_map(classes, layer, hotspots.GI_CLASSES, hotspots.GI_COLOURS, "x", "count")
+    from blindspot.maps import palette, spatial
+    deck, legend = maps.category_map(classes, layer, spatial.GI_CLASSES, palette.GI_COLOURS, "x", "count")
     assert legend["range"].tolist() == ["핫스팟 99%", "검정 안 함 (이웃 없음·자료 없음)"]
     props = json.loads(deck.to_json())["layers"][0]["data"]["features"][0]["properties"]
-    assert props["fill"] == maps.rgba(hotspots.GI_COLOURS["hot_99"])
+    assert props["fill"] == maps.rgba(palette.GI_COLOURS["hot_99"])
 
 
 # --- hexagon suppression -------------------------------------------------------------------------
