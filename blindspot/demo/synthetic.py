@@ -36,11 +36,10 @@ import pandas as pd
 from blindspot import rounds as rounds_mod
 from blindspot.db import sql
 from blindspot.demo import streams
-from blindspot.demo.areas import AreaModel, PointSampler, build_area_model, calibrate_intercept, smooth_on_graph
-from blindspot.demo.calibration import (AGE_GROUPS, ARCHETYPE_EFFECT, BURN_IN, CRISIS_KIND_WEIGHTS, HOUSING,
-                                        SUPPORT_TYPES, SUPPORT_WEIGHTS, WELFARE)
-from blindspot.demo.households import Population, crisis_kind_p, generate_households
-from blindspot.demo.signals import SignalModel, build_signal_model, crisis_state, generate_signals, n_strata, stratum
+from blindspot.demo.areas import AreaModel, PointSampler, build_area_model
+from blindspot.demo.calibration import (BURN_IN)
+from blindspot.demo.households import Population, generate_households
+from blindspot.demo.signals import generate_signals
 from blindspot.demo.visits import generate_visits
 from blindspot.errors import BlindspotError
 from blindspot.geo.regions import GeoData
@@ -49,13 +48,6 @@ from blindspot.progress import ProgressFn, silent
 
 GENERATOR_VERSION = "2"
 
-# Re-exported: callers and tests import the generator's parts from here.
-__all__ = [
-    "AGE_GROUPS", "ARCHETYPE_EFFECT", "BURN_IN", "CRISIS_KIND_WEIGHTS", "GENERATOR_VERSION", "HOUSING",
-    "SUPPORT_TYPES", "SUPPORT_WEIGHTS", "WELFARE", "AreaModel", "BuildReport", "PointSampler", "Population",
-    "SignalModel", "SyntheticConfig", "build_area_model", "build_signal_model", "calibrate_intercept",
-    "crisis_kind_p", "crisis_state", "generate", "n_strata", "smooth_on_graph", "stratum",
-]
 
 
 @dataclass(frozen=True)

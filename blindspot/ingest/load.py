@@ -259,7 +259,7 @@ def household_points(store, households: pd.DataFrame) -> np.ndarray:
     hexagon micro-maps need one.  Deterministic per (pseudo_id, 읍면동)."""
     import shapely
 
-    from blindspot.demo.synthetic import PointSampler
+    from blindspot.demo.areas import PointSampler
 
     owners, codes = pd.factorize(households["emd_code"], sort=True)
     geoms = dict(store.rows(sql.INGEST_EMD_GEOMETRY))

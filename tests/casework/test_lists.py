@@ -15,7 +15,7 @@ from blindspot.casework import exports
 from blindspot.casework import lists
 from blindspot.maps import data as mapdata
 from blindspot.casework import outcomes
-from blindspot.demo import synthetic
+from blindspot.demo import calibration
 from blindspot.access import Scope, scope_for
 from blindspot.casework.audit import PurposeRequired
 from blindspot.errors import AccessDenied, BlindspotError
@@ -284,7 +284,7 @@ def test_audit_log_is_admin_only_and_filters(db):
 
 
 def test_vocab_support_types_match_generator():
-    assert vocab.SUPPORT_TYPES == synthetic.SUPPORT_TYPES
+    assert vocab.SUPPORT_TYPES == calibration.SUPPORT_TYPES
 
 
 def test_xlsx_round_trips_types_and_korean():

@@ -6,7 +6,9 @@ import shapely
 from blindspot.demo.build import build_demo
 from blindspot.indicators.catalogue import load_catalogue
 from blindspot.db.store import Store, fingerprint
-from blindspot.demo.synthetic import SyntheticConfig, calibrate_intercept, smooth_on_graph, stratum
+from blindspot.demo.areas import calibrate_intercept, smooth_on_graph
+from blindspot.demo.signals import stratum
+from blindspot.demo.synthetic import SyntheticConfig
 
 from conftest import NATIONAL, SMALL
 
