@@ -29,7 +29,10 @@ OUTCOMES = {
     "not_eligible": "대상 아님",
     "refused": "지원 거부",
 }
+# Outcomes that confirm a need (the maps' and briefing's "확인"), and those that label a
+# household positive for the model: a refusal of support still means the need was there.
 CONFIRMED_OUTCOMES = ("need_confirmed", "supported")
+LABEL_OUTCOMES = (*CONFIRMED_OUTCOMES, "refused")
 
 # What a supported household was linked to (the generator draws from the same list).
 SUPPORT_TYPES = ("민간자원 연계", "긴급지원", "서비스 연계", "공공급여 연계", "기초생활보장 신청")

@@ -20,7 +20,8 @@ from blindspot.model import artifacts
 from blindspot.casework import audit
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.briefing import sql
 from blindspot.access import SUPPRESSED, Scope, can, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id
@@ -309,7 +310,7 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
     funnel = pd.DataFrame({"단계": ["발굴", "접촉·방문", "욕구 확인", "지원 연계"],
                            "가구": [kpis["flagged"], kpis["contacted"], kpis["confirmed"], kpis["supported"]]})
     trend_rows = []
-    for rid, rcode in store.rows(sql.ROUNDS_UP_TO, [int(round_id)]):
+    for rid, rcode in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)]):
         t = kpis_of(int(rid))[0]
         trend_rows.append({"차수": rcode, "발굴": t["flagged"], "지원 연계": t["supported"],
                            "지원 연계율 (%)": t["supported_rate"], "위험군 (천 가구당)": t["at_risk_rate"]})

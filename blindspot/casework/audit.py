@@ -16,7 +16,7 @@ import unicodedata
 
 import pandas as pd
 
-from blindspot.db import sql
+from blindspot.casework import sql
 from blindspot.access import Scope, scope_text
 from blindspot.errors import AccessDenied, BlindspotError
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blindspot.casework import audit
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.casework import sql
 from blindspot.access import Scope, can_see_address, protect, scope_sql, subset, threshold
 from blindspot.maps.data import RISK_BANDS, named_scope, narrow, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
@@ -112,7 +113,7 @@ def is_synthetic_round(store, round_id: int) -> bool:
     """
     if store.meta().get("data_kind") != "synthetic":
         return False
-    return store.scalar(sql.ROUND_SOURCE, [int(round_id)]) == "synthetic"
+    return store.scalar(db_sql.ROUND_SOURCE, [int(round_id)]) == "synthetic"
 
 
 def _params(store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str | None]:

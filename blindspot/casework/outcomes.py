@@ -30,7 +30,7 @@ from typing import Iterable
 
 from blindspot.casework import audit
 from blindspot.casework import lists
-from blindspot.db import sql
+from blindspot.casework import sql
 from blindspot.access import Scope, scope_sql
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES

@@ -166,8 +166,3 @@ def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | N
     # The scored total is about the households shown; 위험·주의 is the map's national count.
     hide = protect(values, eqs, k, implicit={"low_none"}, fixed={"scored", "at_risk"})
     return {band: (None if band in hide else values[band]) for band in BANDS}
-
-
-def bare_emd_groupby(store) -> pd.DataFrame:
-    """The per-읍면동 count with no scope or join: the benchmark's yardstick."""
-    return store.df(sql.BARE_EMD_GROUPBY)

@@ -22,6 +22,7 @@ from typing import Iterator, Sequence
 import duckdb
 import pandas as pd
 
+from blindspot.db import schema
 from blindspot.db import sql
 from blindspot.errors import StoreError
 
@@ -74,7 +75,7 @@ class Store:
         if not read_only:
             restrict(self.path)
         self._local = threading.local()
-        self._con.execute(sql.SESSION_SETTINGS)
+        self._con.execute(schema.SESSION_SETTINGS)
         if check_schema and not create:
             self._check_schema()
 
@@ -112,7 +113,7 @@ class Store:
 
     def append(self, table: str, frame) -> None:
         """Append a pandas DataFrame or Arrow table to ``table`` (columns matched by name)."""
-        if table not in sql.TABLES:
+        if table not in schema.TABLES:
             raise ValueError(f"unknown table {table}")
         self.run_with(sql.APPEND_FROM.replace("{table}", table), frame)
 
@@ -131,25 +132,25 @@ class Store:
 
     # --- meta and schema -------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        return dict(self.rows(sql.META_ALL))
+        return dict(self.rows(schema.META_ALL))
 
     def set_meta(self, key: str, value: object) -> None:
-        self.run(sql.META_SET, [key, str(value)])
+        self.run(schema.META_SET, [key, str(value)])
 
     def schema_version(self) -> int | None:
-        if not self.scalar(sql.HAS_META_TABLE):
+        if not self.scalar(schema.HAS_META_TABLE):
             return None
-        value = self.scalar(sql.META_GET, ["schema_version"])
+        value = self.scalar(schema.META_GET, ["schema_version"])
         return None if value is None else int(value)
 
     def create_schema(self) -> None:
         with self.transaction():
-            for statement in sql.DDL_V1:
+            for statement in schema.DDL_V1:
                 self.run(statement)
-            for version in range(1, sql.SCHEMA_VERSION):
-                for statement in sql.MIGRATIONS[version]:
+            for version in range(1, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[version]:
                     self.run(statement)
-            self.set_meta("schema_version", sql.SCHEMA_VERSION)
+            self.set_meta("schema_version", schema.SCHEMA_VERSION)
 
     def _check_schema(self) -> None:
         version = self.schema_version()
@@ -157,30 +158,30 @@ class Store:
             raise StoreError(
                 f"{self.path} 는 이 프로그램의 데이터베이스가 아닙니다 (meta 표/스키마 버전 없음). "
                 "`python -m blindspot build-demo --db 경로` 로 새로 만드세요.")
-        if version > sql.SCHEMA_VERSION:
+        if version > schema.SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} 의 스키마 버전 {version} 이 이 프로그램({sql.SCHEMA_VERSION})보다 새롭습니다. "
+                f"{self.path} 의 스키마 버전 {version} 이 이 프로그램({schema.SCHEMA_VERSION})보다 새롭습니다. "
                 "프로그램을 최신 버전으로 올리세요.")
-        if version < sql.SCHEMA_VERSION:
+        if version < schema.SCHEMA_VERSION:
             self.migrate(version)
 
     def migrate(self, from_version: int) -> None:
         """Upgrade in one transaction; a database with no migration path is refused."""
-        missing = [v for v in range(from_version, sql.SCHEMA_VERSION) if v not in sql.MIGRATIONS]
+        missing = [v for v in range(from_version, schema.SCHEMA_VERSION) if v not in schema.MIGRATIONS]
         if missing:
             raise StoreError(
                 f"{self.path} 는 옛 스키마 버전 {from_version} 의 데이터베이스이고, 현재 버전 "
-                f"{sql.SCHEMA_VERSION} 으로 옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
+                f"{schema.SCHEMA_VERSION} 으로 옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
                 "`python -m blindspot build-demo` (실데이터는 다시 적재).")
         if self.read_only:
             raise StoreError(
                 f"{self.path} 는 스키마 버전 {from_version} 이라 업그레이드가 필요하지만 읽기 전용으로 열렸습니다. "
                 "쓰기 가능하게 한 번 여세요 (`python -m blindspot info`).")
         with self.transaction():
-            for version in range(from_version, sql.SCHEMA_VERSION):
-                for statement in sql.MIGRATIONS[version]:
+            for version in range(from_version, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[version]:
                     self.run(statement)
-            self.set_meta("schema_version", sql.SCHEMA_VERSION)
+            self.set_meta("schema_version", schema.SCHEMA_VERSION)
 
     # --- lifecycle --------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -251,7 +252,7 @@ def fingerprint(store: Store, tables: Sequence[str]) -> dict[str, tuple]:
     """Order-independent content fingerprint of each table: (rows, hash sum, hash xor)."""
     out = {}
     for table in tables:
-        if table not in sql.TABLES:
+        if table not in schema.TABLES:
             raise ValueError(table)
         out[table] = tuple(store.rows(sql.FINGERPRINT.format(table=table))[0])
     return out

@@ -28,7 +28,9 @@ from pathlib import Path
 
 from blindspot import config, rounds
 from blindspot.casework import audit
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.db import schema
+from blindspot.demo import sql
 from blindspot.db import aggregates as stats
 from blindspot.db import store as store_mod
 from blindspot.access import Scope
@@ -99,7 +101,7 @@ def inspect_existing(target: Path) -> Existing | None:
             raise
         return None
     try:
-        if not old.scalar(sql.HAS_META_TABLE):
+        if not old.scalar(schema.HAS_META_TABLE):
             return Existing(target, False, None)
         meta = old.meta()
         have = {t for t in ("ingest_loads", "audit_log", "briefing_targets")
@@ -218,7 +220,7 @@ def write_catalogue(store, catalogue: Catalogue) -> None:
 
 def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
     for r in round_list:
-        store.run(sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, source])
+        store.run(db_sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, source])
 
 
 SCORED_ROUNDS = 3
@@ -234,7 +236,7 @@ def train_and_score(st, models_dir: Path, progress: ProgressFn = silent) -> dict
 
     meta = train(st, models_dir, progress=lambda f, m: progress(0.5 * f, m))
     fitted, _ = artifacts.load(models_dir, meta["version"])
-    round_ids = [r for (r,) in st.rows(sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
+    round_ids = [r for (r,) in st.rows(db_sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
     for k, r in enumerate(round_ids):
         score_round(st, fitted, meta["version"], r,
                     progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m))
@@ -261,7 +263,7 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
     catalogue = load_catalogue()
     with _building(target) as st:
-        st.run(sql.BUILD_SETTINGS)
+        st.run(schema.BUILD_SETTINGS)
         st.create_schema()
         progress(0.01, "행정구역 적재 중")
         adjacency = import_geo(st, geo)

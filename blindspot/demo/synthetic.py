@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import rounds as rounds_mod
-from blindspot.db import sql
+from blindspot.demo import sql
 from blindspot.demo import streams
 from blindspot.demo.areas import AreaModel, PointSampler, build_area_model
 from blindspot.demo.calibration import (BURN_IN)

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.geo import sql
 from blindspot.access import Scope, scope_sql
 from blindspot.errors import GeoDataError
 
@@ -308,7 +309,7 @@ def import_boundary_file(store, path: Path, code_column: str, name_column: str |
     levels keep nesting exactly.  Runs in one transaction.
     """
     new = read_boundary_file(path, code_column, name_column, level)
-    known = {r[0] for r in store.rows(sql.REGION_CODES_AT_LEVEL, [level])}
+    known = {r[0] for r in store.rows(db_sql.REGION_CODES_AT_LEVEL, [level])}
     unknown = sorted(set(new["code"]) - known)
     absent = sorted(known - set(new["code"]))
     if unknown or absent:

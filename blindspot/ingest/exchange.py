@@ -19,7 +19,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from blindspot import rounds, vocab
-from blindspot.db import sql
+from blindspot.ingest import sql
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell

@@ -39,7 +39,9 @@ import pandas as pd
 import pyarrow as pa
 
 from blindspot import config, rounds
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.db import schema
+from blindspot.ingest import sql
 from blindspot.db import aggregates as stats
 from blindspot.db.queries import round_coverage, sgg_codes
 from blindspot.errors import BlindspotError
@@ -155,7 +157,7 @@ def _same_as_last(store, round_id: int, files: list[FileInfo]) -> bool:
 
 
 def emd_codes(store) -> frozenset[str]:
-    return frozenset(c for (c,) in store.rows(sql.REGION_CODES_AT_LEVEL, ["emd"]))
+    return frozenset(c for (c,) in store.rows(db_sql.REGION_CODES_AT_LEVEL, ["emd"]))
 
 
 def prepare(store, round_code: str, households: tuple[str, bytes], outcomes: tuple[str, bytes] | None = None,
@@ -317,7 +319,7 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
     with store.transaction():
         progress(0.5, f"트랜잭션 시작: 차수 {r.code} 적재 중")
         if not exists:
-            store.run(sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, "ingest"])
+            store.run(db_sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, "ingest"])
         # Outcomes officials entered in the app survive a replace (held, then written back).
         store.run(sql.INGEST_HOLD_ENTERED, {"t": r.round_id})
         for statement in sql.INGEST_CLEAR_ROUND:
@@ -347,7 +349,7 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
         store.run(sql.INGEST_DROP_ENTERED)
         store.run(sql.INGEST_DROP_STAGE)
         # Household versions of the neighbouring rounds may have been cut too.
-        loaded = {rid for (rid,) in store.rows(sql.ROUND_IDS)}
+        loaded = {rid for (rid,) in store.rows(db_sql.ROUND_IDS)}
         for rid in (names["prev"], r.round_id, names["next"]):
             if rid in loaded:
                 stats.refresh(store, rid)
@@ -358,7 +360,7 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
         if prepared.scope:
             store.set_meta(f"round_scope:{r.round_id}", json.dumps(prepared.scope))
         else:
-            store.run(sql.META_DELETE, [f"round_scope:{r.round_id}"])
+            store.run(schema.META_DELETE, [f"round_scope:{r.round_id}"])
         meta = store.meta()
         if "data_kind" not in meta:
             store.set_meta("data_kind", "real")

@@ -23,7 +23,8 @@ import pandas as pd
 
 from blindspot.casework import audit
 from blindspot.geo import regions as geography
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.maps import sql
 from blindspot.db import aggregates as stats
 from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
@@ -123,9 +124,8 @@ def measure_catalogue(store, bands: AgeBands = DEFAULT_BANDS) -> list[Measure]:
 
 
 def has_scores(store, round_id: int) -> bool:
-    """Whether risk scores exist for the round."""
-    if not store.scalar(sql.HAS_SCORES_TABLE):
-        return False
+    """Whether risk scores exist for the round (the table exists in every opened store:
+    opening migrates it to the current schema)."""
     return bool(store.scalar(sql.SCORES_IN_ROUND, [int(round_id)]))
 
 
@@ -522,7 +522,7 @@ def region_profile(store, scope: Scope, code: str, round_id: int,
         "parent_share": [theirs.get("one_person_share")]
                         + [theirs.get(f"one_person_{band_key(b)}_share") for b in bands]})
     trend_rows = []
-    for rid, rcode in store.rows(sql.ROUNDS_UP_TO, [int(round_id)]):
+    for rid, rcode in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)]):
         trend_rows.append({"round_id": int(rid), "round_code": rcode,
                            **_one(store, scope, level, code, int(rid), bands).to_dict()})
     return {"region": {k: region[k] for k in ("code", "name", "full_name", "level")},

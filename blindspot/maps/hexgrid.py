@@ -18,7 +18,7 @@ import pydeck as pdk
 
 from blindspot.maps import render as maps
 from blindspot.maps import data as mapdata
-from blindspot.db import sql
+from blindspot.maps import sql
 from blindspot.access import Scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
 

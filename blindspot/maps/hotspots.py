@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from blindspot.maps import data as mapdata
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.maps import sql
 from blindspot.access import Scope, scope_sql
 from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_star_series, local_moran
 
@@ -51,7 +52,7 @@ def emerging_hotspots(store, scope: Scope, round_id: int, measure: str, area: st
     and one ``z_<round_id>`` column per round.
     """
     view = mapdata.narrow(store, scope, area)
-    rounds = [r for (r, _) in store.rows(sql.ROUNDS_UP_TO, [int(round_id)])][-n_rounds:]
+    rounds = [r for (r, _) in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)])][-n_rounds:]
     pairs = adjacency(store, view)
     names = None
     zs = {}

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import vocab
-from blindspot.db import sql
+from blindspot.model import sql
 from blindspot.access import Scope, named_scope, scope_sql
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.rounds import from_id

@@ -36,7 +36,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from blindspot import vocab
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.model import sql
 from blindspot.errors import BlindspotError
 from blindspot.model.features import AGE_BANDS, FeatureSet, build_features
 from blindspot.indicators.catalogue import Catalogue
@@ -137,7 +138,7 @@ def labelled_rounds(store, channels=LABEL_CHANNELS) -> pd.DataFrame:
 
 
 def loaded_round_ids(store) -> list[int]:
-    return [r for (r,) in store.rows(sql.ROUND_IDS)]
+    return [r for (r,) in store.rows(db_sql.ROUND_IDS)]
 
 
 def plan_rounds(store, test_round: int | None = None, channels=LABEL_CHANNELS) -> tuple[list[int], int]:

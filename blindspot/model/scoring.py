@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.model import sql
 from blindspot.db import aggregates as stats
 from blindspot.access import Scope, scope_sql
 from blindspot.model.evaluation import capacity_of_rows, count_rule_score, rank_within
@@ -116,7 +117,7 @@ def score_round(store, model: FittedModel, version: str, round_id: int, catalogu
     Returns households scored, counts per band and seconds.
     """
     catalogue = catalogue or load_catalogue()
-    if round_id not in [r for (r,) in store.rows(sql.ROUND_IDS)]:
+    if round_id not in [r for (r,) in store.rows(db_sql.ROUND_IDS)]:
         raise ModelError(f"회차 {from_id(round_id).code} 가 데이터베이스에 없습니다.")
     started = time.monotonic()
     batches = sgg_batches(store, round_id, None, max_rows)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot.model import artifacts
-from blindspot.db import sql
+from blindspot.model import sql
 from blindspot.model.evaluation import (pr_curve, ranking_metrics, recall_gaps,
                                   reliability_curve, subgroup_table, within_capacity)
 from blindspot.model.features import feature_set

@@ -234,8 +234,8 @@ def test_outcome_entry_feeds_maps_and_labels(db):
     assert after == before + 1
     labels = db.df("SELECT household_id, label FROM visits v, LATERAL (SELECT (outcome IN "
                    "('need_confirmed', 'supported', 'refused'))::INT AS label) WHERE round_id = ?", [T])
-    from blindspot.db import sql
-    chan = db.df(sql.CHANNEL_LABELS, {"t": T, "channels": ["system", "local"]}).set_index("household_id")
+    from blindspot.model import sql as model_sql
+    chan = db.df(model_sql.CHANNEL_LABELS, {"t": T, "channels": ["system", "local"]}).set_index("household_id")
     assert chan.loc[int(target["household_id"]), "label"] == 1 and len(labels) > 0
     # A second entry replaces the first: still one visit row.
     again = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "unreachable", overwrite=True)

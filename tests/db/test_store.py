@@ -6,7 +6,7 @@ import time
 import duckdb
 import pytest
 
-from blindspot.db import sql
+from blindspot.db import schema
 from blindspot.demo.build import build_demo
 from blindspot.errors import StoreError
 from blindspot.db.store import Store, fingerprint
@@ -55,31 +55,31 @@ def test_older_schema_without_migration_is_refused(small_db, tmp_path):
 
 def test_newer_schema_is_refused(small_db, tmp_path):
     path = _copy(small_db, tmp_path)
-    _set_version(path, sql.SCHEMA_VERSION + 1)
+    _set_version(path, schema.SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match="새롭습니다"):
         Store(path)
 
 
 def test_migration_runs_once_in_a_transaction(small_db, tmp_path, monkeypatch):
     path = _copy(small_db, tmp_path)
-    monkeypatch.setattr(sql, "SCHEMA_VERSION", sql.SCHEMA_VERSION + 1)
-    monkeypatch.setitem(sql.MIGRATIONS, sql.SCHEMA_VERSION - 1,
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1,
                         ("CREATE TABLE notes (household_id INTEGER, note VARCHAR)",))
     st = Store(path)
-    assert st.schema_version() == sql.SCHEMA_VERSION
+    assert st.schema_version() == schema.SCHEMA_VERSION
     assert st.scalar("SELECT count(*) FROM notes") == 0
     st.close()
 
 
 def test_failed_migration_leaves_old_version(small_db, tmp_path, monkeypatch):
     path = _copy(small_db, tmp_path)
-    monkeypatch.setattr(sql, "SCHEMA_VERSION", sql.SCHEMA_VERSION + 1)
-    monkeypatch.setitem(sql.MIGRATIONS, sql.SCHEMA_VERSION - 1,
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1,
                         ("CREATE TABLE notes (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y INTEGER"))
     with pytest.raises(duckdb.Error):
         Store(path)
     con = duckdb.connect(str(path))
-    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(sql.SCHEMA_VERSION - 1)
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(schema.SCHEMA_VERSION - 1)
     assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='notes'").fetchone()[0] == 0
     con.close()
 

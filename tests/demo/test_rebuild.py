@@ -17,7 +17,8 @@ from blindspot.casework import exports
 from blindspot.ingest import load as ingest
 from blindspot.casework import lists
 from blindspot.casework import outcomes
-from blindspot.db import sql
+from blindspot.briefing import sql as briefing_sql
+from blindspot.ingest import sql as ingest_sql
 from blindspot.access import scope_for
 from blindspot.errors import BlindspotError
 from blindspot.db.store import Store
@@ -87,7 +88,7 @@ def worked_demo(modelled, tmp_path):
         outcomes.record_outcome(st, OFFICIAL, seen, T, "refused", shown=rows["pseudo_id"], overwrite=True)
         with pytest.raises(outcomes.OutcomeRefused):
             outcomes.record_outcome(st, OFFICIAL, "HNOSUCH", T, "contacted")
-        st.run(sql.UPSERT_BRIEFING_TARGET, ["29110", "contact_rate", 0.75, "dong", dt.datetime(2024, 6, 1, 9)])
+        st.run(briefing_sql.UPSERT_BRIEFING_TARGET, ["29110", "contact_rate", 0.75, "dong", dt.datetime(2024, 6, 1, 9)])
         st.checkpoint()
     finally:
         st.close()
@@ -179,7 +180,7 @@ def test_build_demo_refuses_a_real_database(real_db, capsys):
 
 def test_a_demo_with_an_ingested_round_counts_as_real(worked_demo, small_db, tmp_path):
     st = Store(worked_demo)
-    st.run(sql.INGEST_INSERT_LOAD, ["x", T, "households", "h.csv", "0" * 64, 1, "loader",
+    st.run(ingest_sql.INGEST_INSERT_LOAD, ["x", T, "households", "h.csv", "0" * 64, 1, "loader",
                                     dt.datetime(2024, 6, 1), True, 1.0])
     st.checkpoint()
     st.close()

@@ -16,7 +16,8 @@ import pytest
 
 from blindspot.ingest import exchange
 from blindspot.ingest import load as ingest
-from blindspot.db import sql
+from blindspot.db import sql as db_sql
+from blindspot.db import schema
 from blindspot.errors import BlindspotError
 from blindspot.db.store import Store, fingerprint
 
@@ -60,7 +61,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-ALL_TABLES = list(sql.TABLES)
+ALL_TABLES = list(schema.TABLES)
 
 
 def _refused(store, files, match: str, row=None, column=None, round_code: str = ROUND, sgg=(SEJONG,)):
@@ -413,7 +414,7 @@ def test_rescore_without_a_model_says_how_to_train(sejong, fresh, tmp_path):
 
 @pytest.mark.slow
 def test_one_million_rows_load_within_budget(fresh):
-    codes = [c for (c,) in fresh.rows(sql.REGION_CODES_AT_LEVEL, ["emd"])]
+    codes = [c for (c,) in fresh.rows(db_sql.REGION_CODES_AT_LEVEL, ["emd"])]
     data = exchange.bench_file(1_000_000, codes)
     t = time.monotonic()
     result = ingest.ingest(fresh, ROUND, ("million.csv", data))

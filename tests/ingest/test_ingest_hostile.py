@@ -26,7 +26,7 @@ from blindspot.ingest import load as ingest
 from blindspot.casework import lists
 from blindspot.maps import data as mapdata
 from blindspot.db import queries
-from blindspot.db import sql
+from blindspot.db import schema
 from blindspot.access import Scope
 from blindspot.errors import BlindspotError
 from blindspot.db.store import Store, fingerprint
@@ -34,7 +34,7 @@ from blindspot.ingest.report import report_csv
 
 ROUND = "2024-R3"
 SEJONG = "36110"
-ALL_TABLES = list(sql.TABLES)
+ALL_TABLES = list(schema.TABLES)
 PROJECT = Path(__file__).resolve().parents[2]
 
 

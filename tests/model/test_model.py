@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from blindspot.model import artifacts
-from blindspot.db import sql
+from blindspot.model import sql as model_sql
 from blindspot.model.evaluation import (count_rule_score, expected_calibration_error, ranked_auc, ranking_metrics,
                                   within_capacity)
 from blindspot.model.features import build_features
@@ -150,7 +150,7 @@ def test_scores_cover_every_household_once(modelled):
     rows = st.df("SELECT * FROM scores WHERE round_id = 20243")
     per_emd = st.df("""SELECT s.emd_code, count(*) FILTER (WHERE band = 'high') AS high, count(*) AS n
                        FROM scores s WHERE round_id = 20243 GROUP BY ALL""")
-    run = st.df(sql.SCORE_RUNS)
+    run = st.df(model_sql.SCORE_RUNS)
     assert len(rows) == n and rows["household_id"].is_unique
     assert set(rows["model_version"]) == {meta["version"]}
     assert set(rows["band"]) <= set(BANDS)
