@@ -3,7 +3,7 @@
 import streamlit as st
 
 from blindspot import config
-from blindspot.app import ui
+from blindspot.app import cache, login, widgets
 from blindspot.access import pages_for
 from blindspot.errors import BlindspotError
 
@@ -12,8 +12,8 @@ config.private_umask()  # the database's WAL and anything else the app writes: n
 st.set_page_config(page_title="복지사각지대 지도", page_icon="🗺️", layout="wide")
 
 try:
-    ui.data_info()
-    scope = ui.require_login()
+    cache.data_info()
+    scope = login.require_login()
 except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
@@ -31,7 +31,7 @@ PAGES = {
 allowed = pages_for(scope.role)
 nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0))
                      for i, k in enumerate(allowed)])
-ui.synthetic_banner()
-ui.sidebar(scope)
+widgets.synthetic_banner()
+login.sidebar(scope)
 nav.run()
-ui.footer()
+widgets.footer()

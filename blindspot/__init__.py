@@ -1,7 +1,9 @@
 """Welfare blind-spot map (복지사각지대 지도): domain package.
 
-Nothing in this package imports streamlit except :mod:`blindspot.app.ui`, the thin
-module of cached wrappers used by the pages.
+Feature subpackages (``db``, ``geo``, ``indicators``, ``demo``, ``model``, ``maps``,
+``ingest``, ``casework``, ``briefing``, ``bench``, ``app``) sit under the shared rules at
+the top (``access``, ``config``, ``vocab``, ``errors``, ``cli``).  Only ``blindspot.app``
+imports streamlit (with ``app.py`` and ``views/``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.6.0"

@@ -334,9 +334,9 @@ def _cmd_serve(args) -> int:
     # Importing the page module before the server exists makes Streamlit warn once per cached
     # function that it has no runtime yet; the caches are looked up again when called.
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from blindspot.app import ui
+    from blindspot.app import serve as app_serve
 
-    ui.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)
+    app_serve.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)
     return 0
 
 

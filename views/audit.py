@@ -4,19 +4,19 @@ import datetime as dt
 
 import streamlit as st
 
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 from blindspot.casework.audit import ACTIONS
 from blindspot.casework.exports import EmptyExport
 
 st.title("감사 기록")
-scope = ui.current_scope()
+scope = login.current_scope()
 if scope.role != "admin":
     st.error("감사 기록은 관리자만 볼 수 있습니다.")
     st.stop()
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    user = st.selectbox("사용자", [None, *ui.audit_users(scope)], key="audit_user",
+    user = st.selectbox("사용자", [None, *data.audit_users(scope)], key="audit_user",
                         format_func=lambda u: "전체" if u is None else u)
 with c2:
     action = st.selectbox("행위", [None, *ACTIONS], key="audit_action",
@@ -25,16 +25,16 @@ with c3:
     today = dt.date.today()
     since, until = st.date_input("기간", (today - dt.timedelta(days=30), today), key="audit_dates")
 filters = {"user": user, "action": action, "since": since, "until": until}
-log = ui.audit_log(scope, **filters)
+log = data.audit_log(scope, **filters)
 st.metric("기록", f"{len(log):,}")
 st.dataframe(log, hide_index=True, width="stretch")
 if st.button("CSV 파일 만들기", key="audit_make"):
     try:
-        st.session_state["audit_file"] = ui.export_audit(scope, **filters)
+        st.session_state["audit_file"] = data.export_audit(scope, **filters)
     except EmptyExport as exc:
         st.session_state.pop("audit_file", None)
         st.warning(str(exc))
 made = st.session_state.get("audit_file")
 if made is not None:
-    ui.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime,
+    widgets.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime,
                        key="audit_download")

@@ -3,24 +3,24 @@
 import streamlit as st
 
 from blindspot.briefing import data as brief
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 
-scope = ui.current_scope()
+scope = login.current_scope()
 top = st.columns([3, 2, 2, 2])
 with top[0]:
     st.title("브리핑")
 with top[3]:
     presenting = st.toggle("발표 모드", key="presenting", help="사이드바를 숨기고 글자를 크게 합니다.")
-ui.presentation_mode(presenting)
+widgets.presentation_mode(presenting)
 
 c1, c2, c3 = st.columns([3, 3, 2])
 with c1:
-    area = ui.briefing_area_picker(scope, key="brief_area")
+    area = widgets.area_picker(scope, "emd", key="brief_area", nation_code="00")
 with c2:
-    round_id = ui.round_picker(key="brief_round")
+    round_id = widgets.round_picker(key="brief_round")
 with c3:
     mode = st.radio("비교", ["없음", "두 차수", "두 지역"], horizontal=True, key="brief_compare")
-b = ui.briefing(scope, area, round_id)
+b = data.briefing(scope, area, round_id)
 
 st.subheader(f"{b.area['name']} · {b.round_code}")
 st.caption(b.stamp)
@@ -36,14 +36,14 @@ table = brief.as_text(b.table, ["실적 B"]).assign(**{"달성률 (%)": [brief.n
 if not b.model_version:
     table.loc[table["key"] == "at_risk", "실적 B"] = "점수 없음"
 shown_columns = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
-if ui.can_set_targets(scope, area):
+if data.can_set_targets(scope, area):
     st.markdown("**성과 지표** (목표는 고쳐서 저장할 수 있습니다)")
     edited = st.data_editor(
         table, hide_index=True, width="stretch", key="brief_table",
         disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=shown_columns,
         column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
     if st.button("목표 저장", key="save_targets"):
-        changed = ui.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
+        changed = data.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
         st.success(f"목표를 저장했습니다 (바뀐 지표 {changed}개, 감사 기록에 남았습니다)." if changed
                    else "바뀐 목표가 없습니다.")
         st.rerun()
@@ -72,9 +72,9 @@ with right:
 if mode != "없음":
     st.subheader("비교")
     if mode == "두 차수":
-        other = ui.briefing(scope, area, ui.round_picker("비교할 차수", key="brief_round_b"))
+        other = data.briefing(scope, area, widgets.round_picker("비교할 차수", key="brief_round_b"))
     else:
-        other = ui.briefing(scope, ui.briefing_area_picker(scope, key="brief_area_b"), round_id)
+        other = data.briefing(scope, widgets.area_picker(scope, "emd", key="brief_area_b", nation_code="00"), round_id)
     compared = brief.compare(b, other)
     st.dataframe(brief.as_text(compared, list(compared.columns[1:])), hide_index=True, width="stretch")
 
@@ -84,9 +84,9 @@ st.caption("A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지�
 if st.button("브리핑 자료 만들기", key="make_pack"):
     st.session_state["pack_for"] = (area, round_id)
 if st.session_state.get("pack_for") == (area, round_id):
-    pdf, pngs = ui.briefing_pack(scope, area, round_id)
+    pdf, pngs = data.briefing_pack(scope, area, round_id)
     d1, d2 = st.columns(2)
-    ui.download_button("PDF 내려받기", pdf, f"briefing_{area}_{b.round_code}.pdf", "application/pdf", "dl_pdf",
+    widgets.download_button("PDF 내려받기", pdf, f"briefing_{area}_{b.round_code}.pdf", "application/pdf", "dl_pdf",
                        where=d1)
-    ui.download_button("PNG 묶음 내려받기 (ZIP)", pngs, f"briefing_{area}_{b.round_code}_png.zip", "application/zip",
+    widgets.download_button("PNG 묶음 내려받기 (ZIP)", pngs, f"briefing_{area}_{b.round_code}_png.zip", "application/zip",
                        "dl_png", where=d2)

@@ -3,12 +3,12 @@
 import streamlit as st
 
 from blindspot.ingest import load as ingest
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 from blindspot.ingest import report
 from blindspot.errors import BlindspotError
 
 st.title("데이터 관리")
-scope = ui.current_scope()
+scope = login.current_scope()
 if scope.role not in ingest.INGEST_ROLES:
     st.error("데이터 적재는 관리자·분석가만 할 수 있습니다.")
     st.stop()
@@ -27,15 +27,15 @@ coverage = st.radio("적재 범위", ["전국", "일부 지역"], horizontal=Tru
                          "파일이 담은 시군구를 고르세요. 범위 밖의 행은 거부됩니다.")
 sgg_choice = None
 if coverage == "일부 지역":
-    names = ui.sgg_names(scope)
+    names = data.sgg_names(scope)
     sgg_choice = st.multiselect("파일이 담은 시군구", list(names), format_func=lambda c: f"{names.get(c, c)} ({c})",
                                 key="ingest_sgg")
 
 if st.button("검사하기", disabled=households is None or not round_code or (coverage == "일부 지역" and not sgg_choice),
              key="ingest_check"):
     try:
-        st.session_state["ingest_prepared"] = ui.prepare_ingest(round_code, households, outcomes,
-                                                                ui.progress_bar("검사 중…"), sgg=sgg_choice)
+        st.session_state["ingest_prepared"] = data.prepare_ingest(round_code, households, outcomes,
+                                                                widgets.progress_bar("검사 중…"), sgg=sgg_choice)
     except ingest.IngestError as exc:
         st.session_state["ingest_prepared"] = None
         st.error(str(exc))
@@ -49,7 +49,7 @@ if prepared is not None:
     elif not prepared.ok:
         st.error(f"문제 {len(prepared.report):,}건: 아무것도 적재하지 않았습니다. 파일을 고친 뒤 다시 올리세요.")
         st.dataframe(report.report_view(prepared.report), hide_index=True, width="stretch")
-        ui.download_button("문제 목록 CSV 내려받기", report.report_csv(prepared.report),
+        widgets.download_button("문제 목록 CSV 내려받기", report.report_csv(prepared.report),
                            f"문제목록_{prepared.round.code}.csv", "text/csv", "ingest_report_csv")
     else:
         hh = prepared.households
@@ -64,7 +64,7 @@ if prepared is not None:
             replace = st.checkbox("기존 자료를 이 파일로 교체 (--replace)", key="ingest_replace")
         if st.button("적재하기", type="primary", disabled=prepared.round_exists and not replace, key="ingest_load"):
             try:
-                st.session_state["ingest_result"] = ui.load_ingest(prepared, replace, ui.progress_bar("적재 중…"))
+                st.session_state["ingest_result"] = data.load_ingest(prepared, replace, widgets.progress_bar("적재 중…"))
                 st.session_state["ingest_prepared"] = None
             except BlindspotError as exc:
                 st.error(str(exc))
@@ -78,13 +78,13 @@ st.subheader("점수 다시 계산")
 rescore_round = st.text_input("차수", value=(result or {}).get("round", ""), placeholder="2024-R4", key="rescore_round")
 if st.button("서비스 모델로 이 차수 점수 계산", disabled=not rescore_round, key="rescore"):
     try:
-        scored = ui.rescore_round(rescore_round, ui.progress_bar("점수 계산 중…"))
+        scored = data.rescore_round(rescore_round, widgets.progress_bar("점수 계산 중…"))
         st.success(f"점수 계산 완료: 차수 {scored['round']}, 모델 {scored['model_version']}, 가구 {scored['households']:,}곳")
     except BlindspotError as exc:
         st.info(str(exc))
 
 st.subheader("적재 이력")
-st.dataframe(ui.ingest_history(), hide_index=True, width="stretch", column_config={
+st.dataframe(data.ingest_history(), hide_index=True, width="stretch", column_config={
     "loaded_at": st.column_config.DatetimeColumn("적재 시각", format="YYYY-MM-DD HH:mm:ss"),
     "round_code": "차수", "kind": "종류", "file_name": "파일", "rows": st.column_config.NumberColumn("행", format="localized"),
     "loaded_by": "적재한 사람", "replaced": st.column_config.CheckboxColumn("교체"), "seconds": "초",

@@ -6,33 +6,33 @@ from blindspot.maps import hexgrid
 from blindspot.maps import palette, spatial
 from blindspot.maps import render as maps
 from blindspot.maps import data as mapdata
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 
 st.title("핫스팟")
-scope = ui.current_scope()
+scope = login.current_scope()
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    round_id = ui.round_picker(key="hot_round")
-scored = ui.has_scores(round_id)
-rates = {m.key: m for m in ui.measure_catalogue() if m.unit != "count" and (scored or not m.needs_scores)}
+    round_id = widgets.round_picker(key="hot_round")
+scored = data.has_scores(round_id)
+rates = {m.key: m for m in data.measure_catalogue() if m.unit != "count" and (scored or not m.needs_scores)}
 with c2:
     measure = st.selectbox("지표 (읍면동 비율)", list(rates), format_func=lambda k: rates[k].label, key="hot_measure")
 with c3:
-    area = ui.area_picker(scope, "sgg", key="hot_area")
+    area = widgets.area_picker(scope, "sgg", key="hot_area")
 method = st.radio("방법", ["gi", "moran"], horizontal=True, key="hot_method",
                   format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get)
 chosen = rates[measure]
 labels, colours = ((spatial.GI_CLASSES, palette.GI_COLOURS) if method == "gi"
                    else (spatial.MORAN_CLASSES, palette.MORAN_COLOURS))
 
-result = ui.hotspot_table(scope, round_id, measure, area, method)
-layer = ui.region_layer(scope, "emd", area)
+result = data.hotspot_table(scope, round_id, measure, area, method)
+layer = data.region_layer(scope, "emd", area)
 deck, legend = maps.category_map(result, layer, labels, colours, chosen.label, chosen.unit)
 left, right = st.columns([3, 2])
 with left:
     st.pydeck_chart(deck, key="hotspot_map", height=520)
-    ui.legend(legend, "분류 (FDR 보정 후, 순열 999회)")
+    widgets.legend(legend, "분류 (FDR 보정 후, 순열 999회)")
 with right:
     st.dataframe(spatial.class_counts(result, labels), width="stretch")
     significant = spatial.significant(result)
@@ -46,7 +46,7 @@ with right:
 
 st.subheader("떠오르는 핫스팟 (emerging hotspots)")
 st.caption("최근 차수들에 걸쳐 Gi* z 점수가 올라간 읍면동 (Mann–Kendall 추세 검정, 단측 p ≤ 0.05, 최근 z > 0).")
-trend = ui.emerging_hotspots(scope, round_id, measure, area)
+trend = data.emerging_hotspots(scope, round_id, measure, area)
 rising = spatial.rising(trend)
 e1, e2 = st.columns([3, 2])
 with e1:
@@ -62,7 +62,7 @@ with e2:
                                 "z_last": st.column_config.NumberColumn("최근 z", format="%.2f")})
 
 st.subheader("육각형 미세 지도 (H3)")
-sgg_names = ui.sgg_names(scope, area)
+sgg_names = data.sgg_names(scope, area)
 h1, h2, h3_, h4 = st.columns(4)
 with h1:
     sgg_code = st.selectbox("시군구", list(sgg_names), format_func=sgg_names.get, key="hex_sgg")
@@ -75,9 +75,9 @@ hex_measures = [m for m in hexgrid.MEASURES if scored or not m.startswith("at_ri
 with h4:
     hex_measure = st.selectbox("지표", hex_measures, format_func=hexgrid.MEASURES.get, key="hex_measure")
 if sgg_code:
-    cells = ui.hex_cells(scope, sgg_code, round_id, resolution, k)
+    cells = data.hex_cells(scope, sgg_code, round_id, resolution, k)
     hdeck, hlegend = hexgrid.hex_deck(cells, hex_measure)
     st.pydeck_chart(hdeck, key="hex_map", height=480)
-    ui.legend(hlegend, f"{hexgrid.MEASURES[hex_measure]} — 가구 {k}곳 미만 셀은 숨김")
+    widgets.legend(hlegend, f"{hexgrid.MEASURES[hex_measure]} — 가구 {k}곳 미만 셀은 숨김")
     st.caption(f"표시된 셀 {len(cells):,}개 · 표시된 가구 {int(cells['households'].sum()) if len(cells) else 0:,}"
                f"{'' if scored else f' · 위기 점수: {mapdata.NO_SCORES}'}")

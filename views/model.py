@@ -3,11 +3,11 @@
 import streamlit as st
 
 from blindspot.model import card as modelcard
-from blindspot.app import ui
+from blindspot.app import data
 from blindspot.maps import palette
 
 st.title("위험 모델")
-meta = ui.model_metadata()
+meta = data.model_metadata()
 if meta is None:
     st.info("서비스 중인 모델이 없습니다. `python -m blindspot train` 으로 학습하면 이 화면에 성능이 나타납니다.")
     st.stop()
@@ -57,4 +57,4 @@ st.bar_chart(modelcard.importance_frame(meta), x="label", y="mean_abs_contributi
              x_label="평균 |기여도|", y_label="")
 
 with st.expander("모델 카드 (model card)", expanded=False):
-    st.markdown(ui.model_card(meta["version"]))
+    st.markdown(data.model_card(meta["version"]))

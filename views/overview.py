@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from blindspot.app import ui
+from blindspot.app import cache, data, login, widgets
 from blindspot.access import count_text
 
 st.title("개요")
-scope = ui.current_scope()
-info = ui.data_info()
-rounds = ui.rounds()
-round_id = ui.round_picker()
-summary = ui.overview(scope, round_id)
+scope = login.current_scope()
+info = cache.data_info()
+rounds = data.rounds()
+round_id = widgets.round_picker()
+summary = data.overview(scope, round_id)
 
 coverage = summary["coverage"]
 households_label = f"가구 수 ({scope.label})"
@@ -28,7 +28,7 @@ c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[
           delta_color="off")
 c4.metric("인구·경계 기준", info.get("geo_ref_month", "—"))
 
-bands = ui.band_counts(scope, round_id)
+bands = data.band_counts(scope, round_id)
 if bands is None:
     st.info("이 차수에는 위험 점수가 없습니다. `python -m blindspot score --round 차수` 로 계산하세요.")
 else:

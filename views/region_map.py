@@ -4,21 +4,21 @@ import streamlit as st
 
 from blindspot.maps import render as maps
 from blindspot.maps import data as mapdata
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 from blindspot.vocab import LEVELS
 
 st.title("지역 지도")
-scope = ui.current_scope()
+scope = login.current_scope()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
 with c1:
     level = st.radio("단계", list(LEVELS), format_func=LEVELS.get, horizontal=True, key="map_level")
 with c2:
-    area = ui.area_picker(scope, level, key="map_area")
+    area = widgets.area_picker(scope, level, key="map_area")
 with c3:
-    round_id = ui.round_picker(key="map_round")
-scored = ui.has_scores(round_id)
-catalogue = {m.key: m for m in ui.measure_catalogue()}
+    round_id = widgets.round_picker(key="map_round")
+scored = data.has_scores(round_id)
+catalogue = {m.key: m for m in data.measure_catalogue()}
 with c4:
     measure = st.selectbox(
         "지표", list(catalogue), key="map_measure", index=list(catalogue).index("one_person_share"),
@@ -36,8 +36,8 @@ if chosen.needs_scores and not scored:
     st.info(f"**{mapdata.NO_SCORES}** — 이 차수에는 위기 점수(위험도 모형)가 아직 없습니다. "
             "다른 지표를 고르거나 점수 산출 후 다시 보세요.")
 
-view = ui.map_view(scope, level, area, round_id, measure, change)
-layer = ui.region_layer(scope, level, area)
+view = data.map_view(scope, level, area, round_id, measure, change)
+layer = data.region_layer(scope, level, area)
 label = chosen.label + (" — 이전 차수 대비" if change else "")
 deck, legend = maps.choropleth(view, layer, label, chosen.unit, change=change, method=method)
 
@@ -46,7 +46,7 @@ with left:
     # A fixed key and a view that depends only on the area keep the user's pan and zoom across reruns.
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="region_map",
                             height=560)
-    ui.legend(legend, label)
+    widgets.legend(legend, label)
 
 codes = view["code"].tolist()
 names = dict(zip(view["code"], view["full_name"]))
@@ -62,7 +62,7 @@ with right:
                          placeholder="— 지역 선택 —",
                          format_func=lambda c: "— 지역 선택 —" if c is None else names[c])
     if focus:
-        profile = ui.region_profile(scope, focus, round_id)
+        profile = data.region_profile(scope, focus, round_id)
         st.subheader(profile["region"]["full_name"])
         st.caption(f"비교: {profile['parent']['name']} (권한 범위 안의 집계)")
         st.dataframe(maps.kpi_rows(profile["kpis"]), hide_index=True, width="stretch")
@@ -80,9 +80,9 @@ with right:
             st.caption("우선 방문 가구 목록은 가구 단위 열람 권한이 있는 계정만 볼 수 있습니다.")
         else:
             st.markdown("**우선 방문 가구 (위기 확률 순, 가명 ID)**")
-            purpose = ui.purpose_picker("map_purpose")
+            purpose = widgets.purpose_picker("map_purpose")
             if purpose is not None:
-                st.dataframe(ui.top_households(scope, focus, round_id, purpose), hide_index=True, width="stretch",
+                st.dataframe(data.top_households(scope, focus, round_id, purpose), hide_index=True, width="stretch",
                              column_config={"pseudo_id": "가명 ID", "emd_name": "읍면동", "band": "등급",
                                             "probability": st.column_config.ProgressColumn(
                                                 "위기 확률", format="percent", min_value=0.0, max_value=1.0),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from blindspot.casework import lists
-from blindspot.app import ui
+from blindspot.app import data, login, widgets
 from blindspot.access import threshold
 from blindspot.errors import BlindspotError
 from blindspot.casework.exports import SUMMARY_COLUMNS, EmptyExport
@@ -12,22 +12,22 @@ from blindspot.casework.outcomes import OutcomeExists, earlier_text
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 st.title("위험 가구 목록")
-scope = ui.current_scope()
+scope = login.current_scope()
 if not scope.household_level:
     st.error("이 계정은 집계 자료만 볼 수 있습니다 (가구 단위 목록 열람 권한 없음).")
     st.stop()
-settings = ui.settings()
+settings = login.settings()
 
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    round_id = ui.round_picker(key="rl_round")
+    round_id = widgets.round_picker(key="rl_round")
 with c2:
-    area = ui.area_picker(scope, "emd", key="rl_area")
+    area = widgets.area_picker(scope, "emd", key="rl_area")
 with c3:
     bands = st.multiselect("등급", list(RISK_BANDS), default=["high", "medium"], format_func=RISK_BANDS.get,
                            key="rl_bands")
 with c4:
-    options = ui.indicator_options()
+    options = data.indicator_options()
     signal = st.selectbox("위기정보 지표·영역", list(options), format_func=options.get, key="rl_signal")
 c5, c6, c7, c8 = st.columns(4)
 with c5:
@@ -44,7 +44,7 @@ with c8:
     capacity = st.number_input("방문 용량 (읍면동 가구 대비 %)", min_value=0.1, max_value=10.0, step=0.1,
                                value=float(settings["capacity_share"]) * 100, key="rl_capacity", disabled=not trim)
 
-if not ui.has_scores(round_id):
+if not data.has_scores(round_id):
     st.info("이 차수에는 위험 점수가 없습니다. `python -m blindspot score --round 차수` 로 계산하세요.")
     st.stop()
 kind, _, code = (signal or "").partition(":")
@@ -52,10 +52,10 @@ filters = lists.ListFilters(round_id, area, tuple(bands), code if kind == "indic
                             code if kind == "domain" else None, household_type, age_band, new_only, not_visited,
                             capacity / 100 if trim else None)
 
-purpose = ui.purpose_picker("rl_purpose")
+purpose = widgets.purpose_picker("rl_purpose")
 if purpose is None:
     st.stop()
-rows = ui.risk_list(scope, filters, purpose)
+rows = data.risk_list(scope, filters, purpose)
 st.caption(f"권한 범위: {scope.label} · 목적: {purpose} · 이 열람은 감사 기록에 남습니다.")
 if rows.empty:
     st.info("조건에 맞는 가구가 없습니다. 필터를 넓혀 보세요.")
@@ -70,18 +70,18 @@ for col, fmt in ((e1, "csv"), (e2, "xlsx")):
     with col:
         if st.button(f"{fmt.upper()} 파일 만들기", key=f"rl_make_{fmt}"):
             try:
-                st.session_state[f"rl_file_{fmt}"] = ui.export_risk_list(scope, filters, purpose, fmt)
+                st.session_state[f"rl_file_{fmt}"] = data.export_risk_list(scope, filters, purpose, fmt)
             except EmptyExport as exc:
                 st.session_state.pop(f"rl_file_{fmt}", None)
                 st.warning(str(exc))
         made = st.session_state.get(f"rl_file_{fmt}")
         if made is not None:
-            ui.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name,
+            widgets.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name,
                                made.mime, key=f"rl_download_{fmt}")
 
 with st.expander("지역별 집계 (소수 억제)"):
     k = int(settings["min_count"])
-    summary = ui.risk_summary(scope, filters, "emd", k)
+    summary = data.risk_summary(scope, filters, "emd", k)
     st.caption(f"1~{threshold(scope, k) - 1} 가구인 칸과, 빼기로 그 수가 드러나는 칸은 비공개입니다 (소수 억제).")
     st.dataframe(summary, hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
 
@@ -91,7 +91,7 @@ if scope.role == "district" and not rows.empty:
 
     def _save(pid: str, outcome: str, support, overwrite: bool, shown_ids: list, list_filters) -> None:
         try:
-            ui.record_outcome(scope, pid, list_filters, outcome, support, shown_ids, overwrite=overwrite)
+            data.record_outcome(scope, pid, list_filters, outcome, support, shown_ids, overwrite=overwrite)
             st.session_state["rl_outcome_msg"] = ("success", f"{pid}: {OUTCOMES[outcome]} 저장했습니다 "
                                                              "(지도 방문 지표와 다음 학습에 반영).")
         except OutcomeExists as exc:

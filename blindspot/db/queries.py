@@ -2,8 +2,8 @@
 
 Every function takes the caller's :class:`~blindspot.access.Scope` and applies it in
 SQL; aggregates of a scope with a small-count threshold are the map's protected counts
-(:func:`blindspot.maps.data.protected_counts`), so the overview hides what the map hides.  Pages call these (through
-:mod:`blindspot.app.ui`), never SQL.
+(:func:`blindspot.maps.data.protected_counts`), so the overview hides what the map
+hides.  Pages call these through :mod:`blindspot.app.data`, never SQL.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from blindspot.db.store import Store
 
 SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
 ROUNDS = [20236, 20241, 20242, 20243]
-STREAMLIT_MODULES = {"app.ui", "__main__"}
+STREAMLIT_MODULES = {"app.cache", "app.data", "app.login", "app.widgets", "app.serve", "__main__"}
 
 
 @pytest.fixture(scope="module")

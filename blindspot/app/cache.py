@@ -1,0 +1,108 @@
+"""One cache for what pages read: :func:`cached` turns a function of ``(store, ...)`` into
+a page call of ``(...)`` whose result Streamlit keeps (``st.cache_data``) per database,
+build and arguments.
+
+``cache_resource`` holds only the thread-safe store (one connection; each session thread
+gets its own cursor).  Cached results are keyed by plain values: the database path, the
+stamps the function depends on (the build, the model in service, this session's saved
+targets), and the arguments, a :class:`~blindspot.access.Scope` turned into its fields.
+They expire after :data:`TTL` seconds; :func:`clear_caches` drops them when data changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+
+import streamlit as st
+
+from blindspot import config
+from blindspot.access import Scope
+from blindspot.db import queries
+from blindspot.db.store import Store, open_store
+from blindspot.model import artifacts
+
+TTL = 600  # seconds a cached result is kept: new data also clears it (clear_caches)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return open_store(path)
+
+
+def store() -> Store:
+    """The store of the configured database (``BLINDSPOT_DB``), opened once per process."""
+    return _store(str(config.db_path()))
+
+
+def clear_caches() -> None:
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _data_info(path: str) -> dict:
+    return queries.data_info(_store(path))
+
+
+def data_info() -> dict:
+    """What the database holds (kind, build stamp, seed, partial rounds); keyed by path only,
+    because its build stamp is what every other key depends on."""
+    return _data_info(str(config.db_path()))
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+def _key(value):
+    """A hashable, picklable stand-in for an argument (a Scope becomes its fields)."""
+    if isinstance(value, Scope):
+        codes = tuple(sorted(value.sgg_codes)) if value.sgg_codes else None
+        # Who asks does not change an aggregate: officials of one district share entries.
+        return ("__scope__", codes, value.household_level, value.min_count, value.role)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _unkey(value):
+    if isinstance(value, tuple) and value and value[0] == "__scope__":
+        _, codes, household_level, min_count, role = value
+        return Scope(frozenset(codes) if codes else None, household_level, min_count, role=role)
+    return value
+
+
+STAMPS: dict[str, Callable[[], object]] = {
+    "build": lambda: data_info().get("built_at", ""),
+    # the model in service: rescoring with a new model shows at once
+    "model": lambda: artifacts.in_service(store()),
+    # this session's last saved briefing targets: the table shows the new targets at once
+    "targets": lambda: st.session_state.get("targets_saved_at", 0.0),
+}
+
+
+def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",), max_entries: int | None = None):
+    """Decorate ``fn(store, *args)``; the page calls ``fn(*args)``.
+
+    Arguments are bound to ``fn``'s signature (defaults applied), so a call by keyword and
+    one by position share an entry.  ``stamps`` name the :data:`STAMPS` the result depends on.
+    """
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        # Streamlit keys a cache by the function's code, the same for every ``run``: the
+        # decorated function's name is therefore part of the (hashed) arguments.
+        @st.cache_data(ttl=TTL, show_spinner=spinner, max_entries=max_entries)
+        def run(path: str, name: str, stamp: tuple, args: tuple):
+            return fn(_store(path), *(_unkey(a) for a in args))
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            bound = signature.bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            key = tuple(_key(a) for a in bound.args[1:])
+            return run(str(config.db_path()), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key)
+
+        call.uncached = fn
+        return call
+
+    return decorate

@@ -1,0 +1,52 @@
+"""``python -m blindspot serve``: the app behind the server gate."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from blindspot import config
+from blindspot.app import auth, webguard
+
+
+def serve(address: str, port: int) -> None:
+    """Run the app behind the server gate (:class:`blindspot.app.webguard.Guard`): uploads and
+    downloads only for signed-in sessions with their browser's cookie, security headers,
+    no metrics without an admin.  Blocks until stopped.  Refuses to start (AuthConfigError)
+    when the account file is unusable, e.g. demo accounts in production mode."""
+    from starlette.middleware import Middleware
+    from streamlit import config as st_config
+    from streamlit import runtime
+
+    settings = auth.load()["settings"]
+    upload_mb = max(1, min(int(settings["max_upload_mb"]), int(st_config.get_option("server.maxUploadSize"))))
+
+    def held(session_id: str) -> int:
+        if not runtime.exists():
+            return 0
+        return len(runtime.get_instance().uploaded_file_mgr.file_storage.get(session_id, {}))
+
+    def sweep() -> None:
+        # Streamlit keeps a closed tab's uploads until its stored session is next looked up,
+        # which may be never: drop the files of every session that is not connected.
+        while True:
+            time.sleep(5)
+            if runtime.exists():
+                rt = runtime.get_instance()
+                manager = rt.uploaded_file_mgr
+                for sid in list(manager.file_storage):
+                    if not rt.is_active_session(sid):
+                        manager.remove_session_files(sid)
+
+    threading.Thread(target=sweep, name="blindspot-upload-sweep", daemon=True).start()
+    guard = webguard.GuardSettings(max_upload_bytes=upload_mb * 2**20,
+                                   trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
+                                   secure_cookie=bool(settings.get("secure_cookie")), held_uploads=held,
+                                   script_hashes=webguard.inline_script_hashes(
+                                       (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")))
+    app = st.App(str(config.PROJECT_DIR / "app.py"), middleware=[Middleware(webguard.Guard, settings=guard)])
+    app.run(config={"server.address": address, "server.port": int(port), "server.headless": True,
+                    "server.maxUploadSize": upload_mb, "client.showErrorDetails": "none"})
