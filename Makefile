@@ -56,7 +56,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 # The seams every caller depends on are typed and checked: storage, privacy rules, casework.
-TYPED := blindspot/db blindspot/access.py blindspot/casework
+TYPED := blindspot/db blindspot/access blindspot/casework
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $(TYPED)
 

@@ -1,8 +1,9 @@
 """Command line: ``python -m blindspot <command>``.
 
-Commands: build-demo, init-db, geo-import, info, train, evaluate, score, ingest, export-round, stats, bench, users, serve.  Long work prints a progress line on
-stderr; results go to stdout.  Errors meant for people exit with status 2 and a
-message that says what to do.
+Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, score, ingest, export-round, stats,
+bench, users, serve.  Long work prints a progress line on stderr; results go to stdout.  Errors meant for
+people exit with status 2 and a message that says what to do.  Defaults of options come from
+:mod:`blindspot.settings` (an option left out reads its setting: environment first).
 """
 
 from __future__ import annotations
@@ -12,10 +13,22 @@ import contextlib
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
-from blindspot import config
+from blindspot import config, settings
 from blindspot.errors import BlindspotError
+
+
+def _or_setting(value, name: str):
+    """A value given on the command line, else setting ``name`` (environment, then default)."""
+    return settings.get(name) if value is None else value
+
+
+def _default_text(name: str) -> str:
+    """``기본 0.15 또는 BLINDSPOT_BAND_MEDIUM``: the table's default and its variable, for --help."""
+    s = settings.setting(name)
+    return f"기본 {s.shown_default()} 또는 {s.env}"
 
 
 @contextlib.contextmanager
@@ -40,8 +53,8 @@ def _cmd_build_demo(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.demo.synthetic import SyntheticConfig
 
-    cfg = SyntheticConfig(seed=args.seed, scale=args.scale, rounds=args.rounds,
-                          sido=tuple(args.sido) if args.sido else None)
+    cfg = SyntheticConfig(seed=_or_setting(args.seed, "demo_seed"), scale=_or_setting(args.scale, "demo_scale"),
+                          rounds=_or_setting(args.rounds, "demo_rounds"), sido=tuple(args.sido) if args.sido else None)
     target = config.db_path(args.db)
     if args.skip_if_real and args.force_replace_real:
         raise BlindspotError("--skip-if-real 과 --force-replace-real 은 함께 쓸 수 없습니다.")
@@ -105,7 +118,8 @@ def _cmd_info(args) -> int:
 def _thresholds(args):
     from blindspot.model.pipeline import Thresholds
 
-    return Thresholds(medium=args.medium, low=args.low, capacity_share=args.capacity)
+    return Thresholds(medium=_or_setting(args.medium, "band_medium"), low=_or_setting(args.low, "band_low"),
+                      capacity_share=_or_setting(args.capacity, "capacity_share"))
 
 
 def _cmd_train(args) -> int:
@@ -114,7 +128,7 @@ def _cmd_train(args) -> int:
     from blindspot.model.training import train
 
     with _database(args) as st:
-        meta = train(st, config.models_dir(args.models), C=args.C, thresholds=_thresholds(args),
+        meta = train(st, config.models_dir(args.models), C=_or_setting(args.C, "model_c"), thresholds=_thresholds(args),
                      test_round=parse(args.test_round).round_id if args.test_round else None,
                      progress=LineProgress())
     out = {"version": meta["version"], "training": meta["training"], "metrics": meta["metrics"]}
@@ -232,7 +246,7 @@ def _cmd_export_round(args) -> int:
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
     with _database(args) as st:  # writable: the export is audited
-        result = export_round(st, args.round, Path(args.out), args.format, args.long, args.sgg)
+        result = export_round(st, scope, args.round, Path(args.out), args.format, args.long)
         for key in ("households_file", "outcomes_file"):
             os.chmod(result[key], 0o600)  # household-level (pseudonymous) rows: the owner only
         digest = hashlib.sha256()
@@ -336,7 +350,50 @@ def _cmd_serve(args) -> int:
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
     from blindspot.app import serve as app_serve
 
-    app_serve.serve(args.address or os.environ.get("BLINDSPOT_ADDRESS") or "127.0.0.1", args.port)
+    app_serve.serve(args.address or settings.get("address"), _or_setting(args.port, "port"))
+    return 0
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
+
+
+def _cmd_settings(args) -> int:
+    path = Path(args.auth) if args.auth else settings.get("auth")
+    overrides = settings.read_account_overrides(path)
+    if overrides is None and args.auth:
+        raise BlindspotError(f"계정 파일 {path} 가 없습니다.")
+    rows = settings.resolved(overrides)
+    # Keys of the block that no account setting reads (a typo, or a setting that is environment-only).
+    unused = sorted(set(overrides or {}) - {s.name for s in settings.SETTINGS if s.account})
+    if args.json:
+        out = {"account_file": str(path) if overrides is not None else None, "unused_keys": unused, "settings": rows}
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"계정 파일  {path}" + ("" if overrides is not None else "  (없음: 환경변수와 기본값만)"))
+        if unused:
+            print(f"           settings 블록에서 읽지 않는 항목: {', '.join(map(str, unused))}")
+        print(f"우선순위   {settings.FROM_ENV} > {settings.FROM_FILE}(계정 파일 settings:) > {settings.FROM_DEFAULT}")
+        header = ("이름", "값", "출처", "환경변수")
+        cells = [(r["name"], "(쓸 수 없음)" if r["error"] else settings.show(r["value"]), r["source"], r["env"])
+                 for r in rows]
+        widths = [max(_display_width(c[i]) for c in [header, *cells]) for i in range(len(header))]
+        print("\n" + "  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)) + "  설명")
+        group = None
+        for row, line in zip(rows, cells, strict=True):
+            if row["group"] != group:
+                group = row["group"]
+                print(f"[{group}]")
+            print("  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)) + "  " + row["help"])
+            if row["error"] or row["note"]:
+                print(f"    ↳ {row['error'] or row['note']}")
+    if any(r["error"] for r in rows):
+        print("오류: 쓸 수 없는 설정 값이 있습니다 (위 목록의 ↳ 줄). 고치거나 환경변수를 지우세요.", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -346,13 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build-demo", help="합성 데모 데이터베이스 생성 (실제 행정구역·인구 기반)")
-    b.add_argument("--scale", type=float, default=config.DEMO_SCALE, help="실제 세대수 대비 비율 (기본 0.1, 전국 실규모 1)")
-    b.add_argument("--rounds", type=int, default=config.DEMO_ROUNDS, help="격월 차수 개수 (기본 6, 2024-R3 까지)")
-    b.add_argument("--seed", type=int, default=config.DEMO_SEED, help="난수 시드 (같은 시드 → 같은 데이터)")
+    b.add_argument("--scale", type=float, help=f"실제 세대수 대비 비율 ({_default_text('demo_scale')}; 전국 실규모 1)")
+    b.add_argument("--rounds", type=int, help=f"격월 차수 개수 ({_default_text('demo_rounds')}; 2024-R3 까지)")
+    b.add_argument("--seed", type=int, help=f"난수 시드 ({_default_text('demo_seed')}; 같은 시드 → 같은 데이터)")
     b.add_argument("--sido", nargs="+", metavar="CODE", help="이 시도만 생성 (예: --sido 11 27)")
-    b.add_argument("--db", help="데이터베이스 파일 (기본 data/blindspot.duckdb 또는 BLINDSPOT_DB)")
+    b.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
     b.add_argument("--geo-dir", help="경계·인구 자료 폴더 (기본: BLINDSPOT_GEO_DIR → data/geo → ../shared/geo)")
-    b.add_argument("--models", help="모델 폴더 (기본 models/ 또는 BLINDSPOT_MODELS)")
+    b.add_argument("--models", help=f"모델 폴더 ({_default_text('models')})")
     b.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산을 건너뜀")
     b.add_argument("--force-replace-real", action="store_true",
                    help="실데이터 데이터베이스(init-db·적재 차수)도 데모로 교체 (감사 기록·목표만 옮기고 나머지는 지움)")
@@ -373,17 +430,22 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--db", help="데이터베이스 파일")
     i.set_defaults(func=_cmd_info)
 
+    o = sub.add_parser("settings", help="설정 목록: 이름·값·출처(환경변수 > 설정 파일 > 기본값)·환경변수·설명")
+    o.add_argument("--json", action="store_true", help="JSON 으로 출력")
+    o.add_argument("--auth", help=f"settings 블록을 읽을 계정 파일 ({_default_text('auth')})")
+    o.set_defaults(func=_cmd_settings)
+
     def model_options(parser):
         parser.add_argument("--db", help="데이터베이스 파일")
-        parser.add_argument("--models", help="모델 폴더 (기본 models/ 또는 BLINDSPOT_MODELS)")
+        parser.add_argument("--models", help=f"모델 폴더 ({_default_text('models')})")
 
     t = sub.add_parser("train", help="위험 모델 학습·검증·저장, 서비스 모델로 지정")
     model_options(t)
     t.add_argument("--test-round", help="검증 회차 (예: 2024-R3; 기본: 방문 결과가 있는 최근 회차)")
-    t.add_argument("--C", type=float, default=1.0, help="로지스틱 회귀 정규화 강도의 역수 (기본 1.0)")
-    t.add_argument("--medium", type=float, default=0.15, help="주의 등급 최소 확률 (기본 0.15)")
-    t.add_argument("--low", type=float, default=0.05, help="관심 등급 최소 확률 (기본 0.05)")
-    t.add_argument("--capacity", type=float, default=0.008, help="읍면동 방문 용량: 가구 대비 비율 (기본 0.008)")
+    for option, name in (("--C", "model_c"), ("--medium", "band_medium"), ("--low", "band_low"),
+                         ("--capacity", "capacity_share")):
+        # Left out: the setting, read when the command runs (a bad variable is then reported, not a traceback).
+        t.add_argument(option, type=float, help=f"{settings.setting(name).help} ({_default_text(name)})")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("evaluate", help="서비스 모델과 지표 개수 규칙 비교 (재현율·PR-AUC·보정)")
@@ -398,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_score)
 
     n = sub.add_parser("init-db", help="실데이터용 빈 데이터베이스 생성 (행정구역·지표 목록만; 차수는 ingest 로 적재)")
-    n.add_argument("--db", help="데이터베이스 파일 (기본 data/blindspot.duckdb 또는 BLINDSPOT_DB)")
+    n.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
     n.add_argument("--geo-dir", help="경계·인구 자료 폴더")
     n.add_argument("--force", action="store_true", help="이미 있는 파일을 덮어씀")
     n.set_defaults(func=_cmd_init_db)
@@ -444,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("users", help="로그인 계정 관리")
     usub = u.add_subparsers(dest="users_command", required=True)
     ui_ = usub.add_parser("init-demo", help="데모 계정(관리자·분석가·시군구 담당 2명·발표자)을 임의 비밀번호로 만들고 출력")
-    ui_.add_argument("--auth", help="계정 파일 (기본 config/auth.yaml 또는 BLINDSPOT_AUTH)")
+    ui_.add_argument("--auth", help=f"계정 파일 ({_default_text('auth')})")
     ui_.add_argument("--force", action="store_true", help="이미 있는 계정 파일을 새로 만듦 (기존 비밀번호 무효)")
     ui_.add_argument("--passwords-file", help="비밀번호를 적을 파일 (0600; 기본: 계정 파일 옆 demo-passwords.txt)")
     ui_.set_defaults(func=_cmd_users)
@@ -460,12 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--email", help="OIDC 로그인에 쓰는 전자우편 주소")
             c.add_argument("--sgg", nargs="+", help="시군구 담당 공무원의 시군구 코드 (5자리)")
         c.add_argument("--password-stdin", action="store_true", help="비밀번호를 표준입력 한 줄로 받음")
-        c.add_argument("--auth", help="계정 파일 (기본 config/auth.yaml 또는 BLINDSPOT_AUTH)")
+        c.add_argument("--auth", help=f"계정 파일 ({_default_text('auth')})")
         c.set_defaults(func=func)
 
     v = sub.add_parser("serve", help="앱 실행 (서버 관문: 로그인한 세션만 올리기·내려받기, 보안 헤더)")
-    v.add_argument("--address", help="받을 주소 (기본 127.0.0.1 또는 BLINDSPOT_ADDRESS)")
-    v.add_argument("--port", type=int, default=8501)
+    v.add_argument("--address", help=f"받을 주소 ({_default_text('address')})")
+    v.add_argument("--port", type=int, help=f"받을 포트 ({_default_text('port')})")
     v.set_defaults(func=_cmd_serve)
     return p
 

@@ -1,6 +1,7 @@
-"""Where things live: database, boundary data, demo defaults.
+"""Where things live: database, boundary data, file modes.
 
-Resolution order for the boundary data: an explicit path, then the
+Every path and limit here is a setting of :mod:`blindspot.settings` (default, environment
+variable, help).  Resolution order for the boundary data: an explicit path, then the
 ``BLINDSPOT_GEO_DIR`` environment variable, then ``data/geo`` inside the project,
 then ``../shared/geo`` beside the project.  The database defaults to
 ``data/blindspot.duckdb`` and can be moved with ``BLINDSPOT_DB``.
@@ -11,56 +12,30 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from blindspot import settings
 from blindspot.errors import GeoDataError
+from blindspot.settings import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_DB = PROJECT_DIR / "data" / "blindspot.duckdb"
-DEFAULT_MODELS = PROJECT_DIR / "models"
-
-# The embedded demo that `make run` builds: every 읍면동, a tenth of the real households.
-DEMO_SCALE = 0.1
-DEMO_ROUNDS = 6
-DEMO_SEED = 42
 
 # --- limits on extraction files ----------------------------------
-# A hostile or broken file must be refused before it is expanded: a compressed XLSX or
-# Parquet of a few hundred KB can declare gigabytes or tens of millions of rows.  The
-# defaults fit the largest real round (about 24 million households nationally is far
-# beyond one office's extraction; a national file is loaded per 시도 or raised here).
-# Each can be raised with the environment variable of the same name.
-INGEST_LIMITS = {
-    # rows of data in one file (CSV, XLSX or Parquet)
-    "BLINDSPOT_INGEST_MAX_ROWS": 30_000_000,  # a national round is about 24 million households
-    # bytes of one uploaded/read file as stored (compressed)
-    "BLINDSPOT_INGEST_MAX_FILE_BYTES": 8_000_000_000,
-    # bytes an XLSX may expand to (sum of its zip members' uncompressed sizes)
-    "BLINDSPOT_INGEST_MAX_XLSX_BYTES": 1_000_000_000,
-    # largest expansion ratio of one zip member (uncompressed / compressed)
-    "BLINDSPOT_INGEST_MAX_ZIP_RATIO": 200,
-    # rows per 1,000 stored bytes of a Parquet file (above 100,000 rows): real rows carry a
-    # distinct id and compress to several bytes each; a bomb of repeated rows does not
-    "BLINDSPOT_INGEST_MAX_ROWS_PER_KB": 2_000,
-    # bytes the uncompressed column data of a Parquet file may take
-    "BLINDSPOT_INGEST_MAX_PARQUET_BYTES": 12_000_000_000,
-}
+# The settings of group 적재 한도 (blindspot/settings.py says why each is there), by the name
+# of their environment variable, which is how the readers and their messages name them.
+INGEST_LIMITS = {s.env: s.default for s in settings.SETTINGS if s.name.startswith("ingest_")}
 # Calendar years a round of real data may be in (round codes outside are refused).
 ROUND_YEARS = (2000, 2099)
 
 
 def ingest_limit(name: str) -> int:
-    """One limit of :data:`INGEST_LIMITS`, from the environment when set there.
+    """One limit of :data:`INGEST_LIMITS` (by environment variable or setting name), from the
+    environment when set there; a malformed value falls back to the default.
 
     >>> ingest_limit("BLINDSPOT_INGEST_MAX_ZIP_RATIO") >= 100
     True
+    >>> ingest_limit("ingest_max_rows") == ingest_limit("BLINDSPOT_INGEST_MAX_ROWS")
+    True
     """
-    value = os.environ.get(name)
-    if value:
-        try:
-            return max(1, int(value.replace("_", "").replace(",", "")))
-        except ValueError:
-            pass  # a malformed setting must not lift the limit
-    return INGEST_LIMITS[name]
+    return settings.get(name.removeprefix(settings.ENV_PREFIX).lower())
 
 
 GEO_FILES = ("sido.parquet", "sgg.parquet", "emd.parquet", "population_by_age.csv")
@@ -83,18 +58,12 @@ def private_umask() -> None:
 
 def db_path(explicit: str | os.PathLike | None = None) -> Path:
     """Database file to use: explicit argument, else ``BLINDSPOT_DB``, else the default."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("BLINDSPOT_DB")
-    return Path(env) if env else DEFAULT_DB
+    return Path(explicit) if explicit else settings.get("db")
 
 
 def models_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Folder of model artifacts (``models/<version>/``): explicit, ``BLINDSPOT_MODELS``, default."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("BLINDSPOT_MODELS")
-    return Path(env) if env else DEFAULT_MODELS
+    return Path(explicit) if explicit else settings.get("models")
 
 
 def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -106,9 +75,9 @@ def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
     candidates: list[tuple[str, Path]] = []
     if explicit:
         candidates.append(("--geo-dir", Path(explicit)))
-    env = os.environ.get("BLINDSPOT_GEO_DIR")
+    env = settings.get("geo_dir")  # not an account-file setting: set means set in the environment
     if env:
-        candidates.append(("BLINDSPOT_GEO_DIR", Path(env)))
+        candidates.append((settings.env_name("geo_dir"), env))
     if explicit or env:
         # An explicit choice that is wrong must fail loudly, not fall back silently.
         source, path = candidates[0]

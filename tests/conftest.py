@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from blindspot.access import Scope
 from blindspot import config
 from blindspot.ingest import exchange
 from blindspot.demo.build import build_demo, build_empty
@@ -87,9 +88,9 @@ def modelled(small_db, tmp_path_factory):
     return path, root / "models", meta
 
 
-# --- accounts for app tests (issue 4/6) -------------------------------------------------
+# --- accounts for app tests ---------------------------------------------------------------
 # App tests sign in like people do: an account file with known passwords (cheap bcrypt
-# cost), named by BLINDSPOT_AUTH, and the login form filled in (tests/test_app.py::login).
+# cost), named by BLINDSPOT_AUTH, and the login form filled in (tests/app/test_app.py::login).
 TEST_USERS = {
     "admin": ("관리자", "admin", None),
     "analyst": ("분석가", "analyst", None),
@@ -139,7 +140,7 @@ def sejong(small_db) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Households and outcomes of Sejong in the small demo's last round (ingest format)."""
     st = Store(small_db, read_only=True)
     try:
-        return exchange.round_frames(st, "2024-R3", sgg=["36110"])
+        return exchange.round_frames(st, Scope.district(["36110"]), "2024-R3")
     finally:
         st.close()
 

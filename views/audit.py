@@ -9,10 +9,7 @@ from blindspot.casework.audit import ACTIONS
 from blindspot.casework.exports import EmptyExport
 
 st.title("감사 기록")
-scope = login.current_scope()
-if scope.role != "admin":
-    st.error("감사 기록은 관리자만 볼 수 있습니다.")
-    st.stop()
+scope = login.require("read_audit")
 
 c1, c2, c3 = st.columns(3)
 with c1:

@@ -8,10 +8,7 @@ from blindspot.ingest import report
 from blindspot.errors import BlindspotError
 
 st.title("데이터 관리")
-scope = login.current_scope()
-if scope.role not in ingest.INGEST_ROLES:
-    st.error("데이터 적재는 관리자·분석가만 할 수 있습니다.")
-    st.stop()
+scope = login.require("ingest")
 
 st.caption("한 차수의 가구 파일(CSV·XLSX·Parquet)과 선택으로 방문 결과 파일을 올리세요. 형식: docs/ingest-format.md. "
            "문제가 하나라도 있으면 아무것도 적재하지 않습니다.")

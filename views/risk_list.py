@@ -4,7 +4,7 @@ import streamlit as st
 
 from blindspot.casework import lists
 from blindspot.app import data, login, widgets
-from blindspot.access import threshold
+from blindspot.access import may, threshold
 from blindspot.errors import BlindspotError
 from blindspot.casework.exports import SUMMARY_COLUMNS, EmptyExport
 from blindspot.maps.data import RISK_BANDS
@@ -85,7 +85,7 @@ with st.expander("지역별 집계 (소수 억제)"):
     st.caption(f"1~{threshold(scope, k) - 1} 가구인 칸과, 빼기로 그 수가 드러나는 칸은 비공개입니다 (소수 억제).")
     st.dataframe(summary, hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
 
-if scope.role == "district" and not rows.empty:
+if may(scope.role, "enter_outcome") and not rows.empty:
     st.subheader("방문 결과 입력")
     shown = rows["pseudo_id"].tolist()  # the package checks the id against this list and its filters
 

@@ -5,8 +5,9 @@ address in the shared operational store, :mod:`blindspot.db.opstore`) and the se
 The account file (``config/auth.yaml``, git-ignored; ``BLINDSPOT_AUTH`` moves it) has
 the layout of streamlit-authenticator's config file (kept so existing files still load) — ``credentials.usernames.<id>`` with
 ``name``, a bcrypt ``password`` hash and ``roles`` — plus ``sgg_codes`` for district
-officials and a ``settings`` block (timeout, small-count k, capacity, limiter).  Plain
-passwords are never stored: a file with a non-bcrypt password is refused.
+officials and a ``settings`` block (timeout, small-count k, capacity, limiter: the settings
+marked ``account`` in :mod:`blindspot.settings`, whose environment variables win over the
+file).  Plain passwords are never stored: a file with a non-bcrypt password is refused.
 """
 
 from __future__ import annotations
@@ -20,26 +21,13 @@ from pathlib import Path
 import bcrypt
 import yaml
 
-from blindspot import config
+from blindspot import config, settings
 from blindspot.access import ROLES, Scope, scope_for
 from blindspot.errors import BlindspotError
 
 FAILED_LOGIN = "아이디 또는 비밀번호가 올바르지 않습니다"
-DEFAULT_SETTINGS = {
-    "session_timeout_minutes": 30,   # idle minutes before the session ends
-    "min_count": 5,                  # presenter's small-count threshold k
-    "capacity_share": 0.008,         # visit capacity of a 읍면동: share of its households (domain.md: ≈0.8 %)
-    "free_failures": 5,              # failed logins of one account allowed before a wait
-    "free_failures_address": 20,     # of one client address (several people may share one, NAT)
-    "backoff_seconds": 30,           # first wait; doubles with every further failure
-    "max_backoff_seconds": 3600,     # the longest lockout
-    "failure_reset_seconds": 86400,  # a count with no new failure for this long starts again
-    "max_upload_mb": 100,            # largest extraction file the server accepts (≤ server.maxUploadSize)
-    "trusted_proxies": [],           # addresses of the reverse proxy whose X-Forwarded-For is believed
-    "secure_cookie": False,          # true behind HTTPS: the browser cookie is sent over TLS only
-    "mode": "production",            # "demo" only in the file `users init-demo` writes
-}
-MODES = ("demo", "production")
+# The account file's settings block with the table's defaults (what a new file is written with).
+DEFAULT_SETTINGS = settings.account_defaults()
 MIN_PASSWORD_LENGTH = 12
 WEAK_PASSWORDS_FILE = config.PACKAGE_DATA_DIR / "weak_passwords.txt"
 
@@ -72,10 +60,7 @@ class Account:
 
 def auth_path(explicit: str | os.PathLike | None = None) -> Path:
     """Account file: explicit, else ``BLINDSPOT_AUTH``, else ``config/auth.yaml``."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("BLINDSPOT_AUTH")
-    return Path(env) if env else config.PROJECT_DIR / "config" / "auth.yaml"
+    return Path(explicit) if explicit else settings.get("auth")
 
 
 def _is_bcrypt(value) -> bool:
@@ -83,7 +68,8 @@ def _is_bcrypt(value) -> bool:
 
 
 def load(path: str | os.PathLike | None = None) -> dict:
-    """Read and check the account file; returns it with defaults filled into ``settings``.
+    """Read and check the account file; returns it with ``settings`` resolved (environment,
+    then the file's block, then the defaults of :mod:`blindspot.settings`).
 
     Example: after ``python -m blindspot users init-demo``, ``load()["credentials"]["usernames"]``
     holds the five demo accounts with bcrypt hashes.
@@ -106,7 +92,13 @@ def load(path: str | os.PathLike | None = None) -> dict:
             raise AuthConfigError(
                 f"계정 파일 {path}: 사용자 {username} 의 password 가 bcrypt 해시가 아닙니다. "
                 "평문 비밀번호는 쓸 수 없습니다 (`python -m blindspot users init-demo` 참조).")
-    data["settings"] = {**DEFAULT_SETTINGS, **(data.get("settings") or {})}
+    block = data.get("settings") or {}
+    if not isinstance(block, dict):
+        raise AuthConfigError(f"계정 파일 {path}: settings 는 이름: 값 목록이어야 합니다.")
+    try:
+        data["settings"] = {**block, **settings.account_settings(block)}
+    except settings.SettingError as exc:
+        raise AuthConfigError(str(exc)) from None  # names the variable or the file's key
     mode = deployment_mode(data)
     demo = sorted(u for u, e in users.items() if e.get("demo"))
     if mode == "production" and demo:
@@ -224,10 +216,10 @@ def deployment_mode(data: dict | None = None) -> str:
     >>> deployment_mode({"settings": {"mode": "demo"}}) if "BLINDSPOT_MODE" not in os.environ else "demo"
     'demo'
     """
-    mode = os.environ.get("BLINDSPOT_MODE") or ((data or {}).get("settings") or {}).get("mode") or "production"
-    if mode not in MODES:
-        raise AuthConfigError(f"BLINDSPOT_MODE/settings.mode 는 {' 또는 '.join(MODES)} 여야 합니다 (지금 {mode!r}).")
-    return mode
+    try:
+        return settings.get("mode", (data or {}).get("settings"))
+    except settings.SettingError as exc:
+        raise AuthConfigError(str(exc)) from None
 
 
 # --- password policy (accounts the product creates) ------------------------------------------
@@ -322,8 +314,9 @@ def check_password(data: dict, username: str, password: str) -> bool:
 
 # --- login safety -------------------------------------------------------------------------
 
-def login_wait_seconds(failures: int, last_failure_at: float | None, now: float, *, free: int = 5,
-                       base: float = 30.0, cap: float = 3600.0) -> float:
+def login_wait_seconds(failures: int, last_failure_at: float | None, now: float, *,
+                       free: int = settings.default("free_failures"), base: float = settings.default("backoff_seconds"),
+                       cap: float = settings.default("max_backoff_seconds")) -> float:
     """Seconds to wait before the next login attempt may be checked.
 
     The first ``free`` consecutive failures cost nothing; failure ``free + n`` (n ≥ 0)
@@ -336,7 +329,7 @@ def login_wait_seconds(failures: int, last_failure_at: float | None, now: float,
     """
     if failures < free or last_failure_at is None:
         return 0.0
-    wait = min(base * 2 ** min(failures - free, 40), cap)
+    wait = min(float(base) * 2 ** min(failures - free, 40), float(cap))
     return max(0.0, round(last_failure_at + wait - now, 3))
 
 

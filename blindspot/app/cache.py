@@ -17,13 +17,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from blindspot import config
+from blindspot import config, settings
 from blindspot.access import Scope
 from blindspot.db import queries
 from blindspot.db.store import Store, open_store
 from blindspot.model import artifacts
 
-TTL = 600  # seconds a cached result is kept: new data also clears it (clear_caches)
+TTL = settings.get("cache_ttl_seconds")  # seconds a cached result is kept: new data also clears it (clear_caches)
 
 
 @st.cache_resource(show_spinner=False)
@@ -102,7 +102,6 @@ def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",),
             key = tuple(_key(a) for a in bound.args[1:])
             return run(str(config.db_path()), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key)
 
-        call.uncached = fn
         return call
 
     return decorate

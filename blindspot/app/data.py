@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from blindspot import config
-from blindspot.access import Scope
+from blindspot.access import Scope, narrow
 from blindspot.app.cache import cached, clear_caches, store
 from blindspot.app.login import current_scope
 from blindspot.casework import audit, exports, lists, outcomes
@@ -93,7 +93,7 @@ def map_view(store, scope: Scope, level: str, area: str | None, round_id: int, m
 def region_layer(scope: Scope, level: str, area: str | None) -> dict:
     """Simplified layer geometry of the view (memory-cached in :mod:`blindspot.maps.render`)."""
     st_ = store()
-    return maps.layer_geometries(st_, mapdata.narrow(st_, scope, area), level)
+    return maps.layer_geometries(st_, narrow(st_, scope, area), level)
 
 
 @cached("지역 상세 집계 중…")

@@ -12,7 +12,7 @@ import time
 
 import streamlit as st
 
-from blindspot.access import ROLES, Scope
+from blindspot.access import DENIED, ROLES, Scope, may
 from blindspot.app import auth, webguard
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -43,6 +43,18 @@ def current_scope() -> Scope:
         st.error("로그인이 필요합니다.")
         st.stop()
     return scope
+
+
+def require(action: str) -> Scope:
+    """The signed-in scope, or the page stops with the refusal of ``action`` when the role
+    may not do it (:data:`blindspot.access.ACTION_RULES`; the navigation hides such pages
+    already, this guards a page reached some other way)."""
+    scope = current_scope()
+    if not may(scope.role, action):
+        st.error(DENIED[action])
+        st.stop()
+    return scope
+
 
 def settings() -> dict:
     """Settings of the account file (timeout, k, capacity) loaded at login."""

@@ -1,21 +1,21 @@
 """The server's gate: an ASGI middleware in front of Streamlit, and the process-wide list of
-signed-in sessions it checks.  No streamlit import here (``ui.serve`` wires it in).
+signed-in sessions it checks.  No streamlit import here (:mod:`blindspot.app.serve` wires it in).
 
 Streamlit serves uploads (``/_stcore/upload_file/<session>/<id>``), generated files
 (``/media/<id>``) and its metrics to any client that can reach the port; it cannot tell a
 signed-in session from one an outsider opened a second ago.  The app knows: at sign-in
-``ui`` records the session id with the account's role and a digest of the browser's
+:mod:`blindspot.app.login` records the session id with the account's role and a digest of the browser's
 secret cookie (:data:`COOKIE`, HttpOnly, set by this middleware on the first page load) in
 :data:`REGISTRY`.  The middleware then lets through
 
 - an upload only for a signed-in session of a role that may upload
   (:func:`blindspot.access.may_upload`), presented with that session's cookie, with a
   declared size under the limit (Streamlit cuts a longer body off at the same limit,
-  ``server.maxUploadSize``, which ``ui.serve`` lowers to the product setting) and while the
+  ``server.maxUploadSize``, which ``serve`` lowers to the product setting) and while the
   session holds fewer than ``max_uploads_per_session`` files;
 - a ``/media`` file only to a browser with the cookie of a signed-in session, and a
   download (``Content-Disposition: attachment``) only to the session that made it, right
-  after the click and only for that click (``ui.download_button`` announces its SHA-256;
+  after the click and only for that click (``widgets.download_button`` announces its SHA-256;
   see :meth:`Registry.take_download`);
 - ``/_stcore/metrics`` only to a signed-in admin; the agent API never;
 

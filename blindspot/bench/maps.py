@@ -4,7 +4,7 @@ A "view" is what the server does for one map: the measures query, the simplified
 layer, colouring and the Deck serialised to the JSON the browser receives.
 *Cold* is the first view in a process whose modules are imported but whose caches are
 empty (the layer cache, DuckDB's buffers); *warm* is the same view again with the
-measures taken from the page cache (as ``ui.map_view``'s ``cache_data`` serves them)
+measures taken from the page cache (as :func:`blindspot.app.data.map_view`'s cache serves them)
 and the layer from memory.  ``map_sido_query_ms`` gives the warm query alone, in case
 the page cache has expired.
 """
@@ -17,7 +17,7 @@ import time
 from blindspot.maps import hotspots
 from blindspot.maps import data as mapdata
 from blindspot.maps import render as maps
-from blindspot.access import Scope
+from blindspot.access import Scope, narrow
 
 MEASURE = "one_person_share"
 
@@ -25,7 +25,7 @@ MEASURE = "one_person_share"
 def _view_ms(store, scope, level: str, round_id: int, area: str | None, cached_view=None) -> tuple[float, object, int]:
     t = time.perf_counter()
     view = cached_view if cached_view is not None else mapdata.map_view(store, scope, level, round_id, MEASURE, area)
-    layer = maps.layer_geometries(store, mapdata.narrow(store, scope, area), level)
+    layer = maps.layer_geometries(store, narrow(store, scope, area), level)
     deck, _ = maps.choropleth(view, layer, "1인 가구 비율", "share")
     size = len(deck.to_json().encode("utf-8"))
     return (time.perf_counter() - t) * 1000, view, size

@@ -7,7 +7,6 @@ after one warm-up run, through the product's own query functions.
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import statistics
@@ -17,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from blindspot import settings
 from blindspot.db import queries
 from blindspot.db import sql as db_sql
 from blindspot.bench import sql
@@ -182,7 +182,7 @@ def ingest_timing() -> dict:
     from blindspot.ingest import load as ingest
     from blindspot.demo.build import build_empty
 
-    tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-ingest-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
+    tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-ingest-", dir=settings.get("bench_dir")))
     path = tmpdir / "ingest.duckdb"
     try:
         build_empty(path)
@@ -205,7 +205,7 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
         result["build_seconds"] = None
         result["build_peak_rss_mb"] = None
     else:
-        tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
+        tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=settings.get("bench_dir")))
         path = tmpdir / "bench.duckdb"
         result["build_seconds"], result["build_peak_rss_mb"] = build_in_child(path, scale)
     try:

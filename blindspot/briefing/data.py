@@ -15,18 +15,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blindspot import vocab
+from blindspot import settings, vocab
 from blindspot.model import artifacts
 from blindspot.casework import audit
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
 from blindspot.db import sql as db_sql
 from blindspot.briefing import sql
-from blindspot.access import SUPPRESSED, Scope, can, protect, scope_sql, subset, threshold
+from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id
 
-DEFAULT_K = 5
+DEFAULT_K = settings.default("min_count")
 CHILD_LEVEL = {"nation": "sido", "sido": "sgg", "sgg": "emd"}
 
 # key, 지표, unit, 산식, 자료출처 — the rows of the evaluation table.
@@ -140,7 +140,7 @@ def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -
     k = threshold(safe)
     cond, params = scope_sql(view, "sgg_code")
     ch = store.df(sql.BRIEFING_CHANNELS.format(scope=cond), [round_id, *params])
-    tree = mapdata.protected_counts(store, mapdata._outer(view), round_id)
+    tree = mapdata.protected_counts(store, outer_scope(view), round_id)
     code = area_code if area_code in tree.index else None
     scored = mapdata.has_scores(store, round_id)
     level = "nation" if area_code == mapdata.NATION["code"] else mapdata._level_of(area_code)
@@ -209,7 +209,7 @@ def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -
     if not can(scope, "set_targets", area_code):
         raise AccessDenied("브리핑 목표는 관리자나 그 시군구 담당 공무원만 저장할 수 있습니다.")
     if area_code != mapdata.NATION["code"]:
-        mapdata.narrow(store, scope, area_code)  # raises AccessDenied outside the scope
+        narrow(store, scope, area_code)  # raises AccessDenied outside the scope
     unknown = set(values) - set(INDICATOR_KEYS)
     if unknown:
         raise BlindspotError(f"알 수 없는 지표: {', '.join(sorted(unknown))}")
@@ -288,7 +288,7 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
     safe = safe_scope(scope, k)
     k = safe.min_count
     level = area_level(area_code)
-    view = mapdata.narrow(store, safe, None if level == "nation" else area_code)
+    view = narrow(store, safe, None if level == "nation" else area_code)
     if level == "nation":
         area = {"code": "00", "name": "전국", "level": "nation"}
         if not safe.is_national:

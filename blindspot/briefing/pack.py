@@ -30,9 +30,8 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from blindspot.geo import regions as geography  # noqa: E402
 from blindspot.maps import palette  # noqa: E402
 from blindspot.maps import hotspots, spatial  # noqa: E402
-from blindspot.maps import data as mapdata  # noqa: E402
 from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
-from blindspot.access import SUPPRESSED, Scope  # noqa: E402
+from blindspot.access import SUPPRESSED, Scope, narrow  # noqa: E402
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 ATTRIBUTION = "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계"
@@ -99,7 +98,7 @@ def map_one_person(store, scope: Scope, b: Briefing):
     level = CHILD_LEVEL[b.area["level"]]
     area = None if b.area["level"] == "nation" else b.area["code"]
     values = b.children[["code", "name", "one_person_share"]]  # measured once, by briefing.build
-    geoms = geography.region_geometries(store, mapdata.narrow(store, safe, area), level)
+    geoms = geography.region_geometries(store, narrow(store, safe, area), level)
     gdf = geoms.merge(values, on=["code", "name"], how="left").to_crs(PROJECTED)
     fig = plt.figure(figsize=A4_LANDSCAPE)
     ax = _map_axes(fig)
@@ -132,7 +131,7 @@ def map_hotspots(store, scope: Scope, b: Briefing):
     area = None if b.area["level"] == "nation" else b.area["code"]
     measure = b.ranking_measure
     result = hotspots.hotspots(store, safe, b.round_id, measure, area=area)
-    geoms = geography.region_geometries(store, mapdata.narrow(store, safe, area), "emd")
+    geoms = geography.region_geometries(store, narrow(store, safe, area), "emd")
     gdf = geoms.merge(result[["code", "cls"]].rename(columns={"cls": "class"}), on="code", how="left").to_crs(PROJECTED)
     gdf["class"] = gdf["class"].fillna("not_tested")
     fig = plt.figure(figsize=A4_LANDSCAPE)

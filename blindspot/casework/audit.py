@@ -17,7 +17,7 @@ import unicodedata
 import pandas as pd
 
 from blindspot.casework import sql
-from blindspot.access import Scope, scope_text
+from blindspot.access import DENIED, Scope, can, scope_text
 from blindspot.errors import AccessDenied, BlindspotError
 
 PURPOSES = ("방문 계획", "사례관리", "점검", "기타")
@@ -139,8 +139,8 @@ def audit_log(store, scope: Scope, *, user: str | None = None, action: str | Non
 
     Example: ``audit_log(store, Scope.all_areas(), action="export_list")`` lists every export.
     """
-    if scope.role != "admin" or not scope.is_national:
-        raise AccessDenied("감사 기록은 관리자만 볼 수 있습니다.")
+    if not can(scope, "read_audit"):
+        raise AccessDenied(DENIED["read_audit"])
     start = dt.datetime.combine(since or dt.date(1970, 1, 1), dt.time())
     end = dt.datetime.combine((until or dt.date(9999, 12, 30)) + dt.timedelta(days=1), dt.time())
     return store.df(sql.AUDIT_LIST, {"user": user or None, "action": action or None, "since": start,
@@ -149,8 +149,8 @@ def audit_log(store, scope: Scope, *, user: str | None = None, action: str | Non
 
 def audit_users(store, scope: Scope) -> list[str]:
     """Users that appear in the log (admin only)."""
-    if scope.role != "admin" or not scope.is_national:
-        raise AccessDenied("감사 기록은 관리자만 볼 수 있습니다.")
+    if not can(scope, "read_audit"):
+        raise AccessDenied(DENIED["read_audit"])
     return [u for (u,) in store.rows(sql.AUDIT_USERS)]
 
 

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from blindspot import settings
 from blindspot.casework import audit
 from blindspot.db import sql as db_sql
 from blindspot.casework import sql
-from blindspot.access import Scope, can_see_address, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, can_see_address, may, protect, scope_sql, subset, threshold
 from blindspot.maps.data import RISK_BANDS, named_scope, narrow, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
 
-DEFAULT_CAPACITY = 0.008
-DEFAULT_K = 5
+DEFAULT_CAPACITY = settings.default("capacity_share")
+DEFAULT_K = settings.default("min_count")
 HOUSEHOLD_TYPES = {"all": ("전체", 1, 99), "one_person": ("1인 가구", 1, 1), "two_person": ("2인 가구", 2, 2),
                    "three_plus": ("3인 이상", 3, 99)}
 AGE_BANDS = {"all": ("전체", 0, 200), **{f"{lo}_{hi}": (label, lo, hi) for lo, hi, label in DEFAULT_AGE_BANDS}}
@@ -162,7 +163,7 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
     df["age_band"] = [next((label for lo, hi, label in DEFAULT_AGE_BANDS if lo <= a <= hi), "20세 미만")
                       for a in df["head_age"]]
     columns = [c for c in COLUMNS if c != "address"]
-    if scope.role == "district":
+    if may(scope.role, "see_address"):
         # The stand-in address reads the synthetic id's hex digits: real ids (any shape the
         # documented alphabet allows) must never reach it, so the gate is the round's origin.
         synthetic = is_synthetic_round(store, filters.round_id)

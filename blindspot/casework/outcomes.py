@@ -31,7 +31,7 @@ from typing import Iterable
 from blindspot.casework import audit
 from blindspot.casework import lists
 from blindspot.casework import sql
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, may, scope_sql
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
@@ -108,7 +108,7 @@ def record_outcome(store, scope: Scope, pseudo_id: str, round_id: int, outcome: 
     support_type = support_type if outcome == "supported" else None
     pseudo_id = str(pseudo_id)
     record = {"round": int(round_id), "pseudo_id": pseudo_id, "outcome": outcome, "list": filters.as_dict()}
-    if scope.role != "district" or not scope.household_level:
+    if not may(scope.role, "enter_outcome") or not scope.household_level:
         _refuse(store, scope, "role", record)
     if shown is not None and pseudo_id not in {str(p) for p in shown}:
         _refuse(store, scope, "not_shown", record)

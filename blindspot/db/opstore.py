@@ -17,7 +17,7 @@ from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, create_
                         update)
 from sqlalchemy.exc import IntegrityError
 
-from blindspot import config
+from blindspot import config, settings
 
 DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
 
@@ -37,7 +37,7 @@ def ops_url(explicit: str | None = None) -> str:
     >>> ops_url("sqlite:////tmp/x.sqlite")
     'sqlite:////tmp/x.sqlite'
     """
-    return explicit or os.environ.get("BLINDSPOT_OPS_URL") or f"sqlite:///{DEFAULT_PATH}"
+    return explicit or settings.get("ops_url") or f"sqlite:///{DEFAULT_PATH}"
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -6,12 +6,13 @@ SCHEMA_VERSION is the version a new store is created at; MIGRATIONS[v] upgrades 
 Statements run only through :meth:`blindspot.db.store.Store.run`, with values bound as
 parameters.  ``{...}`` slots take SQL structure this package produces itself (a column
 name from a fixed list, or the placeholders of :func:`blindspot.access.scope_sql`), never
-a user's value.
+a user's value; the one operator's value, a memory limit (:func:`memory_limit_sql`), must
+match a number and a unit first.
 """
 
 from __future__ import annotations
 
-
+from blindspot import settings
 
 SCHEMA_VERSION = 4
 
@@ -207,14 +208,23 @@ TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains",
           "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs",
           "audit_log", "briefing_targets", "ingest_loads", "stats_ages", "stats_masks", "stats_risk")
 
-# A build must stay within the benchmark's memory budget (8 GB) beside the
-# generator's own arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
-BUILD_SETTINGS = "SET memory_limit = '1500MB'"
+# DuckDB would take up to 80 % of RAM for its buffers: a build (setting build_memory_limit)
+# and every other session (session_memory_limit) are bounded, blindspot/settings.py says why.
+# SET binds no parameter, so memory_limit_sql checks the value before formatting it in.
+SET_MEMORY_LIMIT = "SET memory_limit = '{limit}'"
 
-# Every other session: DuckDB would take up to 80 % of RAM for its buffers (measured: a
-# full-scale `train` peaked at 17.5 GB); 3 GB keeps training and scoring inside the 8 GB
-# budget, spilling to disk when a national aggregate needs more.
-SESSION_SETTINGS = "SET memory_limit = '3GB'"
+
+def memory_limit_sql(name: str) -> str:
+    """The ``SET memory_limit`` statement of memory setting ``name`` (environment first).
+
+    >>> memory_limit_sql("session_memory_limit").startswith("SET memory_limit = '")
+    True
+    """
+    limit = settings.get(name)
+    if settings.setting(name).kind != "memory" or not settings.MEMORY_PATTERN.fullmatch(limit):
+        raise settings.SettingError(f"{name} 은 메모리 크기 설정이 아닙니다 ({limit!r}).")
+    return SET_MEMORY_LIMIT.format(limit=limit)
+
 
 META_ALL = "SELECT key, value FROM meta ORDER BY key"
 

@@ -75,7 +75,7 @@ class Store:
         if not read_only:
             restrict(self.path)
         self._local = threading.local()
-        self._con.execute(schema.SESSION_SETTINGS)
+        self._con.execute(schema.memory_limit_sql("session_memory_limit"))
         if check_schema and not create:
             self._check_schema()
 

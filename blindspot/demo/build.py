@@ -88,6 +88,10 @@ class Existing:
         return "init-db 로 만든 실데이터용 파일입니다"
 
 
+# The schema version that brought the audit log, briefing targets and ingest history.
+FACTS_SINCE_VERSION = 3
+
+
 def inspect_existing(target: Path) -> Existing | None:
     """What the database at ``target`` holds, or None when there is none (or it is not a
     DuckDB file at all, which a build simply replaces, as before).  Reads it read-only."""
@@ -104,13 +108,13 @@ def inspect_existing(target: Path) -> Existing | None:
         if not old.scalar(schema.HAS_META_TABLE):
             return Existing(target, False, None)
         meta = old.meta()
-        have = {t for t in ("ingest_loads", "audit_log", "briefing_targets")
-                if old.scalar(sql.TABLE_EXISTS, [t])}
-        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"),
-                         old.rows(sql.OLD_DB_FACTS)[0])) if len(have) == 3 else {
-            # A database from before schema v3 has no log, targets or ingest history yet.
-            "loads": 0, "real_rounds": old.scalar(sql.OLD_DB_REAL_ROUNDS), "audit_rows": 0, "targets": 0,
-            "entered": old.scalar(sql.OLD_DB_ENTERED)}
+        version = int(meta.get("schema_version", 0))
+        if version < FACTS_SINCE_VERSION:
+            # Opened read-only and unmigrated here: the tables read below would be missing.
+            raise BlindspotError(
+                f"{target} 는 옛 스키마 버전 {version} 의 데이터베이스입니다. "
+                f"`python -m blindspot info --db {target}` 로 한 번 열어 업그레이드한 뒤 다시 하세요.")
+        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"), old.rows(sql.OLD_DB_FACTS)[0]))
         return Existing(target, True, meta.get("data_kind"), meta=meta, **{k: int(v) for k, v in facts.items()})
     finally:
         old.close()
@@ -163,18 +167,16 @@ def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
     old = store_mod.Store(existing.path, read_only=True, check_schema=False)
     try:
         with st.transaction():
-            if old.scalar(sql.TABLE_EXISTS, ["audit_log"]):
-                log = old.df(sql.CARRY_AUDIT)
-                if len(log):
-                    st.append("audit_log", log)
-                    st.rows(sql.AUDIT_SEQ_ADVANCE, [int(log["event_id"].max())])
-                done["audit_log"] = len(log)
-            if old.scalar(sql.TABLE_EXISTS, ["briefing_targets"]):
-                targets = old.df(sql.CARRY_TARGETS)
-                if len(targets):
-                    st.append("briefing_targets", targets)
-                done["briefing_targets"] = len(targets)
-            if outcomes and old.scalar(sql.TABLE_EXISTS, ["ingest_loads"]):
+            log = old.df(sql.CARRY_AUDIT)
+            if len(log):
+                st.append("audit_log", log)
+                st.rows(sql.AUDIT_SEQ_ADVANCE, [int(log["event_id"].max())])
+            done["audit_log"] = len(log)
+            targets = old.df(sql.CARRY_TARGETS)
+            if len(targets):
+                st.append("briefing_targets", targets)
+            done["briefing_targets"] = len(targets)
+            if outcomes:
                 loads = old.df(sql.CARRY_LOADS)
                 if len(loads):
                     st.append("ingest_loads", loads)
@@ -263,7 +265,7 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
     catalogue = load_catalogue()
     with _building(target) as st:
-        st.run(schema.BUILD_SETTINGS)
+        st.run(schema.memory_limit_sql("build_memory_limit"))
         st.create_schema()
         progress(0.01, "행정구역 적재 중")
         adjacency = import_geo(st, geo)

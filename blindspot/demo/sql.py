@@ -29,19 +29,12 @@ INSERT_INDICATOR = "INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # them into the new build before the swap.  Entered outcomes are the visits an official
 # recorded (the generator's own visits say recorded_by = 'synthetic'); they are matched to
 # the new build's households by pseudonymous id and round.
-TABLE_EXISTS = ("SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = 'main' AND table_name = ?")
-
 OLD_DB_FACTS = """
     SELECT (SELECT count(*) FROM ingest_loads) AS loads,
            (SELECT count(*) FROM rounds WHERE source <> 'synthetic') AS real_rounds,
            (SELECT count(*) FROM audit_log) AS audit_rows,
            (SELECT count(*) FROM briefing_targets) AS targets,
            (SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic') AS entered"""
-
-OLD_DB_REAL_ROUNDS = "SELECT count(*) FROM rounds WHERE source <> 'synthetic'"
-
-OLD_DB_ENTERED = "SELECT count(*) FROM visits WHERE recorded_by <> 'synthetic'"
 
 CARRY_AUDIT = "SELECT * FROM audit_log ORDER BY event_id"
 

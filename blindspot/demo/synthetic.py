@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import rounds as rounds_mod
+from blindspot import settings
 from blindspot.demo import sql
 from blindspot.demo import streams
 from blindspot.demo.areas import AreaModel, PointSampler, build_area_model
@@ -54,9 +55,9 @@ GENERATOR_VERSION = "2"
 class SyntheticConfig:
     """Parameters of a demo build; everything else is fixed by the generator version."""
 
-    seed: int = 42
-    scale: float = 0.1
-    rounds: int = 6
+    seed: int = settings.default("demo_seed")
+    scale: float = settings.default("demo_scale")
+    rounds: int = settings.default("demo_rounds")
     sido: tuple[str, ...] | None = None
     latest_round: str = rounds_mod.LATEST_DEMO_ROUND
     one_person_target: float = 0.41
@@ -66,7 +67,10 @@ class SyntheticConfig:
     # A crisis has a kind (one indicator domain: a job lost, an illness, debts...).  Its own
     # domain's signals rise by the catalogue's crisis_rr; other domains' by crisis_rr^spill.
     crisis_spill: float = 0.5
-    flagged_share: float = 0.008        # households visited per round (domain.md: ≈0.8 %)
+    # Households visited per round: a field figure (domain.md: ≈0.8 %), part of the frozen
+    # synthetic world, not the operational capacity_share setting (which an office may change
+    # without changing the world its model is measured in).
+    flagged_share: float = 0.008
     channel_shares: tuple[float, float, float] = (0.65, 0.25, 0.10)  # system, local, referrals
     system_noise: float = 1.7
     unreachable: float = 0.07          # visits that reach nobody (domain.md: lost contact; share: modelling choice)

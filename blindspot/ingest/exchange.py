@@ -19,6 +19,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from blindspot import rounds, vocab
+from blindspot.access import Scope, named_scope, scope_sql
+from blindspot.db.store import Store
 from blindspot.ingest import sql
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
@@ -27,23 +29,29 @@ from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
 
 
-def _scope(column: str, sgg: list[str] | None) -> tuple[str, dict]:
-    if not sgg:
-        return "TRUE", {}
-    names = {f"s{i}": code for i, code in enumerate(sorted(sgg))}
-    return f"{column} IN ({', '.join('$' + n for n in names)})", names
+def _scope(scope: Scope, column: str) -> tuple[str, dict]:
+    """The scope's condition on ``column`` with named parameters ($s0, $s1, ...): the export
+    statements repeat it for households, signals and visits, bound once."""
+    cond, values = scope_sql(scope, column)
+    cond, names = named_scope(cond, "s")
+    return cond, dict(zip(names, values, strict=True))
 
 
-def round_frames(store, round_code: str, long: bool = False, sgg: list[str] | None = None,
+def round_frames(store: Store, scope: Scope, round_code: str, long: bool = False,
                  catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(households, outcomes) of one round as the ingest format's columns (codes, not labels)."""
+    """(households, outcomes) of one round, within the caller's scope, as the ingest format's
+    columns (codes, not labels).  Household-level rows: an aggregates-only scope is refused.
+
+    Example: ``round_frames(st, Scope.district(["36110"]), "2024-R3")`` is 세종시's round.
+    """
+    scope.require_household_level()
     catalogue = catalogue or load_catalogue()
     r = rounds.parse_round(round_code)
     if not store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]):
         raise BlindspotError(f"차수 {r.code} 가 데이터베이스에 없습니다.")
-    cond_h, params = _scope("h.sgg_code", sgg)
-    cond_o, _ = _scope("o.sgg_code", sgg)
-    cond_v, _ = _scope("v.sgg_code", sgg)
+    cond_h, params = _scope(scope, "h.sgg_code")
+    cond_o, _ = _scope(scope, "o.sgg_code")
+    cond_v, _ = _scope(scope, "v.sgg_code")
     params = {"t": r.round_id, **params}
     if long:
         hh = store.df(sql.EXPORT_HOUSEHOLDS_LONG.format(scope=cond_h, obs_scope=cond_o), params)
@@ -86,15 +94,16 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
 
 
-def export_round(store, round_code: str, out_dir: Path, fmt: str = "csv", long: bool = False,
-                 sgg: list[str] | None = None) -> dict:
-    """Write ``households_<round>.<fmt>`` and ``outcomes_<round>.<fmt>`` into ``out_dir``.
+def export_round(store: Store, scope: Scope, round_code: str, out_dir: Path, fmt: str = "csv",
+                 long: bool = False) -> dict:
+    """Write ``households_<round>.<fmt>`` and ``outcomes_<round>.<fmt>`` of the scope's areas
+    into ``out_dir``.
 
     Returns the two paths and row counts.  Example:
-    ``export_round(st, "2024-R3", Path("samples"), "xlsx", sgg=["36110"])``.
+    ``export_round(st, Scope.district(["36110"]), "2024-R3", Path("samples"), "xlsx")``.
     """
     r = rounds.parse_round(round_code)
-    hh, visits = round_frames(store, r.code, long, sgg)
+    hh, visits = round_frames(store, scope, r.code, long)
     out_dir = Path(out_dir)
     suffix = "_long" if long else ""
     hh_path = out_dir / f"households_{r.code}{suffix}.{fmt}"
@@ -105,13 +114,16 @@ def export_round(store, round_code: str, out_dir: Path, fmt: str = "csv", long: 
             "outcomes_file": str(v_path), "outcomes_rows": len(visits)}
 
 
-def round_aggregates(store, round_id: int) -> dict[str, pd.DataFrame]:
+def round_aggregates(store: Store, scope: Scope, round_id: int) -> dict[str, pd.DataFrame]:
     """Households and one-person households, signals (count and value sum) per indicator,
-    and visits per channel and outcome, each per 읍면동 of one round."""
+    and visits per channel and outcome, each per 읍면동 of one round within the scope
+    (exact counts, for comparing two databases: not for display)."""
+    scope.require_household_level()
+    cond, params = scope_sql(scope, "sgg_code")
     return {
-        "households": store.df(sql.ROUND_HOUSEHOLDS_PER_EMD, [round_id, round_id]),
-        "signals": store.df(sql.ROUND_SIGNALS_PER_EMD, [round_id]),
-        "visits": store.df(sql.ROUND_VISITS_PER_EMD, [round_id]),
+        "households": store.df(sql.ROUND_HOUSEHOLDS_PER_EMD.format(scope=cond), [round_id, round_id, *params]),
+        "signals": store.df(sql.ROUND_SIGNALS_PER_EMD.format(scope=cond), [round_id, *params]),
+        "visits": store.df(sql.ROUND_VISITS_PER_EMD.format(scope=cond), [round_id, *params]),
     }
 
 

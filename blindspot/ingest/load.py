@@ -51,10 +51,6 @@ from blindspot.ingest.readers import Problem, ReadError, echo, read_table
 from blindspot.ingest.report import finish_report, problem_rows, problems_frame, summary
 from blindspot.ingest.validation import Checked
 
-# Who may load files (the 데이터 관리 page); district officials only read.
-INGEST_ROLES = ("admin", "analyst")
-
-
 class IngestError(BlindspotError):
     """Files with problems: nothing was loaded.  ``report`` lists every problem."""
 

@@ -135,16 +135,16 @@ EXPORT_VISITS = """
 ROUND_HOUSEHOLDS_PER_EMD = """
     SELECT emd_code, count(*) AS households, count(*) FILTER (WHERE one_person) AS one_person
     FROM households
-    WHERE """ + valid_in_round('?') + """
+    WHERE """ + valid_in_round('?') + """ AND {scope}
     GROUP BY emd_code ORDER BY emd_code"""
 
 ROUND_SIGNALS_PER_EMD = """
     SELECT emd_code, indicator_code, count(*) AS households, sum(value) AS value_sum
-    FROM observations WHERE round_id = ? GROUP BY ALL ORDER BY ALL"""
+    FROM observations WHERE round_id = ? AND {scope} GROUP BY ALL ORDER BY ALL"""
 
 ROUND_VISITS_PER_EMD = """
     SELECT emd_code, channel, outcome, count(*) AS visits
-    FROM visits WHERE round_id = ? GROUP BY ALL ORDER BY ALL"""
+    FROM visits WHERE round_id = ? AND {scope} GROUP BY ALL ORDER BY ALL"""
 
 # Replacing a round keeps the outcomes officials entered in the app (a `record_outcome`
 # audit record names the household and round): they are held by pseudonymous id while the

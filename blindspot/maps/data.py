@@ -14,7 +14,6 @@ DuckDB reads only those 시군구 and a caller never sees more than the scope al
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -26,7 +25,17 @@ from blindspot.geo import regions as geography
 from blindspot.db import sql as db_sql
 from blindspot.maps import sql
 from blindspot.db import aggregates as stats
-from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
+from blindspot.access import (
+    Scope,
+    mask_statistic,
+    named_scope,
+    narrow,
+    outer_scope,
+    protect,
+    scope_sql,
+    subset,
+    threshold,
+)
 from blindspot.errors import AccessDenied
 
 LEVEL_COLUMN = {"nation": "'00'", "sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -132,39 +141,6 @@ def has_scores(store, round_id: int) -> bool:
 def previous_round(store, round_id: int) -> int | None:
     value = store.scalar(sql.PREVIOUS_ROUND, [int(round_id)])
     return None if value is None else int(value)
-
-
-# --- scope helpers ---------------------------------------------------------------------
-
-def narrow(store, scope: Scope, area: str | None) -> Scope:
-    """The scope restricted to one 시도 (2 digits) or 시군구 (5 digits); ``None`` keeps it.
-
-    Raises :class:`AccessDenied` when the area lies wholly outside the scope.
-    Example: ``narrow(store, Scope.all_areas(), "36")`` is a scope of 세종시's one 시군구.
-    """
-    if area is None or area == NATION["code"]:
-        return scope
-    area = str(area)
-    if len(area) == 2:
-        codes = {c for (c,) in store.rows(sql.SGG_OF_SIDO, [area]) if scope.allows_sgg(c)}
-    elif len(area) in (5, 10):
-        codes = {area[:5]} if scope.allows_sgg(area[:5]) else set()
-    else:
-        raise ValueError(f"지역 코드는 2, 5 또는 10자리여야 합니다: {area!r}")
-    if not codes:
-        raise AccessDenied(f"{area} 지역을 볼 권한이 없습니다 (권한 범위: {scope.label}).")
-    # The narrowed view remembers the caller's whole scope: suppression is decided once
-    # over that whole tree, so every view of it hides the same cells (views of one scope
-    # cannot be combined to undo each other's suppression).
-    outer = scope.extra.get("outer_sgg", scope.sgg_codes)
-    return dataclasses.replace(scope, sgg_codes=frozenset(codes), extra={**scope.extra, "outer_sgg": outer})
-
-
-def _outer(scope: Scope) -> Scope:
-    if "outer_sgg" not in scope.extra:
-        return scope
-    return dataclasses.replace(scope, sgg_codes=scope.extra["outer_sgg"],
-                               extra={k: v for k, v in scope.extra.items() if k != "outer_sgg"})
 
 
 # --- counts and measures ---------------------------------------------------------------
@@ -326,7 +302,7 @@ def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFA
         gone = [code for code in out.index if (code, col) in hide]
         out.loc[gone, col] = np.nan
     if "mean_probability" in out:
-        out["mean_probability"] = out["mean_probability"].where(out["scored"] >= k)
+        out["mean_probability"] = mask_statistic(out["mean_probability"], out["scored"], k)
     return out.drop(columns=["scored"], errors="ignore")
 
 
@@ -353,7 +329,7 @@ def region_counts(store, scope: Scope, level: str, round_id: int,
     bands = check_bands(bands)
     if threshold(scope) <= 1:
         return _raw_counts(store, scope, level, round_id, bands).drop(columns=["scored"], errors="ignore")
-    tree = protected_counts(store, _outer(scope) if level != "nation" else scope, round_id, bands)
+    tree = protected_counts(store, outer_scope(scope) if level != "nation" else scope, round_id, bands)
     rows = tree[tree["level"] == level].drop(columns=["level"])
     return rows[_in_view(scope, level, rows.index)].astype("float64")
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+from blindspot import settings
 from blindspot.maps import render as maps
 from blindspot.maps import data as mapdata
 from blindspot.maps import sql
@@ -23,7 +24,8 @@ from blindspot.access import Scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
 
 RESOLUTIONS = (7, 8, 9)  # mean cell area ≈ 5.2, 0.74 and 0.11 km²
-DEFAULT_K = 10
+# What the hotspot page offers; the environment may raise it for the whole deployment.
+DEFAULT_K = settings.get("hex_min_count")
 MEASURES = {"households": "가구 수", "one_person": "1인 가구 수", "one_person_share": "1인 가구 비율",
             "at_risk": "위험·주의 가구 수", "at_risk_rate": "위험·주의 가구 (천 가구당)"}
 UNITS = {"households": "count", "one_person": "count", "one_person_share": "share",

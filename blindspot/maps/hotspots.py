@@ -9,7 +9,7 @@ import pandas as pd
 from blindspot.maps import data as mapdata
 from blindspot.db import sql as db_sql
 from blindspot.maps import sql
-from blindspot.access import Scope, scope_sql
+from blindspot.access import Scope, narrow, scope_sql
 from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_star_series, local_moran
 
 # --- from the store ---------------------------------------------------------------------------
@@ -35,7 +35,7 @@ def hotspots(store, scope: Scope, round_id: int, measure: str, area: str | None 
     Example: ``hotspots(store, Scope.all_areas(), 20243, "one_person_share")`` has 3,558
     rows; islands such as 울릉군's 읍면 are ``not_tested``.
     """
-    view = mapdata.narrow(store, scope, area)
+    view = narrow(store, scope, area)
     vals = emd_values(store, view, round_id, measure)
     series = vals.set_index("code")["value"]
     pairs = adjacency(store, view)
@@ -51,7 +51,7 @@ def emerging_hotspots(store, scope: Scope, round_id: int, measure: str, area: st
     :func:`emerging`.  Columns: code, name, full_name, tau, p, z_first, z_last, emerging,
     and one ``z_<round_id>`` column per round.
     """
-    view = mapdata.narrow(store, scope, area)
+    view = narrow(store, scope, area)
     rounds = [r for (r, _) in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)])][-n_rounds:]
     pairs = adjacency(store, view)
     names = None

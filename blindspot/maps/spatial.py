@@ -260,7 +260,7 @@ def significant(result: pd.DataFrame) -> pd.DataFrame:
 
 
 def rising(trend: pd.DataFrame) -> pd.DataFrame:
-    """The emerging 읍면동 of :func:`emerging_hotspots`, steepest trend first."""
+    """The emerging 읍면동 of :func:`blindspot.maps.hotspots.emerging_hotspots`, steepest trend first."""
     return trend[trend["emerging"]].sort_values(["tau", "z_last"], ascending=False)
 
 
@@ -268,5 +268,5 @@ EMERGING_LABELS = {"emerging": "떠오르는 핫스팟", "other": "해당 없음
 
 
 def emerging_classes(trend: pd.DataFrame) -> pd.DataFrame:
-    """:func:`emerging_hotspots` rows as map classes (value = latest Gi* z)."""
+    """:func:`blindspot.maps.hotspots.emerging_hotspots` rows as map classes (value = latest Gi* z)."""
     return trend.assign(value=trend["z_last"], cls=np.where(trend["emerging"], "emerging", "other"))

@@ -109,8 +109,6 @@ PROTECT_FINGERPRINT_SCORES = """
 PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
 
 # The 시군구 of one 시도 (narrowing a view to one 시도 lets DuckDB prune by 시군구).
-SGG_OF_SIDO = "SELECT code FROM regions WHERE level = 'sgg' AND sido_code = ? ORDER BY code"
-
 # Top-ranked households of one 시군구 or 읍면동 with their signals as reasons.  $area is
 # a 5- or 10-digit code, matched against the household's 시군구 or 읍면동.
 TOP_HOUSEHOLDS = """
@@ -140,7 +138,7 @@ EMD_ADJACENCY = """
     ORDER BY emd_code, neighbor_code"""
 
 # Household points of one 시군구 for the hexagon micro-map.  {risk_join} and {risk} are
-# HEX_RISK_JOIN and HEX_RISK_COLUMN when the scores table exists, else '' and HEX_NO_RISK_COLUMN.
+# HEX_RISK_JOIN and HEX_RISK_COLUMN when the round has scores, else '' and HEX_NO_RISK_COLUMN.
 HEX_POINTS = """
     SELECT h.lon, h.lat, h.one_person, {risk} AS at_risk
     FROM households h {risk_join}

@@ -125,12 +125,3 @@ def activate(store, models_dir: Path, version: str, catalogue: Catalogue | None 
     """Put a model in service after it loaded back and passed every check."""
     load(models_dir, version, catalogue)
     store.set_meta(META_KEY, version)
-
-
-def list_versions(models_dir: Path) -> list[dict]:
-    out = []
-    for meta_path in sorted(Path(models_dir).glob(f"*/{METADATA_FILE}")):
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        out.append({"version": meta["version"], "created_at": meta.get("created_at"),
-                    "test_round": meta.get("training", {}).get("test_round")})
-    return out

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DEFAULT_CAPACITY_SHARE = 0.008
+from blindspot import settings
+
+DEFAULT_CAPACITY_SHARE = settings.default("capacity_share")
 RELIABILITY_BINS = 10
 
 

@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from blindspot import vocab
+from blindspot import settings, vocab
 from blindspot.db import sql as db_sql
 from blindspot.model import sql
 from blindspot.errors import BlindspotError
@@ -50,7 +50,6 @@ MIN_POSITIVES = 30
 MIN_NEGATIVES = 30
 
 BANDS = ("high", "medium", "low", "none")
-BAND_KO = {"high": "위험", "medium": "주의", "low": "관심", "none": "해당 없음"}
 
 
 class ModelError(BlindspotError):
@@ -66,11 +65,19 @@ class Thresholds:
     * 주의 (medium): probability ≥ ``medium``;
     * 관심 (low): probability ≥ ``low``;
     * 해당 없음 (none): the rest.
+
+    The defaults are the settings table's (``band_medium``, ``band_low``, ``capacity_share``);
+    :meth:`configured` also reads their environment variables.
     """
 
-    medium: float = 0.15
-    low: float = 0.05
-    capacity_share: float = 0.008
+    medium: float = settings.default("band_medium")
+    low: float = settings.default("band_low")
+    capacity_share: float = settings.default("capacity_share")
+
+    @classmethod
+    def configured(cls) -> Thresholds:
+        """The thresholds of the settings, environment first (``BLINDSPOT_BAND_MEDIUM`` …)."""
+        return cls(settings.get("band_medium"), settings.get("band_low"), settings.get("capacity_share"))
 
     def validate(self) -> None:
         if not 0 < self.low < self.medium < 1:
@@ -97,7 +104,7 @@ def assign_bands(probability: np.ndarray, in_capacity: np.ndarray, t: Thresholds
 
 # --- pipeline ---------------------------------------------------------------------------
 
-def make_pipeline(fs: FeatureSet, C: float = 1.0) -> Pipeline:
+def make_pipeline(fs: FeatureSet, C: float = settings.default("model_c")) -> Pipeline:
     """Preprocessing + logistic regression.
 
     Flags pass through as 0/1; months, amounts and counts are skewed, so they are
@@ -224,7 +231,7 @@ class FittedModel:
         return float(clf.intercept_[0] + self.coef @ self.column_means)
 
 
-def fit(X: pd.DataFrame, y: np.ndarray, fs: FeatureSet, C: float = 1.0,
+def fit(X: pd.DataFrame, y: np.ndarray, fs: FeatureSet, C: float = settings.default("model_c"),
         thresholds: Thresholds | None = None) -> FittedModel:
     pipe = make_pipeline(fs, C)
     pipe.fit(X[list(fs.all)], y)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from blindspot import settings
 from blindspot.model import artifacts
 from blindspot.model import sql
 from blindspot.model.evaluation import (pr_curve, ranking_metrics, recall_gaps,
@@ -97,15 +98,18 @@ def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | No
     }
 
 
-def train(store, models_dir: Path, *, C: float = 1.0, thresholds: Thresholds | None = None,
+def train(store, models_dir: Path, *, C: float | None = None, thresholds: Thresholds | None = None,
           test_round: int | None = None, activate: bool = True, catalogue: Catalogue | None = None,
           progress: ProgressFn = silent) -> dict:
     """Train on earlier rounds, test on the latest labelled one, save, put in service.
 
-    Returns the metadata written to ``models/<version>/metadata.json``.
+    ``C`` and ``thresholds`` default to the settings (``model_c``, ``band_medium``, ``band_low``,
+    ``capacity_share``; environment first).  Returns the metadata written to
+    ``models/<version>/metadata.json``.
     """
     catalogue = catalogue or load_catalogue()
-    thresholds = thresholds or Thresholds()
+    C = settings.get("model_c") if C is None else C
+    thresholds = thresholds or Thresholds.configured()
     thresholds.validate()
     fs = feature_set(catalogue)
     started = time.monotonic()

@@ -1,4 +1,4 @@
-"""Issue 11, findings 1 and 2: no count 1..k-1 can be recovered by subtraction from what a
+"""No count 1..k-1 can be recovered by subtraction from what a
 presenter sees on one page or in one file, and a true zero is shown as 0.
 
 The attacker here is the test's own (it does not reuse blindspot.access.disclosures): it
@@ -10,7 +10,7 @@ map at every level with its parent totals, the hexagons of each 시군구 with t
 totals, the briefing (tiles, funnel, channels, rates, evaluation table, trend) and its
 pack table, the overview, and the per-area summary export.
 
-On the code before this change (primary suppression only) 13 of these 15 tests fail
+With primary suppression only (no complementary suppression) 13 of these 15 tests fail
 (run against commit 105edee): e.g. a hidden 읍면동 at-risk count of 2 came back as its
 시군구's total minus the 읍면동 shown; a 채널's hidden 욕구 확인 count of 3 as the total minus
 the other channels; 욕구 확인 − 지원 연계 = 7 with k = 12; hexagon cells showed households and

@@ -34,7 +34,9 @@ from blindspot.maps import data as mapdata
 from blindspot.maps import render as maps
 from blindspot.casework import outcomes
 from blindspot.db import queries
+from blindspot.ingest import exchange
 from blindspot.model import scoring
+from blindspot import access
 from blindspot.access import Scope, scope_for, scope_text
 from blindspot.casework.audit import PurposeRequired
 from blindspot.errors import AccessDenied
@@ -195,7 +197,7 @@ def run_layer_geometries(db, owners, data):
 
 def run_narrow(db, owners, data):
     scope = data.draw(scopes())
-    view = allowed_or_denied(lambda: mapdata.narrow(db, scope, data.draw(areas)))
+    view = allowed_or_denied(lambda: access.narrow(db, scope, data.draw(areas)))
     if view is not None and view.sgg_codes is not None:
         check_codes(scope, view.sgg_codes)
 
@@ -319,15 +321,16 @@ def run_export_risk_list(db, owners, data):
 
     try:
         household_call(scope, lambda: exports.export_risk_list(db, scope, filters, "점검", "csv"), check)
-    except exports.EmptyExport:
-        pass
+    except exports.EmptyExport:  # no file only when the list itself is empty
+        assert scope.household_level and lists.risk_list(db, scope, filters, "점검").empty
 
 
 def run_export_summary(db, owners, data):
     scope, filters = data.draw(scopes()), data.draw(list_filters)
     try:
         f = allowed_or_denied(lambda: exports.export_summary(db, scope, filters, "emd", 5, "csv"))
-    except exports.EmptyExport:
+    except exports.EmptyExport:  # no file only when the summary itself is empty
+        assert lists.risk_summary(db, scope, filters, "emd", 5).empty
         return
     if f is not None:
         back = pd.read_csv(io.BytesIO(f.data), encoding="utf-8-sig", dtype={"지역 코드": str})
@@ -360,8 +363,8 @@ def run_export_audit(db, owners, data):
     scope = data.draw(scopes())
     try:
         _admin_only(scope, lambda: exports.export_audit(db, scope))
-    except exports.EmptyExport:
-        pass
+    except exports.EmptyExport:  # no file only when an admin's log is empty
+        assert scope.role == "admin" and audit.audit_log(db, scope).empty
 
 
 def run_record(db, owners, data):
@@ -430,7 +433,7 @@ def run_save_targets(db, owners, data):
     value = float(data.draw(st.integers(1, 500)))
     saved = allowed_or_denied(lambda: briefing.save_targets(db, scope, area, {"flagged": value}, scope.user) or True)
     if saved:
-        # targets: an admin, or the district official for a 시군구 of their own (issue 11)
+        # targets: an admin, or the district official for a 시군구 of their own
         assert scope.role == "admin" or (scope.role == "district" and area in scope.sgg_codes)
         assert briefing.targets(db, area)["flagged"] == value
     else:
@@ -459,17 +462,47 @@ def _run_briefpack(fn_name):
     return run
 
 
+
+def run_round_frames(db, owners, data):
+    scope = data.draw(scopes())
+    frames = household_call(scope, lambda: exchange.round_frames(db, scope, "2024-R3", data.draw(st.booleans())),
+                            lambda out: [check_frame(scope, frame, owners) for frame in out])
+    if frames is not None and scope.is_national:
+        assert len(frames[0]) > 0
+
+
+def run_export_round(db, owners, data):
+    import tempfile
+
+    scope = data.draw(scopes())
+    with tempfile.TemporaryDirectory() as out:
+        result = household_call(scope, lambda: exchange.export_round(db, scope, "2024-R3", out, "csv"),
+                                lambda r: None)
+        if result is not None:
+            written = pd.read_csv(result["households_file"], dtype=str)
+            check_frame(scope, written, owners)
+
+
+def run_round_aggregates(db, owners, data):
+    scope = data.draw(scopes())
+    out = household_call(scope, lambda: exchange.round_aggregates(db, scope, 20243), lambda r: None)
+    if out is not None:
+        for frame in out.values():
+            check_frame(scope, frame)
+
 RUNNERS = {
     "db.queries.households_by_region": run_households_by_region, "db.queries.overview": run_overview,
     "db.queries.band_counts": run_band_counts, "geo.regions.regions": run_regions, "geo.regions.region": run_region,
     "geo.regions.find_regions": run_find_regions, "geo.regions.children": run_children,
     "geo.regions.region_geometries": run_region_geometries, "maps.render.layer_geometries": run_layer_geometries,
-    "maps.data.narrow": run_narrow, "maps.data.region_counts": run_region_counts,
+    "access.scope.narrow": run_narrow, "maps.data.region_counts": run_region_counts,
     "maps.data.protected_counts": run_protected_counts,
     "maps.data.region_measures": run_region_measures, "maps.data.map_view": run_map_view,
     "maps.data.region_profile": run_region_profile, "maps.data.top_households": run_top_households,
     "maps.hexgrid.hex_cells": run_hex_cells, "maps.hotspots.adjacency": run_adjacency, "maps.hotspots.emd_values": run_emd_values,
     "maps.hotspots.hotspots": run_hotspots, "maps.hotspots.emerging_hotspots": run_emerging_hotspots,
+    "ingest.exchange.round_frames": run_round_frames, "ingest.exchange.export_round": run_export_round,
+    "ingest.exchange.round_aggregates": run_round_aggregates,
     "casework.lists.risk_list": run_risk_list, "casework.lists.risk_summary": run_risk_summary,
     "casework.exports.export_risk_list": run_export_risk_list, "casework.exports.export_summary": run_export_summary,
     "casework.exports.export_audit": run_export_audit, "casework.audit.audit_log": run_audit_log, "casework.audit.audit_users": run_audit_users,

@@ -1,6 +1,6 @@
-"""Server and sign-in controls without a browser (issue [1/6] findings 9–12): the server gate as
-an ASGI app, the shared login-failure store across processes, lockout arithmetic, the
-password policy, production mode, configuration values and file modes."""
+"""Server and sign-in controls without a browser: the server gate as an ASGI app, the
+shared login-failure store across processes, lockout arithmetic, the password policy,
+production mode, configuration values and file modes."""
 
 import asyncio
 import os

@@ -1,31 +1,8 @@
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from blindspot.db import store as store_mod
 
-from conftest import TEST_PASSWORDS
-
-
-def login(at, user, password=None):
-    """Fill in and submit the login form as a person would; returns the AppTest after the run."""
-    at.text_input[0].input(user)
-    at.text_input[1].input(TEST_PASSWORDS[user] if password is None else password)
-    return at.button[0].click().run()
-
-
-def _app(env_db, path, user="admin"):
-    """A cold app on the database ``path``, signed in as ``user`` (None: not signed in)."""
-    env_db(path)
-    # Caches outlive an AppTest inside one process: start each test from a cold app.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    store_mod.close_all()
-    at = AppTest.from_file("../../app.py", default_timeout=60)
-    if user is None:
-        return at
-    at.run()
-    return login(at, user) if len(at.text_input) >= 2 else at
+from apptest import _app, login  # noqa: F401  (login: used by the pages tests import from here)
 
 
 def test_overview_page(small_db, env_db):

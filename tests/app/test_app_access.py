@@ -13,7 +13,7 @@ from blindspot.db import store as store_mod
 from blindspot.access import scope_for
 
 from conftest import TEST_PASSWORDS
-from test_app import _app, login
+from apptest import _app, login
 
 T = 20243
 
@@ -203,7 +203,7 @@ def test_official_records_an_outcome(app_db, env_db):
     row = db.df("SELECT v.outcome, v.recorded_by FROM visits v JOIN households h USING (household_id) "
                 "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
     assert row.values.tolist() == [["need_confirmed", "dong"]]
-    # One save, one record; the reruns after it write no second view_list (issue 11, finding 7).
+    # One save, one record; the reruns after it write no second view_list.
     assert _audit_rows(app_db)["action"].tolist() == ["view_list", "record_outcome"]
     at.run()
     at.run()

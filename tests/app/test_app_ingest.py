@@ -3,12 +3,13 @@
 import shutil
 
 
+from blindspot.access import Scope
 from blindspot.ingest import exchange
 from blindspot.db import store as store_mod
 from blindspot.demo.build import build_empty
 from blindspot.db.store import Store
 
-from test_app import _app as signed_in
+from apptest import _app as signed_in
 
 
 def _app(env_db, path):
@@ -22,7 +23,7 @@ def _app(env_db, path):
 def _sejong_csv(small_db, n=60) -> bytes:
     src = Store(small_db, read_only=True)
     try:
-        hh, _ = exchange.round_frames(src, "2024-R3", sgg=["36110"])
+        hh, _ = exchange.round_frames(src, Scope.district(["36110"]), "2024-R3")
     finally:
         src.close()
     return hh.head(n).to_csv(index=False).encode("cp949")

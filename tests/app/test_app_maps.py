@@ -10,7 +10,7 @@ from blindspot.access import Scope
 
 import pytest
 
-from test_app import _app
+from apptest import _app
 
 
 @pytest.fixture(autouse=True)

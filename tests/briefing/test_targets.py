@@ -1,4 +1,4 @@
-"""Issue 11, finding 3: briefing targets are set only by an admin or by the district
+"""Briefing targets are set only by an admin or by the district
 official for their own 시군구, the package refuses everyone else (whatever page calls
 it), and every change leaves one audit record with the old and new values."""
 

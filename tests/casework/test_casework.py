@@ -1,6 +1,6 @@
-"""Household-level casework (issue 11, findings 7 and 8): which outcome entries are refused
-and audited, the confirmation before an earlier outcome is replaced, one audit record per
-save, and what a typed purpose must look like."""
+"""Household-level casework: which outcome entries are refused and audited, the
+confirmation before an earlier outcome is replaced, one audit record per save, and what a
+typed purpose must look like."""
 
 import shutil
 
@@ -127,7 +127,7 @@ def test_an_earlier_system_visit_is_shown_before_it_is_replaced(db):
     assert _audit(db).empty
 
 
-# --- purpose text (finding 8) ------------------------------------------------------------------
+# --- purpose text -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, message", [
     (".", "4자 이상 200자 이하"),

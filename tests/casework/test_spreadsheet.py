@@ -1,4 +1,4 @@
-"""Formula injection (issue 11, finding 4): hostile text that got into the database (an
+"""Formula injection: hostile text that got into the database (an
 ingested id, a region name, a reason, a free-text column, an account name) must reach no
 CSV or XLSX the product writes as a live formula; numbers stay numbers."""
 
@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from blindspot.access import Scope
 from blindspot.casework import audit
 from blindspot.ingest import exchange
 from blindspot.casework import exports
@@ -139,7 +140,7 @@ def test_audit_export_has_no_live_formula(hostile_db):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_round_files_have_no_live_formula(hostile_db, tmp_path, fmt):
-    out = exchange.export_round(hostile_db, "2024-R3", tmp_path / fmt, fmt, sgg=["29110"])
+    out = exchange.export_round(hostile_db, Scope.district(["29110"]), "2024-R3", tmp_path / fmt, fmt)
     hh, visits = open(out["households_file"], "rb").read(), open(out["outcomes_file"], "rb").read()
     if fmt == "csv":
         cells = _assert_csv_safe(hh, [HOSTILE[0], HOSTILE[1], HOSTILE[3]])

@@ -57,7 +57,7 @@ def test_aggregates_give_the_live_numbers(pair, level, scope, round_id):
 def test_ingest_refreshes_the_aggregates(small_db, tmp_path):
     src = Store(small_db, read_only=True)
     try:
-        files = exchange.export_round(src, "2024-R3", tmp_path, "csv", sgg=["36110"])
+        files = exchange.export_round(src, Scope.district(["36110"]), "2024-R3", tmp_path, "csv")
     finally:
         src.close()
     db = tmp_path / "real.duckdb"

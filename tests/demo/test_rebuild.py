@@ -1,4 +1,4 @@
-"""The audit trail survives rebuilds (issue 11, finding 18): a demo rebuild through the
+"""The audit trail survives rebuilds: a demo rebuild through the
 command `make` runs keeps the audit log, entered outcomes, briefing targets and ingest
 history; a real database is never replaced by it."""
 
@@ -9,6 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from blindspot.access import Scope
 from blindspot import cli
 from blindspot.casework import audit
 from blindspot.demo import build
@@ -149,7 +150,7 @@ def test_outcomes_without_a_household_in_the_new_build_stop_the_swap(worked_demo
 def real_db(small_db, tmp_path):
     """A database made by init-db with one ingested round (Sejong's 2024-R3 of the demo)."""
     src = Store(small_db, read_only=True)
-    files = exchange.export_round(src, "2024-R3", tmp_path / "files", "csv", sgg=["36110"])
+    files = exchange.export_round(src, Scope.district(["36110"]), "2024-R3", tmp_path / "files", "csv")
     src.close()
     path = tmp_path / "real.duckdb"
     build.build_empty(path)
@@ -210,3 +211,18 @@ def test_init_db_force_keeps_the_audit_log(worked_demo):
     n = len(before["audit"])
     assert _records(after["audit"].iloc[:n]) == _records(before["audit"])
     assert after["audit"]["action"].iloc[-1] == "replace_database" and after["targets"] == before["targets"]
+
+
+def test_an_unmigrated_old_database_is_refused_not_guessed(small_db, tmp_path):
+    # Before schema v3 there was no audit log, targets or ingest history to count or carry.
+    path = tmp_path / "old.duckdb"
+    shutil.copy(small_db, path)
+    st = Store(path)
+    st.set_meta("schema_version", 2)
+    st.checkpoint()
+    st.close()
+    with pytest.raises(BlindspotError, match="옛 스키마 버전 2"):
+        build.inspect_existing(path)
+    digest = _digest(path)
+    assert cli.main(["build-demo", "--db", str(path), *SMALL_ARGS]) == 2
+    assert _digest(path) == digest

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from blindspot.access import Scope
 from blindspot.ingest import exchange
 from blindspot.ingest import load as ingest
 from blindspot.db import sql as db_sql
@@ -77,7 +78,12 @@ def _refused(store, files, match: str, row=None, column=None, round_code: str = 
     if column is not None:
         assert column in hits["column"].tolist(), hits.to_string()
     assert fingerprint(store, ALL_TABLES) == before
-    assert match in str(info.value) or len(report) > 5  # the summary names the first problems
+    # The message counts every problem, names the first five and says how many more there are.
+    text = str(info.value)
+    assert text.startswith(f"문제 {len(report):,}건"), text
+    for message in report["message"].head(5):
+        assert message in text, (message, text)
+    assert (f"… 외 {len(report) - 5:,}건" in text) == (len(report) > 5), text
     return report
 
 
@@ -218,7 +224,7 @@ def test_report_has_every_problem_and_downloads_as_csv(sejong, fresh):
 # --- good input --------------------------------------------------------------------------------------
 
 def _round_households(store, round_id=20243) -> int:
-    return int(exchange.round_aggregates(store, round_id)["households"]["households"].sum())
+    return int(exchange.round_aggregates(store, Scope.all_areas(), round_id)["households"]["households"].sum())
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr"])
@@ -258,14 +264,14 @@ def test_round_trip_of_a_demo_round(small_db, fresh, tmp_path):
     households, one-person households, signals per indicator and visits per 읍면동 agree."""
     src = Store(small_db, read_only=True)
     try:
-        files = exchange.export_round(src, ROUND, tmp_path, "csv")
-        before = exchange.round_aggregates(src, 20243)
+        files = exchange.export_round(src, Scope.all_areas(), ROUND, tmp_path, "csv")
+        before = exchange.round_aggregates(src, Scope.all_areas(), 20243)
     finally:
         src.close()
     result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
                                  sgg=SMALL_SGG)
     assert result["households"] == files["households_rows"] > 40_000
-    after = exchange.round_aggregates(fresh, 20243)
+    after = exchange.round_aggregates(fresh, Scope.all_areas(), 20243)
     for key in ("households", "signals", "visits"):
         pd.testing.assert_frame_equal(after[key], before[key], check_dtype=False)
     assert fresh.scalar("SELECT count(*) FROM rounds") == 1
@@ -279,8 +285,8 @@ def test_round_trip_of_a_demo_round(small_db, fresh, tmp_path):
 def test_long_parquet_round_trip(small_db, fresh, tmp_path):
     src = Store(small_db, read_only=True)
     try:
-        files = exchange.export_round(src, ROUND, tmp_path, "parquet", long=True, sgg=[SEJONG])
-        hh, _ = exchange.round_frames(src, ROUND, sgg=[SEJONG])
+        files = exchange.export_round(src, Scope.district([SEJONG]), ROUND, tmp_path, "parquet", long=True)
+        hh, _ = exchange.round_frames(src, Scope.district([SEJONG]), ROUND)
     finally:
         src.close()
     result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
@@ -395,7 +401,7 @@ def test_rescore_with_the_model_in_service(modelled, tmp_path):
     shutil.copy(db, path)
     st = Store(path)
     try:
-        hh, visits = exchange.round_frames(st, ROUND)
+        hh, visits = exchange.round_frames(st, Scope.all_areas(), ROUND)
         ingest.ingest(st, ROUND, ("h.parquet", _parquet(hh)), ("o.csv", _csv(visits)), replace=True)
         assert st.scalar("SELECT count(*) FROM scores WHERE round_id = 20243") == 0  # stale scores went
         result = ingest.rescore(st, ROUND, models)

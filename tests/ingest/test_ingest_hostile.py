@@ -76,7 +76,7 @@ def _refused(store, households, match: str, row=None, column=None, round_code=RO
     return report, str(info.value)
 
 
-# --- findings 4 and 17: the id alphabet ---------------------------------------------------------
+# --- the id alphabet ---------------------------------------------------------
 
 BAD_IDS = {
     "formula_equals": "=1+1",
@@ -129,7 +129,7 @@ def test_outcome_ids_and_free_text_formulas_are_refused(sejong, fresh):
     assert any("수식으로 실행될 수 있어" in m and r == 4 for m, r in zip(report["message"], report["row"]))
 
 
-# --- finding 6: real ids never reach the synthetic address ----------------------------------------
+# --- real ids never reach the synthetic address ----------------------------------------
 
 REAL_IDS = ["P-001", "abc_12", "x", "Z9", "p-0001_b"]
 
@@ -189,7 +189,7 @@ def test_a_replaced_demo_round_is_no_longer_synthetic(modelled, sejong, tmp_path
         st.close()
 
 
-# --- finding 13: decompression bombs -----------------------------------------------------------------
+# --- decompression bombs -----------------------------------------------------------------
 
 def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
@@ -254,7 +254,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-# --- finding 14: never a traceback ---------------------------------------------------------------------
+# --- never a traceback ---------------------------------------------------------------------
 
 def _parquet_with(sejong, column: str, array: pa.Array) -> bytes:
     table = pa.Table.from_pandas(sejong.head(3).reset_index(drop=True), preserve_index=False)
@@ -371,7 +371,7 @@ def test_cli_exits_2_without_a_traceback_on_odd_files(sejong, empty_db, tmp_path
     st.close()
 
 
-# --- finding 15: messages do not leak ------------------------------------------------------------------
+# --- messages do not leak ------------------------------------------------------------------
 
 def test_resident_and_phone_numbers_are_masked_in_messages_and_report(sejong, fresh):
     frame = _set(_set(_set(_base(sejong), 3, "head_age", "900101-1234567"), 4, "housing_type", "010-9876-5432"),
@@ -455,7 +455,7 @@ def test_wrong_encoding_or_delimiter_gives_one_message(case, sejong, fresh):
     assert len(report) == 1, report.to_string()
 
 
-# --- finding 16: partial rounds ---------------------------------------------------------------------------
+# --- partial rounds ---------------------------------------------------------------------------
 
 def test_a_partial_file_needs_a_declared_scope(sejong, fresh):
     data = ("h.csv", _csv(_base(sejong)))
@@ -506,7 +506,7 @@ def test_cli_partial_scope(sejong, empty_db, tmp_path):
 
 
 def test_overview_page_marks_a_partial_round(sejong, empty_db, env_db, tmp_path):
-    from test_app import _app
+    from apptest import _app
 
     path = tmp_path / "real.duckdb"
     shutil.copy(empty_db, path)

@@ -1,7 +1,6 @@
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from blindspot.maps import data as mapdata
@@ -40,7 +39,7 @@ def test_measures_match_hand_counts(small_store):
     assert (row["visited"], row["confirmed"], row["supported"]) == (visited, confirmed, outcomes["supported"])
     assert row["visited_rate"] == pytest.approx(visited / hh * 1000)
     assert row["confirmed_rate"] == pytest.approx(confirmed / visited)
-    assert np.isnan(row["at_risk"]) and np.isnan(row["mean_probability"])  # no scores table in the fixture
+    assert np.isnan(row["at_risk"]) and np.isnan(row["mean_probability"])  # the fixture has no scores
 
 
 def test_domains_add_up_to_signal_rate_bounds(small_store):
@@ -195,4 +194,4 @@ def test_national_level_row(small_store):
     counts = mapdata.region_counts(small_store, Scope.all_areas(), "nation", T)
     assert counts.index.tolist() == ["00"]
     assert counts.loc["00", "households"] == small_store.scalar("SELECT count(*) FROM households")
-    assert isinstance(counts, pd.DataFrame)
+    assert counts.loc["00", "one_person"] == _count(small_store, "one_person")

@@ -163,7 +163,7 @@ def test_no_hex_cell_below_k_is_ever_returned_or_recovered(pts, k, res, cluster,
 
 
 def test_hex_complement_of_one_dropped_cell_is_dropped_too():
-    # The case: 시군구 total minus the cells drawn gave the dropped cell's households,
+    # The leak this guards against: 시군구 total minus the cells drawn gave the dropped cell's households,
     # and households minus one-person gave a cell's multi-person count.
     frame = pd.DataFrame({"lon": [127.0] * 30 + [127.2] * 12 + [127.4] * 3,
                           "lat": [37.5] * 30 + [37.6] * 12 + [37.7] * 3,

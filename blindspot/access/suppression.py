@@ -1,235 +1,35 @@
-"""Who may see what: the :class:`Scope` every query and export function takes.
+"""Small counts: the threshold, the zero rule, primary and complementary suppression.
 
-A scope lists the 시군구 a caller may see (``None`` = the whole country), whether
-household-level rows are allowed at all, and the smallest count an aggregate may
-show (small-count suppression).  Query functions turn it into SQL with
-:func:`scope_sql`, so a page cannot forget to apply it.  The signed-in user's role
-gives the scope (:func:`scope_for`).  The small-count rules (threshold, zero rule,
-complementary suppression) and the role → action rules live here too.
+The one home of the small-count rules (docs/access.md, "작은 수 비공개"):
+
+* threshold: the smallest count shown is ``max(k, scope.min_count, 1)`` (:func:`threshold`);
+  1 hides nothing.
+* zero rule: a true 0 is shown as 0 everywhere (it identifies no one); counts 1..k-1
+  are hidden and shown as :data:`SUPPRESSED` (:func:`suppress`, :func:`count_text`).
+* complementary suppression (:func:`protect`): where a total and its parts, or two counts
+  and their difference, are shown together, more cells are hidden until no subtraction
+  the output offers recovers a count 1..k-1 (:func:`disclosures` is the attacker that
+  checks it).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blindspot.errors import AccessDenied
+if TYPE_CHECKING:
+    from blindspot.access.scope import Scope
 
-_SGG_RE = re.compile(r"^\d{5}$")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a caller may see.
-
-    >>> Scope.district(["11110"]).allows_sgg("11140")
-    False
-    """
-
-    sgg_codes: frozenset[str] | None = None
-    household_level: bool = True
-    min_count: int = 0
-    label: str = "전국"
-    user: str = "system"
-    role: str = "admin"
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        if self.sgg_codes is not None:
-            bad = [c for c in self.sgg_codes if not _SGG_RE.match(str(c))]
-            if bad:
-                raise ValueError(f"시군구 코드는 5자리 숫자 문자열이어야 합니다: {bad[:5]}")
-            if not self.sgg_codes:
-                raise ValueError("빈 시군구 목록으로는 범위를 만들 수 없습니다 (아무것도 볼 수 없는 범위).")
-        if self.min_count < 0:
-            raise ValueError("min_count must be ≥ 0")
-
-    @classmethod
-    def all_areas(cls, user: str = "system", role: str = "admin") -> "Scope":
-        return cls(None, True, 0, "전국", user, role)
-
-    @classmethod
-    def analyst(cls, user: str = "system") -> "Scope":
-        return cls(None, True, 0, "전국", user, "analyst")
-
-    @classmethod
-    def district(cls, sgg_codes, user: str = "system", label: str | None = None) -> "Scope":
-        codes = frozenset(str(c) for c in sgg_codes)
-        return cls(codes, True, 0, label or ", ".join(sorted(codes)), user, "district")
-
-    @classmethod
-    def aggregates_only(cls, min_count: int = 5, user: str = "system") -> "Scope":
-        return cls(None, False, min_count, "전국(집계만)", user, "presenter")
-
-    @property
-    def is_national(self) -> bool:
-        return self.sgg_codes is None
-
-    @property
-    def sido_codes(self) -> frozenset[str] | None:
-        return None if self.sgg_codes is None else frozenset(c[:2] for c in self.sgg_codes)
-
-    def allows_sgg(self, sgg_code: str) -> bool:
-        return self.sgg_codes is None or sgg_code in self.sgg_codes
-
-    def require_household_level(self) -> None:
-        if not self.household_level:
-            raise AccessDenied("이 계정은 집계 자료만 볼 수 있습니다 (가구 단위 자료 열람 권한 없음).")
-
-
-def scope_sql(scope: Scope, column: str, *, sido: bool = False) -> tuple[str, list]:
-    """SQL condition and parameters restricting ``column`` to the scope.
-
-    ``column`` is always a literal of this package's SQL, never user input; the
-    codes themselves go in as parameters.  With ``sido=True`` the column holds
-    시도 codes and the scope's 시도 are used.
-
-    >>> scope_sql(Scope.district(["11110", "11140"]), "h.sgg_code")
-    ('h.sgg_code IN (?, ?)', ['11110', '11140'])
-    >>> scope_sql(Scope.all_areas(), "sgg_code")
-    ('TRUE', [])
-    """
-    codes = scope.sido_codes if sido else scope.sgg_codes
-    if codes is None:
-        return "TRUE", []
-    values = sorted(codes)
-    # One placeholder per code: DuckDB prunes row groups on an IN-list of constants,
-    # which a single list parameter (= ANY(?)) does not get.
-    return f"{column} IN ({', '.join('?' for _ in values)})", values
-
-
-# --- roles ------------------------------------------------------------------------------
-ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 담당 공무원", "presenter": "발표자 (집계만)"}
-
-# Pages each role may open, in navigation order.  The presenter gets no model page: its
-# subgroup table counts households per group, and such counts may be small.
-PAGES = {
-    "admin": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "audit", "data_admin"),
-    "analyst": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "data_admin"),
-    "district": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
-    "presenter": ("overview", "briefing", "region_map", "hotspots"),
-}
-DEFAULT_MIN_COUNT = 5
-
-
-def scope_for(role: str, user: str, sgg_codes=None, *, min_count: int = DEFAULT_MIN_COUNT,
-              label: str | None = None) -> Scope:
-    """The scope of a signed-in user of ``role``.
-
-    admin and analyst see every area at household level; a district official sees
-    only its 시군구 (household level there); a presenter sees aggregates only, with
-    counts under ``min_count`` suppressed.
-
-    >>> s = scope_for("district", "kim", ["29110"], label="광주 동구")
-    >>> (s.role, sorted(s.sgg_codes), s.household_level, s.label)
-    ('district', ['29110'], True, '광주 동구')
-    >>> scope_for("presenter", "lee", min_count=10).min_count
-    10
-    """
-    if role == "admin":
-        return Scope.all_areas(user=user, role="admin")
-    if role == "analyst":
-        return Scope.analyst(user=user)
-    if role == "district":
-        if not sgg_codes:
-            raise ValueError("시군구 담당 공무원 계정에는 시군구 코드(sgg_codes)가 하나 이상 있어야 합니다.")
-        return Scope.district(sgg_codes, user=user, label=label)
-    if role == "presenter":
-        return Scope.aggregates_only(max(int(min_count), 1), user=user)
-    raise ValueError(f"알 수 없는 역할입니다: {role!r} (admin, analyst, district, presenter 중 하나)")
-
-
-def pages_for(role: str) -> tuple[str, ...]:
-    """Page keys the role may open (an unknown role gets none).
-
-    >>> "risk_list" in pages_for("presenter"), "audit" in pages_for("analyst")
-    (False, False)
-    """
-    return PAGES.get(role, ())
-
-
-# Role → action rule for changes to shared settings: "any" = every area, "own" = only a
-# 시군구 of the user's own scope.  A role or action missing here may not do it.
-ACTION_RULES = {
-    "set_targets": {"admin": "any", "district": "own"},
-}
-
-
-def can(scope: Scope, action: str, area: str | None = None) -> bool:
-    """Whether the scope's role may do ``action`` for ``area`` ('00' the nation, a 2-digit
-    시도, a 5-digit 시군구).  Briefing targets are set by an admin, or by a district
-    official for a 시군구 of their own; presenters and analysts may not set them.
-
-    >>> can(Scope.all_areas(), "set_targets", "00"), can(Scope.analyst(), "set_targets", "29110")
-    (True, False)
-    >>> own = Scope.district(["29110"])
-    >>> can(own, "set_targets", "29110"), can(own, "set_targets", "29140"), can(own, "set_targets", "29")
-    (True, False, False)
-    >>> can(Scope.aggregates_only(), "set_targets", "00")
-    False
-    """
-    rule = ACTION_RULES.get(action, {}).get(scope.role)
-    if rule == "any":
-        return scope.is_national or (area is not None and len(str(area)) == 5 and scope.allows_sgg(str(area)))
-    if rule == "own":
-        return area is not None and len(str(area)) == 5 and scope.sgg_codes is not None and str(area) in scope.sgg_codes
-    return False
-
-
-def can_see_address(scope: Scope, sgg_code: str) -> bool:
-    """Addresses go only to the district official of that area, never to a national role.
-
-    >>> can_see_address(Scope.district(["29110"]), "29110"), can_see_address(Scope.analyst(), "29110")
-    (True, False)
-    """
-    return scope.role == "district" and scope.household_level and scope.allows_sgg(str(sgg_code))
-
-
-def scope_text(scope: Scope) -> str:
-    """The scope as one line for the audit log.
-
-    >>> scope_text(Scope.district(["29140", "29110"]))
-    'district:29110,29140'
-    >>> scope_text(Scope.aggregates_only(5))
-    'presenter:전국,k=5'
-    """
-    areas = "전국" if scope.sgg_codes is None else ",".join(sorted(scope.sgg_codes))
-    return f"{scope.role}:{areas}" + (f",k={scope.min_count}" if scope.min_count else "")
-
-
-def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
-    """A :func:`scope_sql` condition with its positional ``?`` as ``$p0, $p1, ...``, for
-    statements that repeat the condition (one set of values binds every copy).
-
-    >>> named_scope("sgg_code IN (?, ?)")
-    ('sgg_code IN ($p0, $p1)', ['p0', 'p1'])
-    """
-    parts = condition.split("?")
-    names = [f"{prefix}{k}" for k in range(len(parts) - 1)]
-    out = [parts[0]]
-    for name, part in zip(names, parts[1:]):
-        out += [f"${name}", part]
-    return "".join(out), names
-
-
-# --- small counts: threshold, zero rule, primary and complementary suppression -------------
-# The one home of the small-count rules (docs/access.md, "작은 수 비공개"):
-# * threshold: the smallest count shown is max(k, scope.min_count, 1); 1 hides nothing.
-# * zero rule: a true 0 is shown as 0 everywhere (it identifies no one); counts 1..k-1
-#   are hidden and shown as SUPPRESSED.
-# * complementary suppression (protect): where a total and its parts, or two counts and
-#   their difference, are shown together, more cells are hidden until no subtraction the
-#   output offers recovers a count 1..k-1 (disclosures is the attacker that checks it).
 SUPPRESSED = "비공개"
 
 
-def threshold(scope: "Scope | None" = None, k: int = 0) -> int:
+def threshold(scope: Scope | None = None, k: int = 0) -> int:
     """The smallest count an aggregate may show: ``max(k, scope.min_count, 1)``.
 
     1 means nothing is suppressed (counts 1..0 is empty).
 
+    >>> from blindspot.access.scope import Scope
     >>> threshold(Scope.aggregates_only(10), 5), threshold(Scope.analyst(), 5), threshold(Scope.analyst())
     (10, 5, 1)
     """
@@ -489,24 +289,15 @@ def apply(values, hide) -> dict:
     {'a': None, 'b': 0}
     """
     return {key: (None if key in hide else v) for key, v in values.items()}
-# --- server actions by role: checked by the server gate (blindspot.app.webguard) ------
-UPLOAD_ROLES = frozenset({"admin", "analyst"})   # the roles that load extraction files (데이터 관리)
-METRICS_ROLES = frozenset({"admin"})
 
 
-def may_upload(role: str | None) -> bool:
-    """Whether a signed-in session of ``role`` may send files to the server.
+def mask_statistic(values, counts, k: int):
+    """A statistic of a group (a mean, a rate) only where the group holds ``k`` or more
+    households: a mean of 1..k-1 households describes those few.  ``values`` and
+    ``counts`` are aligned pandas Series; the rest become NaN.
 
-    >>> may_upload("analyst"), may_upload("district"), may_upload(None)
-    (True, False, False)
+    >>> import pandas as pd
+    >>> mask_statistic(pd.Series([0.2, 0.5, 0.1]), pd.Series([10, 3, 0]), 5).tolist()
+    [0.2, nan, nan]
     """
-    return role in UPLOAD_ROLES
-
-
-def may_read_metrics(role: str | None) -> bool:
-    """Whether ``role`` may read the server's own metrics (``/_stcore/metrics``).
-
-    >>> may_read_metrics("admin"), may_read_metrics("presenter")
-    (True, False)
-    """
-    return role in METRICS_ROLES
+    return values.where(counts >= k)
