@@ -3,8 +3,8 @@
 import streamlit as st
 
 from blindspot import config
-from blindspot.app import cache, login, widgets
 from blindspot.access import pages_for
+from blindspot.app import cache, login, widgets
 from blindspot.errors import BlindspotError
 
 config.private_umask()  # the database's WAL and anything else the app writes: not world-readable

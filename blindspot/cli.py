@@ -50,8 +50,8 @@ def _cmd_build_demo(args) -> int:
     import os
 
     from blindspot.demo.build import build_demo, inspect_existing
-    from blindspot.progress import LineProgress
     from blindspot.demo.synthetic import SyntheticConfig
+    from blindspot.progress import LineProgress
 
     cfg = SyntheticConfig(seed=_or_setting(args.seed, "demo_seed"), scale=_or_setting(args.scale, "demo_scale"),
                           rounds=_or_setting(args.rounds, "demo_rounds"), sido=tuple(args.sido) if args.sido else None)
@@ -123,9 +123,9 @@ def _thresholds(args):
 
 
 def _cmd_train(args) -> int:
+    from blindspot.model.training import train
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.model.training import train
 
     with _database(args) as st:
         meta = train(st, config.models_dir(args.models), C=_or_setting(args.C, "model_c"), thresholds=_thresholds(args),
@@ -147,9 +147,9 @@ def _load_in_service(st, models):
 
 
 def _cmd_evaluate(args) -> int:
+    from blindspot.model.training import evaluate
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.model.training import evaluate
 
     with _database(args, read_only=True) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
@@ -170,9 +170,9 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_score(args) -> int:
+    from blindspot.model.scoring import score_round
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
-    from blindspot.model.scoring import score_round
 
     with _database(args) as st:
         version, fitted, _ = _load_in_service(st, config.models_dir(args.models))
@@ -198,8 +198,8 @@ def _cmd_init_db(args) -> int:
 
 def _cmd_ingest(args) -> int:
     from blindspot.ingest import load as ingest
-    from blindspot.progress import LineProgress
     from blindspot.ingest.report import report_csv
+    from blindspot.progress import LineProgress
 
     progress = LineProgress()
     with _database(args) as st:
@@ -231,8 +231,8 @@ def _cmd_export_round(args) -> int:
     import hashlib
     import os
 
-    from blindspot.casework import audit
     from blindspot.access import Scope
+    from blindspot.casework import audit
     from blindspot.ingest.exchange import export_round
 
     if not (args.purpose or "").strip():

@@ -44,10 +44,10 @@ class Round:
     def label_ko(self) -> str:
         return f"{self.year}년 {self.seq}차 ({2 * self.seq - 1}–{2 * self.seq}월)"
 
-    def next(self) -> "Round":
+    def next(self) -> Round:
         return Round(self.year + 1, 1) if self.seq == 6 else Round(self.year, self.seq + 1)
 
-    def prev(self) -> "Round":
+    def prev(self) -> Round:
         return Round(self.year - 1, 6) if self.seq == 1 else Round(self.year, self.seq - 1)
 
 

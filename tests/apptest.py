@@ -2,12 +2,11 @@
 database, signed in through the login form as a person would."""
 
 import streamlit as st
+from conftest import TEST_PASSWORDS
 from streamlit.testing.v1 import AppTest
 
 from blindspot import config
 from blindspot.db import store as store_mod
-
-from conftest import TEST_PASSWORDS
 
 
 def login(at, user, password=None):

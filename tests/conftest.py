@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from blindspot.access import Scope
 from blindspot import config
-from blindspot.ingest import exchange
-from blindspot.demo.build import build_demo, build_empty
+from blindspot.access import Scope
 from blindspot.db.store import Store
+from blindspot.demo.build import build_demo, build_empty
 from blindspot.demo.synthetic import SyntheticConfig
+from blindspot.ingest import exchange
 
 # Sejong (36) and Gwangju (29): 120 읍면동 of both 동 and 읍/면, about 41,000 households at 0.05.
 SMALL = SyntheticConfig(seed=7, scale=0.05, rounds=4, sido=("29", "36"))

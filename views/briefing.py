@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from blindspot.briefing import data as brief
 from blindspot.app import data, login, widgets
+from blindspot.briefing import data as brief
 
 scope = login.current_scope()
 top = st.columns([3, 2, 2, 2])
@@ -26,7 +26,7 @@ st.subheader(f"{b.area['name']} · {b.round_code}")
 st.caption(b.stamp)
 tiles = st.columns(5)
 for col, (key, label) in zip(tiles, [("flagged", "발굴 가구"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"),
-                                     ("supported_rate", "지원 연계율 (%)"), ("at_risk", "위험군 가구")]):
+                                     ("supported_rate", "지원 연계율 (%)"), ("at_risk", "위험군 가구")], strict=False):
     value, before = b.kpis.get(key), b.previous.get(key)
     delta = None if value is None or before is None else round(value - before, 1)
     col.metric(label, brief.shown(b, key), delta,
@@ -43,7 +43,7 @@ if data.can_set_targets(scope, area):
         disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=shown_columns,
         column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
     if st.button("목표 저장", key="save_targets"):
-        changed = data.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"])))
+        changed = data.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"], strict=False)))
         st.success(f"목표를 저장했습니다 (바뀐 지표 {changed}개, 감사 기록에 남았습니다)." if changed
                    else "바뀐 목표가 없습니다.")
         st.rerun()
@@ -56,7 +56,7 @@ left, right = st.columns(2)
 with left:
     st.markdown("**발굴 → 방문 → 욕구 확인 → 지원**")
     st.bar_chart(b.funnel, x="단계", y="가구", horizontal=True, sort=False)
-    hidden = [stage for stage, v in zip(b.funnel["단계"], b.funnel["가구"]) if v is None or v != v]
+    hidden = [stage for stage, v in zip(b.funnel["단계"], b.funnel["가구"], strict=False) if v is None or v != v]
     if hidden:
         st.caption(f"비공개 (소수 {b.k} 미만이거나 빼기로 소수가 드러나는 칸): {', '.join(hidden)}")
     st.markdown("**발굴 경로별**")

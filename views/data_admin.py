@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from blindspot.ingest import load as ingest
 from blindspot.app import data, login, widgets
-from blindspot.ingest import report
 from blindspot.errors import BlindspotError
+from blindspot.ingest import load as ingest
+from blindspot.ingest import report
 
 st.title("데이터 관리")
 scope = login.require("ingest")

@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from blindspot.maps import hexgrid
-from blindspot.maps import palette, spatial
-from blindspot.maps import render as maps
-from blindspot.maps import data as mapdata
 from blindspot.app import data, login, widgets
+from blindspot.maps import data as mapdata
+from blindspot.maps import hexgrid, palette, spatial
+from blindspot.maps import render as maps
 
 st.title("핫스팟")
 scope = login.current_scope()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from blindspot.model import card as modelcard
 from blindspot.app import data
 from blindspot.maps import palette
+from blindspot.model import card as modelcard
 
 st.title("위험 모델")
 meta = data.model_metadata()

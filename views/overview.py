@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from blindspot.app import cache, data, login, widgets
 from blindspot.access import count_text
+from blindspot.app import cache, data, login, widgets
 
 st.title("개요")
 scope = login.current_scope()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from blindspot.maps import render as maps
-from blindspot.maps import data as mapdata
 from blindspot.app import data, login, widgets
+from blindspot.maps import data as mapdata
+from blindspot.maps import render as maps
 from blindspot.vocab import LEVELS
 
 st.title("지역 지도")
@@ -49,7 +49,7 @@ with left:
     widgets.legend(legend, label)
 
 codes = view["code"].tolist()
-names = dict(zip(view["code"], view["full_name"]))
+names = dict(zip(view["code"], view["full_name"], strict=False))
 picked = maps.selected_code(event.selection if event else None)
 if picked and picked != st.session_state.get("map_last_pick"):
     st.session_state["map_last_pick"] = picked

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from blindspot.casework import lists
-from blindspot.app import data, login, widgets
 from blindspot.access import may, threshold
-from blindspot.errors import BlindspotError
+from blindspot.app import data, login, widgets
+from blindspot.casework import lists
 from blindspot.casework.exports import SUMMARY_COLUMNS, EmptyExport
-from blindspot.maps.data import RISK_BANDS
 from blindspot.casework.outcomes import OutcomeExists, earlier_text
+from blindspot.errors import BlindspotError
+from blindspot.maps.data import RISK_BANDS
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 st.title("위험 가구 목록")

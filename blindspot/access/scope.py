@@ -9,10 +9,9 @@ with :func:`narrow`, which never widens it.
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass, field
-
 
 from blindspot import settings
 from blindspot.access import sql
@@ -48,20 +47,20 @@ class Scope:
             raise ValueError("min_count must be ≥ 0")
 
     @classmethod
-    def all_areas(cls, user: str = "system", role: str = "admin") -> "Scope":
+    def all_areas(cls, user: str = "system", role: str = "admin") -> Scope:
         return cls(None, True, 0, "전국", user, role)
 
     @classmethod
-    def analyst(cls, user: str = "system") -> "Scope":
+    def analyst(cls, user: str = "system") -> Scope:
         return cls(None, True, 0, "전국", user, "analyst")
 
     @classmethod
-    def district(cls, sgg_codes, user: str = "system", label: str | None = None) -> "Scope":
+    def district(cls, sgg_codes, user: str = "system", label: str | None = None) -> Scope:
         codes = frozenset(str(c) for c in sgg_codes)
         return cls(codes, True, 0, label or ", ".join(sorted(codes)), user, "district")
 
     @classmethod
-    def aggregates_only(cls, min_count: int | None = None, user: str = "system") -> "Scope":
+    def aggregates_only(cls, min_count: int | None = None, user: str = "system") -> Scope:
         """A presenter's scope: aggregates only, counts under ``min_count`` (default: the
         ``min_count`` setting) hidden."""
         if min_count is None:
@@ -115,7 +114,7 @@ def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
     parts = condition.split("?")
     names = [f"{prefix}{k}" for k in range(len(parts) - 1)]
     out = [parts[0]]
-    for name, part in zip(names, parts[1:]):
+    for name, part in zip(names, parts[1:], strict=False):
         out += [f"${name}", part]
     return "".join(out), names
 

@@ -27,6 +27,7 @@ from blindspot.maps import hexgrid, hotspots
 from blindspot.maps import render as maps
 from blindspot.model import artifacts
 
+
 def models_dir() -> str:
     return str(config.models_dir())
 
@@ -122,7 +123,7 @@ def sgg_names(scope: Scope, sido: str | None = None) -> dict:
     df = regions(scope, "sgg")
     if sido:
         df = df[df["sido_code"] == sido]
-    return dict(zip(df["code"], df["full_name"]))
+    return dict(zip(df["code"], df["full_name"], strict=False))
 
 
 # --- household rows: audited once per view --------------------------------------------------
@@ -178,7 +179,7 @@ def indicator_options() -> dict:
     options = {None: "전체 (지표·영역 무관)"}
     options.update({f"domain:{d}": f"영역: {name}" for d, name in mapdata.domain_list(store())})
     df = _indicators()
-    options.update({f"indicator:{c}": f"지표: {n}" for c, n in zip(df["code"], df["name_ko"])})
+    options.update({f"indicator:{c}": f"지표: {n}" for c, n in zip(df["code"], df["name_ko"], strict=False)})
     return options
 
 

@@ -31,9 +31,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Callable
 
 from blindspot.access import may_read_metrics, may_upload
 
@@ -101,7 +101,7 @@ def xsrf_token(raw: str | None) -> str | None:
     try:
         if len(parts) == 4 and parts[0] == "2":
             mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-            return bytes(a ^ b for a, b in zip(mask, masked)).hex() if len(mask) == len(masked) else None
+            return bytes(a ^ b for a, b in zip(mask, masked, strict=False)).hex() if len(mask) == len(masked) else None
     except ValueError:
         return None
     return None

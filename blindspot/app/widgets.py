@@ -19,6 +19,7 @@ from blindspot.app.data import regions, rounds
 from blindspot.app.login import session_id
 from blindspot.casework import audit
 
+
 def synthetic_banner() -> None:
     if data_info().get("synthetic"):
         st.warning(
@@ -39,7 +40,7 @@ def round_picker(label: str = "차수", key: str = "round") -> int:
     """A select box of loaded rounds, latest first; returns the round id."""
     df = rounds()
     options = df["round_id"].tolist()[::-1]
-    labels = dict(zip(df["round_id"], df["label"]))
+    labels = dict(zip(df["round_id"], df["label"], strict=False))
     return st.selectbox(label, options, format_func=lambda r: labels[r], key=key)
 
 
@@ -55,13 +56,13 @@ def area_picker(scope: Scope, level: str, key: str, *, nation_code: str | None =
         return nation_code
     sido = regions(scope, "sido")
     nation = [nation_code] if nation_code is None or scope.is_national else []
-    names = {nation_code: "전국", **dict(zip(sido["code"], sido["name"]))}
+    names = {nation_code: "전국", **dict(zip(sido["code"], sido["name"], strict=False))}
     chosen = st.selectbox("시도", nation + sido["code"].tolist(), format_func=names.get, key=f"{key}_sido")
     if level != "emd" or chosen == nation_code:
         return chosen
     sgg = regions(scope, "sgg")
     sgg = sgg[sgg["sido_code"] == chosen]
-    sgg_names = dict(zip(sgg["code"], sgg["name"]))
+    sgg_names = dict(zip(sgg["code"], sgg["name"], strict=False))
     picked = st.selectbox("시군구", [None] + sgg["code"].tolist(), key=f"{key}_sgg",
                           format_func=lambda c: "시도 전체" if c is None else sgg_names[c])
     return picked or chosen
@@ -71,7 +72,7 @@ def legend(rows: pd.DataFrame, title: str | None = None) -> None:
     """A legend as coloured squares and ranges (markdown, no images)."""
     lines = [f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
              f"border:1px solid #999;margin-right:6px;vertical-align:middle'></span>{r}"
-             for c, r in zip(rows["colour"], rows["range"])]
+             for c, r in zip(rows["colour"], rows["range"], strict=False)]
     st.markdown((f"**{title}**<br/>" if title else "") + "<br/>".join(lines), unsafe_allow_html=True)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from blindspot.maps import hotspots
-from blindspot.maps import data as mapdata
-from blindspot.maps import render as maps
 from blindspot.access import Scope, narrow
+from blindspot.maps import data as mapdata
+from blindspot.maps import hotspots
+from blindspot.maps import render as maps
 
 MEASURE = "one_person_share"
 

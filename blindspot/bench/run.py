@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 from blindspot import settings
+from blindspot.access import Scope
+from blindspot.bench import sql
+from blindspot.bench.maps import map_timings
 from blindspot.db import queries
 from blindspot.db import sql as db_sql
-from blindspot.bench import sql
-from blindspot.access import Scope
-from blindspot.indicators.catalogue import load_catalogue
-from blindspot.bench.maps import map_timings
 from blindspot.db.store import Store, remove_db_files
+from blindspot.indicators.catalogue import load_catalogue
 
 
 def _median_ms(fn, repeat: int = 7) -> float:
@@ -178,9 +178,9 @@ INGEST_ROWS = 1_000_000
 
 def ingest_timing() -> dict:
     """Validate and load a valid 1,000,000-row CSV (every 읍면동) into an empty database."""
+    from blindspot.demo.build import build_empty
     from blindspot.ingest import exchange
     from blindspot.ingest import load as ingest
-    from blindspot.demo.build import build_empty
 
     tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-ingest-", dir=settings.get("bench_dir")))
     path = tmpdir / "ingest.duckdb"

@@ -8,8 +8,6 @@ a user's value.
 
 from __future__ import annotations
 
-
-
 # The same count without the product's layer around it, for the benchmark.
 BARE_EMD_GROUPBY = """
     SELECT emd_code, count(*), count(*) FILTER (WHERE one_person)

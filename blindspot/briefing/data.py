@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blindspot import settings, vocab
-from blindspot.model import artifacts
+from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protect, scope_sql, subset, threshold
+from blindspot.briefing import sql
 from blindspot.casework import audit
+from blindspot.db import sql as db_sql
+from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
-from blindspot.db import sql as db_sql
-from blindspot.briefing import sql
-from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protect, scope_sql, subset, threshold
-from blindspot.errors import AccessDenied, BlindspotError
+from blindspot.model import artifacts
 from blindspot.rounds import from_id
 
 DEFAULT_K = settings.default("min_count")
@@ -91,7 +91,7 @@ class Briefing:
         return f"자료 차수 {self.round_code} · {model} · 생성 {self.generated_at}{data} · 소수 {self.k} 미만 비공개"
 
 
-def shown(b: "Briefing", key: str) -> str:
+def shown(b: Briefing, key: str) -> str:
     """A KPI as text: the number, "점수 없음" for risk without scores, else "비공개"."""
     value = b.kpis.get(key)
     if value is not None:

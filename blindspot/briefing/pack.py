@@ -27,11 +27,14 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from blindspot.geo import regions as geography  # noqa: E402
-from blindspot.maps import palette  # noqa: E402
-from blindspot.maps import hotspots, spatial  # noqa: E402
-from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
 from blindspot.access import SUPPRESSED, Scope, narrow  # noqa: E402
+from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
+from blindspot.geo import regions as geography  # noqa: E402
+from blindspot.maps import (  # noqa: E402
+    hotspots,
+    palette,  # noqa: E402
+    spatial,
+)
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 ATTRIBUTION = "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계"
@@ -115,7 +118,7 @@ def map_one_person(store, scope: Scope, b: Briefing):
         lows = [known.min()] + (list(bins.bins[:-1]) if bins is not None else [])
         highs = list(bins.bins) if bins is not None else [known.max()]
         handles = [Patch(facecolor=ramp[i], label=f"{lo:.1%} – {hi:.1%}") for i, (lo, hi) in
-                   enumerate(zip(lows, highs))] + handles
+                   enumerate(zip(lows, highs, strict=False))] + handles
     _scale_bar(ax)
     _north_arrow(ax)
     fig.legend(handles=handles, title="1인 가구 비율", loc="upper left", bbox_to_anchor=(0.68, 0.85), fontsize=10)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import CONFIRMED_OUTCOMES_SQL
 
-
 # Visits of round ? per channel and outcome, in scope (aggregates; suppressed by the caller).
 BRIEFING_CHANNELS = """
     SELECT channel,

@@ -16,8 +16,8 @@ import unicodedata
 
 import pandas as pd
 
-from blindspot.casework import sql
 from blindspot.access import DENIED, Scope, can, scope_text
+from blindspot.casework import sql
 from blindspot.errors import AccessDenied, BlindspotError
 
 PURPOSES = ("방문 계획", "사례관리", "점검", "기타")

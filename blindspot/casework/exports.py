@@ -14,14 +14,13 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl import Workbook
-from xml.sax.saxutils import escape
 
-from blindspot.casework import audit
-from blindspot.casework import lists
 from blindspot.access import ROLES, Scope, threshold
+from blindspot.casework import audit, lists
 from blindspot.errors import BlindspotError
 from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
 
@@ -84,7 +83,7 @@ def _sheet_xml(frame: pd.DataFrame) -> bytes:
     header = "".join(f"<c{_cell_xml(str(c))}</c>" for c in frame.columns)
     columns = [_column_xml(frame[c]) for c in frame.columns]
     parts = [_SHEET_HEAD, f'<row r="1">{header}</row>']
-    parts += [f'<row r="{r}">{"".join(cells)}</row>' for r, cells in enumerate(zip(*columns), 2)]
+    parts += [f'<row r="{r}">{"".join(cells)}</row>' for r, cells in enumerate(zip(*columns, strict=False), 2)]
     parts.append("</sheetData></worksheet>")
     return "".join(parts).encode("utf-8")
 

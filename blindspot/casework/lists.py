@@ -20,10 +20,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from blindspot import settings
-from blindspot.casework import audit
-from blindspot.db import sql as db_sql
-from blindspot.casework import sql
 from blindspot.access import Scope, can_see_address, may, protect, scope_sql, subset, threshold
+from blindspot.casework import audit, sql
+from blindspot.db import sql as db_sql
 from blindspot.maps.data import RISK_BANDS, named_scope, narrow, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
 
@@ -75,7 +74,7 @@ class ListFilters:
         return dataclasses.asdict(self) | {"bands": list(self.bands)}
 
     @classmethod
-    def from_text(cls, text: str) -> "ListFilters":
+    def from_text(cls, text: str) -> ListFilters:
         """The filters back from their audit JSON (a plain-value cache key).
 
         >>> f = ListFilters(20243, area="29110", bands=("high",))
@@ -121,7 +120,7 @@ def _params(store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str
     view = narrow(store, scope, filters.area[:5] if filters.area and len(filters.area) == 10 else filters.area)
     emd = filters.area if filters.area and len(filters.area) == 10 else None
     _, names = named_scope(scope_sql(view, "sgg_code")[0])
-    params = dict(zip(names, scope_sql(view, "sgg_code")[1]))
+    params = dict(zip(names, scope_sql(view, "sgg_code")[1], strict=False))
     params.update(t=int(filters.round_id), emd=emd)
     return view, params, emd
 
@@ -169,7 +168,7 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
         synthetic = is_synthetic_round(store, filters.round_id)
         df["address"] = [(synthetic_address(full, pid) if synthetic else NO_ADDRESS_NOTE)
                          if can_see_address(scope, sgg) else None
-                         for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"])]
+                         for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"], strict=False)]
         columns.append("address")
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose
 
@@ -252,7 +251,7 @@ def summary_protect(df: pd.DataFrame, level: str, k: int) -> set:
     codes = [str(c) for c in df["code"]]
     eqs, rest, totals = summary_equations(codes, level)
     values = {}
-    for c, row in zip(codes, df.itertuples()):
+    for c, row in zip(codes, df.itertuples(), strict=False):
         for col in SUMMARY_COUNTS:
             values[(c, col)] = int(getattr(row, col))
         values[(c, "none")] = values[(c, "scored")] - values[(c, "high")] - values[(c, "medium")] - values[(c, "low")]

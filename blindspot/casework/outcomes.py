@@ -26,12 +26,10 @@ earlier outcome writes nothing: the official sees the list's own household.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
-from blindspot.casework import audit
-from blindspot.casework import lists
-from blindspot.casework import sql
 from blindspot.access import Scope, may, scope_sql
+from blindspot.casework import audit, lists, sql
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
@@ -130,7 +128,7 @@ def record_outcome(store, scope: Scope, pseudo_id: str, round_id: int, outcome: 
         earlier = store.rows(sql.VISIT_EARLIER, [int(round_id), household_id])
         if earlier and not overwrite:
             keys = ("outcome", "support_type", "channel", "recorded_at", "recorded_by")
-            raise OutcomeExists(dict(zip(keys, earlier[0])))
+            raise OutcomeExists(dict(zip(keys, earlier[0], strict=False)))
         if earlier:
             store.run(sql.VISIT_UPDATE, [outcome, support_type, now, scope.user, int(round_id), household_id])
         else:

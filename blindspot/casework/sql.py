@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import valid_in_round
 
-
 # Household-level statements: callers (blindspot.casework.lists, blindspot.casework.outcomes) check that the
 # scope allows household rows and write the audit record.  {scope}, {obs_scope},
 # {visit_scope} and {score_scope} are the caller's 시군구 condition on households,

@@ -13,8 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, create_engine, event, insert, select,
-                        update)
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blindspot import config, settings

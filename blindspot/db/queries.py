@@ -12,8 +12,8 @@ import json
 
 import pandas as pd
 
-from blindspot.db import sql
 from blindspot.access import Scope, protect, scope_sql, threshold
+from blindspot.db import sql
 from blindspot.rounds import from_id
 
 _LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}

@@ -16,18 +16,17 @@ import contextlib
 import os
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import duckdb
 import pandas as pd
 
-from blindspot.db import schema
-from blindspot.db import sql
+from blindspot.db import schema, sql
 from blindspot.errors import StoreError
 
 _open_lock = threading.Lock()
-_stores: dict[str, "Store"] = {}
+_stores: dict[str, Store] = {}
 
 
 def _lock_message(path: Path, exc: Exception) -> str:
@@ -118,7 +117,7 @@ class Store:
         self.run_with(sql.APPEND_FROM.replace("{table}", table), frame)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """All or nothing: statements inside commit together or not at all."""
         cur = self.cursor()
         cur.execute("BEGIN TRANSACTION")

@@ -18,8 +18,7 @@ import pandas as pd
 import shapely
 
 from blindspot.demo import streams
-from blindspot.demo.calibration import (AGE_FROM, ALONE_F, ALONE_M, ARCHETYPE_EFFECT, HEAD_F, HEAD_M,
-                                        HOUSING_BASE)
+from blindspot.demo.calibration import AGE_FROM, ALONE_F, ALONE_M, ARCHETYPE_EFFECT, HEAD_F, HEAD_M, HOUSING_BASE
 from blindspot.demo.streams import sigmoid
 from blindspot.geo.regions import GeoData
 

@@ -27,19 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blindspot import config, rounds
-from blindspot.casework import audit
-from blindspot.db import sql as db_sql
-from blindspot.db import schema
-from blindspot.demo import sql
-from blindspot.db import aggregates as stats
-from blindspot.db import store as store_mod
 from blindspot.access import Scope
+from blindspot.casework import audit
+from blindspot.db import aggregates as stats
+from blindspot.db import schema
+from blindspot.db import sql as db_sql
+from blindspot.db import store as store_mod
+from blindspot.demo import sql
+from blindspot.demo.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
 from blindspot.errors import BlindspotError
 from blindspot.geo.regions import GeoData, import_geo, load_geo
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model.pipeline import ModelError
 from blindspot.progress import ProgressFn, silent
-from blindspot.demo.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
 
 
 @contextlib.contextmanager
@@ -114,7 +114,7 @@ def inspect_existing(target: Path) -> Existing | None:
             raise BlindspotError(
                 f"{target} 는 옛 스키마 버전 {version} 의 데이터베이스입니다. "
                 f"`python -m blindspot info --db {target}` 로 한 번 열어 업그레이드한 뒤 다시 하세요.")
-        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"), old.rows(sql.OLD_DB_FACTS)[0]))
+        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"), old.rows(sql.OLD_DB_FACTS)[0], strict=False))
         return Existing(target, True, meta.get("data_kind"), meta=meta, **{k: int(v) for k, v in facts.items()})
     finally:
         old.close()

@@ -18,8 +18,16 @@ import pyarrow as pa
 
 from blindspot.demo import streams
 from blindspot.demo.areas import AreaModel, PointSampler
-from blindspot.demo.calibration import (AGE_FROM, BURN_IN, CRISIS_KIND_WEIGHTS, HOUSING, HOUSING_ALONE,
-                                        HOUSING_HARDSHIP, TIER_EDGES, WELFARE)
+from blindspot.demo.calibration import (
+    AGE_FROM,
+    BURN_IN,
+    CRISIS_KIND_WEIGHTS,
+    HOUSING,
+    HOUSING_ALONE,
+    HOUSING_HARDSHIP,
+    TIER_EDGES,
+    WELFARE,
+)
 from blindspot.demo.streams import categorical, sigmoid
 from blindspot.progress import ProgressFn, silent
 

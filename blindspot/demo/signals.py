@@ -19,8 +19,16 @@ import pandas as pd
 import pyarrow as pa
 
 from blindspot.demo import streams
-from blindspot.demo.calibration import (AGE_GROUPS, BURN_IN, CHRONIC_PERSISTENCE, CRISIS_PERSIST_FACTOR,
-                                        GROUP_RR, SYSTEM_DOMAIN_WEIGHT, TIER_RR_ACUTE, TIER_RR_CHRONIC)
+from blindspot.demo.calibration import (
+    AGE_GROUPS,
+    BURN_IN,
+    CHRONIC_PERSISTENCE,
+    CRISIS_PERSIST_FACTOR,
+    GROUP_RR,
+    SYSTEM_DOMAIN_WEIGHT,
+    TIER_RR_ACUTE,
+    TIER_RR_CHRONIC,
+)
 from blindspot.demo.households import Block, Population, dict_column
 from blindspot.demo.streams import categorical
 from blindspot.indicators.catalogue import Catalogue

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import valid_in_round
 
-
 INSERT_HOUSEHOLDS = """
     INSERT INTO households
     SELECT household_id,

@@ -35,10 +35,9 @@ import pandas as pd
 
 from blindspot import rounds as rounds_mod
 from blindspot import settings
-from blindspot.demo import sql
-from blindspot.demo import streams
+from blindspot.demo import sql, streams
 from blindspot.demo.areas import AreaModel, PointSampler, build_area_model
-from blindspot.demo.calibration import (BURN_IN)
+from blindspot.demo.calibration import BURN_IN
 from blindspot.demo.households import Population, generate_households
 from blindspot.demo.signals import generate_signals
 from blindspot.demo.visits import generate_visits

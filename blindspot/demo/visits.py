@@ -17,11 +17,20 @@ import pandas as pd
 
 from blindspot import rounds as rounds_mod
 from blindspot.demo import streams
-from blindspot.demo.calibration import (BURN_IN, LOCAL_OLDER_ALONE_LEAN, LOCAL_SCORE_WEIGHT,
-                                        P_NOT_ELIGIBLE_NO_CRISIS, P_SUPPORTED_IN_CRISIS,
-                                        P_SUPPORTED_OR_CONFIRMED_IN_CRISIS, RECORDED_HOURS_AFTER_ROUND_END,
-                                        REFERRAL_CHANNEL_WEIGHTS, REFERRAL_CHANNELS, REFERRAL_CRISIS_SHARE,
-                                        SUPPORT_TYPES, SUPPORT_WEIGHTS)
+from blindspot.demo.calibration import (
+    BURN_IN,
+    LOCAL_OLDER_ALONE_LEAN,
+    LOCAL_SCORE_WEIGHT,
+    P_NOT_ELIGIBLE_NO_CRISIS,
+    P_SUPPORTED_IN_CRISIS,
+    P_SUPPORTED_OR_CONFIRMED_IN_CRISIS,
+    RECORDED_HOURS_AFTER_ROUND_END,
+    REFERRAL_CHANNEL_WEIGHTS,
+    REFERRAL_CHANNELS,
+    REFERRAL_CRISIS_SHARE,
+    SUPPORT_TYPES,
+    SUPPORT_WEIGHTS,
+)
 from blindspot.demo.households import Population
 from blindspot.demo.signals import Candidates
 from blindspot.progress import ProgressFn, silent

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from blindspot.db import sql as db_sql
-from blindspot.geo import sql
 from blindspot.access import Scope, scope_sql
+from blindspot.db import sql as db_sql
 from blindspot.errors import GeoDataError
+from blindspot.geo import sql
 
 LEVEL_CODE_LEN = {"sido": 2, "sgg": 5, "emd": 10}
 _COMMON = ["sido_code", "sido_name", "area_km2", "population", "population_male",

@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 from blindspot import rounds, vocab
 from blindspot.access import Scope, named_scope, scope_sql
 from blindspot.db.store import Store
-from blindspot.ingest import sql
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.ingest import sql
 from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
 
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row

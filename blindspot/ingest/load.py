@@ -39,17 +39,18 @@ import pandas as pd
 import pyarrow as pa
 
 from blindspot import config, rounds
-from blindspot.db import sql as db_sql
-from blindspot.db import schema
-from blindspot.ingest import sql
 from blindspot.db import aggregates as stats
+from blindspot.db import schema
+from blindspot.db import sql as db_sql
 from blindspot.db.queries import round_coverage, sgg_codes
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
-from blindspot.progress import ProgressFn, silent
+from blindspot.ingest import sql
 from blindspot.ingest.readers import Problem, ReadError, echo, read_table
 from blindspot.ingest.report import finish_report, problem_rows, problems_frame, summary
 from blindspot.ingest.validation import Checked
+from blindspot.progress import ProgressFn, silent
+
 
 class IngestError(BlindspotError):
     """Files with problems: nothing was loaded.  ``report`` lists every problem."""
@@ -108,7 +109,7 @@ def _round(round_code: str, file: str) -> rounds.Round:
     return r
 
 
-def _scope_problems(store, prepared: "Prepared", raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:
+def _scope_problems(store, prepared: Prepared, raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:
     """A file covering fewer 시군구 than the round it replaces or creates needs a declared
     scope; rows outside a declared scope are refused."""
     hh = prepared.households.households

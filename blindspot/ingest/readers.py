@@ -305,7 +305,7 @@ def read_csv(data: bytes, name: str) -> RawTable:
     table = table.rename_columns(names)
     problems: list[Problem] = []
     ragged_lines = _locate(text, ragged)
-    for line, (_, row_text, actual) in zip(ragged_lines[:MAX_RAGGED], ragged[:MAX_RAGGED]):
+    for line, (_, _row_text, actual) in zip(ragged_lines[:MAX_RAGGED], ragged[:MAX_RAGGED], strict=False):
         # The row's own text is not repeated: it is a household's data.
         problems.append(Problem(name, line, None, f"{actual}개 열", (
             f"열 개수가 머리글과 다릅니다 (머리글 {len(names)}개, 이 행 {actual}개). 파일이 중간에 잘렸거나 "
@@ -428,7 +428,7 @@ def read_parquet(data: bytes, name: str) -> RawTable:
     names = [str(n).strip() for n in table.column_names]
     check_names(names, name)
     cols = []
-    for n, col in zip(names, table.columns):
+    for n, col in zip(names, table.columns, strict=False):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         if pa.types.is_dictionary(col.type):
             col = col.dictionary_decode()
@@ -449,5 +449,5 @@ def read_parquet(data: bytes, name: str) -> RawTable:
             raise ReadError([Problem(name, 1, echo(n, 40), str(col.type)[:40], (
                 f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). 글자·정수 열로 "
                 "저장하세요."))]) from None
-    out = pa.table(dict(zip(names, cols))) if cols else pa.table({})
+    out = pa.table(dict(zip(names, cols, strict=False))) if cols else pa.table({})
     return RawTable(name, "parquet", out, np.arange(2, out.num_rows + 2, dtype=np.int64))

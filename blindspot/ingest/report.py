@@ -35,7 +35,7 @@ def _echoed(report: pd.DataFrame) -> pd.DataFrame:
         # Reports repeat the same few texts (file name, column names): echo each once.
         values = pd.Series(report[column].astype(object).to_numpy())
         uniques = values.dropna().unique()
-        safe = dict(zip(uniques, (echo(v) for v in uniques)))
+        safe = dict(zip(uniques, (echo(v) for v in uniques), strict=False))
         report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
                           for v in values]
     return report

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import valid_in_round
 
-
 # A round is loaded in one transaction (blindspot/ingest/load.py).  Named parameters: $t the
 # round, $prev / $next the rounds before and after it (round ids are not consecutive
 # integers across years), $at / $by when and by whom.  {relation} is the file's rows,

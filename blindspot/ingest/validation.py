@@ -28,9 +28,26 @@ import pyarrow.compute as pc
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.ingest.readers import Problem, RawTable, echo
 from blindspot.ingest.report import finish_report, problem_rows, problems_frame
-from blindspot.ingest.schema import (BOOL_TEXT, CHANNEL_MAP, HOUSEHOLD_COLUMNS, HOUSING_MAP, INT_RE, LONG_COLUMNS,
-                                     MAX_INT, MESSAGES, MONTHS_MAX, OPTIONAL_OUTCOME_COLUMNS, OUTCOME_COLUMNS,
-                                     OUTCOME_MAP, SEX_MAP, WELFARE_MAP, household_schema, outcome_schema, run_schema)
+from blindspot.ingest.schema import (
+    BOOL_TEXT,
+    CHANNEL_MAP,
+    HOUSEHOLD_COLUMNS,
+    HOUSING_MAP,
+    INT_RE,
+    LONG_COLUMNS,
+    MAX_INT,
+    MESSAGES,
+    MONTHS_MAX,
+    OPTIONAL_OUTCOME_COLUMNS,
+    OUTCOME_COLUMNS,
+    OUTCOME_MAP,
+    SEX_MAP,
+    WELFARE_MAP,
+    household_schema,
+    outcome_schema,
+    run_schema,
+)
+
 
 @dataclass
 class Checked:
@@ -310,7 +327,7 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
     wrong = wrong.fillna(False).to_numpy(bool)
     if wrong.any():
         parts.append(problem_rows(file, df.index[wrong], "value", value[wrong].to_numpy(),
-                            [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong])]))
+                            [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong], strict=False)]))
     # A household's attributes are repeated on each of its rows and must agree.
     first = df.groupby("pseudo_id", sort=False)[attrs].transform("first")
     for a in attrs:

@@ -15,7 +15,18 @@ import numpy as np
 import pyarrow as pa
 
 from blindspot import config
-from blindspot.ingest.readers import (Problem, RawTable, ReadError, check_names, check_rows, column_letter, drop_trailing_blank, echo, too_big, MAX_RAGGED)
+from blindspot.ingest.readers import (
+    MAX_RAGGED,
+    Problem,
+    RawTable,
+    ReadError,
+    check_names,
+    check_rows,
+    column_letter,
+    drop_trailing_blank,
+    echo,
+    too_big,
+)
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 _FORMULA_RE = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]+\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')
@@ -135,7 +146,7 @@ def read_xlsx(data: bytes, name: str) -> RawTable:
                                      f"머리글이 없는 열({column_letter(width)}열 이후)에 값이 있습니다."))
     finally:
         wb.close()
-    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)})
+    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=False)})
     rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
     table, rows = drop_trailing_blank(table, rows)
     return RawTable(name, "xlsx", table, rows, None, extra)

@@ -20,11 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blindspot.casework import audit
-from blindspot.geo import regions as geography
-from blindspot.db import sql as db_sql
-from blindspot.maps import sql
-from blindspot.db import aggregates as stats
 from blindspot.access import (
     Scope,
     mask_statistic,
@@ -36,7 +31,12 @@ from blindspot.access import (
     subset,
     threshold,
 )
+from blindspot.casework import audit
+from blindspot.db import aggregates as stats
+from blindspot.db import sql as db_sql
 from blindspot.errors import AccessDenied
+from blindspot.geo import regions as geography
+from blindspot.maps import sql
 
 LEVEL_COLUMN = {"nation": "'00'", "sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
 # Observations and visits carry no 시도 code: it is the first two digits of the 시군구.
@@ -158,7 +158,7 @@ def _raw_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands)
     cond_h, names = named_scope(scope_sql(scope, "sgg_code")[0])
     cond_o, _ = named_scope(scope_sql(scope, "o.sgg_code")[0])
     cond_v, _ = named_scope(scope_sql(scope, "sgg_code")[0])
-    params = dict(zip(names, scope_sql(scope, "sgg_code")[1]))
+    params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
     params.update(t=int(round_id), band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
                   band_hi=[200 if b[1] is None else b[1] for b in bands])
     # The per-읍면동 aggregates when the round has them (blindspot/db/aggregates.py); else live.
@@ -192,7 +192,7 @@ def _disjoint(bands: AgeBands) -> bool:
     (True, False)
     """
     ordered = sorted(bands)
-    return all(a[1] is not None and a[1] < b[0] for a, b in zip(ordered, ordered[1:]))
+    return all(a[1] is not None and a[1] < b[0] for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 def count_equations(codes, cols: list[str], bands: AgeBands, parent_of) -> tuple[list, set]:
@@ -244,7 +244,7 @@ PARENT_OF = {"nation": lambda c: None, "sido": lambda c: NATION["code"], "sgg": 
              "emd": lambda c: c[:5]}
 
 
-_MEMO: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_MEMO: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 _MEMO_SIZE = 24
 
 
@@ -286,7 +286,7 @@ def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFA
     tree = pd.concat([_raw_counts(store, scope, level, round_id, bands).assign(level=level)
                       for level in ("nation", "sido", "sgg", "emd")])
     cols = count_columns(store, round_id, bands)
-    levels = dict(zip(tree.index, tree["level"]))
+    levels = dict(zip(tree.index, tree["level"], strict=False))
     equations, rest = count_equations(list(tree.index), cols, bands, lambda c: PARENT_OF[levels[c]](c))
     values = {(code, col): int(round(v)) for col in cols for code, v in tree[col].fillna(0).items()}
     for code, name in rest:
@@ -439,7 +439,7 @@ def _parent_names(store, scope: Scope, level: str, parent_codes: pd.Series) -> p
     if PARENT_LEVEL[level] == "nation":
         return pd.Series(NATION["name"], index=parent_codes.index)
     parents = geography.regions(store, scope, PARENT_LEVEL[level])
-    return parent_codes.map(dict(zip(parents["code"], parents["name"]))).fillna("")
+    return parent_codes.map(dict(zip(parents["code"], parents["name"], strict=False))).fillna("")
 
 
 # --- drill-down ---------------------------------------------------------------------------
@@ -524,7 +524,7 @@ def top_households(store, scope: Scope, code: str, round_id: int, purpose: str, 
         return pd.DataFrame(columns=columns)
     cond_s, names = named_scope(scope_sql(view, "s.sgg_code")[0])
     cond_o, _ = named_scope(scope_sql(view, "o.sgg_code")[0])
-    params = dict(zip(names, scope_sql(view, "sgg_code")[1]))
+    params = dict(zip(names, scope_sql(view, "sgg_code")[1], strict=False))
     params.update(t=int(round_id), area=str(code), limit=int(limit))
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])

@@ -17,11 +17,11 @@ import pandas as pd
 import pydeck as pdk
 
 from blindspot import settings
-from blindspot.maps import render as maps
-from blindspot.maps import data as mapdata
-from blindspot.maps import sql
 from blindspot.access import Scope, protect, scope_sql, subset, threshold
 from blindspot.errors import AccessDenied
+from blindspot.maps import data as mapdata
+from blindspot.maps import render as maps
+from blindspot.maps import sql
 
 RESOLUTIONS = (7, 8, 9)  # mean cell area ≈ 5.2, 0.74 and 0.11 km²
 # What the hotspot page offers; the environment may raise it for the whole deployment.
@@ -61,7 +61,7 @@ def aggregate(points: pd.DataFrame, resolution: int, k: int = DEFAULT_K, min_cou
     k = threshold(None, max(k, min_count))  # a cell's households are a count too
     if points.empty:
         return pd.DataFrame(columns=columns)
-    cells = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(points["lat"], points["lon"])]
+    cells = [h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(points["lat"], points["lon"], strict=False)]
     frame = pd.DataFrame({"cell": cells, "one_person": points["one_person"].astype(bool).values})
     has_risk = "at_risk" in points and points["at_risk"].notna().any()
     if has_risk:
@@ -137,7 +137,7 @@ def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int
     if not scope.allows_sgg(str(sgg_code)):
         raise AccessDenied(f"{sgg_code} 지역을 볼 권한이 없습니다 (권한 범위: {scope.label}).")
     cond, names = mapdata.named_scope(scope_sql(scope, "h.sgg_code")[0])
-    params = dict(zip(names, scope_sql(scope, "sgg_code")[1]))
+    params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
     params.update(t=int(round_id), sgg=str(sgg_code))
     scored = mapdata.has_scores(store, round_id)
     statement = sql.HEX_POINTS.format(
@@ -158,7 +158,7 @@ def hex_deck(cells: pd.DataFrame, measure: str, method: str = "quantiles", k: in
     data = [{"polygon": cell_polygon(c), "households": int(h),
              "value_text": maps.format_value(v, unit), "measure": MEASURES[measure],
              "fill": maps.rgba(hexes[cl]) if cl >= 0 else maps.rgba(maps.NO_DATA, 120)}
-            for c, h, v, cl in zip(cells["cell"], cells["households"], values, classes)]
+            for c, h, v, cl in zip(cells["cell"], cells["households"], values, classes, strict=False)]
     layer = pdk.Layer("PolygonLayer", data=data, id=maps.HEX_LAYER_ID, pickable=True, stroked=True, filled=True,
                       get_polygon="polygon", get_fill_color="fill", get_line_color=[255, 255, 255, 120],
                       line_width_min_pixels=0.5)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from blindspot.maps import data as mapdata
-from blindspot.db import sql as db_sql
-from blindspot.maps import sql
 from blindspot.access import Scope, narrow, scope_sql
+from blindspot.db import sql as db_sql
+from blindspot.maps import data as mapdata
+from blindspot.maps import sql
 from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_star_series, local_moran
 
 # --- from the store ---------------------------------------------------------------------------

@@ -14,15 +14,15 @@ import threading
 import warnings
 from collections import OrderedDict
 
+import mapclassify
 import numpy as np
 import pandas as pd
-import mapclassify
 import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
-from blindspot.geo import regions as geography
 from blindspot.access import SUPPRESSED, Scope
+from blindspot.geo import regions as geography
 from blindspot.maps.palette import NO_DATA, palette, rgba
 
 LAYER_ID = "regions"
@@ -133,7 +133,7 @@ def legend_rows(breaks: list[float], colours: list[str], unit: str, change: bool
     """
     rows = []
     lo = lowest
-    for b, c in zip(breaks, colours):
+    for b, c in zip(breaks, colours, strict=False):
         right = format_value(b, unit, change)
         if lo is None:
             text = f"≤ {right}"
@@ -243,7 +243,7 @@ def feature_collection(view: pd.DataFrame, layer: dict, colours: list[list[int]]
     siblings, parent_name) to the layer geometries, with fill colour and tooltip text."""
     by_code = view.set_index("code")
     features = []
-    for i, (code, geom) in enumerate(zip(layer["codes"], layer["geometries"])):
+    for i, (code, geom) in enumerate(zip(layer["codes"], layer["geometries"], strict=False)):
         if code not in by_code.index:
             continue
         row = by_code.loc[code]
@@ -327,7 +327,7 @@ def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict
     The tooltip gives the class and the area's value."""
     by_code = classes.set_index("code")
     features = []
-    for code, geom in zip(layer["codes"], layer["geometries"]):
+    for code, geom in zip(layer["codes"], layer["geometries"], strict=False):
         if code not in by_code.index:
             continue
         row = by_code.loc[code]
@@ -353,7 +353,7 @@ def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:
     """
     def text(values, hidden):
         hidden = hidden if hidden is not None else [False] * len(kpis)
-        return [SUPPRESSED if h else format_value(v, u) for v, u, h in zip(values, kpis["unit"], hidden)]
+        return [SUPPRESSED if h else format_value(v, u) for v, u, h in zip(values, kpis["unit"], hidden, strict=False)]
 
     return pd.DataFrame({"지표": kpis["label"].values,
                          "이 지역": text(kpis["value"], kpis.get("value_suppressed")),

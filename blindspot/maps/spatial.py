@@ -155,7 +155,7 @@ def getis_ord(values: pd.Series, pairs, permutations: int = PERMUTATIONS, seed: 
         out.loc[idx, "z"] = z
         out.loc[idx, "p_sim"] = np.where(np.isfinite(z), g.p_sim, np.nan) if permutations else np.nan
     out["p_fdr"] = fdr(out["p_sim"])
-    out["cls"] = [gi_class(z, p) for z, p in zip(out["z"], out["p_fdr"])]
+    out["cls"] = [gi_class(z, p) for z, p in zip(out["z"], out["p_fdr"], strict=False)]
     return out
 
 
@@ -183,7 +183,7 @@ def local_moran(values: pd.Series, pairs, permutations: int = PERMUTATIONS, seed
         out.loc[idx, "p_sim"] = m.p_sim
     out["p_fdr"] = fdr(out["p_sim"])
     out["cls"] = ["not_tested" if q is None or not np.isfinite(p) else (q if p <= 0.05 else "not_significant")
-                  for q, p in zip(out["quadrant"], out["p_fdr"])]
+                  for q, p in zip(out["quadrant"], out["p_fdr"], strict=False)]
     return out
 
 

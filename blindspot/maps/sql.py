@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import CONFIRMED_OUTCOMES_SQL, valid_in_round
 
-
 # Map measures come back long, one row per (region, measure) with the household count
 # behind it, so one statement serves any set of age bands and indicator domains.
 # {level_col} is sido_code, sgg_code, emd_code or the literal '00' (the whole country)

@@ -24,11 +24,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import skops.io as sio
 import sklearn
+import skops.io as sio
 
-from blindspot.model.features import FeatureSet, feature_set
 from blindspot.indicators.catalogue import Catalogue
+from blindspot.model.features import FeatureSet, feature_set
 from blindspot.model.pipeline import FittedModel, ModelError, Thresholds, column_groups
 
 MODEL_FILE = "model.skops"

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from blindspot import vocab
-from blindspot.model import sql
 from blindspot.access import Scope, named_scope, scope_sql
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.model import sql
 from blindspot.rounds import from_id
 
 NUMERIC = ("n_signals", "n_domains", "max_months", "total_amount", "n_new", "n_signals_prev",

@@ -37,10 +37,10 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from blindspot import settings, vocab
 from blindspot.db import sql as db_sql
-from blindspot.model import sql
 from blindspot.errors import BlindspotError
-from blindspot.model.features import AGE_BANDS, FeatureSet, build_features
 from blindspot.indicators.catalogue import Catalogue
+from blindspot.model import sql
+from blindspot.model.features import AGE_BANDS, FeatureSet, build_features
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
@@ -132,7 +132,7 @@ def column_groups(pipeline: Pipeline, fs: FeatureSet) -> np.ndarray:
             groups.extend(names.index(c) for c in cols)
         elif name == "cat":
             enc = prep.named_transformers_["cat"]
-            for c, cats in zip(cols, enc.categories_):
+            for c, cats in zip(cols, enc.categories_, strict=False):
                 groups.extend([names.index(c)] * len(cats))
     return np.asarray(groups, dtype=np.int64)
 
@@ -272,7 +272,7 @@ def explain(model: FittedModel, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
                 contrib[:, names.index(c)] = w[col] * (z - mu[col])
                 col += 1
         elif name == "cat":
-            for c, cats in zip(cols, transformer.categories_):
+            for c, cats in zip(cols, transformer.categories_, strict=False):
                 block = slice(col, col + len(cats))
                 offset = float(w[block] @ mu[block])
                 values = X[c]
@@ -395,7 +395,7 @@ def top_reasons(model: FittedModel, X: pd.DataFrame, contrib: np.ndarray, catalo
         order = rows_ok[np.argsort(g[rows_ok], kind="stable")]
         g_sorted = g[order]
         starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-        for lo, hi in zip(starts, np.r_[starts[1:], len(order)]):
+        for lo, hi in zip(starts, np.r_[starts[1:], len(order)], strict=False):
             gi = int(g_sorted[lo])
             rows = order[lo:hi]
             name = names[gi]

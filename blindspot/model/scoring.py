@@ -12,21 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from blindspot.db import sql as db_sql
-from blindspot.model import sql
-from blindspot.db import aggregates as stats
 from blindspot.access import Scope, scope_sql
+from blindspot.db import aggregates as stats
+from blindspot.db import sql as db_sql
+from blindspot.indicators.catalogue import Catalogue, load_catalogue
+from blindspot.model import sql
 from blindspot.model.evaluation import capacity_of_rows, count_rule_score, rank_within
 from blindspot.model.features import build_features
-from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model.pipeline import BANDS, FittedModel, ModelError, assign_bands, explain, top_reasons
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id

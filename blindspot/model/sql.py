@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from blindspot.db.sql import LABEL_OUTCOMES_SQL, valid_in_round
 
-
 REGION_NAMES_AT_LEVEL = "SELECT code, name FROM regions WHERE level = ? ORDER BY code"
 
 # One row per household valid in round $t, with signal history from rounds $t1..$t3

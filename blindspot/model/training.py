@@ -16,18 +16,33 @@ import numpy as np
 import pandas as pd
 
 from blindspot import settings
-from blindspot.model import artifacts
-from blindspot.model import sql
-from blindspot.model.evaluation import (pr_curve, ranking_metrics, recall_gaps,
-                                  reliability_curve, subgroup_table, within_capacity)
-from blindspot.model.features import feature_set
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
-from blindspot.model.pipeline import (LABEL_CHANNELS, RANDOM_STATE, FittedModel, Thresholds,
-                             check_labels, data_fingerprint, fit, importance, plan_rounds, training_frame)
+from blindspot.model import artifacts, sql
 from blindspot.model.card import model_card
+from blindspot.model.evaluation import (
+    pr_curve,
+    ranking_metrics,
+    recall_gaps,
+    reliability_curve,
+    subgroup_table,
+    within_capacity,
+)
+from blindspot.model.features import feature_set
+from blindspot.model.pipeline import (
+    LABEL_CHANNELS,
+    RANDOM_STATE,
+    FittedModel,
+    Thresholds,
+    check_labels,
+    data_fingerprint,
+    fit,
+    importance,
+    plan_rounds,
+    training_frame,
+)
+from blindspot.model.scoring import predict_round
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
-from blindspot.model.scoring import predict_round
 
 
 def ground_truth(store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:

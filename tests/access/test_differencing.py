@@ -26,14 +26,13 @@ import shutil
 import pandas as pd
 import pytest
 
-from blindspot.briefing import data as briefing
-from blindspot.casework import exports
-from blindspot.maps import hexgrid
-from blindspot.casework import lists
-from blindspot.maps import data as mapdata
-from blindspot.db import queries
 from blindspot.access import scope_for
+from blindspot.briefing import data as briefing
+from blindspot.casework import exports, lists
+from blindspot.db import queries
 from blindspot.db.store import Store
+from blindspot.maps import data as mapdata
+from blindspot.maps import hexgrid
 
 T = 20243
 BANDS = ("one_person_20_39", "one_person_40_64", "one_person_65_plus")
@@ -183,7 +182,7 @@ def test_hexagons_with_the_map_totals_offer_no_subtraction(db, resolution):
         # every cell of the 시군구, drawn or not (an attacker knows the grid)
         pts = db.df("SELECT lon, lat FROM households WHERE sgg_code = ? AND valid_from_round <= ? "
                     "AND (valid_to_round IS NULL OR valid_to_round >= ?)", [sgg, T, T])
-        all_cells = set(hexgrid.h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(pts["lon"], pts["lat"]))
+        all_cells = set(hexgrid.h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(pts["lon"], pts["lat"], strict=False))
         drawn = cells.set_index("cell")
         for col in ("households", "one_person", "at_risk"):
             shown[("sgg", col)] = totals.loc[sgg, col]
@@ -250,7 +249,7 @@ def test_briefing_offers_no_subtraction_to_a_small_count(db, scope):
                 if kp.get(num) is None or kp.get(den) is None:
                     assert kp.get(rate) is None, (area, rate)
             # the evaluation table and trend show the same numbers as the tiles
-            actual = dict(zip(b.table["key"], b.table["실적 B"]))
+            actual = dict(zip(b.table["key"], b.table["실적 B"], strict=False))
             for key in briefing.INDICATOR_KEYS:
                 a, v = actual[key], kp.get(key)
                 assert (v is None and (a is None or a != a)) or a == v, (area, key)
@@ -269,7 +268,7 @@ def test_briefing_on_screen_and_in_the_pack_says_비공개_and_0(db):
         b = briefing.build(db, scope, area, T)
         text = briefing.as_text(b.channels, ["발굴", "욕구 확인", "지원 연계"])
         for col in ("발굴", "욕구 확인", "지원 연계"):
-            for raw, shown in zip(b.channels[col], text[col]):
+            for raw, shown in zip(b.channels[col], text[col], strict=False):
                 assert shown != "None"
                 if raw is None or raw != raw:
                     assert shown == "비공개"
@@ -281,14 +280,14 @@ def test_briefing_on_screen_and_in_the_pack_says_비공개_and_0(db):
         cells = [t.get_text().get_text() for ax in fig.axes for tab in ax.tables for t in tab.get_celld().values()]
         plt.close(fig)
         assert "None" not in cells and "nan" not in cells
-        for key, value in zip(b.table["key"], b.table["실적 B"]):
+        for value in b.table["실적 B"]:
             if value is None or value != value:
                 assert "비공개" in cells or "점수 없음" in cells
         fig = briefpack.chart_funnel(b)
         labels = [t.get_text().strip() for t in fig.axes[0].texts]
         plt.close(fig)
         assert labels == [briefpack._fmt(v) for v in list(b.funnel["가구"])[::-1]]
-        assert all(lab == "비공개" for lab, v in zip(labels, list(b.funnel["가구"])[::-1]) if v is None)
+        assert all(lab == "비공개" for lab, v in zip(labels, list(b.funnel["가구"])[::-1], strict=False) if v is None)
     assert seen_hidden and seen_zero
 
 
@@ -300,7 +299,7 @@ def test_overview_offers_no_subtraction(db, scope):
     sido = over["by_sido"]
     bands = queries.band_counts(db, scope, T)
     shown = {("00", "households"): over["households"], ("00", "one_person"): over["one_person"]}
-    for code, h, o, hidden in zip(sido["code"], sido["households"], sido["one_person"], sido["suppressed"]):
+    for code, h, o, hidden in zip(sido["code"], sido["households"], sido["one_person"], sido["suppressed"], strict=False):
         if not hidden and h != h:  # no data at all (not generated): the attacker knows it is empty
             h = o = 0
         shown[(code, "households")], shown[(code, "one_person")] = h, o

@@ -23,24 +23,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import blindspot
-from blindspot.casework import audit
-from blindspot.casework import exports
-from blindspot.model import features
-from blindspot.geo import regions as geography
-from blindspot.maps import hexgrid
-from blindspot.maps import hotspots
-from blindspot.casework import lists
-from blindspot.maps import data as mapdata
-from blindspot.maps import render as maps
-from blindspot.casework import outcomes
-from blindspot.db import queries
-from blindspot.ingest import exchange
-from blindspot.model import scoring
 from blindspot import access
 from blindspot.access import Scope, scope_for, scope_text
+from blindspot.casework import audit, exports, lists, outcomes
 from blindspot.casework.audit import PurposeRequired
-from blindspot.errors import AccessDenied
+from blindspot.db import queries
 from blindspot.db.store import Store
+from blindspot.errors import AccessDenied
+from blindspot.geo import regions as geography
+from blindspot.ingest import exchange
+from blindspot.maps import data as mapdata
+from blindspot.maps import hexgrid, hotspots
+from blindspot.maps import render as maps
+from blindspot.model import features, scoring
 
 SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
 ROUNDS = [20236, 20241, 20242, 20243]
@@ -60,7 +55,7 @@ def db(modelled, tmp_path_factory):
 def owners(db) -> tuple[dict, dict]:
     """pseudo_id → 시군구 and household_id → 시군구 of every household (the ground truth)."""
     df = db.df("SELECT household_id, pseudo_id, sgg_code FROM households")
-    return dict(zip(df["pseudo_id"], df["sgg_code"])), dict(zip(df["household_id"], df["sgg_code"]))
+    return dict(zip(df["pseudo_id"], df["sgg_code"], strict=False)), dict(zip(df["household_id"], df["sgg_code"], strict=False))
 
 
 # --- strategies ---------------------------------------------------------------------------

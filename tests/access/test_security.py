@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 from blindspot import config
-from blindspot.app import auth
+from blindspot.app import auth, webguard
 from blindspot.db import opstore
-from blindspot.app import webguard
 from blindspot.db.store import Store
 
 SETTINGS = dict(auth.DEFAULT_SETTINGS)
@@ -135,7 +134,7 @@ def test_gate_headers_cookie_metrics_and_client_address(gate):
 def test_failures_count_per_account_and_address_and_back_off(ops_store):
     ops = opstore.open_ops()
     now = 1_000_000.0
-    for k in range(5):
+    for _ in range(5):
         assert auth.account_wait(ops, SETTINGS, "kim", now) == 0.0
         auth.record_failure(ops, SETTINGS, "kim", "198.51.100.7", now)
     assert auth.account_wait(ops, SETTINGS, "KIM ", now) == 30.0   # the 6th attempt waits 30 s

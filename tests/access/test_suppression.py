@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blindspot.access import (Scope, apply, disclosures, protect, subset, suppress, threshold)
+from blindspot.access import Scope, apply, disclosures, protect, subset, suppress, threshold
 
 
 def test_threshold_is_the_largest_of_k_and_the_scope():
@@ -83,12 +83,12 @@ def systems(draw):
     for p in range(n_parents):
         kids = draw(st.lists(st.integers(0, 3 * k), min_size=1, max_size=5))
         names = [f"p{p}c{i}" for i in range(len(kids))]
-        values.update(zip(names, kids))
+        values.update(zip(names, kids, strict=False))
         values[f"p{p}"] = sum(kids)
         eqs.append((f"p{p}", tuple(names)))
         top_parts.append(f"p{p}")
         # a subset count per child (e.g. one-person of households) with its difference
-        for name, v in zip(names, kids):
+        for name, v in zip(names, kids, strict=False):
             if draw(st.booleans()):
                 part = draw(st.integers(0, v))
                 values[f"{name}s"], values[f"{name}r"] = part, v - part

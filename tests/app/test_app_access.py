@@ -6,14 +6,13 @@ import shutil
 import time
 
 import pytest
+from apptest import _app, login
+from conftest import TEST_PASSWORDS
 
+from blindspot.access import scope_for
 from blindspot.app import auth
 from blindspot.casework import lists
 from blindspot.db import store as store_mod
-from blindspot.access import scope_for
-
-from conftest import TEST_PASSWORDS
-from apptest import _app, login
 
 T = 20243
 

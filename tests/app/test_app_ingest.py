@@ -2,14 +2,13 @@
 
 import shutil
 
+from apptest import _app as signed_in
 
 from blindspot.access import Scope
-from blindspot.ingest import exchange
 from blindspot.db import store as store_mod
-from blindspot.demo.build import build_empty
 from blindspot.db.store import Store
-
-from apptest import _app as signed_in
+from blindspot.demo.build import build_empty
+from blindspot.ingest import exchange
 
 
 def _app(env_db, path):

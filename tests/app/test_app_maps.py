@@ -2,15 +2,13 @@
 
 import json
 
-from blindspot.maps import hexgrid
-from blindspot.maps import hotspots, spatial
-from blindspot.maps import render as maps
-from blindspot.db import store as store_mod
-from blindspot.access import Scope
-
 import pytest
-
 from apptest import _app
+
+from blindspot.access import Scope
+from blindspot.db import store as store_mod
+from blindspot.maps import hexgrid, hotspots, spatial
+from blindspot.maps import render as maps
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from blindspot import config
-from blindspot.app import auth
 from blindspot.access import pages_for, scope_for
+from blindspot.app import auth
 
 
 def test_init_demo_creates_hashed_accounts_once(tmp_path):
@@ -24,7 +24,7 @@ def test_init_demo_creates_hashed_accounts_once(tmp_path):
     secrets_file = tmp_path / "demo-passwords.txt"
     assert (secrets_file.stat().st_mode & 0o777) == 0o600 and str(secrets_file) in out.stdout
     for username, entry in users.items():
-        line = next(l for l in secrets_file.read_text(encoding="utf-8").splitlines() if l.split()[:1] == [username])
+        line = next(ln for ln in secrets_file.read_text(encoding="utf-8").splitlines() if ln.split()[:1] == [username])
         password = line.split()[1]
         assert password not in out.stdout + out.stderr
         assert password not in path.read_text(encoding="utf-8")  # only the hash is stored

@@ -18,10 +18,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import TEST_PASSWORDS
 
 from blindspot import config
-
-from conftest import TEST_PASSWORDS
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = config.PROJECT_DIR / "test-artifacts"
@@ -132,7 +131,7 @@ def test_map_page_draws_offline(app_server):
     Image.open(io.BytesIO(box_png)).save(ARTIFACTS / "region_map_canvas.png")
     pixels = list(image.get_flattened_data()) if hasattr(image, "get_flattened_data") else list(image.getdata())
     background = max(set(pixels), key=pixels.count)  # the page colour around the polygons
-    drawn = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, background)) > 30]
+    drawn = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, background, strict=False)) > 30]
     assert len(drawn) > 0.05 * len(pixels), f"map canvas looks blank ({len(drawn)} of {len(pixels)} pixels drawn)"
     assert len(set(drawn)) > 3  # several fill colours, not one flat patch
     # YlOrRd fills of the two generated 시도 are drawn (a red component well above blue).

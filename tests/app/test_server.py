@@ -25,13 +25,12 @@ import uuid
 from urllib.parse import urlparse
 
 import pytest
-
-from blindspot import config
-from blindspot.app import auth
-
 from conftest import TEST_PASSWORDS, TEST_USERS
 from test_app_ingest import _sejong_csv
 from test_browser import CHROMIUM, LAUNCH_ARGS, _free_port, _requirements, _wait_for
+
+from blindspot import config
+from blindspot.app import auth
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +131,7 @@ def _ws_run(base, session_id=None, cookies=None, seconds=25.0, during=None):
             while time.monotonic() < deadline:
                 try:
                     raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 msg = ForwardMsg()
                 msg.ParseFromString(raw)

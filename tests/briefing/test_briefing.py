@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from blindspot.access import Scope
 from blindspot.briefing import data as briefing
 from blindspot.briefing import pack as briefpack
-from blindspot.access import Scope
-from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.db.store import Store, open_store
+from blindspot.errors import AccessDenied, BlindspotError
 
 
 @pytest.fixture(scope="module")

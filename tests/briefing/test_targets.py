@@ -9,15 +9,14 @@ import shutil
 
 import pytest
 import streamlit as st
+from conftest import TEST_PASSWORDS
 from streamlit.testing.v1 import AppTest
 
+from blindspot.access import Scope, can, scope_for
 from blindspot.briefing import data as briefing
 from blindspot.db import store as store_mod
-from blindspot.access import Scope, can, scope_for
-from blindspot.errors import AccessDenied
 from blindspot.db.store import Store
-
-from conftest import TEST_PASSWORDS
+from blindspot.errors import AccessDenied
 
 
 @pytest.fixture()

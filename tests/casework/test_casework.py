@@ -7,15 +7,12 @@ import shutil
 import pandas as pd
 import pytest
 
-from blindspot.casework import audit
-from blindspot.casework import exports
-from blindspot.casework import lists
-from blindspot.casework import outcomes
 from blindspot.access import scope_for
+from blindspot.casework import audit, exports, lists, outcomes
 from blindspot.casework.audit import PurposeRequired, check_purpose
-from blindspot.errors import AccessDenied
 from blindspot.casework.outcomes import OutcomeExists, OutcomeRefused
 from blindspot.db.store import Store
+from blindspot.errors import AccessDenied
 
 T = 20243
 OFFICIAL = scope_for("district", "dong", ["29110"])

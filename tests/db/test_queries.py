@@ -1,12 +1,11 @@
 import pandas as pd
 import pytest
+from conftest import SMALL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blindspot.db import queries
 from blindspot.access import Scope
-
-from conftest import SMALL
+from blindspot.db import queries
 
 SGG_POOL = ["29110", "29140", "29155", "29170", "29200", "36110", "11110", "26110", "41111"]
 

@@ -8,13 +8,13 @@ import shutil
 import pandas as pd
 import pytest
 
+from blindspot.access import Scope
+from blindspot.db import aggregates as stats
+from blindspot.db.store import Store
+from blindspot.demo.build import build_empty
 from blindspot.ingest import exchange
 from blindspot.ingest import load as ingest
 from blindspot.maps import data as mapdata
-from blindspot.db import aggregates as stats
-from blindspot.access import Scope
-from blindspot.demo.build import build_empty
-from blindspot.db.store import Store
 
 
 @pytest.fixture(scope="module")

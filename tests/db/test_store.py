@@ -5,14 +5,13 @@ import time
 
 import duckdb
 import pytest
+from conftest import SMALL
 
 from blindspot.db import schema
-from blindspot.demo.build import build_demo
-from blindspot.errors import StoreError
 from blindspot.db.store import Store, fingerprint
+from blindspot.demo.build import build_demo
 from blindspot.demo.synthetic import SyntheticConfig
-
-from conftest import SMALL
+from blindspot.errors import StoreError
 
 
 def _copy(src, tmp_path, name="copy.duckdb"):

@@ -8,23 +8,18 @@ import shutil
 
 import pandas as pd
 import pytest
-
-from blindspot.access import Scope
-from blindspot import cli
-from blindspot.casework import audit
-from blindspot.demo import build
-from blindspot.ingest import exchange
-from blindspot.casework import exports
-from blindspot.ingest import load as ingest
-from blindspot.casework import lists
-from blindspot.casework import outcomes
-from blindspot.briefing import sql as briefing_sql
-from blindspot.ingest import sql as ingest_sql
-from blindspot.access import scope_for
-from blindspot.errors import BlindspotError
-from blindspot.db.store import Store
-
 from conftest import SMALL
+
+from blindspot import cli
+from blindspot.access import Scope, scope_for
+from blindspot.briefing import sql as briefing_sql
+from blindspot.casework import audit, exports, lists, outcomes
+from blindspot.db.store import Store
+from blindspot.demo import build
+from blindspot.errors import BlindspotError
+from blindspot.ingest import exchange
+from blindspot.ingest import load as ingest
+from blindspot.ingest import sql as ingest_sql
 
 T = 20243
 OFFICIAL = scope_for("district", "dong", ["29110"])

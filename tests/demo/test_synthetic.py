@@ -2,15 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import NATIONAL, SMALL
 
-from blindspot.demo.build import build_demo
-from blindspot.indicators.catalogue import load_catalogue
 from blindspot.db.store import Store, fingerprint
 from blindspot.demo.areas import calibrate_intercept, smooth_on_graph
+from blindspot.demo.build import build_demo
 from blindspot.demo.signals import stratum
 from blindspot.demo.synthetic import SyntheticConfig
-
-from conftest import NATIONAL, SMALL
+from blindspot.indicators.catalogue import load_catalogue
 
 DATA_TABLES = ["households", "observations", "visits", "synthetic_crisis", "rounds", "regions", "indicators"]
 

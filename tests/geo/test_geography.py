@@ -6,10 +6,19 @@ import shapely
 
 from blindspot import config
 from blindspot.access import Scope
-from blindspot.errors import GeoDataError
-from blindspot.geo.regions import (age_from, children, find_regions, import_boundary_file, load_geo,
-                                 queen_adjacency, region, region_geometries, regions)
 from blindspot.db.store import Store, fingerprint
+from blindspot.errors import GeoDataError
+from blindspot.geo.regions import (
+    age_from,
+    children,
+    find_regions,
+    import_boundary_file,
+    load_geo,
+    queen_adjacency,
+    region,
+    region_geometries,
+    regions,
+)
 
 
 def test_levels_and_hierarchy(small_store):
@@ -50,7 +59,7 @@ def test_lookups_respect_scope(small_store):
 def test_adjacency_is_symmetric_and_islands_have_none(geo_dir):
     geo = load_geo(geo_dir)
     adj = queen_adjacency(geo.emd)
-    pairs = set(zip(adj["emd_code"], adj["neighbor_code"]))
+    pairs = set(zip(adj["emd_code"], adj["neighbor_code"], strict=False))
     assert all((b, a) in pairs for a, b in pairs)
     assert ("1111051500", "1111053000") in pairs  # 청운효자동 – 사직동
     isolated = set(geo.emd["emd_code"]) - set(adj["emd_code"])

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from blindspot.access import Scope
+from blindspot.db import schema
+from blindspot.db import sql as db_sql
+from blindspot.db.store import Store, fingerprint
+from blindspot.errors import BlindspotError
 from blindspot.ingest import exchange
 from blindspot.ingest import load as ingest
-from blindspot.db import sql as db_sql
-from blindspot.db import schema
-from blindspot.errors import BlindspotError
-from blindspot.db.store import Store, fingerprint
 
 ROUND = "2024-R3"
 SEJONG = "36110"
@@ -431,8 +431,8 @@ def test_one_million_rows_load_within_budget(fresh):
 
 def _enter_outcome(st, pid: str, user: str = "kim") -> None:
     """An outcome as the app records it: one visits row and its record_outcome audit record."""
-    from blindspot.casework import audit
     from blindspot.access import Scope
+    from blindspot.casework import audit
 
     hid, sgg, emd = st.rows("SELECT household_id, sgg_code, emd_code FROM households WHERE pseudo_id = ? "
                             "AND valid_from_round <= 20243 AND (valid_to_round IS NULL OR valid_to_round >= 20243)",

@@ -21,16 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from blindspot.casework import exports
-from blindspot.ingest import load as ingest
-from blindspot.casework import lists
-from blindspot.maps import data as mapdata
-from blindspot.db import queries
-from blindspot.db import schema
 from blindspot.access import Scope
-from blindspot.errors import BlindspotError
+from blindspot.casework import exports, lists
+from blindspot.db import queries, schema
 from blindspot.db.store import Store, fingerprint
+from blindspot.errors import BlindspotError
+from blindspot.ingest import load as ingest
 from blindspot.ingest.report import report_csv
+from blindspot.maps import data as mapdata
 
 ROUND = "2024-R3"
 SEJONG = "36110"
@@ -126,7 +124,7 @@ def test_outcome_ids_and_free_text_formulas_are_refused(sejong, fresh):
                            "support_type": ["긴급지원", None, "=HYPERLINK(\"http://x\")"]})
     report, _ = _refused(fresh, ("h.csv", _csv(base)), "가구 ID는 영문자", 3, "pseudo_id",
                          outcomes=("o.csv", _csv(visits)))
-    assert any("수식으로 실행될 수 있어" in m and r == 4 for m, r in zip(report["message"], report["row"]))
+    assert any("수식으로 실행될 수 있어" in m and r == 4 for m, r in zip(report["message"], report["row"], strict=False))
 
 
 # --- real ids never reach the synthetic address ----------------------------------------
@@ -419,8 +417,8 @@ def test_a_fifo_is_refused(fresh, tmp_path):
 
 
 def test_a_non_data_file_is_refused_in_one_message_without_its_contents(fresh):
-    passwd = ("root:x:0:0:root:/root:/bin/bash\nkim:x:1000:1000:Kim Minsu,,,010-1234-5678:/home/kim:/bin/bash\n"
-              "lee:x:1001:1001::/home/lee:/bin/sh\n").encode()
+    passwd = (b"root:x:0:0:root:/root:/bin/bash\nkim:x:1000:1000:Kim Minsu,,,010-1234-5678:/home/kim:/bin/bash\n"
+              b"lee:x:1001:1001::/home/lee:/bin/sh\n")
     report, text = _refused(fresh, ("h.csv", passwd), "자료 파일이 아니거나", 1)
     assert len(report) == 1
     for secret in ("root", "kim", "Kim", "/bin/bash", "1234"):

@@ -1,8 +1,8 @@
 """Hotspots from the store (blindspot.maps.hotspots) on the session database's real adjacency."""
 
 
-from blindspot.maps import hotspots, spatial
 from blindspot.access import Scope
+from blindspot.maps import hotspots, spatial
 
 
 def test_hotspots_on_real_adjacency(small_store):

@@ -3,11 +3,11 @@ import shutil
 import numpy as np
 import pytest
 
-from blindspot.maps import data as mapdata
 from blindspot.access import Scope
 from blindspot.casework.audit import PurposeRequired
-from blindspot.errors import AccessDenied
 from blindspot.db.store import Store
+from blindspot.errors import AccessDenied
+from blindspot.maps import data as mapdata
 
 T = 20243
 VALID = "valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?)"

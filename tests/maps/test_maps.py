@@ -7,11 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blindspot.maps import hexgrid
+from blindspot.access import Scope, disclosures, subset
 from blindspot.maps import data as mapdata
+from blindspot.maps import hexgrid
 from blindspot.maps import render as maps
-from blindspot.access import disclosures, subset
-from blindspot.access import Scope
 
 
 def test_quantile_and_natural_breaks():
@@ -114,7 +113,7 @@ points = st.lists(
 def hex_disclosures(frame: pd.DataFrame, out: pd.DataFrame, res: int, k: int, k_counts: int) -> list:
     """The attacker of one hexagon map: the 시군구 totals (published on the map) minus the
     cells drawn, and each drawn cell's households minus its one-person / at-risk households."""
-    truth = pd.DataFrame({"cell": [h3.latlng_to_cell(la, lo, res) for lo, la in zip(frame["lon"], frame["lat"])],
+    truth = pd.DataFrame({"cell": [h3.latlng_to_cell(la, lo, res) for lo, la in zip(frame["lon"], frame["lat"], strict=False)],
                           "one_person": frame["one_person"].astype(int), "at_risk": frame["at_risk"].astype(int)})
     shown_cells = out.set_index("cell")
     cells = sorted(set(truth["cell"]))

@@ -84,7 +84,7 @@ def test_fdr_turns_a_raw_pass_into_a_fail():
 def test_classes_use_fdr_adjusted_p(monkeypatch):
     res = spatial.getis_ord(Y, _rook_pairs(), permutations=99, seed=3)
     assert (res["p_fdr"].dropna() >= res["p_sim"].dropna() - 1e-12).all()
-    expected = [spatial.gi_class(z, p) for z, p in zip(res["z"], res["p_fdr"])]
+    expected = [spatial.gi_class(z, p) for z, p in zip(res["z"], res["p_fdr"], strict=False)]
     assert res["cls"].tolist() == expected
 
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from blindspot.access import Scope
-from blindspot.model.features import build_features, feature_set, labels, previous_rounds
-from blindspot.indicators.catalogue import load_catalogue
 from blindspot.db.store import Store
+from blindspot.indicators.catalogue import load_catalogue
+from blindspot.model.features import build_features, feature_set, labels, previous_rounds
 
 
 def test_feature_columns_follow_the_catalogue(small_store):

@@ -10,18 +10,21 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from blindspot.db.store import Store, open_store
+from blindspot.indicators.catalogue import load_catalogue
 from blindspot.model import artifacts
 from blindspot.model import sql as model_sql
-from blindspot.model.evaluation import (count_rule_score, expected_calibration_error, ranked_auc, ranking_metrics,
-                                  within_capacity)
+from blindspot.model.evaluation import (
+    count_rule_score,
+    expected_calibration_error,
+    ranked_auc,
+    ranking_metrics,
+    within_capacity,
+)
 from blindspot.model.features import build_features
-from blindspot.indicators.catalogue import load_catalogue
-from blindspot.model.pipeline import (BANDS, ModelError, Thresholds, assign_bands, explain, reason_text,
-                             top_reasons)
+from blindspot.model.pipeline import BANDS, ModelError, Thresholds, assign_bands, explain, reason_text, top_reasons
 from blindspot.model.scoring import score_round
-from blindspot.db.store import Store, open_store
 from blindspot.model.training import train
-
 
 # --- baseline and metrics on hand-made cases -------------------------------------------
 
