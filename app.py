@@ -29,8 +29,9 @@ PAGES = {
     "data_admin": ("views/data_admin.py", "데이터 관리", "📥"),
 }
 allowed = pages_for(scope.role)
-nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0))
-                     for i, k in enumerate(allowed)])
+nav = st.navigation(
+    [st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0)) for i, k in enumerate(allowed)]
+)
 widgets.synthetic_banner()
 login.sidebar(scope)
 nav.run()

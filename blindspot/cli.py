@@ -53,8 +53,12 @@ def _cmd_build_demo(args) -> int:
     from blindspot.demo.synthetic import SyntheticConfig
     from blindspot.progress import LineProgress
 
-    cfg = SyntheticConfig(seed=_or_setting(args.seed, "demo_seed"), scale=_or_setting(args.scale, "demo_scale"),
-                          rounds=_or_setting(args.rounds, "demo_rounds"), sido=tuple(args.sido) if args.sido else None)
+    cfg = SyntheticConfig(
+        seed=_or_setting(args.seed, "demo_seed"),
+        scale=_or_setting(args.scale, "demo_scale"),
+        rounds=_or_setting(args.rounds, "demo_rounds"),
+        sido=tuple(args.sido) if args.sido else None,
+    )
     target = config.db_path(args.db)
     if args.skip_if_real and args.force_replace_real:
         raise BlindspotError("--skip-if-real 과 --force-replace-real 은 함께 쓸 수 없습니다.")
@@ -62,23 +66,47 @@ def _cmd_build_demo(args) -> int:
         existing = inspect_existing(target)
         if existing is not None and not existing.is_demo:
             # `make run` lists source files as inputs of the database: it must never rebuild real data.
-            print(f"{target} 는 실데이터 데이터베이스라서 다시 만들지 않습니다 ({existing.why_real()}). "
-                  "데모가 필요하면 --db 로 다른 파일을 지정하세요.", file=sys.stderr)
+            print(
+                f"{target} 는 실데이터 데이터베이스라서 다시 만들지 않습니다 ({existing.why_real()}). "
+                "데모가 필요하면 --db 로 다른 파일을 지정하세요.",
+                file=sys.stderr,
+            )
             return 0
     models = None if args.no_model else config.models_dir(args.models)
-    report = build_demo(target, cfg, geo_dir=args.geo_dir, progress=LineProgress(), models_dir=models,
-                        replace_real=args.force_replace_real, user=os.environ.get("USER") or "cli")
+    report = build_demo(
+        target,
+        cfg,
+        geo_dir=args.geo_dir,
+        progress=LineProgress(),
+        models_dir=models,
+        replace_real=args.force_replace_real,
+        user=os.environ.get("USER") or "cli",
+    )
     carried = getattr(report, "carried", None)
     if carried and any(carried.values()):
-        print(f"기존 파일에서 옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
-              f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건", file=sys.stderr)
+        print(
+            f"기존 파일에서 옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
+            f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건",
+            file=sys.stderr,
+        )
     if report.model and "skipped" in report.model:
         # Not through the progress line: it may skip messages that arrive too quickly.
         print(f"모델 학습을 건너뜁니다: {report.model['skipped']}", file=sys.stderr)
-    print(json.dumps({"db": str(target), "households": report.households,
-                      "observations": report.observations, "visits": report.visits,
-                      "model": report.model, "carried": carried, "calibration": report.calibration},
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "db": str(target),
+                "households": report.households,
+                "observations": report.observations,
+                "visits": report.visits,
+                "model": report.model,
+                "carried": carried,
+                "calibration": report.calibration,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -93,15 +121,23 @@ def _cmd_geo_import(args) -> int:
 
 def _cmd_info(args) -> int:
     from blindspot.db import queries
+
     path = config.db_path(args.db)
     with _database(args, read_only=True) as st:
         counts = queries.table_counts(st)
         info = queries.data_info(st)
         rounds = queries.rounds(st)["round_code"].tolist()
-    out = {"db": str(path), **counts, "round_codes": rounds,
-           "data_kind": info.get("data_kind"), "schema_version": int(info["schema_version"]),
-           "geo_ref_month": info.get("geo_ref_month"), "seed": info.get("seed"), "scale": info.get("scale"),
-           "calibration": info.get("calibration")}
+    out = {
+        "db": str(path),
+        **counts,
+        "round_codes": rounds,
+        "data_kind": info.get("data_kind"),
+        "schema_version": int(info["schema_version"]),
+        "geo_ref_month": info.get("geo_ref_month"),
+        "seed": info.get("seed"),
+        "scale": info.get("scale"),
+        "calibration": info.get("calibration"),
+    }
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
@@ -118,8 +154,11 @@ def _cmd_info(args) -> int:
 def _thresholds(args):
     from blindspot.model.pipeline import Thresholds
 
-    return Thresholds(medium=_or_setting(args.medium, "band_medium"), low=_or_setting(args.low, "band_low"),
-                      capacity_share=_or_setting(args.capacity, "capacity_share"))
+    return Thresholds(
+        medium=_or_setting(args.medium, "band_medium"),
+        low=_or_setting(args.low, "band_low"),
+        capacity_share=_or_setting(args.capacity, "capacity_share"),
+    )
 
 
 def _cmd_train(args) -> int:
@@ -128,9 +167,14 @@ def _cmd_train(args) -> int:
     from blindspot.rounds import parse_round as parse
 
     with _database(args) as st:
-        meta = train(st, config.models_dir(args.models), C=_or_setting(args.C, "model_c"), thresholds=_thresholds(args),
-                     test_round=parse(args.test_round).round_id if args.test_round else None,
-                     progress=LineProgress())
+        meta = train(
+            st,
+            config.models_dir(args.models),
+            C=_or_setting(args.C, "model_c"),
+            thresholds=_thresholds(args),
+            test_round=parse(args.test_round).round_id if args.test_round else None,
+            progress=LineProgress(),
+        )
     out = {"version": meta["version"], "training": meta["training"], "metrics": meta["metrics"]}
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
@@ -155,9 +199,11 @@ def _cmd_evaluate(args) -> int:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
         round_id = parse(args.round or meta["training"]["test_round"]).round_id
         result = evaluate(st, fitted, round_id, progress=LineProgress())
-    out = {"model_version": version, **{k: result[k] for k in ("round", "ground_truth", "capacity_share",
-                                                                 "model", "baseline", "recall_ratio")},
-           "subgroup_gaps": result["subgroup_gaps"]}
+    out = {
+        "model_version": version,
+        **{k: result[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")},
+        "subgroup_gaps": result["subgroup_gaps"],
+    }
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -189,8 +235,10 @@ def _cmd_init_db(args) -> int:
 
     target = config.db_path(args.db)
     if target.exists() and not args.force:
-        raise BlindspotError(f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (감사 기록과 브리핑 목표는 "
-                             "옮기고, 가구·위기정보·방문 결과·적재 이력은 지워집니다).")
+        raise BlindspotError(
+            f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (감사 기록과 브리핑 목표는 "
+            "옮기고, 가구·위기정보·방문 결과·적재 이력은 지워집니다)."
+        )
     build_empty(target, geo_dir=args.geo_dir, progress=LineProgress(), user=os.environ.get("USER") or "cli")
     print(json.dumps({"db": str(target)}, ensure_ascii=False))
     return 0
@@ -204,9 +252,16 @@ def _cmd_ingest(args) -> int:
     progress = LineProgress()
     with _database(args) as st:
         try:
-            result = ingest.ingest_paths(st, args.round, Path(args.file), Path(args.outcomes) if args.outcomes else None,
-                                         replace=args.replace, loaded_by=args.user, progress=progress,
-                                         sgg=args.sgg)
+            result = ingest.ingest_paths(
+                st,
+                args.round,
+                Path(args.file),
+                Path(args.outcomes) if args.outcomes else None,
+                replace=args.replace,
+                loaded_by=args.user,
+                progress=progress,
+                sgg=args.sgg,
+            )
         except ingest.IngestError as exc:
             if args.report:
                 _write_private(Path(args.report), report_csv(exc.report))
@@ -236,8 +291,10 @@ def _cmd_export_round(args) -> int:
     from blindspot.ingest.exchange import export_round
 
     if not (args.purpose or "").strip():
-        raise BlindspotError("--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
-                             "가구 단위(가명) 자료를 파일로 내보내면 감사 기록에 남습니다.")
+        raise BlindspotError(
+            "--purpose 로 내보내는 목적을 적으세요 (예: --purpose '적재 형식 견본'). "
+            "가구 단위(가명) 자료를 파일로 내보내면 감사 기록에 남습니다."
+        )
     try:
         purpose = audit.check_purpose(args.purpose)
     except audit.PurposeRequired as exc:
@@ -253,10 +310,15 @@ def _cmd_export_round(args) -> int:
         for key in ("households_file", "outcomes_file"):
             digest.update(Path(result[key]).read_bytes())
         result["audit_event"] = audit.record(
-            st, scope, "export_round", {"round": args.round, "format": args.format, "long": args.long,
-                                        "sgg": args.sgg or "전국"},
-            result["households_rows"], purpose, digest.hexdigest(),
-            detail=f"{result['households_file']}, {result['outcomes_file']}")
+            st,
+            scope,
+            "export_round",
+            {"round": args.round, "format": args.format, "long": args.long, "sgg": args.sgg or "전국"},
+            result["households_rows"],
+            purpose,
+            digest.hexdigest(),
+            detail=f"{result['households_file']}, {result['outcomes_file']}",
+        )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -309,8 +371,10 @@ def _cmd_users(args) -> int:
         return 0
     out = Path(args.passwords_file) if args.passwords_file else path.with_name("demo-passwords.txt")
     auth.write_private(out, auth.demo_passwords_text(path, passwords))
-    print(f"데모 계정을 만들었습니다: {path} (bcrypt 해시만 저장). 비밀번호는 {out} 에 있습니다 "
-          "(소유자만 읽기 가능, 0600): 확인한 뒤 지우세요.")
+    print(
+        f"데모 계정을 만들었습니다: {path} (bcrypt 해시만 저장). 비밀번호는 {out} 에 있습니다 "
+        "(소유자만 읽기 가능, 0600): 확인한 뒤 지우세요."
+    )
     return 0
 
 
@@ -328,8 +392,9 @@ def _new_password(args) -> str:
 def _cmd_users_add(args) -> int:
     from blindspot.app import auth
 
-    auth.add_account(args.auth, args.username, args.name or args.username, args.role, args.sgg, _new_password(args),
-                     email=args.email)
+    auth.add_account(
+        args.auth, args.username, args.name or args.username, args.role, args.sgg, _new_password(args), email=args.email
+    )
     print(f"계정 {args.username} ({args.role}) 을 {auth.auth_path(args.auth)} 에 만들었습니다.")
     return 0
 
@@ -379,8 +444,10 @@ def _cmd_settings(args) -> int:
             print(f"           settings 블록에서 읽지 않는 항목: {', '.join(map(str, unused))}")
         print(f"우선순위   {settings.FROM_ENV} > {settings.FROM_FILE}(계정 파일 settings:) > {settings.FROM_DEFAULT}")
         header = ("이름", "값", "출처", "환경변수")
-        cells = [(r["name"], "(쓸 수 없음)" if r["error"] else settings.show(r["value"]), r["source"], r["env"])
-                 for r in rows]
+        cells = [
+            (r["name"], "(쓸 수 없음)" if r["error"] else settings.show(r["value"]), r["source"], r["env"])
+            for r in rows
+        ]
         widths = [max(_display_width(c[i]) for c in [header, *cells]) for i in range(len(header))]
         print("\n" + "  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)) + "  설명")
         group = None
@@ -398,8 +465,7 @@ def _cmd_settings(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m blindspot",
-                                description="복지사각지대 지도: 데이터 구축·점검 명령")
+    p = argparse.ArgumentParser(prog="python -m blindspot", description="복지사각지대 지도: 데이터 구축·점검 명령")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build-demo", help="합성 데모 데이터베이스 생성 (실제 행정구역·인구 기반)")
@@ -411,10 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--geo-dir", help="경계·인구 자료 폴더 (기본: BLINDSPOT_GEO_DIR → data/geo → ../shared/geo)")
     b.add_argument("--models", help=f"모델 폴더 ({_default_text('models')})")
     b.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산을 건너뜀")
-    b.add_argument("--force-replace-real", action="store_true",
-                   help="실데이터 데이터베이스(init-db·적재 차수)도 데모로 교체 (감사 기록·목표만 옮기고 나머지는 지움)")
-    b.add_argument("--skip-if-real", action="store_true",
-                   help="대상이 실데이터 데이터베이스면 아무것도 하지 않고 끝냄 (make 가 씀)")
+    b.add_argument(
+        "--force-replace-real",
+        action="store_true",
+        help="실데이터 데이터베이스(init-db·적재 차수)도 데모로 교체 (감사 기록·목표만 옮기고 나머지는 지움)",
+    )
+    b.add_argument(
+        "--skip-if-real",
+        action="store_true",
+        help="대상이 실데이터 데이터베이스면 아무것도 하지 않고 끝냄 (make 가 씀)",
+    )
     b.set_defaults(func=_cmd_build_demo)
 
     g = sub.add_parser("geo-import", help="새 행정구역 경계 파일로 경계 교체 (GeoParquet, GeoJSON, Shapefile)")
@@ -442,8 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="위험 모델 학습·검증·저장, 서비스 모델로 지정")
     model_options(t)
     t.add_argument("--test-round", help="검증 회차 (예: 2024-R3; 기본: 방문 결과가 있는 최근 회차)")
-    for option, name in (("--C", "model_c"), ("--medium", "band_medium"), ("--low", "band_low"),
-                         ("--capacity", "capacity_share")):
+    for option, name in (
+        ("--C", "model_c"),
+        ("--medium", "band_medium"),
+        ("--low", "band_low"),
+        ("--capacity", "capacity_share"),
+    ):
         # Left out: the setting, read when the command runs (a bad variable is then reported, not a traceback).
         t.add_argument(option, type=float, help=f"{settings.setting(name).help} ({_default_text(name)})")
     t.set_defaults(func=_cmd_train)
@@ -470,9 +546,13 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--round", required=True, help="차수 (예: 2024-R4)")
     j.add_argument("--outcomes", help="방문 결과 파일 (선택)")
     j.add_argument("--replace", action="store_true", help="이미 있는 차수를 이 파일로 교체")
-    j.add_argument("--sgg", nargs="+", metavar="CODE",
-                   help="일부 지역 적재: 파일이 담은 시군구 (예: --sgg 11110). 전국보다(교체 시 기존 차수보다) 적은 "
-                        "지역을 담은 파일에 필요; 범위 밖 행은 거부, 차수는 '일부 지역'으로 기록")
+    j.add_argument(
+        "--sgg",
+        nargs="+",
+        metavar="CODE",
+        help="일부 지역 적재: 파일이 담은 시군구 (예: --sgg 11110). 전국보다(교체 시 기존 차수보다) 적은 "
+        "지역을 담은 파일에 필요; 범위 밖 행은 거부, 차수는 '일부 지역'으로 기록",
+    )
     j.add_argument("--rescore", action="store_true", help="적재 후 서비스 모델로 이 차수 점수 계산")
     j.add_argument("--report", help="문제 목록을 이 CSV 파일로 저장")
     j.add_argument("--user", help="적재한 사람 (기본: 로그인 사용자 이름)")
@@ -505,15 +585,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("users", help="로그인 계정 관리")
     usub = u.add_subparsers(dest="users_command", required=True)
-    ui_ = usub.add_parser("init-demo", help="데모 계정(관리자·분석가·시군구 담당 2명·발표자)을 임의 비밀번호로 만들고 출력")
+    ui_ = usub.add_parser(
+        "init-demo", help="데모 계정(관리자·분석가·시군구 담당 2명·발표자)을 임의 비밀번호로 만들고 출력"
+    )
     ui_.add_argument("--auth", help=f"계정 파일 ({_default_text('auth')})")
     ui_.add_argument("--force", action="store_true", help="이미 있는 계정 파일을 새로 만듦 (기존 비밀번호 무효)")
     ui_.add_argument("--passwords-file", help="비밀번호를 적을 파일 (0600; 기본: 계정 파일 옆 demo-passwords.txt)")
     ui_.set_defaults(func=_cmd_users)
     from blindspot.access import ROLES
 
-    for name, func, text in (("add", _cmd_users_add, "계정 추가 (비밀번호 규칙 검사)"),
-                             ("passwd", _cmd_users_passwd, "비밀번호 바꾸기 (비밀번호 규칙 검사)")):
+    for name, func, text in (
+        ("add", _cmd_users_add, "계정 추가 (비밀번호 규칙 검사)"),
+        ("passwd", _cmd_users_passwd, "비밀번호 바꾸기 (비밀번호 규칙 검사)"),
+    ):
         c = usub.add_parser(name, help=text)
         c.add_argument("username")
         if name == "add":

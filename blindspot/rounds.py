@@ -59,9 +59,7 @@ def parse_round(text: str) -> Round:
     """
     m = _ROUND_RE.match(str(text).strip())
     if not m:
-        raise BlindspotError(
-            f"차수 형식이 잘못되었습니다: {text!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요."
-        )
+        raise BlindspotError(f"차수 형식이 잘못되었습니다: {text!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요.")
     return Round(int(m.group(1)), int(m.group(2)))
 
 

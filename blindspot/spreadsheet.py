@@ -56,8 +56,11 @@ def neutralise(value):
 
 
 def _is_text(series: pd.Series) -> bool:
-    return not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
-                or pd.api.types.is_datetime64_any_dtype(series.dtype))
+    return not (
+        pd.api.types.is_numeric_dtype(series.dtype)
+        or pd.api.types.is_bool_dtype(series.dtype)
+        or pd.api.types.is_datetime64_any_dtype(series.dtype)
+    )
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -58,8 +58,10 @@ def national_store(national_db):
 @pytest.fixture()
 def env_db(monkeypatch):
     """Point BLINDSPOT_DB at a path for the duration of a test."""
+
     def _set(path):
         monkeypatch.setenv("BLINDSPOT_DB", str(path))
+
     return _set
 
 

@@ -8,6 +8,7 @@ from conftest import NATIONAL
 
 def _run(*args, env=None):
     import os
+
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "blindspot", *args], capture_output=True, text=True, env=full_env)
 
@@ -27,19 +28,24 @@ def test_info_human_readable(small_db):
     assert out.returncode == 0 and "시도 17 / 시군구 252 / 읍면동 3558" in out.stdout
 
 
-@pytest.mark.parametrize("command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "stats", "bench"])
+@pytest.mark.parametrize(
+    "command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "stats", "bench"]
+)
 def test_help(command):
     out = _run(command, "--help")
     assert out.returncode == 0 and "usage" in out.stdout
 
 
-@pytest.mark.parametrize("args, env, message", [
-    (["build-demo", "--scale", "0", "--db", "/tmp/never.duckdb"], {}, "--scale"),
-    (["build-demo", "--sido", "99", "--scale", "0.01", "--db", "/tmp/never.duckdb"], {}, "시도 코드"),
-    (["build-demo", "--db", "/tmp/never.duckdb"], {"BLINDSPOT_GEO_DIR": "/nonexistent"}, "BLINDSPOT_GEO_DIR"),
-    (["info", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
-    (["score", "--round", "2024-7", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
-])
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["build-demo", "--scale", "0", "--db", "/tmp/never.duckdb"], {}, "--scale"),
+        (["build-demo", "--sido", "99", "--scale", "0.01", "--db", "/tmp/never.duckdb"], {}, "시도 코드"),
+        (["build-demo", "--db", "/tmp/never.duckdb"], {"BLINDSPOT_GEO_DIR": "/nonexistent"}, "BLINDSPOT_GEO_DIR"),
+        (["info", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
+        (["score", "--round", "2024-7", "--db", "/tmp/does-not-exist.duckdb"], {}, "build-demo"),
+    ],
+)
 def test_bad_input_exits_2_with_a_message(args, env, message):
     out = _run(*args, env=env)
     assert out.returncode == 2
@@ -48,8 +54,19 @@ def test_bad_input_exits_2_with_a_message(args, env, message):
 
 def test_build_demo_prints_progress_and_result(tmp_path):
     db = tmp_path / "one.duckdb"
-    out = _run("build-demo", "--scale", "0.01", "--rounds", "2", "--sido", "36", "--db", str(db),
-               "--models", str(tmp_path / "models"))
+    out = _run(
+        "build-demo",
+        "--scale",
+        "0.01",
+        "--rounds",
+        "2",
+        "--sido",
+        "36",
+        "--db",
+        str(db),
+        "--models",
+        str(tmp_path / "models"),
+    )
     assert out.returncode == 0, out.stderr
     assert "가구 생성" in out.stderr and "완료" in out.stderr
     result = json.loads(out.stdout)
@@ -120,8 +137,9 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     con = duckdb.connect(str(src), read_only=True)
     rows = con.execute("SELECT user_name, action, row_count, purpose, file_hash FROM audit_log").fetchall()
     con.close()
-    digest = hashlib.sha256(open(exported["households_file"], "rb").read()
-                            + open(exported["outcomes_file"], "rb").read()).hexdigest()
+    digest = hashlib.sha256(
+        open(exported["households_file"], "rb").read() + open(exported["outcomes_file"], "rb").read()
+    ).hexdigest()
     assert rows == [("분석가", "export_round", exported["households_rows"], "적재 형식 견본", digest)]
     db = tmp_path / "real.duckdb"
     out = _run("init-db", "--db", str(db))
@@ -130,14 +148,30 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     # Sejong only: without the declared scope it would pass for a national round.
     partial = _run("ingest", hh, "--round", "2024-R3", "--db", str(db))
     assert partial.returncode == 2 and "--sgg 36110" in partial.stderr and "Traceback" not in partial.stderr
-    out = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db),
-               "--sgg", "36110", "--user", "분석가", "--rescore", "--models", str(tmp_path / "no-models"))
+    out = _run(
+        "ingest",
+        hh,
+        "--round",
+        "2024-R3",
+        "--outcomes",
+        exported["outcomes_file"],
+        "--db",
+        str(db),
+        "--sgg",
+        "36110",
+        "--user",
+        "분석가",
+        "--rescore",
+        "--models",
+        str(tmp_path / "no-models"),
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["households"] == exported["households_rows"] and result["visits"] == exported["outcomes_rows"]
     assert "train" in result["rescore"]["skipped"] and "적재는 완료" in out.stderr
-    again = _run("ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db),
-                 "--sgg", "36110")
+    again = _run(
+        "ingest", hh, "--round", "2024-R3", "--outcomes", exported["outcomes_file"], "--db", str(db), "--sgg", "36110"
+    )
     assert again.returncode == 0 and "이미 적재됨" in again.stderr
     # A broken copy: exit 2, a Korean summary naming row and column, and the full report.
     rows = list(csv.reader(open(hh, encoding="utf-8")))
@@ -145,8 +179,19 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     bad = tmp_path / "bad.csv"
     with open(bad, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
-    out = _run("ingest", str(bad), "--round", "2024-R3", "--replace", "--db", str(db), "--report", str(tmp_path / "r.csv"),
-               "--sgg", "36110")
+    out = _run(
+        "ingest",
+        str(bad),
+        "--round",
+        "2024-R3",
+        "--replace",
+        "--db",
+        str(db),
+        "--report",
+        str(tmp_path / "r.csv"),
+        "--sgg",
+        "36110",
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "bad.csv 3행 'head_age' 값 '마흔': 정수(숫자)가 아닙니다" in out.stderr
     report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()

@@ -20,9 +20,20 @@ from blindspot.db import schema
 PACKAGE = Path(settings.__file__).resolve().parent
 DOC = config.PROJECT_DIR / "docs" / "settings.md"
 # The keys of the account file's settings block before the table existed: old files must still load.
-ACCOUNT_KEYS = {"session_timeout_minutes", "min_count", "capacity_share", "free_failures", "free_failures_address",
-                "backoff_seconds", "max_backoff_seconds", "failure_reset_seconds", "max_upload_mb", "trusted_proxies",
-                "secure_cookie", "mode"}
+ACCOUNT_KEYS = {
+    "session_timeout_minutes",
+    "min_count",
+    "capacity_share",
+    "free_failures",
+    "free_failures_address",
+    "backoff_seconds",
+    "max_backoff_seconds",
+    "failure_reset_seconds",
+    "max_upload_mb",
+    "trusted_proxies",
+    "secure_cookie",
+    "mode",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -38,14 +49,19 @@ def _doc_rows() -> list[list[str]]:
 
 # --- the table and its documentation ----------------------------------------------------------
 
+
 def test_the_documentation_holds_exactly_the_table():
     doc = _doc_rows()
     assert [r[0].strip("`") for r in doc] == [s.name for s in settings.SETTINGS]
     for row, s in zip(doc, settings.SETTINGS, strict=True):
         name, shown, env, account, malformed, group, text = row
         assert (shown.strip("`"), env.strip("`")) == (s.shown_default(), s.env), s.name
-        assert (account == "yes", malformed, group, text) == (s.account, "ignored" if s.lenient else "refused",
-                                                              s.group, s.help), s.name
+        assert (account == "yes", malformed, group, text) == (
+            s.account,
+            "ignored" if s.lenient else "refused",
+            s.group,
+            s.help,
+        ), s.name
     assert settings.markdown_table() in DOC.read_text(encoding="utf-8")
 
 
@@ -54,8 +70,17 @@ def test_every_setting_once_with_its_variable():
     assert len(names) == len(set(names)) and all(re.fullmatch(r"[a-z][a-z0-9_]*", n) for n in names)
     assert all("|" not in s.help and s.help for s in settings.SETTINGS)
     # The variables that existed before the table keep their names.
-    for old in ("BLINDSPOT_DB", "BLINDSPOT_MODELS", "BLINDSPOT_GEO_DIR", "BLINDSPOT_AUTH", "BLINDSPOT_MODE",
-                "BLINDSPOT_OPS_URL", "BLINDSPOT_ADDRESS", "BLINDSPOT_BENCH_DIR", *config.INGEST_LIMITS):
+    for old in (
+        "BLINDSPOT_DB",
+        "BLINDSPOT_MODELS",
+        "BLINDSPOT_GEO_DIR",
+        "BLINDSPOT_AUTH",
+        "BLINDSPOT_MODE",
+        "BLINDSPOT_OPS_URL",
+        "BLINDSPOT_ADDRESS",
+        "BLINDSPOT_BENCH_DIR",
+        *config.INGEST_LIMITS,
+    ):
         assert old in {s.env for s in settings.SETTINGS}, old
     assert set(settings.account_defaults()) == ACCOUNT_KEYS == set(auth.DEFAULT_SETTINGS)
 
@@ -66,6 +91,7 @@ def test_the_example_account_file_shows_the_defaults():
 
 
 # --- resolution: environment > account file > default ------------------------------------------
+
 
 def test_environment_overrides_the_account_file_which_overrides_the_default(monkeypatch):
     assert settings.get("min_count") == 5 and settings.get("min_count", {"min_count": 11}) == 11
@@ -85,10 +111,17 @@ def test_environment_overrides_the_account_file_which_overrides_the_default(monk
 
 def test_account_file_settings_through_auth_load(tmp_path, monkeypatch):
     path = tmp_path / "auth.yaml"
-    path.write_text(yaml.safe_dump({
-        "credentials": {"usernames": {"p": {"name": "p", "password": auth.hash_password("x", 4),
-                                            "roles": ["presenter"]}}},
-        "settings": {"min_count": 11, "capacity_share": "0.01", "old_key": 1}}), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "credentials": {
+                    "usernames": {"p": {"name": "p", "password": auth.hash_password("x", 4), "roles": ["presenter"]}}
+                },
+                "settings": {"min_count": 11, "capacity_share": "0.01", "old_key": 1},
+            }
+        ),
+        encoding="utf-8",
+    )
     data = auth.load(path)
     assert data["settings"]["min_count"] == 11 and data["settings"]["capacity_share"] == 0.01
     assert data["settings"]["session_timeout_minutes"] == 30 and data["settings"]["old_key"] == 1
@@ -106,9 +139,19 @@ def test_account_file_settings_through_auth_load(tmp_path, monkeypatch):
         auth.load(path)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("1000", 1000), ("1_000", 1000), ("1,000", 1000), ("0", 1), ("-5", 1),
-    ("many", 30_000_000), ("1e9", 30_000_000), ("12.5", 30_000_000)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1000", 1000),
+        ("1_000", 1000),
+        ("1,000", 1000),
+        ("0", 1),
+        ("-5", 1),
+        ("many", 30_000_000),
+        ("1e9", 30_000_000),
+        ("12.5", 30_000_000),
+    ],
+)
 def test_a_malformed_ingest_limit_never_lifts_it(monkeypatch, value, expected):
     monkeypatch.setenv("BLINDSPOT_INGEST_MAX_ROWS", value)
     assert config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS") == expected == settings.get("ingest_max_rows")
@@ -152,15 +195,21 @@ def test_model_defaults_follow_the_table(monkeypatch):
 
 # --- the command ----------------------------------------------------------------------------------
 
+
 def _settings_command(*args, env=None):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(settings.ENV_PREFIX)}
-    return subprocess.run([sys.executable, "-m", "blindspot", "settings", *args], capture_output=True, text=True,
-                          cwd=config.PROJECT_DIR, env={**clean, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "blindspot", "settings", *args],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+        env={**clean, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_settings_command_json(tmp_path):
-    out = _settings_command("--json", env={"BLINDSPOT_AUTH": str(tmp_path / "none.yaml"),
-                                           "BLINDSPOT_MIN_COUNT": "7"})
+    out = _settings_command("--json", env={"BLINDSPOT_AUTH": str(tmp_path / "none.yaml"), "BLINDSPOT_MIN_COUNT": "7"})
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     rows = {r["name"]: r for r in result["settings"]}
@@ -192,8 +241,9 @@ def test_settings_command_table_and_errors(tmp_path):
 
 
 def test_train_help_shows_the_table_defaults():
-    out = subprocess.run([sys.executable, "-m", "blindspot", "train", "--help"], capture_output=True, text=True,
-                         cwd=config.PROJECT_DIR)
+    out = subprocess.run(
+        [sys.executable, "-m", "blindspot", "train", "--help"], capture_output=True, text=True, cwd=config.PROJECT_DIR
+    )
     text = " ".join(out.stdout.split())
     for name in ("band_medium", "band_low", "capacity_share", "model_c"):
         s = settings.setting(name)
@@ -202,10 +252,14 @@ def test_train_help_shows_the_table_defaults():
 
 # --- no second definition ---------------------------------------------------------------------------
 
+
 def _numbers(path: Path) -> list[tuple[float, int]]:
     """(value, line) of every numeric literal in a source file (strings and comments are not numbers)."""
-    return [(node.value, node.lineno) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Constant) and type(node.value) in (int, float)]
+    return [
+        (node.value, node.lineno)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float)
+    ]
 
 
 def _sources(*parts: str) -> list[Path]:
@@ -234,8 +288,7 @@ def test_the_distinctive_defaults_are_not_defined_again():
     # world and the map statistics have 0.05s and 0.15s of their own).
     for path in _sources("model", "app", "casework", "cli.py", "config.py"):
         rel = path.relative_to(PACKAGE).as_posix()
-        offenders += [(rel, line, v) for v, line in _numbers(path)
-                      if v in (0.15, 0.05) and (rel, v) not in UNRELATED]
+        offenders += [(rel, line, v) for v, line in _numbers(path) if v in (0.15, 0.05) and (rel, v) not in UNRELATED]
     # The limits and memory sizes: nowhere.
     limits = {s.default for s in settings.SETTINGS if s.group == settings.LIMITS and s.default >= 1_000_000}
     for path in _sources("."):

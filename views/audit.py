@@ -13,11 +13,13 @@ scope = login.require("read_audit")
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    user = st.selectbox("사용자", [None, *data.audit_users(scope)], key="audit_user",
-                        format_func=lambda u: "전체" if u is None else u)
+    user = st.selectbox(
+        "사용자", [None, *data.audit_users(scope)], key="audit_user", format_func=lambda u: "전체" if u is None else u
+    )
 with c2:
-    action = st.selectbox("행위", [None, *ACTIONS], key="audit_action",
-                          format_func=lambda a: "전체" if a is None else ACTIONS[a])
+    action = st.selectbox(
+        "행위", [None, *ACTIONS], key="audit_action", format_func=lambda a: "전체" if a is None else ACTIONS[a]
+    )
 with c3:
     today = dt.date.today()
     since, until = st.date_input("기간", (today - dt.timedelta(days=30), today), key="audit_dates")
@@ -33,5 +35,6 @@ if st.button("CSV 파일 만들기", key="audit_make"):
         st.warning(str(exc))
 made = st.session_state.get("audit_file")
 if made is not None:
-    widgets.download_button(f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime,
-                       key="audit_download")
+    widgets.download_button(
+        f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime, key="audit_download"
+    )

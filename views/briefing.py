@@ -25,27 +25,47 @@ b = data.briefing(scope, area, round_id)
 st.subheader(f"{b.area['name']} · {b.round_code}")
 st.caption(b.stamp)
 tiles = st.columns(5)
-for col, (key, label) in zip(tiles, [("flagged", "발굴 가구"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"),
-                                     ("supported_rate", "지원 연계율 (%)"), ("at_risk", "위험군 가구")], strict=False):
+for col, (key, label) in zip(
+    tiles,
+    [
+        ("flagged", "발굴 가구"),
+        ("confirmed", "욕구 확인"),
+        ("supported", "지원 연계"),
+        ("supported_rate", "지원 연계율 (%)"),
+        ("at_risk", "위험군 가구"),
+    ],
+    strict=False,
+):
     value, before = b.kpis.get(key), b.previous.get(key)
     delta = None if value is None or before is None else round(value - before, 1)
-    col.metric(label, brief.shown(b, key), delta,
-               help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None)
+    col.metric(
+        label, brief.shown(b, key), delta, help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None
+    )
 
-table = brief.as_text(b.table, ["실적 B"]).assign(**{"달성률 (%)": [brief.number_text(v, "—") for v in b.table["달성률 (%)"]]})
+table = brief.as_text(b.table, ["실적 B"]).assign(
+    **{"달성률 (%)": [brief.number_text(v, "—") for v in b.table["달성률 (%)"]]}
+)
 if not b.model_version:
     table.loc[table["key"] == "at_risk", "실적 B"] = "점수 없음"
 shown_columns = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
 if data.can_set_targets(scope, area):
     st.markdown("**성과 지표** (목표는 고쳐서 저장할 수 있습니다)")
     edited = st.data_editor(
-        table, hide_index=True, width="stretch", key="brief_table",
-        disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"], column_order=shown_columns,
-        column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")})
+        table,
+        hide_index=True,
+        width="stretch",
+        key="brief_table",
+        disabled=["key", "지표", "실적 B", "달성률 (%)", "산식", "자료출처"],
+        column_order=shown_columns,
+        column_config={"목표 A": st.column_config.NumberColumn(min_value=0.0, format="%.1f")},
+    )
     if st.button("목표 저장", key="save_targets"):
         changed = data.save_targets(scope, area, dict(zip(edited["key"], edited["목표 A"], strict=False)))
-        st.success(f"목표를 저장했습니다 (바뀐 지표 {changed}개, 감사 기록에 남았습니다)." if changed
-                   else "바뀐 목표가 없습니다.")
+        st.success(
+            f"목표를 저장했습니다 (바뀐 지표 {changed}개, 감사 기록에 남았습니다)."
+            if changed
+            else "바뀐 목표가 없습니다."
+        )
         st.rerun()
 else:
     st.markdown("**성과 지표**")
@@ -79,14 +99,23 @@ if mode != "없음":
     st.dataframe(brief.as_text(compared, list(compared.columns[1:])), hide_index=True, width="stretch")
 
 st.subheader("브리핑 자료")
-st.caption("A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지도, 추이·깔때기·상위하위 차트)와 "
-           "지도·차트 PNG. 소수 비공개를 거친 집계만 담고 가구 단위 자료는 싣지 않습니다.")
+st.caption(
+    "A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지도, 추이·깔때기·상위하위 차트)와 "
+    "지도·차트 PNG. 소수 비공개를 거친 집계만 담고 가구 단위 자료는 싣지 않습니다."
+)
 if st.button("브리핑 자료 만들기", key="make_pack"):
     st.session_state["pack_for"] = (area, round_id)
 if st.session_state.get("pack_for") == (area, round_id):
     pdf, pngs = data.briefing_pack(scope, area, round_id)
     d1, d2 = st.columns(2)
-    widgets.download_button("PDF 내려받기", pdf, f"briefing_{area}_{b.round_code}.pdf", "application/pdf", "dl_pdf",
-                       where=d1)
-    widgets.download_button("PNG 묶음 내려받기 (ZIP)", pngs, f"briefing_{area}_{b.round_code}_png.zip", "application/zip",
-                       "dl_png", where=d2)
+    widgets.download_button(
+        "PDF 내려받기", pdf, f"briefing_{area}_{b.round_code}.pdf", "application/pdf", "dl_pdf", where=d1
+    )
+    widgets.download_button(
+        "PNG 묶음 내려받기 (ZIP)",
+        pngs,
+        f"briefing_{area}_{b.round_code}_png.zip",
+        "application/zip",
+        "dl_png",
+        where=d2,
+    )

@@ -19,11 +19,17 @@ with c2:
     measure = st.selectbox("지표 (읍면동 비율)", list(rates), format_func=lambda k: rates[k].label, key="hot_measure")
 with c3:
     area = widgets.area_picker(scope, "sgg", key="hot_area")
-method = st.radio("방법", ["gi", "moran"], horizontal=True, key="hot_method",
-                  format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get)
+method = st.radio(
+    "방법",
+    ["gi", "moran"],
+    horizontal=True,
+    key="hot_method",
+    format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get,
+)
 chosen = rates[measure]
-labels, colours = ((spatial.GI_CLASSES, palette.GI_COLOURS) if method == "gi"
-                   else (spatial.MORAN_CLASSES, palette.MORAN_COLOURS))
+labels, colours = (
+    (spatial.GI_CLASSES, palette.GI_COLOURS) if method == "gi" else (spatial.MORAN_CLASSES, palette.MORAN_COLOURS)
+)
 
 result = data.hotspot_table(scope, round_id, measure, area, method)
 layer = data.region_layer(scope, "emd", area)
@@ -36,12 +42,20 @@ with right:
     st.dataframe(spatial.class_counts(result, labels), width="stretch")
     significant = spatial.significant(result)
     st.markdown(f"**유의한 읍면동 {len(significant):,}곳**")
-    st.dataframe(significant[["full_name", "value", "cls", "p_fdr"] + (["z"] if method == "gi" else ["I"])],
-                 hide_index=True, width="stretch", height=300,
-                 column_config={"full_name": "읍면동", "value": chosen.label, "cls": "분류",
-                                "p_fdr": st.column_config.NumberColumn("FDR 보정 p", format="%.3f"),
-                                "z": st.column_config.NumberColumn("Gi* z", format="%.2f"),
-                                "I": st.column_config.NumberColumn("Local I", format="%.2f")})
+    st.dataframe(
+        significant[["full_name", "value", "cls", "p_fdr"] + (["z"] if method == "gi" else ["I"])],
+        hide_index=True,
+        width="stretch",
+        height=300,
+        column_config={
+            "full_name": "읍면동",
+            "value": chosen.label,
+            "cls": "분류",
+            "p_fdr": st.column_config.NumberColumn("FDR 보정 p", format="%.3f"),
+            "z": st.column_config.NumberColumn("Gi* z", format="%.2f"),
+            "I": st.column_config.NumberColumn("Local I", format="%.2f"),
+        },
+    )
 
 st.subheader("떠오르는 핫스팟 (emerging hotspots)")
 st.caption("최근 차수들에 걸쳐 Gi* z 점수가 올라간 읍면동 (Mann–Kendall 추세 검정, 단측 p ≤ 0.05, 최근 z > 0).")
@@ -49,16 +63,24 @@ trend = data.emerging_hotspots(scope, round_id, measure, area)
 rising = spatial.rising(trend)
 e1, e2 = st.columns([3, 2])
 with e1:
-    edeck, _ = maps.category_map(spatial.emerging_classes(trend), layer, spatial.EMERGING_LABELS,
-                                 palette.EMERGING_COLOURS, "최근 Gi* z", "z")
+    edeck, _ = maps.category_map(
+        spatial.emerging_classes(trend), layer, spatial.EMERGING_LABELS, palette.EMERGING_COLOURS, "최근 Gi* z", "z"
+    )
     st.pydeck_chart(edeck, key="emerging_map", height=420)
 with e2:
     st.markdown(f"**{len(rising):,}곳**")
-    st.dataframe(rising[["full_name", "tau", "p", "z_first", "z_last"]], hide_index=True, width="stretch",
-                 column_config={"full_name": "읍면동", "tau": st.column_config.NumberColumn("Kendall τ", format="%.2f"),
-                                "p": st.column_config.NumberColumn("p", format="%.4f"),
-                                "z_first": st.column_config.NumberColumn("처음 z", format="%.2f"),
-                                "z_last": st.column_config.NumberColumn("최근 z", format="%.2f")})
+    st.dataframe(
+        rising[["full_name", "tau", "p", "z_first", "z_last"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "full_name": "읍면동",
+            "tau": st.column_config.NumberColumn("Kendall τ", format="%.2f"),
+            "p": st.column_config.NumberColumn("p", format="%.4f"),
+            "z_first": st.column_config.NumberColumn("처음 z", format="%.2f"),
+            "z_last": st.column_config.NumberColumn("최근 z", format="%.2f"),
+        },
+    )
 
 st.subheader("육각형 미세 지도 (H3)")
 sgg_names = data.sgg_names(scope, area)
@@ -68,8 +90,14 @@ with h1:
 with h2:
     resolution = st.select_slider("해상도 (H3 resolution)", list(hexgrid.RESOLUTIONS), value=8, key="hex_res")
 with h3_:
-    k = st.number_input("최소 가구 수 k (미만 셀은 표시 안 함)", min_value=5, max_value=200,
-                        value=hexgrid.DEFAULT_K, step=1, key="hex_k")
+    k = st.number_input(
+        "최소 가구 수 k (미만 셀은 표시 안 함)",
+        min_value=5,
+        max_value=200,
+        value=hexgrid.DEFAULT_K,
+        step=1,
+        key="hex_k",
+    )
 hex_measures = [m for m in hexgrid.MEASURES if scored or not m.startswith("at_risk")]
 with h4:
     hex_measure = st.selectbox("지표", hex_measures, format_func=hexgrid.MEASURES.get, key="hex_measure")
@@ -78,5 +106,7 @@ if sgg_code:
     hdeck, hlegend = hexgrid.hex_deck(cells, hex_measure)
     st.pydeck_chart(hdeck, key="hex_map", height=480)
     widgets.legend(hlegend, f"{hexgrid.MEASURES[hex_measure]} — 가구 {k}곳 미만 셀은 숨김")
-    st.caption(f"표시된 셀 {len(cells):,}개 · 표시된 가구 {int(cells['households'].sum()) if len(cells) else 0:,}"
-               f"{'' if scored else f' · 위기 점수: {mapdata.NO_SCORES}'}")
+    st.caption(
+        f"표시된 셀 {len(cells):,}개 · 표시된 가구 {int(cells['households'].sum()) if len(cells) else 0:,}"
+        f"{'' if scored else f' · 위기 점수: {mapdata.NO_SCORES}'}"
+    )

@@ -15,18 +15,30 @@ if meta is None:
 m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("모델 버전", meta["version"])
-c2.metric("용량 내 재현율", f"{m['recall_at_capacity']:.3f}",
-          f"지표 개수 규칙의 {meta['metrics']['recall_ratio']:.2f}배", delta_color="normal")
+c2.metric(
+    "용량 내 재현율",
+    f"{m['recall_at_capacity']:.3f}",
+    f"지표 개수 규칙의 {meta['metrics']['recall_ratio']:.2f}배",
+    delta_color="normal",
+)
 c3.metric("PR-AUC", f"{m['pr_auc']:.3f}", f"{m['pr_auc'] - b['pr_auc']:+.3f} (규칙 대비)")
 c4.metric("보정 오차 (ECE)", f"{m['ece']:.4f}")
-st.caption(f"학습 {', '.join(meta['training']['rounds'])} · 검증 {meta['metrics']['round']} · "
-           f"정답 `{meta['metrics']['ground_truth']}` · 방문 용량 읍면동 가구의 "
-           f"{meta['metrics']['capacity_share']:.1%} · 생성 {meta['created_at']}")
+st.caption(
+    f"학습 {', '.join(meta['training']['rounds'])} · 검증 {meta['metrics']['round']} · "
+    f"정답 `{meta['metrics']['ground_truth']}` · 방문 용량 읍면동 가구의 "
+    f"{meta['metrics']['capacity_share']:.1%} · 생성 {meta['created_at']}"
+)
 
 st.subheader("성능: 모델 vs 지표 개수 규칙")
-st.dataframe(modelcard.metrics_table(meta), hide_index=True, width="stretch",
-             column_config={"모델": st.column_config.NumberColumn(format="%.4f"),
-                            "지표 개수 규칙": st.column_config.NumberColumn(format="%.4f")})
+st.dataframe(
+    modelcard.metrics_table(meta),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "모델": st.column_config.NumberColumn(format="%.4f"),
+        "지표 개수 규칙": st.column_config.NumberColumn(format="%.4f"),
+    },
+)
 left, right = st.columns(2)
 with left:
     st.markdown("**정밀도–재현율 곡선 (PR curve)**")
@@ -39,10 +51,15 @@ st.subheader("하위집단별 성능 (subgroups)")
 st.caption("빨간 행: 같은 구분에서 재현율이 가장 높은 집단의 0.8배 미만인 집단 (이유는 아래 모델 카드).")
 sub = modelcard.subgroup_frame(meta)
 st.dataframe(
-    sub.style.apply(lambda row: [f"background-color: {palette.GAP_HIGHLIGHT}" if row["gap"] else ""] * len(row), axis=1),
-    hide_index=True, width="stretch",
+    sub.style.apply(
+        lambda row: [f"background-color: {palette.GAP_HIGHLIGHT}" if row["gap"] else ""] * len(row), axis=1
+    ),
+    hide_index=True,
+    width="stretch",
     column_config={
-        "dimension": "구분", "group": "집단", "n": st.column_config.NumberColumn("가구", format="localized"),
+        "dimension": "구분",
+        "group": "집단",
+        "n": st.column_config.NumberColumn("가구", format="localized"),
         "positives": st.column_config.NumberColumn("위기 가구", format="localized"),
         "model_recall": st.column_config.NumberColumn("모델 재현율", format="%.3f"),
         "baseline_recall": st.column_config.NumberColumn("규칙 재현율", format="%.3f"),
@@ -50,11 +67,18 @@ st.dataframe(
         "baseline_pr_auc": st.column_config.NumberColumn("규칙 PR-AUC", format="%.3f"),
         "model_ece": st.column_config.NumberColumn("모델 ECE", format="%.4f"),
         "gap": st.column_config.CheckboxColumn("격차"),
-    })
+    },
+)
 
 st.subheader("변수 중요도 (평균 |기여도|, log-odds)")
-st.bar_chart(modelcard.importance_frame(meta), x="label", y="mean_abs_contribution", horizontal=True,
-             x_label="평균 |기여도|", y_label="")
+st.bar_chart(
+    modelcard.importance_frame(meta),
+    x="label",
+    y="mean_abs_contribution",
+    horizontal=True,
+    x_label="평균 |기여도|",
+    y_label="",
+)
 
 with st.expander("모델 카드 (model card)", expanded=False):
     st.markdown(data.model_card(meta["version"]))

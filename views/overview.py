@@ -18,14 +18,20 @@ if coverage["partial"] and scope.sgg_codes is None:
     # Never present a round loaded for some 시군구 as a national figure.
     area = f"일부 지역 ({coverage['sgg_count']:,}개 시군구)"
     households_label = f"가구 수 · {area}"
-    st.warning(f"이 차수는 {area}만 적재되었습니다 (전국 {coverage['sgg_total']:,}개 시군구 중). "
-               "아래 합계는 전국 수치가 아닙니다.")
+    st.warning(
+        f"이 차수는 {area}만 적재되었습니다 (전국 {coverage['sgg_total']:,}개 시군구 중). "
+        "아래 합계는 전국 수치가 아닙니다."
+    )
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(households_label, count_text(summary["households"]))
 c2.metric("1인 가구 비율", "—" if summary["one_person_share"] is None else f"{summary['one_person_share']:.1%}")
-c3.metric("적재된 차수", f"{len(rounds)}개", f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
-          delta_color="off")
+c3.metric(
+    "적재된 차수",
+    f"{len(rounds)}개",
+    f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
+    delta_color="off",
+)
 c4.metric("인구·경계 기준", info.get("geo_ref_month", "—"))
 
 bands = data.band_counts(scope, round_id)
@@ -33,21 +39,27 @@ if bands is None:
     st.info("이 차수에는 위험 점수가 없습니다. `python -m blindspot score --round 차수` 로 계산하세요.")
 else:
     b1, b2, b3, b4 = st.columns(4)
-    for col, band, label in ((b1, "high", "위험"), (b2, "medium", "주의"), (b3, "low", "관심"),
-                             (b4, "none", "해당 없음")):
+    for col, band, label in (
+        (b1, "high", "위험"),
+        (b2, "medium", "주의"),
+        (b3, "low", "관심"),
+        (b4, "none", "해당 없음"),
+    ):
         col.metric(f"{label} 가구", count_text(bands[band]))
 
 st.subheader("시도별 가구와 1인 가구")
 table = summary["by_sido"]
 st.dataframe(
     table[["name", "households", "one_person", "one_person_share"]],
-    hide_index=True, width="stretch",
+    hide_index=True,
+    width="stretch",
     column_config={
         "name": st.column_config.TextColumn("시도"),
         "households": st.column_config.NumberColumn("가구 수", format="localized"),
         "one_person": st.column_config.NumberColumn("1인 가구", format="localized"),
-        "one_person_share": st.column_config.ProgressColumn("1인 가구 비율", format="percent",
-                                                            min_value=0.0, max_value=1.0),
+        "one_person_share": st.column_config.ProgressColumn(
+            "1인 가구 비율", format="percent", min_value=0.0, max_value=1.0
+        ),
     },
 )
 st.bar_chart(table, x="name", y="one_person_share", x_label="시도", y_label="1인 가구 비율", horizontal=True)

@@ -21,20 +21,33 @@ scored = data.has_scores(round_id)
 catalogue = {m.key: m for m in data.measure_catalogue()}
 with c4:
     measure = st.selectbox(
-        "지표", list(catalogue), key="map_measure", index=list(catalogue).index("one_person_share"),
-        format_func=lambda k: catalogue[k].label + ("" if scored or not catalogue[k].needs_scores
-                                                    else f" ({mapdata.NO_SCORES})"))
+        "지표",
+        list(catalogue),
+        key="map_measure",
+        index=list(catalogue).index("one_person_share"),
+        format_func=lambda k: (
+            catalogue[k].label + ("" if scored or not catalogue[k].needs_scores else f" ({mapdata.NO_SCORES})")
+        ),
+    )
 c5, c6 = st.columns([2, 5])
 with c5:
     change = st.toggle("이전 차수 대비 변화", key="map_change")
 with c6:
-    method = st.radio("구간 나누기", list(maps.METHODS), format_func=maps.METHODS.get, horizontal=True,
-                      key="map_method", disabled=change)
+    method = st.radio(
+        "구간 나누기",
+        list(maps.METHODS),
+        format_func=maps.METHODS.get,
+        horizontal=True,
+        key="map_method",
+        disabled=change,
+    )
 
 chosen = catalogue[measure]
 if chosen.needs_scores and not scored:
-    st.info(f"**{mapdata.NO_SCORES}** — 이 차수에는 위기 점수(위험도 모형)가 아직 없습니다. "
-            "다른 지표를 고르거나 점수 산출 후 다시 보세요.")
+    st.info(
+        f"**{mapdata.NO_SCORES}** — 이 차수에는 위기 점수(위험도 모형)가 아직 없습니다. "
+        "다른 지표를 고르거나 점수 산출 후 다시 보세요."
+    )
 
 view = data.map_view(scope, level, area, round_id, measure, change)
 layer = data.region_layer(scope, level, area)
@@ -44,8 +57,7 @@ deck, legend = maps.choropleth(view, layer, label, chosen.unit, change=change, m
 left, right = st.columns([3, 2])
 with left:
     # A fixed key and a view that depends only on the area keep the user's pan and zoom across reruns.
-    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="region_map",
-                            height=560)
+    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="region_map", height=560)
     widgets.legend(legend, label)
 
 codes = view["code"].tolist()
@@ -58,20 +70,37 @@ if st.session_state.get("map_focus") not in codes:
     st.session_state["map_focus"] = None
 
 with right:
-    focus = st.selectbox("상세 보기 (지도를 클릭하거나 고르세요)", [None] + codes, key="map_focus",
-                         placeholder="— 지역 선택 —",
-                         format_func=lambda c: "— 지역 선택 —" if c is None else names[c])
+    focus = st.selectbox(
+        "상세 보기 (지도를 클릭하거나 고르세요)",
+        [None] + codes,
+        key="map_focus",
+        placeholder="— 지역 선택 —",
+        format_func=lambda c: "— 지역 선택 —" if c is None else names[c],
+    )
     if focus:
         profile = data.region_profile(scope, focus, round_id)
         st.subheader(profile["region"]["full_name"])
         st.caption(f"비교: {profile['parent']['name']} (권한 범위 안의 집계)")
         st.dataframe(maps.kpi_rows(profile["kpis"]), hide_index=True, width="stretch")
         st.markdown("**위기정보 영역별 가구 (천 가구당)**")
-        st.bar_chart(profile["domains"], x="label", y=["value", "parent"], x_label="영역",
-                     y_label="천 가구당", stack=False, horizontal=True)
+        st.bar_chart(
+            profile["domains"],
+            x="label",
+            y=["value", "parent"],
+            x_label="영역",
+            y_label="천 가구당",
+            stack=False,
+            horizontal=True,
+        )
         st.markdown("**1인 가구 비율 (세대주 연령대별)**")
-        st.bar_chart(profile["bands"], x="label", y=["share", "parent_share"], x_label="연령대",
-                     y_label="전체 가구 대비", stack=False)
+        st.bar_chart(
+            profile["bands"],
+            x="label",
+            y=["share", "parent_share"],
+            x_label="연령대",
+            y_label="전체 가구 대비",
+            stack=False,
+        )
         st.markdown(f"**추세: {chosen.label}**")
         st.line_chart(profile["trend"], x="round_code", y=measure, x_label="차수", y_label=chosen.label)
         if not scored:
@@ -82,11 +111,20 @@ with right:
             st.markdown("**우선 방문 가구 (위기 확률 순, 가명 ID)**")
             purpose = widgets.purpose_picker("map_purpose")
             if purpose is not None:
-                st.dataframe(data.top_households(scope, focus, round_id, purpose), hide_index=True, width="stretch",
-                             column_config={"pseudo_id": "가명 ID", "emd_name": "읍면동", "band": "등급",
-                                            "probability": st.column_config.ProgressColumn(
-                                                "위기 확률", format="percent", min_value=0.0, max_value=1.0),
-                                            "reasons": "사유 (위기정보)"})
+                st.dataframe(
+                    data.top_households(scope, focus, round_id, purpose),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "pseudo_id": "가명 ID",
+                        "emd_name": "읍면동",
+                        "band": "등급",
+                        "probability": st.column_config.ProgressColumn(
+                            "위기 확률", format="percent", min_value=0.0, max_value=1.0
+                        ),
+                        "reasons": "사유 (위기정보)",
+                    },
+                )
                 st.caption("이 열람은 감사 기록에 남습니다.")
     else:
         st.caption("지도에서 지역을 클릭하면 그 지역의 지표를 상위 지역과 비교해 보여 줍니다.")

@@ -56,8 +56,7 @@ DENIED = {
 }
 
 
-def scope_for(role: str, user: str, sgg_codes=None, *, min_count: int | None = None,
-              label: str | None = None) -> Scope:
+def scope_for(role: str, user: str, sgg_codes=None, *, min_count: int | None = None, label: str | None = None) -> Scope:
     """The scope of a signed-in user of ``role``.
 
     admin and analyst see every area at household level; a district official sees
@@ -124,8 +123,7 @@ def can(scope: Scope, action: str, area: str | None = None) -> bool:
     if rule == "any":
         return scope.is_national or (area is not None and len(str(area)) == 5 and scope.allows_sgg(str(area)))
     if rule == "own":
-        return (area is not None and len(str(area)) == 5 and scope.sgg_codes is not None
-                and str(area) in scope.sgg_codes)
+        return area is not None and len(str(area)) == 5 and scope.sgg_codes is not None and str(area) in scope.sgg_codes
     return False
 
 

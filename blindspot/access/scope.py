@@ -118,6 +118,7 @@ def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
         out += [f"${name}", part]
     return "".join(out), names
 
+
 NATION_CODE = "00"
 
 
@@ -156,8 +157,9 @@ def outer_scope(scope: Scope) -> Scope:
     """
     if "outer_sgg" not in scope.extra:
         return scope
-    return dataclasses.replace(scope, sgg_codes=scope.extra["outer_sgg"],
-                               extra={k: v for k, v in scope.extra.items() if k != "outer_sgg"})
+    return dataclasses.replace(
+        scope, sgg_codes=scope.extra["outer_sgg"], extra={k: v for k, v in scope.extra.items() if k != "outer_sgg"}
+    )
 
 
 def scope_text(scope: Scope) -> str:
@@ -170,5 +172,3 @@ def scope_text(scope: Scope) -> str:
     """
     areas = "전국" if scope.sgg_codes is None else ",".join(sorted(scope.sgg_codes))
     return f"{scope.role}:{areas}" + (f",k={scope.min_count}" if scope.min_count else "")
-
-

@@ -214,10 +214,13 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     def pick(cells, exclude, parts_first=True):
         """The cell to hide next in an equation: shown, not fixed, non-zero, smallest."""
         total = cells[0]
-        for pool in ((cells[1:], [total]) if parts_first else (cells,)):
+        for pool in (cells[1:], [total]) if parts_first else (cells,):
             for allow_fixed in (False, True):
-                choice = [c for c in pool if shown[c] and value[c] > 0 and c not in exclude
-                          and (allow_fixed or c not in fixed_i)]
+                choice = [
+                    c
+                    for c in pool
+                    if shown[c] and value[c] > 0 and c not in exclude and (allow_fixed or c not in fixed_i)
+                ]
                 if choice:
                     return min(choice, key=lambda c: (value[c], c))
         return None

@@ -78,7 +78,8 @@ def load(path: str | os.PathLike | None = None) -> dict:
     if not path.is_file():
         raise AuthConfigError(
             f"계정 파일 {path} 가 없습니다. `python -m blindspot users init-demo` 로 데모 계정을 만들거나 "
-            "config/auth.example.yaml 을 복사해 고치세요.")
+            "config/auth.example.yaml 을 복사해 고치세요."
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -91,7 +92,8 @@ def load(path: str | os.PathLike | None = None) -> dict:
         if not _is_bcrypt(entry.get("password")):
             raise AuthConfigError(
                 f"계정 파일 {path}: 사용자 {username} 의 password 가 bcrypt 해시가 아닙니다. "
-                "평문 비밀번호는 쓸 수 없습니다 (`python -m blindspot users init-demo` 참조).")
+                "평문 비밀번호는 쓸 수 없습니다 (`python -m blindspot users init-demo` 참조)."
+            )
     block = data.get("settings") or {}
     if not isinstance(block, dict):
         raise AuthConfigError(f"계정 파일 {path}: settings 는 이름: 값 목록이어야 합니다.")
@@ -105,11 +107,15 @@ def load(path: str | os.PathLike | None = None) -> dict:
         raise AuthConfigError(
             f"계정 파일 {path}: 운영 모드(production)에서는 데모 계정을 쓸 수 없습니다 ({', '.join(demo)}). "
             "`python -m blindspot users add` 로 실제 계정을 만들고 데모 계정을 지우거나, 시연이면 "
-            "settings.mode: demo 로 두고 BLINDSPOT_MODE 를 지우세요.")
+            "settings.mode: demo 로 두고 BLINDSPOT_MODE 를 지우세요."
+        )
     data["settings"]["mode"] = mode
     cookie = data.get("cookie") or {}
-    data["cookie"] = {"name": cookie.get("name", "blindspot_auth"), "key": cookie.get("key") or secrets.token_hex(32),
-                      "expiry_days": 0}
+    data["cookie"] = {
+        "name": cookie.get("name", "blindspot_auth"),
+        "key": cookie.get("key") or secrets.token_hex(32),
+        "expiry_days": 0,
+    }
     return data
 
 
@@ -125,16 +131,19 @@ def account(data: dict, username: str) -> Account:
     if roles[0] == "district":
         if not codes or not all(isinstance(c, str) and len(c) == 5 and c.isdigit() for c in codes):
             raise AuthConfigError(f"계정 {username}: 시군구 담당 공무원은 sgg_codes 에 5자리 문자열 코드가 필요합니다.")
-    return Account(username, str(entry.get("name") or username), roles[0],
-                   tuple(str(c) for c in codes) if codes and roles[0] == "district" else None)
+    return Account(
+        username,
+        str(entry.get("name") or username),
+        roles[0],
+        tuple(str(c) for c in codes) if codes and roles[0] == "district" else None,
+    )
 
 
 def scope_of(data: dict, username: str) -> Scope:
     """The scope of a signed-in account."""
     acc = account(data, username)
     label = f"{acc.name} ({', '.join(acc.sgg_codes)})" if acc.sgg_codes else None
-    return scope_for(acc.role, acc.username, acc.sgg_codes, min_count=int(data["settings"]["min_count"]),
-                     label=label)
+    return scope_for(acc.role, acc.username, acc.sgg_codes, min_count=int(data["settings"]["min_count"]), label=label)
 
 
 def account_by_email(data: dict, email: str | None) -> str | None:
@@ -171,12 +180,16 @@ def write_private(path: Path, text: str) -> None:
 
 
 def _write_file(path: Path, data: dict) -> None:
-    write_private(path, "# 복지사각지대 지도 계정 파일 (git 에 넣지 마세요). docs/access.md 참조.\n"
-                  + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    write_private(
+        path,
+        "# 복지사각지대 지도 계정 파일 (git 에 넣지 마세요). docs/access.md 참조.\n"
+        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+    )
 
 
-def write_accounts(path: Path, users, *, rounds: int = 12, settings: dict | None = None,
-                   demo: bool = False) -> dict[str, str]:
+def write_accounts(
+    path: Path, users, *, rounds: int = 12, settings: dict | None = None, demo: bool = False
+) -> dict[str, str]:
     """Write an account file for ``users`` = [(username, name, role, sgg_codes, password or None)];
     missing passwords are drawn at random.  Returns {username: password} (shown once).
     ``demo`` marks every account as a demo account and the file as demo mode."""
@@ -184,12 +197,19 @@ def write_accounts(path: Path, users, *, rounds: int = 12, settings: dict | None
     for username, name, role, codes, password in users:
         password = password or secrets.token_urlsafe(12)
         passwords[username] = password
-        entries[username] = {"name": name, "email": f"{username}@example.invalid",
-                             "password": hash_password(password, rounds), "roles": [role],
-                             **({"sgg_codes": list(codes)} if codes else {}), **({"demo": True} if demo else {})}
-    data = {"credentials": {"usernames": entries},
-            "cookie": {"name": "blindspot_auth", "key": secrets.token_hex(32), "expiry_days": 0},
-            "settings": {**DEFAULT_SETTINGS, **(settings or {}), **({"mode": "demo"} if demo else {})}}
+        entries[username] = {
+            "name": name,
+            "email": f"{username}@example.invalid",
+            "password": hash_password(password, rounds),
+            "roles": [role],
+            **({"sgg_codes": list(codes)} if codes else {}),
+            **({"demo": True} if demo else {}),
+        }
+    data = {
+        "credentials": {"usernames": entries},
+        "cookie": {"name": "blindspot_auth", "key": secrets.token_hex(32), "expiry_days": 0},
+        "settings": {**DEFAULT_SETTINGS, **(settings or {}), **({"mode": "demo"} if demo else {})},
+    }
     _write_file(path, data)
     return passwords
 
@@ -223,6 +243,7 @@ def deployment_mode(data: dict | None = None) -> str:
 
 
 # --- password policy (accounts the product creates) ------------------------------------------
+
 
 def _weak_passwords() -> frozenset[str]:
     lines = WEAK_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
@@ -260,23 +281,39 @@ def check_password_policy(username: str, password: str) -> None:
         raise PasswordPolicyError(f"계정 {username} 의 비밀번호를 쓸 수 없습니다: " + "; ".join(problems) + ".")
 
 
-def add_account(path: str | os.PathLike | None, username: str, name: str, role: str, sgg_codes, password: str,
-                *, email: str | None = None, rounds: int = 12, replace: bool = False) -> None:
+def add_account(
+    path: str | os.PathLike | None,
+    username: str,
+    name: str,
+    role: str,
+    sgg_codes,
+    password: str,
+    *,
+    email: str | None = None,
+    rounds: int = 12,
+    replace: bool = False,
+) -> None:
     """Add (or with ``replace`` overwrite) one account in the account file, after the policy
     check; the file is created in production mode if it does not exist."""
     path = auth_path(path)
     check_password_policy(username, password)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    data = data or {"credentials": {"usernames": {}},
-                    "cookie": {"name": "blindspot_auth", "key": secrets.token_hex(32), "expiry_days": 0},
-                    "settings": dict(DEFAULT_SETTINGS)}
+    data = data or {
+        "credentials": {"usernames": {}},
+        "cookie": {"name": "blindspot_auth", "key": secrets.token_hex(32), "expiry_days": 0},
+        "settings": dict(DEFAULT_SETTINGS),
+    }
     users = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
     data["credentials"]["usernames"] = users
     if username in users and not replace:
         raise AuthConfigError(f"계정 {username} 이 이미 있습니다. 비밀번호를 바꾸려면 `users passwd {username}`.")
-    users[username] = {"name": name, "email": email or f"{username}@example.invalid",
-                       "password": hash_password(password, rounds), "roles": [role],
-                       **({"sgg_codes": list(sgg_codes)} if sgg_codes else {})}
+    users[username] = {
+        "name": name,
+        "email": email or f"{username}@example.invalid",
+        "password": hash_password(password, rounds),
+        "roles": [role],
+        **({"sgg_codes": list(sgg_codes)} if sgg_codes else {}),
+    }
     account(data, username)  # role and 시군구 checked before anything is written
     _write_file(path, data)
 
@@ -314,9 +351,16 @@ def check_password(data: dict, username: str, password: str) -> bool:
 
 # --- login safety -------------------------------------------------------------------------
 
-def login_wait_seconds(failures: int, last_failure_at: float | None, now: float, *,
-                       free: int = settings.default("free_failures"), base: float = settings.default("backoff_seconds"),
-                       cap: float = settings.default("max_backoff_seconds")) -> float:
+
+def login_wait_seconds(
+    failures: int,
+    last_failure_at: float | None,
+    now: float,
+    *,
+    free: int = settings.default("free_failures"),
+    base: float = settings.default("backoff_seconds"),
+    cap: float = settings.default("max_backoff_seconds"),
+) -> float:
     """Seconds to wait before the next login attempt may be checked.
 
     The first ``free`` consecutive failures cost nothing; failure ``free + n`` (n ≥ 0)
@@ -339,8 +383,14 @@ def _wait(ops, settings: dict, kind: str, subject: str | None, now: float, free_
     failures, last = ops.failures(kind, subject)
     if last is not None and now - last > float(settings["failure_reset_seconds"]):
         return 0.0
-    return login_wait_seconds(failures, last, now, free=int(settings[free_key]),
-                              base=float(settings["backoff_seconds"]), cap=float(settings["max_backoff_seconds"]))
+    return login_wait_seconds(
+        failures,
+        last,
+        now,
+        free=int(settings[free_key]),
+        base=float(settings["backoff_seconds"]),
+        cap=float(settings["max_backoff_seconds"]),
+    )
 
 
 def account_key(username: str | None) -> str:

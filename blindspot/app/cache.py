@@ -53,6 +53,7 @@ def data_info() -> dict:
 
 # --- keys -------------------------------------------------------------------------------------
 
+
 def _key(value):
     """A hashable, picklable stand-in for an argument (a Scope becomes its fields)."""
     if isinstance(value, Scope):
@@ -86,6 +87,7 @@ def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",),
     Arguments are bound to ``fn``'s signature (defaults applied), so a call by keyword and
     one by position share an entry.  ``stamps`` name the :data:`STAMPS` the result depends on.
     """
+
     def decorate(fn):
         signature = inspect.signature(fn)
 
@@ -100,7 +102,9 @@ def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",),
             bound = signature.bind(None, *args, **kwargs)
             bound.apply_defaults()
             key = tuple(_key(a) for a in bound.args[1:])
-            return run(str(config.db_path()), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key)
+            return run(
+                str(config.db_path()), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key
+            )
 
         return call
 

@@ -70,6 +70,7 @@ def model_card(version: str) -> str:
 
 # --- maps and hotspots ---------------------------------------------------------------------
 
+
 @cached()
 def measure_catalogue(store, bands: tuple = mapdata.DEFAULT_BANDS) -> list:
     return mapdata.measure_catalogue(store, tuple(bands))
@@ -86,8 +87,16 @@ def regions(store, scope: Scope, level: str) -> pd.DataFrame:
 
 
 @cached("지도 집계 중…")
-def map_view(store, scope: Scope, level: str, area: str | None, round_id: int, measure: str, change: bool = False,
-             bands: tuple = mapdata.DEFAULT_BANDS) -> pd.DataFrame:
+def map_view(
+    store,
+    scope: Scope,
+    level: str,
+    area: str | None,
+    round_id: int,
+    measure: str,
+    change: bool = False,
+    bands: tuple = mapdata.DEFAULT_BANDS,
+) -> pd.DataFrame:
     return mapdata.map_view(store, scope, level, int(round_id), measure, area, bool(change), tuple(bands))
 
 
@@ -103,8 +112,9 @@ def region_profile(store, scope: Scope, code: str, round_id: int, bands: tuple =
 
 
 @cached("핫스팟 분석 중 (순열 999회)…")
-def hotspot_table(store, scope: Scope, round_id: int, measure: str, area: str | None,
-                  method: str = "gi") -> pd.DataFrame:
+def hotspot_table(
+    store, scope: Scope, round_id: int, measure: str, area: str | None, method: str = "gi"
+) -> pd.DataFrame:
     return hotspots.hotspots(store, scope, int(round_id), measure, area, method)
 
 
@@ -128,6 +138,7 @@ def sgg_names(scope: Scope, sido: str | None = None) -> dict:
 
 # --- household rows: audited once per view --------------------------------------------------
 
+
 def _once(action: str, scope: Scope, filters: dict, purpose: str, fetch):
     """Household rows fetched (and audited) once per view: a rerun with the same user,
     filters and purpose reuses this session's rows instead of writing a second record."""
@@ -143,13 +154,19 @@ def _once(action: str, scope: Scope, filters: dict, purpose: str, fetch):
 
 def top_households(scope: Scope, code: str, round_id: int, purpose: str) -> pd.DataFrame:
     """The map drill-down's household list (audited once per view; not cached across sessions)."""
-    return _once("view_map_households", scope, {"area": str(code), "round": int(round_id)}, purpose,
-                 lambda: mapdata.top_households(store(), scope, str(code), int(round_id), purpose))
+    return _once(
+        "view_map_households",
+        scope,
+        {"area": str(code), "round": int(round_id)},
+        purpose,
+        lambda: mapdata.top_households(store(), scope, str(code), int(round_id), purpose),
+    )
 
 
 def risk_list(scope: Scope, filters: lists.ListFilters, purpose: str) -> pd.DataFrame:
-    return _once("view_list", scope, filters.as_dict(), purpose,
-                 lambda: lists.risk_list(store(), scope, filters, purpose))
+    return _once(
+        "view_list", scope, filters.as_dict(), purpose, lambda: lists.risk_list(store(), scope, filters, purpose)
+    )
 
 
 def export_risk_list(scope: Scope, filters: lists.ListFilters, purpose: str, fmt: str) -> exports.ExportFile:
@@ -183,8 +200,15 @@ def indicator_options() -> dict:
     return options
 
 
-def record_outcome(scope: Scope, pseudo_id: str, filters: lists.ListFilters, outcome: str,
-                   support_type: str | None, shown: list[str], overwrite: bool = False) -> dict:
+def record_outcome(
+    scope: Scope,
+    pseudo_id: str,
+    filters: lists.ListFilters,
+    outcome: str,
+    support_type: str | None,
+    shown: list[str],
+    overwrite: bool = False,
+) -> dict:
     """Record a visit outcome for a household of the list shown (``filters``, ``shown``:
     its pseudonymous ids); raises :class:`blindspot.casework.outcomes.OutcomeExists` until the
     official confirmed an overwrite.  Maps read it at once (caches dropped).
@@ -193,8 +217,17 @@ def record_outcome(scope: Scope, pseudo_id: str, filters: lists.ListFilters, out
     audited once: its rows held in this session get the household's 방문 여부 updated in
     place instead of being read (and audited) again, so a save gives exactly one record.
     """
-    result = outcomes.record_outcome(store(), scope, pseudo_id, int(filters.round_id), outcome, support_type,
-                                     filters=filters, shown=shown, overwrite=overwrite)
+    result = outcomes.record_outcome(
+        store(),
+        scope,
+        pseudo_id,
+        int(filters.round_id),
+        outcome,
+        support_type,
+        filters=filters,
+        shown=shown,
+        overwrite=overwrite,
+    )
     clear_caches()
     held = st.session_state.get("_audited_view_list")
     if held is not None and "visited" in held[1]:
@@ -217,6 +250,7 @@ def export_audit(scope: Scope, **filters) -> exports.ExportFile:
 
 
 # --- council briefing ------------------------------------------------------------------------
+
 
 @cached("브리핑 집계 중…", stamps=("build", "model", "targets"))
 def briefing(store, scope: Scope, area: str, round_id: int):
@@ -252,6 +286,7 @@ def briefing_pack(store, scope: Scope, area: str, round_id: int) -> tuple[bytes,
 # --- data management: ingest of extraction files ---------------------------------------------
 # Nothing here is cached: the page changes the data, and history must show a load at once.
 
+
 def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sgg=None):
     """Validate uploaded files (Streamlit UploadedFile objects) for one round; ``sgg``
     declares a partial load (the 시군구 the file covers)."""
@@ -260,8 +295,9 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sg
 
     files = [(f.name, f.getvalue()) if f is not None else None for f in (households, outcomes)]
     try:
-        return ingest.prepare(store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None),
-                              sgg=sgg or None)
+        return ingest.prepare(
+            store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None), sgg=sgg or None
+        )
     finally:
         release_uploads(households, outcomes)
 
@@ -269,8 +305,9 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sg
 def load_ingest(prepared, replace: bool, progress=None) -> dict:
     from blindspot.ingest import load as ingest
 
-    result = ingest.load(store(), prepared, replace=replace, loaded_by=current_scope().user,
-                         progress=progress or (lambda f, m: None))
+    result = ingest.load(
+        store(), prepared, replace=replace, loaded_by=current_scope().user, progress=progress or (lambda f, m: None)
+    )
     clear_caches()
     return result
 

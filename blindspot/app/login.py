@@ -35,6 +35,7 @@ from blindspot.app import auth, webguard
 # Tests sign in the same way as people: they write an account file with known
 # passwords, point ``BLINDSPOT_AUTH`` at it and fill in the form (see ``tests/app/test_app_access.py``).
 
+
 def current_scope() -> Scope:
     """The signed-in user's scope (set at sign-in, :func:`require_login`); a page reached without
     one shows nothing."""
@@ -62,7 +63,9 @@ def settings() -> dict:
 
     return {**DEFAULT_SETTINGS, **st.session_state.get("settings", {})}
 
+
 LOGIN_KEYS = ("login_username", "login_password")
+
 
 def _oidc_configured() -> bool:
     try:
@@ -70,11 +73,13 @@ def _oidc_configured() -> bool:
     except Exception:  # no secrets file at all
         return False
 
+
 def session_id() -> str | None:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else None
+
 
 def _browser_secret() -> str | None:
     """Digest of what only this browser holds: the gate's cookie, else Streamlit's XSRF token."""
@@ -82,9 +87,11 @@ def _browser_secret() -> str | None:
     own, xsrf = (_text(cookies.get(name)) for name in (webguard.COOKIE, webguard.XSRF_COOKIE))
     return webguard.digest(own or webguard.xsrf_token(xsrf))
 
+
 def _text(value) -> str | None:
     # Outside a real server (AppTest) the client context is a stand-in: only text counts.
     return value if isinstance(value, str) and value else None
+
 
 def client_address(settings: dict) -> str | None:
     """The client's address for the login counter: as the server gate saw it, else the
@@ -93,8 +100,10 @@ def client_address(settings: dict) -> str | None:
     seen = _text(headers.get(webguard.CLIENT_HEADER))
     if seen:
         return seen
-    return webguard.client_address(_text(st.context.ip_address), _text(headers.get("X-Forwarded-For")),
-                                   settings.get("trusted_proxies") or ())
+    return webguard.client_address(
+        _text(st.context.ip_address), _text(headers.get("X-Forwarded-For")), settings.get("trusted_proxies") or ()
+    )
+
 
 def _clear_session() -> None:
     sid = session_id()
@@ -102,6 +111,7 @@ def _clear_session() -> None:
         webguard.REGISTRY.sign_out(sid)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+
 
 def _sign_in(data: dict, username: str, now: float) -> None:
     scope = auth.scope_of(data, username)
@@ -112,13 +122,21 @@ def _sign_in(data: dict, username: str, now: float) -> None:
     st.session_state["browser"] = _browser_secret()
     sid = session_id()
     if sid:
-        webguard.REGISTRY.sign_in(sid, scope.user, scope.role, st.session_state["browser"],
-                                  ttl=float(data["settings"]["session_timeout_minutes"]) * 60 or 86400.0, now=now)
+        webguard.REGISTRY.sign_in(
+            sid,
+            scope.user,
+            scope.role,
+            st.session_state["browser"],
+            ttl=float(data["settings"]["session_timeout_minutes"]) * 60 or 86400.0,
+            now=now,
+        )
+
 
 def _ops():
     from blindspot.db import opstore
 
     return opstore.open_ops()
+
 
 def require_login() -> Scope:
     """The signed-in user's scope; otherwise draws the login form and stops the run."""
@@ -173,10 +191,12 @@ def require_login() -> Scope:
         st.warning(f"로그인 실패가 많아 {math.ceil(wait)}초 뒤에 다시 시도할 수 있습니다.")
     st.stop()
 
+
 def _locked(wait: float) -> None:
     st.error(auth.FAILED_LOGIN)
     st.warning(f"로그인 실패가 많아 {math.ceil(wait)}초 뒤에 다시 시도할 수 있습니다.")
     st.stop()
+
 
 def _oidc(data: dict, now: float) -> None:
     if not st.user.is_logged_in:
@@ -191,6 +211,7 @@ def _oidc(data: dict, now: float) -> None:
     _sign_in(data, username, now)
     st.session_state["via_oidc"] = True
     st.rerun()
+
 
 def sidebar(scope: Scope) -> None:
     """Who is signed in, with what scope, and a logout button."""

@@ -42,11 +42,22 @@ def serve(address: str, port: int) -> None:
                         manager.remove_session_files(sid)
 
     threading.Thread(target=sweep, name="blindspot-upload-sweep", daemon=True).start()
-    guard = webguard.GuardSettings(max_upload_bytes=upload_mb * 2**20,
-                                   trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
-                                   secure_cookie=bool(settings.get("secure_cookie")), held_uploads=held,
-                                   script_hashes=webguard.inline_script_hashes(
-                                       (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")))
+    guard = webguard.GuardSettings(
+        max_upload_bytes=upload_mb * 2**20,
+        trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
+        secure_cookie=bool(settings.get("secure_cookie")),
+        held_uploads=held,
+        script_hashes=webguard.inline_script_hashes(
+            (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")
+        ),
+    )
     app = st.App(str(config.PROJECT_DIR / "app.py"), middleware=[Middleware(webguard.Guard, settings=guard)])
-    app.run(config={"server.address": address, "server.port": int(port), "server.headless": True,
-                    "server.maxUploadSize": upload_mb, "client.showErrorDetails": "none"})
+    app.run(
+        config={
+            "server.address": address,
+            "server.port": int(port),
+            "server.headless": True,
+            "server.maxUploadSize": upload_mb,
+            "client.showErrorDetails": "none",
+        }
+    )

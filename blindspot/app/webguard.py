@@ -38,7 +38,7 @@ from http.cookies import SimpleCookie
 from blindspot.access import may_read_metrics, may_upload
 
 COOKIE = "blindspot_sid"
-CLIENT_HEADER = "x-blindspot-client"    # the client address as the gate saw it (set here, never trusted from outside)
+CLIENT_HEADER = "x-blindspot-client"  # the client address as the gate saw it (set here, never trusted from outside)
 XSRF_COOKIE = "_streamlit_xsrf"
 
 # Streamlit's page fetches a download's URL twice: once to check it answers, once to save
@@ -51,9 +51,11 @@ _UPLOAD_RE = re.compile(r"^/_stcore/upload_file/([^/]+)/([^/]+)$")
 # Streamlit's page needs inline styles (emotion), blob workers (deck.gl) and its one inline
 # script (allowed by hash, :func:`inline_script_hashes`); nothing is loaded from another
 # origin (the app works offline) and nobody may frame it.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
-       "frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def inline_script_hashes(html: str) -> tuple[str, ...]:
@@ -63,8 +65,9 @@ def inline_script_hashes(html: str) -> tuple[str, ...]:
     ("'sha256-qVpDBgj7bpq5hMAcGp3AOc79J3Y1Z4HvySTwKrWDoy4='",)
     """
     found = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
-    return tuple("'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-                 for body in found if body)
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'" for body in found if body
+    )
 
 
 def security_headers(script_hashes: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
@@ -74,9 +77,13 @@ def security_headers(script_hashes: tuple[str, ...] = ()) -> list[tuple[bytes, b
     b'DENY'
     """
     csp = CSP.format(hashes="".join(" " + h for h in script_hashes))
-    return [(b"x-frame-options", b"DENY"), (b"content-security-policy", csp.encode()),
-            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+    return [
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
 
 
 def digest(secret: str | None) -> str | None:
@@ -130,11 +137,12 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies)
 
 # --- signed-in sessions ----------------------------------------------------------------------
 
+
 @dataclass
 class SignedIn:
     user: str
     role: str
-    cookie: str | None            # digest of the browser secret the sign-in was made with
+    cookie: str | None  # digest of the browser secret the sign-in was made with
     expires_at: float
     ttl: float
     downloads: dict = field(default_factory=dict)  # SHA-256 of a file handed over → [fetches left, deadline]
@@ -153,8 +161,9 @@ class Registry:
         self._lock = threading.Lock()
         self._by_session: dict[str, SignedIn] = {}
 
-    def sign_in(self, session_id: str, user: str, role: str, cookie: str | None, *, ttl: float,
-                now: float | None = None) -> None:
+    def sign_in(
+        self, session_id: str, user: str, role: str, cookie: str | None, *, ttl: float, now: float | None = None
+    ) -> None:
         now = time.time() if now is None else now
         with self._lock:
             self._by_session[session_id] = SignedIn(user, role, cookie, now + ttl, ttl)
@@ -225,14 +234,15 @@ REGISTRY = Registry()
 
 # --- the middleware ----------------------------------------------------------------------------
 
+
 @dataclass
 class GuardSettings:
     max_upload_bytes: int = 200 * 1024 * 1024
     max_uploads_per_session: int = 4
     trusted_proxies: tuple = ()
     secure_cookie: bool = False
-    script_hashes: tuple = ()       # of the page's inline scripts, for the CSP
-    held_uploads: Callable[[str], int] = lambda session_id: 0   # files a session holds now
+    script_hashes: tuple = ()  # of the page's inline scripts, for the CSP
+    held_uploads: Callable[[str], int] = lambda session_id: 0  # files a session holds now
 
 
 def _cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -286,9 +296,12 @@ class Guard:
             if refusal:
                 return await _plain(send, *refusal)
         new_cookie = None
-        if (method == "GET" and not cookies.get(COOKIE)
-                and not path.startswith(("/_stcore/", "/static/", "/media/", "/component/"))):
-            new_cookie = secrets.token_urlsafe(32)   # the page load: this browser's secret
+        if (
+            method == "GET"
+            and not cookies.get(COOKIE)
+            and not path.startswith(("/_stcore/", "/static/", "/media/", "/component/"))
+        ):
+            new_cookie = secrets.token_urlsafe(32)  # the page load: this browser's secret
         if path.startswith("/media/"):
             if not self.registry.signed_in_cookie(cookie):
                 return await _plain(send, 404, "없는 파일입니다.")
@@ -314,10 +327,12 @@ class Guard:
                 extra = security_headers(self.settings.script_hashes)
                 if new_cookie:
                     flags = "; Secure" if self.settings.secure_cookie else ""
-                    extra.append((b"set-cookie", f"{COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Strict{flags}"
-                                  .encode()))
+                    extra.append(
+                        (b"set-cookie", f"{COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Strict{flags}".encode())
+                    )
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
+
         return sending
 
     async def _media(self, scope, receive, send, cookie):
@@ -339,15 +354,23 @@ class Guard:
         if start["status"] == 200 and disposition.startswith("attachment"):
             if not self.registry.take_download(cookie, hashlib.sha256(data).hexdigest()):
                 return await _plain(send, 404, "없는 파일입니다 (내려받기는 파일을 만든 세션에서 한 번만 됩니다).")
-        headers = (list(start.get("headers", [])) + security_headers(self.settings.script_hashes)
-                   + [(b"cache-control", b"no-store")])
+        headers = (
+            list(start.get("headers", []))
+            + security_headers(self.settings.script_hashes)
+            + [(b"cache-control", b"no-store")]
+        )
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
 
 async def _plain(send, status: int, text: str) -> None:
     body = text.encode("utf-8")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())] + security_headers()})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+            + security_headers(),
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -24,7 +24,9 @@ def synthetic_banner() -> None:
     if data_info().get("synthetic"):
         st.warning(
             "**합성 데이터 (synthetic)** — 화면의 가구와 위기정보는 실제 행정구역·인구 통계에 맞춰 "
-            "생성한 가상의 자료입니다. 실제 가구가 아닙니다.", icon="⚠️")
+            "생성한 가상의 자료입니다. 실제 가구가 아닙니다.",
+            icon="⚠️",
+        )
 
 
 def footer() -> None:
@@ -63,16 +65,22 @@ def area_picker(scope: Scope, level: str, key: str, *, nation_code: str | None =
     sgg = regions(scope, "sgg")
     sgg = sgg[sgg["sido_code"] == chosen]
     sgg_names = dict(zip(sgg["code"], sgg["name"], strict=False))
-    picked = st.selectbox("시군구", [None] + sgg["code"].tolist(), key=f"{key}_sgg",
-                          format_func=lambda c: "시도 전체" if c is None else sgg_names[c])
+    picked = st.selectbox(
+        "시군구",
+        [None] + sgg["code"].tolist(),
+        key=f"{key}_sgg",
+        format_func=lambda c: "시도 전체" if c is None else sgg_names[c],
+    )
     return picked or chosen
 
 
 def legend(rows: pd.DataFrame, title: str | None = None) -> None:
     """A legend as coloured squares and ranges (markdown, no images)."""
-    lines = [f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
-             f"border:1px solid #999;margin-right:6px;vertical-align:middle'></span>{r}"
-             for c, r in zip(rows["colour"], rows["range"], strict=False)]
+    lines = [
+        f"<span style='display:inline-block;width:14px;height:14px;background:{c};"
+        f"border:1px solid #999;margin-right:6px;vertical-align:middle'></span>{r}"
+        for c, r in zip(rows["colour"], rows["range"], strict=False)
+    ]
     st.markdown((f"**{title}**<br/>" if title else "") + "<br/>".join(lines), unsafe_allow_html=True)
 
 
@@ -95,8 +103,9 @@ def presentation_mode(on: bool) -> None:
 def purpose_picker(key: str) -> str | None:
     """Why the user looks at household rows: a listed purpose or typed text for 기타;
     None (and a note) until one is given."""
-    choice = st.selectbox("열람 목적 (필수)", audit.PURPOSES, index=None, placeholder="목적을 고르세요",
-                          key=f"{key}_choice")
+    choice = st.selectbox(
+        "열람 목적 (필수)", audit.PURPOSES, index=None, placeholder="목적을 고르세요", key=f"{key}_choice"
+    )
     typed = st.text_input("기타 목적", key=f"{key}_typed") if choice == "기타" else ""
     try:
         return audit.check_purpose(choice, typed)
@@ -122,8 +131,7 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
         handed[key] = data
         digest = hashlib.sha256(data).hexdigest()
         if isinstance(scope, Scope):  # every download leaves a record: who, which file (hash)
-            audit.record(_store(db), scope, "download_file", {"file": file_name}, None, None, digest,
-                         detail=file_name)
+            audit.record(_store(db), scope, "download_file", {"file": file_name}, None, None, digest, detail=file_name)
         if sid:
             webguard.REGISTRY.expect_download(sid, digest)
         return data

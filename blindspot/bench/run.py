@@ -40,8 +40,11 @@ def build_in_child(db: Path, scale: float) -> tuple[float, float]:
     """Run ``build-demo`` in a child process; returns (seconds, peak RSS in MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.monotonic()
-    subprocess.run([sys.executable, "-m", "blindspot", "build-demo", "--scale", str(scale), "--db", str(db),
-                    "--no-model"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "blindspot", "build-demo", "--scale", str(scale), "--db", str(db), "--no-model"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     seconds = time.monotonic() - t
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest child so far: this is the first and only one.
@@ -56,8 +59,9 @@ def _child(*args: str) -> tuple[dict, float]:
     RSS in MB, which the child reports itself so that steps do not mask each other)."""
     import json
 
-    out = subprocess.run([sys.executable, "-m", "blindspot.bench.run", *args], check=True,
-                         stdout=subprocess.PIPE, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "blindspot.bench.run", *args], check=True, stdout=subprocess.PIPE, text=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return result, result.pop("peak_rss_mb")
 
@@ -84,12 +88,17 @@ def _train_step(db: str, models: str) -> dict:
     Xb, yb = X.iloc[idx].reset_index(drop=True), y[idx]
     t = time.monotonic()
     fit(Xb, yb, feature_set())
-    return {"train_seconds": round(time.monotonic() - t, 1), "train_rows": TRAIN_ROWS,
-            "train_labelled_rows": int(len(y)), "train_total_seconds": round(total, 1),
-            "model_version": meta["version"], "recall_ratio": round(meta["metrics"]["recall_ratio"], 3),
-            "model_pr_auc": round(meta["metrics"]["model"]["pr_auc"], 4),
-            "baseline_pr_auc": round(meta["metrics"]["baseline"]["pr_auc"], 4),
-            "model_ece": round(meta["metrics"]["model"]["ece"], 4)}
+    return {
+        "train_seconds": round(time.monotonic() - t, 1),
+        "train_rows": TRAIN_ROWS,
+        "train_labelled_rows": int(len(y)),
+        "train_total_seconds": round(total, 1),
+        "model_version": meta["version"],
+        "recall_ratio": round(meta["metrics"]["recall_ratio"], 3),
+        "model_pr_auc": round(meta["metrics"]["model"]["pr_auc"], 4),
+        "baseline_pr_auc": round(meta["metrics"]["baseline"]["pr_auc"], 4),
+        "model_ece": round(meta["metrics"]["model"]["ece"], 4),
+    }
 
 
 def _score_step(db: str, models: str) -> dict:
@@ -129,8 +138,11 @@ def briefing_timing(store: Store, sido: str = "41") -> dict:
     t = time.perf_counter()
     b = briefing.build(store, scope, sido, round_id)
     pdf, pngs = briefpack.render(store, scope, b)
-    return {"briefing_pdf_seconds": round(time.perf_counter() - t, 2), "briefing_pdf_bytes": len(pdf),
-            "briefing_sido": sido}
+    return {
+        "briefing_pdf_seconds": round(time.perf_counter() - t, 2),
+        "briefing_pdf_bytes": len(pdf),
+        "briefing_sido": sido,
+    }
 
 
 def query_timings(store: Store) -> dict:
@@ -163,16 +175,29 @@ def export_seconds(rows: int = EXPORT_ROWS) -> float:
     from blindspot.casework import exports
 
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "순위": np.arange(1, rows + 1), "가명 ID": [f"H{i:08X}" for i in rng.integers(0, 2**32, rows)],
-        "시군구": "종로구", "읍면동": "청운효자동", "등급": rng.choice(["위험", "주의"], rows),
-        "위기 확률": rng.random(rows), "읍면동 내 순위": rng.integers(1, 200, rows),
-        "사유 1": "단전 (전기요금 체납 3개월)", "사유 2": "건강보험료 체납 6개월", "사유 3": "1인 가구",
-        "가구 유형": "1인 가구", "세대주 연령대": "65세 이상", "이번 차수 신규": rng.random(rows) < 0.3,
-        "방문 여부": rng.random(rows) < 0.1})
+    frame = pd.DataFrame(
+        {
+            "순위": np.arange(1, rows + 1),
+            "가명 ID": [f"H{i:08X}" for i in rng.integers(0, 2**32, rows)],
+            "시군구": "종로구",
+            "읍면동": "청운효자동",
+            "등급": rng.choice(["위험", "주의"], rows),
+            "위기 확률": rng.random(rows),
+            "읍면동 내 순위": rng.integers(1, 200, rows),
+            "사유 1": "단전 (전기요금 체납 3개월)",
+            "사유 2": "건강보험료 체납 6개월",
+            "사유 3": "1인 가구",
+            "가구 유형": "1인 가구",
+            "세대주 연령대": "65세 이상",
+            "이번 차수 신규": rng.random(rows) < 0.3,
+            "방문 여부": rng.random(rows) < 0.1,
+        }
+    )
     t = time.perf_counter()
     exports.xlsx_bytes(frame, "위험 가구 목록", {"차수": "2024-R3", "행 수": rows, "보안": exports.CONFIDENTIAL})
     return round(time.perf_counter() - t, 2)
+
+
 INGEST_ROWS = 1_000_000
 
 
@@ -265,7 +290,8 @@ def layout_comparison(db: str) -> dict:
             "bytes_wide": int(st.scalar(sql.LAYOUT_BLOCK_BYTES.format(table="obs_wide"))),
             "prevalence_long_ms": _median_ms(lambda: st.rows(sql.LAYOUT_LONG_PREVALENCE, [latest]), 5),
             "prevalence_wide_ms": _median_ms(
-                lambda: st.rows(sql.LAYOUT_WIDE_PREVALENCE.format(counts=counts), [latest]), 5),
+                lambda: st.rows(sql.LAYOUT_WIDE_PREVALENCE.format(counts=counts), [latest]), 5
+            ),
             "one_sgg_long_ms": _median_ms(lambda: st.df(sql.LAYOUT_LONG_SGG, [latest, sgg]), 5),
             "one_sgg_wide_ms": _median_ms(lambda: st.df(sql.LAYOUT_WIDE_SGG, [latest, sgg]), 5),
             "pivot_seconds": round(pivot_s, 1),

@@ -31,14 +31,24 @@ CHILD_LEVEL = {"nation": "sido", "sido": "sgg", "sgg": "emd"}
 
 # key, 지표, unit, 산식, 자료출처 — the rows of the evaluation table.
 INDICATORS = (
-    ("flagged", "발굴 가구 (방문 대상)", "가구", "발굴시스템 명단·자체 선정·제보로 방문 대상이 된 가구 수",
-     "방문 결과(visits), 해당 차수"),
+    (
+        "flagged",
+        "발굴 가구 (방문 대상)",
+        "가구",
+        "발굴시스템 명단·자체 선정·제보로 방문 대상이 된 가구 수",
+        "방문 결과(visits), 해당 차수",
+    ),
     ("contact_rate", "접촉률", "%", "연락·방문된 가구 ÷ 발굴 가구 × 100", "방문 결과(visits)"),
     ("confirmed", "욕구 확인 가구", "가구", "욕구 확인 + 지원 연계 가구 수", "방문 결과(visits)"),
     ("supported", "지원 연계 가구", "가구", "지원 연계된 가구 수", "방문 결과(visits)"),
     ("supported_rate", "지원 연계율", "%", "지원 연계 가구 ÷ 발굴 가구 × 100", "방문 결과(visits)"),
-    ("at_risk", "위험군 가구 (위험+주의)", "가구", "위험 모델 등급이 위험·주의인 가구 수",
-     "위험 점수(scores), 모델 버전은 표지 참조"),
+    (
+        "at_risk",
+        "위험군 가구 (위험+주의)",
+        "가구",
+        "위험 모델 등급이 위험·주의인 가구 수",
+        "위험 점수(scores), 모델 버전은 표지 참조",
+    ),
     ("one_person_share", "1인 가구 비율", "%", "1인 가구 ÷ 전체 가구 × 100", "주민등록 기반 가구(households)"),
 )
 INDICATOR_KEYS = tuple(k for k, *_ in INDICATORS)
@@ -65,20 +75,20 @@ def area_level(code: str) -> str:
 class Briefing:
     """What a briefing shows; every number is an aggregate that passed suppression."""
 
-    area: dict                 # code, name, level
+    area: dict  # code, name, level
     round_id: int
     round_code: str
     previous_code: str | None
     k: int
-    kpis: dict                 # indicator key -> value (None when suppressed or unknown)
-    previous: dict             # the same for the previous round
-    table: pd.DataFrame        # the evaluation table
-    funnel: pd.DataFrame       # stage, households
-    channels: pd.DataFrame     # channel label, flagged, confirmed, supported
-    trend: pd.DataFrame        # round_code, flagged, supported, supported_rate, at_risk_rate
-    ranking: pd.DataFrame      # child areas: name, at_risk_rate / one_person_share
+    kpis: dict  # indicator key -> value (None when suppressed or unknown)
+    previous: dict  # the same for the previous round
+    table: pd.DataFrame  # the evaluation table
+    funnel: pd.DataFrame  # stage, households
+    channels: pd.DataFrame  # channel label, flagged, confirmed, supported
+    trend: pd.DataFrame  # round_code, flagged, supported, supported_rate, at_risk_rate
+    ranking: pd.DataFrame  # child areas: name, at_risk_rate / one_person_share
     ranking_measure: str
-    children: pd.DataFrame     # child areas: code, name, one_person_share (0..1), at_risk_rate
+    children: pd.DataFrame  # child areas: code, name, one_person_share (0..1), at_risk_rate
     model_version: str | None
     synthetic: bool
     generated_at: str
@@ -100,8 +110,14 @@ def shown(b: Briefing, key: str) -> str:
 
 
 # The area's counts that the map also shows (briefing key -> map column).
-MAP_CELLS = {"households": "households", "one_person": "one_person", "flagged": "visited",
-             "confirmed": "confirmed", "supported": "supported", "at_risk": "at_risk"}
+MAP_CELLS = {
+    "households": "households",
+    "one_person": "one_person",
+    "flagged": "visited",
+    "confirmed": "confirmed",
+    "supported": "supported",
+    "at_risk": "at_risk",
+}
 
 
 def briefing_equations(channels, scored: bool) -> tuple[list, set]:
@@ -121,9 +137,13 @@ def briefing_equations(channels, scored: bool) -> tuple[list, set]:
         eqs.append(subset(whole, part, cell))
         rest.add(cell)
 
-    for whole, part in (("flagged", "contacted"), ("contacted", "confirmed"), ("confirmed", "supported"),
-                        ("households", "one_person"), ("households", "flagged")) + (
-                           (("households", "at_risk"),) if scored else ()):
+    for whole, part in (
+        ("flagged", "contacted"),
+        ("contacted", "confirmed"),
+        ("confirmed", "supported"),
+        ("households", "one_person"),
+        ("households", "flagged"),
+    ) + ((("households", "at_risk"),) if scored else ()):
         sub(("T", whole), ("T", part))
     for key in ("flagged", "confirmed", "supported"):
         eqs.append((("T", key), tuple((c, key) for c in channels)))
@@ -146,8 +166,9 @@ def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -
     level = "nation" if area_code == mapdata.NATION["code"] else mapdata._level_of(area_code)
     raw = mapdata._raw_counts(store, view, level, round_id, mapdata.DEFAULT_BANDS)
     exact = raw.loc[area_code] if area_code in raw.index else pd.Series(0.0, index=raw.columns)
-    values = {("T", key): int(ch[key].sum()) if len(ch) else 0
-              for key in ("flagged", "contacted", "confirmed", "supported")}
+    values = {
+        ("T", key): int(ch[key].sum()) if len(ch) else 0 for key in ("flagged", "contacted", "confirmed", "supported")
+    }
     for key, col in MAP_CELLS.items():
         if col in exact.index:
             values[("T", key)] = int(0 if pd.isna(exact[col]) else exact[col])
@@ -164,15 +185,23 @@ def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -
         if ("T", key) in values and code is not None and col in tree.columns:
             (hidden if pd.isna(tree.loc[code, col]) else fixed).add(("T", key))
     hide = protect(values, eqs, k, implicit=rest, fixed=fixed, hidden=hidden)
-    out = {key: (None if ("T", key) in hide else values[("T", key)])
-           for key in ("flagged", "contacted", "confirmed", "supported", "households", "one_person", "at_risk")
-           if ("T", key) in values}
+    out = {
+        key: (None if ("T", key) in hide else values[("T", key)])
+        for key in ("flagged", "contacted", "confirmed", "supported", "households", "one_person", "at_risk")
+        if ("T", key) in values
+    }
     if not scored:
         out["at_risk"] = None
-    rows = [{"경로": vocab.CHANNELS.get(c, c),
-             **{label: (None if (c, key) in hide else values[(c, key)])
-                for key, label in (("flagged", "발굴"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"))}}
-            for c in channels]
+    rows = [
+        {
+            "경로": vocab.CHANNELS.get(c, c),
+            **{
+                label: (None if (c, key) in hide else values[(c, key)])
+                for key, label in (("flagged", "발굴"), ("confirmed", "욕구 확인"), ("supported", "지원 연계"))
+            },
+        }
+        for c in channels
+    ]
     return out, pd.DataFrame(rows, columns=["경로", "발굴", "욕구 확인", "지원 연계"])
 
 
@@ -222,8 +251,7 @@ def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -
         else:
             new[key] = float(target)
     old = targets(store, area_code)
-    changes = {key: {"old": old.get(key), "new": value} for key, value in sorted(new.items())
-               if old.get(key) != value}
+    changes = {key: {"old": old.get(key), "new": value} for key, value in sorted(new.items()) if old.get(key) != value}
     if not changes:
         return 0
     now = dt.datetime.now()
@@ -233,8 +261,9 @@ def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -
                 store.run(sql.DELETE_BRIEFING_TARGET, [area_code, key])
             else:
                 store.run(sql.UPSERT_BRIEFING_TARGET, [area_code, key, change["new"], user, now])
-        audit.record(store, scope, "set_targets", {"area": area_code}, len(changes), None,
-                     detail=audit.filters_text(changes))
+        audit.record(
+            store, scope, "set_targets", {"area": area_code}, len(changes), None, detail=audit.filters_text(changes)
+        )
     return len(changes)
 
 
@@ -273,8 +302,17 @@ def evaluation_table(kpis: dict, saved: dict) -> pd.DataFrame:
         actual = kpis.get(key)
         target = saved.get(key)
         rate = round(100.0 * actual / target, 1) if actual is not None and target else None
-        rows.append({"key": key, "지표": f"{label} ({unit})", "목표 A": target, "실적 B": actual,
-                     "달성률 (%)": rate, "산식": formula, "자료출처": source})
+        rows.append(
+            {
+                "key": key,
+                "지표": f"{label} ({unit})",
+                "목표 A": target,
+                "실적 B": actual,
+                "달성률 (%)": rate,
+                "산식": formula,
+                "자료출처": source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -307,30 +345,53 @@ def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K
 
     kpis, channels = kpis_of(int(round_id))
     previous = kpis_of(prev)[0] if prev else {}
-    funnel = pd.DataFrame({"단계": ["발굴", "접촉·방문", "욕구 확인", "지원 연계"],
-                           "가구": [kpis["flagged"], kpis["contacted"], kpis["confirmed"], kpis["supported"]]})
+    funnel = pd.DataFrame(
+        {
+            "단계": ["발굴", "접촉·방문", "욕구 확인", "지원 연계"],
+            "가구": [kpis["flagged"], kpis["contacted"], kpis["confirmed"], kpis["supported"]],
+        }
+    )
     trend_rows = []
     for rid, rcode in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)]):
         t = kpis_of(int(rid))[0]
-        trend_rows.append({"차수": rcode, "발굴": t["flagged"], "지원 연계": t["supported"],
-                           "지원 연계율 (%)": t["supported_rate"], "위험군 (천 가구당)": t["at_risk_rate"]})
+        trend_rows.append(
+            {
+                "차수": rcode,
+                "발굴": t["flagged"],
+                "지원 연계": t["supported"],
+                "지원 연계율 (%)": t["supported_rate"],
+                "위험군 (천 가구당)": t["at_risk_rate"],
+            }
+        )
     scored = mapdata.has_scores(store, round_id)
     measure = "at_risk_rate" if scored else "one_person_share"
-    children = mapdata.region_measures(store, safe, CHILD_LEVEL[level], round_id,
-                                       area=None if level == "nation" else area_code)
-    children = children[["code", "name", "one_person_share", "at_risk_rate"] if scored else
-                        ["code", "name", "one_person_share"]]
+    children = mapdata.region_measures(
+        store, safe, CHILD_LEVEL[level], round_id, area=None if level == "nation" else area_code
+    )
+    children = children[
+        ["code", "name", "one_person_share", "at_risk_rate"] if scored else ["code", "name", "one_person_share"]
+    ]
     ranking = children[["code", "name", measure]].dropna().sort_values(measure, ascending=False, kind="stable")
     meta = store.meta()
     return Briefing(
-        area=area, round_id=int(round_id), round_code=from_id(round_id).code,
-        previous_code=from_id(prev).code if prev else None, k=k, kpis=kpis, previous=previous,
-        table=evaluation_table(kpis, targets(store, area_code)), funnel=funnel,
-        channels=channels, trend=pd.DataFrame(trend_rows),
-        ranking=ranking.reset_index(drop=True), ranking_measure=measure, children=children.reset_index(drop=True),
+        area=area,
+        round_id=int(round_id),
+        round_code=from_id(round_id).code,
+        previous_code=from_id(prev).code if prev else None,
+        k=k,
+        kpis=kpis,
+        previous=previous,
+        table=evaluation_table(kpis, targets(store, area_code)),
+        funnel=funnel,
+        channels=channels,
+        trend=pd.DataFrame(trend_rows),
+        ranking=ranking.reset_index(drop=True),
+        ranking_measure=measure,
+        children=children.reset_index(drop=True),
         model_version=artifacts.in_service(store) if scored else None,
         synthetic=meta.get("data_kind") == "synthetic",
-        generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+        generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def compare(a: Briefing, b: Briefing) -> pd.DataFrame:
@@ -338,7 +399,12 @@ def compare(a: Briefing, b: Briefing) -> pd.DataFrame:
     rows = []
     for key, label, unit, *_ in INDICATORS:
         va, vb = a.kpis.get(key), b.kpis.get(key)
-        rows.append({"지표": f"{label} ({unit})", f"{a.area['name']} {a.round_code}": va,
-                     f"{b.area['name']} {b.round_code}": vb,
-                     "차이 (B−A)": None if va is None or vb is None else round(vb - va, 1)})
+        rows.append(
+            {
+                "지표": f"{label} ({unit})",
+                f"{a.area['name']} {a.round_code}": va,
+                f"{b.area['name']} {b.round_code}": vb,
+                "차이 (B−A)": None if va is None or vb is None else round(vb - va, 1),
+            }
+        )
     return pd.DataFrame(rows)

@@ -85,8 +85,15 @@ def _scale_bar(ax) -> None:
 
 
 def _north_arrow(ax) -> None:
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.83), xycoords="axes fraction", ha="center",
-                fontsize=11, arrowprops={"facecolor": "black", "width": 3, "headwidth": 9})
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.83),
+        xycoords="axes fraction",
+        ha="center",
+        fontsize=11,
+        arrowprops={"facecolor": "black", "width": 3, "headwidth": 9},
+    )
 
 
 def _map_axes(fig):
@@ -117,8 +124,10 @@ def map_one_person(store, scope: Scope, b: Briefing):
         gdf.loc[known.index].plot(ax=ax, color=colours, edgecolor="white", linewidth=0.3)
         lows = [known.min()] + (list(bins.bins[:-1]) if bins is not None else [])
         highs = list(bins.bins) if bins is not None else [known.max()]
-        handles = [Patch(facecolor=ramp[i], label=f"{lo:.1%} – {hi:.1%}") for i, (lo, hi) in
-                   enumerate(zip(lows, highs, strict=False))] + handles
+        handles = [
+            Patch(facecolor=ramp[i], label=f"{lo:.1%} – {hi:.1%}")
+            for i, (lo, hi) in enumerate(zip(lows, highs, strict=False))
+        ] + handles
     _scale_bar(ax)
     _north_arrow(ax)
     fig.legend(handles=handles, title="1인 가구 비율", loc="upper left", bbox_to_anchor=(0.68, 0.85), fontsize=10)
@@ -139,10 +148,16 @@ def map_hotspots(store, scope: Scope, b: Briefing):
     gdf["class"] = gdf["class"].fillna("not_tested")
     fig = plt.figure(figsize=A4_LANDSCAPE)
     ax = _map_axes(fig)
-    gdf.plot(ax=ax, color=[palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS) for c in gdf["class"]],
-             edgecolor="white", linewidth=0.2)
+    gdf.plot(
+        ax=ax,
+        color=[palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS) for c in gdf["class"]],
+        edgecolor="white",
+        linewidth=0.2,
+    )
     present = [c for c in spatial.GI_CLASSES if c in set(gdf["class"])]
-    handles = [Patch(facecolor=palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS), label=spatial.GI_CLASSES[c]) for c in present]
+    handles = [
+        Patch(facecolor=palette.GI_COLOURS.get(c, palette.UNKNOWN_CLASS), label=spatial.GI_CLASSES[c]) for c in present
+    ]
     _scale_bar(ax)
     _north_arrow(ax)
     label = "위험군 비율" if measure == "at_risk_rate" else "1인 가구 비율"
@@ -169,7 +184,12 @@ def page_cover(b: Briefing):
     fig = plt.figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.72, "복지사각지대 발굴 현황 브리핑", fontsize=30)
     fig.text(0.06, 0.62, f"{b.area['name']} · {b.round_code}", fontsize=22)
-    tiles = [("발굴 가구", "flagged"), ("욕구 확인", "confirmed"), ("지원 연계", "supported"), ("위험군 가구", "at_risk")]
+    tiles = [
+        ("발굴 가구", "flagged"),
+        ("욕구 확인", "confirmed"),
+        ("지원 연계", "supported"),
+        ("위험군 가구", "at_risk"),
+    ]
     for i, (label, key) in enumerate(tiles):
         value = b.kpis[key]
         x = 0.06 + i * 0.22
@@ -188,11 +208,20 @@ def page_table(b: Briefing):
     ax = fig.add_axes([0.03, 0.3, 0.94, 0.58])
     ax.set_axis_off()
     cols = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
-    cells = [[str(r["지표"]), _fmt(r["목표 A"], "미설정"),
-              _fmt(r["실적 B"], "점수 없음" if r["key"] == "at_risk" and not b.model_version else SUPPRESSED),
-              _fmt(r["달성률 (%)"], "—"), str(r["산식"]), str(r["자료출처"])] for _, r in b.table.iterrows()]
-    table = ax.table(cellText=cells, colLabels=cols, loc="upper left", cellLoc="left",
-                     colWidths=[0.19, 0.07, 0.08, 0.08, 0.36, 0.22])
+    cells = [
+        [
+            str(r["지표"]),
+            _fmt(r["목표 A"], "미설정"),
+            _fmt(r["실적 B"], "점수 없음" if r["key"] == "at_risk" and not b.model_version else SUPPRESSED),
+            _fmt(r["달성률 (%)"], "—"),
+            str(r["산식"]),
+            str(r["자료출처"]),
+        ]
+        for _, r in b.table.iterrows()
+    ]
+    table = ax.table(
+        cellText=cells, colLabels=cols, loc="upper left", cellLoc="left", colWidths=[0.19, 0.07, 0.08, 0.08, 0.36, 0.22]
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(8.5)
     table.scale(1, 1.8)
@@ -201,8 +230,13 @@ def page_table(b: Briefing):
     ax2.set_axis_off()
     ch = b.channels
     if len(ch):
-        t2 = ax2.table(cellText=[[str(r["경로"]), _fmt(r["발굴"]), _fmt(r["욕구 확인"]), _fmt(r["지원 연계"])]
-                                 for _, r in ch.iterrows()], colLabels=list(ch.columns), loc="upper left")
+        t2 = ax2.table(
+            cellText=[
+                [str(r["경로"]), _fmt(r["발굴"]), _fmt(r["욕구 확인"]), _fmt(r["지원 연계"])] for _, r in ch.iterrows()
+            ],
+            colLabels=list(ch.columns),
+            loc="upper left",
+        )
         t2.auto_set_font_size(False)
         t2.set_fontsize(8.5)
     _footer(fig, b)
@@ -263,8 +297,9 @@ def render(store, scope: Scope, b: Briefing) -> tuple[bytes, dict[str, bytes]]:
     pdf = io.BytesIO()
     pngs: dict[str, bytes] = {}
     try:
-        with PdfPages(pdf, metadata={"Title": f"복지사각지대 브리핑 {b.area['name']} {b.round_code}",
-                                     "Subject": b.stamp}) as pages:
+        with PdfPages(
+            pdf, metadata={"Title": f"복지사각지대 브리핑 {b.area['name']} {b.round_code}", "Subject": b.stamp}
+        ) as pages:
             for name, fig in figures.items():
                 if fig.get_size_inches()[0] < A4_LANDSCAPE[0]:
                     fig.set_size_inches(*A4_LANDSCAPE)  # charts drawn small become full pages

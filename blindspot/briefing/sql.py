@@ -11,14 +11,18 @@ from __future__ import annotations
 from blindspot.db.sql import CONFIRMED_OUTCOMES_SQL
 
 # Visits of round ? per channel and outcome, in scope (aggregates; suppressed by the caller).
-BRIEFING_CHANNELS = """
+BRIEFING_CHANNELS = (
+    """
     SELECT channel,
            count(*) AS flagged,
            count(*) FILTER (WHERE outcome <> 'unreachable') AS contacted,
-           count(*) FILTER (WHERE outcome IN """ + CONFIRMED_OUTCOMES_SQL + """) AS confirmed,
+           count(*) FILTER (WHERE outcome IN """
+    + CONFIRMED_OUTCOMES_SQL
+    + """) AS confirmed,
            count(*) FILTER (WHERE outcome = 'supported') AS supported
     FROM visits WHERE round_id = ? AND {scope}
     GROUP BY channel ORDER BY channel"""
+)
 
 BRIEFING_TARGETS = "SELECT indicator, target FROM briefing_targets WHERE area_code = ?"
 

@@ -55,14 +55,16 @@ def _check_typed(text: str) -> str:
     if not text:
         raise PurposeRequired("열람 목적을 고르거나 적어야 가구 단위 자료를 볼 수 있습니다.")
     if not PURPOSE_MIN <= len(text) <= PURPOSE_MAX:
-        raise PurposeRequired(f"열람 목적은 {PURPOSE_MIN}자 이상 {PURPOSE_MAX}자 이하로 적으세요 "
-                              f"(지금 {len(text):,}자).")
+        raise PurposeRequired(
+            f"열람 목적은 {PURPOSE_MIN}자 이상 {PURPOSE_MAX}자 이하로 적으세요 (지금 {len(text):,}자)."
+        )
     if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in text):
         raise PurposeRequired("열람 목적에는 줄바꿈·탭·제어 문자를 쓸 수 없습니다. 한 줄의 글로 적으세요.")
     letters = _letters(text)
     if len(letters) < 2:
-        raise PurposeRequired("열람 목적에는 한글이나 영문 글자가 2자 이상 있어야 합니다 "
-                              "(숫자·기호만으로는 목적을 알 수 없습니다).")
+        raise PurposeRequired(
+            "열람 목적에는 한글이나 영문 글자가 2자 이상 있어야 합니다 (숫자·기호만으로는 목적을 알 수 없습니다)."
+        )
     if len(set(c.lower() for c in letters)) < 2 or len(set(text.replace(" ", ""))) < 3:
         raise PurposeRequired("같은 글자를 되풀이한 것은 열람 목적으로 받을 수 없습니다. 왜 보는지 적으세요.")
     return text
@@ -96,7 +98,7 @@ def check_purpose(choice: str | None, typed: str | None = None) -> str:
     if choice == _OTHER or not choice:
         return f"{_OTHER}: {_check_typed(typed)}"
     if choice.startswith(_OTHER + ":"):
-        return f"{_OTHER}: {_check_typed(choice[len(_OTHER) + 1:])}"
+        return f"{_OTHER}: {_check_typed(choice[len(_OTHER) + 1 :])}"
     return _check_typed(choice)
 
 
@@ -122,18 +124,49 @@ def view_key(scope: Scope, action: str, filters: dict, purpose: str | None) -> s
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record(store, scope: Scope, action: str, filters: dict, row_count: int | None, purpose: str | None,
-           file_hash: str | None = None, detail: str | None = None) -> int:
+def record(
+    store,
+    scope: Scope,
+    action: str,
+    filters: dict,
+    row_count: int | None,
+    purpose: str | None,
+    file_hash: str | None = None,
+    detail: str | None = None,
+) -> int:
     """Write one audit record and return its event id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action}")
     now = dt.datetime.now().replace(microsecond=0)
-    return int(store.scalar(sql.AUDIT_INSERT, [now, scope.user, scope.role, action, scope_text(scope),
-                                               filters_text(filters), row_count, purpose, file_hash, detail]))
+    return int(
+        store.scalar(
+            sql.AUDIT_INSERT,
+            [
+                now,
+                scope.user,
+                scope.role,
+                action,
+                scope_text(scope),
+                filters_text(filters),
+                row_count,
+                purpose,
+                file_hash,
+                detail,
+            ],
+        )
+    )
 
 
-def audit_log(store, scope: Scope, *, user: str | None = None, action: str | None = None,
-              since: dt.date | None = None, until: dt.date | None = None, limit: int = 10_000) -> pd.DataFrame:
+def audit_log(
+    store,
+    scope: Scope,
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 10_000,
+) -> pd.DataFrame:
     """Audit records, newest first, filtered by user, action and date range (inclusive days).
     Admin only (raises :class:`AccessDenied` for other roles).
 
@@ -143,8 +176,10 @@ def audit_log(store, scope: Scope, *, user: str | None = None, action: str | Non
         raise AccessDenied(DENIED["read_audit"])
     start = dt.datetime.combine(since or dt.date(1970, 1, 1), dt.time())
     end = dt.datetime.combine((until or dt.date(9999, 12, 30)) + dt.timedelta(days=1), dt.time())
-    return store.df(sql.AUDIT_LIST, {"user": user or None, "action": action or None, "since": start,
-                                     "until": end, "limit": int(limit)})
+    return store.df(
+        sql.AUDIT_LIST,
+        {"user": user or None, "action": action or None, "since": start, "until": end, "limit": int(limit)},
+    )
 
 
 def audit_users(store, scope: Scope) -> list[str]:

@@ -26,8 +26,15 @@ from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
 
 CONFIDENTIAL = "개인정보 — 업무 목적 외 사용·유출 금지"
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-SUMMARY_COLUMNS = {"code": "지역 코드", "full_name": "지역", "scored": "점수 산출 가구", "high": "위험",
-                   "medium": "주의", "low": "관심", "visited_at_risk": "방문한 위험·주의 가구"}
+SUMMARY_COLUMNS = {
+    "code": "지역 코드",
+    "full_name": "지역",
+    "scored": "점수 산출 가구",
+    "high": "위험",
+    "medium": "주의",
+    "low": "관심",
+    "visited_at_risk": "방문한 위험·주의 가구",
+}
 
 
 class EmptyExport(BlindspotError):
@@ -44,8 +51,10 @@ class ExportFile:
 
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
 
 
 def _cell_xml(value) -> str:
@@ -103,8 +112,12 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str, metadata: dict) -> bytes:
     info = wb.create_sheet("정보")
     info.append(["항목", "값"])
     for key, value in metadata.items():
-        info.append([xlsx_text_cell(info, str(key)),
-                     value if isinstance(value, (int, float)) else xlsx_text_cell(info, str(value))])
+        info.append(
+            [
+                xlsx_text_cell(info, str(key)),
+                value if isinstance(value, (int, float)) else xlsx_text_cell(info, str(value)),
+            ]
+        )
     built = io.BytesIO()
     wb.save(built)
     out = io.BytesIO()
@@ -121,15 +134,30 @@ def list_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].rename(columns=lists.COLUMNS)
 
 
-def metadata(scope: Scope, filters: lists.ListFilters, rows: int, model_version: str | None,
-             purpose: str | None, now: dt.datetime, extra: dict | None = None) -> dict:
+def metadata(
+    scope: Scope,
+    filters: lists.ListFilters,
+    rows: int,
+    model_version: str | None,
+    purpose: str | None,
+    now: dt.datetime,
+    extra: dict | None = None,
+) -> dict:
     """The 정보 sheet: round, model version, filters, exporter, time, rows, confidentiality."""
     from blindspot.rounds import from_id
 
-    return {"차수": from_id(filters.round_id).code, "모델 버전": model_version or "—",
-            "필터": audit.filters_text(filters.as_dict()), "내보낸 사람": f"{scope.user} ({ROLES.get(scope.role, scope.role)})",
-            "권한 범위": scope.label, "내보낸 시각": now.strftime("%Y-%m-%d %H:%M:%S"), "행 수": rows,
-            **({"목적": purpose} if purpose else {}), **(extra or {}), "보안": CONFIDENTIAL}
+    return {
+        "차수": from_id(filters.round_id).code,
+        "모델 버전": model_version or "—",
+        "필터": audit.filters_text(filters.as_dict()),
+        "내보낸 사람": f"{scope.user} ({ROLES.get(scope.role, scope.role)})",
+        "권한 범위": scope.label,
+        "내보낸 시각": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "행 수": rows,
+        **({"목적": purpose} if purpose else {}),
+        **(extra or {}),
+        "보안": CONFIDENTIAL,
+    }
 
 
 def _file_name(kind: str, filters: lists.ListFilters, now: dt.datetime, fmt: str) -> str:
@@ -163,13 +191,15 @@ def export_risk_list(store, scope: Scope, filters: lists.ListFilters, purpose: s
         meta = metadata(scope, filters, len(frame), lists.model_version(store, filters.round_id), purpose, now)
         data = xlsx_bytes(frame, "위험 가구 목록", meta)
     digest = audit.sha256(data)
-    audit.record(store, scope, "export_list", {**filters.as_dict(), "format": fmt}, len(frame), purpose,
-                 file_hash=digest)
+    audit.record(
+        store, scope, "export_list", {**filters.as_dict(), "format": fmt}, len(frame), purpose, file_hash=digest
+    )
     return ExportFile(data, _file_name("위험가구목록", filters, now, fmt), FORMATS[fmt], len(frame), digest)
 
 
-def export_summary(store, scope: Scope, filters: lists.ListFilters, level: str = "emd", k: int = lists.DEFAULT_K,
-                   fmt: str = "xlsx") -> ExportFile:
+def export_summary(
+    store, scope: Scope, filters: lists.ListFilters, level: str = "emd", k: int = lists.DEFAULT_K, fmt: str = "xlsx"
+) -> ExportFile:
     """The per-area summary (:func:`blindspot.casework.lists.risk_summary`) as a file; suppressed
     counts are empty cells, and the file says so (a 비고 column, and the 정보 sheet).
     An aggregate: any role may export it and nothing is audited."""
@@ -186,15 +216,32 @@ def export_summary(store, scope: Scope, filters: lists.ListFilters, level: str =
     if fmt == "csv":
         data = csv_bytes(frame)
     else:
-        meta = metadata(scope, filters, len(frame), lists.model_version(store, filters.round_id), None, now,
-                        {"소수 억제": f"1~{k_used - 1} 가구인 칸은 비워 두었습니다 (k = {k_used})."})
+        meta = metadata(
+            scope,
+            filters,
+            len(frame),
+            lists.model_version(store, filters.round_id),
+            None,
+            now,
+            {"소수 억제": f"1~{k_used - 1} 가구인 칸은 비워 두었습니다 (k = {k_used})."},
+        )
         data = xlsx_bytes(frame, "지역별 집계", meta)
     return ExportFile(data, _file_name("지역별집계", filters, now, fmt), FORMATS[fmt], len(frame), audit.sha256(data))
 
 
-AUDIT_COLUMNS = {"event_id": "번호", "happened_at": "시각", "user_name": "사용자", "role": "역할", "action": "행위",
-                 "scope": "권한 범위", "filters": "필터", "row_count": "행 수", "purpose": "목적",
-                 "file_hash": "파일 SHA-256", "detail": "비고"}
+AUDIT_COLUMNS = {
+    "event_id": "번호",
+    "happened_at": "시각",
+    "user_name": "사용자",
+    "role": "역할",
+    "action": "행위",
+    "scope": "권한 범위",
+    "filters": "필터",
+    "row_count": "행 수",
+    "purpose": "목적",
+    "file_hash": "파일 SHA-256",
+    "detail": "비고",
+}
 
 
 def audit_frame(log: pd.DataFrame) -> pd.DataFrame:

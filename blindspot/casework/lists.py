@@ -28,18 +28,35 @@ from blindspot.vocab import DEFAULT_AGE_BANDS
 
 DEFAULT_CAPACITY = settings.default("capacity_share")
 DEFAULT_K = settings.default("min_count")
-HOUSEHOLD_TYPES = {"all": ("전체", 1, 99), "one_person": ("1인 가구", 1, 1), "two_person": ("2인 가구", 2, 2),
-                   "three_plus": ("3인 이상", 3, 99)}
+HOUSEHOLD_TYPES = {
+    "all": ("전체", 1, 99),
+    "one_person": ("1인 가구", 1, 1),
+    "two_person": ("2인 가구", 2, 2),
+    "three_plus": ("3인 이상", 3, 99),
+}
 AGE_BANDS = {"all": ("전체", 0, 200), **{f"{lo}_{hi}": (label, lo, hi) for lo, hi, label in DEFAULT_AGE_BANDS}}
 SYNTHETIC_ADDRESS_NOTE = "(합성 주소)"
 # Real extraction files carry no address (docs/ingest-format.md): the list says so instead.
 NO_ADDRESS_NOTE = "(주소 정보 없음: 추출 파일에 주소가 없습니다)"
 
 # Columns of the list as shown and exported, with Korean headers.
-COLUMNS = {"rank": "순위", "pseudo_id": "가명 ID", "sgg_name": "시군구", "emd_name": "읍면동", "band": "등급",
-           "probability": "위기 확률", "rank_listed": "읍면동 내 순위", "reason_1": "사유 1", "reason_2": "사유 2",
-           "reason_3": "사유 3", "household_type": "가구 유형", "age_band": "세대주 연령대",
-           "new_signal": "이번 차수 신규", "visited": "방문 여부", "address": "주소"}
+COLUMNS = {
+    "rank": "순위",
+    "pseudo_id": "가명 ID",
+    "sgg_name": "시군구",
+    "emd_name": "읍면동",
+    "band": "등급",
+    "probability": "위기 확률",
+    "rank_listed": "읍면동 내 순위",
+    "reason_1": "사유 1",
+    "reason_2": "사유 2",
+    "reason_3": "사유 3",
+    "household_type": "가구 유형",
+    "age_band": "세대주 연령대",
+    "new_signal": "이번 차수 신규",
+    "visited": "방문 여부",
+    "address": "주소",
+}
 
 
 @dataclass(frozen=True)
@@ -126,9 +143,15 @@ def _params(store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str
 
 
 def _conditions(view: Scope) -> dict:
-    return {key: named_scope(scope_sql(view, column)[0])[0]
-            for key, column in (("scope", "sgg_code"), ("obs_scope", "o.sgg_code"),
-                                ("visit_scope", "v.sgg_code"), ("score_scope", "s.sgg_code"))}
+    return {
+        key: named_scope(scope_sql(view, column)[0])[0]
+        for key, column in (
+            ("scope", "sgg_code"),
+            ("obs_scope", "o.sgg_code"),
+            ("visit_scope", "v.sgg_code"),
+            ("score_scope", "s.sgg_code"),
+        )
+    }
 
 
 def risk_list(store, scope: Scope, filters: ListFilters, purpose: str) -> pd.DataFrame:
@@ -158,17 +181,21 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
     df = _listed(store, scope, filters)
     df.insert(0, "rank", range(1, len(df) + 1))
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
-    df["household_type"] = [("1인 가구" if n == 1 else "2인 가구" if n == 2 else "3인 이상") for n in df["household_size"]]
-    df["age_band"] = [next((label for lo, hi, label in DEFAULT_AGE_BANDS if lo <= a <= hi), "20세 미만")
-                      for a in df["head_age"]]
+    df["household_type"] = [
+        ("1인 가구" if n == 1 else "2인 가구" if n == 2 else "3인 이상") for n in df["household_size"]
+    ]
+    df["age_band"] = [
+        next((label for lo, hi, label in DEFAULT_AGE_BANDS if lo <= a <= hi), "20세 미만") for a in df["head_age"]
+    ]
     columns = [c for c in COLUMNS if c != "address"]
     if may(scope.role, "see_address"):
         # The stand-in address reads the synthetic id's hex digits: real ids (any shape the
         # documented alphabet allows) must never reach it, so the gate is the round's origin.
         synthetic = is_synthetic_round(store, filters.round_id)
-        df["address"] = [(synthetic_address(full, pid) if synthetic else NO_ADDRESS_NOTE)
-                         if can_see_address(scope, sgg) else None
-                         for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"], strict=False)]
+        df["address"] = [
+            (synthetic_address(full, pid) if synthetic else NO_ADDRESS_NOTE) if can_see_address(scope, sgg) else None
+            for full, pid, sgg in zip(df["emd_full_name"], df["pseudo_id"], df["sgg_code"], strict=False)
+        ]
         columns.append("address")
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose
 
@@ -181,12 +208,22 @@ def _listed(store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
     view, params, _ = _params(store, scope, filters)
     _, size_lo, size_hi = HOUSEHOLD_TYPES[filters.household_type]
     _, age_lo, age_hi = AGE_BANDS[filters.age_band]
-    params.update(prev=previous_round(store, filters.round_id), bands=list(filters.bands),
-                  indicator=filters.indicator, domain=filters.domain, size_lo=size_lo, size_hi=size_hi,
-                  age_lo=age_lo, age_hi=age_hi, new_only=bool(filters.new_only),
-                  not_visited=bool(filters.not_visited), trim=filters.capacity is not None,
-                  capacity=float(filters.capacity or 0.0))
+    params.update(
+        prev=previous_round(store, filters.round_id),
+        bands=list(filters.bands),
+        indicator=filters.indicator,
+        domain=filters.domain,
+        size_lo=size_lo,
+        size_hi=size_hi,
+        age_lo=age_lo,
+        age_hi=age_hi,
+        new_only=bool(filters.new_only),
+        not_visited=bool(filters.not_visited),
+        trim=filters.capacity is not None,
+        capacity=float(filters.capacity or 0.0),
+    )
     return store.df(sql.RISK_LIST.format(**_conditions(view)), params)
+
 
 SUMMARY_COUNTS = ("scored", "high", "medium", "low", "visited_at_risk")
 
@@ -206,8 +243,9 @@ def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", 
         raise ValueError("level 은 sgg 또는 emd 여야 합니다.")
     view, params, _ = _params(store, scope, filters)
     conditions = _conditions(view)
-    statement = sql.RISK_SUMMARY.format(level_col=f"{level}_code", visit_scope=conditions["visit_scope"],
-                                        score_scope=conditions["score_scope"])
+    statement = sql.RISK_SUMMARY.format(
+        level_col=f"{level}_code", visit_scope=conditions["visit_scope"], score_scope=conditions["score_scope"]
+    )
     df = store.df(statement, params)
     k = threshold(scope, k)
     if k <= 1 or df.empty:

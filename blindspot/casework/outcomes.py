@@ -56,8 +56,9 @@ class OutcomeExists(BlindspotError):
 
     def __init__(self, earlier: dict):
         self.earlier = earlier
-        super().__init__(f"이 가구에는 이번 차수 방문 결과가 이미 있습니다: {earlier_text(earlier)}. "
-                         "덮어쓰려면 확인하세요.")
+        super().__init__(
+            f"이 가구에는 이번 차수 방문 결과가 이미 있습니다: {earlier_text(earlier)}. 덮어쓰려면 확인하세요."
+        )
 
 
 def earlier_text(earlier: dict) -> str:
@@ -82,9 +83,18 @@ def _refuse(store, scope: Scope, reason: str, filters: dict) -> None:
     raise OutcomeRefused(reason)
 
 
-def record_outcome(store, scope: Scope, pseudo_id: str, round_id: int, outcome: str,
-                   support_type: str | None = None, *, filters: lists.ListFilters | None = None,
-                   shown: Iterable[str] | None = None, overwrite: bool = False) -> dict:
+def record_outcome(
+    store,
+    scope: Scope,
+    pseudo_id: str,
+    round_id: int,
+    outcome: str,
+    support_type: str | None = None,
+    *,
+    filters: lists.ListFilters | None = None,
+    shown: Iterable[str] | None = None,
+    overwrite: bool = False,
+) -> dict:
     """Record the outcome of a listed household's visit; returns what was written.
 
     ``outcome`` is a key of :data:`blindspot.vocab.OUTCOMES`; ``support_type`` is required for
@@ -132,9 +142,24 @@ def record_outcome(store, scope: Scope, pseudo_id: str, round_id: int, outcome: 
         if earlier:
             store.run(sql.VISIT_UPDATE, [outcome, support_type, now, scope.user, int(round_id), household_id])
         else:
-            store.run(sql.VISIT_INSERT, [int(round_id), household_id, sgg_code, emd_code, outcome, support_type,
-                                         now, scope.user])
-        audit.record(store, scope, "record_outcome", record | {"support_type": support_type}, 1,
-                     "방문 결과 입력", detail="updated" if earlier else "inserted")
-    return {"action": "updated" if earlier else "inserted", "channel": None if earlier else "local",
-            "outcome": outcome, "support_type": support_type, "recorded_by": scope.user, "recorded_at": now}
+            store.run(
+                sql.VISIT_INSERT,
+                [int(round_id), household_id, sgg_code, emd_code, outcome, support_type, now, scope.user],
+            )
+        audit.record(
+            store,
+            scope,
+            "record_outcome",
+            record | {"support_type": support_type},
+            1,
+            "방문 결과 입력",
+            detail="updated" if earlier else "inserted",
+        )
+    return {
+        "action": "updated" if earlier else "inserted",
+        "channel": None if earlier else "local",
+        "outcome": outcome,
+        "support_type": support_type,
+        "recorded_by": scope.user,
+        "recorded_at": now,
+    }

@@ -19,11 +19,14 @@ from blindspot.db.sql import valid_in_round
 # household size, $age_lo/$age_hi head's age (inclusive), $new_only, $not_visited,
 # $trim and $capacity (share of a 읍면동's households it can visit this round).
 # "New" = at least one signal this round that the household did not have last round.
-RISK_LIST = """
+RISK_LIST = (
+    """
     WITH hh AS (
         SELECT household_id, pseudo_id, sgg_code, emd_code, head_age, household_size
         FROM households
-        WHERE """ + valid_in_round('$t') + """ AND {scope}),
+        WHERE """
+    + valid_in_round("$t")
+    + """ AND {scope}),
     emd_size AS (SELECT emd_code, count(*) AS households FROM hh GROUP BY emd_code),
     cur AS (
         SELECT o.household_id, o.indicator_code, i.domain
@@ -68,6 +71,7 @@ RISK_LIST = """
     JOIN regions g ON g.code = ranked.sgg_code
     WHERE NOT $trim OR ranked.rank_listed <= ranked.capacity
     ORDER BY ranked.probability DESC, ranked.pseudo_id"""
+)
 
 # Scored households per region ({level_col}: sgg_code or emd_code of scores) by band, and
 # how many were visited; exact counts (blindspot.casework.lists.risk_summary suppresses them).

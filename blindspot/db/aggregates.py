@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from blindspot.db import sql
 
-PARTS = {"households": ("stats_ages", sql.STATS_INSERT_AGES),
-         "signals": ("stats_masks", sql.STATS_INSERT_MASKS),
-         "risk": ("stats_risk", sql.STATS_INSERT_RISK)}
+PARTS = {
+    "households": ("stats_ages", sql.STATS_INSERT_AGES),
+    "signals": ("stats_masks", sql.STATS_INSERT_MASKS),
+    "risk": ("stats_risk", sql.STATS_INSERT_RISK),
+}
 
 
 def refresh(store, round_id: int, parts=("households", "signals", "risk")) -> None:

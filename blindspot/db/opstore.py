@@ -22,11 +22,12 @@ DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
 
 metadata = MetaData()
 login_failures = Table(
-    "login_failures", metadata,
-    Column("kind", String(16), primary_key=True),       # 'account' or 'address'
-    Column("subject", String(256), primary_key=True),   # the username typed, or the client address
-    Column("failures", Integer, nullable=False),        # consecutive failures
-    Column("last_failure_at", Float, nullable=False),   # Unix seconds
+    "login_failures",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # 'account' or 'address'
+    Column("subject", String(256), primary_key=True),  # the username typed, or the client address
+    Column("failures", Integer, nullable=False),  # consecutive failures
+    Column("last_failure_at", Float, nullable=False),  # Unix seconds
 )
 
 
@@ -42,7 +43,7 @@ def ops_url(explicit: str | None = None) -> str:
 def _sqlite_file(url: str) -> Path | None:
     if not url.startswith("sqlite:///"):
         return None
-    path = url[len("sqlite:///"):]
+    path = url[len("sqlite:///") :]
     return None if path in ("", ":memory:") else Path(path)
 
 
@@ -80,8 +81,11 @@ class OpStore:
     def failures(self, kind: str, subject: str) -> tuple[int, float | None]:
         """(consecutive failures, time of the last one) for an account or address."""
         with self.engine.connect() as con:
-            row = con.execute(select(login_failures.c.failures, login_failures.c.last_failure_at)
-                              .where(login_failures.c.kind == kind, login_failures.c.subject == subject)).first()
+            row = con.execute(
+                select(login_failures.c.failures, login_failures.c.last_failure_at).where(
+                    login_failures.c.kind == kind, login_failures.c.subject == subject
+                )
+            ).first()
         return (int(row[0]), float(row[1])) if row else (0, None)
 
     def add_failure(self, kind: str, subject: str, now: float, *, reset_after: float | None = None) -> int:
@@ -92,14 +96,12 @@ class OpStore:
         for _ in range(3):
             with self.engine.begin() as con:
                 if reset_after is not None:
-                    con.execute(update(t).where(where & (t.c.last_failure_at < now - reset_after))
-                                .values(failures=0))
+                    con.execute(update(t).where(where & (t.c.last_failure_at < now - reset_after)).values(failures=0))
                 done = con.execute(update(t).where(where).values(failures=t.c.failures + 1, last_failure_at=now))
                 if done.rowcount == 0:
                     try:
                         with con.begin_nested():
-                            con.execute(insert(t).values(kind=kind, subject=subject, failures=1,
-                                                         last_failure_at=now))
+                            con.execute(insert(t).values(kind=kind, subject=subject, failures=1, last_failure_at=now))
                     except IntegrityError:  # another process inserted it first: count again
                         continue
                 return int(con.execute(select(t.c.failures).where(where)).scalar_one())
@@ -107,8 +109,9 @@ class OpStore:
 
     def clear(self, kind: str, subject: str) -> None:
         with self.engine.begin() as con:
-            con.execute(login_failures.delete().where(login_failures.c.kind == kind,
-                                                      login_failures.c.subject == subject))
+            con.execute(
+                login_failures.delete().where(login_failures.c.kind == kind, login_failures.c.subject == subject)
+            )
 
     def close(self) -> None:
         self.engine.dispose()

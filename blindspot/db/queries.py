@@ -37,8 +37,11 @@ def data_info(store) -> dict:
     info = dict(meta)
     info["synthetic"] = meta.get("data_kind") == "synthetic"
     # Rounds loaded for part of the country only (declared at ingest): {round code: 시군구 count}.
-    info["partial_rounds"] = {from_id(int(k.split(":", 1)[1])).code: len(json.loads(v))
-                              for k, v in meta.items() if k.startswith("round_scope:")}
+    info["partial_rounds"] = {
+        from_id(int(k.split(":", 1)[1])).code: len(json.loads(v))
+        for k, v in meta.items()
+        if k.startswith("round_scope:")
+    }
     if "calibration" in meta:
         info["calibration"] = json.loads(meta["calibration"])
     return info
@@ -64,8 +67,13 @@ def round_coverage(store, round_id: int) -> dict:
     # A synthetic demo built for a few 시도 is a demo's choice (its banner says synthetic);
     # a round from files is partial whenever it misses a 시군구.
     ingested = store.scalar(sql.ROUND_SOURCE, [int(round_id)]) not in (None, "synthetic")
-    return {"partial": bool(declared) or (ingested and 0 < len(covered) < total), "sgg_count": len(covered),
-            "sgg_total": total, "sgg": covered, "declared": declared}
+    return {
+        "partial": bool(declared) or (ingested and 0 < len(covered) < total),
+        "sgg_count": len(covered),
+        "sgg_total": total,
+        "sgg": covered,
+        "declared": declared,
+    }
 
 
 def table_counts(store) -> dict:
@@ -92,10 +100,10 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     if level not in _LEVEL_COLUMN:
         raise ValueError(f"level must be one of {tuple(_LEVEL_COLUMN)}")
     cond, params = scope_sql(scope, "sgg_code")
-    region_cond, region_params = (scope_sql(scope, "r.sido_code", sido=True) if level == "sido"
-                                  else scope_sql(scope, "r.sgg_code"))
-    statement = sql.HOUSEHOLDS_BY_REGION.format(level_col=_LEVEL_COLUMN[level], scope=cond,
-                                                region_scope=region_cond)
+    region_cond, region_params = (
+        scope_sql(scope, "r.sido_code", sido=True) if level == "sido" else scope_sql(scope, "r.sgg_code")
+    )
+    statement = sql.HOUSEHOLDS_BY_REGION.format(level_col=_LEVEL_COLUMN[level], scope=cond, region_scope=region_cond)
     df = store.df(statement, [round_id, round_id, *params, level, *region_params])
     df[["households", "one_person"]] = df[["households", "one_person"]].astype("float64")
     if threshold(scope) > 1:
@@ -106,8 +114,7 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
             df[col] = df["code"].map(tree[col]).astype("float64")
     df["one_person_share"] = df["one_person"] / df["households"].where(df["households"] > 0)
     # A region without any households has no data (NaN), which is not a suppression.
-    df["suppressed"] = df["households"].isna() & (
-        df["code"].isin(tree.index) if threshold(scope) > 1 else False)
+    df["suppressed"] = df["households"].isna() & (df["code"].isin(tree.index) if threshold(scope) > 1 else False)
     return df
 
 

@@ -204,9 +204,27 @@ DDL_V4 = (
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4}
 
-TABLES = ("meta", "regions", "population_by_age", "region_adjacency", "domains", "indicators",
-          "rounds", "households", "observations", "visits", "synthetic_crisis", "scores", "score_runs",
-          "audit_log", "briefing_targets", "ingest_loads", "stats_ages", "stats_masks", "stats_risk")
+TABLES = (
+    "meta",
+    "regions",
+    "population_by_age",
+    "region_adjacency",
+    "domains",
+    "indicators",
+    "rounds",
+    "households",
+    "observations",
+    "visits",
+    "synthetic_crisis",
+    "scores",
+    "score_runs",
+    "audit_log",
+    "briefing_targets",
+    "ingest_loads",
+    "stats_ages",
+    "stats_masks",
+    "stats_risk",
+)
 
 # DuckDB would take up to 80 % of RAM for its buffers: a build (setting build_memory_limit)
 # and every other session (session_memory_limit) are bounded, blindspot/settings.py says why.
@@ -234,6 +252,4 @@ META_SET = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
 
 META_DELETE = "DELETE FROM meta WHERE key = ?"
 
-HAS_META_TABLE = (
-    "SELECT count(*) FROM information_schema.tables "
-    "WHERE table_name = 'meta' AND table_schema = 'main'")
+HAS_META_TABLE = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"

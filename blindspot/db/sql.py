@@ -65,13 +65,16 @@ ROUND_SOURCE = "SELECT source FROM rounds WHERE round_id = ?"
 # Households and one-person households per region for one round.  {level_col} is
 # sido_code, sgg_code or emd_code.  Exact counts (blindspot.db.queries suppresses them);
 # a region with no households at all (no data, e.g. not generated) is NULL.
-HOUSEHOLDS_BY_REGION = """
+HOUSEHOLDS_BY_REGION = (
+    """
     WITH agg AS (
         SELECT {level_col} AS code,
                count(*) AS households,
                count(*) FILTER (WHERE one_person) AS one_person
         FROM households
-        WHERE """ + valid_in_round('?') + """
+        WHERE """
+    + valid_in_round("?")
+    + """
           AND {scope}
         GROUP BY ALL)
     SELECT r.code, r.name, r.full_name, r.parent_code,
@@ -79,6 +82,7 @@ HOUSEHOLDS_BY_REGION = """
     FROM regions r LEFT JOIN agg ON agg.code = r.code
     WHERE r.level = ? AND {region_scope}
     ORDER BY r.code"""
+)
 
 # Order-independent: a sum and a xor of row hashes, plus the row count.
 FINGERPRINT = "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {table} t"
@@ -90,18 +94,26 @@ BAND_COUNTS = """
 ROUNDS_UP_TO = "SELECT round_id, round_code FROM rounds WHERE round_id <= ? ORDER BY round_id"
 
 # The 시군구 a round's households cover (partial rounds).
-ROUND_SGG_COVERED = """
+ROUND_SGG_COVERED = (
+    """
     SELECT DISTINCT sgg_code FROM households
-    WHERE """ + valid_in_round('?') + """ ORDER BY 1"""
+    WHERE """
+    + valid_in_round("?")
+    + """ ORDER BY 1"""
+)
 
 STATS_DELETE = "DELETE FROM {table} WHERE round_id = ?"
 
-STATS_INSERT_AGES = """
+STATS_INSERT_AGES = (
+    """
     INSERT INTO stats_ages
     SELECT $t, sido_code, sgg_code, emd_code, head_age, count(*), count(*) FILTER (WHERE one_person)
     FROM households
-    WHERE """ + valid_in_round('$t') + """
+    WHERE """
+    + valid_in_round("$t")
+    + """
     GROUP BY ALL"""
+)
 
 STATS_INSERT_MASKS = """
     INSERT INTO stats_masks

@@ -50,13 +50,15 @@ def restrict(path: Path) -> None:
 class Store:
     """A DuckDB database file of this product."""
 
-    def __init__(self, path: str | os.PathLike, *, read_only: bool = False, create: bool = False,
-                 check_schema: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike, *, read_only: bool = False, create: bool = False, check_schema: bool = True
+    ) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StoreError(
                 f"데이터베이스 {self.path} 가 없습니다. `make run` 또는 "
-                "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요.")
+                "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요."
+            )
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
@@ -64,7 +66,8 @@ class Store:
                 raise StoreError(_lock_message(self.path, exc)) from None
             raise StoreError(
                 f"데이터베이스 {self.path} 를 열 수 없습니다 ({exc}). 파일이 손상되었거나 DuckDB 파일이 아니면 "
-                "지우고 `python -m blindspot build-demo` 로 다시 만드세요.") from None
+                "지우고 `python -m blindspot build-demo` 로 다시 만드세요."
+            ) from None
         except duckdb.Error as exc:
             raise StoreError(
                 f"{self.path} 는 DuckDB 데이터베이스로 열리지 않습니다 ({exc}). "
@@ -156,11 +159,13 @@ class Store:
         if version is None:
             raise StoreError(
                 f"{self.path} 는 이 프로그램의 데이터베이스가 아닙니다 (meta 표/스키마 버전 없음). "
-                "`python -m blindspot build-demo --db 경로` 로 새로 만드세요.")
+                "`python -m blindspot build-demo --db 경로` 로 새로 만드세요."
+            )
         if version > schema.SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} 의 스키마 버전 {version} 이 이 프로그램({schema.SCHEMA_VERSION})보다 새롭습니다. "
-                "프로그램을 최신 버전으로 올리세요.")
+                "프로그램을 최신 버전으로 올리세요."
+            )
         if version < schema.SCHEMA_VERSION:
             self.migrate(version)
 
@@ -171,11 +176,13 @@ class Store:
             raise StoreError(
                 f"{self.path} 는 옛 스키마 버전 {from_version} 의 데이터베이스이고, 현재 버전 "
                 f"{schema.SCHEMA_VERSION} 으로 옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
-                "`python -m blindspot build-demo` (실데이터는 다시 적재).")
+                "`python -m blindspot build-demo` (실데이터는 다시 적재)."
+            )
         if self.read_only:
             raise StoreError(
                 f"{self.path} 는 스키마 버전 {from_version} 이라 업그레이드가 필요하지만 읽기 전용으로 열렸습니다. "
-                "쓰기 가능하게 한 번 여세요 (`python -m blindspot info`).")
+                "쓰기 가능하게 한 번 여세요 (`python -m blindspot info`)."
+            )
         with self.transaction():
             for version in range(from_version, schema.SCHEMA_VERSION):
                 for statement in schema.MIGRATIONS[version]:

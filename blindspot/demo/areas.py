@@ -37,15 +37,15 @@ def _z(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 class AreaModel:
     """Per-읍면동 quantities shared by every household of the 읍면동 (arrays in emd order)."""
 
-    emd: pd.DataFrame            # emd_code, sgg_code, sido_code, emd_type, households, n (synthetic)
+    emd: pd.DataFrame  # emd_code, sgg_code, sido_code, emd_type, households, n (synthetic)
     one_person_share: np.ndarray  # modelled share of one-person households
-    multi_size: np.ndarray        # mean size of the other households
-    effect: np.ndarray            # additive hardship effect of the area
-    archetype: np.ndarray         # archetype label
-    alone_cdf: np.ndarray         # [emd, 34] cumulative probability of head's age×sex cell, one-person
-    head_cdf: np.ndarray          # [emd, 34] the same for heads of larger households
-    housing_base: np.ndarray      # [emd, 6] housing-type log-odds by 읍면동 type
-    intercept: float              # calibrated logit intercept of the one-person model
+    multi_size: np.ndarray  # mean size of the other households
+    effect: np.ndarray  # additive hardship effect of the area
+    archetype: np.ndarray  # archetype label
+    alone_cdf: np.ndarray  # [emd, 34] cumulative probability of head's age×sex cell, one-person
+    head_cdf: np.ndarray  # [emd, 34] the same for heads of larger households
+    housing_base: np.ndarray  # [emd, 6] housing-type log-odds by 읍면동 type
+    intercept: float  # calibrated logit intercept of the one-person model
 
 
 def smooth_on_graph(values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], steps: int = 4) -> np.ndarray:
@@ -68,8 +68,9 @@ def smooth_on_graph(values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], st
     return (out - out.mean()) / (out.std() or 1.0)
 
 
-def calibrate_intercept(target: float, weights: np.ndarray, linear: np.ndarray,
-                        lower: np.ndarray, upper: np.ndarray) -> float:
+def calibrate_intercept(
+    target: float, weights: np.ndarray, linear: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> float:
     """Intercept ``a`` with weighted mean of clip(sigmoid(a + linear), lower, upper) = target.
 
     Bisection; the mean is monotone in ``a``.
@@ -106,8 +107,9 @@ def build_area_model(geo: GeoData, adjacency: pd.DataFrame, cfg: SyntheticConfig
     ages = geo.ages[geo.ages["level"] == "emd"].copy()
     ages["age_from"] = ages["age_group"].str.extract(r"^(\d+)")[0].astype(int)
     adult = ages[ages["age_from"] >= 20]
-    table = adult.pivot_table(index="code", columns=["sex", "age_from"], values="population",
-                              aggfunc="sum", fill_value=0)
+    table = adult.pivot_table(
+        index="code", columns=["sex", "age_from"], values="population", aggfunc="sum", fill_value=0
+    )
     table = table.reindex(e["emd_code"]).fillna(0)
     male = table["male"][list(AGE_FROM)].to_numpy(float)
     female = table["female"][list(AGE_FROM)].to_numpy(float)
@@ -137,8 +139,7 @@ def build_area_model(geo: GeoData, adjacency: pd.DataFrame, cfg: SyntheticConfig
     ok = ~(np.isnan(pairs[0].astype(float)) | np.isnan(pairs[1].astype(float)))
     pairs = (pairs[0][ok].astype(int), pairs[1][ok].astype(int))
     noise = smooth_on_graph(streams.stream(cfg.seed, streams.AREA).standard_normal(len(e)), pairs)
-    effect = (0.25 * _z(old, w) + 0.15 * _z(p1, w) + 0.35 * noise
-              + np.array([ARCHETYPE_EFFECT[k] for k in archetype]))
+    effect = 0.25 * _z(old, w) + 0.15 * _z(p1, w) + 0.35 * noise + np.array([ARCHETYPE_EFFECT[k] for k in archetype])
 
     alone = np.hstack([male * ALONE_M, female * ALONE_F])
     head = np.hstack([male * HEAD_M, female * HEAD_F])

@@ -113,23 +113,35 @@ def inspect_existing(target: Path) -> Existing | None:
             # Opened read-only and unmigrated here: the tables read below would be missing.
             raise BlindspotError(
                 f"{target} 는 옛 스키마 버전 {version} 의 데이터베이스입니다. "
-                f"`python -m blindspot info --db {target}` 로 한 번 열어 업그레이드한 뒤 다시 하세요.")
-        facts = dict(zip(("loads", "real_rounds", "audit_rows", "targets", "entered"), old.rows(sql.OLD_DB_FACTS)[0], strict=False))
+                f"`python -m blindspot info --db {target}` 로 한 번 열어 업그레이드한 뒤 다시 하세요."
+            )
+        facts = dict(
+            zip(
+                ("loads", "real_rounds", "audit_rows", "targets", "entered"),
+                old.rows(sql.OLD_DB_FACTS)[0],
+                strict=False,
+            )
+        )
         return Existing(target, True, meta.get("data_kind"), meta=meta, **{k: int(v) for k, v in facts.items()})
     finally:
         old.close()
 
 
 def _same_config(meta: dict, cfg: SyntheticConfig) -> bool:
-    want = {"seed": str(cfg.seed), "scale": str(cfg.scale), "rounds": str(cfg.rounds),
-            "sido": ",".join(cfg.sido) if cfg.sido else "all"}
+    want = {
+        "seed": str(cfg.seed),
+        "scale": str(cfg.scale),
+        "rounds": str(cfg.rounds),
+        "sido": ",".join(cfg.sido) if cfg.sido else "all",
+    }
     return all(meta.get(k) == v for k, v in want.items())
 
 
 def _config_text(meta: dict) -> str:
     sido = meta.get("sido", "all")
-    return (f"--seed {meta.get('seed')} --scale {meta.get('scale')} --rounds {meta.get('rounds')}"
-            + ("" if sido == "all" else f" --sido {sido.replace(',', ' ')}"))
+    return f"--seed {meta.get('seed')} --scale {meta.get('scale')} --rounds {meta.get('rounds')}" + (
+        "" if sido == "all" else f" --sido {sido.replace(',', ' ')}"
+    )
 
 
 def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, replace_real: bool) -> None:
@@ -143,13 +155,15 @@ def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, re
                 f"{existing.path} 는 실데이터 데이터베이스입니다 ({existing.why_real()}). 데모 구축은 이 파일을 "
                 "덮어쓰지 않습니다 (감사 기록 {0:,}건, 방문 결과 {1:,}건). 데모는 --db 로 다른 파일에 만드세요. "
                 "정말 이 파일을 데모로 바꾸려면 --force-replace-real 을 붙이세요: 감사 기록과 브리핑 목표는 옮기지만 "
-                "실데이터 가구·위기정보·방문 결과·적재 이력은 지워집니다.".format(existing.audit_rows, existing.entered))
+                "실데이터 가구·위기정보·방문 결과·적재 이력은 지워집니다.".format(existing.audit_rows, existing.entered)
+            )
         return
     if cfg is not None and existing.entered and not _same_config(existing.meta or {}, cfg):
         raise BlindspotError(
             f"{existing.path} 에 담당자가 입력한 방문 결과 {existing.entered:,}건이 있어 같은 설정으로만 다시 만들 수 "
             f"있습니다 ({_config_text(existing.meta or {})}). 다른 설정의 데모는 --db 로 다른 파일에 만들거나, 기존 "
-            "파일의 이름을 바꿔 보관한 뒤 만드세요.")
+            "파일의 이름을 바꿔 보관한 뒤 만드세요."
+        )
 
 
 def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
@@ -191,7 +205,8 @@ def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
                         f"{len(entered) - matched:,}건의 가구가 새 데모 데이터에 없습니다 (생성기나 설정이 "
                         "바뀌었습니다). 결과와 감사 기록을 잃지 않도록 기존 파일을 그대로 두었습니다. 기존 파일의 "
                         f"이름을 바꿔 보관한 뒤(예: mv {existing.path} {existing.path.with_suffix('.old.duckdb')}) "
-                        "다시 만들거나, --db 로 다른 파일에 만드세요.")
+                        "다시 만들거나, --db 로 다른 파일에 만드세요."
+                    )
                 for statement in sql.CARRY_REPLACE_VISITS:
                     st.run(statement)
                 done["visits"] = matched
@@ -204,20 +219,36 @@ def _record_rebuild(st, existing: Existing | None, carried: dict, user: str | No
     """One audit record of replacing an existing database: what was kept, what was dropped."""
     if existing is None or not existing.ours:
         return
-    kept = (f"옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
-            f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건")
-    dropped = "" if demo_rebuild else (
-        f"; 지움: 기존 가구·위기정보, 담당자·적재 방문 결과 {existing.entered:,}건, 적재 이력 {existing.loads:,}건")
-    audit.record(st, Scope.all_areas(user=user or "cli"), "rebuild_demo" if demo_rebuild else "replace_database",
-                 {"db": str(existing.path)}, None, None, detail=kept + dropped)
+    kept = (
+        f"옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
+        f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건"
+    )
+    dropped = (
+        ""
+        if demo_rebuild
+        else (
+            f"; 지움: 기존 가구·위기정보, 담당자·적재 방문 결과 {existing.entered:,}건, 적재 이력 {existing.loads:,}건"
+        )
+    )
+    audit.record(
+        st,
+        Scope.all_areas(user=user or "cli"),
+        "rebuild_demo" if demo_rebuild else "replace_database",
+        {"db": str(existing.path)},
+        None,
+        None,
+        detail=kept + dropped,
+    )
 
 
 def write_catalogue(store, catalogue: Catalogue) -> None:
     for d in catalogue.domains:
         store.run(sql.INSERT_DOMAIN, [d.code, d.name_ko, d.name_en, d.sort_order])
     for order, i in enumerate(catalogue.indicators):
-        store.run(sql.INSERT_INDICATOR, [i.code, i.name_ko, i.name_en, i.domain, i.institution, i.kind,
-                                         i.lonely_death, i.reason_ko, order])
+        store.run(
+            sql.INSERT_INDICATOR,
+            [i.code, i.name_ko, i.name_en, i.domain, i.institution, i.kind, i.lonely_death, i.reason_ko, order],
+        )
 
 
 def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
@@ -240,15 +271,26 @@ def train_and_score(st, models_dir: Path, progress: ProgressFn = silent) -> dict
     fitted, _ = artifacts.load(models_dir, meta["version"])
     round_ids = [r for (r,) in st.rows(db_sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
     for k, r in enumerate(round_ids):
-        score_round(st, fitted, meta["version"], r,
-                    progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m))
-    return {"version": meta["version"], "recall_ratio": meta["metrics"]["recall_ratio"],
-            "scored_rounds": [rounds.from_id(r).code for r in round_ids]}
+        score_round(
+            st, fitted, meta["version"], r, progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m)
+        )
+    return {
+        "version": meta["version"],
+        "recall_ratio": meta["metrics"]["recall_ratio"],
+        "scored_rounds": [rounds.from_id(r).code for r in round_ids],
+    }
 
 
-def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
-               progress: ProgressFn = silent, models_dir: Path | None = None, *,
-               replace_real: bool = False, user: str | None = None) -> BuildReport:
+def build_demo(
+    target: Path,
+    cfg: SyntheticConfig,
+    geo_dir: Path | None = None,
+    progress: ProgressFn = silent,
+    models_dir: Path | None = None,
+    *,
+    replace_real: bool = False,
+    user: str | None = None,
+) -> BuildReport:
     """Build a complete synthetic database at ``target`` (atomically); with
     ``models_dir``, also train the risk model and score the rounds before the swap.
 
@@ -273,8 +315,14 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
         write_rounds(st, rounds.last_n(cfg.rounds, cfg.latest_round), "synthetic")
         # One transaction: a commit per block would cost a WAL sync each (≈20 ms × 500).
         with st.transaction():
-            report = generate(st, geo, catalogue, adjacency, cfg,
-                              progress=lambda f, m: progress(0.02 + (0.56 if models_dir else 0.94) * f, m))
+            report = generate(
+                st,
+                geo,
+                catalogue,
+                adjacency,
+                cfg,
+                progress=lambda f, m: progress(0.02 + (0.56 if models_dir else 0.94) * f, m),
+            )
             progress(0.58 if models_dir else 0.96, "지도용 읍면동 집계 중")
             stats.refresh_all(st)
         # Before training: the officials' outcomes are labels of the next model too.
@@ -308,8 +356,9 @@ def build_demo(target: Path, cfg: SyntheticConfig, geo_dir: Path | None = None,
     return report
 
 
-def build_empty(target: Path, geo_dir: Path | None = None, progress: ProgressFn = silent,
-                user: str | None = None) -> None:
+def build_empty(
+    target: Path, geo_dir: Path | None = None, progress: ProgressFn = silent, user: str | None = None
+) -> None:
     """A database for real data: schema, geography and catalogue, no rounds or households
     (load rounds with ``python -m blindspot ingest``).  Written atomically like a demo build.
     Replacing an existing database (``init-db --force``) keeps its audit log and briefing

@@ -57,10 +57,10 @@ CRISIS_KIND_WEIGHTS = {
 
 # Area archetypes ("clusters the data tells") and what they add to hardship.
 ARCHETYPE_EFFECT = {
-    "ageing_rural": 0.35,      # 읍·면 where ≥ 30 % of residents are 65+
+    "ageing_rural": 0.35,  # 읍·면 where ≥ 30 % of residents are 65+
     "dense_one_person": 0.30,  # 동 with many one-person households and high density
-    "old_urban": 0.20,         # older 동 (≥ 22 % aged 65+)
-    "family_suburb": -0.20,    # large average household (≥ 2.4 persons)
+    "old_urban": 0.20,  # older 동 (≥ 22 % aged 65+)
+    "family_suburb": -0.20,  # large average household (≥ 2.4 persons)
     "mixed": 0.0,
 }
 
@@ -74,8 +74,8 @@ TIER_EDGES = np.array([-0.3, 0.6, 1.5])  # hardship tiers 0..3
 TIER_RR_CHRONIC = 1.9
 TIER_RR_ACUTE = 1.2
 CHRONIC_PERSISTENCE = 0.7
-GROUP_RR = 2.0                            # rate ratio for the indicator's own age group
-CRISIS_PERSIST_FACTOR = 0.55              # signals outlive a crisis less often
+GROUP_RR = 2.0  # rate ratio for the indicator's own age group
+CRISIS_PERSIST_FACTOR = 0.55  # signals outlive a crisis less often
 # Rounds simulated before the first stored round, so that the first stored round is in
 # steady state (old arrears still running, crises that ended leaving signals behind).
 BURN_IN = 3

@@ -54,8 +54,9 @@ def dict_column(indices: np.ndarray, values) -> pa.DictionaryArray:
     >>> dict_column(np.array([1, 0, 1]), ["M", "F"]).to_pylist()
     ['F', 'M', 'F']
     """
-    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(indices, dtype=np.int32)),
-                                          pa.array(list(values), pa.string()))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.asarray(indices, dtype=np.int32)), pa.array(list(values), pa.string())
+    )
 
 
 @dataclass
@@ -63,17 +64,23 @@ class Population:
     """What later stages need of every generated household (arrays in id order)."""
 
     household_id: np.ndarray  # int32 (national ids stay below 2**31)
-    emd_index: np.ndarray     # int32 index into AreaModel.emd
-    tier: np.ndarray          # int8 hardship tier 0..3
-    group: np.ndarray         # int8 age group 0 young, 1 middle, 2 older
-    one_person: np.ndarray    # bool
-    crisis: np.ndarray        # bool [households, BURN_IN + rounds]
-    kind: np.ndarray          # int8 crisis kind: index into the catalogue's domains
-    older_alone: np.ndarray   # bool
+    emd_index: np.ndarray  # int32 index into AreaModel.emd
+    tier: np.ndarray  # int8 hardship tier 0..3
+    group: np.ndarray  # int8 age group 0 young, 1 middle, 2 older
+    one_person: np.ndarray  # bool
+    crisis: np.ndarray  # bool [households, BURN_IN + rounds]
+    kind: np.ndarray  # int8 crisis kind: index into the catalogue's domains
+    older_alone: np.ndarray  # bool
 
 
-def households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarray, points: PointSampler,
-                        cfg: SyntheticConfig, kind_p: np.ndarray) -> dict[str, np.ndarray]:
+def households_of_block(
+    rng: np.random.Generator,
+    area: AreaModel,
+    e: np.ndarray,
+    points: PointSampler,
+    cfg: SyntheticConfig,
+    kind_p: np.ndarray,
+) -> dict[str, np.ndarray]:
     """The households of a block of 읍면동; ``e`` is each household's 읍면동 index.
 
     Draws, in this order from ``rng``: living alone (a uniform each), the head's age×sex
@@ -93,11 +100,22 @@ def households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarray
     size = np.where(one, 1, 2 + rng.poisson(np.maximum(area.multi_size[e] - 2.0, 0.05)))
     size = np.minimum(size, 12)
     mid_male_alone = one & male & (age >= 40) & (age < 65)
-    hardship = (area.effect[e] + 0.35 * one + 0.25 * (age >= 65) + 0.2 * (age >= 80)
-                + 0.35 * mid_male_alone + 0.15 * (one & (age < 35)) - 0.1 * (size >= 4)
-                + 0.85 * rng.standard_normal(n))
-    logits = (area.housing_base[e] + np.outer(one, HOUSING_ALONE)
-              + np.outer(hardship, HOUSING_HARDSHIP) + rng.gumbel(size=(n, len(HOUSING))))
+    hardship = (
+        area.effect[e]
+        + 0.35 * one
+        + 0.25 * (age >= 65)
+        + 0.2 * (age >= 80)
+        + 0.35 * mid_male_alone
+        + 0.15 * (one & (age < 35))
+        - 0.1 * (size >= 4)
+        + 0.85 * rng.standard_normal(n)
+    )
+    logits = (
+        area.housing_base[e]
+        + np.outer(one, HOUSING_ALONE)
+        + np.outer(hardship, HOUSING_HARDSHIP)
+        + rng.gumbel(size=(n, len(HOUSING)))
+    )
     housing = logits.argmax(1)
     u = rng.random(n)
     p_basic = sigmoid(-3.4 + 1.0 * hardship)
@@ -117,17 +135,31 @@ def households_of_block(rng: np.random.Generator, area: AreaModel, e: np.ndarray
     kind = categorical(rng, np.cumsum(kind_p, 1), group)
     xy = points.sample(rng, e)
     return {
-        "head_age": age.astype(np.int16), "male": male,
-        "household_size": size.astype(np.int16), "one_person": one,
-        "housing": housing.astype(np.int8), "welfare": welfare.astype(np.int8),
-        "lon": xy[:, 0], "lat": xy[:, 1], "hardship": hardship, "crisis": crisis,
-        "group": group.astype(np.int8), "kind": kind.astype(np.int8),
+        "head_age": age.astype(np.int16),
+        "male": male,
+        "household_size": size.astype(np.int16),
+        "one_person": one,
+        "housing": housing.astype(np.int8),
+        "welfare": welfare.astype(np.int8),
+        "lon": xy[:, 0],
+        "lat": xy[:, 1],
+        "hardship": hardship,
+        "crisis": crisis,
+        "group": group.astype(np.int8),
+        "kind": kind.astype(np.int8),
     }
 
 
-def generate_households(area: AreaModel, blocks: list[Block], points: PointSampler, cfg: SyntheticConfig,
-                        domains: tuple[str, ...], first_round_id: int, write: Callable[[pa.Table], None],
-                        progress: ProgressFn = silent) -> Population:
+def generate_households(
+    area: AreaModel,
+    blocks: list[Block],
+    points: PointSampler,
+    cfg: SyntheticConfig,
+    domains: tuple[str, ...],
+    first_round_id: int,
+    write: Callable[[pa.Table], None],
+    progress: ProgressFn = silent,
+) -> Population:
     """Draw the households of every block, ``write`` each block's ``households`` rows (an
     Arrow table in the column order of ``sql.INSERT_HOUSEHOLDS``, valid from
     ``first_round_id``) and return what later stages need.
@@ -141,8 +173,9 @@ def generate_households(area: AreaModel, blocks: list[Block], points: PointSampl
     offsets = np.r_[0, np.cumsum(n_emd)[:-1]]
     emd_codes = emd["emd_code"].to_numpy()
     sido_codes = emd["sido_code"].to_numpy()
-    keep = {k: [] for k in ("household_id", "emd_index", "tier", "group", "one_person", "crisis", "kind",
-                            "older_alone")}
+    keep = {
+        k: [] for k in ("household_id", "emd_index", "tier", "group", "one_person", "crisis", "kind", "older_alone")
+    }
     kind_p = crisis_kind_p(domains)
     for done, (sgg, es) in enumerate(blocks):
         rng = streams.stream(cfg.seed, streams.HOUSEHOLDS, int(sgg))
@@ -151,19 +184,26 @@ def generate_households(area: AreaModel, blocks: list[Block], points: PointSampl
         h = households_of_block(rng, area, e, points, cfg, kind_p)
         age = h["head_age"]
         local = e - es[0]  # 읍면동 of a 시군구 are contiguous
-        write(pa.table({
-            "household_id": ids.astype(np.int32),
-            "sido_code": dict_column(np.zeros(len(e)), [sido_codes[es[0]]]),
-            "sgg_code": dict_column(np.zeros(len(e)), [sgg]),
-            "emd_code": dict_column(local, emd_codes[es[0]:es[-1] + 1]),
-            "head_age": age, "head_sex": dict_column(~h["male"], ["M", "F"]),
-            "household_size": h["household_size"], "one_person": h["one_person"],
-            "housing_type": dict_column(h["housing"], HOUSING),
-            "welfare_status": dict_column(h["welfare"], WELFARE),
-            "lon": h["lon"], "lat": h["lat"],
-            "valid_from_round": np.full(len(e), first_round_id, dtype=np.int32),
-            "valid_to_round": pa.nulls(len(e), pa.int32()),
-        }))
+        write(
+            pa.table(
+                {
+                    "household_id": ids.astype(np.int32),
+                    "sido_code": dict_column(np.zeros(len(e)), [sido_codes[es[0]]]),
+                    "sgg_code": dict_column(np.zeros(len(e)), [sgg]),
+                    "emd_code": dict_column(local, emd_codes[es[0] : es[-1] + 1]),
+                    "head_age": age,
+                    "head_sex": dict_column(~h["male"], ["M", "F"]),
+                    "household_size": h["household_size"],
+                    "one_person": h["one_person"],
+                    "housing_type": dict_column(h["housing"], HOUSING),
+                    "welfare_status": dict_column(h["welfare"], WELFARE),
+                    "lon": h["lon"],
+                    "lat": h["lat"],
+                    "valid_from_round": np.full(len(e), first_round_id, dtype=np.int32),
+                    "valid_to_round": pa.nulls(len(e), pa.int32()),
+                }
+            )
+        )
         keep["household_id"].append(ids.astype(np.int32))
         keep["emd_index"].append(e.astype(np.int32))
         keep["tier"].append(np.digitize(h["hardship"], TIER_EDGES).astype(np.int8))

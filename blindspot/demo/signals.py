@@ -43,12 +43,12 @@ if TYPE_CHECKING:
 class SignalModel:
     """Rates of each indicator in each stratum (crisis state × tier × age group × one-person)."""
 
-    stationary: np.ndarray   # [S, J] probability a signal is present
+    stationary: np.ndarray  # [S, J] probability a signal is present
     onset_lambda: np.ndarray  # [S] Poisson total of new signals per household-round
-    onset_cdf: np.ndarray    # [S, J] cumulative split of new signals over indicators
+    onset_cdf: np.ndarray  # [S, J] cumulative split of new signals over indicators
     start_lambda: np.ndarray
     start_cdf: np.ndarray
-    persist: np.ndarray      # [S, J]
+    persist: np.ndarray  # [S, J]
 
 
 def n_strata(n_domains: int) -> int:
@@ -90,9 +90,9 @@ def build_signal_model(catalogue: Catalogue, counts: np.ndarray, spill: float = 
     rr = np.ones((len(s), len(inds)))
     for j, ind in enumerate(inds):
         tier_rr = TIER_RR_CHRONIC if ind.persistence >= CHRONIC_PERSISTENCE else TIER_RR_ACUTE
-        rr[:, j] *= tier_rr ** tier
+        rr[:, j] *= tier_rr**tier
         own = state == 1 + domains.index(ind.domain)
-        rr[:, j] *= np.where(own, ind.crisis_rr, np.where(state > 0, ind.crisis_rr ** spill, 1.0))
+        rr[:, j] *= np.where(own, ind.crisis_rr, np.where(state > 0, ind.crisis_rr**spill, 1.0))
         rr[:, j] *= np.where(one == 1, ind.one_person_rr, 1.0)
         if ind.target_group != "all":
             rr[:, j] *= np.where(group == AGE_GROUPS.index(ind.target_group), GROUP_RR, 1.0)
@@ -187,14 +187,21 @@ def _signals_of_block(rng, model: SignalModel, pop_slice: dict, catalogue_arrays
 class Candidates:
     """The national system's view of every signalled household-round (stored rounds only)."""
 
-    pos: np.ndarray    # int32 position in the Population arrays
+    pos: np.ndarray  # int32 position in the Population arrays
     round: np.ndarray  # int8 stored round index (0 = first stored round)
     score: np.ndarray  # float32 the system's score (log rate ratios + domains + noise)
 
 
-def generate_signals(pop: Population, area: AreaModel, blocks: list[Block], catalogue: Catalogue,
-                     cfg: SyntheticConfig, round_ids: np.ndarray, write: Callable[[pa.Table], None],
-                     progress: ProgressFn = silent) -> Candidates:
+def generate_signals(
+    pop: Population,
+    area: AreaModel,
+    blocks: list[Block],
+    catalogue: Catalogue,
+    cfg: SyntheticConfig,
+    round_ids: np.ndarray,
+    write: Callable[[pa.Table], None],
+    progress: ProgressFn = silent,
+) -> Candidates:
     """Draw the signals of every block, ``write`` each block's ``observations`` rows (one
     Arrow table per block, stored rounds only) and return the system's candidates.
 
@@ -210,8 +217,9 @@ def generate_signals(pop: Population, area: AreaModel, blocks: list[Block], cata
     n_s = n_strata(len(catalogue.domains))
     strata_counts = np.zeros(n_s)
     for t in range(BURN_IN, BURN_IN + cfg.rounds):
-        strata_counts += np.bincount(stratum(crisis_state(pop.crisis[:, t], pop.kind), pop.tier, pop.group,
-                                             pop.one_person), minlength=n_s)
+        strata_counts += np.bincount(
+            stratum(crisis_state(pop.crisis[:, t], pop.kind), pop.tier, pop.group, pop.one_person), minlength=n_s
+        )
     model = build_signal_model(catalogue, strata_counts, cfg.crisis_spill)
     kinds = np.array([{"flag": 0, "months": 1, "amount": 2}[i.kind] for i in catalogue.indicators])
     scales = np.array([i.value_scale for i in catalogue.indicators], dtype=np.int64)
@@ -226,27 +234,36 @@ def generate_signals(pop: Population, area: AreaModel, blocks: list[Block], cata
         n = int(n_emd[es].sum())
         b = a + n
         rng = streams.stream(cfg.seed, streams.SIGNALS, int(sgg))
-        sl = {"tier": pop.tier[a:b], "group": pop.group[a:b], "one_person": pop.one_person[a:b],
-              "crisis": pop.crisis[a:b], "kind": pop.kind[a:b]}
+        sl = {
+            "tier": pop.tier[a:b],
+            "group": pop.group[a:b],
+            "one_person": pop.one_person[a:b],
+            "crisis": pop.crisis[a:b],
+            "kind": pop.kind[a:b],
+        }
         frames = []
         for t, (hh, j, v) in enumerate(_signals_of_block(rng, model, sl, (kinds, scales), BURN_IN + cfg.rounds)):
             t -= BURN_IN
             if t < 0 or not len(hh):
                 continue
-            frames.append(pa.table({
-                "round_id": np.full(len(hh), round_ids[t], dtype=np.int32),
-                "household_id": pop.household_id[a + hh].astype(np.int32),
-                "sgg_code": dict_column(np.zeros(len(hh)), [sgg]),
-                "emd_code": dict_column(pop.emd_index[a + hh] - es[0], emd_codes[es[0]:es[-1] + 1]),
-                "indicator_code": dict_column(j, catalogue.codes), "value": v.astype(np.int32),
-            }))
+            frames.append(
+                pa.table(
+                    {
+                        "round_id": np.full(len(hh), round_ids[t], dtype=np.int32),
+                        "household_id": pop.household_id[a + hh].astype(np.int32),
+                        "sgg_code": dict_column(np.zeros(len(hh)), [sgg]),
+                        "emd_code": dict_column(pop.emd_index[a + hh] - es[0], emd_codes[es[0] : es[-1] + 1]),
+                        "indicator_code": dict_column(j, catalogue.codes),
+                        "value": v.astype(np.int32),
+                    }
+                )
+            )
             n_sig = np.bincount(hh, minlength=n)
             has = np.flatnonzero(n_sig)
             dom = np.unique(hh.astype(np.int64) * n_domains + domain_of[j])
             n_dom = np.bincount(dom // n_domains, minlength=n)
             weighted = np.bincount(hh, weights=specificity[j], minlength=n)
-            score = (weighted[has] + SYSTEM_DOMAIN_WEIGHT * n_dom[has]
-                     + cfg.system_noise * rng.standard_normal(len(has)))
+            score = weighted[has] + SYSTEM_DOMAIN_WEIGHT * n_dom[has] + cfg.system_noise * rng.standard_normal(len(has))
             cand["pos"].append((a + has).astype(np.int32))
             cand["round"].append(np.full(len(has), t, dtype=np.int8))
             cand["score"].append(score.astype(np.float32))

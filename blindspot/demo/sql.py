@@ -41,11 +41,15 @@ CARRY_TARGETS = "SELECT * FROM briefing_targets"
 
 CARRY_LOADS = "SELECT * FROM ingest_loads"
 
-CARRY_ENTERED_VISITS = """
+CARRY_ENTERED_VISITS = (
+    """
     SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by
     FROM visits v JOIN households h ON h.household_id = v.household_id
-        AND """ + valid_in_round('v.round_id', 'h') + """
+        AND """
+    + valid_in_round("v.round_id", "h")
+    + """
     WHERE v.recorded_by <> 'synthetic'"""
+)
 
 # The copied log keeps its event ids; the sequence must then start after the largest.
 AUDIT_SEQ_ADVANCE = "SELECT max(nextval('audit_seq')) FROM range(?)"
@@ -55,7 +59,7 @@ CARRY_STAGE_VISITS = """
     SELECT c.round_id, h.household_id, h.sgg_code, h.emd_code, c.channel, c.outcome, c.support_type,
            c.recorded_at, c.recorded_by
     FROM {relation} c JOIN households h ON h.pseudo_id = c.pseudo_id
-        AND """ + valid_in_round('c.round_id', 'h')
+        AND """ + valid_in_round("c.round_id", "h")
 
 CARRY_STAGED_COUNT = "SELECT count(*) FROM carried_visits"
 

@@ -49,7 +49,6 @@ from blindspot.progress import ProgressFn, silent
 GENERATOR_VERSION = "2"
 
 
-
 @dataclass(frozen=True)
 class SyntheticConfig:
     """Parameters of a demo build; everything else is fixed by the generator version."""
@@ -60,7 +59,7 @@ class SyntheticConfig:
     sido: tuple[str, ...] | None = None
     latest_round: str = rounds_mod.LATEST_DEMO_ROUND
     one_person_target: float = 0.41
-    crisis_intercept: float = -4.6      # log-odds of crisis at hardship 0 (≈3 % in crisis)
+    crisis_intercept: float = -4.6  # log-odds of crisis at hardship 0 (≈3 % in crisis)
     crisis_slope: float = 1.15
     crisis_persistence: float = 0.70
     # A crisis has a kind (one indicator domain: a job lost, an illness, debts...).  Its own
@@ -72,7 +71,7 @@ class SyntheticConfig:
     flagged_share: float = 0.008
     channel_shares: tuple[float, float, float] = (0.65, 0.25, 0.10)  # system, local, referrals
     system_noise: float = 1.7
-    unreachable: float = 0.07          # visits that reach nobody (domain.md: lost contact; share: modelling choice)
+    unreachable: float = 0.07  # visits that reach nobody (domain.md: lost contact; share: modelling choice)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def validate(self) -> None:
@@ -94,8 +93,14 @@ class BuildReport:
     model: dict | None = None
 
 
-def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
-             cfg: SyntheticConfig, progress: ProgressFn = silent) -> BuildReport:
+def generate(
+    store,
+    geo: GeoData,
+    catalogue: Catalogue,
+    adjacency: pd.DataFrame,
+    cfg: SyntheticConfig,
+    progress: ProgressFn = silent,
+) -> BuildReport:
     """Generate households, signals, visits and ground truth into ``store``.
 
     ``store`` must have the schema and regions; rows are appended in 읍면동 order so
@@ -126,25 +131,37 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
     # Blocks are 시군구 (contiguous in 읍면동-code order); each has its own random
     # streams, so the work is vectorised over a block and still reproducible per 시군구.
     sgg_codes = emd["sgg_code"].to_numpy()
-    blocks = [(code, np.flatnonzero((sgg_codes == code) & chosen))
-              for code in pd.unique(sgg_codes[chosen])]
+    blocks = [(code, np.flatnonzero((sgg_codes == code) & chosen)) for code in pd.unique(sgg_codes[chosen])]
     pseudo_key = int(streams.stream(cfg.seed, streams.PSEUDONYM).integers(0, 2**32))
 
     pop = generate_households(
-        area, blocks, points, cfg, tuple(d.code for d in catalogue.domains), int(round_ids[0]),
+        area,
+        blocks,
+        points,
+        cfg,
+        tuple(d.code for d in catalogue.domains),
+        int(round_ids[0]),
         write=lambda table: store.run_with(sql.INSERT_HOUSEHOLDS, table, [pseudo_key]),
-        progress=lambda f, m: progress(0.45 * f, m))
+        progress=lambda f, m: progress(0.45 * f, m),
+    )
     report.households = len(pop.household_id)
 
     def write_observations(table) -> None:
         store.append("observations", table)
         report.observations += table.num_rows
 
-    cand = generate_signals(pop, area, blocks, catalogue, cfg, round_ids, write_observations,
-                            progress=lambda f, m: progress(0.45 + 0.45 * f, m))
+    cand = generate_signals(
+        pop,
+        area,
+        blocks,
+        catalogue,
+        cfg,
+        round_ids,
+        write_observations,
+        progress=lambda f, m: progress(0.45 + 0.45 * f, m),
+    )
 
-    visits, truth = generate_visits(pop, cand, area, round_list, cfg,
-                                    progress=lambda f, m: progress(0.9 + 0.08 * f, m))
+    visits, truth = generate_visits(pop, cand, area, round_list, cfg, progress=lambda f, m: progress(0.9 + 0.08 * f, m))
     del cand
     store.append("visits", visits)
     store.append("synthetic_crisis", truth)
@@ -154,8 +171,14 @@ def generate(store, geo: GeoData, catalogue: Catalogue, adjacency: pd.DataFrame,
     return report
 
 
-def _calibration(pop: Population, area: AreaModel, visits: pd.DataFrame, chosen: np.ndarray,
-                 report: BuildReport, cfg: SyntheticConfig) -> dict:
+def _calibration(
+    pop: Population,
+    area: AreaModel,
+    visits: pd.DataFrame,
+    chosen: np.ndarray,
+    report: BuildReport,
+    cfg: SyntheticConfig,
+) -> dict:
     """The figures a build reaches (shares are fractions; stored as meta ``calibration``)."""
     confirmed = visits["outcome"].isin(["need_confirmed", "supported"]).mean()
     return {

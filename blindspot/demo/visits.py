@@ -40,9 +40,15 @@ if TYPE_CHECKING:
     from blindspot.demo.synthetic import SyntheticConfig
 
 
-def select_visits(vrng: np.random.Generator, pos: np.ndarray, score: np.ndarray, pop: Population,
-                  in_crisis_now: np.ndarray, quota: int, shares: tuple[float, float, float]
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def select_visits(
+    vrng: np.random.Generator,
+    pos: np.ndarray,
+    score: np.ndarray,
+    pop: Population,
+    in_crisis_now: np.ndarray,
+    quota: int,
+    shares: tuple[float, float, float],
+) -> tuple[np.ndarray, np.ndarray]:
     """The households visited in one round: (positions in ``pop``, channel), by household id.
 
     ``pos``/``score`` are the round's signalled households and their system score;
@@ -75,17 +81,18 @@ def select_visits(vrng: np.random.Generator, pos: np.ndarray, score: np.ndarray,
     ref_o = vrng.choice(free, size=min(q_ref - q_ref_c, len(free)), replace=False)
     ref = np.concatenate([ref_c, ref_o])
     ref_channel = vrng.choice(np.array(REFERRAL_CHANNELS), size=len(ref), p=list(REFERRAL_CHANNEL_WEIGHTS))
-    rows = [(sys_pick, np.full(len(sys_pick), "system", dtype=object)),
-            (local_pick, np.full(len(local_pick), "local", dtype=object)),
-            (ref, ref_channel.astype(object))]
+    rows = [
+        (sys_pick, np.full(len(sys_pick), "system", dtype=object)),
+        (local_pick, np.full(len(local_pick), "local", dtype=object)),
+        (ref, ref_channel.astype(object)),
+    ]
     idx = np.concatenate([r[0] for r in rows])
     channel = np.concatenate([r[1] for r in rows])
     order = np.argsort(pop.household_id[idx], kind="stable")
     return idx[order], channel[order]
 
 
-def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: float) -> tuple[np.ndarray, np.ndarray]:
     """(outcome, support type or None) of each visit; ``truth`` says whether the visited
     household is in crisis, ``unreachable`` is the share not reached (a probability).
 
@@ -102,18 +109,34 @@ def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: flo
     u = vrng.random(len(truth))
     u2 = vrng.random(len(truth))
     outcome = np.where(
-        u < unreachable, "unreachable",
-        np.where(truth, np.where(u2 < P_SUPPORTED_IN_CRISIS, "supported",
-                                 np.where(u2 < P_SUPPORTED_OR_CONFIRMED_IN_CRISIS, "need_confirmed", "refused")),
-                 np.where(u2 < P_NOT_ELIGIBLE_NO_CRISIS, "not_eligible", "contacted")))
-    support = np.where(outcome == "supported",
-                       vrng.choice(np.array(SUPPORT_TYPES, dtype=object), size=len(truth), p=SUPPORT_WEIGHTS),
-                       None)
+        u < unreachable,
+        "unreachable",
+        np.where(
+            truth,
+            np.where(
+                u2 < P_SUPPORTED_IN_CRISIS,
+                "supported",
+                np.where(u2 < P_SUPPORTED_OR_CONFIRMED_IN_CRISIS, "need_confirmed", "refused"),
+            ),
+            np.where(u2 < P_NOT_ELIGIBLE_NO_CRISIS, "not_eligible", "contacted"),
+        ),
+    )
+    support = np.where(
+        outcome == "supported",
+        vrng.choice(np.array(SUPPORT_TYPES, dtype=object), size=len(truth), p=SUPPORT_WEIGHTS),
+        None,
+    )
     return outcome, support
 
 
-def generate_visits(pop: Population, cand: Candidates, area: AreaModel, round_list: list[rounds_mod.Round],
-                    cfg: SyntheticConfig, progress: ProgressFn = silent) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate_visits(
+    pop: Population,
+    cand: Candidates,
+    area: AreaModel,
+    round_list: list[rounds_mod.Round],
+    cfg: SyntheticConfig,
+    progress: ProgressFn = silent,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``visits`` rows and the ground truth (``synthetic_crisis`` rows: households in
     crisis) of every stored round, from the national visit stream.
 
@@ -132,19 +155,29 @@ def generate_visits(pop: Population, cand: Candidates, area: AreaModel, round_li
         in_round = cand.round == t
         crisis_now = pop.crisis[:, BURN_IN + t]
         quota = int(round(cfg.flagged_share * n_households))
-        idx, channel = select_visits(vrng, cand.pos[in_round], cand.score[in_round], pop, crisis_now, quota,
-                                     cfg.channel_shares)
+        idx, channel = select_visits(
+            vrng, cand.pos[in_round], cand.score[in_round], pop, crisis_now, quota, cfg.channel_shares
+        )
         outcome, support = draw_outcomes(vrng, crisis_now[idx], cfg.unreachable)
         e_idx = pop.emd_index[idx]
-        visit_frames.append(pd.DataFrame({
-            "round_id": np.int32(rnd.round_id), "household_id": pop.household_id[idx].astype(np.int32),
-            "sgg_code": sgg_codes[e_idx], "emd_code": emd_codes[e_idx],
-            "channel": channel, "outcome": outcome, "support_type": support,
-            "recorded_at": pd.Timestamp(rnd.end) + pd.Timedelta(hours=RECORDED_HOURS_AFTER_ROUND_END),
-            "recorded_by": "synthetic",
-        }))
+        visit_frames.append(
+            pd.DataFrame(
+                {
+                    "round_id": np.int32(rnd.round_id),
+                    "household_id": pop.household_id[idx].astype(np.int32),
+                    "sgg_code": sgg_codes[e_idx],
+                    "emd_code": emd_codes[e_idx],
+                    "channel": channel,
+                    "outcome": outcome,
+                    "support_type": support,
+                    "recorded_at": pd.Timestamp(rnd.end) + pd.Timedelta(hours=RECORDED_HOURS_AFTER_ROUND_END),
+                    "recorded_by": "synthetic",
+                }
+            )
+        )
         crisis_ids = pop.household_id[crisis_now]
-        truth_frames.append(pd.DataFrame({"round_id": np.int32(rnd.round_id),
-                                          "household_id": crisis_ids.astype(np.int32)}))
+        truth_frames.append(
+            pd.DataFrame({"round_id": np.int32(rnd.round_id), "household_id": crisis_ids.astype(np.int32)})
+        )
         progress((t + 1) / len(round_list), f"방문 결과 생성 {rnd.code}")
     return pd.concat(visit_frames, ignore_index=True), pd.concat(truth_frames, ignore_index=True)

@@ -24,9 +24,20 @@ from blindspot.errors import GeoDataError
 from blindspot.geo import sql
 
 LEVEL_CODE_LEN = {"sido": 2, "sgg": 5, "emd": 10}
-_COMMON = ["sido_code", "sido_name", "area_km2", "population", "population_male",
-           "population_female", "households", "branch_office_population",
-           "population_age_0_14", "population_age_65_plus", "ref_month", "geometry"]
+_COMMON = [
+    "sido_code",
+    "sido_name",
+    "area_km2",
+    "population",
+    "population_male",
+    "population_female",
+    "households",
+    "branch_office_population",
+    "population_age_0_14",
+    "population_age_65_plus",
+    "ref_month",
+    "geometry",
+]
 REQUIRED_COLUMNS = {
     "sido": _COMMON + ["sido_name_en"],
     "sgg": _COMMON + ["sgg_code", "sgg_name", "lg_code", "lg_name"],
@@ -65,7 +76,8 @@ def _read_parquet(path: Path, level: str) -> gpd.GeoDataFrame:
         row = int(bad.index[0])
         raise GeoDataError(
             f"{path} {row + 1}행 '{code_col}' 값 {bad.iloc[0]!r}: {LEVEL_CODE_LEN[level]}자리 숫자 문자열이어야 합니다 "
-            "(코드를 숫자로 읽어 앞자리 0이 빠졌는지 확인하세요).")
+            "(코드를 숫자로 읽어 앞자리 0이 빠졌는지 확인하세요)."
+        )
     if codes.duplicated().any():
         dup = codes[codes.duplicated()].iloc[0]
         raise GeoDataError(f"{path}: '{code_col}' 값 {dup} 가 중복됩니다.")
@@ -94,17 +106,23 @@ def load_geo(geo_dir: Path) -> GeoData:
         col = f"{level}_code"
         wrong = gdf[gdf[col].str[:2] != gdf["sido_code"].astype(str)]
         if len(wrong):
-            raise GeoDataError(f"{geo_dir / (level + '.parquet')}: {col} {wrong[col].iloc[0]} 가 sido_code 로 시작하지 않습니다.")
+            raise GeoDataError(
+                f"{geo_dir / (level + '.parquet')}: {col} {wrong[col].iloc[0]} 가 sido_code 로 시작하지 않습니다."
+            )
     orphan = set(emd["sgg_code"]) - set(sgg["sgg_code"])
     if orphan:
         raise GeoDataError(f"{geo_dir / 'emd.parquet'}: sgg.parquet 에 없는 시군구 코드 {sorted(orphan)[:5]}")
     bad_prefix = emd[emd["emd_code"].str[:5] != emd["sgg_code"].astype(str)]
     if len(bad_prefix):
-        raise GeoDataError(f"{geo_dir / 'emd.parquet'}: emd_code {bad_prefix['emd_code'].iloc[0]} 가 sgg_code 로 시작하지 않습니다.")
+        raise GeoDataError(
+            f"{geo_dir / 'emd.parquet'}: emd_code {bad_prefix['emd_code'].iloc[0]} 가 sgg_code 로 시작하지 않습니다."
+        )
     ages_path = geo_dir / "population_by_age.csv"
     try:
-        ages = pd.read_csv(ages_path, dtype={"code": str, "sido_code": str, "sgg_code": str, "level": str,
-                                             "age_group": str, "sex": str})
+        ages = pd.read_csv(
+            ages_path,
+            dtype={"code": str, "sido_code": str, "sgg_code": str, "level": str, "age_group": str, "sex": str},
+        )
     except Exception as exc:
         raise GeoDataError(f"{ages_path} 를 읽을 수 없습니다: {exc}") from None
     missing = [c for c in AGE_COLUMNS if c not in ages.columns]
@@ -116,7 +134,8 @@ def load_geo(geo_dir: Path) -> GeoData:
     if len(off):
         code = off.index[0]
         raise GeoDataError(
-            f"{ages_path}: 읍면동 {code} 의 연령별 인구 합계({off['ages'].iloc[0]})가 emd.parquet 인구({off['geo'].iloc[0]})와 다릅니다.")
+            f"{ages_path}: 읍면동 {code} 의 연령별 인구 합계({off['ages'].iloc[0]})가 emd.parquet 인구({off['geo'].iloc[0]})와 다릅니다."
+        )
     return GeoData(sido, sgg, emd, ages, geo_dir)
 
 
@@ -135,31 +154,71 @@ def age_from(age_group: str) -> int:
 def region_rows(geo: GeoData) -> pd.DataFrame:
     """One row per region of every level, in the store's ``regions`` layout."""
     sido_names = geo.sido.set_index("sido_code")["sido_name"]
-    counts = ["area_km2", "population", "population_male", "population_female", "households",
-              "branch_office_population", "population_age_0_14", "population_age_65_plus", "ref_month"]
+    counts = [
+        "area_km2",
+        "population",
+        "population_male",
+        "population_female",
+        "households",
+        "branch_office_population",
+        "population_age_0_14",
+        "population_age_65_plus",
+        "ref_month",
+    ]
     s = geo.sido
-    sido = pd.DataFrame({
-        "level": "sido", "code": s["sido_code"], "name": s["sido_name"], "full_name": s["sido_name"],
-        "name_en": s["sido_name_en"], "parent_code": None, "sido_code": s["sido_code"], "sgg_code": None,
-        "lg_code": None, "lg_name": None, "emd_type": None, **{c: s[c] for c in counts},
-        "geometry": shapely.to_wkb(s.geometry.values),
-    })
+    sido = pd.DataFrame(
+        {
+            "level": "sido",
+            "code": s["sido_code"],
+            "name": s["sido_name"],
+            "full_name": s["sido_name"],
+            "name_en": s["sido_name_en"],
+            "parent_code": None,
+            "sido_code": s["sido_code"],
+            "sgg_code": None,
+            "lg_code": None,
+            "lg_name": None,
+            "emd_type": None,
+            **{c: s[c] for c in counts},
+            "geometry": shapely.to_wkb(s.geometry.values),
+        }
+    )
     g = geo.sgg
-    sgg = pd.DataFrame({
-        "level": "sgg", "code": g["sgg_code"], "name": g["sgg_name"],
-        "full_name": g["sido_code"].map(sido_names) + " " + g["sgg_name"],
-        "name_en": None, "parent_code": g["sido_code"], "sido_code": g["sido_code"], "sgg_code": g["sgg_code"],
-        "lg_code": g["lg_code"], "lg_name": g["lg_name"], "emd_type": None, **{c: g[c] for c in counts},
-        "geometry": shapely.to_wkb(g.geometry.values),
-    })
+    sgg = pd.DataFrame(
+        {
+            "level": "sgg",
+            "code": g["sgg_code"],
+            "name": g["sgg_name"],
+            "full_name": g["sido_code"].map(sido_names) + " " + g["sgg_name"],
+            "name_en": None,
+            "parent_code": g["sido_code"],
+            "sido_code": g["sido_code"],
+            "sgg_code": g["sgg_code"],
+            "lg_code": g["lg_code"],
+            "lg_name": g["lg_name"],
+            "emd_type": None,
+            **{c: g[c] for c in counts},
+            "geometry": shapely.to_wkb(g.geometry.values),
+        }
+    )
     e = geo.emd
-    emd = pd.DataFrame({
-        "level": "emd", "code": e["emd_code"], "name": e["emd_name"],
-        "full_name": e["sido_name"] + " " + e["sgg_name"] + " " + e["emd_name"],
-        "name_en": None, "parent_code": e["sgg_code"], "sido_code": e["sido_code"], "sgg_code": e["sgg_code"],
-        "lg_code": e["lg_code"], "lg_name": e["lg_name"], "emd_type": e["emd_type"], **{c: e[c] for c in counts},
-        "geometry": shapely.to_wkb(e.geometry.values),
-    })
+    emd = pd.DataFrame(
+        {
+            "level": "emd",
+            "code": e["emd_code"],
+            "name": e["emd_name"],
+            "full_name": e["sido_name"] + " " + e["sgg_name"] + " " + e["emd_name"],
+            "name_en": None,
+            "parent_code": e["sgg_code"],
+            "sido_code": e["sido_code"],
+            "sgg_code": e["sgg_code"],
+            "lg_code": e["lg_code"],
+            "lg_name": e["lg_name"],
+            "emd_type": e["emd_type"],
+            **{c: e[c] for c in counts},
+            "geometry": shapely.to_wkb(e.geometry.values),
+        }
+    )
     return pd.concat([sido, sgg, emd], ignore_index=True)
 
 
@@ -174,8 +233,9 @@ def queen_adjacency(emd: gpd.GeoDataFrame) -> pd.DataFrame:
     g = graph.Graph.build_contiguity(emd[["emd_code", "geometry"]].set_index("emd_code"), rook=False)
     adj = g.adjacency.reset_index()
     adj = adj[(adj["weight"] > 0) & (adj["focal"] != adj["neighbor"])]
-    return pd.DataFrame({"emd_code": adj["focal"].astype(str).values,
-                         "neighbor_code": adj["neighbor"].astype(str).values})
+    return pd.DataFrame(
+        {"emd_code": adj["focal"].astype(str).values, "neighbor_code": adj["neighbor"].astype(str).values}
+    )
 
 
 def import_geo(store, geo: GeoData) -> pd.DataFrame:
@@ -195,6 +255,7 @@ def import_geo(store, geo: GeoData) -> pd.DataFrame:
 
 
 # --- look-ups -------------------------------------------------------------------------
+
 
 def _region_scope(scope: Scope, level: str, alias: str = "") -> tuple[str, list]:
     prefix = f"{alias}." if alias else ""
@@ -221,8 +282,7 @@ def _scoped_any_level(scope: Scope) -> tuple[str, list]:
         return "TRUE", []
     sgg_cond, sgg_params = scope_sql(scope, "sgg_code")
     sido_cond, sido_params = scope_sql(scope, "sido_code", sido=True)
-    return (f"((level = 'sido' AND {sido_cond}) OR (level <> 'sido' AND {sgg_cond}))",
-            [*sido_params, *sgg_params])
+    return (f"((level = 'sido' AND {sido_cond}) OR (level <> 'sido' AND {sgg_cond}))", [*sido_params, *sgg_params])
 
 
 def region(store, scope: Scope, code: str) -> dict | None:
@@ -247,11 +307,13 @@ def children(store, scope: Scope, code: str) -> pd.DataFrame:
 def region_geometries(store, scope: Scope, level: str) -> gpd.GeoDataFrame:
     cond, params = _region_scope(scope, level)
     df = store.df(sql.REGION_GEOMETRIES.format(scope=cond), [level, *params])
-    return gpd.GeoDataFrame(df.drop(columns="geometry"),
-                            geometry=shapely.from_wkb(df["geometry"].map(bytes).values), crs=4326)
+    return gpd.GeoDataFrame(
+        df.drop(columns="geometry"), geometry=shapely.from_wkb(df["geometry"].map(bytes).values), crs=4326
+    )
 
 
 # --- newer boundaries ---------------------------------------------------------------
+
 
 def read_boundary_file(path: Path, code_column: str, name_column: str | None, level: str) -> gpd.GeoDataFrame:
     """Read a boundary file (GeoParquet, GeoJSON, Shapefile) into (code, name, geometry) in EPSG:4326."""
@@ -266,11 +328,12 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
         else:
             gdf = gpd.read_file(path)
     except Exception as exc:
-        raise GeoDataError(f"경계 파일 {path} 를 읽을 수 없습니다 (GeoParquet, GeoJSON, Shapefile 만 지원): {exc}") from None
+        raise GeoDataError(
+            f"경계 파일 {path} 를 읽을 수 없습니다 (GeoParquet, GeoJSON, Shapefile 만 지원): {exc}"
+        ) from None
     for col in (code_column, name_column):
         if col and col not in gdf.columns:
-            raise GeoDataError(
-                f"{path}: 열 '{col}' 이 없습니다. 있는 열: {', '.join(map(str, gdf.columns))}")
+            raise GeoDataError(f"{path}: 열 '{col}' 이 없습니다. 있는 열: {', '.join(map(str, gdf.columns))}")
     if gdf.crs is None:
         raise GeoDataError(f"{path}: 좌표계(CRS)가 지정되어 있지 않습니다. .prj 파일이나 CRS 정보가 필요합니다.")
     gdf = gdf.to_crs(4326)
@@ -279,10 +342,14 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
     bad = codes[~codes.str.fullmatch(rf"\d{{{width}}}")]
     if len(bad):
         row = int(np.flatnonzero(~codes.str.fullmatch(rf"\d{{{width}}}"))[0]) + 1
-        hint = (" 8자리 통계청(KOSTAT) 코드는 행정기관코드(10자리)가 아니므로 변환표가 필요합니다."
-                if level == "emd" and len(bad.iloc[0]) in (7, 8) else "")
+        hint = (
+            " 8자리 통계청(KOSTAT) 코드는 행정기관코드(10자리)가 아니므로 변환표가 필요합니다."
+            if level == "emd" and len(bad.iloc[0]) in (7, 8)
+            else ""
+        )
         raise GeoDataError(
-            f"{path} {row}행 '{code_column}' 값 {bad.iloc[0]!r}: {level} 코드는 {width}자리 행정기관코드여야 합니다.{hint}")
+            f"{path} {row}행 '{code_column}' 값 {bad.iloc[0]!r}: {level} 코드는 {width}자리 행정기관코드여야 합니다.{hint}"
+        )
     if codes.duplicated().any():
         raise GeoDataError(f"{path}: '{code_column}' 값 {codes[codes.duplicated()].iloc[0]} 가 중복됩니다.")
     geom = gdf.geometry
@@ -294,9 +361,11 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
         raise GeoDataError(f"{path}: 면(Polygon/MultiPolygon) 경계가 아닌 도형이 있습니다: {sorted(kinds)}")
     # A boundary file from another tool may carry self-intersections (the shared data had one).
     geom = geom.make_valid()
-    out = gpd.GeoDataFrame({"code": codes.values,
-                            "name": gdf[name_column].astype(str).str.strip().values if name_column else None},
-                           geometry=geom.values, crs=4326)
+    out = gpd.GeoDataFrame(
+        {"code": codes.values, "name": gdf[name_column].astype(str).str.strip().values if name_column else None},
+        geometry=geom.values,
+        crs=4326,
+    )
     return out
 
 
@@ -320,16 +389,25 @@ def import_boundary_file(store, path: Path, code_column: str, name_column: str |
             parts.append(f"파일에 빠진 코드 {len(absent)}개 (예: {', '.join(absent[:5])})")
         raise GeoDataError(
             f"{path}: '{code_column}' 열의 코드가 현재 {level} 목록과 맞지 않습니다: {'; '.join(parts)}. "
-            "코드 열이 맞는지(--code-column), 같은 시점의 행정구역인지 확인하세요. 아무것도 바꾸지 않았습니다.")
-    updates = [pd.DataFrame({"code": new["code"], "name": new["name"],
-                             "geometry": shapely.to_wkb(new.geometry.values)})]
+            "코드 열이 맞는지(--code-column), 같은 시점의 행정구역인지 확인하세요. 아무것도 바꾸지 않았습니다."
+        )
+    updates = [
+        pd.DataFrame({"code": new["code"], "name": new["name"], "geometry": shapely.to_wkb(new.geometry.values)})
+    ]
     if level == "emd":
         new["sgg_code"] = new["code"].str[:5]
         new["sido_code"] = new["code"].str[:2]
         for parent in ("sgg_code", "sido_code"):
             dissolved = new.dissolve(by=parent)
-            updates.append(pd.DataFrame({"code": dissolved.index.astype(str), "name": None,
-                                         "geometry": shapely.to_wkb(dissolved.geometry.values)}))
+            updates.append(
+                pd.DataFrame(
+                    {
+                        "code": dissolved.index.astype(str),
+                        "name": None,
+                        "geometry": shapely.to_wkb(dissolved.geometry.values),
+                    }
+                )
+            )
     frame = pd.concat(updates, ignore_index=True)
     with store.transaction():
         store.run_with(sql.UPDATE_REGION_GEOMETRY, frame)

@@ -21,9 +21,20 @@ KINDS = ("flag", "months", "amount")
 TARGET_GROUPS = ("all", "young", "middle", "older")
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 _COLUMNS = (
-    "code", "name_ko", "name_en", "domain", "institution", "kind", "lonely_death",
-    "prevalence", "crisis_rr", "persistence", "target_group", "one_person_rr",
-    "value_scale", "reason_ko",
+    "code",
+    "name_ko",
+    "name_en",
+    "domain",
+    "institution",
+    "kind",
+    "lonely_death",
+    "prevalence",
+    "crisis_rr",
+    "persistence",
+    "target_group",
+    "one_person_rr",
+    "value_scale",
+    "reason_ko",
 )
 
 
@@ -119,8 +130,7 @@ def parse_catalogue(indicator_csv: Path, domain_csv: Path) -> Catalogue:
     """Read and validate the two catalogue files; errors name file, row and field."""
     with open(domain_csv, encoding="utf-8", newline="") as f:
         domains = tuple(
-            Domain(r["domain"], r["name_ko"], r["name_en"], int(r["sort_order"]))
-            for r in csv.DictReader(f)
+            Domain(r["domain"], r["name_ko"], r["name_en"], int(r["sort_order"])) for r in csv.DictReader(f)
         )
     domain_codes = {d.code for d in domains}
     out: list[Indicator] = []
@@ -142,32 +152,41 @@ def parse_catalogue(indicator_csv: Path, domain_csv: Path) -> Catalogue:
             if rec["kind"] not in KINDS:
                 raise _fail(indicator_csv, row, "kind", rec["kind"], f"{KINDS} 중 하나여야 합니다")
             if rec["target_group"] not in TARGET_GROUPS:
-                raise _fail(indicator_csv, row, "target_group", rec["target_group"], f"{TARGET_GROUPS} 중 하나여야 합니다")
+                raise _fail(
+                    indicator_csv, row, "target_group", rec["target_group"], f"{TARGET_GROUPS} 중 하나여야 합니다"
+                )
             if rec["lonely_death"] not in ("true", "false"):
                 raise _fail(indicator_csv, row, "lonely_death", rec["lonely_death"], "true 또는 false 여야 합니다")
             has_slot = "{value}" in rec["reason_ko"]
             if has_slot != (rec["kind"] != "flag"):
-                raise _fail(indicator_csv, row, "reason_ko", rec["reason_ko"],
-                            "months/amount 지표에는 {value}가 있어야 하고 flag 지표에는 없어야 합니다")
+                raise _fail(
+                    indicator_csv,
+                    row,
+                    "reason_ko",
+                    rec["reason_ko"],
+                    "months/amount 지표에는 {value}가 있어야 하고 flag 지표에는 없어야 합니다",
+                )
             for text_field in ("name_ko", "name_en", "institution"):
                 if not (rec[text_field] or "").strip():
                     raise _fail(indicator_csv, row, text_field, rec[text_field], "비어 있습니다")
-            out.append(Indicator(
-                code=code,
-                name_ko=rec["name_ko"].strip(),
-                name_en=rec["name_en"].strip(),
-                domain=rec["domain"],
-                institution=rec["institution"].strip(),
-                kind=rec["kind"],
-                lonely_death=rec["lonely_death"] == "true",
-                prevalence=_float(indicator_csv, row, rec, "prevalence", 0.0001, 0.2),
-                crisis_rr=_float(indicator_csv, row, rec, "crisis_rr", 1.0, 100.0),
-                persistence=_float(indicator_csv, row, rec, "persistence", 0.0, 0.95),
-                target_group=rec["target_group"],
-                one_person_rr=_float(indicator_csv, row, rec, "one_person_rr", 0.5, 5.0),
-                value_scale=int(_float(indicator_csv, row, rec, "value_scale", 1, 1e9)),
-                reason_ko=rec["reason_ko"].strip(),
-            ))
+            out.append(
+                Indicator(
+                    code=code,
+                    name_ko=rec["name_ko"].strip(),
+                    name_en=rec["name_en"].strip(),
+                    domain=rec["domain"],
+                    institution=rec["institution"].strip(),
+                    kind=rec["kind"],
+                    lonely_death=rec["lonely_death"] == "true",
+                    prevalence=_float(indicator_csv, row, rec, "prevalence", 0.0001, 0.2),
+                    crisis_rr=_float(indicator_csv, row, rec, "crisis_rr", 1.0, 100.0),
+                    persistence=_float(indicator_csv, row, rec, "persistence", 0.0, 0.95),
+                    target_group=rec["target_group"],
+                    one_person_rr=_float(indicator_csv, row, rec, "one_person_rr", 0.5, 5.0),
+                    value_scale=int(_float(indicator_csv, row, rec, "value_scale", 1, 1e9)),
+                    reason_ko=rec["reason_ko"].strip(),
+                )
+            )
     if not out:
         raise BlindspotError(f"{indicator_csv.name}: 지표가 하나도 없습니다.")
     return Catalogue(tuple(out), tuple(sorted(domains, key=lambda d: d.sort_order)))

@@ -37,8 +37,9 @@ def _scope(scope: Scope, column: str) -> tuple[str, dict]:
     return cond, dict(zip(names, values, strict=True))
 
 
-def round_frames(store: Store, scope: Scope, round_code: str, long: bool = False,
-                 catalogue: Catalogue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def round_frames(
+    store: Store, scope: Scope, round_code: str, long: bool = False, catalogue: Catalogue | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(households, outcomes) of one round, within the caller's scope, as the ingest format's
     columns (codes, not labels).  Household-level rows: an aggregates-only scope is refused.
 
@@ -80,8 +81,10 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
     elif fmt == "xlsx":
         if len(frame) > XLSX_MAX_ROWS:
-            raise BlindspotError(f"엑셀 시트에는 {XLSX_MAX_ROWS:,}행까지만 들어갑니다 (이 차수 {len(frame):,}행). "
-                                 "--format csv 또는 parquet 를 쓰거나 --sgg 로 지역을 나누세요.")
+            raise BlindspotError(
+                f"엑셀 시트에는 {XLSX_MAX_ROWS:,}행까지만 들어갑니다 (이 차수 {len(frame):,}행). "
+                "--format csv 또는 parquet 를 쓰거나 --sgg 로 지역을 나누세요."
+            )
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
@@ -94,8 +97,9 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
 
 
-def export_round(store: Store, scope: Scope, round_code: str, out_dir: Path, fmt: str = "csv",
-                 long: bool = False) -> dict:
+def export_round(
+    store: Store, scope: Scope, round_code: str, out_dir: Path, fmt: str = "csv", long: bool = False
+) -> dict:
     """Write ``households_<round>.<fmt>`` and ``outcomes_<round>.<fmt>`` of the scope's areas
     into ``out_dir``.
 
@@ -110,8 +114,13 @@ def export_round(store: Store, scope: Scope, round_code: str, out_dir: Path, fmt
     v_path = out_dir / f"outcomes_{r.code}.{fmt}"
     write_frame(hh, hh_path, fmt)
     write_frame(visits, v_path, fmt)
-    return {"round": r.code, "households_file": str(hh_path), "households_rows": len(hh),
-            "outcomes_file": str(v_path), "outcomes_rows": len(visits)}
+    return {
+        "round": r.code,
+        "households_file": str(hh_path),
+        "households_rows": len(hh),
+        "outcomes_file": str(v_path),
+        "outcomes_rows": len(visits),
+    }
 
 
 def round_aggregates(store: Store, scope: Scope, round_id: int) -> dict[str, pd.DataFrame]:
@@ -150,8 +159,9 @@ def bench_file(n: int, emd_codes: list[str], seed: int = 0, catalogue: Catalogue
     }
     for ind in catalogue.indicators:
         present = rng.random(n) < 0.5 / len(catalogue)
-        value = {"flag": np.ones(n), "months": rng.integers(1, 24, n),
-                 "amount": rng.integers(10_000, 50_000_000, n)}[ind.kind]
+        value = {"flag": np.ones(n), "months": rng.integers(1, 24, n), "amount": rng.integers(10_000, 50_000_000, n)}[
+            ind.kind
+        ]
         cols[ind.code] = pa.array(np.where(present, value, 0).astype(np.int64), mask=~present)
     buf = io.BytesIO()
     pa_csv.write_csv(pa.table(cols), buf)

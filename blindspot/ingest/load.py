@@ -79,7 +79,7 @@ class Prepared:
     households_rows: np.ndarray | None = None  # file row of each household (for scope problems)
     already_loaded: bool = False
     round_exists: bool = False
-    scope: list[str] | None = None      # 시군구 the load covers when it is partial (None = national)
+    scope: list[str] | None = None  # 시군구 the load covers when it is partial (None = national)
 
     @property
     def ok(self) -> bool:
@@ -99,13 +99,39 @@ def _round(round_code: str, file: str) -> rounds.Round:
     try:
         r = rounds.parse_round(round_code)
     except BlindspotError:
-        raise IngestError(problems_frame([Problem(file, None, "round", round_code, (
-            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
-            "쓰세요."))])) from None
+        raise IngestError(
+            problems_frame(
+                [
+                    Problem(
+                        file,
+                        None,
+                        "round",
+                        round_code,
+                        (
+                            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
+                            "쓰세요."
+                        ),
+                    )
+                ]
+            )
+        ) from None
     lo, hi = config.ROUND_YEARS
     if not lo <= r.year <= hi:
-        raise IngestError(problems_frame([Problem(file, None, "round", round_code, (
-            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."))]))
+        raise IngestError(
+            problems_frame(
+                [
+                    Problem(
+                        file,
+                        None,
+                        "round",
+                        round_code,
+                        (
+                            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
+                        ),
+                    )
+                ]
+            )
+        )
     return r
 
 
@@ -117,31 +143,77 @@ def _scope_problems(store, prepared: Prepared, raw_file: str, sgg: list[str] | N
     covered = set(file_sgg.unique())
     all_sgg = sgg_codes(store)
     if sgg is None:
-        reference = (set(round_coverage(store, prepared.round.round_id)["sgg"]) if prepared.round_exists
-                     else set(all_sgg))
+        reference = (
+            set(round_coverage(store, prepared.round.round_id)["sgg"]) if prepared.round_exists else set(all_sgg)
+        )
         if not reference or covered >= reference:
             return []
         what = f"차수 {prepared.round.code} 의 기존 자료" if prepared.round_exists else "전국"
-        return [problems_frame([Problem(raw_file, None, "sgg", None, (
-            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). 일부 지역 차수로 "
-            f"적재하려면 범위를 밝히세요: 명령에 --sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
-            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. 일부 지역 차수는 전국으로 표시되지 않습니다."))])]
+        return [
+            problems_frame(
+                [
+                    Problem(
+                        raw_file,
+                        None,
+                        "sgg",
+                        None,
+                        (
+                            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). 일부 지역 차수로 "
+                            f"적재하려면 범위를 밝히세요: 명령에 --sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
+                            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. 일부 지역 차수는 전국으로 표시되지 않습니다."
+                        ),
+                    )
+                ]
+            )
+        ]
     parts = []
     declared = set(sgg)
     unknown = sorted(declared - all_sgg)
     if unknown:
-        parts.append(problems_frame([Problem(raw_file, None, "sgg", code, (
-            "적재 범위로 밝힌 시군구 코드가 행정구역에 없습니다 (5자리 시군구 코드, 예: 11110 종로구).")) for code in unknown]))
+        parts.append(
+            problems_frame(
+                [
+                    Problem(
+                        raw_file,
+                        None,
+                        "sgg",
+                        code,
+                        ("적재 범위로 밝힌 시군구 코드가 행정구역에 없습니다 (5자리 시군구 코드, 예: 11110 종로구)."),
+                    )
+                    for code in unknown
+                ]
+            )
+        )
     outside = ~file_sgg.isin(declared).to_numpy()
     if outside.any():
         rows = prepared.households_rows[outside]
-        parts.append(problem_rows(raw_file, rows, "emd_code", hh["emd_code"].to_numpy()[outside],
-                            f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. 범위에 넣거나 이 행을 빼세요."))
+        parts.append(
+            problem_rows(
+                raw_file,
+                rows,
+                "emd_code",
+                hh["emd_code"].to_numpy()[outside],
+                f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. 범위에 넣거나 이 행을 빼세요.",
+            )
+        )
     empty = sorted((declared & all_sgg) - covered)
     if empty:
-        parts.append(problems_frame([Problem(raw_file, None, "sgg", code, (
-            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. 범위에서 빼거나 그 시군구의 자료를 넣으세요."))
-            for code in empty]))
+        parts.append(
+            problems_frame(
+                [
+                    Problem(
+                        raw_file,
+                        None,
+                        "sgg",
+                        code,
+                        (
+                            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. 범위에서 빼거나 그 시군구의 자료를 넣으세요."
+                        ),
+                    )
+                    for code in empty
+                ]
+            )
+        )
     return parts
 
 
@@ -157,9 +229,15 @@ def emd_codes(store) -> frozenset[str]:
     return frozenset(c for (c,) in store.rows(db_sql.REGION_CODES_AT_LEVEL, ["emd"]))
 
 
-def prepare(store, round_code: str, households: tuple[str, bytes], outcomes: tuple[str, bytes] | None = None,
-            catalogue: Catalogue | None = None, progress: ProgressFn = silent,
-            sgg: list[str] | tuple[str, ...] | None = None) -> Prepared:
+def prepare(
+    store,
+    round_code: str,
+    households: tuple[str, bytes],
+    outcomes: tuple[str, bytes] | None = None,
+    catalogue: Catalogue | None = None,
+    progress: ProgressFn = silent,
+    sgg: list[str] | tuple[str, ...] | None = None,
+) -> Prepared:
     """Read and validate the files of one round (the database is only read).
 
     ``households`` and ``outcomes`` are (file name, bytes); the format comes from the
@@ -177,12 +255,25 @@ def prepare(store, round_code: str, households: tuple[str, bytes], outcomes: tup
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence for hostile files
         name = Path(households[0]).name
-        return Prepared(_round(round_code, name), [FileInfo("households", name, sha256(households[1]),
-                                                            len(households[1]))],
-                        report=problems_frame([Problem(name, None, None, None, (
+        return Prepared(
+            _round(round_code, name),
+            [FileInfo("households", name, sha256(households[1]), len(households[1]))],
+            report=problems_frame(
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        (
                             f"파일을 검사하는 중 예상하지 못한 문제가 생겼습니다 ({type(exc).__name__}). 아무것도 "
                             "적재하지 않았습니다. 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장해 보고, 그래도 같으면 "
-                            "이 메시지를 관리자에게 알리세요."))]))
+                            "이 메시지를 관리자에게 알리세요."
+                        ),
+                    )
+                ]
+            ),
+        )
 
 
 def _prepare(store, round_code, households, outcomes, catalogue, progress, sgg) -> Prepared:
@@ -193,10 +284,12 @@ def _prepare(store, round_code, households, outcomes, catalogue, progress, sgg) 
     files = [FileInfo("households", Path(hh_name).name, sha256(hh_data), len(hh_data))]
     if outcomes is not None:
         files.append(FileInfo("outcomes", Path(outcomes[0]).name, sha256(outcomes[1]), len(outcomes[1])))
-    prepared = Prepared(r, files, round_exists=bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id])),
-                        scope=scope)
-    if prepared.round_exists and _same_as_last(store, r.round_id, files) and (
-            scope == round_coverage(store, r.round_id)["declared"]):
+    prepared = Prepared(r, files, round_exists=bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id])), scope=scope)
+    if (
+        prepared.round_exists
+        and _same_as_last(store, r.round_id, files)
+        and (scope == round_coverage(store, r.round_id)["declared"])
+    ):
         prepared.already_loaded = True
         return prepared
     progress(0.02, f"{files[0].name} 읽는 중")
@@ -238,6 +331,7 @@ def _check_households(raw, codes, catalogue):
 
 # --- writing ------------------------------------------------------------------------------------
 
+
 class _HashUniforms:
     """Stands in for a numpy Generator: uniforms from a hash of each pseudonymous id, so a
     household always gets the same point in its 읍면동, whatever else the file holds."""
@@ -269,23 +363,31 @@ def household_points(store, households: pd.DataFrame) -> np.ndarray:
 def _household_table(store, households: pd.DataFrame) -> pa.Table:
     xy = household_points(store, households)
     emd = households["emd_code"].astype(str)
-    return pa.table({
-        "pseudo_id": pa.array(households["pseudo_id"].astype(str).to_numpy(), pa.string()),
-        "sido_code": pa.array(emd.str[:2].to_numpy(), pa.string()).dictionary_encode(),
-        "sgg_code": pa.array(emd.str[:5].to_numpy(), pa.string()).dictionary_encode(),
-        "emd_code": pa.array(emd.to_numpy(), pa.string()).dictionary_encode(),
-        "head_age": pa.array(households["head_age"].to_numpy(np.int16)),
-        "head_sex": pa.array(households["head_sex"].astype(str).to_numpy(), pa.string()).dictionary_encode(),
-        "household_size": pa.array(households["household_size"].to_numpy(np.int16)),
-        "one_person": pa.array(households["one_person"].to_numpy(bool)),
-        "housing_type": pa.array(households["housing_type"].astype(str).to_numpy(), pa.string()).dictionary_encode(),
-        "welfare_status": pa.array(households["welfare_status"].astype(str).to_numpy(), pa.string()).dictionary_encode(),
-        "lon": pa.array(xy[:, 0]), "lat": pa.array(xy[:, 1]),
-    })
+    return pa.table(
+        {
+            "pseudo_id": pa.array(households["pseudo_id"].astype(str).to_numpy(), pa.string()),
+            "sido_code": pa.array(emd.str[:2].to_numpy(), pa.string()).dictionary_encode(),
+            "sgg_code": pa.array(emd.str[:5].to_numpy(), pa.string()).dictionary_encode(),
+            "emd_code": pa.array(emd.to_numpy(), pa.string()).dictionary_encode(),
+            "head_age": pa.array(households["head_age"].to_numpy(np.int16)),
+            "head_sex": pa.array(households["head_sex"].astype(str).to_numpy(), pa.string()).dictionary_encode(),
+            "household_size": pa.array(households["household_size"].to_numpy(np.int16)),
+            "one_person": pa.array(households["one_person"].to_numpy(bool)),
+            "housing_type": pa.array(
+                households["housing_type"].astype(str).to_numpy(), pa.string()
+            ).dictionary_encode(),
+            "welfare_status": pa.array(
+                households["welfare_status"].astype(str).to_numpy(), pa.string()
+            ).dictionary_encode(),
+            "lon": pa.array(xy[:, 0]),
+            "lat": pa.array(xy[:, 1]),
+        }
+    )
 
 
-def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None = None,
-         progress: ProgressFn = silent) -> dict:
+def load(
+    store, prepared: Prepared, replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent
+) -> dict:
     """Write a validated round in one transaction; returns what was loaded.
 
     ``status`` is ``'already_loaded'`` (nothing changed) or ``'loaded'``.  Raises
@@ -295,8 +397,12 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
     r = prepared.round
     if prepared.already_loaded:
         progress(1.0, f"이미 적재됨: {r.code} ({prepared.files[0].name}) — 바뀐 것이 없습니다")
-        return {"status": "already_loaded", "round": r.code, "message": "이미 적재됨",
-                "files": [f.name for f in prepared.files]}
+        return {
+            "status": "already_loaded",
+            "round": r.code,
+            "message": "이미 적재됨",
+            "files": [f.name for f in prepared.files],
+        }
     if not prepared.ok:
         raise IngestError(prepared.report)
     exists = bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]))
@@ -304,7 +410,8 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
         raise BlindspotError(
             f"차수 {r.code} 는 이미 데이터베이스에 있습니다 (다른 파일 또는 합성 데이터). 이 파일로 바꾸려면 "
             "명령에 --replace 를 붙이거나, 화면에서 '기존 자료를 이 파일로 교체' 를 확인하세요. 기존 차수의 가구·"
-            "위기정보·방문 결과·점수가 이 파일의 내용으로 바뀝니다.")
+            "위기정보·방문 결과·점수가 이 파일의 내용으로 바뀝니다."
+        )
     loaded_by = loaded_by or getpass.getuser()
     started = time.monotonic()
     hh = prepared.households
@@ -340,7 +447,8 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
             raise BlindspotError(
                 f"차수 {r.code} 를 이 파일로 바꾸면 담당자가 화면에서 입력한 방문 결과 {missing:,}건이 사라집니다: "
                 "그 가구가 새 파일에 없습니다. 그 가구를 파일에 넣거나, 기존 자료를 그대로 두세요. "
-                "아무것도 바뀌지 않았습니다.")
+                "아무것도 바뀌지 않았습니다."
+            )
         kept = int(store.scalar(sql.INGEST_ENTERED_COUNT, {"t": r.round_id}))
         store.run(sql.INGEST_RESTORE_ENTERED, {"t": r.round_id})
         store.run(sql.INGEST_DROP_ENTERED)
@@ -352,8 +460,21 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
                 stats.refresh(store, rid)
         seconds = time.monotonic() - started
         for f in prepared.files:
-            store.run(sql.INGEST_INSERT_LOAD, [f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}", r.round_id, f.kind,
-                                               f.name, f.sha256, f.rows, loaded_by, at, exists, round(seconds, 2)])
+            store.run(
+                sql.INGEST_INSERT_LOAD,
+                [
+                    f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}",
+                    r.round_id,
+                    f.kind,
+                    f.name,
+                    f.sha256,
+                    f.rows,
+                    loaded_by,
+                    at,
+                    exists,
+                    round(seconds, 2),
+                ],
+            )
         if prepared.scope:
             store.set_meta(f"round_scope:{r.round_id}", json.dumps(prepared.scope))
         else:
@@ -363,23 +484,39 @@ def load(store, prepared: Prepared, replace: bool = False, loaded_by: str | None
             store.set_meta("data_kind", "real")
         store.set_meta("last_ingest_at", at.isoformat(timespec="seconds"))
         progress(0.95, "확정(commit) 중")
-    progress(1.0, f"완료: 차수 {r.code} 가구 {len(hh.households):,}, 위기정보 {len(hh.observations):,}건, "
-                  f"방문 결과 {n_visits:,}건")
-    return {"status": "loaded", "round": r.code, "households": len(hh.households),
-            "scope": prepared.scope or "national",
-            "observations": len(hh.observations), "visits": n_visits, "replaced": exists,
-            "entered_outcomes_kept": kept,
-            "layout": hh.layout, "seconds": round(time.monotonic() - started, 2),
-            "files": [{"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in prepared.files]}
+    progress(
+        1.0,
+        f"완료: 차수 {r.code} 가구 {len(hh.households):,}, 위기정보 {len(hh.observations):,}건, "
+        f"방문 결과 {n_visits:,}건",
+    )
+    return {
+        "status": "loaded",
+        "round": r.code,
+        "households": len(hh.households),
+        "scope": prepared.scope or "national",
+        "observations": len(hh.observations),
+        "visits": n_visits,
+        "replaced": exists,
+        "entered_outcomes_kept": kept,
+        "layout": hh.layout,
+        "seconds": round(time.monotonic() - started, 2),
+        "files": [{"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in prepared.files],
+    }
 
 
-def ingest(store, round_code: str, households: tuple[str, bytes], outcomes: tuple[str, bytes] | None = None,
-           replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent,
-           sgg: list[str] | tuple[str, ...] | None = None) -> dict:
+def ingest(
+    store,
+    round_code: str,
+    households: tuple[str, bytes],
+    outcomes: tuple[str, bytes] | None = None,
+    replace: bool = False,
+    loaded_by: str | None = None,
+    progress: ProgressFn = silent,
+    sgg: list[str] | tuple[str, ...] | None = None,
+) -> dict:
     """Validate and load one round; raises :class:`IngestError` (nothing loaded) on any problem.
     ``sgg`` declares a partial load (see :func:`prepare`)."""
-    prepared = prepare(store, round_code, households, outcomes,
-                       progress=lambda f, m: progress(f, m), sgg=sgg)
+    prepared = prepare(store, round_code, households, outcomes, progress=lambda f, m: progress(f, m), sgg=sgg)
     if not prepared.ok:
         raise IngestError(prepared.report)
     return load(store, prepared, replace=replace, loaded_by=loaded_by, progress=progress)
@@ -387,6 +524,7 @@ def ingest(store, round_code: str, households: tuple[str, bytes], outcomes: tupl
 
 def ingest_paths(store, round_code: str, path: Path, outcomes: Path | None = None, **kwargs) -> dict:
     """:func:`ingest` for files on disk."""
+
     def read(p: Path) -> tuple[str, bytes]:
         p = Path(p)
         # A symlink or device could point at a system file: refuse it without reading it,
@@ -401,8 +539,10 @@ def ingest_paths(store, round_code: str, path: Path, outcomes: Path | None = Non
             raise BlindspotError(f"{echo(p.name)} 은 일반 파일이 아닙니다 (폴더·장치·파이프). 추출 파일을 주세요.")
         max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
         if info.st_size > max_bytes:
-            raise BlindspotError(f"{echo(p.name)} 의 크기 {info.st_size:,}바이트가 한도 {max_bytes:,}바이트를 넘습니다 "
-                                 "(BLINDSPOT_INGEST_MAX_FILE_BYTES).")
+            raise BlindspotError(
+                f"{echo(p.name)} 의 크기 {info.st_size:,}바이트가 한도 {max_bytes:,}바이트를 넘습니다 "
+                "(BLINDSPOT_INGEST_MAX_FILE_BYTES)."
+            )
         return p.name, p.read_bytes()
 
     return ingest(store, round_code, read(path), read(outcomes) if outcomes else None, **kwargs)
@@ -421,8 +561,10 @@ def rescore(store, round_code: str, models_dir: Path, progress: ProgressFn = sil
 
     version = artifacts.in_service(store)
     if not version:
-        raise ModelError("서비스 중인 모델이 없어 점수를 계산하지 않았습니다. `python -m blindspot train` 으로 "
-                         "모델을 학습하면 서비스 모델이 되고, 그다음 `python -m blindspot score --round 차수` 로 "
-                         "점수를 계산할 수 있습니다.")
+        raise ModelError(
+            "서비스 중인 모델이 없어 점수를 계산하지 않았습니다. `python -m blindspot train` 으로 "
+            "모델을 학습하면 서비스 모델이 되고, 그다음 `python -m blindspot score --round 차수` 로 "
+            "점수를 계산할 수 있습니다."
+        )
     fitted, _ = artifacts.load(Path(models_dir), version)
     return score_round(store, fitted, version, rounds.parse_round(round_code).round_id, progress=progress)

@@ -61,23 +61,35 @@ def echo(value: object, limit: int = ECHO_MAX) -> str | None:
         pass
     text = value if isinstance(value, str) else str(value)
     long = len(text)
-    text = text[:limit * 4]  # masking and escaping never need more than this
+    text = text[: limit * 4]  # masking and escaping never need more than this
     text = _RRN_ECHO.sub("######-#######", text)
     text = _PHONE_ECHO.sub("###-####-####", text)
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                        else f"\\u{ord(m.group()):04x}", text)
+    text = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
+    )
     if long > limit or len(text) > limit:
         # At most ``limit`` characters in all, so echoing an echoed value changes nothing.
         suffix = f"…(총 {long:,}자)"
-        text = text[:limit - len(suffix)].rstrip() + suffix
+        text = text[: limit - len(suffix)].rstrip() + suffix
     return text
 
 
 def too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadError:
-    return ReadError([Problem(name, row, None, None, (
-        f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 한 번에 적재하기에 너무 큰 파일이라 읽기 전에 "
-        f"멈췄습니다. 파일을 시군구·시도별로 나누거나, 정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
-        "(docs/ingest-format.md).")) ])
+    return ReadError(
+        [
+            Problem(
+                name,
+                row,
+                None,
+                None,
+                (
+                    f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 한 번에 적재하기에 너무 큰 파일이라 읽기 전에 "
+                    f"멈췄습니다. 파일을 시군구·시도별로 나누거나, 정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
+                    "(docs/ingest-format.md)."
+                ),
+            )
+        ]
+    )
 
 
 def check_rows(name: str, rows: int, compressed: int | None = None) -> None:
@@ -89,8 +101,11 @@ def check_rows(name: str, rows: int, compressed: int | None = None) -> None:
         raise too_big(name, f"자료 행이 {rows:,}개로 한도 {max_rows:,}행을 넘습니다", "BLINDSPOT_INGEST_MAX_ROWS")
     per_kb = config.ingest_limit("BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
     if compressed is not None and rows > max(100_000, compressed * per_kb // 1000):
-        raise too_big(name, f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
-                       "BLINDSPOT_INGEST_MAX_ROWS_PER_KB")
+        raise too_big(
+            name,
+            f"{compressed:,}바이트 파일이 {rows:,}행을 담고 있다고 합니다 (1KB당 {per_kb:,}행 초과)",
+            "BLINDSPOT_INGEST_MAX_ROWS_PER_KB",
+        )
 
 
 @dataclass
@@ -119,8 +134,8 @@ class ReadError(BlindspotError):
 class RawTable:
     file: str
     format: str
-    table: pa.Table            # every column pa.string(); None = empty cell
-    row_numbers: np.ndarray    # int64, as the user sees them (header = 1)
+    table: pa.Table  # every column pa.string(); None = empty cell
+    row_numbers: np.ndarray  # int64, as the user sees them (header = 1)
     encoding: str | None = None
     problems: list[Problem] = field(default_factory=list)  # rows that could not be read
 
@@ -145,9 +160,20 @@ def file_format(name: str) -> str:
         return "xlsx"
     if suffix in ("parquet", "pq"):
         return "parquet"
-    raise ReadError([Problem(name, None, None, suffix, (
-        f"지원하지 않는 파일 형식입니다 ('.{suffix}'). CSV(.csv), 엑셀(.xlsx), Parquet(.parquet) 중 하나로 "
-        "저장하세요 (옛 엑셀 .xls 는 엑셀에서 '다른 이름으로 저장 → .xlsx').")) ])
+    raise ReadError(
+        [
+            Problem(
+                name,
+                None,
+                None,
+                suffix,
+                (
+                    f"지원하지 않는 파일 형식입니다 ('.{suffix}'). CSV(.csv), 엑셀(.xlsx), Parquet(.parquet) 중 하나로 "
+                    "저장하세요 (옛 엑셀 .xls 는 엑셀에서 '다른 이름으로 저장 → .xlsx')."
+                ),
+            )
+        ]
+    )
 
 
 def read_table(data: bytes, name: str) -> RawTable:
@@ -161,8 +187,11 @@ def read_table(data: bytes, name: str) -> RawTable:
         raise ReadError([Problem(name, None, None, None, "파일이 비어 있습니다 (0바이트).")])
     max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
     if len(data) > max_bytes:
-        raise too_big(name, f"파일 크기 {len(data):,}바이트가 한도 {max_bytes:,}바이트를 넘습니다",
-                       "BLINDSPOT_INGEST_MAX_FILE_BYTES")
+        raise too_big(
+            name,
+            f"파일 크기 {len(data):,}바이트가 한도 {max_bytes:,}바이트를 넘습니다",
+            "BLINDSPOT_INGEST_MAX_FILE_BYTES",
+        )
     if fmt == "xlsx":
         # The XLSX reader builds on this module's guards and types, hence imported here.
         from blindspot.ingest.xlsx import read_xlsx
@@ -172,6 +201,7 @@ def read_table(data: bytes, name: str) -> RawTable:
 
 
 # --- CSV -----------------------------------------------------------------------------------
+
 
 def detect_encoding(data: bytes, name: str = "") -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 (with or without BOM) or the Korean CP949/EUC-KR.
@@ -203,7 +233,7 @@ def detect_encoding(data: bytes, name: str = "") -> tuple[str, str]:
         cp949_error = exc
     # A CP949 file with one bad byte (a cut character, a stray byte from another system)
     # is still a CP949 file: report the byte at its row instead of guessing another encoding.
-    if cp949_error.start > 0 and _hangul_cp949(data[:cp949_error.start]):
+    if cp949_error.start > 0 and _hangul_cp949(data[: cp949_error.start]):
         raise _encoding_error(data, cp949_error, name, "CP949(EUC-KR)") from None
     from charset_normalizer import from_bytes
 
@@ -226,7 +256,7 @@ def _looks_utf16(data: bytes) -> bool:
     head = data[:65536]
     if len(head) >= 4 and head.count(b"\x00") >= len(head) // 4:
         return True
-    head = head[:len(head) // 2 * 2]
+    head = head[: len(head) // 2 * 2]
     for encoding in ("utf-16-le", "utf-16-be"):
         try:
             text = head.decode(encoding).lstrip("\ufeff")
@@ -240,9 +270,20 @@ def _looks_utf16(data: bytes) -> bool:
 
 def _utf16_error(name: str, bom: bool = True) -> ReadError:
     what = "UTF-16 으로" if bom else "UTF-16 (BOM 없음) 으로 보이는 형식으로"
-    return ReadError([Problem(name, None, None, "UTF-16", (
-        f"{what} 저장된 파일입니다 (글자마다 0 바이트가 끼어 있음). 'CSV UTF-8(쉼표로 분리)' 또는 CP949(ANSI)로 "
-        "다시 저장하세요."))])
+    return ReadError(
+        [
+            Problem(
+                name,
+                None,
+                None,
+                "UTF-16",
+                (
+                    f"{what} 저장된 파일입니다 (글자마다 0 바이트가 끼어 있음). 'CSV UTF-8(쉼표로 분리)' 또는 CP949(ANSI)로 "
+                    "다시 저장하세요."
+                ),
+            )
+        ]
+    )
 
 
 def _hangul_cp949(data: bytes) -> bool:
@@ -259,12 +300,23 @@ def _hangul_cp949(data: bytes) -> bool:
 def _encoding_error(data: bytes, exc: UnicodeDecodeError, name: str, guess: str | None) -> ReadError:
     line = data.count(b"\n", 0, exc.start) + 1
     if guess:
-        why = (f"{guess} 파일로 보이지만 이 행에 {guess} 로 읽을 수 없는 바이트가 있습니다 (글자가 잘렸거나 다른 "
-               "시스템의 문자가 섞임). 그 행을 고치거나")
+        why = (
+            f"{guess} 파일로 보이지만 이 행에 {guess} 로 읽을 수 없는 바이트가 있습니다 (글자가 잘렸거나 다른 "
+            "시스템의 문자가 섞임). 그 행을 고치거나"
+        )
     else:
         why = "문자 인코딩을 알 수 없습니다. UTF-8 또는 CP949(EUC-KR) 로 저장된 CSV만 받습니다."
-    return ReadError([Problem(name, line, None, data[exc.start:exc.start + 4].hex(" "), (
-        f"{why} 엑셀에서 'CSV UTF-8(쉼표로 분리)' 형식으로 다시 저장하세요."))])
+    return ReadError(
+        [
+            Problem(
+                name,
+                line,
+                None,
+                data[exc.start : exc.start + 4].hex(" "),
+                (f"{why} 엑셀에서 'CSV UTF-8(쉼표로 분리)' 형식으로 다시 저장하세요."),
+            )
+        ]
+    )
 
 
 def _header(text: str, name: str) -> tuple[list[str], str]:
@@ -293,13 +345,19 @@ def read_csv(data: bytes, name: str) -> RawTable:
     try:
         table = pa_csv.read_csv(
             io.BytesIO(body),
-            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))], skip_rows=1,
-                                            block_size=16 << 20),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row,
-                                              ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
-                                                  strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                  null_values=[""]))
+            read_options=pa_csv.ReadOptions(
+                column_names=[f"c{i}" for i in range(len(names))], skip_rows=1, block_size=16 << 20
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=on_bad_row, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(len(names))},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
     except pa.ArrowInvalid as exc:
         raise ReadError([Problem(name, None, None, None, f"CSV 로 읽을 수 없습니다: {exc}")]) from None
     table = table.rename_columns(names)
@@ -307,16 +365,32 @@ def read_csv(data: bytes, name: str) -> RawTable:
     ragged_lines = _locate(text, ragged)
     for line, (_, _row_text, actual) in zip(ragged_lines[:MAX_RAGGED], ragged[:MAX_RAGGED], strict=False):
         # The row's own text is not repeated: it is a household's data.
-        problems.append(Problem(name, line, None, f"{actual}개 열", (
-            f"열 개수가 머리글과 다릅니다 (머리글 {len(names)}개, 이 행 {actual}개). 파일이 중간에 잘렸거나 "
-            "값 안에 쉼표가 있으면 따옴표로 감싸야 합니다.")))
+        problems.append(
+            Problem(
+                name,
+                line,
+                None,
+                f"{actual}개 열",
+                (
+                    f"열 개수가 머리글과 다릅니다 (머리글 {len(names)}개, 이 행 {actual}개). 파일이 중간에 잘렸거나 "
+                    "값 안에 쉼표가 있으면 따옴표로 감싸야 합니다."
+                ),
+            )
+        )
     if len(ragged) > MAX_RAGGED:
-        problems.append(Problem(name, None, None, len(ragged), f"열 개수가 다른 행이 모두 {len(ragged):,}개입니다 "
-                                                            f"(앞의 {MAX_RAGGED}개만 표시)."))
+        problems.append(
+            Problem(
+                name,
+                None,
+                None,
+                len(ragged),
+                f"열 개수가 다른 행이 모두 {len(ragged):,}개입니다 (앞의 {MAX_RAGGED}개만 표시).",
+            )
+        )
     total = table.num_rows + len(ragged)
     rows = np.arange(2, total + 2, dtype=np.int64)
     if ragged_lines:
-        rows = np.setdiff1d(rows, np.asarray(ragged_lines, dtype=np.int64), assume_unique=True)[:table.num_rows]
+        rows = np.setdiff1d(rows, np.asarray(ragged_lines, dtype=np.int64), assume_unique=True)[: table.num_rows]
     table, rows = drop_trailing_blank(table, rows)
     return RawTable(name, "csv", table, rows, encoding, problems)
 
@@ -351,7 +425,7 @@ def drop_trailing_blank(table: pa.Table, rows: np.ndarray) -> tuple[pa.Table, np
     k = 0
     while k < len(blank) and blank[len(blank) - 1 - k]:
         k += 1
-    return (table.slice(0, n - k), rows[:n - k]) if k else (table, rows)
+    return (table.slice(0, n - k), rows[: n - k]) if k else (table, rows)
 
 
 def check_names(names: list[str], name: str) -> None:
@@ -362,7 +436,11 @@ def check_names(names: list[str], name: str) -> None:
         if not n:
             problems.append(Problem(name, 1, letter, None, f"{letter}열의 머리글(열 이름)이 비어 있습니다."))
         elif n in seen:
-            problems.append(Problem(name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({column_letter(seen[n])}열, {letter}열)."))
+            problems.append(
+                Problem(
+                    name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({column_letter(seen[n])}열, {letter}열)."
+                )
+            )
         seen.setdefault(n, i)
     if problems:
         raise ReadError(problems)
@@ -384,9 +462,18 @@ def column_letter(i: int) -> str:
 
 # --- Parquet -------------------------------------------------------------------------------
 
-_PARQUET_TEXT_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,
-                       pa.types.is_boolean, pa.types.is_decimal, pa.types.is_date, pa.types.is_timestamp,
-                       pa.types.is_dictionary, pa.types.is_null)
+_PARQUET_TEXT_TYPES = (
+    pa.types.is_string,
+    pa.types.is_large_string,
+    pa.types.is_integer,
+    pa.types.is_floating,
+    pa.types.is_boolean,
+    pa.types.is_decimal,
+    pa.types.is_date,
+    pa.types.is_timestamp,
+    pa.types.is_dictionary,
+    pa.types.is_null,
+)
 
 
 def _parquet_type_ok(t: pa.DataType) -> bool:
@@ -399,9 +486,20 @@ def read_parquet(data: bytes, name: str) -> RawTable:
     import pyarrow.parquet as pq
 
     def unreadable(exc) -> ReadError:
-        return ReadError([Problem(name, None, None, None, (
-            f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) Parquet 형식이 "
-            "아닙니다. 원본에서 다시 내려받으세요."))])
+        return ReadError(
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    (
+                        f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) Parquet 형식이 "
+                        "아닙니다. 원본에서 다시 내려받으세요."
+                    ),
+                )
+            ]
+        )
 
     try:
         pf = pq.ParquetFile(io.BytesIO(data))
@@ -414,13 +512,28 @@ def read_parquet(data: bytes, name: str) -> RawTable:
     expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
     max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
     if expanded > max_bytes:
-        raise too_big(name, f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
-                       "BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
+        raise too_big(
+            name,
+            f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
+            "BLINDSPOT_INGEST_MAX_PARQUET_BYTES",
+        )
     wrong = [(f.name, f.type) for f in schema if not _parquet_type_ok(f.type)]
     if wrong:
-        raise ReadError([Problem(name, 1, echo(str(n), 40), str(t)[:40], (
-            f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. 목록·구조체·바이너리가 아닌 "
-            "글자·정수 열로 저장하세요 (형식: docs/ingest-format.md).")) for n, t in wrong[:50]])
+        raise ReadError(
+            [
+                Problem(
+                    name,
+                    1,
+                    echo(str(n), 40),
+                    str(t)[:40],
+                    (
+                        f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. 목록·구조체·바이너리가 아닌 "
+                        "글자·정수 열로 저장하세요 (형식: docs/ingest-format.md)."
+                    ),
+                )
+                for n, t in wrong[:50]
+            ]
+        )
     try:
         table = pf.read()
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
@@ -440,14 +553,25 @@ def read_parquet(data: bytes, name: str) -> RawTable:
             # reported as not an integer instead of overflowing into a wrong number.
             arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
             with np.errstate(invalid="ignore"):
-                integral = np.isfinite(arr) & (np.abs(arr) < 2.0 ** 53) & (arr == np.round(arr))
+                integral = np.isfinite(arr) & (np.abs(arr) < 2.0**53) & (arr == np.round(arr))
             if integral[~np.isnan(arr)].all():
                 col = pa.array(np.where(integral, arr, 0).astype(np.int64), mask=~integral)
         try:
             cols.append(pa.compute.cast(col, pa.string()) if col.type != pa.string() else col)
         except (pa.ArrowException, ValueError, OverflowError):
-            raise ReadError([Problem(name, 1, echo(n, 40), str(col.type)[:40], (
-                f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). 글자·정수 열로 "
-                "저장하세요."))]) from None
+            raise ReadError(
+                [
+                    Problem(
+                        name,
+                        1,
+                        echo(n, 40),
+                        str(col.type)[:40],
+                        (
+                            f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). 글자·정수 열로 "
+                            "저장하세요."
+                        ),
+                    )
+                ]
+            ) from None
     out = pa.table(dict(zip(names, cols, strict=False))) if cols else pa.table({})
     return RawTable(name, "parquet", out, np.arange(2, out.num_rows + 2, dtype=np.int64))

@@ -15,6 +15,7 @@ from blindspot.ingest.readers import Problem, echo
 REPORT_COLUMNS = ["file", "row", "column", "value", "message"]
 REPORT_LABELS = {"file": "파일", "row": "행", "column": "열", "value": "값", "message": "문제"}
 
+
 # Canonical column → accepted header spellings (Korean systems export Korean headers).
 def empty_report() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in REPORT_COLUMNS})
@@ -23,8 +24,9 @@ def empty_report() -> pd.DataFrame:
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     if not problems:
         return empty_report()
-    return _echoed(pd.DataFrame([[p.file, p.row, p.column, p.value, p.message] for p in problems],
-                                columns=REPORT_COLUMNS))
+    return _echoed(
+        pd.DataFrame([[p.file, p.row, p.column, p.value, p.message] for p in problems], columns=REPORT_COLUMNS)
+    )
 
 
 def _echoed(report: pd.DataFrame) -> pd.DataFrame:
@@ -36,16 +38,23 @@ def _echoed(report: pd.DataFrame) -> pd.DataFrame:
         values = pd.Series(report[column].astype(object).to_numpy())
         uniques = values.dropna().unique()
         safe = dict(zip(uniques, (echo(v) for v in uniques), strict=False))
-        report[column] = [None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v)
-                          for v in values]
+        report[column] = [
+            None if pd.isna(v) else safe.get(v, echo(v)) if isinstance(v, str) else echo(v) for v in values
+        ]
     return report
 
 
 def problem_rows(file: str, rows, column, values, message) -> pd.DataFrame:
     rows = np.asarray(rows)
-    return pd.DataFrame({"file": file, "row": rows, "column": column,
-                         "value": pd.Series(values, dtype="object").astype("string").astype(object).to_numpy()
-                         if len(rows) else [], "message": message})
+    return pd.DataFrame(
+        {
+            "file": file,
+            "row": rows,
+            "column": column,
+            "value": pd.Series(values, dtype="object").astype("string").astype(object).to_numpy() if len(rows) else [],
+            "message": message,
+        }
+    )
 
 
 def finish_report(parts: list[pd.DataFrame]) -> pd.DataFrame:

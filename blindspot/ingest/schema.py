@@ -44,8 +44,7 @@ ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # or that carries control characters, is refused rather than altered.
 _FORMULA_START = r"^[=+\-@\t\r]"
 _CONTROL_CHARS = r"[\x00-\x1f\x7f\ufeff\u2028\u2029]"
-BOOL_TEXT = {"0": "0", "1": "1", "false": "0", "true": "1", "n": "0", "y": "1", "아니오": "0", "예": "1",
-              "아니요": "0"}
+BOOL_TEXT = {"0": "0", "1": "1", "false": "0", "true": "1", "n": "0", "y": "1", "아니오": "0", "예": "1", "아니요": "0"}
 
 
 def _vocab_map(codes: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -75,14 +74,18 @@ def _allowed(codes: dict[str, str]) -> str:
 
 MESSAGES = {
     "not_nullable": "값이 비어 있습니다. 이 열은 반드시 채워야 합니다.",
-    "pseudo_id_alphabet": ("가구 ID는 영문자·숫자·'-'·'_' 로 된 1~64자이고 영문자나 숫자로 시작해야 합니다 "
-                           "(공백·한글·제어문자·BOM·줄바꿈 불가; 예: P-001, H1A2B3C4D)."),
+    "pseudo_id_alphabet": (
+        "가구 ID는 영문자·숫자·'-'·'_' 로 된 1~64자이고 영문자나 숫자로 시작해야 합니다 "
+        "(공백·한글·제어문자·BOM·줄바꿈 불가; 예: P-001, H1A2B3C4D)."
+    ),
     "pseudo_id_rrn": "주민등록번호로 보입니다. 실명·주민번호가 아닌 가명 가구 ID를 쓰세요 (개인정보보호법).",
     "emd_format": "읍면동 코드는 행정안전부 10자리 행정기관코드여야 합니다 (예: 1111051500).",
-    "emd_kostat": ("8자리 코드는 통계청(KOSTAT·SGIS) 읍면동 코드로 보입니다. 이 제품은 행정안전부 10자리 행정기관코드"
-                   "(행정동코드, 예: 1111051500)를 씁니다. 두 체계는 번호 매김이 달라 자릿수를 붙여서는 바뀌지 않고, "
-                   "공유 자료(shared/geo)에는 둘을 잇는 변환표가 없어 자동 변환하지 않습니다. 추출 시스템에서 "
-                   "행정동코드(10자리)로 다시 뽑으세요."),
+    "emd_kostat": (
+        "8자리 코드는 통계청(KOSTAT·SGIS) 읍면동 코드로 보입니다. 이 제품은 행정안전부 10자리 행정기관코드"
+        "(행정동코드, 예: 1111051500)를 씁니다. 두 체계는 번호 매김이 달라 자릿수를 붙여서는 바뀌지 않고, "
+        "공유 자료(shared/geo)에는 둘을 잇는 변환표가 없어 자동 변환하지 않습니다. 추출 시스템에서 "
+        "행정동코드(10자리)로 다시 뽑으세요."
+    ),
     "emd_known": "이 10자리 읍면동 코드는 2024년 6월 행정구역에 없습니다 (폐지·신설 동이거나 오타).",
     "head_age_range": f"세대주 연령은 {AGE_RANGE[0]}~{AGE_RANGE[1]}세여야 합니다.",
     "head_sex_vocab": f"세대주 성별은 {_allowed(vocab.HEAD_SEX)} 중 하나여야 합니다.",
@@ -101,8 +104,10 @@ MESSAGES = {
     "channel_vocab": f"발굴 경로는 {_allowed(vocab.CHANNELS)} 중 하나여야 합니다.",
     "outcome_vocab": f"방문 결과는 {_allowed(vocab.OUTCOMES)} 중 하나여야 합니다.",
     "support_length": "지원 내용은 100자 이하여야 합니다.",
-    "support_formula": ("지원 내용이 =, +, -, @ 로 시작하면 스프레드시트에서 수식으로 실행될 수 있어 받지 않습니다 "
-                        "(앞에 글자를 두세요, 예: '긴급지원 +30만원' → '긴급지원 30만원 추가')."),
+    "support_formula": (
+        "지원 내용이 =, +, -, @ 로 시작하면 스프레드시트에서 수식으로 실행될 수 있어 받지 않습니다 "
+        "(앞에 글자를 두세요, 예: '긴급지원 +30만원' → '긴급지원 30만원 추가')."
+    ),
     "support_control": "지원 내용에 제어문자(줄바꿈·탭·NUL·BOM)가 있습니다. 한 줄의 글로 고치세요.",
 }
 
@@ -128,11 +133,21 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
         return pandera.Column(dtype, checks=checks, nullable=nullable, coerce=False)
 
     columns = {
-        "pseudo_id": col(None, [_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet"),
-                                  _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn")]),
-        "emd_code": col(None, [_check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
-                                 _check(lambda s: s.str.len() != 8, "emd_kostat"),
-                                 _check(lambda s: ~s.str.fullmatch(r"\d{10}") | s.isin(codes), "emd_known")]),
+        "pseudo_id": col(
+            None,
+            [
+                _check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet"),
+                _check(lambda s: ~s.str.match(_RRN_RE), "pseudo_id_rrn"),
+            ],
+        ),
+        "emd_code": col(
+            None,
+            [
+                _check(lambda s: s.str.fullmatch(r"\d{10}") | (s.str.len() == 8), "emd_format"),
+                _check(lambda s: s.str.len() != 8, "emd_kostat"),
+                _check(lambda s: ~s.str.fullmatch(r"\d{10}") | s.isin(codes), "emd_known"),
+            ],
+        ),
         "head_age": col("Int64", [_check(lambda s: s.between(*AGE_RANGE), "head_age_range")]),
         "head_sex": col(None, [_check(lambda s: s.isin(list(vocab.HEAD_SEX)), "head_sex_vocab")]),
         "household_size": col("Int64", [_check(lambda s: s.between(*SIZE_RANGE), "size_range")]),
@@ -151,23 +166,29 @@ def household_schema(catalogue: Catalogue, emd_codes: frozenset[str], layout: st
             columns[ind.code] = col("Int64", checks, nullable=True)
     else:
         kinds = {i.code: i.kind for i in catalogue.indicators}
-        columns["indicator_code"] = col(None, [_check(lambda s: s.isin(list(kinds)), "indicator_known")],
-                                        nullable=True)
+        columns["indicator_code"] = col(None, [_check(lambda s: s.isin(list(kinds)), "indicator_known")], nullable=True)
         columns["value"] = col("Int64", [], nullable=True)
     return pandera.DataFrameSchema(columns, strict=False)
 
 
 def outcome_schema():
     pandera = _pa()
-    return pandera.DataFrameSchema({
-        "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet")]),
-        "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
-        "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
-        "support_type": pandera.Column(None, nullable=True,
-                                       checks=[_check(lambda s: s.str.len() <= 100, "support_length"),
-                                               _check(lambda s: ~s.str.contains(_FORMULA_START), "support_formula"),
-                                               _check(lambda s: ~s.str.contains(_CONTROL_CHARS), "support_control")]),
-    })
+    return pandera.DataFrameSchema(
+        {
+            "pseudo_id": pandera.Column(None, checks=[_check(lambda s: s.str.fullmatch(ID_RE), "pseudo_id_alphabet")]),
+            "channel": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.CHANNELS)), "channel_vocab")]),
+            "outcome": pandera.Column(None, checks=[_check(lambda s: s.isin(list(vocab.OUTCOMES)), "outcome_vocab")]),
+            "support_type": pandera.Column(
+                None,
+                nullable=True,
+                checks=[
+                    _check(lambda s: s.str.len() <= 100, "support_length"),
+                    _check(lambda s: ~s.str.contains(_FORMULA_START), "support_formula"),
+                    _check(lambda s: ~s.str.contains(_CONTROL_CHARS), "support_control"),
+                ],
+            ),
+        }
+    )
 
 
 def run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Series]) -> pd.DataFrame:
@@ -182,7 +203,9 @@ def run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Seri
     check = fc["check"].astype(str)
     check = check.where(~check.str.startswith("not_nullable"), "not_nullable")
     # pandera names a failed check by its error text when one is given (our Korean message).
-    messages = check.map(MESSAGES).fillna(check.where(check.isin(list(MESSAGES.values())))).fillna("형식에 맞지 않습니다.")
+    messages = (
+        check.map(MESSAGES).fillna(check.where(check.isin(list(MESSAGES.values())))).fillna("형식에 맞지 않습니다.")
+    )
     rows = fc["index"].astype("int64").to_numpy()
     values = fc["failure_case"].astype(object).to_numpy()
     # Show the value as written in the file (e.g. '아파트트'), not as converted.
@@ -191,6 +214,12 @@ def run_schema(schema, df: pd.DataFrame, file: str, originals: dict[str, pd.Seri
         sel = (fc["column"] == column).to_numpy()
         if sel.any():
             out_values[sel] = orig.reindex(rows[sel]).to_numpy()
-    return pd.DataFrame({"file": file, "row": rows, "column": fc["column"].to_numpy(),
-                         "value": pd.Series(out_values, dtype=object).where(pd.notna(out_values), None).to_numpy(),
-                         "message": messages.to_numpy()})
+    return pd.DataFrame(
+        {
+            "file": file,
+            "row": rows,
+            "column": fc["column"].to_numpy(),
+            "value": pd.Series(out_values, dtype=object).where(pd.notna(out_values), None).to_numpy(),
+            "message": messages.to_numpy(),
+        }
+    )

@@ -104,38 +104,54 @@ INGEST_HISTORY = """
 # Export of one round in the ingest format (sample files, round trips).  {pivot} has one
 # "max(value) FILTER (WHERE indicator_code = '<code>') AS <code>" per catalogue code
 # (validated identifiers of the shipped catalogue); {scope}/{obs_scope} restrict 시군구.
-EXPORT_HOUSEHOLDS_WIDE = """
+EXPORT_HOUSEHOLDS_WIDE = (
+    """
     WITH sig AS (
         SELECT household_id, {pivot} FROM observations o
         WHERE round_id = $t AND {obs_scope} GROUP BY household_id)
     SELECT h.pseudo_id, h.emd_code, h.head_age, h.head_sex, h.household_size, h.one_person::INTEGER AS one_person,
            h.housing_type, h.welfare_status, sig.* EXCLUDE (household_id)
     FROM households h LEFT JOIN sig USING (household_id)
-    WHERE """ + valid_in_round('$t', 'h') + """ AND {scope}
+    WHERE """
+    + valid_in_round("$t", "h")
+    + """ AND {scope}
     ORDER BY h.emd_code, h.pseudo_id"""
+)
 
-EXPORT_HOUSEHOLDS_LONG = """
+EXPORT_HOUSEHOLDS_LONG = (
+    """
     SELECT h.pseudo_id, h.emd_code, h.head_age, h.head_sex, h.household_size, h.one_person::INTEGER AS one_person,
            h.housing_type, h.welfare_status, o.indicator_code, o.value
     FROM households h
     LEFT JOIN (SELECT household_id, indicator_code, value FROM observations o
                WHERE round_id = $t AND {obs_scope}) o USING (household_id)
-    WHERE """ + valid_in_round('$t', 'h') + """ AND {scope}
+    WHERE """
+    + valid_in_round("$t", "h")
+    + """ AND {scope}
     ORDER BY h.emd_code, h.pseudo_id, o.indicator_code"""
+)
 
-EXPORT_VISITS = """
+EXPORT_VISITS = (
+    """
     SELECT h.pseudo_id, v.channel, v.outcome, v.support_type
     FROM visits v JOIN households h ON h.household_id = v.household_id
-        AND """ + valid_in_round('$t', 'h') + """
+        AND """
+    + valid_in_round("$t", "h")
+    + """
     WHERE v.round_id = $t AND {scope}
     ORDER BY h.pseudo_id"""
+)
 
 # What a round holds per 읍면동 (round trips and the load summary).
-ROUND_HOUSEHOLDS_PER_EMD = """
+ROUND_HOUSEHOLDS_PER_EMD = (
+    """
     SELECT emd_code, count(*) AS households, count(*) FILTER (WHERE one_person) AS one_person
     FROM households
-    WHERE """ + valid_in_round('?') + """ AND {scope}
+    WHERE """
+    + valid_in_round("?")
+    + """ AND {scope}
     GROUP BY emd_code ORDER BY emd_code"""
+)
 
 ROUND_SIGNALS_PER_EMD = """
     SELECT emd_code, indicator_code, count(*) AS households, sum(value) AS value_sum

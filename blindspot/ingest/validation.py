@@ -53,10 +53,10 @@ from blindspot.ingest.schema import (
 class Checked:
     """A file that passed (or failed) validation: typed frames and the problems found."""
 
-    kind: str                          # 'households' or 'outcomes'
-    layout: str                        # 'wide', 'long' or 'outcomes'
-    rows: int                          # data rows read
-    households: pd.DataFrame | None    # one row per household, attribute codes
+    kind: str  # 'households' or 'outcomes'
+    layout: str  # 'wide', 'long' or 'outcomes'
+    rows: int  # data rows read
+    households: pd.DataFrame | None  # one row per household, attribute codes
     observations: pd.DataFrame | None  # pseudo_id, indicator_code, value (value ≠ 0)
     outcomes: pd.DataFrame | None
     report: pd.DataFrame
@@ -68,6 +68,7 @@ class Checked:
 
 
 # --- header ---------------------------------------------------------------------------------
+
 
 def _alias_map(columns: dict[str, tuple[str, ...]], catalogue: Catalogue | None) -> dict[str, str]:
     out = {}
@@ -100,8 +101,11 @@ def _garbled(text: str) -> bool:
     >>> _garbled("ê°€êµ¬ID"), _garbled("가구ID"), _garbled("head_age")
     (True, False, False)
     """
-    return ("\x00" in text or "\ufffd" in text
-            or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff" for ch in text))
+    return (
+        "\x00" in text
+        or "\ufffd" in text
+        or any("\u0080" <= ch <= "\u024f" or "\u0400" <= ch <= "\u04ff" for ch in text)
+    )
 
 
 def _header_cause(names: list[str]) -> str:
@@ -114,50 +118,94 @@ def _header_cause(names: list[str]) -> str:
     """
     text = "".join(names)
     if ";" in text and text.count(";") >= len(names):
-        return ("열 구분자가 세미콜론(;)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요 "
-                "(엑셀: 'CSV UTF-8(쉼표로 분리)').")
+        return (
+            "열 구분자가 세미콜론(;)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요 "
+            "(엑셀: 'CSV UTF-8(쉼표로 분리)')."
+        )
     if "|" in text and text.count("|") >= len(names):
         return "열 구분자가 세로줄(|)인 파일로 보입니다. 쉼표(,) 또는 탭으로 구분한 CSV로 다시 저장하세요."
     if _garbled(text):
-        return ("글자가 깨져 있습니다 (인코딩이 잘못 바뀐 파일: 예를 들어 UTF-8 파일을 다른 인코딩으로 열어 다시 저장함). "
-                "원본 추출 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장하세요.")
-    return ("자료 파일이 아니거나(다른 파일을 고름) 1행이 머리글이 아닙니다. 1행에 열 이름이 있는 추출 파일을 고르세요 "
-            "(형식: docs/ingest-format.md).")
+        return (
+            "글자가 깨져 있습니다 (인코딩이 잘못 바뀐 파일: 예를 들어 UTF-8 파일을 다른 인코딩으로 열어 다시 저장함). "
+            "원본 추출 파일을 'CSV UTF-8(쉼표로 분리)' 로 다시 저장하세요."
+        )
+    return (
+        "자료 파일이 아니거나(다른 파일을 고름) 1행이 머리글이 아닙니다. 1행에 열 이름이 있는 추출 파일을 고르세요 "
+        "(형식: docs/ingest-format.md)."
+    )
 
 
-def _header_problems(raw: RawTable, mapping: dict[str, str], unknown: list[str], required: list[str],
-                     hint_codes: bool) -> list[Problem]:
+def _header_problems(
+    raw: RawTable, mapping: dict[str, str], unknown: list[str], required: list[str], hint_codes: bool
+) -> list[Problem]:
     if not mapping and raw.columns:
         # Nothing recognised: one message with the likely cause, not one per garbled name,
         # and none of the file's text (it may not be a data file at all).
-        return [Problem(raw.file, 1, None, None, "필수 열이 없습니다: 1행에서 형식의 열 이름을 하나도 찾지 못했습니다. "
-                        + _header_cause(raw.columns))]
+        return [
+            Problem(
+                raw.file,
+                1,
+                None,
+                None,
+                "필수 열이 없습니다: 1행에서 형식의 열 이름을 하나도 찾지 못했습니다. " + _header_cause(raw.columns),
+            )
+        ]
     garbled = [n for n in unknown if _garbled(n)]
     if garbled:
-        return [Problem(raw.file, 1, None, None, (
-            f"필수 열이 없습니다: 1행의 열 이름 {len(garbled):,}개를 알아볼 수 없습니다. " + _header_cause(garbled)))]
+        return [
+            Problem(
+                raw.file,
+                1,
+                None,
+                None,
+                (
+                    f"필수 열이 없습니다: 1행의 열 이름 {len(garbled):,}개를 알아볼 수 없습니다. "
+                    + _header_cause(garbled)
+                ),
+            )
+        ]
     problems = []
     seen: dict[str, str] = {}
     for name, canon in mapping.items():
         if canon in seen:
-            problems.append(Problem(raw.file, 1, name, name,
-                                    f"열 '{echo(seen[canon])}' 과 '{echo(name)}' 이 같은 항목({canon})입니다. 하나만 두세요."))
+            problems.append(
+                Problem(
+                    raw.file,
+                    1,
+                    name,
+                    name,
+                    f"열 '{echo(seen[canon])}' 과 '{echo(name)}' 이 같은 항목({canon})입니다. 하나만 두세요.",
+                )
+            )
         seen[canon] = name
     missing = [c for c in required if c not in seen]
     if missing:
-        problems.append(Problem(raw.file, 1, None, ", ".join(missing), (
-            f"필수 열이 없습니다: {', '.join(missing)}. 1행에 열 이름이 있어야 합니다 "
-            f"(지금 1행: {', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
-            "형식: docs/ingest-format.md")))
+        problems.append(
+            Problem(
+                raw.file,
+                1,
+                None,
+                ", ".join(missing),
+                (
+                    f"필수 열이 없습니다: {', '.join(missing)}. 1행에 열 이름이 있어야 합니다 "
+                    f"(지금 1행: {', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
+                    "형식: docs/ingest-format.md"
+                ),
+            )
+        )
     for name in unknown:
         looks_like_code = hint_codes and re.match(r"^[a-z][a-z0-9_]{1,23}$", name)
-        why = ("지표 목록(카탈로그, blindspot/data/indicators.csv)에 없는 지표 코드입니다" if looks_like_code
-               else "형식에 없는 열입니다")
+        why = (
+            "지표 목록(카탈로그, blindspot/data/indicators.csv)에 없는 지표 코드입니다"
+            if looks_like_code
+            else "형식에 없는 열입니다"
+        )
         problems.append(Problem(raw.file, 1, name, name, f"{why}. 열을 지우거나 이름을 고치세요."))
     return problems
 
 
 # --- cells to types --------------------------------------------------------------------------
+
 
 def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     col = pc.utf8_trim_whitespace(col)
@@ -178,8 +226,13 @@ def _integers(raw: RawTable, col: pa.ChunkedArray, name: str) -> tuple[pd.Series
     bad = np.asarray(bad, dtype=bool)
     report = None
     if bad.any():
-        report = problem_rows(raw.file, raw.row_numbers[bad], name, np.asarray(col.to_numpy(zero_copy_only=False))[bad],
-                        "정수(숫자)가 아닙니다. 숫자만 쓰세요 (단위·문자 없이, 빈 칸 = 없음).")
+        report = problem_rows(
+            raw.file,
+            raw.row_numbers[bad],
+            name,
+            np.asarray(col.to_numpy(zero_copy_only=False))[bad],
+            "정수(숫자)가 아닙니다. 숫자만 쓰세요 (단위·문자 없이, 빈 칸 = 없음).",
+        )
     clean = pc.replace_substring_regex(pc.if_else(ok, s, pa.scalar(None, pa.string())), r"\.0*$", "")
     values = pc.cast(clean, pa.int64())
     return values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), report
@@ -204,6 +257,7 @@ def _codes(col: pa.ChunkedArray, mapping: dict[str, str]) -> pd.Series:
 
 # --- households files -----------------------------------------------------------------------------
 
+
 def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
     if raw.table.num_rows == 0 or raw.table.num_columns == 0:
         return None
@@ -212,20 +266,33 @@ def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
         blank &= np.asarray(_text(col).is_null().to_numpy(zero_copy_only=False), dtype=bool)
     if not blank.any():
         return None
-    return problem_rows(raw.file, raw.row_numbers[blank], None, [None] * int(blank.sum()),
-                  "빈 행입니다. 자료 중간의 빈 행은 잘림·붙여넣기 실수일 수 있어 받지 않습니다: 지우세요.")
+    return problem_rows(
+        raw.file,
+        raw.row_numbers[blank],
+        None,
+        [None] * int(blank.sum()),
+        "빈 행입니다. 자료 중간의 빈 행은 잘림·붙여넣기 실수일 수 있어 받지 않습니다: 지우세요.",
+    )
 
 
 def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> pd.DataFrame | None:
     dup = df.duplicated(keys, keep="first") & df[keys].notna().all(axis=1)
     if not dup.any():
         return None
-    first_row = pd.Series(df.index.to_numpy(), index=df.index).groupby(
-        [df[k] for k in keys], sort=False, dropna=False).transform("first")
+    first_row = (
+        pd.Series(df.index.to_numpy(), index=df.index)
+        .groupby([df[k] for k in keys], sort=False, dropna=False)
+        .transform("first")
+    )
     rows = df.index[dup.to_numpy()]
     values = df.loc[dup, keys[0]] if len(keys) == 1 else df.loc[dup, keys].astype(str).agg(" / ".join, axis=1)
-    return problem_rows(file, rows, keys[-1] if len(keys) > 1 else keys[0], values.to_numpy(),
-                  [f"{message} (처음 나온 행: {r})" for r in first_row[dup].to_numpy()])
+    return problem_rows(
+        file,
+        rows,
+        keys[-1] if len(keys) > 1 else keys[0],
+        values.to_numpy(),
+        [f"{message} (처음 나온 행: {r})" for r in first_row[dup].to_numpy()],
+    )
 
 
 def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalogue | None = None) -> Checked:
@@ -252,8 +319,26 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     if problems and any(p.row == 1 for p in problems):
         return Checked("households", layout, len(raw), None, None, None, finish_report([problems_frame(problems)]))
     if len(raw) == 0:
-        return Checked("households", layout, 0, None, None, None, problems_frame(problems + [Problem(
-            raw.file, None, None, None, "머리글(1행)만 있고 자료 행이 없습니다. 가구가 한 줄 이상 있어야 합니다.")]))
+        return Checked(
+            "households",
+            layout,
+            0,
+            None,
+            None,
+            None,
+            problems_frame(
+                problems
+                + [
+                    Problem(
+                        raw.file,
+                        None,
+                        None,
+                        None,
+                        "머리글(1행)만 있고 자료 행이 없습니다. 가구가 한 줄 이상 있어야 합니다.",
+                    )
+                ]
+            ),
+        )
     cols = {mapping[n]: raw.table.column(n) for n in raw.columns if n in mapping}
     parts = [problems_frame(problems), _blank_rows(raw)]
     df = pd.DataFrame(index=pd.Index(raw.row_numbers, name="row"))
@@ -291,6 +376,7 @@ def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) ->
     earlier = [p for p in earlier if p is not None and not p.empty]
     if report.empty or not earlier:
         return report
+
     def key(frame):
         return frame["row"].astype("string").fillna("") + "|" + frame["column"].astype("string").fillna("")
 
@@ -304,37 +390,74 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
     size, one = df["household_size"], df["one_person"]
     mismatch = (one.notna() & size.notna() & ((one == 1) != (size == 1))).fillna(False).to_numpy(bool)
     if mismatch.any():
-        parts.append(problem_rows(file, df.index[mismatch], "one_person", one[mismatch].to_numpy(),
-                            [f"{MESSAGES['one_person_size']} (가구원 수 {s})" for s in size[mismatch]]))
+        parts.append(
+            problem_rows(
+                file,
+                df.index[mismatch],
+                "one_person",
+                one[mismatch].to_numpy(),
+                [f"{MESSAGES['one_person_size']} (가구원 수 {s})" for s in size[mismatch]],
+            )
+        )
     attrs = list(HOUSEHOLD_COLUMNS)[1:]
     if layout == "wide":
         parts.append(_duplicates(file, df, ["pseudo_id"], "가구 ID가 중복됩니다. 한 가구는 한 행이어야 합니다"))
         return finish_report(parts)
-    parts.append(_duplicates(file, df, ["pseudo_id", "indicator_code"],
-                             "같은 가구·지표가 두 번 나옵니다. 한 가구의 한 지표는 한 행이어야 합니다"))
+    parts.append(
+        _duplicates(
+            file,
+            df,
+            ["pseudo_id", "indicator_code"],
+            "같은 가구·지표가 두 번 나옵니다. 한 가구의 한 지표는 한 행이어야 합니다",
+        )
+    )
     code, value = df["indicator_code"], df["value"]
     need_value = (code.notna() & value.isna()).to_numpy(bool)
     if need_value.any():
-        parts.append(problem_rows(file, df.index[need_value], "value", [None] * int(need_value.sum()), MESSAGES["value_needed"]))
+        parts.append(
+            problem_rows(file, df.index[need_value], "value", [None] * int(need_value.sum()), MESSAGES["value_needed"])
+        )
     need_code = (code.isna() & value.notna()).to_numpy(bool)
     if need_code.any():
-        parts.append(problem_rows(file, df.index[need_code], "indicator_code", value[need_code].to_numpy(),
-                            MESSAGES["code_needed"]))
+        parts.append(
+            problem_rows(
+                file, df.index[need_code], "indicator_code", value[need_code].to_numpy(), MESSAGES["code_needed"]
+            )
+        )
     kind = code.map({i.code: i.kind for i in catalogue.indicators})
     v = value.astype("Float64")
-    wrong = (((kind == "flag") & ~v.isin([0, 1])) | ((kind == "months") & ~v.between(0, MONTHS_MAX))
-             | ((kind == "amount") & ~v.between(0, MAX_INT))) & v.notna()
+    wrong = (
+        ((kind == "flag") & ~v.isin([0, 1]))
+        | ((kind == "months") & ~v.between(0, MONTHS_MAX))
+        | ((kind == "amount") & ~v.between(0, MAX_INT))
+    ) & v.notna()
     wrong = wrong.fillna(False).to_numpy(bool)
     if wrong.any():
-        parts.append(problem_rows(file, df.index[wrong], "value", value[wrong].to_numpy(),
-                            [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong], strict=False)]))
+        parts.append(
+            problem_rows(
+                file,
+                df.index[wrong],
+                "value",
+                value[wrong].to_numpy(),
+                [f"{MESSAGES['value_for_kind']} ({c}: {k})" for c, k in zip(code[wrong], kind[wrong], strict=False)],
+            )
+        )
     # A household's attributes are repeated on each of its rows and must agree.
     first = df.groupby("pseudo_id", sort=False)[attrs].transform("first")
     for a in attrs:
-        differs = (df[a].astype(object) != first[a].astype(object)).to_numpy(bool) & df["pseudo_id"].notna().to_numpy(bool)
+        differs = (df[a].astype(object) != first[a].astype(object)).to_numpy(bool) & df["pseudo_id"].notna().to_numpy(
+            bool
+        )
         if differs.any():
-            parts.append(problem_rows(file, df.index[differs], a, df.loc[differs, a].to_numpy(),
-                                "같은 가구 ID의 앞 행과 값이 다릅니다. 긴 형식에서는 가구 속성을 모든 행에 같게 쓰세요."))
+            parts.append(
+                problem_rows(
+                    file,
+                    df.index[differs],
+                    a,
+                    df.loc[differs, a].to_numpy(),
+                    "같은 가구 ID의 앞 행과 값이 다릅니다. 긴 형식에서는 가구 속성을 모든 행에 같게 쓰세요.",
+                )
+            )
     return finish_report(parts)
 
 
@@ -344,8 +467,13 @@ def _split(df: pd.DataFrame, layout: str, catalogue: Catalogue) -> tuple[pd.Data
     if layout == "long":
         households = df.drop_duplicates("pseudo_id")[attrs].reset_index(drop=True)
         sig = df[df["indicator_code"].notna() & (df["value"] != 0).fillna(False)]
-        obs = pd.DataFrame({"pseudo_id": sig["pseudo_id"].to_numpy(), "indicator_code": sig["indicator_code"].to_numpy(),
-                            "value": sig["value"].to_numpy("int64")})
+        obs = pd.DataFrame(
+            {
+                "pseudo_id": sig["pseudo_id"].to_numpy(),
+                "indicator_code": sig["indicator_code"].to_numpy(),
+                "value": sig["value"].to_numpy("int64"),
+            }
+        )
     else:
         households = df[attrs].reset_index(drop=True)
         ids = df["pseudo_id"].to_numpy()
@@ -354,10 +482,20 @@ def _split(df: pd.DataFrame, layout: str, catalogue: Catalogue) -> tuple[pd.Data
             v = df[code].to_numpy("float64", na_value=0.0)
             nz = np.flatnonzero(v != 0)
             if len(nz):
-                pieces.append(pd.DataFrame({"pseudo_id": ids[nz], "indicator_code": code, "value": v[nz].astype(np.int64)}))
-        obs = (pd.concat(pieces, ignore_index=True) if pieces
-               else pd.DataFrame({"pseudo_id": pd.Series(dtype=object), "indicator_code": pd.Series(dtype=object),
-                                  "value": pd.Series(dtype="int64")}))
+                pieces.append(
+                    pd.DataFrame({"pseudo_id": ids[nz], "indicator_code": code, "value": v[nz].astype(np.int64)})
+                )
+        obs = (
+            pd.concat(pieces, ignore_index=True)
+            if pieces
+            else pd.DataFrame(
+                {
+                    "pseudo_id": pd.Series(dtype=object),
+                    "indicator_code": pd.Series(dtype=object),
+                    "value": pd.Series(dtype="int64"),
+                }
+            )
+        )
     households["one_person"] = households["one_person"].astype(bool)
     households["head_age"] = households["head_age"].astype("int16")
     households["household_size"] = households["household_size"].astype("int16")
@@ -365,6 +503,7 @@ def _split(df: pd.DataFrame, layout: str, catalogue: Catalogue) -> tuple[pd.Data
 
 
 # --- outcomes files ------------------------------------------------------------------------------
+
 
 def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
     """Validate an outcomes (visits) file; every household must be in the round's households file."""
@@ -376,8 +515,17 @@ def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
     if problems and any(p.row == 1 for p in problems):
         return Checked("outcomes", "outcomes", len(raw), None, None, None, finish_report([problems_frame(problems)]))
     if len(raw) == 0:
-        return Checked("outcomes", "outcomes", 0, None, None, None, problems_frame(problems + [Problem(
-            raw.file, None, None, None, "머리글(1행)만 있고 방문 결과 행이 없습니다.")]))
+        return Checked(
+            "outcomes",
+            "outcomes",
+            0,
+            None,
+            None,
+            None,
+            problems_frame(
+                problems + [Problem(raw.file, None, None, None, "머리글(1행)만 있고 방문 결과 행이 없습니다.")]
+            ),
+        )
     cols = {mapping[n]: raw.table.column(n) for n in raw.columns if n in mapping}
     df = pd.DataFrame(index=pd.Index(raw.row_numbers, name="row"))
     df["pseudo_id"] = pd.Series(_text(cols["pseudo_id"]).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
@@ -386,15 +534,30 @@ def check_outcomes(raw: RawTable, household_ids: pd.Series | None) -> Checked:
         df[name] = _codes(cols[name], table).to_numpy()
         originals[name] = pd.Series(_text(cols[name]).to_numpy(zero_copy_only=False), index=df.index)
     support = cols.get("support_type")
-    df["support_type"] = (pd.Series(_text(support).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
-                          if support is not None else pd.Series(None, index=df.index, dtype=object))
-    parts = [problems_frame(problems), _blank_rows(raw), run_schema(outcome_schema(), df, raw.file, originals),
-             _duplicates(raw.file, df, ["pseudo_id"], "한 가구의 방문 결과가 두 번 나옵니다. 차수마다 한 행이어야 합니다")]
+    df["support_type"] = (
+        pd.Series(_text(support).to_numpy(zero_copy_only=False), index=df.index, dtype=object)
+        if support is not None
+        else pd.Series(None, index=df.index, dtype=object)
+    )
+    parts = [
+        problems_frame(problems),
+        _blank_rows(raw),
+        run_schema(outcome_schema(), df, raw.file, originals),
+        _duplicates(raw.file, df, ["pseudo_id"], "한 가구의 방문 결과가 두 번 나옵니다. 차수마다 한 행이어야 합니다"),
+    ]
     if household_ids is not None:
         unknown_hh = (df["pseudo_id"].notna() & ~df["pseudo_id"].isin(household_ids)).to_numpy(bool)
         if unknown_hh.any():
-            parts.append(problem_rows(raw.file, df.index[unknown_hh], "pseudo_id", df.loc[unknown_hh, "pseudo_id"].to_numpy(),
-                                "가구 파일에 없는 가구 ID입니다. 방문 결과는 같은 차수 가구 파일의 가구만 쓸 수 있습니다."))
+            parts.append(
+                problem_rows(
+                    raw.file,
+                    df.index[unknown_hh],
+                    "pseudo_id",
+                    df.loc[unknown_hh, "pseudo_id"].to_numpy(),
+                    "가구 파일에 없는 가구 ID입니다. 방문 결과는 같은 차수 가구 파일의 가구만 쓸 수 있습니다.",
+                )
+            )
     report = finish_report(parts)
-    return Checked("outcomes", "outcomes", len(raw), None, None,
-                   None if not report.empty else df.reset_index(drop=True), report)
+    return Checked(
+        "outcomes", "outcomes", len(raw), None, None, None if not report.empty else df.reset_index(drop=True), report
+    )

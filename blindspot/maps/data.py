@@ -102,25 +102,29 @@ def measures(domains: list[tuple[str, str]], bands: AgeBands = DEFAULT_BANDS) ->
     >>> [m.key for m in measures([("economy", "경제·공과금")], ((65, None),))][:6]
     ['households', 'one_person', 'one_person_share', 'one_person_65_plus', 'one_person_65_plus_share', 'domain_economy']
     """
-    out = [Measure("households", "가구 수", "count", "가구"),
-           Measure("one_person", "1인 가구 수", "count", "1인 가구"),
-           Measure("one_person_share", "1인 가구 비율", "share", "1인 가구")]
+    out = [
+        Measure("households", "가구 수", "count", "가구"),
+        Measure("one_person", "1인 가구 수", "count", "1인 가구"),
+        Measure("one_person_share", "1인 가구 비율", "share", "1인 가구"),
+    ]
     for band in bands:
         k, label = band_key(band), band_label(band)
         out.append(Measure(f"one_person_{k}", f"1인 가구 수 ({label})", "count", "1인 가구"))
         out.append(Measure(f"one_person_{k}_share", f"1인 가구 비율 ({label})", "share", "1인 가구"))
     for domain, name in domains:
         out.append(Measure(f"domain_{domain}", f"{name} 위기정보 가구 (천 가구당)", "per_1000", "위기정보 영역"))
-    out += [Measure("signal_any", "위기정보 가구 (천 가구당)", "per_1000", "위기정보 영역"),
-            Measure("visited", "방문 가구 수", "count", "방문·지원"),
-            Measure("visited_rate", "방문 가구 (천 가구당)", "per_1000", "방문·지원"),
-            Measure("confirmed", "욕구 확인 가구 수", "count", "방문·지원"),
-            Measure("confirmed_rate", "욕구 확인율 (방문 대비)", "share", "방문·지원"),
-            Measure("supported", "지원 연계 가구 수", "count", "방문·지원"),
-            Measure("supported_rate", "지원 연계율 (방문 대비)", "share", "방문·지원"),
-            Measure("at_risk", "위험·주의 가구 수", "count", "위기 점수", True),
-            Measure("at_risk_rate", "위험·주의 가구 (천 가구당)", "per_1000", "위기 점수", True),
-            Measure("mean_probability", "평균 위기 확률", "probability", "위기 점수", True)]
+    out += [
+        Measure("signal_any", "위기정보 가구 (천 가구당)", "per_1000", "위기정보 영역"),
+        Measure("visited", "방문 가구 수", "count", "방문·지원"),
+        Measure("visited_rate", "방문 가구 (천 가구당)", "per_1000", "방문·지원"),
+        Measure("confirmed", "욕구 확인 가구 수", "count", "방문·지원"),
+        Measure("confirmed_rate", "욕구 확인율 (방문 대비)", "share", "방문·지원"),
+        Measure("supported", "지원 연계 가구 수", "count", "방문·지원"),
+        Measure("supported_rate", "지원 연계율 (방문 대비)", "share", "방문·지원"),
+        Measure("at_risk", "위험·주의 가구 수", "count", "위기 점수", True),
+        Measure("at_risk_rate", "위험·주의 가구 (천 가구당)", "per_1000", "위기 점수", True),
+        Measure("mean_probability", "평균 위기 확률", "probability", "위기 점수", True),
+    ]
     return out
 
 
@@ -145,10 +149,19 @@ def previous_round(store, round_id: int) -> int | None:
 
 # --- counts and measures ---------------------------------------------------------------
 
+
 def count_columns(store, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> list[str]:
     """The count columns of :func:`region_counts` (risk only when the round is scored)."""
-    cols = ["households", "one_person", *[f"one_person_{band_key(b)}" for b in bands],
-            *[f"domain_{d}" for d, _ in domain_list(store)], "signal_any", "visited", "confirmed", "supported"]
+    cols = [
+        "households",
+        "one_person",
+        *[f"one_person_{band_key(b)}" for b in bands],
+        *[f"domain_{d}" for d, _ in domain_list(store)],
+        "signal_any",
+        "visited",
+        "confirmed",
+        "supported",
+    ]
     return cols + (["at_risk"] if has_scores(store, round_id) else [])
 
 
@@ -159,16 +172,28 @@ def _raw_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands)
     cond_o, _ = named_scope(scope_sql(scope, "o.sgg_code")[0])
     cond_v, _ = named_scope(scope_sql(scope, "sgg_code")[0])
     params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
-    params.update(t=int(round_id), band_keys=[band_key(b) for b in bands], band_lo=[b[0] for b in bands],
-                  band_hi=[200 if b[1] is None else b[1] for b in bands])
+    params.update(
+        t=int(round_id),
+        band_keys=[band_key(b) for b in bands],
+        band_lo=[b[0] for b in bands],
+        band_hi=[200 if b[1] is None else b[1] for b in bands],
+    )
     # The per-읍면동 aggregates when the round has them (blindspot/db/aggregates.py); else live.
     template = sql.MAP_COUNTS_STATS if stats.ready(store, round_id) else sql.MAP_COUNTS
-    statement = template.format(level_col=LEVEL_COLUMN[level], obs_level_col=OBS_LEVEL_COLUMN[level],
-                                visit_level_col=VISIT_LEVEL_COLUMN[level],
-                                scope=cond_h, obs_scope=cond_o, visit_scope=cond_v)
+    statement = template.format(
+        level_col=LEVEL_COLUMN[level],
+        obs_level_col=OBS_LEVEL_COLUMN[level],
+        visit_level_col=VISIT_LEVEL_COLUMN[level],
+        scope=cond_h,
+        obs_scope=cond_o,
+        visit_scope=cond_v,
+    )
     long = store.df(statement, params)
-    wide = long.pivot(index="code", columns="measure", values="n") if len(long) else pd.DataFrame(
-        index=pd.Index([], name="code"))
+    wide = (
+        long.pivot(index="code", columns="measure", values="n")
+        if len(long)
+        else pd.DataFrame(index=pd.Index([], name="code"))
+    )
     wide.columns.name = None
     scored = has_scores(store, round_id)
     cols = [c for c in count_columns(store, round_id, bands) if c != "at_risk"]
@@ -177,8 +202,10 @@ def _raw_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands)
     if scored:
         cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
         template = sql.MAP_RISK_STATS if stats.risk_ready(store, round_id) else sql.MAP_RISK
-        risk = store.df(template.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
-                        {k: v for k, v in params.items() if not k.startswith("band")}).set_index("code")
+        risk = store.df(
+            template.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),
+            {k: v for k, v in params.items() if not k.startswith("band")},
+        ).set_index("code")
         wide = wide.join(risk, how="left")
         # A region none of whose households was scored has no risk figure (not 0).
         wide["scored"] = wide["scored"].fillna(0)
@@ -225,7 +252,12 @@ def count_equations(codes, cols: list[str], bands: AgeBands, parent_of) -> tuple
     band_cols = [f"one_person_{band_key(b)}" for b in bands]
     pairs = [("households", "one_person")] + [("one_person", b) for b in band_cols]
     pairs += [("households", "signal_any")] + [("signal_any", c) for c in cols if c.startswith("domain_")]
-    pairs += [("households", "visited"), ("visited", "confirmed"), ("confirmed", "supported"), ("households", "at_risk")]
+    pairs += [
+        ("households", "visited"),
+        ("visited", "confirmed"),
+        ("confirmed", "supported"),
+        ("households", "at_risk"),
+    ]
     pairs = [(a, b) for a, b in pairs if a in cols and b in cols]
     partition = len(band_cols) > 1 and _disjoint(bands) and all(b in cols for b in band_cols)
     for code in codes:
@@ -240,8 +272,7 @@ def count_equations(codes, cols: list[str], bands: AgeBands, parent_of) -> tuple
     return equations, rest
 
 
-PARENT_OF = {"nation": lambda c: None, "sido": lambda c: NATION["code"], "sgg": lambda c: c[:2],
-             "emd": lambda c: c[:5]}
+PARENT_OF = {"nation": lambda c: None, "sido": lambda c: NATION["code"], "sgg": lambda c: c[:2], "emd": lambda c: c[:5]}
 
 
 _MEMO: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
@@ -260,8 +291,14 @@ def protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAU
     bands while that round's visits, scores and loads are unchanged (the whole tree costs
     seconds nationally, and a page asks for it per round)."""
     bands = check_bands(bands)
-    key = (str(getattr(store, "path", id(store))), scope.sgg_codes, threshold(scope), int(round_id), bands,
-           _fingerprint(store, round_id))
+    key = (
+        str(getattr(store, "path", id(store))),
+        scope.sgg_codes,
+        threshold(scope),
+        int(round_id),
+        bands,
+        _fingerprint(store, round_id),
+    )
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key].copy()
@@ -283,8 +320,12 @@ def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFA
     """
     bands = check_bands(bands)
     k = threshold(scope)
-    tree = pd.concat([_raw_counts(store, scope, level, round_id, bands).assign(level=level)
-                      for level in ("nation", "sido", "sgg", "emd")])
+    tree = pd.concat(
+        [
+            _raw_counts(store, scope, level, round_id, bands).assign(level=level)
+            for level in ("nation", "sido", "sgg", "emd")
+        ]
+    )
     cols = count_columns(store, round_id, bands)
     levels = dict(zip(tree.index, tree["level"], strict=False))
     equations, rest = count_equations(list(tree.index), cols, bands, lambda c: PARENT_OF[levels[c]](c))
@@ -292,8 +333,9 @@ def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFA
     for code, name in rest:
         whole, part = name.split("-")
         if part == "bands":
-            values[(code, name)] = values[(code, whole)] - sum(values[(code, f"one_person_{band_key(b)}")]
-                                                               for b in bands)
+            values[(code, name)] = values[(code, whole)] - sum(
+                values[(code, f"one_person_{band_key(b)}")] for b in bands
+            )
         else:
             values[(code, name)] = values[(code, whole)] - values[(code, part)]
     hide = protect(values, equations, k, implicit=rest)
@@ -314,8 +356,7 @@ def _in_view(view: Scope, level: str, codes: pd.Index) -> np.ndarray:
     return np.array([c[:5] in view.sgg_codes for c in codes], dtype=bool)
 
 
-def region_counts(store, scope: Scope, level: str, round_id: int,
-                  bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+def region_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """Per-region counts of one round, wide: one row per region code that has
     households in scope, one column per count (households, one_person,
     one_person_<band>, domain_<d>, signal_any, visited, confirmed, supported, and
@@ -369,8 +410,9 @@ def add_rates(counts: pd.DataFrame, bands: AgeBands = DEFAULT_BANDS) -> pd.DataF
     return out
 
 
-def region_measures(store, scope: Scope, level: str, round_id: int,
-                    bands: AgeBands = DEFAULT_BANDS, area: str | None = None) -> pd.DataFrame:
+def region_measures(
+    store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS, area: str | None = None
+) -> pd.DataFrame:
     """Every measure per region of ``level`` in one round, for the regions the scope
     (narrowed to ``area``) may see.
 
@@ -405,8 +447,16 @@ def rank_within(values: pd.Series, parents: pd.Series) -> pd.Series:
     return values.groupby(parents.fillna(NATION["code"]).values).rank(ascending=False, method="min")
 
 
-def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area: str | None = None,
-             change: bool = False, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+def map_view(
+    store,
+    scope: Scope,
+    level: str,
+    round_id: int,
+    measure: str,
+    area: str | None = None,
+    change: bool = False,
+    bands: AgeBands = DEFAULT_BANDS,
+) -> pd.DataFrame:
     """What the choropleth draws: one row per region with ``value``, its ``rank`` within
     the parent area, ``siblings`` (how many ranked regions share that parent),
     ``parent_name`` and ``suppressed`` (missing because hidden, not for want of data).
@@ -421,8 +471,11 @@ def map_view(store, scope: Scope, level: str, round_id: int, measure: str, area:
     out = now[["code", "name", "full_name", "parent_code"]].copy()
     if change:
         prev_id = previous_round(store, round_id)
-        before = (region_measures(store, scope, level, prev_id, bands, area).set_index("code")[measure]
-                  if prev_id is not None else pd.Series(np.nan, index=now["code"]))
+        before = (
+            region_measures(store, scope, level, prev_id, bands, area).set_index("code")[measure]
+            if prev_id is not None
+            else pd.Series(np.nan, index=now["code"])
+        )
         out["current"] = now[measure].values
         out["previous"] = out["code"].map(before).astype("float64").values
         out["value"] = out["current"] - out["previous"]
@@ -444,19 +497,20 @@ def _parent_names(store, scope: Scope, level: str, parent_codes: pd.Series) -> p
 
 # --- drill-down ---------------------------------------------------------------------------
 
+
 def _level_of(code: str) -> str:
     return {2: "sido", 5: "sgg", 10: "emd"}[len(str(code))]
 
 
 def _one(store, scope: Scope, level: str, code: str, round_id: int, bands: AgeBands) -> pd.Series:
-    counts = add_rates(region_counts(store, narrow(store, scope, code if level != "nation" else None),
-                                     level, round_id, bands), bands)
+    counts = add_rates(
+        region_counts(store, narrow(store, scope, code if level != "nation" else None), level, round_id, bands), bands
+    )
     row = counts.loc[code] if code in counts.index else pd.Series(dtype="float64")
     return row.reindex([m.key for m in measures(domain_list(store), bands)])
 
 
-def region_profile(store, scope: Scope, code: str, round_id: int,
-                   bands: AgeBands = DEFAULT_BANDS) -> dict:
+def region_profile(store, scope: Scope, code: str, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> dict:
     """The drill-down panel of one region: its measures beside its parent's, domain
     breakdown, one-person households by age band, and the trend over loaded rounds.
 
@@ -481,30 +535,48 @@ def region_profile(store, scope: Scope, code: str, round_id: int,
         parent = geography.region(store, scope, parent_code) or {"code": parent_code, "name": parent_code}
     catalogue = measures(domain_list(store), bands)
     mine = _one(store, scope, level, code, round_id, bands)
-    theirs = (_one(store, scope, "nation", NATION["code"], round_id, bands) if parent_level == "nation"
-              else _one(store, narrow(store, scope, parent_code), parent_level, parent_code, round_id, bands))
-    kpis = pd.DataFrame({"measure": [m.key for m in catalogue], "label": [m.label for m in catalogue],
-                         "unit": [m.unit for m in catalogue], "group": [m.group for m in catalogue],
-                         "value": mine.values, "parent": theirs.values})
+    theirs = (
+        _one(store, scope, "nation", NATION["code"], round_id, bands)
+        if parent_level == "nation"
+        else _one(store, narrow(store, scope, parent_code), parent_level, parent_code, round_id, bands)
+    )
+    kpis = pd.DataFrame(
+        {
+            "measure": [m.key for m in catalogue],
+            "label": [m.label for m in catalogue],
+            "unit": [m.unit for m in catalogue],
+            "group": [m.group for m in catalogue],
+            "value": mine.values,
+            "parent": theirs.values,
+        }
+    )
     # Missing under a small-count threshold: suppressed where the region has households.
     hidden = threshold(scope) > 1
     kpis["value_suppressed"] = kpis["value"].isna() & hidden & mine.notna().any()
     kpis["parent_suppressed"] = kpis["parent"].isna() & hidden & theirs.notna().any()
     domains = kpis[kpis["measure"].str.startswith("domain_")][["label", "value", "parent"]]
-    band_rows = pd.DataFrame({
-        "label": ["전체"] + [band_label(b) for b in bands],
-        "count": [mine.get("one_person")] + [mine.get(f"one_person_{band_key(b)}") for b in bands],
-        "share": [mine.get("one_person_share")] + [mine.get(f"one_person_{band_key(b)}_share") for b in bands],
-        "parent_share": [theirs.get("one_person_share")]
-                        + [theirs.get(f"one_person_{band_key(b)}_share") for b in bands]})
+    band_rows = pd.DataFrame(
+        {
+            "label": ["전체"] + [band_label(b) for b in bands],
+            "count": [mine.get("one_person")] + [mine.get(f"one_person_{band_key(b)}") for b in bands],
+            "share": [mine.get("one_person_share")] + [mine.get(f"one_person_{band_key(b)}_share") for b in bands],
+            "parent_share": [theirs.get("one_person_share")]
+            + [theirs.get(f"one_person_{band_key(b)}_share") for b in bands],
+        }
+    )
     trend_rows = []
     for rid, rcode in store.rows(db_sql.ROUNDS_UP_TO, [int(round_id)]):
-        trend_rows.append({"round_id": int(rid), "round_code": rcode,
-                           **_one(store, scope, level, code, int(rid), bands).to_dict()})
-    return {"region": {k: region[k] for k in ("code", "name", "full_name", "level")},
-            "parent": {"code": parent.get("code"), "name": parent.get("name")},
-            "kpis": kpis, "domains": domains.reset_index(drop=True), "bands": band_rows,
-            "trend": pd.DataFrame(trend_rows)}
+        trend_rows.append(
+            {"round_id": int(rid), "round_code": rcode, **_one(store, scope, level, code, int(rid), bands).to_dict()}
+        )
+    return {
+        "region": {k: region[k] for k in ("code", "name", "full_name", "level")},
+        "parent": {"code": parent.get("code"), "name": parent.get("name")},
+        "kpis": kpis,
+        "domains": domains.reset_index(drop=True),
+        "bands": band_rows,
+        "trend": pd.DataFrame(trend_rows),
+    }
 
 
 def top_households(store, scope: Scope, code: str, round_id: int, purpose: str, limit: int = 20) -> pd.DataFrame:
@@ -528,6 +600,12 @@ def top_households(store, scope: Scope, code: str, round_id: int, purpose: str, 
     params.update(t=int(round_id), area=str(code), limit=int(limit))
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
-    audit.record(store, scope, "view_map_households", {"round": int(round_id), "area": str(code), "limit": int(limit)},
-                 len(df), purpose)
+    audit.record(
+        store,
+        scope,
+        "view_map_households",
+        {"round": int(round_id), "area": str(code), "limit": int(limit)},
+        len(df),
+        purpose,
+    )
     return df[columns]

@@ -26,10 +26,20 @@ from blindspot.maps import sql
 RESOLUTIONS = (7, 8, 9)  # mean cell area ≈ 5.2, 0.74 and 0.11 km²
 # What the hotspot page offers; the environment may raise it for the whole deployment.
 DEFAULT_K = settings.get("hex_min_count")
-MEASURES = {"households": "가구 수", "one_person": "1인 가구 수", "one_person_share": "1인 가구 비율",
-            "at_risk": "위험·주의 가구 수", "at_risk_rate": "위험·주의 가구 (천 가구당)"}
-UNITS = {"households": "count", "one_person": "count", "one_person_share": "share",
-         "at_risk": "count", "at_risk_rate": "per_1000"}
+MEASURES = {
+    "households": "가구 수",
+    "one_person": "1인 가구 수",
+    "one_person_share": "1인 가구 비율",
+    "at_risk": "위험·주의 가구 수",
+    "at_risk_rate": "위험·주의 가구 (천 가구당)",
+}
+UNITS = {
+    "households": "count",
+    "one_person": "count",
+    "one_person_share": "share",
+    "at_risk": "count",
+    "at_risk_rate": "per_1000",
+}
 
 
 def aggregate(points: pd.DataFrame, resolution: int, k: int = DEFAULT_K, min_count: int = 0) -> pd.DataFrame:
@@ -126,8 +136,9 @@ def cell_polygon(cell: str) -> list[list[float]]:
     return ring + ring[:1]
 
 
-def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int = 8,
-              k: int = DEFAULT_K) -> pd.DataFrame:
+def hex_cells(
+    store, scope: Scope, sgg_code: str, round_id: int, resolution: int = 8, k: int = DEFAULT_K
+) -> pd.DataFrame:
     """Hexagon aggregates of the households of one 시군구 in one round (see :func:`aggregate`).
 
     ``k`` is raised to the scope's own small-count threshold if that is larger.
@@ -141,8 +152,10 @@ def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int
     params.update(t=int(round_id), sgg=str(sgg_code))
     scored = mapdata.has_scores(store, round_id)
     statement = sql.HEX_POINTS.format(
-        scope=cond, risk_join=sql.HEX_RISK_JOIN if scored else "",
-        risk=sql.HEX_RISK_COLUMN if scored else sql.HEX_NO_RISK_COLUMN)
+        scope=cond,
+        risk_join=sql.HEX_RISK_JOIN if scored else "",
+        risk=sql.HEX_RISK_COLUMN if scored else sql.HEX_NO_RISK_COLUMN,
+    )
     points = store.df(statement, params)
     return aggregate(points, int(resolution), threshold(scope, k), scope.min_count)
 
@@ -155,18 +168,33 @@ def hex_deck(cells: pd.DataFrame, measure: str, method: str = "quantiles", k: in
     breaks = maps.class_breaks(values, k, method)
     hexes = maps.palette(len(breaks))
     classes = maps.classify(values, breaks)
-    data = [{"polygon": cell_polygon(c), "households": int(h),
-             "value_text": maps.format_value(v, unit), "measure": MEASURES[measure],
-             "fill": maps.rgba(hexes[cl]) if cl >= 0 else maps.rgba(maps.NO_DATA, 120)}
-            for c, h, v, cl in zip(cells["cell"], cells["households"], values, classes, strict=False)]
-    layer = pdk.Layer("PolygonLayer", data=data, id=maps.HEX_LAYER_ID, pickable=True, stroked=True, filled=True,
-                      get_polygon="polygon", get_fill_color="fill", get_line_color=[255, 255, 255, 120],
-                      line_width_min_pixels=0.5)
+    data = [
+        {
+            "polygon": cell_polygon(c),
+            "households": int(h),
+            "value_text": maps.format_value(v, unit),
+            "measure": MEASURES[measure],
+            "fill": maps.rgba(hexes[cl]) if cl >= 0 else maps.rgba(maps.NO_DATA, 120),
+        }
+        for c, h, v, cl in zip(cells["cell"], cells["households"], values, classes, strict=False)
+    ]
+    layer = pdk.Layer(
+        "PolygonLayer",
+        data=data,
+        id=maps.HEX_LAYER_ID,
+        pickable=True,
+        stroked=True,
+        filled=True,
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=[255, 255, 255, 120],
+        line_width_min_pixels=0.5,
+    )
     coords = np.array([p for d in data for p in d["polygon"]]) if data else np.array([[126.0, 36.0], [128.0, 38.0]])
     bounds = (coords[:, 0].min(), coords[:, 1].min(), coords[:, 0].max(), coords[:, 1].max())
-    tooltip = {"html": "{measure}: {value_text}<br/>가구 {households}",
-               "style": maps.TOOLTIP["style"]}
-    deck = maps.CompactDeck(layers=[layer], initial_view_state=maps.fit_view(bounds), map_style=None,
-                            map_provider=None, tooltip=tooltip)
+    tooltip = {"html": "{measure}: {value_text}<br/>가구 {households}", "style": maps.TOOLTIP["style"]}
+    deck = maps.CompactDeck(
+        layers=[layer], initial_view_state=maps.fit_view(bounds), map_style=None, map_provider=None, tooltip=tooltip
+    )
     lowest = float(np.nanmin(values)) if np.isfinite(values).any() else None
     return deck, maps.legend_rows(breaks, hexes, unit, lowest=lowest, missing=False)

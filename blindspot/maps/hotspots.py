@@ -14,12 +14,15 @@ from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_s
 
 # --- from the store ---------------------------------------------------------------------------
 
+
 def adjacency(store, scope: Scope) -> list[tuple[str, str]]:
     """Queen neighbour pairs of the 읍면동 inside the scope."""
     cond, params = scope_sql(scope, "left(emd_code, 5)")
     ncond, nparams = scope_sql(scope, "left(neighbor_code, 5)")
-    return [(str(a), str(b)) for a, b in
-            store.rows(sql.EMD_ADJACENCY.format(scope=cond, neighbor_scope=ncond), [*params, *nparams])]
+    return [
+        (str(a), str(b))
+        for a, b in store.rows(sql.EMD_ADJACENCY.format(scope=cond, neighbor_scope=ncond), [*params, *nparams])
+    ]
 
 
 def emd_values(store, scope: Scope, round_id: int, measure: str, area: str | None = None) -> pd.DataFrame:
@@ -28,8 +31,16 @@ def emd_values(store, scope: Scope, round_id: int, measure: str, area: str | Non
     return df[["code", "name", "full_name", measure]].rename(columns={measure: "value"})
 
 
-def hotspots(store, scope: Scope, round_id: int, measure: str, area: str | None = None,
-             method: str = "gi", permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
+def hotspots(
+    store,
+    scope: Scope,
+    round_id: int,
+    measure: str,
+    area: str | None = None,
+    method: str = "gi",
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+) -> pd.DataFrame:
     """Gi* (``method="gi"``) or local Moran (``"moran"``) classes of every 읍면동 in view.
 
     Example: ``hotspots(store, Scope.all_areas(), 20243, "one_person_share")`` has 3,558
@@ -44,8 +55,9 @@ def hotspots(store, scope: Scope, round_id: int, measure: str, area: str | None 
     return vals[["code", "name", "full_name"]].merge(res, on="code")
 
 
-def emerging_hotspots(store, scope: Scope, round_id: int, measure: str, area: str | None = None,
-                      n_rounds: int = 6, alpha: float = 0.05) -> pd.DataFrame:
+def emerging_hotspots(
+    store, scope: Scope, round_id: int, measure: str, area: str | None = None, n_rounds: int = 6, alpha: float = 0.05
+) -> pd.DataFrame:
     """Emerging hotspots over the last ``n_rounds`` loaded rounds up to ``round_id``:
     Gi* z per round (analytical, no permutations needed for the trend), then
     :func:`emerging`.  Columns: code, name, full_name, tau, p, z_first, z_last, emerging,

@@ -25,12 +25,23 @@ ALPHA = 210  # deck.gl fill opacity (0–255): borders and neighbours stay reada
 
 # Getis-Ord Gi* classes (blindspot.maps.spatial.GI_CLASSES), local Moran quadrants, emerging trend.
 GI_COLOURS = {
-    "hot_99": "#d62f27", "hot_95": "#ed7551", "hot_90": "#fab984",
-    "cold_99": "#4575b5", "cold_95": "#849eba", "cold_90": "#c0ccbe",
-    "not_significant": "#f0f0f0", "not_tested": "#c8c8c8",
+    "hot_99": "#d62f27",
+    "hot_95": "#ed7551",
+    "hot_90": "#fab984",
+    "cold_99": "#4575b5",
+    "cold_95": "#849eba",
+    "cold_90": "#c0ccbe",
+    "not_significant": "#f0f0f0",
+    "not_tested": "#c8c8c8",
 }
-MORAN_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
-                 "not_significant": "#f0f0f0", "not_tested": "#c8c8c8"}
+MORAN_COLOURS = {
+    "HH": "#d7191c",
+    "LL": "#2c7bb6",
+    "HL": "#fdae61",
+    "LH": "#abd9e9",
+    "not_significant": "#f0f0f0",
+    "not_tested": "#c8c8c8",
+}
 EMERGING_COLOURS = {"emerging": "#d62f27", "other": "#f0f0f0"}
 
 # Charts and page furniture of the briefing pack.
@@ -67,4 +78,4 @@ def rgba(hex_colour: str, alpha: int = ALPHA) -> list[int]:
     [253, 141, 60, 210]
     """
     h = hex_colour.lstrip("#")
-    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+    return [int(h[i : i + 2], 16) for i in (0, 2, 4)] + [alpha]

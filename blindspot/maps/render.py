@@ -40,6 +40,7 @@ METHODS = {"quantiles": "분위수 (quantiles)", "natural": "자연 구간 (natu
 
 # --- classes and colours -------------------------------------------------------------------
 
+
 def class_breaks(values, k: int = 5, method: str = "quantiles") -> list[float]:
     """Upper bounds of ``k`` classes of the finite values (fewer when there are fewer
     distinct values), by mapclassify quantiles or natural breaks (Fisher-Jenks).
@@ -122,8 +123,14 @@ def format_value(value, unit: str, change: bool = False) -> str:
     return f"{sign}{value:,.3g}"
 
 
-def legend_rows(breaks: list[float], colours: list[str], unit: str, change: bool = False,
-                lowest: float | None = None, missing: bool = True) -> pd.DataFrame:
+def legend_rows(
+    breaks: list[float],
+    colours: list[str],
+    unit: str,
+    change: bool = False,
+    lowest: float | None = None,
+    missing: bool = True,
+) -> pd.DataFrame:
     """Legend: one row per class (colour, range text), then the no-data row.
 
     >>> legend_rows([10.0, 20.0], ["#ffeda0", "#f03b20"], "count", lowest=5)["range"].tolist()
@@ -196,9 +203,12 @@ def layer_geometries(store, scope: Scope, level: str) -> dict:
             _layer_cache.move_to_end(key)
             return hit
     gdf = geography.region_geometries(store, scope, level)
-    value = {"codes": gdf["code"].astype(str).tolist(), "names": gdf["name"].astype(str).tolist(),
-             "geometries": simplify_geometries(gdf.geometry.values, level),
-             "bounds": tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (124.5, 33.0, 131.0, 38.7)}
+    value = {
+        "codes": gdf["code"].astype(str).tolist(),
+        "names": gdf["name"].astype(str).tolist(),
+        "geometries": simplify_geometries(gdf.geometry.values, level),
+        "bounds": tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (124.5, 33.0, 131.0, 38.7),
+    }
     with _layer_lock:
         _layer_cache[key] = value
         while len(_layer_cache) > _LAYER_CACHE_SIZE:
@@ -231,14 +241,15 @@ def fit_view(bounds, width: int = 900, height: int = 600) -> pdk.ViewState:
     zoom = min(math.log2(width / (512 * dx)), math.log2(height / (512 * dy))) - math.log2(1.1)
     centre_y = (merc_y(maxy) + merc_y(miny)) / 2
     lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=max(min(zoom, 14.0), 3.0),
-                         pitch=0, bearing=0)
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=lat, zoom=max(min(zoom, 14.0), 3.0), pitch=0, bearing=0)
 
 
 # --- the choropleth ---------------------------------------------------------------------------
 
-def feature_collection(view: pd.DataFrame, layer: dict, colours: list[list[int]], measure_label: str,
-                       unit: str, change: bool) -> dict:
+
+def feature_collection(
+    view: pd.DataFrame, layer: dict, colours: list[list[int]], measure_label: str, unit: str, change: bool
+) -> dict:
     """GeoJSON FeatureCollection joining ``view`` rows (code, name, value, rank,
     siblings, parent_name) to the layer geometries, with fill colour and tooltip text."""
     by_code = view.set_index("code")
@@ -247,14 +258,22 @@ def feature_collection(view: pd.DataFrame, layer: dict, colours: list[list[int]]
         if code not in by_code.index:
             continue
         row = by_code.loc[code]
-        features.append({
-            "type": "Feature", "geometry": geom,
-            "properties": {"code": code, "name": str(row["name"]), "measure": measure_label,
-                           "value_text": (SUPPRESSED if bool(row.get("suppressed", False))
-                                          else format_value(row["value"], unit, change)),
-                           "rank_text": rank_text(row["rank"], row["siblings"], row["parent_name"]),
-                           "fill": colours[i]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geom,
+                "properties": {
+                    "code": code,
+                    "name": str(row["name"]),
+                    "measure": measure_label,
+                    "value_text": (
+                        SUPPRESSED if bool(row.get("suppressed", False)) else format_value(row["value"], unit, change)
+                    ),
+                    "rank_text": rank_text(row["rank"], row["siblings"], row["parent_name"]),
+                    "fill": colours[i],
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -269,14 +288,36 @@ class CompactDeck(pdk.Deck):
 def region_deck(fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None = None) -> pdk.Deck:
     """The pydeck Deck: one pickable GeoJsonLayer, no basemap, view fitted to bounds."""
     layer = pdk.Layer(
-        "GeoJsonLayer", data=fc, id=layer_id, pickable=True, auto_highlight=True, stroked=True, filled=True,
-        get_fill_color="properties.fill", get_line_color=[255, 255, 255, 160], line_width_min_pixels=0.5)
-    return CompactDeck(layers=[layer], initial_view_state=fit_view(bounds), map_style=None, map_provider=None,
-                       tooltip=tooltip or TOOLTIP)
+        "GeoJsonLayer",
+        data=fc,
+        id=layer_id,
+        pickable=True,
+        auto_highlight=True,
+        stroked=True,
+        filled=True,
+        get_fill_color="properties.fill",
+        get_line_color=[255, 255, 255, 160],
+        line_width_min_pixels=0.5,
+    )
+    return CompactDeck(
+        layers=[layer],
+        initial_view_state=fit_view(bounds),
+        map_style=None,
+        map_provider=None,
+        tooltip=tooltip or TOOLTIP,
+    )
 
 
-def choropleth(view: pd.DataFrame, layer: dict, measure_label: str, unit: str, *, change: bool = False,
-               method: str = "quantiles", k: int = 5) -> tuple[pdk.Deck, pd.DataFrame]:
+def choropleth(
+    view: pd.DataFrame,
+    layer: dict,
+    measure_label: str,
+    unit: str,
+    *,
+    change: bool = False,
+    method: str = "quantiles",
+    k: int = 5,
+) -> tuple[pdk.Deck, pd.DataFrame]:
     """Deck and legend for a :func:`blindspot.maps.data.map_view` frame on a layer."""
     by_code = view.set_index("code")["value"]
     values = np.array([by_code.get(c, np.nan) for c in layer["codes"]], dtype="float64")
@@ -285,7 +326,7 @@ def choropleth(view: pd.DataFrame, layer: dict, measure_label: str, unit: str, *
     classes = classify(values, breaks)
     fills = [rgba(hexes[c]) if c >= 0 else rgba(NO_DATA, 120) for c in classes]
     finite = values[np.isfinite(values)]
-    lowest = (-(breaks[-1]) if change and breaks else (float(finite.min()) if len(finite) else None))
+    lowest = -(breaks[-1]) if change and breaks else (float(finite.min()) if len(finite) else None)
     legend = legend_rows(breaks, hexes, unit, change, lowest=lowest)
     fc = feature_collection(view, layer, fills, measure_label, unit, change)
     return region_deck(fc, layer["bounds"]), legend
@@ -320,8 +361,9 @@ def deck_bytes(deck: pdk.Deck) -> int:
     return len(deck.to_json().encode("utf-8"))
 
 
-def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict,
-                 measure_label: str, unit: str) -> tuple[pdk.Deck, pd.DataFrame]:
+def category_map(
+    classes: pd.DataFrame, layer: dict, labels: dict, colours: dict, measure_label: str, unit: str
+) -> tuple[pdk.Deck, pd.DataFrame]:
     """Deck and legend for categorical classes (hotspot classes): ``classes`` has code,
     name, value, cls; ``labels``/``colours`` map each class key to Korean text and hex colour.
     The tooltip gives the class and the area's value."""
@@ -331,13 +373,24 @@ def category_map(classes: pd.DataFrame, layer: dict, labels: dict, colours: dict
         if code not in by_code.index:
             continue
         row = by_code.loc[code]
-        features.append({"type": "Feature", "geometry": geom, "properties": {
-            "code": code, "name": str(row["name"]), "measure": measure_label,
-            "value_text": format_value(row["value"], unit), "rank_text": labels.get(row["cls"], row["cls"]),
-            "fill": rgba(colours.get(row["cls"], NO_DATA))}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geom,
+                "properties": {
+                    "code": code,
+                    "name": str(row["name"]),
+                    "measure": measure_label,
+                    "value_text": format_value(row["value"], unit),
+                    "rank_text": labels.get(row["cls"], row["cls"]),
+                    "fill": rgba(colours.get(row["cls"], NO_DATA)),
+                },
+            }
+        )
     present = [c for c in labels if c in set(classes["cls"])]
-    legend = pd.DataFrame({"colour": [colours[c] for c in present], "range": [labels[c] for c in present]},
-                          columns=["colour", "range"])
+    legend = pd.DataFrame(
+        {"colour": [colours[c] for c in present], "range": [labels[c] for c in present]}, columns=["colour", "range"]
+    )
     return region_deck({"type": "FeatureCollection", "features": features}, layer["bounds"]), legend
 
 
@@ -351,10 +404,15 @@ def kpi_rows(kpis: pd.DataFrame) -> pd.DataFrame:
     >>> kpi_rows(k.assign(value=[None], value_suppressed=[True], parent_suppressed=[False])).values.tolist()
     [['1인 가구 비율', '비공개', '35.0%']]
     """
+
     def text(values, hidden):
         hidden = hidden if hidden is not None else [False] * len(kpis)
         return [SUPPRESSED if h else format_value(v, u) for v, u, h in zip(values, kpis["unit"], hidden, strict=False)]
 
-    return pd.DataFrame({"지표": kpis["label"].values,
-                         "이 지역": text(kpis["value"], kpis.get("value_suppressed")),
-                         "상위 지역": text(kpis["parent"], kpis.get("parent_suppressed"))})
+    return pd.DataFrame(
+        {
+            "지표": kpis["label"].values,
+            "이 지역": text(kpis["value"], kpis.get("value_suppressed")),
+            "상위 지역": text(kpis["parent"], kpis.get("parent_suppressed")),
+        }
+    )

@@ -22,18 +22,28 @@ PERMUTATIONS = 999
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 
 GI_CLASSES = {
-    "hot_99": "핫스팟 99%", "hot_95": "핫스팟 95%", "hot_90": "핫스팟 90%",
-    "cold_99": "콜드스팟 99%", "cold_95": "콜드스팟 95%", "cold_90": "콜드스팟 90%",
-    "not_significant": "유의하지 않음", "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
+    "hot_99": "핫스팟 99%",
+    "hot_95": "핫스팟 95%",
+    "hot_90": "핫스팟 90%",
+    "cold_99": "콜드스팟 99%",
+    "cold_95": "콜드스팟 95%",
+    "cold_90": "콜드스팟 90%",
+    "not_significant": "유의하지 않음",
+    "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
 }
 MORAN_CLASSES = {
-    "HH": "높음-높음 (HH, 고위기 군집)", "LL": "낮음-낮음 (LL)", "HL": "높음-낮음 (HL, 고립된 높음)",
-    "LH": "낮음-높음 (LH)", "not_significant": "유의하지 않음", "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
+    "HH": "높음-높음 (HH, 고위기 군집)",
+    "LL": "낮음-낮음 (LL)",
+    "HL": "높음-낮음 (HL, 고립된 높음)",
+    "LH": "낮음-높음 (LH)",
+    "not_significant": "유의하지 않음",
+    "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
 }
 _QUADRANT = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
 # --- weights ---------------------------------------------------------------------------------
+
 
 def neighbours(codes, pairs) -> dict[str, list[str]]:
     """Neighbour lists restricted to ``codes`` (pairs: iterable of (code, neighbour)).
@@ -78,13 +88,13 @@ def gi_star_z(y, nb_lists: list[list[int]]) -> np.ndarray:
     y = np.asarray(y, dtype="float64")
     n = len(y)
     mean = y.mean()
-    s = np.sqrt((y ** 2).mean() - mean ** 2)
+    s = np.sqrt((y**2).mean() - mean**2)
     out = np.full(n, np.nan)
     for i, nb in enumerate(nb_lists):
         idx = [i, *nb]
         sw = float(len(idx))
         num = y[idx].sum() - mean * sw
-        den = s * np.sqrt((n * sw - sw ** 2) / (n - 1)) if n > 1 else 0.0
+        den = s * np.sqrt((n * sw - sw**2) / (n - 1)) if n > 1 else 0.0
         if den > 1e-12:
             out[i] = num / den
     return out
@@ -149,8 +159,16 @@ def getis_ord(values: pd.Series, pairs, permutations: int = PERMUTATIONS, seed: 
         z = gi_star_z(y, [[pos[n] for n in nb[c]] for c in codes])
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
-            g = G_Local(y, _weights(nb, codes), transform="R", star=True, permutations=permutations,
-                        seed=seed, n_jobs=1, keep_simulations=False)
+            g = G_Local(
+                y,
+                _weights(nb, codes),
+                transform="R",
+                star=True,
+                permutations=permutations,
+                seed=seed,
+                n_jobs=1,
+                keep_simulations=False,
+            )
         idx = out.set_index("code").index.get_indexer(codes)
         out.loc[idx, "z"] = z
         out.loc[idx, "p_sim"] = np.where(np.isfinite(z), g.p_sim, np.nan) if permutations else np.nan
@@ -175,15 +193,18 @@ def local_moran(values: pd.Series, pairs, permutations: int = PERMUTATIONS, seed
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             w = W({c: nb[c] for c in codes}, id_order=codes)
-            m = Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
-                            keep_simulations=False)
+            m = Moran_Local(
+                y, w, transformation="r", permutations=permutations, seed=seed, n_jobs=1, keep_simulations=False
+            )
         idx = out.set_index("code").index.get_indexer(codes)
         out.loc[idx, "I"] = m.Is
         out.loc[idx, "quadrant"] = [_QUADRANT[int(q)] for q in m.q]
         out.loc[idx, "p_sim"] = m.p_sim
     out["p_fdr"] = fdr(out["p_sim"])
-    out["cls"] = ["not_tested" if q is None or not np.isfinite(p) else (q if p <= 0.05 else "not_significant")
-                  for q, p in zip(out["quadrant"], out["p_fdr"], strict=False)]
+    out["cls"] = [
+        "not_tested" if q is None or not np.isfinite(p) else (q if p <= 0.05 else "not_significant")
+        for q, p in zip(out["quadrant"], out["p_fdr"], strict=False)
+    ]
     return out
 
 
@@ -220,10 +241,18 @@ def emerging(z_by_round: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     rows = []
     for code, series in z_by_round.iterrows():
         tau, p = mann_kendall(series.values)
-        rows.append({"code": str(code), "tau": tau, "p": p,
-                     "z_first": float(series.iloc[0]), "z_last": float(series.iloc[-1]),
-                     "emerging": bool(np.isfinite(p) and tau > 0 and p <= alpha and series.iloc[-1] > 0)})
+        rows.append(
+            {
+                "code": str(code),
+                "tau": tau,
+                "p": p,
+                "z_first": float(series.iloc[0]),
+                "z_last": float(series.iloc[-1]),
+                "emerging": bool(np.isfinite(p) and tau > 0 and p <= alpha and series.iloc[-1] > 0),
+            }
+        )
     return pd.DataFrame(rows, columns=["code", "tau", "p", "z_first", "z_last", "emerging"])
+
 
 def gi_star_series(values: pd.Series, pairs) -> pd.Series:
     """Analytical Gi* z of every area (index = code) with neighbours among the tested
@@ -241,6 +270,7 @@ def gi_star_series(values: pd.Series, pairs) -> pd.Series:
 
 
 # --- page tables ------------------------------------------------------------------------------
+
 
 def class_counts(result: pd.DataFrame, labels: dict) -> pd.Series:
     """Number of 읍면동 per class, in the order of ``labels``, named in Korean.

@@ -32,7 +32,8 @@ from blindspot.db.sql import CONFIRMED_OUTCOMES_SQL, valid_in_round
 # The measures of one region level from CTEs ``ages`` (code, head_age, n, one) and
 # ``masks`` (code, mask, n), plus live visits: shared by MAP_COUNTS (live tables) and
 # MAP_COUNTS_STATS (per-읍면동 aggregates), so both give the same numbers (tested).
-_MAP_MEASURES = """
+_MAP_MEASURES = (
+    """
     bands AS (
         SELECT unnest($band_keys) AS band, unnest($band_lo) AS lo, unnest($band_hi) AS hi),
     counts AS (
@@ -50,19 +51,25 @@ _MAP_MEASURES = """
         UNION ALL
         SELECT code, unnest(['visited', 'confirmed', 'supported']),
                unnest([count(DISTINCT household_id),
-                       count(DISTINCT household_id) FILTER (WHERE outcome IN """ + CONFIRMED_OUTCOMES_SQL + """),
+                       count(DISTINCT household_id) FILTER (WHERE outcome IN """
+    + CONFIRMED_OUTCOMES_SQL
+    + """),
                        count(DISTINCT household_id) FILTER (WHERE outcome = 'supported')])
         FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
               WHERE round_id = $t AND {visit_scope})
         GROUP BY code)
     SELECT code, measure, n
     FROM counts ORDER BY code, measure"""
+)
 
-MAP_COUNTS = """
+MAP_COUNTS = (
+    """
     WITH ages AS (
         SELECT {level_col} AS code, head_age, count(*) AS n, count(*) FILTER (WHERE one_person) AS one
         FROM households
-        WHERE """ + valid_in_round('$t') + """ AND {scope}
+        WHERE """
+    + valid_in_round("$t")
+    + """ AND {scope}
         GROUP BY ALL),
     sig AS (
         SELECT o.household_id, any_value({obs_level_col}) AS code,
@@ -74,17 +81,22 @@ MAP_COUNTS = """
         GROUP BY o.household_id),
     masks AS (
         SELECT code, mask, count(*) AS n FROM sig GROUP BY ALL),
-""" + _MAP_MEASURES
+"""
+    + _MAP_MEASURES
+)
 
 SCORES_IN_ROUND = "SELECT count(*) FROM scores WHERE round_id = ?"
 
 # Households at risk (band 위험 or 주의), households scored and mean probability per region;
 # same slots as MAP_COUNTS, exact counts (suppressed by the caller).
-MAP_RISK = """
+MAP_RISK = (
+    """
     WITH hh AS (
         SELECT household_id, {level_col} AS code
         FROM households
-        WHERE """ + valid_in_round('$t') + """ AND {scope}),
+        WHERE """
+    + valid_in_round("$t")
+    + """ AND {scope}),
     agg AS (
         SELECT hh.code, count(*) AS scored,
                count(*) FILTER (WHERE s.band IN ('high', 'medium')) AS at_risk,
@@ -94,6 +106,7 @@ MAP_RISK = """
         GROUP BY hh.code)
     SELECT code, at_risk, scored, mean_probability
     FROM agg ORDER BY code"""
+)
 
 # What the protected counts of a round depend on beyond the build (blindspot.maps.data's
 # memo): that round's visits and outcomes, its scores, and the loads of real rounds.
@@ -110,7 +123,8 @@ PREVIOUS_ROUND = "SELECT max(round_id) FROM rounds WHERE round_id < ?"
 # The 시군구 of one 시도 (narrowing a view to one 시도 lets DuckDB prune by 시군구).
 # Top-ranked households of one 시군구 or 읍면동 with their signals as reasons.  $area is
 # a 5- or 10-digit code, matched against the household's 시군구 or 읍면동.
-TOP_HOUSEHOLDS = """
+TOP_HOUSEHOLDS = (
+    """
     WITH top AS (
         SELECT s.household_id, s.probability, s.band
         FROM scores s
@@ -122,12 +136,15 @@ TOP_HOUSEHOLDS = """
            string_agg(replace(i.reason_ko, '{{value}}', o.value::VARCHAR), ', ' ORDER BY i.sort_order) AS reasons
     FROM top
     JOIN households h ON h.household_id = top.household_id
-        AND """ + valid_in_round('$t', 'h') + """
+        AND """
+    + valid_in_round("$t", "h")
+    + """
     JOIN regions r ON r.code = h.emd_code
     LEFT JOIN observations o ON o.household_id = top.household_id AND o.round_id = $t AND {obs_scope}
     LEFT JOIN indicators i ON i.code = o.indicator_code
     GROUP BY ALL
     ORDER BY top.probability DESC, h.pseudo_id"""
+)
 
 # Queen neighbours of the 읍면동 (both directions are stored), both ends inside the scope:
 # {scope} and {neighbor_scope} test the first five digits (the 시군구) of each code.
@@ -138,11 +155,15 @@ EMD_ADJACENCY = """
 
 # Household points of one 시군구 for the hexagon micro-map.  {risk_join} and {risk} are
 # HEX_RISK_JOIN and HEX_RISK_COLUMN when the round has scores, else '' and HEX_NO_RISK_COLUMN.
-HEX_POINTS = """
+HEX_POINTS = (
+    """
     SELECT h.lon, h.lat, h.one_person, {risk} AS at_risk
     FROM households h {risk_join}
-    WHERE """ + valid_in_round('$t', 'h') + """
+    WHERE """
+    + valid_in_round("$t", "h")
+    + """
       AND h.sgg_code = $sgg AND {scope}"""
+)
 
 HEX_RISK_JOIN = "LEFT JOIN scores s ON s.household_id = h.household_id AND s.round_id = $t"
 
@@ -153,7 +174,8 @@ HEX_NO_RISK_COLUMN = "NULL::BOOLEAN"
 DOMAINS = "SELECT domain, name_ko FROM domains ORDER BY sort_order"
 
 # MAP_COUNTS from the aggregates: the same measures and slots.
-MAP_COUNTS_STATS = """
+MAP_COUNTS_STATS = (
+    """
     WITH ages AS (
         SELECT {level_col} AS code, head_age, sum(n) AS n, sum(one) AS one
         FROM stats_ages WHERE round_id = $t AND {scope}
@@ -162,7 +184,9 @@ MAP_COUNTS_STATS = """
         SELECT {level_col} AS code, mask, sum(n) AS n
         FROM stats_masks WHERE round_id = $t AND {scope}
         GROUP BY ALL),
-""" + _MAP_MEASURES
+"""
+    + _MAP_MEASURES
+)
 
 MAP_RISK_STATS = """
     WITH agg AS (

@@ -40,8 +40,10 @@ META_KEY = "model_version"
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {"python": platform.python_version(),
-            **{name: version(name) for name in ("scikit-learn", "numpy", "pandas", "skops", "duckdb")}}
+    return {
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("scikit-learn", "numpy", "pandas", "skops", "duckdb")},
+    }
 
 
 def make_version(data_fingerprint: str, fs: FeatureSet, params: dict) -> str:
@@ -50,8 +52,10 @@ def make_version(data_fingerprint: str, fs: FeatureSet, params: dict) -> str:
     >>> make_version("abc", FeatureSet(("a",), (), (), (), ()), {"C": 1.0})[:3]
     'rm-'
     """
-    key = json.dumps({"data": data_fingerprint, "features": fs.fingerprint, "params": params,
-                      "sklearn": sklearn.__version__}, sort_keys=True)
+    key = json.dumps(
+        {"data": data_fingerprint, "features": fs.fingerprint, "params": params, "sklearn": sklearn.__version__},
+        sort_keys=True,
+    )
     return "rm-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
@@ -65,8 +69,9 @@ def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Pa
     tmp.mkdir(parents=True)
     sio.dump(fitted.pipeline, tmp / MODEL_FILE)
     extra = {"column_means": fitted.column_means.tolist(), "groups": fitted.groups.tolist()}
-    (tmp / METADATA_FILE).write_text(json.dumps({**metadata, "explain": extra}, ensure_ascii=False, indent=1),
-                                     encoding="utf-8")
+    (tmp / METADATA_FILE).write_text(
+        json.dumps({**metadata, "explain": extra}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     (tmp / CARD_FILE).write_text(card, encoding="utf-8")
     # Not world-readable: the metadata holds per-group counts of the training data.
     for f in tmp.iterdir():
@@ -81,7 +86,9 @@ def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Pa
 def read_metadata(models_dir: Path, version: str) -> dict:
     path = Path(models_dir) / version / METADATA_FILE
     if not path.is_file():
-        raise ModelError(f"모델 {version} 의 메타데이터가 없습니다: {path}. `python -m blindspot train` 으로 다시 학습하세요.")
+        raise ModelError(
+            f"모델 {version} 의 메타데이터가 없습니다: {path}. `python -m blindspot train` 으로 다시 학습하세요."
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -96,16 +103,20 @@ def load(models_dir: Path, version: str, catalogue: Catalogue | None = None) -> 
     if fs_meta.get("fingerprint") != current.fingerprint:
         raise ModelError(
             f"모델 {version} 은 다른 입력 변수 목록(feature set {fs_meta.get('fingerprint')})으로 학습되었습니다. "
-            f"현재 목록은 {current.fingerprint} 입니다 (지표 목록이 바뀜). `python -m blindspot train` 으로 다시 학습하세요.")
+            f"현재 목록은 {current.fingerprint} 입니다 (지표 목록이 바뀜). `python -m blindspot train` 으로 다시 학습하세요."
+        )
     trained_with = meta.get("library_versions", {}).get("scikit-learn")
     if trained_with != sklearn.__version__:
         raise ModelError(
             f"모델 {version} 은 scikit-learn {trained_with} 로 학습되었고 지금은 {sklearn.__version__} 입니다. "
-            "버전이 다른 모델은 결과가 달라질 수 있어 쓰지 않습니다. `python -m blindspot train` 으로 다시 학습하세요.")
+            "버전이 다른 모델은 결과가 달라질 수 있어 쓰지 않습니다. `python -m blindspot train` 으로 다시 학습하세요."
+        )
     path = Path(models_dir) / version / MODEL_FILE
     untrusted = sio.get_untrusted_types(file=path)
     if untrusted:
-        raise ModelError(f"모델 파일 {path} 에 신뢰할 수 없는 객체 형식이 있어 불러오지 않습니다: {', '.join(untrusted)}")
+        raise ModelError(
+            f"모델 파일 {path} 에 신뢰할 수 없는 객체 형식이 있어 불러오지 않습니다: {', '.join(untrusted)}"
+        )
     pipeline = sio.load(path)
     fs = FeatureSet(**{k: tuple(fs_meta[k]) for k in ("flags", "months", "amounts", "numeric", "categorical")})
     groups = column_groups(pipeline, fs)

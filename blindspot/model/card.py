@@ -21,11 +21,15 @@ def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
     base = gap.get("baseline_ratio")
     parts = []
     if ws is not None and bs is not None:
-        parts.append(f"위기 가구가 보이는 위기정보가 평균 {ws:.2f}건으로 '{gap['best_group']}'({bs:.2f}건)보다 "
-                     f"{'적어' if ws < bs else '많지만'} 신호로 찾기 {'어렵습니다' if ws < bs else '쉽지 않습니다'}")
+        parts.append(
+            f"위기 가구가 보이는 위기정보가 평균 {ws:.2f}건으로 '{gap['best_group']}'({bs:.2f}건)보다 "
+            f"{'적어' if ws < bs else '많지만'} 신호로 찾기 {'어렵습니다' if ws < bs else '쉽지 않습니다'}"
+        )
     if base is not None:
-        parts.append(f"지표 개수 규칙의 같은 비율은 {base:.2f}로, 격차는 모델이 아니라 "
-                     f"{'자료(신호)에서 옵니다' if base <= (gap.get('ratio') or 0) + 0.05 else '일부 모델에서도 옵니다'}")
+        parts.append(
+            f"지표 개수 규칙의 같은 비율은 {base:.2f}로, 격차는 모델이 아니라 "
+            f"{'자료(신호)에서 옵니다' if base <= (gap.get('ratio') or 0) + 0.05 else '일부 모델에서도 옵니다'}"
+        )
     return "; ".join(parts) + "."
 
 
@@ -36,8 +40,7 @@ def model_card(meta: dict) -> str:
     lines = [
         f"# 모델 카드 (Model card): {meta['version']}",
         "",
-        f"생성 {meta['created_at']} · {meta['estimator']} · scikit-learn "
-        f"{meta['library_versions']['scikit-learn']}",
+        f"생성 {meta['created_at']} · {meta['estimator']} · scikit-learn {meta['library_versions']['scikit-learn']}",
         "",
         "## 용도 (Intended use)",
         "읍면동 복지 담당자가 이번 회차 방문·상담 순서를 정할 때 참고하는 위기가구 **우선순위**입니다. "
@@ -81,8 +84,10 @@ def model_card(meta: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for g in meta["subgroup_gaps"]:
-        lines.append(f"| {g['dimension']} | {g['worst_group']} | {_f(g['worst_recall'])} | {g['best_group']} | "
-                     f"{_f(g['best_recall'])} | {_f(g['ratio'], 2)} | {_f(g.get('baseline_ratio'), 2)} |")
+        lines.append(
+            f"| {g['dimension']} | {g['worst_group']} | {_f(g['worst_recall'])} | {g['best_group']} | "
+            f"{_f(g['best_recall'])} | {_f(g['ratio'], 2)} | {_f(g.get('baseline_ratio'), 2)} |"
+        )
     low = [g for g in meta["subgroup_gaps"] if g["ratio"] is not None and g["ratio"] < GAP_LIMIT]
     lines.append("")
     if low:
@@ -125,17 +130,20 @@ def metrics_table(meta: dict):
     import pandas as pd
 
     m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
-    return pd.DataFrame([{"지표": label, "모델": m.get(key), "지표 개수 규칙": b.get(key)}
-                         for key, label in METRIC_LABELS.items()])
+    return pd.DataFrame(
+        [{"지표": label, "모델": m.get(key), "지표 개수 규칙": b.get(key)} for key, label in METRIC_LABELS.items()]
+    )
 
 
 def pr_frame(meta: dict):
     """Precision at each recall level for both rankings (long form for a line chart)."""
     import pandas as pd
 
-    rows = [{"재현율 (recall)": p["recall"], "정밀도 (precision)": p["precision"], "순위": name}
-            for key, name in (("model", "모델"), ("baseline", "지표 개수 규칙"))
-            for p in meta["curves"]["pr"][key]]
+    rows = [
+        {"재현율 (recall)": p["recall"], "정밀도 (precision)": p["precision"], "순위": name}
+        for key, name in (("model", "모델"), ("baseline", "지표 개수 규칙"))
+        for p in meta["curves"]["pr"][key]
+    ]
     return pd.DataFrame(rows)
 
 
@@ -144,10 +152,14 @@ def reliability_frame(meta: dict):
     import pandas as pd
 
     rel = meta["curves"]["reliability"]
-    return pd.DataFrame({"예측 확률": [r["mean_probability"] for r in rel],
-                         "실제 비율": [r["observed_rate"] for r in rel],
-                         "완벽한 보정": [r["mean_probability"] for r in rel],
-                         "가구 수": [r["n"] for r in rel]})
+    return pd.DataFrame(
+        {
+            "예측 확률": [r["mean_probability"] for r in rel],
+            "실제 비율": [r["observed_rate"] for r in rel],
+            "완벽한 보정": [r["mean_probability"] for r in rel],
+            "가구 수": [r["n"] for r in rel],
+        }
+    )
 
 
 def subgroup_frame(meta: dict, limit: float = GAP_LIMIT):
@@ -160,8 +172,18 @@ def subgroup_frame(meta: dict, limit: float = GAP_LIMIT):
     for g in meta["subgroup_gaps"]:
         if g["ratio"] is not None and g["ratio"] < limit:
             df.loc[(df["dimension"] == g["dimension"]) & (df["group"] == g["worst_group"]), "gap"] = True
-    cols = ["dimension", "group", "n", "positives", "model_recall", "baseline_recall", "model_pr_auc",
-            "baseline_pr_auc", "model_ece", "gap"]
+    cols = [
+        "dimension",
+        "group",
+        "n",
+        "positives",
+        "model_recall",
+        "baseline_recall",
+        "model_pr_auc",
+        "baseline_pr_auc",
+        "model_ece",
+        "gap",
+    ]
     return df[cols]
 
 

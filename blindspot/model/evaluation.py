@@ -105,8 +105,16 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = RELIABILITY_BINS
     n = np.bincount(b, minlength=bins)
     mean_p = np.bincount(b, weights=p, minlength=bins)
     rate = np.bincount(b, weights=y, minlength=bins)
-    return [{"bin": int(i), "n": int(n[i]), "mean_probability": float(mean_p[i] / n[i]),
-             "observed_rate": float(rate[i] / n[i])} for i in range(bins) if n[i]]
+    return [
+        {
+            "bin": int(i),
+            "n": int(n[i]),
+            "mean_probability": float(mean_p[i] / n[i]),
+            "observed_rate": float(rate[i] / n[i]),
+        }
+        for i in range(bins)
+        if n[i]
+    ]
 
 
 def pr_curve(y: np.ndarray, score: np.ndarray, points: int = 50) -> list[dict]:
@@ -149,8 +157,9 @@ def ranked_auc(y_sorted: np.ndarray, score_sorted: np.ndarray) -> tuple[float | 
     return auc, ap
 
 
-def ranking_metrics(y: np.ndarray, score: np.ndarray, selected: np.ndarray,
-                    probability: np.ndarray | None = None) -> dict:
+def ranking_metrics(
+    y: np.ndarray, score: np.ndarray, selected: np.ndarray, probability: np.ndarray | None = None
+) -> dict:
     """Metrics of one ranking: ROC-AUC, PR-AUC (average precision), and precision and
     recall inside capacity (``selected``); Brier score and ECE when ``score`` is a probability.
 
@@ -178,8 +187,12 @@ def ranking_metrics(y: np.ndarray, score: np.ndarray, selected: np.ndarray,
     return out
 
 
-def subgroup_table(groups: dict[str, np.ndarray], y: np.ndarray, rankings: dict[str, tuple],
-                   positive_means: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def subgroup_table(
+    groups: dict[str, np.ndarray],
+    y: np.ndarray,
+    rankings: dict[str, tuple],
+    positive_means: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Per-subgroup metrics for each ranking.
 
     ``groups`` maps a dimension name (e.g. "연령대") to an array of group labels;
@@ -189,8 +202,10 @@ def subgroup_table(groups: dict[str, np.ndarray], y: np.ndarray, rankings: dict[
     per named array, its mean over the group's positives.
     """
     y = np.asarray(y).astype(np.int64)
-    orders = {name: np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
-              for name, (score, _, _) in rankings.items()}
+    orders = {
+        name: np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
+        for name, (score, _, _) in rankings.items()
+    }
     rows = []
     for dim, labels in groups.items():
         if isinstance(labels, pd.Categorical):
@@ -238,7 +253,16 @@ def recall_gaps(table: pd.DataFrame, ranking: str = "model", min_positives: int 
         worst = part.loc[part[col].idxmin()]
         best = part.loc[part[col].idxmax()]
         ratio = float(worst[col] / best[col]) if best[col] else None
-        rows.append({"dimension": dim, "worst_group": worst["group"], "worst_recall": float(worst[col]),
-                     "best_group": best["group"], "best_recall": float(best[col]), "ratio": ratio})
-    return pd.DataFrame(rows, columns=["dimension", "worst_group", "worst_recall", "best_group",
-                                       "best_recall", "ratio"])
+        rows.append(
+            {
+                "dimension": dim,
+                "worst_group": worst["group"],
+                "worst_recall": float(worst[col]),
+                "best_group": best["group"],
+                "best_recall": float(best[col]),
+                "ratio": ratio,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["dimension", "worst_group", "worst_recall", "best_group", "best_recall", "ratio"]
+    )

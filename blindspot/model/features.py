@@ -28,8 +28,18 @@ from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import sql
 from blindspot.rounds import from_id
 
-NUMERIC = ("n_signals", "n_domains", "max_months", "total_amount", "n_new", "n_signals_prev",
-           "prev_rounds_signalled", "streak", "emd_signal_rate", "household_size")
+NUMERIC = (
+    "n_signals",
+    "n_domains",
+    "max_months",
+    "total_amount",
+    "n_new",
+    "n_signals_prev",
+    "prev_rounds_signalled",
+    "streak",
+    "emd_signal_rate",
+    "household_size",
+)
 CATEGORICAL = ("age_band", "head_sex", "one_person", "housing_type", "welfare_status", "emd_type")
 AGE_BANDS = ((0, 39, "<40"), (40, 64, "40-64"), (65, 79, "65-79"), (80, 200, "80+"))
 
@@ -73,8 +83,9 @@ def previous_rounds(round_id: int, n: int = 3) -> list[int]:
     return out
 
 
-def build_features(store, round_id: int, scope: Scope | None = None,
-                   catalogue: Catalogue | None = None, visited_only: bool = False) -> pd.DataFrame:
+def build_features(
+    store, round_id: int, scope: Scope | None = None, catalogue: Catalogue | None = None, visited_only: bool = False
+) -> pd.DataFrame:
     """Feature frame of every household valid in ``round_id`` within ``scope``
     (or only those visited in that round).
 
@@ -93,8 +104,12 @@ def build_features(store, round_id: int, scope: Scope | None = None,
     subset = sql.FEATURES_VISITED if visited_only else "TRUE"
     t1, t2, t3 = previous_rounds(round_id)
     named = {"t": round_id, "t1": t1, "t2": t2, "t3": t3, **{f"p{k}": v for k, v in enumerate(params)}}
-    vocab_params = {"sex": list(vocab.HEAD_SEX), "housing": list(vocab.HOUSING_TYPES),
-                    "welfare": list(vocab.WELFARE_STATUS), "emd_types": list(vocab.EMD_TYPES)}
+    vocab_params = {
+        "sex": list(vocab.HEAD_SEX),
+        "housing": list(vocab.HOUSING_TYPES),
+        "welfare": list(vocab.WELFARE_STATUS),
+        "emd_types": list(vocab.EMD_TYPES),
+    }
     base = store.run(sql.FEATURES.format(scope=cond, subset=subset), {**named, **vocab_params}).fetchnumpy()
     order = np.argsort(base["household_id"], kind="stable")
     cols = {k: np.asarray(v)[order] for k, v in base.items()}
@@ -120,7 +135,8 @@ def build_features(store, round_id: int, scope: Scope | None = None,
     age = cols["head_age"]
     df["age_band"] = pd.Categorical.from_codes(
         np.searchsorted([hi for _, hi, _ in AGE_BANDS], age, side="left").clip(0, len(AGE_BANDS) - 1),
-        categories=[label for *_, label in AGE_BANDS])
+        categories=[label for *_, label in AGE_BANDS],
+    )
     df["head_sex"] = _categorical(cols["head_sex"], vocab.HEAD_SEX)
     df["one_person"] = pd.Categorical.from_codes(cols["one_person"].astype(np.int8), categories=["no", "yes"])
     df["housing_type"] = _categorical(cols["housing_type"], vocab.HOUSING_TYPES)

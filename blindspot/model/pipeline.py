@@ -104,6 +104,7 @@ def assign_bands(probability: np.ndarray, in_capacity: np.ndarray, t: Thresholds
 
 # --- pipeline ---------------------------------------------------------------------------
 
+
 def make_pipeline(fs: FeatureSet, C: float = settings.default("model_c")) -> Pipeline:
     """Preprocessing + logistic regression.
 
@@ -111,13 +112,23 @@ def make_pipeline(fs: FeatureSet, C: float = settings.default("model_c")) -> Pip
     log1p-transformed and standardised (one coefficient then means "per doubling",
     roughly); categories are one-hot encoded, unseen categories ignored.
     """
-    prep = ColumnTransformer([
-        ("flag", "passthrough", list(fs.flags)),
-        ("log", Pipeline([("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
-                          ("scale", StandardScaler())]),
-         list(fs.months) + list(fs.amounts) + list(fs.numeric)),
-        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(fs.categorical)),
-    ], verbose_feature_names_out=False)
+    prep = ColumnTransformer(
+        [
+            ("flag", "passthrough", list(fs.flags)),
+            (
+                "log",
+                Pipeline(
+                    [
+                        ("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                list(fs.months) + list(fs.amounts) + list(fs.numeric),
+            ),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(fs.categorical)),
+        ],
+        verbose_feature_names_out=False,
+    )
     clf = LogisticRegression(C=C, max_iter=2000, random_state=RANDOM_STATE)
     return Pipeline([("prep", prep), ("clf", clf)])
 
@@ -138,6 +149,7 @@ def column_groups(pipeline: Pipeline, fs: FeatureSet) -> np.ndarray:
 
 
 # --- training data --------------------------------------------------------------------
+
 
 def labelled_rounds(store, channels=LABEL_CHANNELS) -> pd.DataFrame:
     """Rounds with usable labels: round_id, labelled, positives."""
@@ -160,24 +172,29 @@ def plan_rounds(store, test_round: int | None = None, channels=LABEL_CHANNELS) -
     if lab.empty:
         raise ModelError(
             "방문 결과(라벨)가 있는 회차가 없습니다. 방문 결과를 먼저 적재하세요 "
-            "(합성 데이터: `python -m blindspot build-demo`).")
+            "(합성 데이터: `python -m blindspot build-demo`)."
+        )
     labelled = lab["round_id"].tolist()
     if test_round is None:
         test_round = labelled[-1]
     elif test_round not in labelled:
         code = from_id(test_round).code
-        raise ModelError(f"검증 회차 {code} 에 방문 결과가 없습니다. 방문 결과가 있는 회차: "
-                         + ", ".join(from_id(r).code for r in labelled))
+        raise ModelError(
+            f"검증 회차 {code} 에 방문 결과가 없습니다. 방문 결과가 있는 회차: "
+            + ", ".join(from_id(r).code for r in labelled)
+        )
     train = [r for r in labelled if r < test_round and from_id(r).prev().round_id in loaded]
     if not train:
         raise ModelError(
             f"학습에 쓸 회차가 없습니다: 검증 회차 {from_id(test_round).code} 이전에, 직전 회차 자료까지 "
-            "적재된 라벨 회차가 하나 이상 필요합니다 (최소 3개 회차: 이력 1 + 학습 1 + 검증 1).")
+            "적재된 라벨 회차가 하나 이상 필요합니다 (최소 3개 회차: 이력 1 + 학습 1 + 검증 1)."
+        )
     return train, test_round
 
 
-def training_frame(store, rounds: list[int], catalogue: Catalogue | None = None,
-                   channels=LABEL_CHANNELS, progress: ProgressFn = silent) -> tuple[pd.DataFrame, np.ndarray]:
+def training_frame(
+    store, rounds: list[int], catalogue: Catalogue | None = None, channels=LABEL_CHANNELS, progress: ProgressFn = silent
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and labels of the labelled households of ``rounds`` (one row per visit)."""
     frames, labels = [], []
     for k, r in enumerate(rounds):
@@ -207,7 +224,8 @@ def check_labels(y: np.ndarray, rounds: list[int]) -> None:
     if pos < MIN_POSITIVES or neg < MIN_NEGATIVES:
         raise ModelError(
             f"학습 회차({codes})의 라벨이 너무 적습니다: 욕구 확인 {pos}건, 미해당 {neg}건 "
-            f"(각각 최소 {MIN_POSITIVES}/{MIN_NEGATIVES}건 필요). 방문 결과를 더 적재하세요.")
+            f"(각각 최소 {MIN_POSITIVES}/{MIN_NEGATIVES}건 필요). 방문 결과를 더 적재하세요."
+        )
 
 
 @dataclass
@@ -216,8 +234,8 @@ class FittedModel:
 
     pipeline: Pipeline
     features: FeatureSet
-    groups: np.ndarray          # transformed column -> index into features.all
-    column_means: np.ndarray    # mean of each transformed column over the training rows
+    groups: np.ndarray  # transformed column -> index into features.all
+    column_means: np.ndarray  # mean of each transformed column over the training rows
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     @property
@@ -231,8 +249,13 @@ class FittedModel:
         return float(clf.intercept_[0] + self.coef @ self.column_means)
 
 
-def fit(X: pd.DataFrame, y: np.ndarray, fs: FeatureSet, C: float = settings.default("model_c"),
-        thresholds: Thresholds | None = None) -> FittedModel:
+def fit(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    fs: FeatureSet,
+    C: float = settings.default("model_c"),
+    thresholds: Thresholds | None = None,
+) -> FittedModel:
     pipe = make_pipeline(fs, C)
     pipe.fit(X[list(fs.all)], y)
     Z = pipe.named_steps["prep"].transform(X[list(fs.all)])
@@ -240,6 +263,7 @@ def fit(X: pd.DataFrame, y: np.ndarray, fs: FeatureSet, C: float = settings.defa
 
 
 # --- prediction and reasons -----------------------------------------------------------
+
 
 def explain(model: FittedModel, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Probability and per-feature contributions (log-odds) for each row of ``X``.
@@ -277,11 +301,17 @@ def explain(model: FittedModel, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
                 offset = float(w[block] @ mu[block])
                 values = X[c]
                 labels = list(values.cat.categories) if hasattr(values, "cat") else sorted(set(values))
-                codes = values.cat.codes.to_numpy() if hasattr(values, "cat") else \
-                    pd.Categorical(values, categories=labels).codes
+                codes = (
+                    values.cat.codes.to_numpy()
+                    if hasattr(values, "cat")
+                    else pd.Categorical(values, categories=labels).codes
+                )
                 position = {str(v): i for i, v in enumerate(cats)}
-                table = np.array([w[col + position[str(lab)]] - offset if str(lab) in position else -offset
-                                  for lab in labels] + [-offset], dtype=np.float64)
+                table = np.array(
+                    [w[col + position[str(lab)]] - offset if str(lab) in position else -offset for lab in labels]
+                    + [-offset],
+                    dtype=np.float64,
+                )
                 contrib[:, names.index(c)] = table[codes]  # code -1 (missing) -> last entry
                 col += len(cats)
     logit = model.base_logit + by_feature.sum(axis=0, dtype=np.float64)
@@ -300,8 +330,12 @@ _NUMERIC_REASON = {
     "emd_signal_rate": "읍면동 위기정보 가구 비율 {p}%",
     "household_size": "가구원 {v}명",
 }
-_AGE_REASON = {"<40": "세대주 40세 미만", "40-64": "세대주 40~64세", "65-79": "세대주 65~79세",
-               "80+": "세대주 80세 이상"}
+_AGE_REASON = {
+    "<40": "세대주 40세 미만",
+    "40-64": "세대주 40~64세",
+    "65-79": "세대주 65~79세",
+    "80+": "세대주 80세 이상",
+}
 _CATEGORY_REASON = {
     "age_band": _AGE_REASON,
     "head_sex": {"M": "세대주 남성", "F": "세대주 여성"},
@@ -350,8 +384,7 @@ class Reasons:
         return table[self.phrase[rank]]
 
 
-def top_reasons(model: FittedModel, X: pd.DataFrame, contrib: np.ndarray, catalogue: Catalogue,
-                k: int = 3) -> Reasons:
+def top_reasons(model: FittedModel, X: pd.DataFrame, contrib: np.ndarray, catalogue: Catalogue, k: int = 3) -> Reasons:
     """The ``k`` features that raised each household's risk most, with their Korean text.
 
     A feature is a reason only if it raised the log-odds and the household actually has
@@ -431,10 +464,20 @@ def importance(model: FittedModel, contrib: np.ndarray, catalogue: Catalogue) ->
 
 
 FEATURE_LABELS = {
-    "n_signals": "위기정보 수", "n_domains": "위기 영역 수", "max_months": "최장 체납 개월",
-    "total_amount": "연체·체납액", "n_new": "새 위기정보 수", "n_signals_prev": "직전 회차 위기정보 수",
-    "prev_rounds_signalled": "최근 3회차 중 위기정보 회차", "streak": "연속 위기정보 회차",
-    "emd_signal_rate": "읍면동 위기정보 비율", "household_size": "가구원 수", "age_band": "세대주 연령대",
-    "head_sex": "세대주 성별", "one_person": "1인 가구", "housing_type": "주거 형태",
-    "welfare_status": "복지 수급", "emd_type": "읍·면·동 구분",
+    "n_signals": "위기정보 수",
+    "n_domains": "위기 영역 수",
+    "max_months": "최장 체납 개월",
+    "total_amount": "연체·체납액",
+    "n_new": "새 위기정보 수",
+    "n_signals_prev": "직전 회차 위기정보 수",
+    "prev_rounds_signalled": "최근 3회차 중 위기정보 회차",
+    "streak": "연속 위기정보 회차",
+    "emd_signal_rate": "읍면동 위기정보 비율",
+    "household_size": "가구원 수",
+    "age_band": "세대주 연령대",
+    "head_sex": "세대주 성별",
+    "one_person": "1인 가구",
+    "housing_type": "주거 형태",
+    "welfare_status": "복지 수급",
+    "emd_type": "읍·면·동 구분",
 }

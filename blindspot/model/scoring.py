@@ -57,6 +57,7 @@ def sgg_batches(store, round_id: int, scope: Scope | None = None, max_rows: int 
 def feature_batches(store, round_id: int, catalogue: Catalogue, batches: list[list[str]]) -> Iterator[pd.DataFrame]:
     """Feature frames of the batches, the next one read while the caller works on this
     one (DuckDB releases the GIL; the reader thread uses its own cursor)."""
+
     def read(codes):
         return build_features(store, round_id, Scope.district(codes), catalogue=catalogue)
 
@@ -72,19 +73,20 @@ def _dictionary(indices: np.ndarray, values: list) -> pa.DictionaryArray:
     """Dictionary-encoded strings from int indices (-1 = null): few distinct values,
     millions of rows, no Python string per row."""
     indices = np.asarray(indices, dtype=np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0, type=pa.int32()),
-                                          pa.array(list(values), pa.string()))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0, type=pa.int32()), pa.array(list(values), pa.string())
+    )
 
 
 def _code_text(values: np.ndarray, width: int) -> pa.Array:
     """Integer region codes back to zero-padded text, dictionary-encoded."""
     codes, uniques = pd.factorize(np.asarray(values))
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
-                                          pa.array([str(u).zfill(width) for u in uniques], pa.string()))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32)), pa.array([str(u).zfill(width) for u in uniques], pa.string())
+    )
 
 
-def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str,
-                catalogue: Catalogue) -> pa.Table:
+def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str, catalogue: Catalogue) -> pa.Table:
     """Scores table rows for one batch of feature rows."""
     prob, contrib = explain(model, X)
     emd = X["emd_code"].to_numpy()
@@ -110,8 +112,15 @@ def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str
     return pa.table(cols)
 
 
-def score_round(store, model: FittedModel, version: str, round_id: int, catalogue: Catalogue | None = None,
-                progress: ProgressFn = silent, max_rows: int = BATCH_ROWS) -> dict:
+def score_round(
+    store,
+    model: FittedModel,
+    version: str,
+    round_id: int,
+    catalogue: Catalogue | None = None,
+    progress: ProgressFn = silent,
+    max_rows: int = BATCH_ROWS,
+) -> dict:
     """Score every household of ``round_id`` and replace that round's scores.
 
     Returns households scored, counts per band and seconds.
@@ -136,14 +145,27 @@ def score_round(store, model: FittedModel, version: str, round_id: int, catalogu
             progress((k + 1) / len(batches), f"점수 계산 {from_id(round_id).code}: {total:,}가구")
         stats.refresh(store, round_id, ("risk",))
         seconds = time.monotonic() - started
-        store.run(sql.INSERT_SCORE_RUN, [round_id, version, dt.datetime.now(), total, seconds,
-                                         json.dumps(asdict(model.thresholds))])
-    return {"round": from_id(round_id).code, "model_version": version, "households": total,
-            "bands": bands, "seconds": round(seconds, 1)}
+        store.run(
+            sql.INSERT_SCORE_RUN,
+            [round_id, version, dt.datetime.now(), total, seconds, json.dumps(asdict(model.thresholds))],
+        )
+    return {
+        "round": from_id(round_id).code,
+        "model_version": version,
+        "households": total,
+        "bands": bands,
+        "seconds": round(seconds, 1),
+    }
 
 
-def predict_round(store, model: FittedModel, round_id: int, catalogue: Catalogue | None = None,
-                  progress: ProgressFn = silent, max_rows: int = BATCH_ROWS) -> tuple[pd.DataFrame, np.ndarray]:
+def predict_round(
+    store,
+    model: FittedModel,
+    round_id: int,
+    catalogue: Catalogue | None = None,
+    progress: ProgressFn = silent,
+    max_rows: int = BATCH_ROWS,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Per-household probability, count-rule score and subgroup attributes of a round
     (for evaluation), and the summed |contribution| per feature (for importance)."""
     catalogue = catalogue or load_catalogue()
@@ -153,14 +175,22 @@ def predict_round(store, model: FittedModel, round_id: int, catalogue: Catalogue
     for k, X in enumerate(feature_batches(store, round_id, catalogue, batches)):
         prob, contrib = explain(model, X)
         abs_sum += np.abs(contrib).sum(axis=0, dtype=np.float64)
-        parts.append(pd.DataFrame({
-            "household_id": X["household_id"].to_numpy(), "emd_code": X["emd_code"].to_numpy(),
-            "sgg_code": X["sgg_code"].to_numpy(), "probability": prob,
-            "baseline": count_rule_score(X["n_signals"], X["total_amount"], X["max_months"]),
-            "n_signals": X["n_signals"].to_numpy(np.int16),
-            "age_band": X["age_band"], "head_sex": X["head_sex"], "one_person": X["one_person"],
-            "emd_type": X["emd_type"],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "household_id": X["household_id"].to_numpy(),
+                    "emd_code": X["emd_code"].to_numpy(),
+                    "sgg_code": X["sgg_code"].to_numpy(),
+                    "probability": prob,
+                    "baseline": count_rule_score(X["n_signals"], X["total_amount"], X["max_months"]),
+                    "n_signals": X["n_signals"].to_numpy(np.int16),
+                    "age_band": X["age_band"],
+                    "head_sex": X["head_sex"],
+                    "one_person": X["one_person"],
+                    "emd_type": X["emd_type"],
+                }
+            )
+        )
         progress((k + 1) / len(batches), f"평가용 예측 {from_id(round_id).code}")
     frame = pd.concat(parts, ignore_index=True)
     return frame, abs_sum / max(len(frame), 1)

@@ -18,12 +18,15 @@ REGION_NAMES_AT_LEVEL = "SELECT code, name FROM regions WHERE level = ? ORDER BY
 # vocabulary lists $sex, $housing, $welfare, $emd_types (0 = not in the list), and region
 # codes as integers, because turning millions of strings into Python objects costs more
 # than the query.  Indicator values are fetched long by FEATURE_SIGNALS and pivoted in numpy.
-FEATURES = """
+FEATURES = (
+    """
 WITH hh_all AS (
     SELECT household_id, sgg_code, emd_code, head_age, head_sex, household_size,
            one_person, housing_type, welfare_status
     FROM households
-    WHERE """ + valid_in_round('$t') + """ AND {scope}),
+    WHERE """
+    + valid_in_round("$t")
+    + """ AND {scope}),
 cur AS (
     SELECT o.household_id, o.indicator_code, o.value, i.domain, i.kind
     FROM observations o JOIN indicators i ON i.code = o.indicator_code
@@ -74,6 +77,7 @@ JOIN regions r ON r.code = hh.emd_code
 JOIN emd_rate e ON e.emd_code = hh.emd_code
 LEFT JOIN agg USING (household_id)
 LEFT JOIN hist USING (household_id)"""
+)
 
 # Restricts FEATURES to the households visited in round $t (training and evaluation rows).
 FEATURES_VISITED = "household_id IN (SELECT household_id FROM visits WHERE round_id = $t)"
@@ -85,30 +89,46 @@ FEATURE_SIGNALS = """
 
 # Visit outcomes of round ? as labels: need confirmed, supported or refused support = 1;
 # contacted without need or not eligible = 0; unreachable households have no label.
-LABELS = """
+LABELS = (
+    """
     SELECT household_id,
-           (outcome IN """ + LABEL_OUTCOMES_SQL + """)::INT AS label
+           (outcome IN """
+    + LABEL_OUTCOMES_SQL
+    + """)::INT AS label
     FROM visits WHERE round_id = ? AND outcome <> 'unreachable'"""
+)
 
 # Rounds with visit outcomes usable as labels, per channel list $channels.
-LABELLED_ROUNDS = """
+LABELLED_ROUNDS = (
+    """
     SELECT round_id, count(*) AS labelled,
-           count(*) FILTER (WHERE outcome IN """ + LABEL_OUTCOMES_SQL + """) AS positives
+           count(*) FILTER (WHERE outcome IN """
+    + LABEL_OUTCOMES_SQL
+    + """) AS positives
     FROM visits
     WHERE outcome <> 'unreachable' AND list_contains($channels, channel)
     GROUP BY round_id ORDER BY round_id"""
+)
 
 # Labels of round $t from the channels $channels (see blindspot/model/pipeline.py for why not all).
-CHANNEL_LABELS = """
-    SELECT household_id, (outcome IN """ + LABEL_OUTCOMES_SQL + """)::INT AS label
+CHANNEL_LABELS = (
+    """
+    SELECT household_id, (outcome IN """
+    + LABEL_OUTCOMES_SQL
+    + """)::INT AS label
     FROM visits
     WHERE round_id = $t AND outcome <> 'unreachable' AND list_contains($channels, channel)"""
+)
 
 # Households of a round per 시군구, to cut scoring into batches of whole 시군구.
-HOUSEHOLDS_PER_SGG = """
+HOUSEHOLDS_PER_SGG = (
+    """
     SELECT sgg_code, count(*) AS households FROM households
-    WHERE """ + valid_in_round('?') + """ AND {scope}
+    WHERE """
+    + valid_in_round("?")
+    + """ AND {scope}
     GROUP BY sgg_code ORDER BY sgg_code"""
+)
 
 # Synthetic ground truth of a round (evaluation only; empty for real data).
 TRUTH_IDS = "SELECT household_id FROM synthetic_crisis WHERE round_id = ? ORDER BY household_id"

@@ -62,8 +62,14 @@ def ground_truth(store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray,
     return pos.fillna(0).to_numpy(np.int8), covered, "visit_outcomes"
 
 
-def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | None = None,
-             capacity_share: float | None = None, progress: ProgressFn = silent) -> dict:
+def evaluate(
+    store,
+    model: FittedModel,
+    round_id: int,
+    catalogue: Catalogue | None = None,
+    capacity_share: float | None = None,
+    progress: ProgressFn = silent,
+) -> dict:
     """Model and count-rule metrics on one round, overall and per subgroup."""
     catalogue = catalogue or load_catalogue()
     share = capacity_share or model.thresholds.capacity_share
@@ -85,19 +91,27 @@ def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | No
         "연령대": sub["age_band"].array,
         "성별": sub["head_sex"].cat.rename_categories(lambda c: {"M": "남", "F": "여"}.get(c, "미상")).array,
         "1인 가구": sub["one_person"].cat.rename_categories({"yes": "1인", "no": "다인"}).array,
-        "도시/농촌": pd.Categorical.from_codes((sub["emd_type"] != "dong").to_numpy().astype(np.int8),
-                                            ["동(도시)", "읍·면(농촌)"]),
+        "도시/농촌": pd.Categorical.from_codes(
+            (sub["emd_type"] != "dong").to_numpy().astype(np.int8), ["동(도시)", "읍·면(농촌)"]
+        ),
         "시도": pd.Categorical.from_codes(sido_codes, [sido_names.get(int(c), str(c)) for c in sido_seen]),
     }
     # Mean signals of the households truly at risk, per group: explains recall gaps.
-    table = subgroup_table(groups, y, {"model": (p, sel_m, p), "baseline": (b, sel_b, None)},
-                           positive_means={"positive_mean_signals": sub["n_signals"].to_numpy()})
+    table = subgroup_table(
+        groups,
+        y,
+        {"model": (p, sel_m, p), "baseline": (b, sel_b, None)},
+        positive_means={"positive_mean_signals": sub["n_signals"].to_numpy()},
+    )
     gaps = recall_gaps(table, "model")
     base_gaps = recall_gaps(table, "baseline").set_index("dimension")["ratio"]
     gaps["baseline_ratio"] = gaps["dimension"].map(base_gaps)
     imp = importance(model, mean_abs[None, :], catalogue)
-    ratio = (model_m["recall_at_capacity"] / base_m["recall_at_capacity"]
-             if model_m["recall_at_capacity"] and base_m["recall_at_capacity"] else None)
+    ratio = (
+        model_m["recall_at_capacity"] / base_m["recall_at_capacity"]
+        if model_m["recall_at_capacity"] and base_m["recall_at_capacity"]
+        else None
+    )
     return {
         "round": from_id(round_id).code,
         "ground_truth": truth,
@@ -105,17 +119,24 @@ def evaluate(store, model: FittedModel, round_id: int, catalogue: Catalogue | No
         "model": model_m,
         "baseline": base_m,
         "recall_ratio": ratio,
-        "curves": {"pr": {"model": pr_curve(y, p), "baseline": pr_curve(y, b)},
-                   "reliability": reliability_curve(y, p)},
+        "curves": {"pr": {"model": pr_curve(y, p), "baseline": pr_curve(y, b)}, "reliability": reliability_curve(y, p)},
         "subgroups": table.to_dict(orient="records"),
         "subgroup_gaps": gaps.to_dict(orient="records"),
         "importance": imp.head(25).to_dict(orient="records"),
     }
 
 
-def train(store, models_dir: Path, *, C: float | None = None, thresholds: Thresholds | None = None,
-          test_round: int | None = None, activate: bool = True, catalogue: Catalogue | None = None,
-          progress: ProgressFn = silent) -> dict:
+def train(
+    store,
+    models_dir: Path,
+    *,
+    C: float | None = None,
+    thresholds: Thresholds | None = None,
+    test_round: int | None = None,
+    activate: bool = True,
+    catalogue: Catalogue | None = None,
+    progress: ProgressFn = silent,
+) -> dict:
     """Train on earlier rounds, test on the latest labelled one, save, put in service.
 
     ``C`` and ``thresholds`` default to the settings (``model_c``, ``band_medium``, ``band_low``,
@@ -129,8 +150,7 @@ def train(store, models_dir: Path, *, C: float | None = None, thresholds: Thresh
     fs = feature_set(catalogue)
     started = time.monotonic()
     train_rounds, test = plan_rounds(store, test_round)
-    X, y = training_frame(store, train_rounds, catalogue,
-                          progress=lambda f, m: progress(0.3 * f, m))
+    X, y = training_frame(store, train_rounds, catalogue, progress=lambda f, m: progress(0.3 * f, m))
     check_labels(y, train_rounds)
     progress(0.3, f"학습 중: {len(y):,}건 (욕구 확인 {int(y.sum()):,}건)")
     t0 = time.monotonic()
@@ -148,22 +168,26 @@ def train(store, models_dir: Path, *, C: float | None = None, thresholds: Thresh
         "estimator": "scikit-learn Pipeline(ColumnTransformer → LogisticRegression)",
         "params": params,
         "explanation_method": "exact log-odds decomposition of a linear model "
-                              "(coefficient × (value − training mean), summed per feature)",
+        "(coefficient × (value − training mean), summed per feature)",
         "library_versions": artifacts.library_versions(),
-        "feature_set": {"fingerprint": fs.fingerprint, **{k: list(getattr(fs, k)) for k in
-                                                          ("flags", "months", "amounts", "numeric", "categorical")}},
+        "feature_set": {
+            "fingerprint": fs.fingerprint,
+            **{k: list(getattr(fs, k)) for k in ("flags", "months", "amounts", "numeric", "categorical")},
+        },
         "training": {
             "rounds": [from_id(r).code for r in train_rounds],
             "test_round": from_id(test).code,
             "label_channels": list(LABEL_CHANNELS),
-            "rows": int(len(y)), "positives": int(y.sum()),
+            "rows": int(len(y)),
+            "positives": int(y.sum()),
             "data_fingerprint": fingerprint,
             "fit_seconds": round(fit_seconds, 2),
             "database": {k: meta_db.get(k) for k in ("data_kind", "generator_version", "seed", "scale", "built_at")},
         },
         "thresholds": asdict(thresholds),
-        "metrics": {k: metrics[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline",
-                                            "recall_ratio")},
+        "metrics": {
+            k: metrics[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
+        },
         "curves": metrics["curves"],
         "subgroups": metrics["subgroups"],
         "subgroup_gaps": metrics["subgroup_gaps"],

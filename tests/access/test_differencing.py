@@ -49,6 +49,7 @@ def db(modelled, tmp_path_factory):
 
 # --- the attacker ---------------------------------------------------------------------------
 
+
 def attack(shown: dict, equations: list, k: int, thresholds: dict | None = None) -> list:
     """Counts 1..k-1 recovered from ``shown`` (cell -> value or None) by subtraction along
     ``equations`` [(total, [parts])]: a single unknown in an equation is solved, repeatedly;
@@ -66,8 +67,7 @@ def attack(shown: dict, equations: list, k: int, thresholds: dict | None = None)
             if len(unknown) != 1:
                 continue
             c = unknown[0]
-            val[c] = (sum(val[p] for p in parts) if c == total
-                      else val[total] - sum(val[p] for p in parts if p != c))
+            val[c] = sum(val[p] for p in parts) if c == total else val[total] - sum(val[p] for p in parts if p != c)
             progress = True
             if 1 <= val[c] < th.get(c, k):
                 found.append(("derived", c, val[c]))
@@ -95,6 +95,7 @@ PRESENTERS = [scope_for("presenter", "pre", min_count=5), scope_for("presenter",
 
 # --- maps -------------------------------------------------------------------------------------
 
+
 def map_cells(db, scope, round_id):
     """Everything the map page can show a presenter: counts per region at each level."""
     shown, levels = {}, {}
@@ -118,8 +119,14 @@ def map_equations(shown, levels):
     for p, children in kids.items():
         for col in cols:
             eqs.append(((p, col), [(c, col) for c in children]))
-    pairs = [("households", "one_person"), ("households", "signal_any"), ("households", "visited"),
-             ("visited", "confirmed"), ("confirmed", "supported"), ("households", "at_risk")]
+    pairs = [
+        ("households", "one_person"),
+        ("households", "signal_any"),
+        ("households", "visited"),
+        ("visited", "confirmed"),
+        ("confirmed", "supported"),
+        ("households", "at_risk"),
+    ]
     pairs += [("one_person", b) for b in BANDS] + [("signal_any", c) for c in cols if c.startswith("domain_")]
     for code in levels:
         for whole, part in pairs:
@@ -150,16 +157,22 @@ def test_map_offers_no_subtraction_to_a_small_count(db, scope, round_id):
 @pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
 def test_map_rates_only_from_shown_counts_and_views_agree(db, scope):
     full = mapdata.region_measures(db, scope, "emd", T).set_index("code")
-    for rate, num, den in (("one_person_share", "one_person", "households"), ("visited_rate", "visited", "households"),
-                           ("confirmed_rate", "confirmed", "visited"), ("supported_rate", "supported", "visited"),
-                           ("at_risk_rate", "at_risk", "households")):
+    for rate, num, den in (
+        ("one_person_share", "one_person", "households"),
+        ("visited_rate", "visited", "households"),
+        ("confirmed_rate", "confirmed", "visited"),
+        ("supported_rate", "supported", "visited"),
+        ("at_risk_rate", "at_risk", "households"),
+    ):
         hidden = full[num].isna() | full[den].isna()
         assert full.loc[hidden, rate].isna().all(), rate  # rate x denominator cannot give a hidden count
     # a view of one 시도 or 시군구 hides exactly what the whole map hides
     for area in ("29", "29110", "36"):
         part = mapdata.region_measures(db, scope, "emd", T, area=area).set_index("code")
-        pd.testing.assert_frame_equal(part[["households", "visited", "confirmed", "supported"]],
-                                      full.loc[part.index, ["households", "visited", "confirmed", "supported"]])
+        pd.testing.assert_frame_equal(
+            part[["households", "visited", "confirmed", "supported"]],
+            full.loc[part.index, ["households", "visited", "confirmed", "supported"]],
+        )
     profile = mapdata.region_profile(db, scope, "29110", T)
     sgg = mapdata.region_counts(db, scope, "sgg", T)
     kp = profile["kpis"].set_index("measure")
@@ -169,6 +182,7 @@ def test_map_rates_only_from_shown_counts_and_views_agree(db, scope):
 
 
 # --- hexagons -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("resolution", [8, 9])
 def test_hexagons_with_the_map_totals_offer_no_subtraction(db, resolution):
@@ -180,9 +194,14 @@ def test_hexagons_with_the_map_totals_offer_no_subtraction(db, resolution):
         cells = hexgrid.hex_cells(db, scope, sgg, T, resolution)
         shown, eqs, th = {}, [], {}
         # every cell of the 시군구, drawn or not (an attacker knows the grid)
-        pts = db.df("SELECT lon, lat FROM households WHERE sgg_code = ? AND valid_from_round <= ? "
-                    "AND (valid_to_round IS NULL OR valid_to_round >= ?)", [sgg, T, T])
-        all_cells = set(hexgrid.h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(pts["lon"], pts["lat"], strict=False))
+        pts = db.df(
+            "SELECT lon, lat FROM households WHERE sgg_code = ? AND valid_from_round <= ? "
+            "AND (valid_to_round IS NULL OR valid_to_round >= ?)",
+            [sgg, T, T],
+        )
+        all_cells = set(
+            hexgrid.h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(pts["lon"], pts["lat"], strict=False)
+        )
         drawn = cells.set_index("cell")
         for col in ("households", "one_person", "at_risk"):
             shown[("sgg", col)] = totals.loc[sgg, col]
@@ -201,16 +220,24 @@ def test_hexagons_with_the_map_totals_offer_no_subtraction(db, resolution):
 
 # --- briefing and its pack ------------------------------------------------------------------
 
+
 def briefing_cells(b):
-    shown = {("T", key): b.kpis.get(key) for key in ("flagged", "contacted", "confirmed", "supported",
-                                                      "households", "one_person", "at_risk")}
+    shown = {
+        ("T", key): b.kpis.get(key)
+        for key in ("flagged", "contacted", "confirmed", "supported", "households", "one_person", "at_risk")
+    }
     labels = list(b.channels["경로"])
     for _, row in b.channels.iterrows():
         for key, col in (("flagged", "발굴"), ("confirmed", "욕구 확인"), ("supported", "지원 연계")):
             shown[(row["경로"], key)] = row[col]
-    eqs = [sub(("T", "flagged"), ("T", "contacted")), sub(("T", "contacted"), ("T", "confirmed")),
-           sub(("T", "confirmed"), ("T", "supported")), sub(("T", "households"), ("T", "one_person")),
-           sub(("T", "households"), ("T", "flagged")), sub(("T", "households"), ("T", "at_risk"))]
+    eqs = [
+        sub(("T", "flagged"), ("T", "contacted")),
+        sub(("T", "contacted"), ("T", "confirmed")),
+        sub(("T", "confirmed"), ("T", "supported")),
+        sub(("T", "households"), ("T", "one_person")),
+        sub(("T", "households"), ("T", "flagged")),
+        sub(("T", "households"), ("T", "at_risk")),
+    ]
     for key in ("flagged", "confirmed", "supported"):
         eqs.append((("T", key), [(c, key) for c in labels]))
     for c in labels:
@@ -220,8 +247,14 @@ def briefing_cells(b):
 
 AREAS = ["00", "29", "36", "29110", "29155", "29170", "36110"]
 # The briefing's area counts that the map page also shows (briefing key -> map column).
-MAP_CELLS = {"households": "households", "one_person": "one_person", "flagged": "visited",
-             "confirmed": "confirmed", "supported": "supported", "at_risk": "at_risk"}
+MAP_CELLS = {
+    "households": "households",
+    "one_person": "one_person",
+    "flagged": "visited",
+    "confirmed": "confirmed",
+    "supported": "supported",
+    "at_risk": "at_risk",
+}
 
 
 @pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
@@ -243,9 +276,12 @@ def test_briefing_offers_no_subtraction_to_a_small_count(db, scope):
             assert attack(shown, eqs, k) == [], (area, round_id)
             # rates: shown only when both counts are (rate x 발굴 would give a hidden count)
             kp = b.kpis
-            for rate, num, den in (("contact_rate", "contacted", "flagged"), ("supported_rate", "supported", "flagged"),
-                                   ("one_person_share", "one_person", "households"),
-                                   ("at_risk_rate", "at_risk", "households")):
+            for rate, num, den in (
+                ("contact_rate", "contacted", "flagged"),
+                ("supported_rate", "supported", "flagged"),
+                ("one_person_share", "one_person", "households"),
+                ("at_risk_rate", "at_risk", "households"),
+            ):
                 if kp.get(num) is None or kp.get(den) is None:
                     assert kp.get(rate) is None, (area, rate)
             # the evaluation table and trend show the same numbers as the tiles
@@ -293,13 +329,16 @@ def test_briefing_on_screen_and_in_the_pack_says_비공개_and_0(db):
 
 # --- overview and summary export ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
 def test_overview_offers_no_subtraction(db, scope):
     over = queries.overview(db, scope, T)
     sido = over["by_sido"]
     bands = queries.band_counts(db, scope, T)
     shown = {("00", "households"): over["households"], ("00", "one_person"): over["one_person"]}
-    for code, h, o, hidden in zip(sido["code"], sido["households"], sido["one_person"], sido["suppressed"], strict=False):
+    for code, h, o, hidden in zip(
+        sido["code"], sido["households"], sido["one_person"], sido["suppressed"], strict=False
+    ):
         if not hidden and h != h:  # no data at all (not generated): the attacker knows it is empty
             h = o = 0
         shown[(code, "households")], shown[(code, "one_person")] = h, o
@@ -359,10 +398,12 @@ def test_protected_counts_are_remembered_until_the_round_changes(modelled, tmp_p
     scope = PRESENTERS[0]
     before = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
     assert mapdata.protected_counts(db, scope, T).loc["00", "visited"] == before  # from the memo
-    hid, sgg, emd = db.rows("SELECT household_id, sgg_code, emd_code FROM households h WHERE NOT EXISTS "
-                            "(SELECT 1 FROM visits v WHERE v.round_id = ? AND v.household_id = h.household_id) "
-                            "AND valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) LIMIT 1",
-                            [T, T, T])[0]
+    hid, sgg, emd = db.rows(
+        "SELECT household_id, sgg_code, emd_code FROM households h WHERE NOT EXISTS "
+        "(SELECT 1 FROM visits v WHERE v.round_id = ? AND v.household_id = h.household_id) "
+        "AND valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?) LIMIT 1",
+        [T, T, T],
+    )[0]
     db.run("INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'contacted', NULL, now(), 'test')", [T, hid, sgg, emd])
     after = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
     db.close()

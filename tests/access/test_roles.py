@@ -32,20 +32,34 @@ def test_pages_follow_the_actions(role):
 def test_matrix_of_roles_and_actions():
     """The whole role × action matrix, for the own 시군구, another 시군구 and no area."""
     expected = {  # (own area, other area, no area)
-        ("admin", "view_households"): (True, True, True), ("analyst", "view_households"): (True, True, True),
-        ("district", "view_households"): (True, False, False), ("presenter", "view_households"): (False, False, False),
-        ("admin", "set_targets"): (True, True, True), ("analyst", "set_targets"): (False, False, False),
-        ("district", "set_targets"): (True, False, False), ("presenter", "set_targets"): (False, False, False),
-        ("admin", "enter_outcome"): (False, False, False), ("analyst", "enter_outcome"): (False, False, False),
-        ("district", "enter_outcome"): (True, False, False), ("presenter", "enter_outcome"): (False, False, False),
-        ("admin", "see_address"): (False, False, False), ("analyst", "see_address"): (False, False, False),
-        ("district", "see_address"): (True, False, False), ("presenter", "see_address"): (False, False, False),
-        ("admin", "ingest"): (True, True, True), ("analyst", "ingest"): (True, True, True),
-        ("district", "ingest"): (False, False, False), ("presenter", "ingest"): (False, False, False),
-        ("admin", "read_audit"): (True, True, True), ("analyst", "read_audit"): (False, False, False),
-        ("district", "read_audit"): (False, False, False), ("presenter", "read_audit"): (False, False, False),
-        ("admin", "read_metrics"): (True, True, True), ("analyst", "read_metrics"): (False, False, False),
-        ("district", "read_metrics"): (False, False, False), ("presenter", "read_metrics"): (False, False, False),
+        ("admin", "view_households"): (True, True, True),
+        ("analyst", "view_households"): (True, True, True),
+        ("district", "view_households"): (True, False, False),
+        ("presenter", "view_households"): (False, False, False),
+        ("admin", "set_targets"): (True, True, True),
+        ("analyst", "set_targets"): (False, False, False),
+        ("district", "set_targets"): (True, False, False),
+        ("presenter", "set_targets"): (False, False, False),
+        ("admin", "enter_outcome"): (False, False, False),
+        ("analyst", "enter_outcome"): (False, False, False),
+        ("district", "enter_outcome"): (True, False, False),
+        ("presenter", "enter_outcome"): (False, False, False),
+        ("admin", "see_address"): (False, False, False),
+        ("analyst", "see_address"): (False, False, False),
+        ("district", "see_address"): (True, False, False),
+        ("presenter", "see_address"): (False, False, False),
+        ("admin", "ingest"): (True, True, True),
+        ("analyst", "ingest"): (True, True, True),
+        ("district", "ingest"): (False, False, False),
+        ("presenter", "ingest"): (False, False, False),
+        ("admin", "read_audit"): (True, True, True),
+        ("analyst", "read_audit"): (False, False, False),
+        ("district", "read_audit"): (False, False, False),
+        ("presenter", "read_audit"): (False, False, False),
+        ("admin", "read_metrics"): (True, True, True),
+        ("analyst", "read_metrics"): (False, False, False),
+        ("district", "read_metrics"): (False, False, False),
+        ("presenter", "read_metrics"): (False, False, False),
     }
     assert {a for _, a in expected} == set(ACTION_RULES)
     for (role, action), (own, other, none) in expected.items():
@@ -73,8 +87,11 @@ def test_presenter_default_threshold_is_the_setting():
 def test_router_registers_exactly_the_pages_roles_open():
     """app.py's page table names every page some role may open, and no other."""
     tree = ast.parse((config.PROJECT_DIR / "app.py").read_text(encoding="utf-8"))
-    table = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in n.targets))
+    table = next(
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in n.targets)
+    )
     keys = {k.value for k in table.keys}
     assert keys == {p for pages in PAGES.values() for p in pages}
     for key, value in zip(table.keys, table.values, strict=True):
@@ -85,8 +102,11 @@ def test_router_registers_exactly_the_pages_roles_open():
 def test_no_role_rule_outside_access():
     """Role names are compared only in blindspot.access: everything else asks may/can."""
     offenders = []
-    for path in [*(config.PROJECT_DIR / "blindspot").rglob("*.py"), *(config.PROJECT_DIR / "views").glob("*.py"),
-                 config.PROJECT_DIR / "app.py"]:
+    for path in [
+        *(config.PROJECT_DIR / "blindspot").rglob("*.py"),
+        *(config.PROJECT_DIR / "views").glob("*.py"),
+        config.PROJECT_DIR / "app.py",
+    ]:
         if "access" in path.parts:
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

@@ -5,11 +5,14 @@ from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.rounds import from_id, last_n, parse_round
 
 
-@pytest.mark.parametrize("text, round_id, start, end", [
-    ("2024-R1", 20241, "2024-01-01", "2024-02-29"),
-    ("2024-R3", 20243, "2024-05-01", "2024-06-30"),
-    ("2023-R6", 20236, "2023-11-01", "2023-12-31"),
-])
+@pytest.mark.parametrize(
+    "text, round_id, start, end",
+    [
+        ("2024-R1", 20241, "2024-01-01", "2024-02-29"),
+        ("2024-R3", 20243, "2024-05-01", "2024-06-30"),
+        ("2023-R6", 20236, "2023-11-01", "2023-12-31"),
+    ],
+)
 def test_round_codes(text, round_id, start, end):
     r = parse_round(text)
     assert r.round_id == round_id and str(r.start) == start and str(r.end) == end
@@ -26,11 +29,14 @@ def test_last_n_crosses_year():
     assert [r.code for r in last_n(6)] == ["2023-R4", "2023-R5", "2023-R6", "2024-R1", "2024-R2", "2024-R3"]
 
 
-@pytest.mark.parametrize("scope, column, sido, expected", [
-    (Scope.all_areas(), "sgg_code", False, ("TRUE", [])),
-    (Scope.district(["11140", "11110"]), "h.sgg_code", False, ("h.sgg_code IN (?, ?)", ["11110", "11140"])),
-    (Scope.district(["11140", "11110", "26110"]), "sido_code", True, ("sido_code IN (?, ?)", ["11", "26"])),
-])
+@pytest.mark.parametrize(
+    "scope, column, sido, expected",
+    [
+        (Scope.all_areas(), "sgg_code", False, ("TRUE", [])),
+        (Scope.district(["11140", "11110"]), "h.sgg_code", False, ("h.sgg_code IN (?, ?)", ["11110", "11140"])),
+        (Scope.district(["11140", "11110", "26110"]), "sido_code", True, ("sido_code IN (?, ?)", ["11", "26"])),
+    ],
+)
 def test_scope_sql(scope, column, sido, expected):
     assert scope_sql(scope, column, sido=sido) == expected
 

@@ -55,10 +55,13 @@ def db(modelled, tmp_path_factory):
 def owners(db) -> tuple[dict, dict]:
     """pseudo_id → 시군구 and household_id → 시군구 of every household (the ground truth)."""
     df = db.df("SELECT household_id, pseudo_id, sgg_code FROM households")
-    return dict(zip(df["pseudo_id"], df["sgg_code"], strict=False)), dict(zip(df["household_id"], df["sgg_code"], strict=False))
+    return dict(zip(df["pseudo_id"], df["sgg_code"], strict=False)), dict(
+        zip(df["household_id"], df["sgg_code"], strict=False)
+    )
 
 
 # --- strategies ---------------------------------------------------------------------------
+
 
 @st.composite
 def scopes(draw) -> Scope:
@@ -69,15 +72,22 @@ def scopes(draw) -> Scope:
 
 areas = st.sampled_from([None, "29", "36", *SGG, "2911051000", "11"])
 rounds = st.sampled_from(ROUNDS)
-list_filters = st.builds(lists.ListFilters, round_id=st.sampled_from([20242, 20243]), area=areas,
-                         bands=st.sampled_from([("high",), ("high", "medium"), ("high", "medium", "low", "none")]),
-                         household_type=st.sampled_from(list(lists.HOUSEHOLD_TYPES)),
-                         age_band=st.sampled_from(list(lists.AGE_BANDS)), new_only=st.booleans(),
-                         not_visited=st.booleans(), capacity=st.sampled_from([None, 0.008, 0.05]))
+list_filters = st.builds(
+    lists.ListFilters,
+    round_id=st.sampled_from([20242, 20243]),
+    area=areas,
+    bands=st.sampled_from([("high",), ("high", "medium"), ("high", "medium", "low", "none")]),
+    household_type=st.sampled_from(list(lists.HOUSEHOLD_TYPES)),
+    age_band=st.sampled_from(list(lists.AGE_BANDS)),
+    new_only=st.booleans(),
+    not_visited=st.booleans(),
+    capacity=st.sampled_from([None, 0.008, 0.05]),
+)
 PROPERTY = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 # --- checks -------------------------------------------------------------------------------
+
 
 def in_scope(scope: Scope, code) -> bool:
     """A 2-digit code must touch the scope's 시도; 5- and 10-digit codes their 시군구."""
@@ -134,8 +144,18 @@ def allowed_or_denied(call):
 
 
 # --- runners: one per public scoped function ------------------------------------------------
-COUNT_COLUMNS = ["households", "one_person", "one_person_20_39", "one_person_40_64", "one_person_65_plus",
-                 "signal_any", "visited", "confirmed", "supported", "at_risk"]
+COUNT_COLUMNS = [
+    "households",
+    "one_person",
+    "one_person_20_39",
+    "one_person_40_64",
+    "one_person_65_plus",
+    "signal_any",
+    "visited",
+    "confirmed",
+    "supported",
+    "at_risk",
+]
 
 
 def run_households_by_region(db, owners, data):
@@ -199,8 +219,9 @@ def run_narrow(db, owners, data):
 
 def run_region_counts(db, owners, data):
     scope = data.draw(scopes())
-    df = mapdata.region_counts(db, scope, data.draw(st.sampled_from(["nation", "sido", "sgg", "emd"])),
-                               data.draw(rounds)).reset_index()
+    df = mapdata.region_counts(
+        db, scope, data.draw(st.sampled_from(["nation", "sido", "sgg", "emd"])), data.draw(rounds)
+    ).reset_index()
     check_frame(scope, df, counts=[c for c in df.columns if c in COUNT_COLUMNS or c.startswith("domain_")])
 
 
@@ -213,8 +234,11 @@ def run_protected_counts(db, owners, data):
 
 def run_region_measures(db, owners, data):
     scope = data.draw(scopes())
-    df = allowed_or_denied(lambda: mapdata.region_measures(db, scope, data.draw(st.sampled_from(["sido", "sgg", "emd"])),
-                                                           data.draw(rounds), area=data.draw(areas)))
+    df = allowed_or_denied(
+        lambda: mapdata.region_measures(
+            db, scope, data.draw(st.sampled_from(["sido", "sgg", "emd"])), data.draw(rounds), area=data.draw(areas)
+        )
+    )
     if df is not None:
         check_frame(scope, df, counts=COUNT_COLUMNS)
 
@@ -222,16 +246,20 @@ def run_region_measures(db, owners, data):
 def run_map_view(db, owners, data):
     scope = data.draw(scopes())
     measure = data.draw(st.sampled_from(["households", "one_person", "visited", "at_risk", "one_person_share"]))
-    df = allowed_or_denied(lambda: mapdata.map_view(db, scope, data.draw(st.sampled_from(["sido", "sgg", "emd"])),
-                                                    data.draw(rounds), measure, data.draw(areas)))
+    df = allowed_or_denied(
+        lambda: mapdata.map_view(
+            db, scope, data.draw(st.sampled_from(["sido", "sgg", "emd"])), data.draw(rounds), measure, data.draw(areas)
+        )
+    )
     if df is not None:
         check_frame(scope, df, counts=["value"] if measure != "one_person_share" else [])
 
 
 def run_region_profile(db, owners, data):
     scope = data.draw(scopes())
-    out = allowed_or_denied(lambda: mapdata.region_profile(db, scope, data.draw(st.sampled_from(["29", *SGG])),
-                                                           data.draw(rounds)))
+    out = allowed_or_denied(
+        lambda: mapdata.region_profile(db, scope, data.draw(st.sampled_from(["29", *SGG])), data.draw(rounds))
+    )
     if out is not None:
         check_codes(scope, [out["region"]["code"]])
         kpis = out["kpis"]
@@ -243,15 +271,17 @@ def run_region_profile(db, owners, data):
 def run_top_households(db, owners, data):
     scope = data.draw(scopes())
     code = data.draw(st.sampled_from(SGG + ["2911051000"]))
-    household_call(scope, lambda: mapdata.top_households(db, scope, code, 20243, "점검"),
-                   lambda df: check_frame(scope, df, owners))
+    household_call(
+        scope, lambda: mapdata.top_households(db, scope, code, 20243, "점검"), lambda df: check_frame(scope, df, owners)
+    )
 
 
 def run_hex_cells(db, owners, data):
     scope = data.draw(scopes())
     k = data.draw(st.integers(5, 30))
-    df = allowed_or_denied(lambda: hexgrid.hex_cells(db, scope, data.draw(st.sampled_from(SGG)), data.draw(rounds),
-                                                     8, k))
+    df = allowed_or_denied(
+        lambda: hexgrid.hex_cells(db, scope, data.draw(st.sampled_from(SGG)), data.draw(rounds), 8, k)
+    )
     if df is not None:
         assert (df["households"] >= max(k, scope.min_count)).all()
         check_counts(scope, df, ["one_person", "at_risk"])
@@ -272,8 +302,17 @@ def run_emd_values(db, owners, data):
 
 def run_hotspots(db, owners, data):
     scope = data.draw(scopes())
-    df = allowed_or_denied(lambda: hotspots.hotspots(db, scope, 20243, "one_person_share", data.draw(areas),
-                                                     data.draw(st.sampled_from(["gi", "moran"])), permutations=99))
+    df = allowed_or_denied(
+        lambda: hotspots.hotspots(
+            db,
+            scope,
+            20243,
+            "one_person_share",
+            data.draw(areas),
+            data.draw(st.sampled_from(["gi", "moran"])),
+            permutations=99,
+        )
+    )
     if df is not None:
         check_frame(scope, df)
 
@@ -290,6 +329,7 @@ def _check_list(scope, owners):
         check_frame(scope, df, owners)
         assert ("address" in df) == (scope.role == "district")
         assert "household_id" not in df
+
     return check
 
 
@@ -300,7 +340,9 @@ def run_risk_list(db, owners, data):
 
 def run_risk_summary(db, owners, data):
     scope, filters, k = data.draw(scopes()), data.draw(list_filters), data.draw(st.integers(1, 20))
-    df = allowed_or_denied(lambda: lists.risk_summary(db, scope, filters, data.draw(st.sampled_from(["sgg", "emd"])), k))
+    df = allowed_or_denied(
+        lambda: lists.risk_summary(db, scope, filters, data.draw(st.sampled_from(["sgg", "emd"])), k)
+    )
     if df is not None:
         check_frame(scope, df)
         check_counts(scope, df, ["scored", "high", "medium", "low", "visited_at_risk"], max(k, scope.min_count))
@@ -330,8 +372,9 @@ def run_export_summary(db, owners, data):
     if f is not None:
         back = pd.read_csv(io.BytesIO(f.data), encoding="utf-8-sig", dtype={"지역 코드": str})
         check_codes(scope, back["지역 코드"])
-        check_counts(scope, back, ["점수 산출 가구", "위험", "주의", "관심", "방문한 위험·주의 가구"],
-                     max(5, scope.min_count))
+        check_counts(
+            scope, back, ["점수 산출 가구", "위험", "주의", "관심", "방문한 위험·주의 가구"], max(5, scope.min_count)
+        )
 
 
 def _admin_only(scope, call):
@@ -372,8 +415,11 @@ def run_record(db, owners, data):
 def run_record_outcome(db, owners, data):
     scope = data.draw(scopes())
     sgg = data.draw(st.sampled_from(SGG))
-    pid = db.scalar("SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
-                    "WHERE s.round_id = 20243 AND s.sgg_code = ? ORDER BY s.probability DESC LIMIT 1", [sgg])
+    pid = db.scalar(
+        "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = 20243 AND s.sgg_code = ? ORDER BY s.probability DESC LIMIT 1",
+        [sgg],
+    )
     try:
         outcomes.record_outcome(db, scope, pid, 20243, "contacted", overwrite=True)
     except AccessDenied:
@@ -404,9 +450,15 @@ def _brief(db, scope, area, r):
 
 def _check_brief(scope, b):
     check_frame(scope, b.ranking)
-    counts = pd.DataFrame([{k: v for k, v in b.kpis.items() if k in ("households", "one_person", "flagged",
-                                                                     "contacted", "confirmed", "supported",
-                                                                     "at_risk")}])
+    counts = pd.DataFrame(
+        [
+            {
+                k: v
+                for k, v in b.kpis.items()
+                if k in ("households", "one_person", "flagged", "contacted", "confirmed", "supported", "at_risk")
+            }
+        ]
+    )
     check_counts(scope, counts, list(counts.columns), k=b.k)
     check_counts(scope, b.funnel, ["가구"], k=b.k)
     check_counts(scope, b.channels, ["발굴", "욕구 확인", "지원 연계"], k=b.k)
@@ -454,14 +506,17 @@ def _run_briefpack(fn_name):
             assert not any(pid in text for pid in list(owners[0])[:2000])
         else:
             plt.close(out)
-    return run
 
+    return run
 
 
 def run_round_frames(db, owners, data):
     scope = data.draw(scopes())
-    frames = household_call(scope, lambda: exchange.round_frames(db, scope, "2024-R3", data.draw(st.booleans())),
-                            lambda out: [check_frame(scope, frame, owners) for frame in out])
+    frames = household_call(
+        scope,
+        lambda: exchange.round_frames(db, scope, "2024-R3", data.draw(st.booleans())),
+        lambda out: [check_frame(scope, frame, owners) for frame in out],
+    )
     if frames is not None and scope.is_national:
         assert len(frames[0]) > 0
 
@@ -471,8 +526,7 @@ def run_export_round(db, owners, data):
 
     scope = data.draw(scopes())
     with tempfile.TemporaryDirectory() as out:
-        result = household_call(scope, lambda: exchange.export_round(db, scope, "2024-R3", out, "csv"),
-                                lambda r: None)
+        result = household_call(scope, lambda: exchange.export_round(db, scope, "2024-R3", out, "csv"), lambda r: None)
         if result is not None:
             written = pd.read_csv(result["households_file"], dtype=str)
             check_frame(scope, written, owners)
@@ -485,27 +539,48 @@ def run_round_aggregates(db, owners, data):
         for frame in out.values():
             check_frame(scope, frame)
 
+
 RUNNERS = {
-    "db.queries.households_by_region": run_households_by_region, "db.queries.overview": run_overview,
-    "db.queries.band_counts": run_band_counts, "geo.regions.regions": run_regions, "geo.regions.region": run_region,
-    "geo.regions.find_regions": run_find_regions, "geo.regions.children": run_children,
-    "geo.regions.region_geometries": run_region_geometries, "maps.render.layer_geometries": run_layer_geometries,
-    "access.scope.narrow": run_narrow, "maps.data.region_counts": run_region_counts,
+    "db.queries.households_by_region": run_households_by_region,
+    "db.queries.overview": run_overview,
+    "db.queries.band_counts": run_band_counts,
+    "geo.regions.regions": run_regions,
+    "geo.regions.region": run_region,
+    "geo.regions.find_regions": run_find_regions,
+    "geo.regions.children": run_children,
+    "geo.regions.region_geometries": run_region_geometries,
+    "maps.render.layer_geometries": run_layer_geometries,
+    "access.scope.narrow": run_narrow,
+    "maps.data.region_counts": run_region_counts,
     "maps.data.protected_counts": run_protected_counts,
-    "maps.data.region_measures": run_region_measures, "maps.data.map_view": run_map_view,
-    "maps.data.region_profile": run_region_profile, "maps.data.top_households": run_top_households,
-    "maps.hexgrid.hex_cells": run_hex_cells, "maps.hotspots.adjacency": run_adjacency, "maps.hotspots.emd_values": run_emd_values,
-    "maps.hotspots.hotspots": run_hotspots, "maps.hotspots.emerging_hotspots": run_emerging_hotspots,
-    "ingest.exchange.round_frames": run_round_frames, "ingest.exchange.export_round": run_export_round,
+    "maps.data.region_measures": run_region_measures,
+    "maps.data.map_view": run_map_view,
+    "maps.data.region_profile": run_region_profile,
+    "maps.data.top_households": run_top_households,
+    "maps.hexgrid.hex_cells": run_hex_cells,
+    "maps.hotspots.adjacency": run_adjacency,
+    "maps.hotspots.emd_values": run_emd_values,
+    "maps.hotspots.hotspots": run_hotspots,
+    "maps.hotspots.emerging_hotspots": run_emerging_hotspots,
+    "ingest.exchange.round_frames": run_round_frames,
+    "ingest.exchange.export_round": run_export_round,
     "ingest.exchange.round_aggregates": run_round_aggregates,
-    "casework.lists.risk_list": run_risk_list, "casework.lists.risk_summary": run_risk_summary,
-    "casework.exports.export_risk_list": run_export_risk_list, "casework.exports.export_summary": run_export_summary,
-    "casework.exports.export_audit": run_export_audit, "casework.audit.audit_log": run_audit_log, "casework.audit.audit_users": run_audit_users,
-    "casework.audit.record": run_record, "casework.outcomes.record_outcome": run_record_outcome,
-    "model.features.build_features": run_build_features, "model.scoring.sgg_batches": run_sgg_batches,
-    "briefing.data.build": run_briefing_build, "briefing.data.save_targets": run_save_targets,
+    "casework.lists.risk_list": run_risk_list,
+    "casework.lists.risk_summary": run_risk_summary,
+    "casework.exports.export_risk_list": run_export_risk_list,
+    "casework.exports.export_summary": run_export_summary,
+    "casework.exports.export_audit": run_export_audit,
+    "casework.audit.audit_log": run_audit_log,
+    "casework.audit.audit_users": run_audit_users,
+    "casework.audit.record": run_record,
+    "casework.outcomes.record_outcome": run_record_outcome,
+    "model.features.build_features": run_build_features,
+    "model.scoring.sgg_batches": run_sgg_batches,
+    "briefing.data.build": run_briefing_build,
+    "briefing.data.save_targets": run_save_targets,
     "briefing.pack.map_one_person": _run_briefpack("map_one_person"),
-    "briefing.pack.map_hotspots": _run_briefpack("map_hotspots"), "briefing.pack.render": _run_briefpack("render"),
+    "briefing.pack.map_hotspots": _run_briefpack("map_hotspots"),
+    "briefing.pack.render": _run_briefpack("render"),
 }
 
 
@@ -519,7 +594,12 @@ def scoped_functions() -> set[str]:
         module = importlib.import_module(info.name)
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             params = inspect.signature(fn).parameters
-            if fn.__module__ == module.__name__ and not name.startswith("_") and "scope" in params and "store" in params:
+            if (
+                fn.__module__ == module.__name__
+                and not name.startswith("_")
+                and "scope" in params
+                and "store" in params
+            ):
                 found.add(f"{mod_name}.{name}")
     return found
 

@@ -22,6 +22,7 @@ SETTINGS = dict(auth.DEFAULT_SETTINGS)
 
 # --- the gate (webguard.Guard) on a stand-in app ------------------------------------------------
 
+
 class Downstream:
     """A stand-in for Streamlit: records what reached it and answers like its routes."""
 
@@ -62,8 +63,12 @@ def gate():
     registry.sign_in("s-official", "lee", "district", webguard.digest("cookie-d"), ttl=600)
     registry.sign_in("s-admin", "park", "admin", webguard.digest("cookie-m"), ttl=600)
     held = {"s-analyst": 0}
-    settings = webguard.GuardSettings(max_upload_bytes=1000, max_uploads_per_session=2,
-                                      held_uploads=lambda sid: held.get(sid, 0), trusted_proxies=("127.0.0.1",))
+    settings = webguard.GuardSettings(
+        max_upload_bytes=1000,
+        max_uploads_per_session=2,
+        held_uploads=lambda sid: held.get(sid, 0),
+        trusted_proxies=("127.0.0.1",),
+    )
     return registry, settings, held
 
 
@@ -73,20 +78,20 @@ def test_gate_uploads_need_the_sessions_cookie_and_an_upload_role(gate):
     app = webguard.Guard(down, settings, registry)
     url = "/_stcore/upload_file/{}/f1"
     size = [("content-length", "10")]
-    assert _call(app, url.format("s-unknown"), "PUT", "cookie-a", size)[0] == 403    # not signed in
-    assert _call(app, url.format("s-analyst"), "PUT", None, size)[0] == 403          # id without the cookie
-    assert _call(app, url.format("s-analyst"), "PUT", "cookie-d", size)[0] == 403    # someone else's cookie
-    assert _call(app, url.format("s-official"), "PUT", "cookie-d", size)[0] == 403   # a role that may not upload
+    assert _call(app, url.format("s-unknown"), "PUT", "cookie-a", size)[0] == 403  # not signed in
+    assert _call(app, url.format("s-analyst"), "PUT", None, size)[0] == 403  # id without the cookie
+    assert _call(app, url.format("s-analyst"), "PUT", "cookie-d", size)[0] == 403  # someone else's cookie
+    assert _call(app, url.format("s-official"), "PUT", "cookie-d", size)[0] == 403  # a role that may not upload
     assert _call(app, url.format("s-analyst"), "DELETE", None)[0] == 403
     assert not down.calls  # none of these reached Streamlit
     assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", [("content-length", "1001")])[0] == 413
     assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", [("content-length", "x")])[0] == 413
-    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 200   # reaches Streamlit
+    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 200  # reaches Streamlit
     held["s-analyst"] = 2
-    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 429   # holds enough files
+    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 429  # holds enough files
     assert len(down.calls) == 1
     registry.sign_out("s-analyst")
-    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 403   # signed out: refused again
+    assert _call(app, url.format("s-analyst"), "PUT", "cookie-a", size)[0] == 403  # signed out: refused again
 
 
 def test_gate_media_only_to_signed_in_browsers_and_downloads_once(gate):
@@ -99,13 +104,13 @@ def test_gate_media_only_to_signed_in_browsers_and_downloads_once(gate):
     assert _call(app, "/media/abc.png", cookie="cookie-d")[:1] == (200,)
     data = b"pseudo_id\nH00ff\n"
     app = webguard.Guard(Downstream(data, attachment=True), settings, registry)
-    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 404   # not handed over (no click)
+    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 404  # not handed over (no click)
     registry.expect_download("s-analyst", hashlib.sha256(data).hexdigest())
-    assert _call(app, "/media/f.csv", cookie="cookie-d")[0] == 404   # another session's browser
+    assert _call(app, "/media/f.csv", cookie="cookie-d")[0] == 404  # another session's browser
     status, headers, body = _call(app, "/media/f.csv", cookie="cookie-a")
     assert (status, body, headers[b"cache-control"]) == (200, data, b"no-store")
-    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 200   # the page's check + the save
-    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 404   # then the URL is dead
+    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 200  # the page's check + the save
+    assert _call(app, "/media/f.csv", cookie="cookie-a")[0] == 404  # then the URL is dead
 
 
 def test_gate_headers_cookie_metrics_and_client_address(gate):
@@ -131,16 +136,17 @@ def test_gate_headers_cookie_metrics_and_client_address(gate):
 
 # --- failed logins in the shared store -------------------------------------------------------------
 
+
 def test_failures_count_per_account_and_address_and_back_off(ops_store):
     ops = opstore.open_ops()
     now = 1_000_000.0
     for _ in range(5):
         assert auth.account_wait(ops, SETTINGS, "kim", now) == 0.0
         auth.record_failure(ops, SETTINGS, "kim", "198.51.100.7", now)
-    assert auth.account_wait(ops, SETTINGS, "KIM ", now) == 30.0   # the 6th attempt waits 30 s
+    assert auth.account_wait(ops, SETTINGS, "KIM ", now) == 30.0  # the 6th attempt waits 30 s
     auth.record_failure(ops, SETTINGS, "kim", "198.51.100.7", now + 30)
     assert auth.account_wait(ops, SETTINGS, "kim", now + 30) == 60.0  # doubles
-    assert auth.account_wait(ops, SETTINGS, "lee", now) == 0.0       # other accounts are not affected
+    assert auth.account_wait(ops, SETTINGS, "lee", now) == 0.0  # other accounts are not affected
     assert auth.address_wait(ops, SETTINGS, "198.51.100.7", now) == 0.0  # 6 < 20 per address
     for k in range(14):  # one address guessing many accounts
         auth.record_failure(ops, SETTINGS, f"user{k}", "198.51.100.7", now + 30)
@@ -171,8 +177,10 @@ for _ in range(int(sys.argv[2])):
 
 def test_two_server_processes_share_the_counts(ops_store):
     """Two processes hammering the same account lose no failure (atomic updates, WAL)."""
-    children = [subprocess.Popen([sys.executable, "-c", _COUNT_IN_CHILD, ops_store, "40"], cwd=config.PROJECT_DIR)
-                for _ in range(2)]
+    children = [
+        subprocess.Popen([sys.executable, "-c", _COUNT_IN_CHILD, ops_store, "40"], cwd=config.PROJECT_DIR)
+        for _ in range(2)
+    ]
     assert [c.wait(timeout=120) for c in children] == [0, 0]
     ops = opstore.open_ops(ops_store)
     assert ops.failures("account", "admin")[0] == 80 and ops.failures("address", "198.51.100.9")[0] == 80
@@ -185,10 +193,17 @@ def test_two_server_processes_share_the_counts(ops_store):
 
 # --- password policy, accounts made by the product, demo mode -------------------------------------
 
-@pytest.mark.parametrize("password, problem", [
-    ("kurz-11char", "12자 이상"), ("kim-is-my-name-2024", "아이디(kim)"), ("Password123!", "약한 비밀번호"),
-    ("1q2w3e4r5t6y", "약한 비밀번호"), ("saranghae2024", "약한 비밀번호"),
-])
+
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("kurz-11char", "12자 이상"),
+        ("kim-is-my-name-2024", "아이디(kim)"),
+        ("Password123!", "약한 비밀번호"),
+        ("1q2w3e4r5t6y", "약한 비밀번호"),
+        ("saranghae2024", "약한 비밀번호"),
+    ],
+)
 def test_password_policy_refuses(password, problem):
     assert any(problem in p for p in auth.password_problems("kim", password))
     with pytest.raises(auth.PasswordPolicyError, match=problem.replace("(", r"\(").replace(")", r"\)")):
@@ -197,8 +212,21 @@ def test_password_policy_refuses(password, problem):
 
 def test_users_add_and_passwd_apply_the_policy(tmp_path):
     path = tmp_path / "auth.yaml"
-    cmd = [sys.executable, "-m", "blindspot", "users", "add", "kim", "--role", "district", "--sgg", "29110",
-           "--auth", str(path), "--password-stdin"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "blindspot",
+        "users",
+        "add",
+        "kim",
+        "--role",
+        "district",
+        "--sgg",
+        "29110",
+        "--auth",
+        str(path),
+        "--password-stdin",
+    ]
     weak = subprocess.run(cmd, input="password1234\n", capture_output=True, text=True, cwd=config.PROJECT_DIR)
     assert weak.returncode == 2 and "약한 비밀번호" in weak.stderr and not path.exists()
     ok = subprocess.run(cmd, input="강물-연필-41-나무-바다\n", capture_output=True, text=True, cwd=config.PROJECT_DIR)
@@ -207,8 +235,9 @@ def test_users_add_and_passwd_apply_the_policy(tmp_path):
     assert data["settings"]["mode"] == "production" and auth.check_password(data, "kim", "강물-연필-41-나무-바다")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     passwd = [sys.executable, "-m", "blindspot", "users", "passwd", "kim", "--auth", str(path), "--password-stdin"]
-    same_name = subprocess.run(passwd, input="kim-kim-kim-kim-1\n", capture_output=True, text=True,
-                               cwd=config.PROJECT_DIR)
+    same_name = subprocess.run(
+        passwd, input="kim-kim-kim-kim-1\n", capture_output=True, text=True, cwd=config.PROJECT_DIR
+    )
     assert same_name.returncode == 2 and "아이디(kim)" in same_name.stderr
 
 
@@ -227,12 +256,19 @@ def test_production_refuses_demo_accounts(tmp_path, monkeypatch):
     with pytest.raises(auth.AuthConfigError, match="admin, analyst, gwangju, jongno, presenter"):
         auth.load(path)
     # The server does not start at all: exit 2 with the message, before listening.
-    out = subprocess.run([sys.executable, "-m", "blindspot", "serve", "--port", "1"], capture_output=True, text=True,
-                         cwd=config.PROJECT_DIR, env={**os.environ, "BLINDSPOT_AUTH": str(path)}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "blindspot", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+        env={**os.environ, "BLINDSPOT_AUTH": str(path)},
+        timeout=120,
+    )
     assert out.returncode == 2 and "데모 계정을 쓸 수 없습니다" in out.stderr
 
 
 # --- configuration and file modes --------------------------------------------------------------
+
 
 def test_streamlit_configuration_hides_errors_and_listens_locally():
     cfg = tomllib.loads((config.PROJECT_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
@@ -270,9 +306,27 @@ def test_cli_umask_and_exports_are_private(small_db, tmp_path):
     db = tmp_path / "c.duckdb"
     shutil.copy(small_db, db)
     os.chmod(db, 0o644)
-    out = subprocess.run([sys.executable, "-m", "blindspot", "export-round", "--round", "2024-R3", "--out",
-                          str(tmp_path / "out"), "--purpose", "견본 파일 만들기", "--sgg", "36110", "--db", str(db)],
-                         capture_output=True, text=True, cwd=config.PROJECT_DIR)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "blindspot",
+            "export-round",
+            "--round",
+            "2024-R3",
+            "--out",
+            str(tmp_path / "out"),
+            "--purpose",
+            "견본 파일 만들기",
+            "--sgg",
+            "36110",
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+    )
     assert out.returncode == 0, out.stderr
     files = list((tmp_path / "out").iterdir())
     assert files and all(_mode(f) == 0o600 for f in files)

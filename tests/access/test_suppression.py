@@ -62,7 +62,9 @@ def test_hierarchy_cascades_to_children():
     assert hide == {"g1", "g2", "g3", "e1", "e2"}
     assert disclosures(apply(values, hide), eqs, 5) == []
     assert disclosures(apply(values, {"g1", "g2", "e1", "e2"}), eqs, 5) == [
-        ("derived", "g1", 4), ("group", ("e1", "e2"), 4)]
+        ("derived", "g1", 4),
+        ("group", ("e1", "e2"), 4),
+    ]
 
 
 def test_fixed_cells_stay_and_others_go():
@@ -73,6 +75,7 @@ def test_fixed_cells_stay_and_others_go():
 
 
 # --- property: random hierarchies with subsets, per-level thresholds ------------------------
+
 
 @st.composite
 def systems(draw):

@@ -87,12 +87,15 @@ def test_expired_session_goes_back_to_login(small_db, env_db):
     assert at.metric
 
 
-@pytest.mark.parametrize("user, allowed, refused", [
-    ("presenter", [], ["views/risk_list.py", "views/audit.py", "views/model.py"]),
-    ("analyst", ["views/risk_list.py", "views/model.py"], ["views/audit.py"]),
-    ("gwangju", ["views/risk_list.py"], ["views/audit.py"]),
-    ("admin", ["views/risk_list.py", "views/audit.py"], []),
-])
+@pytest.mark.parametrize(
+    "user, allowed, refused",
+    [
+        ("presenter", [], ["views/risk_list.py", "views/audit.py", "views/model.py"]),
+        ("analyst", ["views/risk_list.py", "views/model.py"], ["views/audit.py"]),
+        ("gwangju", ["views/risk_list.py"], ["views/audit.py"]),
+        ("admin", ["views/risk_list.py", "views/audit.py"], []),
+    ],
+)
 def test_navigation_shows_only_permitted_pages(app_db, env_db, user, allowed, refused):
     at = _app(env_db, app_db, user=user)
     for page in refused:
@@ -121,13 +124,18 @@ def test_list_needs_a_purpose_and_is_audited_once(app_db, env_db):
     assert not at.dataframe and _audit_rows(app_db).empty
     at.text_input(key="rl_purpose_typed").input("민원 확인").run()
     table = at.dataframe[0].value
-    expected = lists.risk_list(store_mod.open_store(app_db), scope_for("district", "x", ["29110"]),
-                               lists.ListFilters(T), "기타: 민원 확인")
+    expected = lists.risk_list(
+        store_mod.open_store(app_db), scope_for("district", "x", ["29110"]), lists.ListFilters(T), "기타: 민원 확인"
+    )
     assert table["pseudo_id"].tolist() == expected["pseudo_id"].tolist()
     log = _audit_rows(app_db)
     assert len(log) == 2  # the page's view, and the line above
     assert (log.loc[0, "user_name"], log.loc[0, "action"], log.loc[0, "purpose"], log.loc[0, "row_count"]) == (
-        "dong", "view_list", "기타: 민원 확인", len(table))
+        "dong",
+        "view_list",
+        "기타: 민원 확인",
+        len(table),
+    )
     # Reruns and unrelated widgets do not add records; a new filter is a new view.
     at.run()
     at.run()
@@ -136,8 +144,10 @@ def test_list_needs_a_purpose_and_is_audited_once(app_db, env_db):
     assert len(_audit_rows(app_db)) == 3
 
 
-@pytest.mark.parametrize("typed, message", [(".", "4자 이상 200자 이하"), ("1234", "2자 이상"),
-                                            ("ㅋㅋㅋㅋㅋ", "2자 이상"), ("aaaaaa", "되풀이")])
+@pytest.mark.parametrize(
+    "typed, message",
+    [(".", "4자 이상 200자 이하"), ("1234", "2자 이상"), ("ㅋㅋㅋㅋㅋ", "2자 이상"), ("aaaaaa", "되풀이")],
+)
 def test_meaningless_typed_purpose_shows_why_and_nothing_else(app_db, env_db, typed, message):
     at = _list_page(env_db, app_db, "dong")
     at.selectbox(key="rl_purpose_choice").select("기타").run()
@@ -199,8 +209,11 @@ def test_official_records_an_outcome(app_db, env_db):
     assert not at.exception
     assert any("저장했습니다" in s.value for s in at.success)
     db = store_mod.open_store(app_db)
-    row = db.df("SELECT v.outcome, v.recorded_by FROM visits v JOIN households h USING (household_id) "
-                "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
+    row = db.df(
+        "SELECT v.outcome, v.recorded_by FROM visits v JOIN households h USING (household_id) "
+        "WHERE v.round_id = ? AND h.pseudo_id = ?",
+        [T, pid],
+    )
     assert row.values.tolist() == [["need_confirmed", "dong"]]
     # One save, one record; the reruns after it write no second view_list.
     assert _audit_rows(app_db)["action"].tolist() == ["view_list", "record_outcome"]
@@ -227,8 +240,11 @@ def test_overwriting_an_outcome_shows_the_earlier_one_and_asks(app_db, env_db):
     pid = table.loc[~table["visited"], "pseudo_id"].iloc[0]
 
     def outcome_now():
-        return db.rows("SELECT v.outcome FROM visits v JOIN households h USING (household_id) "
-                       "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
+        return db.rows(
+            "SELECT v.outcome FROM visits v JOIN households h USING (household_id) "
+            "WHERE v.round_id = ? AND h.pseudo_id = ?",
+            [T, pid],
+        )
 
     at = _submit_outcome(at, pid, "contacted")
     assert outcome_now() == [("contacted",)]

@@ -50,7 +50,8 @@ def test_upload_check_and_load(small_db, env_db, tmp_path):
     assert any("적재 완료: 차수 2024-R4 — 가구 60곳" in s.value for s in at.success)
     history = at.dataframe[-1].value
     assert history[["round_code", "kind", "file_name", "rows", "loaded_by"]].values.tolist() == [
-        ["2024-R4", "households", "가구.csv", 60, "admin"]]
+        ["2024-R4", "households", "가구.csv", 60, "admin"]
+    ]
     # The same file again: nothing changes.
     at = at.button(key="ingest_check").click().run()
     assert any("이미 적재됨" in s.value for s in at.success)

@@ -41,8 +41,9 @@ def _click(at, key, code):
     states = at._tree.get_widget_states()
     state = states.widgets.add()
     state.id = chart.proto.id
-    state.string_value = json.dumps({"selection": {"indices": {maps.LAYER_ID: [index]},
-                                                 "objects": {maps.LAYER_ID: [features[index]]}}})
+    state.string_value = json.dumps(
+        {"selection": {"indices": {maps.LAYER_ID: [index]}, "objects": {maps.LAYER_ID: [features[index]]}}}
+    )
     return at._run(states)
 
 

@@ -14,8 +14,12 @@ from blindspot.app import auth
 
 def test_init_demo_creates_hashed_accounts_once(tmp_path):
     path = tmp_path / "auth.yaml"
-    out = subprocess.run([sys.executable, "-m", "blindspot", "users", "init-demo", "--auth", str(path)],
-                         capture_output=True, text=True, cwd=config.PROJECT_DIR)
+    out = subprocess.run(
+        [sys.executable, "-m", "blindspot", "users", "init-demo", "--auth", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+    )
     assert out.returncode == 0, out.stderr
     data = auth.load(path)
     users = data["credentials"]["usernames"]
@@ -33,24 +37,36 @@ def test_init_demo_creates_hashed_accounts_once(tmp_path):
     assert auth.scope_of(data, "gwangju").sgg_codes == frozenset({"29110", "29140"})
     assert auth.scope_of(data, "presenter").min_count == 5 and not auth.scope_of(data, "presenter").household_level
     assert (path.stat().st_mode & 0o777) == 0o600
-    again = subprocess.run([sys.executable, "-m", "blindspot", "users", "init-demo", "--auth", str(path)],
-                           capture_output=True, text=True, cwd=config.PROJECT_DIR)
+    again = subprocess.run(
+        [sys.executable, "-m", "blindspot", "users", "init-demo", "--auth", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+    )
     assert again.returncode == 0 and "이미 있습니다" in again.stdout
     assert auth.load(path)["credentials"]["usernames"]["admin"]["password"] == users["admin"]["password"]
 
 
 def _write(path, users, settings=None):
-    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}, "settings": settings or {}},
-                                   allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"credentials": {"usernames": users}, "settings": settings or {}}, allow_unicode=True),
+        encoding="utf-8",
+    )
     return path
 
 
-@pytest.mark.parametrize("entry, message", [
-    ({"name": "a", "password": "plain-text", "roles": ["admin"]}, "bcrypt 해시가 아닙니다"),
-    ({"name": "a", "password": auth.hash_password("x", 4), "roles": ["boss"]}, "roles 는"),
-    ({"name": "a", "password": auth.hash_password("x", 4), "roles": ["district"]}, "sgg_codes"),
-    ({"name": "a", "password": auth.hash_password("x", 4), "roles": ["district"], "sgg_codes": [11110]}, "sgg_codes"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"name": "a", "password": "plain-text", "roles": ["admin"]}, "bcrypt 해시가 아닙니다"),
+        ({"name": "a", "password": auth.hash_password("x", 4), "roles": ["boss"]}, "roles 는"),
+        ({"name": "a", "password": auth.hash_password("x", 4), "roles": ["district"]}, "sgg_codes"),
+        (
+            {"name": "a", "password": auth.hash_password("x", 4), "roles": ["district"], "sgg_codes": [11110]},
+            "sgg_codes",
+        ),
+    ],
+)
 def test_bad_account_files_are_refused(tmp_path, entry, message):
     with pytest.raises(auth.AuthConfigError, match=message):
         auth.load(_write(tmp_path / "a.yaml", {"someone": entry}))
@@ -62,8 +78,11 @@ def test_missing_account_file_says_what_to_do(tmp_path):
 
 
 def test_settings_default_and_override(tmp_path):
-    path = _write(tmp_path / "a.yaml", {"p": {"name": "p", "password": auth.hash_password("x", 4),
-                                              "roles": ["presenter"]}}, {"min_count": 11, "session_timeout_minutes": 5})
+    path = _write(
+        tmp_path / "a.yaml",
+        {"p": {"name": "p", "password": auth.hash_password("x", 4), "roles": ["presenter"]}},
+        {"min_count": 11, "session_timeout_minutes": 5},
+    )
     data = auth.load(path)
     assert data["settings"]["session_timeout_minutes"] == 5 and data["settings"]["capacity_share"] == 0.008
     assert auth.scope_of(data, "p").min_count == 11
@@ -71,8 +90,17 @@ def test_settings_default_and_override(tmp_path):
 
 
 def test_oidc_email_maps_to_account(tmp_path):
-    path = _write(tmp_path / "a.yaml", {"kim": {"name": "김", "email": "Kim@Gov.example", "roles": ["analyst"],
-                                                "password": auth.hash_password("x", 4)}})
+    path = _write(
+        tmp_path / "a.yaml",
+        {
+            "kim": {
+                "name": "김",
+                "email": "Kim@Gov.example",
+                "roles": ["analyst"],
+                "password": auth.hash_password("x", 4),
+            }
+        },
+    )
     data = auth.load(path)
     assert auth.account_by_email(data, "kim@gov.example") == "kim"
     assert auth.account_by_email(data, "other@gov.example") is None and auth.account_by_email(data, None) is None

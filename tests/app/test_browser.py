@@ -24,8 +24,15 @@ from blindspot import config
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = config.PROJECT_DIR / "test-artifacts"
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+LAUNCH_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -69,9 +76,24 @@ def app_server(small_db, tmp_path):
     shutil.copy(small_db, db)
     env = {**os.environ, "BLINDSPOT_DB": str(db)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=config.PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/_stcore/health")
         yield f"http://127.0.0.1:{port}"
@@ -146,8 +168,14 @@ def test_briefing_presentation_mode_screenshot(app_server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.route("**/*", lambda route: route.continue_()
-                       if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost")
+                    else route.abort()
+                ),
+            )
             page.goto(app_server, wait_until="domcontentloaded")
             page.get_by_label("아이디").wait_for(timeout=90_000)
             page.get_by_label("아이디").fill("presenter")  # the role briefings are for
@@ -160,11 +188,13 @@ def test_briefing_presentation_mode_screenshot(app_server):
             page.wait_for_function(
                 "() => !document.querySelector('[data-testid=stSidebar]') || "
                 "getComputedStyle(document.querySelector('[data-testid=stSidebar]')).display === 'none'",
-                timeout=60_000)
+                timeout=60_000,
+            )
             page.wait_for_timeout(1_500)
             page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"), full_page=True)
-            size = page.evaluate("() => parseFloat(getComputedStyle("
-                                 "document.querySelector('[data-testid=stMetricValue]')).fontSize)")
+            size = page.evaluate(
+                "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=stMetricValue]')).fontSize)"
+            )
         finally:
             browser.close()
     assert size >= 48  # 3.2rem: large type for the projector

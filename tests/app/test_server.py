@@ -41,14 +41,26 @@ def gate_server(small_db, tmp_path):
     db = tmp_path / "server.duckdb"
     shutil.copy(small_db, db)
     accounts = tmp_path / "auth.yaml"
-    auth.write_accounts(accounts, [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()],
-                        rounds=4, settings={"max_upload_mb": 1})
-    env = {**os.environ, "BLINDSPOT_DB": str(db), "BLINDSPOT_AUTH": str(accounts),
-           "BLINDSPOT_OPS_URL": f"sqlite:///{tmp_path / 'ops.sqlite'}"}
+    auth.write_accounts(
+        accounts,
+        [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()],
+        rounds=4,
+        settings={"max_upload_mb": 1},
+    )
+    env = {
+        **os.environ,
+        "BLINDSPOT_DB": str(db),
+        "BLINDSPOT_AUTH": str(accounts),
+        "BLINDSPOT_OPS_URL": f"sqlite:///{tmp_path / 'ops.sqlite'}",
+    }
     env.pop("BLINDSPOT_ADDRESS", None)
-    proc = subprocess.Popen([sys.executable, "-m", "blindspot", "serve", "--port", str(port)],
-                            cwd=config.PROJECT_DIR, env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(tmp_path / "server.log", "wb"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blindspot", "serve", "--port", str(port)],
+        cwd=config.PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "server.log", "wb"),
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/_stcore/health")
         yield f"http://127.0.0.1:{port}"
@@ -75,15 +87,26 @@ def _get(url, cookies=None, headers=None, method="GET", data=None):
 
 def _multipart(name: str, payload: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n"
-            f"Content-Type: text/csv\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
+            f"Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _put_upload(base, session_id, payload, cookies, xsrf):
     body, ctype = _multipart("f.csv", payload)
-    return _get(f"{base}/_stcore/upload_file/{session_id}/{uuid.uuid4()}", cookies=cookies, method="PUT", data=body,
-                headers={"Content-Type": ctype, "X-Xsrftoken": xsrf or ""})[0]
+    return _get(
+        f"{base}/_stcore/upload_file/{session_id}/{uuid.uuid4()}",
+        cookies=cookies,
+        method="PUT",
+        data=body,
+        headers={"Content-Type": ctype, "X-Xsrftoken": xsrf or ""},
+    )[0]
 
 
 def _declared_upload(base, session_id, size, cookies, xsrf) -> int:
@@ -93,8 +116,12 @@ def _declared_upload(base, session_id, size, cookies, xsrf) -> int:
     u = urlparse(base)
     con = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
     con.putrequest("PUT", f"/_stcore/upload_file/{session_id}/{uuid.uuid4()}")
-    for k, v in {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(size), "X-Xsrftoken": xsrf,
-                 "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}.items():
+    for k, v in {
+        "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(size),
+        "X-Xsrftoken": xsrf,
+        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+    }.items():
         con.putheader(k, v)
     con.endheaders()
     status = con.getresponse().status
@@ -121,8 +148,13 @@ def _ws_run(base, session_id=None, cookies=None, seconds=25.0, during=None):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
         protocols = ["streamlit", "nothing", session_id] if session_id else ["streamlit"]
         texts, sid = [], None
-        async with websockets.connect(base.replace("http", "ws") + "/_stcore/stream", subprotocols=protocols,
-                                      additional_headers=headers, origin=base, max_size=None) as ws:
+        async with websockets.connect(
+            base.replace("http", "ws") + "/_stcore/stream",
+            subprotocols=protocols,
+            additional_headers=headers,
+            origin=base,
+            max_size=None,
+        ) as ws:
             back = BackMsg()
             back.rerun_script.query_string = ""
             back.rerun_script.page_script_hash = ""
@@ -155,8 +187,11 @@ def _upload_bytes(base, cookies) -> int:
     """Bytes the server holds in uploaded files, from its metrics (an admin's cookie)."""
     status, _, body = _get(base + "/_stcore/metrics", cookies=cookies)
     assert status == 200
-    return sum(int(float(line.rsplit(" ", 1)[1])) for line in body.decode().splitlines()
-               if line.startswith("cache_memory_bytes") and "UploadedFileManager" in line)
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in body.decode().splitlines()
+        if line.startswith("cache_memory_bytes") and "UploadedFileManager" in line
+    )
 
 
 def test_exposure_headers_metrics_and_address(gate_server):
@@ -168,7 +203,7 @@ def test_exposure_headers_metrics_and_address(gate_server):
     assert headers["X-Content-Type-Options"] == "nosniff"
     cookie = [v for v in headers.get_all("Set-Cookie") if v.startswith("blindspot_sid=")][0]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert _get(gate_server + "/_stcore/metrics")[0] == 403   # Streamlit 1.67 serves it to anyone
+    assert _get(gate_server + "/_stcore/metrics")[0] == 403  # Streamlit 1.67 serves it to anyone
     assert _get(gate_server + "/_stcore/agent/openapi.json")[0] == 404
     # Bound to 127.0.0.1 only: another loopback address of the same machine is not served.
     port = urlparse(gate_server).port
@@ -202,6 +237,7 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
                 msg.ParseFromString(payload)
                 if msg.HasField("new_session"):
                     frames_sid.append(msg.new_session.initialize.session_id)
+
         ws.on("framereceived", got)
 
     with sync_playwright() as pw:
@@ -209,8 +245,14 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
         try:
             context = browser.new_context(accept_downloads=True)
             page = context.new_page()
-            page.route("**/*", lambda route: route.continue_()
-                       if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost")
+                    else route.abort()
+                ),
+            )
             page.on("websocket", on_ws)
             page.on("request", lambda r: media.append(r.url) if "/media/" in r.url else None)
             csp_errors = []
@@ -248,7 +290,8 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
             page.get_by_label("차수 (YYYY-Rn)").fill("2024-R3")
             page.get_by_label("차수 (YYYY-Rn)").press("Enter")
             page.locator("input[type=file]").first.set_input_files(
-                files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
+                files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}]
+            )
             page.get_by_text("bad.csv").first.wait_for(timeout=30_000)
             page.wait_for_timeout(1_500)
             cookies = {c["name"]: c["value"] for c in context.cookies()}
@@ -303,8 +346,14 @@ def test_map_page_draws_under_the_content_security_policy(gate_server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.route("**/*", lambda route: route.continue_()
-                       if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost") else route.abort())
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost")
+                    else route.abort()
+                ),
+            )
             page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
             page.goto(gate_server, wait_until="domcontentloaded")
             page.get_by_label("아이디").wait_for(timeout=90_000)
@@ -332,9 +381,11 @@ def nginx_front(gate_server, tmp_path):
         pytest.skip("nginx 가 없습니다: `make browser-deps` (root) 또는 `apt-get install -y nginx-light`")
     port = _free_port()
     conf = (config.PROJECT_DIR / "deploy" / "nginx" / "blindspot.conf").read_text(encoding="utf-8")
-    conf = (conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-                .replace("server 127.0.0.1:8501;", f"server 127.0.0.1:{urlparse(gate_server).port};")
-                .replace("client_max_body_size 100m;", "client_max_body_size 1m;"))
+    conf = (
+        conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace("server 127.0.0.1:8501;", f"server 127.0.0.1:{urlparse(gate_server).port};")
+        .replace("client_max_body_size 100m;", "client_max_body_size 1m;")
+    )
     (tmp_path / "blindspot.conf").write_text(conf, encoding="utf-8")
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for d in temp.values():
@@ -343,15 +394,30 @@ def nginx_front(gate_server, tmp_path):
         f"worker_processes 1; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         + ("user root;\n" if os.geteuid() == 0 else "")
         + "events {}\nhttp {\n access_log off;\n"
-        + "".join(f" {n}_temp_path {d};\n" for n, d in (("client_body", temp["body"]), ("proxy", temp["proxy"]),
-                                                        ("fastcgi", temp["fastcgi"]), ("uwsgi", temp["uwsgi"]),
-                                                        ("scgi", temp["scgi"])))
-        + f" include {tmp_path}/blindspot.conf;\n}}\n", encoding="utf-8")
-    test = subprocess.run([NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-                          capture_output=True, text=True)
+        + "".join(
+            f" {n}_temp_path {d};\n"
+            for n, d in (
+                ("client_body", temp["body"]),
+                ("proxy", temp["proxy"]),
+                ("fastcgi", temp["fastcgi"]),
+                ("uwsgi", temp["uwsgi"]),
+                ("scgi", temp["scgi"]),
+            )
+        )
+        + f" include {tmp_path}/blindspot.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    test = subprocess.run(
+        [NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+    )
     assert test.returncode == 0, test.stderr
-    proc = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/_stcore/health", timeout=30)
         yield f"http://127.0.0.1:{port}"
@@ -368,17 +434,19 @@ def test_nginx_front_end_configuration(nginx_front):
     assert status == 200
     assert headers.get_all("X-Frame-Options") == ["DENY"]  # once, not twice
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-    assert "nginx/" not in (headers.get("Server") or "")    # no version
+    assert "nginx/" not in (headers.get("Server") or "")  # no version
     assert _get(nginx_front + "/_stcore/metrics")[0] == 404
     # The WebSocket is proxied: an outsider's session gets the login form through nginx …
     xsrf = _xsrf_cookie(nginx_front)
 
     def upload(sid):
-        return (_put_upload(nginx_front, sid, b"a\n1\n", {"_streamlit_xsrf": xsrf}, xsrf),
-                _declared_upload(nginx_front, sid, 2 * 1024 * 1024, {"_streamlit_xsrf": xsrf}, xsrf))
+        return (
+            _put_upload(nginx_front, sid, b"a\n1\n", {"_streamlit_xsrf": xsrf}, xsrf),
+            _declared_upload(nginx_front, sid, 2 * 1024 * 1024, {"_streamlit_xsrf": xsrf}, xsrf),
+        )
 
     small, big = _ws_run(nginx_front, seconds=20, during=upload)
-    assert small == 403       # … the gate still refuses its upload …
-    assert big == 413         # … and nginx refuses a body over client_max_body_size
+    assert small == 403  # … the gate still refuses its upload …
+    assert big == 413  # … and nginx refuses a body over client_max_body_size
     status, headers, _ = _get(nginx_front + "/_stcore/upload_file/x/y", method="PUT", data=b"x" * (2 * 1024 * 1024))
     assert status == 413 and headers.get_all("X-Frame-Options") == ["DENY"]

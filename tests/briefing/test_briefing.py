@@ -46,8 +46,9 @@ def test_kpis_match_hand_counts(gwangju):
 def test_every_shown_count_passes_suppression(modelled, k):
     st = open_store(modelled[0])
     b = briefing.build(st, Scope.aggregates_only(min_count=k), "36", 20243, k=k)
-    counts = [b.kpis[key] for key in ("households", "one_person", "flagged", "contacted", "confirmed",
-                                      "supported", "at_risk")]
+    counts = [
+        b.kpis[key] for key in ("households", "one_person", "flagged", "contacted", "confirmed", "supported", "at_risk")
+    ]
     counts += b.funnel["가구"].tolist()
     counts += [v for col in ("발굴", "욕구 확인", "지원 연계") for v in b.channels[col].tolist()]
     shown = [v for v in counts if v is not None and v == v]
@@ -96,7 +97,13 @@ def test_pack_renders_pdf_and_pngs_with_korean_stamp_and_no_household(gwangju):
     assert not re.search(r"\bH[0-9A-F]{8}\b", text)  # no pseudonymous household id anywhere
     fonts = {f.get_object()["/BaseFont"] for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert any("NanumGothic" in f for f in fonts)
-    assert set(pngs) == {"1인가구_지도.png", "핫스팟_지도.png", "발굴_깔때기.png", "차수별_추이.png", "상위하위_지역.png"}
+    assert set(pngs) == {
+        "1인가구_지도.png",
+        "핫스팟_지도.png",
+        "발굴_깔때기.png",
+        "차수별_추이.png",
+        "상위하위_지역.png",
+    }
     for data in pngs.values():
         image = Image.open(io.BytesIO(data))
         assert image.format == "PNG" and image.size[0] > 800

@@ -29,11 +29,15 @@ def db(modelled, tmp_path):
 
 
 def target_records(store):
-    return store.df("SELECT user_name, role, filters, row_count, detail FROM audit_log "
-                    "WHERE action = 'set_targets' ORDER BY event_id")
+    return store.df(
+        "SELECT user_name, role, filters, row_count, detail FROM audit_log "
+        "WHERE action = 'set_targets' ORDER BY event_id"
+    )
 
 
-@pytest.mark.parametrize("scope", [scope_for("presenter", "pre"), scope_for("analyst", "ana")], ids=["presenter", "analyst"])
+@pytest.mark.parametrize(
+    "scope", [scope_for("presenter", "pre"), scope_for("analyst", "ana")], ids=["presenter", "analyst"]
+)
 @pytest.mark.parametrize("area", ["00", "29", "29110"])
 def test_presenter_and_analyst_are_refused(db, scope, area):
     assert not can(scope, "set_targets", area)
@@ -68,13 +72,16 @@ def test_admin_changes_are_audited_once_each_with_old_and_new(db):
     rec = target_records(db)
     assert len(rec) == 2  # one per save that changed something, none for the unchanged save
     assert json.loads(rec.loc[0, "filters"]) == {"area": "00"} and rec.loc[0, "row_count"] == 2
-    assert json.loads(rec.loc[1, "detail"]) == {"flagged": {"old": 200.0, "new": 250.0},
-                                                "supported_rate": {"old": 30.0, "new": None}}
+    assert json.loads(rec.loc[1, "detail"]) == {
+        "flagged": {"old": 200.0, "new": 250.0},
+        "supported_rate": {"old": 30.0, "new": None},
+    }
     assert briefing.save_targets(db, admin, "29110", {"confirmed": 5.0}, "boss") == 1
     assert len(target_records(db)) == 3
 
 
 # --- the page ---------------------------------------------------------------------------------
+
 
 def _page(env_db, path, models, monkeypatch, user):
     monkeypatch.setenv("BLINDSPOT_MODELS", str(models))

@@ -40,11 +40,17 @@ def _listed(store, filters=None) -> pd.DataFrame:
 
 
 def _pid(store, band: str, sgg: str = "29110", visited: bool | None = None) -> str:
-    cond = {None: "", True: "AND s.household_id IN (SELECT household_id FROM visits WHERE round_id = $t)",
-            False: "AND s.household_id NOT IN (SELECT household_id FROM visits WHERE round_id = $t)"}[visited]
-    return store.scalar("SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
-                        f"WHERE s.round_id = $t AND s.sgg_code = $sgg AND s.band = $band {cond} "
-                        "ORDER BY s.probability DESC LIMIT 1", {"t": T, "sgg": sgg, "band": band})
+    cond = {
+        None: "",
+        True: "AND s.household_id IN (SELECT household_id FROM visits WHERE round_id = $t)",
+        False: "AND s.household_id NOT IN (SELECT household_id FROM visits WHERE round_id = $t)",
+    }[visited]
+    return store.scalar(
+        "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
+        f"WHERE s.round_id = $t AND s.sgg_code = $sgg AND s.band = $band {cond} "
+        "ORDER BY s.probability DESC LIMIT 1",
+        {"t": T, "sgg": sgg, "band": band},
+    )
 
 
 def _refused(store, scope, pid, reason, **kwargs):
@@ -58,7 +64,11 @@ def _refused(store, scope, pid, reason, **kwargs):
     assert len(log) == before + 1  # exactly one record of the refused attempt
     rec = log.iloc[-1]
     assert (rec["action"], rec["user_name"], rec["row_count"], rec["detail"]) == (
-        "refused_outcome", scope.user, 0, reason)
+        "refused_outcome",
+        scope.user,
+        0,
+        reason,
+    )
     assert f'"pseudo_id": "{pid}"' in rec["filters"]
 
 
@@ -102,13 +112,20 @@ def test_overwrite_needs_confirmation_and_each_save_is_one_record(db):
         outcomes.record_outcome(db, OFFICIAL, pid, T, "unreachable", shown=shown)
     earlier = info.value.earlier
     assert (earlier["outcome"], earlier["support_type"], earlier["channel"], earlier["recorded_by"]) == (
-        "supported", "긴급지원", "local", "dong")
+        "supported",
+        "긴급지원",
+        "local",
+        "dong",
+    )
     assert "지원 연계 (긴급지원)" in str(info.value) and "입력 dong" in str(info.value)
     assert _visits(db) == visits and len(_audit(db)) == 1  # the question writes nothing
     again = outcomes.record_outcome(db, OFFICIAL, pid, T, "unreachable", shown=shown, overwrite=True)
     assert again["action"] == "updated"
-    row = db.rows("SELECT v.outcome, v.support_type, v.channel, v.recorded_by FROM visits v JOIN households h "
-                  "USING (household_id) WHERE v.round_id = ? AND h.pseudo_id = ?", [T, pid])
+    row = db.rows(
+        "SELECT v.outcome, v.support_type, v.channel, v.recorded_by FROM visits v JOIN households h "
+        "USING (household_id) WHERE v.round_id = ? AND h.pseudo_id = ?",
+        [T, pid],
+    )
     assert row == [("unreachable", None, "local", "dong")]
     log = _audit(db)
     assert log["action"].tolist() == ["record_outcome", "record_outcome"]
@@ -116,9 +133,15 @@ def test_overwrite_needs_confirmation_and_each_save_is_one_record(db):
 
 
 def test_an_earlier_system_visit_is_shown_before_it_is_replaced(db):
-    pid = next(p for p in _listed(db)["pseudo_id"]
-               if db.scalar("SELECT count(*) FROM visits v JOIN households h USING (household_id) "
-                            "WHERE v.round_id = ? AND h.pseudo_id = ?", [T, p]))
+    pid = next(
+        p
+        for p in _listed(db)["pseudo_id"]
+        if db.scalar(
+            "SELECT count(*) FROM visits v JOIN households h USING (household_id) "
+            "WHERE v.round_id = ? AND h.pseudo_id = ?",
+            [T, p],
+        )
+    )
     with pytest.raises(OutcomeExists, match="시스템 기록"):
         outcomes.record_outcome(db, OFFICIAL, pid, T, "contacted")
     assert _audit(db).empty
@@ -126,23 +149,27 @@ def test_an_earlier_system_visit_is_shown_before_it_is_replaced(db):
 
 # --- purpose text -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, message", [
-    (".", "4자 이상 200자 이하"),
-    ("가" * 100_000, "4자 이상 200자 이하"),
-    ("민원" + "가" * 199, "4자 이상 200자 이하"),
-    ("민원\x00확인", "제어 문자"),
-    ("민원\n확인", "제어 문자"),
-    ("민원\t확인", "제어 문자"),
-    ("\u202e민원 확인", "제어 문자"),  # right-to-left override
-    ("민원\u2028확인", "제어 문자"),
-    ("1234", "2자 이상"),
-    ("....!!??", "2자 이상"),
-    ("ㅋㅋㅋㅋ", "2자 이상"),  # jamo alone are not words
-    ("가 1234", "2자 이상"),
-    ("aaaa", "되풀이"),
-    ("가가가가가", "되풀이"),
-    ("abab", "되풀이"),
-])
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        (".", "4자 이상 200자 이하"),
+        ("가" * 100_000, "4자 이상 200자 이하"),
+        ("민원" + "가" * 199, "4자 이상 200자 이하"),
+        ("민원\x00확인", "제어 문자"),
+        ("민원\n확인", "제어 문자"),
+        ("민원\t확인", "제어 문자"),
+        ("\u202e민원 확인", "제어 문자"),  # right-to-left override
+        ("민원\u2028확인", "제어 문자"),
+        ("1234", "2자 이상"),
+        ("....!!??", "2자 이상"),
+        ("ㅋㅋㅋㅋ", "2자 이상"),  # jamo alone are not words
+        ("가 1234", "2자 이상"),
+        ("aaaa", "되풀이"),
+        ("가가가가가", "되풀이"),
+        ("abab", "되풀이"),
+    ],
+)
 def test_meaningless_purpose_is_refused(typed, message):
     with pytest.raises(PurposeRequired, match=message) as info:
         check_purpose("기타", typed)
@@ -152,7 +179,9 @@ def test_meaningless_purpose_is_refused(typed, message):
         check_purpose(typed)  # the same text passed by an API or the command line
 
 
-@pytest.mark.parametrize("typed", ["민원 확인", "Case review", "민원 2건 확인", "  긴급 복지 상담 요청 ", "민원 상담 " * 33])
+@pytest.mark.parametrize(
+    "typed", ["민원 확인", "Case review", "민원 2건 확인", "  긴급 복지 상담 요청 ", "민원 상담 " * 33]
+)
 def test_sensible_purpose_is_kept(typed):
     checked = check_purpose("기타", typed)
     assert checked == f"기타: {typed.strip()}"
@@ -178,6 +207,19 @@ def test_export_round_refuses_a_meaningless_purpose(small_db, tmp_path):
 
     src = tmp_path / "src.duckdb"
     shutil.copy(small_db, src)
-    code = cli.main(["export-round", "--round", "2024-R3", "--out", str(tmp_path / "x"), "--sgg", "36110",
-                     "--db", str(src), "--purpose", "."])
+    code = cli.main(
+        [
+            "export-round",
+            "--round",
+            "2024-R3",
+            "--out",
+            str(tmp_path / "x"),
+            "--sgg",
+            "36110",
+            "--db",
+            str(src),
+            "--purpose",
+            ".",
+        ]
+    )
     assert code == 2 and not (tmp_path / "x").exists()

@@ -96,8 +96,12 @@ def test_each_view_leaves_exactly_one_record(db):
     log = _audit(db)
     assert len(log) == 1
     rec = log.iloc[0]
-    assert (rec["user_name"], rec["role"], rec["action"], rec["scope"]) == ("dong", "district", "view_list",
-                                                                            "district:29110")
+    assert (rec["user_name"], rec["role"], rec["action"], rec["scope"]) == (
+        "dong",
+        "district",
+        "view_list",
+        "district:29110",
+    )
     assert rec["row_count"] == len(rows) and rec["purpose"] == "기타: 민원 확인" and rec["file_hash"] is None
     assert '"household_type": "one_person"' in rec["filters"] and '"round_id": 20243' in rec["filters"]
 
@@ -106,32 +110,51 @@ def test_filters_match_raw_tables(db):
     base = dict(round_id=T, area="29110", bands=("high", "medium", "low", "none"), capacity=None)
     one = lists.risk_list(db, ANALYST, lists.ListFilters(**base, household_type="one_person"), "점검")
     sizes = db.df("SELECT pseudo_id, household_size, head_age FROM households").set_index("pseudo_id")
-    assert len(one) == int(db.scalar(
-        "SELECT count(*) FROM scores s JOIN households h USING (household_id) "
-        "WHERE s.round_id = ? AND h.sgg_code = '29110' AND h.household_size = 1", [T]))
+    assert len(one) == int(
+        db.scalar(
+            "SELECT count(*) FROM scores s JOIN households h USING (household_id) "
+            "WHERE s.round_id = ? AND h.sgg_code = '29110' AND h.household_size = 1",
+            [T],
+        )
+    )
     assert (sizes.loc[one["pseudo_id"], "household_size"] == 1).all()
     old = lists.risk_list(db, ANALYST, lists.ListFilters(**base, age_band="65_200"), "점검")
     assert len(old) > 0 and (sizes.loc[old["pseudo_id"], "head_age"] >= 65).all()
 
     new = lists.risk_list(db, ANALYST, lists.ListFilters(**base, new_only=True), "점검")
-    expected_new = set(db.df(
-        "SELECT DISTINCT h.pseudo_id FROM observations o JOIN households h USING (household_id) "
-        "WHERE o.round_id = ? AND o.sgg_code = '29110' AND NOT EXISTS (SELECT 1 FROM observations p "
-        "WHERE p.round_id = ? AND p.household_id = o.household_id AND p.indicator_code = o.indicator_code)",
-        [T, PREV])["pseudo_id"])
+    expected_new = set(
+        db.df(
+            "SELECT DISTINCT h.pseudo_id FROM observations o JOIN households h USING (household_id) "
+            "WHERE o.round_id = ? AND o.sgg_code = '29110' AND NOT EXISTS (SELECT 1 FROM observations p "
+            "WHERE p.round_id = ? AND p.household_id = o.household_id AND p.indicator_code = o.indicator_code)",
+            [T, PREV],
+        )["pseudo_id"]
+    )
     assert set(new["pseudo_id"]) == expected_new and new["new_signal"].all()
 
     unvisited = lists.risk_list(db, ANALYST, lists.ListFilters(**base, not_visited=True), "점검")
-    visited = set(db.df("SELECT h.pseudo_id FROM visits v JOIN households h USING (household_id) "
-                        "WHERE v.round_id = ? AND v.sgg_code = '29110'", [T])["pseudo_id"])
+    visited = set(
+        db.df(
+            "SELECT h.pseudo_id FROM visits v JOIN households h USING (household_id) "
+            "WHERE v.round_id = ? AND v.sgg_code = '29110'",
+            [T],
+        )["pseudo_id"]
+    )
     assert visited and not (set(unvisited["pseudo_id"]) & visited) and not unvisited["visited"].any()
 
-    code = db.scalar("SELECT indicator_code FROM observations WHERE round_id = ? AND sgg_code = '29110' "
-                     "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [T])
+    code = db.scalar(
+        "SELECT indicator_code FROM observations WHERE round_id = ? AND sgg_code = '29110' "
+        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+        [T],
+    )
     by_ind = lists.risk_list(db, ANALYST, lists.ListFilters(**base, indicator=code), "점검")
-    expected_ind = set(db.df("SELECT h.pseudo_id FROM observations o JOIN households h USING (household_id) "
-                             "WHERE o.round_id = ? AND o.sgg_code = '29110' AND o.indicator_code = ?",
-                             [T, code])["pseudo_id"])
+    expected_ind = set(
+        db.df(
+            "SELECT h.pseudo_id FROM observations o JOIN households h USING (household_id) "
+            "WHERE o.round_id = ? AND o.sgg_code = '29110' AND o.indicator_code = ?",
+            [T, code],
+        )["pseudo_id"]
+    )
     assert set(by_ind["pseudo_id"]) == expected_ind
     health = lists.risk_list(db, ANALYST, lists.ListFilters(**base, domain="health"), "점검")
     assert 0 < len(health) < len(lists.risk_list(db, ANALYST, lists.ListFilters(**base), "점검"))
@@ -140,8 +163,11 @@ def test_filters_match_raw_tables(db):
 def test_summary_suppresses_small_counts(db):
     filters = lists.ListFilters(T, area="29110")
     open_ = lists.risk_summary(db, ANALYST, filters, "emd", k=1)
-    hand = db.df("SELECT emd_code AS code, count(*) FILTER (WHERE band = 'high') AS high FROM scores "
-                 "WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1", [T]).set_index("code")["high"]
+    hand = db.df(
+        "SELECT emd_code AS code, count(*) FILTER (WHERE band = 'high') AS high FROM scores "
+        "WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1",
+        [T],
+    ).set_index("code")["high"]
     assert open_.set_index("code")["high"].astype(int).to_dict() == hand.to_dict()
     presenter = lists.risk_summary(db, scope_for("presenter", "pre", min_count=5), filters, "emd")
     for col in ("scored", "high", "medium", "low", "visited_at_risk"):
@@ -169,7 +195,11 @@ def test_csv_export_reads_back_and_is_audited(db):
     assert len(log) == before + 1
     rec = log.iloc[-1]
     assert (rec["action"], rec["row_count"], rec["purpose"], rec["file_hash"]) == (
-        "export_list", f.rows, "사례관리", audit.sha256(f.data))
+        "export_list",
+        f.rows,
+        "사례관리",
+        audit.sha256(f.data),
+    )
 
 
 def test_xlsx_export_reads_back_with_metadata(db, modelled):
@@ -200,54 +230,74 @@ def test_zero_row_export_gives_no_file_and_no_record(db):
 
 
 def test_summary_export_says_it_suppresses(db):
-    f = exports.export_summary(db, scope_for("presenter", "pre"), lists.ListFilters(T, area="29110"), "emd",
-                               fmt="xlsx")
+    f = exports.export_summary(db, scope_for("presenter", "pre"), lists.ListFilters(T, area="29110"), "emd", fmt="xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(f.data), read_only=True)
     meta = {k: v for k, v in wb["정보"].iter_rows(min_row=2, values_only=True)}
     assert "k = 5" in meta["소수 억제"]
     table = pd.read_excel(io.BytesIO(f.data), sheet_name="지역별 집계")
     assert (table.loc[table["위험"].isna(), "비고"] == "5 미만은 비공개 (소수 억제)").all()
     assert table["위험"].isna().any()
-    csv = pd.read_csv(io.BytesIO(exports.export_summary(db, ANALYST, lists.ListFilters(T, area="29110"),
-                                                        fmt="csv").data), encoding="utf-8-sig")
+    csv = pd.read_csv(
+        io.BytesIO(exports.export_summary(db, ANALYST, lists.ListFilters(T, area="29110"), fmt="csv").data),
+        encoding="utf-8-sig",
+    )
     assert csv["지역"].str.startswith("광주광역시 동구").all()
     with pytest.raises(exports.EmptyExport):
         exports.export_summary(db, ANALYST, lists.ListFilters(20236, area="29110"))  # round not scored
 
 
 def test_outcome_entry_feeds_maps_and_labels(db):
-    target = db.df("SELECT h.household_id, h.pseudo_id, s.emd_code FROM scores s JOIN households h USING (household_id) "
-                   "WHERE s.round_id = ? AND s.sgg_code = '29110' AND household_id NOT IN "
-                   "(SELECT household_id FROM visits WHERE round_id = ?) ORDER BY s.probability DESC LIMIT 1",
-                   [T, T]).iloc[0]
+    target = db.df(
+        "SELECT h.household_id, h.pseudo_id, s.emd_code FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = ? AND s.sgg_code = '29110' AND household_id NOT IN "
+        "(SELECT household_id FROM visits WHERE round_id = ?) ORDER BY s.probability DESC LIMIT 1",
+        [T, T],
+    ).iloc[0]
     before = mapdata.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     result = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "supported", "긴급지원")
     assert result["action"] == "inserted" and result["channel"] == "local"
     row = db.df("SELECT * FROM visits WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])])
     assert len(row) == 1
     assert (row.loc[0, "channel"], row.loc[0, "outcome"], row.loc[0, "support_type"], row.loc[0, "recorded_by"]) == (
-        "local", "supported", "긴급지원", "dong")
+        "local",
+        "supported",
+        "긴급지원",
+        "dong",
+    )
     after = mapdata.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     assert after == before + 1
-    labels = db.df("SELECT household_id, label FROM visits v, LATERAL (SELECT (outcome IN "
-                   "('need_confirmed', 'supported', 'refused'))::INT AS label) WHERE round_id = ?", [T])
+    labels = db.df(
+        "SELECT household_id, label FROM visits v, LATERAL (SELECT (outcome IN "
+        "('need_confirmed', 'supported', 'refused'))::INT AS label) WHERE round_id = ?",
+        [T],
+    )
     from blindspot.model import sql as model_sql
+
     chan = db.df(model_sql.CHANNEL_LABELS, {"t": T, "channels": ["system", "local"]}).set_index("household_id")
     assert chan.loc[int(target["household_id"]), "label"] == 1 and len(labels) > 0
     # A second entry replaces the first: still one visit row.
     again = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "unreachable", overwrite=True)
     assert again["action"] == "updated"
-    assert db.scalar("SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?",
-                     [T, int(target["household_id"])]) == 1
+    assert (
+        db.scalar(
+            "SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])]
+        )
+        == 1
+    )
     log = _audit(db)
     assert log["action"].tolist() == ["record_outcome", "record_outcome"]
 
 
-@pytest.mark.parametrize("scope", [scope_for("district", "west", ["29140"]), ANALYST, scope_for("admin", "adm"),
-                                   scope_for("presenter", "pre")])
+@pytest.mark.parametrize(
+    "scope",
+    [scope_for("district", "west", ["29140"]), ANALYST, scope_for("admin", "adm"), scope_for("presenter", "pre")],
+)
 def test_outcome_outside_scope_is_refused_and_audited(db, scope):
-    pid = db.scalar("SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
-                    "WHERE s.round_id = ? AND s.sgg_code = '29110' LIMIT 1", [T])
+    pid = db.scalar(
+        "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = ? AND s.sgg_code = '29110' LIMIT 1",
+        [T],
+    )
     visits = db.scalar("SELECT count(*) FROM visits")
     with pytest.raises(AccessDenied):
         outcomes.record_outcome(db, scope, pid, T, "contacted")
@@ -258,8 +308,11 @@ def test_outcome_outside_scope_is_refused_and_audited(db, scope):
 
 
 def test_outcome_needs_support_type_and_known_outcome(db):
-    pid = db.scalar("SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
-                    "WHERE s.round_id = ? AND s.sgg_code = '29110' LIMIT 1", [T])
+    pid = db.scalar(
+        "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = ? AND s.sgg_code = '29110' LIMIT 1",
+        [T],
+    )
     with pytest.raises(BlindspotError, match="지원 종류"):
         outcomes.record_outcome(db, OFFICIAL, pid, T, "supported")
     with pytest.raises(BlindspotError, match="방문 결과는"):
@@ -285,8 +338,15 @@ def test_vocab_support_types_match_generator():
 
 
 def test_xlsx_round_trips_types_and_korean():
-    frame = pd.DataFrame({"이름": ["이○○", "김<&>", None], "수": [1, 2, 3], "확률": [0.25, np.nan, 1.0],
-                          "방문": [True, False, True], "빈칸": ["", "a\x01b", "끝"]})
+    frame = pd.DataFrame(
+        {
+            "이름": ["이○○", "김<&>", None],
+            "수": [1, 2, 3],
+            "확률": [0.25, np.nan, 1.0],
+            "방문": [True, False, True],
+            "빈칸": ["", "a\x01b", "끝"],
+        }
+    )
     data = exports.xlsx_bytes(frame, "표", {"보안": exports.CONFIDENTIAL, "행 수": 3})
     wb = openpyxl.load_workbook(io.BytesIO(data))
     rows = list(wb["표"].iter_rows(values_only=True))
@@ -294,7 +354,11 @@ def test_xlsx_round_trips_types_and_korean():
     assert rows[1] == ("이○○", 1, 0.25, True, "")  # an empty text stays an (empty) text cell
     assert rows[2][:4] == ("김<&>", 2, None, False) and rows[2][4] == "ab"  # control characters dropped
     assert rows[3][0] is None and rows[3][1:4] == (3, 1.0, True)
-    assert list(wb["정보"].iter_rows(values_only=True)) == [("항목", "값"), ("보안", exports.CONFIDENTIAL), ("행 수", 3)]
+    assert list(wb["정보"].iter_rows(values_only=True)) == [
+        ("항목", "값"),
+        ("보안", exports.CONFIDENTIAL),
+        ("행 수", 3),
+    ]
     back = pd.read_excel(io.BytesIO(data), sheet_name="표")
     assert back["수"].tolist() == [1, 2, 3] and back["이름"].iloc[0] == "이○○"
 

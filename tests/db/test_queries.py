@@ -20,7 +20,8 @@ def test_counts_match_the_table(small_store):
     assert df["households"].sum() == small_store.scalar("SELECT count(*) FROM households")
     gwangju = df.set_index("code").loc["29"]
     assert gwangju["one_person"] == small_store.scalar(
-        "SELECT count(*) FROM households WHERE sido_code = '29' AND one_person")
+        "SELECT count(*) FROM households WHERE sido_code = '29' AND one_person"
+    )
     assert 0.3 < gwangju["one_person_share"] < 0.5
     assert pd.isna(df.set_index("code").loc["11", "households"])  # Seoul was not generated
 
@@ -38,8 +39,7 @@ def test_small_counts_are_suppressed(small_store):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(codes=st.sets(st.sampled_from(SGG_POOL), min_size=1, max_size=4),
-       level=st.sampled_from(["sido", "sgg", "emd"]))
+@given(codes=st.sets(st.sampled_from(SGG_POOL), min_size=1, max_size=4), level=st.sampled_from(["sido", "sgg", "emd"]))
 def test_no_row_outside_scope(small_store, codes, level):
     scope = Scope.district(codes)
     df = queries.households_by_region(small_store, scope, level, _latest(small_store))
@@ -50,15 +50,15 @@ def test_no_row_outside_scope(small_store, codes, level):
         assert prefix.isin(codes).all()
         assert set(prefix) == set(codes)
     expected = small_store.scalar(
-        f"SELECT count(*) FROM households WHERE sgg_code IN ({', '.join('?' * len(codes))})", sorted(codes))
+        f"SELECT count(*) FROM households WHERE sgg_code IN ({', '.join('?' * len(codes))})", sorted(codes)
+    )
     assert int(df["households"].fillna(0).sum()) == expected
 
 
 def test_overview_totals(small_store):
     out = queries.overview(small_store, Scope.all_areas(), _latest(small_store))
     assert out["households"] == small_store.scalar("SELECT count(*) FROM households")
-    assert out["one_person_share"] == pytest.approx(
-        small_store.scalar("SELECT avg(one_person::INT) FROM households"))
+    assert out["one_person_share"] == pytest.approx(small_store.scalar("SELECT avg(one_person::INT) FROM households"))
 
 
 def test_rounds_have_korean_labels(small_store):

@@ -20,7 +20,9 @@ def sql_imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("blindspot"):
             for alias in node.names:
                 name = f"{node.module}.{alias.name}"
-                if re.fullmatch(r"blindspot\.\w+\.(sql|schema)", name) or re.fullmatch(r"blindspot\.\w+\.sql", node.module):
+                if re.fullmatch(r"blindspot\.\w+\.(sql|schema)", name) or re.fullmatch(
+                    r"blindspot\.\w+\.sql", node.module
+                ):
                     found.add(node.module if node.module.endswith(".sql") else name)
     return found
 
@@ -58,9 +60,12 @@ def test_valid_household_condition_has_one_spelling():
     # Every statement selects "households of round t" through db.sql.valid_in_round, so the
     # versioned-household rule cannot drift between features.
     pasted = re.compile(r"valid_from_round <= \S+ AND \(\S*valid_to_round IS NULL OR \S*valid_to_round >= ")
-    offenders = [p.relative_to(PACKAGE).as_posix() for p in SQL_MODULES
-                 if p.name != "sql.py" or p.parent.name != "db"  # where the fragment is defined
-                 if pasted.search(p.read_text("utf-8"))]
+    offenders = [
+        p.relative_to(PACKAGE).as_posix()
+        for p in SQL_MODULES
+        if p.name != "sql.py" or p.parent.name != "db"  # where the fragment is defined
+        if pasted.search(p.read_text("utf-8"))
+    ]
     assert offenders == []
     assert db_sql.valid_in_round("?") == "valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?)"
 
@@ -68,6 +73,9 @@ def test_valid_household_condition_has_one_spelling():
 def test_outcome_lists_come_from_the_vocabulary():
     assert db_sql.CONFIRMED_OUTCOMES_SQL == "('need_confirmed', 'supported')"
     assert db_sql.LABEL_OUTCOMES_SQL == "('need_confirmed', 'supported', 'refused')"
-    hard_coded = [p.relative_to(PACKAGE).as_posix() for p in SQL_MODULES
-                  if "IN ('need_confirmed', 'supported'" in p.read_text("utf-8")]
+    hard_coded = [
+        p.relative_to(PACKAGE).as_posix()
+        for p in SQL_MODULES
+        if "IN ('need_confirmed', 'supported'" in p.read_text("utf-8")
+    ]
     assert hard_coded == []

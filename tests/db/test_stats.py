@@ -44,14 +44,20 @@ def test_build_and_scoring_fill_the_aggregates(pair):
 
 
 @pytest.mark.parametrize("level", ["nation", "sido", "sgg", "emd"])
-@pytest.mark.parametrize("scope", [Scope.all_areas(), Scope.district(["29110", "36110"]),
-                                   Scope.aggregates_only(min_count=7)], ids=["all", "district", "presenter"])
+@pytest.mark.parametrize(
+    "scope",
+    [Scope.all_areas(), Scope.district(["29110", "36110"]), Scope.aggregates_only(min_count=7)],
+    ids=["all", "district", "presenter"],
+)
 @pytest.mark.parametrize("round_id", [20242, 20243])
 def test_aggregates_give_the_live_numbers(pair, level, scope, round_id):
     agg, live = pair
     assert not stats.ready(live, round_id)
-    pd.testing.assert_frame_equal(mapdata.region_counts(agg, scope, level, round_id),
-                                  mapdata.region_counts(live, scope, level, round_id), check_exact=False)
+    pd.testing.assert_frame_equal(
+        mapdata.region_counts(agg, scope, level, round_id),
+        mapdata.region_counts(live, scope, level, round_id),
+        check_exact=False,
+    )
 
 
 def test_ingest_refreshes_the_aggregates(small_db, tmp_path):

@@ -62,8 +62,9 @@ def test_newer_schema_is_refused(small_db, tmp_path):
 def test_migration_runs_once_in_a_transaction(small_db, tmp_path, monkeypatch):
     path = _copy(small_db, tmp_path)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
-    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1,
-                        ("CREATE TABLE notes (household_id INTEGER, note VARCHAR)",))
+    monkeypatch.setitem(
+        schema.MIGRATIONS, schema.SCHEMA_VERSION - 1, ("CREATE TABLE notes (household_id INTEGER, note VARCHAR)",)
+    )
     st = Store(path)
     assert st.schema_version() == schema.SCHEMA_VERSION
     assert st.scalar("SELECT count(*) FROM notes") == 0
@@ -73,12 +74,17 @@ def test_migration_runs_once_in_a_transaction(small_db, tmp_path, monkeypatch):
 def test_failed_migration_leaves_old_version(small_db, tmp_path, monkeypatch):
     path = _copy(small_db, tmp_path)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
-    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION - 1,
-                        ("CREATE TABLE notes (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y INTEGER"))
+    monkeypatch.setitem(
+        schema.MIGRATIONS,
+        schema.SCHEMA_VERSION - 1,
+        ("CREATE TABLE notes (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y INTEGER"),
+    )
     with pytest.raises(duckdb.Error):
         Store(path)
     con = duckdb.connect(str(path))
-    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(schema.SCHEMA_VERSION - 1)
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
+        schema.SCHEMA_VERSION - 1
+    )
     assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='notes'").fetchone()[0] == 0
     con.close()
 
@@ -86,9 +92,14 @@ def test_failed_migration_leaves_old_version(small_db, tmp_path, monkeypatch):
 def test_locked_database_names_the_other_process(small_db, tmp_path):
     path = _copy(small_db, tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreError, match=f"PID {holder.pid}"):
@@ -123,8 +134,11 @@ def test_killed_build_leaves_previous_database_intact(small_db, tmp_path):
     st = Store(path, read_only=True)
     before = fingerprint(st, ["households"])
     st.close()
-    proc = subprocess.Popen([sys.executable, "-m", "blindspot", "build-demo", "--scale", "0.02", "--db", str(path)],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blindspot", "build-demo", "--scale", "0.02", "--db", str(path)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Wait until generation has started writing, then kill it without warning.
     for line in proc.stderr:
         if "가구 생성" in line:
@@ -139,6 +153,7 @@ def test_killed_build_leaves_previous_database_intact(small_db, tmp_path):
 
 def test_cursor_per_thread(small_store):
     import threading
+
     seen = {}
     together = threading.Barrier(4)
 

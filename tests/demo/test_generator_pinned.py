@@ -24,8 +24,12 @@ from blindspot.demo.synthetic import GENERATOR_VERSION, SyntheticConfig
 # Sejong alone (24 읍면동 of 동, 읍 and 면), about 3,200 households: a few seconds.  The
 # area model is still built nationally, so every 읍면동's area draws are exercised.
 PINNED_CONFIG = SyntheticConfig(seed=7, scale=0.02, rounds=3, sido=("36",))
-ORDER = {"households": "household_id", "observations": "round_id, household_id, indicator_code",
-         "visits": "round_id, household_id", "synthetic_crisis": "round_id, household_id"}
+ORDER = {
+    "households": "household_id",
+    "observations": "round_id, household_id, indicator_code",
+    "visits": "round_id, household_id",
+    "synthetic_crisis": "round_id, household_id",
+}
 PINNED = {
     "2": {
         "households": (3246, "36032f002c0e4aed2465abb27a741542b7d4f30b626fab2d7674b61e351cdbf9"),
@@ -57,7 +61,8 @@ def pinned_build(tmp_path_factory):
 
 def test_generator_version_has_pinned_data():
     assert GENERATOR_VERSION in PINNED, (
-        f"GENERATOR_VERSION {GENERATOR_VERSION} has no pinned fingerprints: add them to PINNED")
+        f"GENERATOR_VERSION {GENERATOR_VERSION} has no pinned fingerprints: add them to PINNED"
+    )
 
 
 @pytest.mark.parametrize("table", list(ORDER))
@@ -66,10 +71,15 @@ def test_generated_table_is_unchanged(pinned_build, table):
     want = PINNED[GENERATOR_VERSION][table]
     assert got[table] == want, (
         f"{table} of the pinned build changed ({got[table]} != {want}). If that is deliberate, bump "
-        "GENERATOR_VERSION and pin the new data; if not, the generator's draws changed by accident.")
+        "GENERATOR_VERSION and pin the new data; if not, the generator's draws changed by accident."
+    )
 
 
 def test_report_counts_match_the_tables(pinned_build):
     report, got = pinned_build
     assert (report.households, report.observations, report.visits, report.crisis_rows) == (
-        got["households"][0], got["observations"][0], got["visits"][0], got["synthetic_crisis"][0])
+        got["households"][0],
+        got["observations"][0],
+        got["visits"][0],
+        got["synthetic_crisis"][0],
+    )

@@ -18,12 +18,27 @@ def _names() -> set[str]:
 def test_inputs_hold_the_generator_schema_model_and_catalogue():
     names = _names()
     # The hand-kept list the Makefile had before, and the generator's stage modules.
-    assert {"blindspot/demo/synthetic.py", "blindspot/db/sql.py", "blindspot/demo/build.py",
-            "blindspot/geo/regions.py", "blindspot/model/features.py", "blindspot/model/pipeline.py",
-            "blindspot/model/training.py", "blindspot/model/scoring.py", "blindspot/db/aggregates.py",
-            "blindspot/data/indicators.csv", "blindspot/data/domains.csv"} <= names
-    assert {"blindspot/demo/calibration.py", "blindspot/demo/households.py", "blindspot/demo/signals.py",
-            "blindspot/demo/visits.py", "blindspot/demo/areas.py", "blindspot/demo/streams.py"} <= names
+    assert {
+        "blindspot/demo/synthetic.py",
+        "blindspot/db/sql.py",
+        "blindspot/demo/build.py",
+        "blindspot/geo/regions.py",
+        "blindspot/model/features.py",
+        "blindspot/model/pipeline.py",
+        "blindspot/model/training.py",
+        "blindspot/model/scoring.py",
+        "blindspot/db/aggregates.py",
+        "blindspot/data/indicators.csv",
+        "blindspot/data/domains.csv",
+    } <= names
+    assert {
+        "blindspot/demo/calibration.py",
+        "blindspot/demo/households.py",
+        "blindspot/demo/signals.py",
+        "blindspot/demo/visits.py",
+        "blindspot/demo/areas.py",
+        "blindspot/demo/streams.py",
+    } <= names
     assert all((REPO / n).is_file() for n in names)
 
 
@@ -43,7 +58,8 @@ def test_type_checking_imports_are_not_inputs(tmp_path, monkeypatch):
     (pkg / "a" / "__init__.py").write_text("")
     (pkg / "a" / "root.py").write_text(
         "from typing import TYPE_CHECKING\nfrom . import used\nif TYPE_CHECKING:\n    from blindspot.a import hint\n"
-        "def f():\n    from blindspot.a.lazy import x\n")
+        "def f():\n    from blindspot.a.lazy import x\n"
+    )
     for name in ("used", "hint", "lazy"):
         (pkg / "a" / f"{name}.py").write_text("")
     monkeypatch.setattr(inputs, "PACKAGE_DIR", pkg)
@@ -54,8 +70,13 @@ def test_type_checking_imports_are_not_inputs(tmp_path, monkeypatch):
 
 def test_the_module_prints_them_with_the_standard_library_only():
     # -S -s -E: no site-packages, as with the system Python before the venv exists.
-    out = subprocess.run([sys.executable, "-S", "-s", "-E", "-m", "blindspot.demo.inputs"], cwd=REPO,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-S", "-s", "-E", "-m", "blindspot.demo.inputs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert set(out.stdout.split()) == _names()
 
 

@@ -25,12 +25,23 @@ T = 20243
 OFFICIAL = scope_for("district", "dong", ["29110"])
 # What the Makefile's $(DB) rule runs, plus the small test configuration of the fixture.
 MAKE_ARGS = ["--skip-if-real"]
-SMALL_ARGS = ["--seed", str(SMALL.seed), "--scale", str(SMALL.scale), "--rounds", str(SMALL.rounds),
-              "--sido", *SMALL.sido, "--no-model"]
-ENTERED = ("SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by "
-           "FROM visits v JOIN households h ON h.household_id = v.household_id AND h.valid_from_round <= v.round_id "
-           "AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id) "
-           "WHERE v.recorded_by <> 'synthetic' ORDER BY ALL")
+SMALL_ARGS = [
+    "--seed",
+    str(SMALL.seed),
+    "--scale",
+    str(SMALL.scale),
+    "--rounds",
+    str(SMALL.rounds),
+    "--sido",
+    *SMALL.sido,
+    "--no-model",
+]
+ENTERED = (
+    "SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by "
+    "FROM visits v JOIN households h ON h.household_id = v.household_id AND h.valid_from_round <= v.round_id "
+    "AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id) "
+    "WHERE v.recorded_by <> 'synthetic' ORDER BY ALL"
+)
 
 
 def test_make_rebuilds_through_the_guarded_command(tmp_path):
@@ -42,8 +53,9 @@ def test_make_rebuilds_through_the_guarded_command(tmp_path):
         pytest.skip("make 이 없습니다")
     root = pathlib.Path(__file__).resolve().parents[2]
     db = tmp_path / "x.duckdb"
-    out = subprocess.run(["make", "-n", "-W", "blindspot/db/sql.py", str(db), f"DB={db}"], cwd=root,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["make", "-n", "-W", "blindspot/db/sql.py", str(db), f"DB={db}"], cwd=root, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     recipe = [line for line in out.stdout.splitlines() if "build-demo" in line]
     assert recipe and recipe[-1].split()[-3:] == ["--db", str(db), *MAKE_ARGS]
@@ -61,9 +73,12 @@ def _records(log: pd.DataFrame) -> list[tuple]:
 def _snapshot(path) -> dict:
     st = Store(path, read_only=True)
     try:
-        return {"audit": st.df("SELECT * FROM audit_log ORDER BY event_id"), "visits": st.rows(ENTERED),
-                "targets": st.rows("SELECT * FROM briefing_targets ORDER BY ALL"),
-                "loads": st.rows("SELECT * FROM ingest_loads ORDER BY ALL")}
+        return {
+            "audit": st.df("SELECT * FROM audit_log ORDER BY event_id"),
+            "visits": st.rows(ENTERED),
+            "targets": st.rows("SELECT * FROM briefing_targets ORDER BY ALL"),
+            "loads": st.rows("SELECT * FROM ingest_loads ORDER BY ALL"),
+        }
     finally:
         st.close()
 
@@ -97,8 +112,8 @@ def test_demo_rebuild_keeps_audit_log_outcomes_and_targets(worked_demo):
     assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *SMALL_ARGS]) == 0
     after = _snapshot(worked_demo)
     # Every record, every field, the same event ids:
-    assert _records(after["audit"].iloc[:len(before["audit"])]) == _records(before["audit"])
-    rebuilt = after["audit"].iloc[len(before["audit"]):]
+    assert _records(after["audit"].iloc[: len(before["audit"])]) == _records(before["audit"])
+    rebuilt = after["audit"].iloc[len(before["audit"]) :]
     assert rebuilt["action"].tolist() == ["rebuild_demo"]
     assert "감사 기록 5건, 방문 결과 2건, 브리핑 목표 1건" in rebuilt["detail"].iloc[0]
     assert after["visits"] == before["visits"] and after["targets"] == before["targets"]
@@ -114,8 +129,17 @@ def test_demo_rebuild_keeps_audit_log_outcomes_and_targets(worked_demo):
 
 def test_rebuild_with_another_configuration_is_refused_when_outcomes_were_entered(worked_demo):
     digest = _digest(worked_demo)
-    other = ["--seed", str(SMALL.seed + 1), "--scale", str(SMALL.scale), "--rounds", str(SMALL.rounds),
-             "--sido", *SMALL.sido, "--no-model"]
+    other = [
+        "--seed",
+        str(SMALL.seed + 1),
+        "--scale",
+        str(SMALL.scale),
+        "--rounds",
+        str(SMALL.rounds),
+        "--sido",
+        *SMALL.sido,
+        "--no-model",
+    ]
     assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *other]) == 2
     assert _digest(worked_demo) == digest
 
@@ -151,8 +175,9 @@ def real_db(small_db, tmp_path):
     build.build_empty(path)
     st = Store(path)
     try:
-        ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader",
-                           sgg=["36110"])
+        ingest.ingest_paths(
+            st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader", sgg=["36110"]
+        )
         audit.record(st, scope_for("analyst", "ana"), "view_list", {"round": T}, 3, "점검")
         st.checkpoint()
     finally:
@@ -162,22 +187,42 @@ def real_db(small_db, tmp_path):
 
 def test_build_demo_refuses_a_real_database(real_db, capsys):
     digest = _digest(real_db)
-    assert cli.main(["build-demo", "--db", str(real_db), "--scale", "0.01", "--sido", "36", "--rounds", "2",
-                     "--no-model"]) == 2
+    assert (
+        cli.main(["build-demo", "--db", str(real_db), "--scale", "0.01", "--sido", "36", "--rounds", "2", "--no-model"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "실데이터 데이터베이스" in err and "--force-replace-real" in err and "Traceback" not in err
     assert _digest(real_db) == digest
     # What make runs: nothing happens, the run goes on (exit 0), and it says why.
-    assert cli.main(["build-demo", "--db", str(real_db), *MAKE_ARGS, "--scale", "0.01", "--sido", "36",
-                     "--rounds", "2", "--no-model"]) == 0
+    assert (
+        cli.main(
+            [
+                "build-demo",
+                "--db",
+                str(real_db),
+                *MAKE_ARGS,
+                "--scale",
+                "0.01",
+                "--sido",
+                "36",
+                "--rounds",
+                "2",
+                "--no-model",
+            ]
+        )
+        == 0
+    )
     assert "다시 만들지 않습니다" in capsys.readouterr().err
     assert _digest(real_db) == digest
 
 
 def test_a_demo_with_an_ingested_round_counts_as_real(worked_demo, small_db, tmp_path):
     st = Store(worked_demo)
-    st.run(ingest_sql.INGEST_INSERT_LOAD, ["x", T, "households", "h.csv", "0" * 64, 1, "loader",
-                                    dt.datetime(2024, 6, 1), True, 1.0])
+    st.run(
+        ingest_sql.INGEST_INSERT_LOAD,
+        ["x", T, "households", "h.csv", "0" * 64, 1, "loader", dt.datetime(2024, 6, 1), True, 1.0],
+    )
     st.checkpoint()
     st.close()
     digest = _digest(worked_demo)
@@ -188,13 +233,33 @@ def test_a_demo_with_an_ingested_round_counts_as_real(worked_demo, small_db, tmp
 
 def test_force_replace_real_keeps_the_audit_log_and_records_the_replacement(real_db):
     before = _snapshot(real_db)
-    assert cli.main(["build-demo", "--db", str(real_db), "--force-replace-real", "--scale", "0.01", "--sido", "36",
-                     "--rounds", "2", "--no-model"]) == 0
+    assert (
+        cli.main(
+            [
+                "build-demo",
+                "--db",
+                str(real_db),
+                "--force-replace-real",
+                "--scale",
+                "0.01",
+                "--sido",
+                "36",
+                "--rounds",
+                "2",
+                "--no-model",
+            ]
+        )
+        == 0
+    )
     after = _snapshot(real_db)
     n = len(before["audit"])
     assert _records(after["audit"].iloc[:n]) == _records(before["audit"])
     last = after["audit"].iloc[-1]
-    assert last["action"] == "replace_database" and "지움: 기존 가구·위기정보" in last["detail"] and "적재 이력 2건" in last["detail"]
+    assert (
+        last["action"] == "replace_database"
+        and "지움: 기존 가구·위기정보" in last["detail"]
+        and "적재 이력 2건" in last["detail"]
+    )
     assert after["loads"] == []  # the new file is a demo: no ingest history of rounds it does not hold
     assert build.inspect_existing(real_db).is_demo
 

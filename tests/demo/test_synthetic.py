@@ -51,10 +51,13 @@ def test_a_sido_built_alone_matches_the_national_build(national_db, tmp_path):
 
 
 def test_household_counts_equal_real_times_scale(national_store):
-    df = national_store.df("""
+    df = national_store.df(
+        """
         SELECT r.code, r.households * ? AS expected, count(h.household_id) AS got
         FROM regions r LEFT JOIN households h ON h.sido_code = r.code
-        WHERE r.level = 'sido' GROUP BY ALL""", [NATIONAL.scale])
+        WHERE r.level = 'sido' GROUP BY ALL""",
+        [NATIONAL.scale],
+    )
     assert len(df) == 17
     assert (abs(df["got"] / df["expected"] - 1) < 0.005).all(), df
 
@@ -128,7 +131,7 @@ def test_neighbouring_areas_resemble_each_other(national_store):
     adj = national_store.df("SELECT emd_code, neighbor_code FROM region_adjacency")
     adj = adj[adj["emd_code"].isin(rate.index) & adj["neighbor_code"].isin(rate.index)]
     z = rate - rate.mean()
-    moran = len(z) / len(adj) * (z[adj["emd_code"]].values * z[adj["neighbor_code"]].values).sum() / (z ** 2).sum()
+    moran = len(z) / len(adj) * (z[adj["emd_code"]].values * z[adj["neighbor_code"]].values).sum() / (z**2).sum()
     assert moran > 0.2
 
 
@@ -145,7 +148,8 @@ def test_points_lie_inside_their_emd(small_store):
 
 def test_ids_are_unique(small_store):
     n, ids, pseudo = small_store.rows(
-        "SELECT count(*), count(DISTINCT household_id), count(DISTINCT pseudo_id) FROM households")[0]
+        "SELECT count(*), count(DISTINCT household_id), count(DISTINCT pseudo_id) FROM households"
+    )[0]
     assert n == ids == pseudo
 
 
@@ -167,7 +171,16 @@ def test_calibrate_intercept_hits_target(target):
     assert np.mean(1 / (1 + np.exp(-(a + linear)))) == pytest.approx(target, abs=1e-9)
 
 
-@pytest.mark.parametrize("args, expected", [((0, 0, 0, 0), 0), ((0, 0, 0, 1), 1), ((0, 0, 1, 0), 2),
-                                            ((0, 1, 0, 0), 6), ((1, 0, 0, 0), 24), ((1, 3, 2, 1), 47)])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ((0, 0, 0, 0), 0),
+        ((0, 0, 0, 1), 1),
+        ((0, 0, 1, 0), 2),
+        ((0, 1, 0, 0), 6),
+        ((1, 0, 0, 0), 24),
+        ((1, 3, 2, 1), 47),
+    ],
+)
 def test_stratum_index(args, expected):
     assert int(stratum(*args)) == expected

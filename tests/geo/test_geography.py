@@ -115,13 +115,16 @@ def test_geo_import_replaces_boundaries(small_db, tmp_path, geo_dir):
         assert out["updated"] == 3558
         g = region_geometries(st, Scope.all_areas(), "emd").set_index("code")
         orig = emd.set_index("emd_code").geometry
-        dx = shapely.get_coordinates(g.loc["1111051500", "geometry"])[0, 0] - \
-            shapely.get_coordinates(orig.loc["1111051500"])[0, 0]
+        dx = (
+            shapely.get_coordinates(g.loc["1111051500", "geometry"])[0, 0]
+            - shapely.get_coordinates(orig.loc["1111051500"])[0, 0]
+        )
         assert dx == pytest.approx(0.001, abs=1e-6)
         # 시군구 outlines are dissolved anew from the new 읍면동
         sgg = region_geometries(st, Scope.all_areas(), "sgg").set_index("code")
         assert sgg.loc["11110", "geometry"].centroid.x == pytest.approx(
-            moved[moved["ADM_CD"].str.startswith("11110")].union_all().centroid.x, abs=1e-6)
+            moved[moved["ADM_CD"].str.startswith("11110")].union_all().centroid.x, abs=1e-6
+        )
     finally:
         st.close()
 

@@ -20,12 +20,15 @@ def test_catalogue_spans_domains_and_kinds():
     assert 0.005 < sum(i.prevalence for i in cat.indicators) / len(cat) < 0.02
 
 
-@pytest.mark.parametrize("code, value, expected", [
-    ("health_ins_arrears", 6, "건강보험료 6개월 체납"),
-    ("elec_cutoff", 1, "단전"),
-    ("fin_delinquency", 3_500_000, "금융연체 3,500,000원"),
-    ("elec_cutoff", None, "단전"),
-])
+@pytest.mark.parametrize(
+    "code, value, expected",
+    [
+        ("health_ins_arrears", 6, "건강보험료 6개월 체납"),
+        ("elec_cutoff", 1, "단전"),
+        ("fin_delinquency", 3_500_000, "금융연체 3,500,000원"),
+        ("elec_cutoff", None, "단전"),
+    ],
+)
 def test_reason_text(code, value, expected):
     assert load_catalogue().by_code(code).reason(value) == expected
 
@@ -55,16 +58,19 @@ def test_adding_an_indicator_is_adding_a_row(tmp_path):
     assert cat.by_code("new_signal").name_ko == "새 지표"
 
 
-@pytest.mark.parametrize("row_index, field, value, message", [
-    (0, "kind", "percent", "kind"),
-    (3, "code", "Bad-Code", "code"),
-    (1, "code", "elec_cutoff", "중복"),
-    (2, "prevalence", "abc", "숫자"),
-    (2, "prevalence", "0.9", "범위"),
-    (0, "reason_ko", "단전 {value}", "reason_ko"),
-    (1, "reason_ko", "전기요금 체납", "reason_ko"),
-    (4, "domain", "weather", "domain"),
-])
+@pytest.mark.parametrize(
+    "row_index, field, value, message",
+    [
+        (0, "kind", "percent", "kind"),
+        (3, "code", "Bad-Code", "code"),
+        (1, "code", "elec_cutoff", "중복"),
+        (2, "prevalence", "abc", "숫자"),
+        (2, "prevalence", "0.9", "범위"),
+        (0, "reason_ko", "단전 {value}", "reason_ko"),
+        (1, "reason_ko", "전기요금 체납", "reason_ko"),
+        (4, "domain", "weather", "domain"),
+    ],
+)
 def test_bad_catalogue_names_file_row_and_field(tmp_path, row_index, field, value, message):
     ind, dom, rows = _copy(tmp_path)
     rows[row_index][field] = value

@@ -89,6 +89,7 @@ def _refused(store, files, match: str, row=None, column=None, round_code: str = 
 
 # --- bad input: each refused with a clear message, nothing written ---------------------------------
 
+
 def _set(frame, i, column, value):
     frame = frame.copy()
     frame.iloc[i, frame.columns.get_loc(column)] = value
@@ -98,15 +99,15 @@ def _set(frame, i, column, value):
 def _cut_last_line(data: bytes) -> bytes:
     """A transfer cut off in the middle of the last line."""
     last = data.rstrip(b"\n").rsplit(b"\n", 1)[1]
-    return data[:len(data) - len(last) // 2]
+    return data[: len(data) - len(last) // 2]
 
 
 def _flag_col():
-    return "elec_cutoff"      # flag
+    return "elec_cutoff"  # flag
 
 
 def _months_col():
-    return "elec_arrears"     # months
+    return "elec_arrears"  # months
 
 
 def _amount_col():
@@ -116,45 +117,113 @@ def _amount_col():
 CASES = {
     "latin1_encoding": (lambda b: ("h.csv", _csv(b).replace(b"H", b"\xff\xfeH", 1)), "문자 인코딩", None, None),
     "utf16": (lambda b: ("h.csv", b.to_csv(index=False).encode("utf-16")), "UTF-16", None, None),
-    "missing_column": (lambda b: ("h.csv", _csv(b.drop(columns=["head_age"]))), "필수 열이 없습니다: head_age", 1, None),
-    "missing_indicator_column": (lambda b: ("h.csv", _csv(b.drop(columns=["tax_arrears"]))),
-                                 "필수 열이 없습니다: tax_arrears", 1, None),
+    "missing_column": (
+        lambda b: ("h.csv", _csv(b.drop(columns=["head_age"]))),
+        "필수 열이 없습니다: head_age",
+        1,
+        None,
+    ),
+    "missing_indicator_column": (
+        lambda b: ("h.csv", _csv(b.drop(columns=["tax_arrears"]))),
+        "필수 열이 없습니다: tax_arrears",
+        1,
+        None,
+    ),
     "extra_column": (lambda b: ("h.csv", _csv(b.assign(비고="x"))), "형식에 없는 열", 1, "비고"),
     "unknown_indicator_column": (lambda b: ("h.csv", _csv(b.assign(elec_cut=1))), "카탈로그", 1, "elec_cut"),
-    "duplicate_header": (lambda b: ("h.csv", _csv(b).replace(b"head_sex", b"head_age", 1)), "두 번 나옵니다", 1, "head_age"),
+    "duplicate_header": (
+        lambda b: ("h.csv", _csv(b).replace(b"head_sex", b"head_age", 1)),
+        "두 번 나옵니다",
+        1,
+        "head_age",
+    ),
     "alias_and_name_twice": (lambda b: ("h.csv", _csv(b.assign(세대주연령=b["head_age"]))), "같은 항목", 1, None),
-    "unknown_emd_code": (lambda b: ("h.csv", _csv(_set(b, 1, "emd_code", "3611099999"))), "행정구역에 없습니다", 3, "emd_code"),
-    "kostat_8_digit_code": (lambda b: ("h.csv", _csv(_set(b, 2, "emd_code", "29010530"))), "통계청(KOSTAT", 4, "emd_code"),
+    "unknown_emd_code": (
+        lambda b: ("h.csv", _csv(_set(b, 1, "emd_code", "3611099999"))),
+        "행정구역에 없습니다",
+        3,
+        "emd_code",
+    ),
+    "kostat_8_digit_code": (
+        lambda b: ("h.csv", _csv(_set(b, 2, "emd_code", "29010530"))),
+        "통계청(KOSTAT",
+        4,
+        "emd_code",
+    ),
     "malformed_emd_code": (lambda b: ("h.csv", _csv(_set(b, 0, "emd_code", "36110A1000"))), "10자리", 2, "emd_code"),
     "negative_amount": (lambda b: ("h.csv", _csv(_set(b, 5, _amount_col(), -5000))), "음수 불가", 7, _amount_col()),
     "negative_months": (lambda b: ("h.csv", _csv(_set(b, 6, _months_col(), -2))), "음수 불가", 8, _months_col()),
     "amount_too_big": (lambda b: ("h.csv", _csv(_set(b, 6, _amount_col(), 3_000_000_000))), "2,147,483,647", 8, None),
     "flag_not_0_1": (lambda b: ("h.csv", _csv(_set(b, 7, _flag_col(), 2))), "1(있음) 또는 0", 9, _flag_col()),
-    "text_in_numeric": (lambda b: ("h.csv", _csv(_set(b, 3, "head_age", "사십"))), "정수(숫자)가 아닙니다", 5, "head_age"),
-    "decimal_months": (lambda b: ("h.csv", _csv(_set(b, 3, _months_col(), "1.5"))), "정수(숫자)가 아닙니다", 5, _months_col()),
-    "duplicate_ids": (lambda b: ("h.csv", _csv(_set(b, 9, "pseudo_id", b.iloc[0]["pseudo_id"]))), "처음 나온 행: 2", 11,
-                      "pseudo_id"),
+    "text_in_numeric": (
+        lambda b: ("h.csv", _csv(_set(b, 3, "head_age", "사십"))),
+        "정수(숫자)가 아닙니다",
+        5,
+        "head_age",
+    ),
+    "decimal_months": (
+        lambda b: ("h.csv", _csv(_set(b, 3, _months_col(), "1.5"))),
+        "정수(숫자)가 아닙니다",
+        5,
+        _months_col(),
+    ),
+    "duplicate_ids": (
+        lambda b: ("h.csv", _csv(_set(b, 9, "pseudo_id", b.iloc[0]["pseudo_id"]))),
+        "처음 나온 행: 2",
+        11,
+        "pseudo_id",
+    ),
     "empty_file": (lambda b: ("h.csv", b""), "비어 있습니다", None, None),
     "header_only": (lambda b: ("h.csv", _csv(b.head(0))), "자료 행이 없습니다", None, None),
     "blank_row_inside": (lambda b: ("h.csv", _csv(b).replace(b"\n", b"\n\n", 3)), "빈 행", None, None),
     "ragged_last_line": (lambda b: ("h.csv", _cut_last_line(_csv(b))), "열 개수가 머리글과 다릅니다", 41, None),
-    "truncated_parquet": (lambda b: ("h.parquet", _parquet(b.astype({"pseudo_id": str}))[:900]), "Parquet 파일을 읽을 수 없습니다",
-                          None, None),
-    "truncated_xlsx": (lambda b: ("h.xlsx", _xlsx(_frame_rows(b))[:3000]), "엑셀(.xlsx) 파일을 열 수 없습니다", None, None),
-    "xlsx_merged_header": (lambda b: ("h.xlsx", _xlsx([["2024년 3차 추출"] + [None] * 5] + _frame_rows(b), merge="A1:F1")),
-                           "병합된 셀 A1:F1", 1, None),
+    "truncated_parquet": (
+        lambda b: ("h.parquet", _parquet(b.astype({"pseudo_id": str}))[:900]),
+        "Parquet 파일을 읽을 수 없습니다",
+        None,
+        None,
+    ),
+    "truncated_xlsx": (
+        lambda b: ("h.xlsx", _xlsx(_frame_rows(b))[:3000]),
+        "엑셀(.xlsx) 파일을 열 수 없습니다",
+        None,
+        None,
+    ),
+    "xlsx_merged_header": (
+        lambda b: ("h.xlsx", _xlsx([["2024년 3차 추출"] + [None] * 5] + _frame_rows(b), merge="A1:F1")),
+        "병합된 셀 A1:F1",
+        1,
+        None,
+    ),
     "xlsx_formula": (lambda b: ("h.xlsx", _xlsx(_frame_rows(b), formula_at="C5")), "수식", 5, "C5"),
-    "xlsx_title_row_not_merged": (lambda b: ("h.xlsx", _xlsx([["2024년 3차 추출"]] + _frame_rows(b))), "필수 열이 없습니다", 1,
-                                  None),
-    "unknown_housing_label": (lambda b: ("h.csv", _csv(_set(b, 4, "housing_type", "궁전"))), "주거 형태는", 6, "housing_type"),
+    "xlsx_title_row_not_merged": (
+        lambda b: ("h.xlsx", _xlsx([["2024년 3차 추출"]] + _frame_rows(b))),
+        "필수 열이 없습니다",
+        1,
+        None,
+    ),
+    "unknown_housing_label": (
+        lambda b: ("h.csv", _csv(_set(b, 4, "housing_type", "궁전"))),
+        "주거 형태는",
+        6,
+        "housing_type",
+    ),
     "unknown_sex": (lambda b: ("h.csv", _csv(_set(b, 4, "head_sex", "X"))), "세대주 성별", 6, "head_sex"),
-    "one_person_vs_size": (lambda b: ("h.csv", _csv(_set(_set(b, 0, "household_size", 3), 0, "one_person", 1))),
-                           "맞지 않습니다", 2, "one_person"),
+    "one_person_vs_size": (
+        lambda b: ("h.csv", _csv(_set(_set(b, 0, "household_size", 3), 0, "one_person", 1))),
+        "맞지 않습니다",
+        2,
+        "one_person",
+    ),
     "age_out_of_range": (lambda b: ("h.csv", _csv(_set(b, 8, "head_age", 200))), "세대주 연령", 10, "head_age"),
     "size_zero": (lambda b: ("h.csv", _csv(_set(b, 8, "household_size", 0))), "가구원 수는", 10, "household_size"),
     "empty_id": (lambda b: ("h.csv", _csv(_set(b, 8, "pseudo_id", None))), "비어 있습니다", 10, "pseudo_id"),
-    "resident_number_as_id": (lambda b: ("h.csv", _csv(_set(b, 8, "pseudo_id", "900101-1234567"))), "주민등록번호", 10,
-                              "pseudo_id"),
+    "resident_number_as_id": (
+        lambda b: ("h.csv", _csv(_set(b, 8, "pseudo_id", "900101-1234567"))),
+        "주민등록번호",
+        10,
+        "pseudo_id",
+    ),
     "xls_extension": (lambda b: ("h.xls", b"\xd0\xcf\x11\xe0"), "지원하지 않는 파일 형식", None, None),
 }
 
@@ -170,8 +239,19 @@ def _long(sejong) -> pd.DataFrame:
     ids = wide["pseudo_id"].tolist()
     st_rows = []
     for rec in wide.to_dict("records"):
-        attrs = {k: rec[k] for k in ("pseudo_id", "emd_code", "head_age", "head_sex", "household_size", "one_person",
-                                     "housing_type", "welfare_status")}
+        attrs = {
+            k: rec[k]
+            for k in (
+                "pseudo_id",
+                "emd_code",
+                "head_age",
+                "head_sex",
+                "household_size",
+                "one_person",
+                "housing_type",
+                "welfare_status",
+            )
+        }
         st_rows.append({**attrs, "indicator_code": None, "value": None})
     frame = pd.DataFrame(st_rows)
     extra = frame.iloc[[0, 1]].assign(indicator_code=["elec_cutoff", "fin_delinquency"], value=[1, 300000])
@@ -180,7 +260,12 @@ def _long(sejong) -> pd.DataFrame:
 
 
 LONG_CASES = {
-    "long_unknown_indicator": (lambda f: _set(f, 40, "indicator_code", "no_such_code"), "카탈로그", 42, "indicator_code"),
+    "long_unknown_indicator": (
+        lambda f: _set(f, 40, "indicator_code", "no_such_code"),
+        "카탈로그",
+        42,
+        "indicator_code",
+    ),
     "long_duplicate_signal": (lambda f: pd.concat([f, f.iloc[[40]]], ignore_index=True), "두 번 나옵니다", 44, None),
     "long_inconsistent_attributes": (lambda f: _set(f, 41, "head_age", 19), "앞 행과 값이 다릅니다", 43, "head_age"),
     "long_flag_value_5": (lambda f: _set(f, 40, "value", 5), "종류에 맞지 않습니다", 42, "value"),
@@ -196,8 +281,14 @@ def test_bad_long_file_is_refused(case, sejong, fresh):
 
 def test_bad_outcomes_are_refused(sejong, fresh):
     base = _base(sejong)
-    visits = pd.DataFrame({"pseudo_id": [base["pseudo_id"][0], "NOPE0001"], "channel": ["system", "이웃 신고"],
-                           "outcome": ["supported", "모름"], "support_type": ["긴급지원", None]})
+    visits = pd.DataFrame(
+        {
+            "pseudo_id": [base["pseudo_id"][0], "NOPE0001"],
+            "channel": ["system", "이웃 신고"],
+            "outcome": ["supported", "모름"],
+            "support_type": ["긴급지원", None],
+        }
+    )
     files = (("h.csv", _csv(base)), ("o.csv", _csv(visits)))
     report = _refused(fresh, files, "가구 파일에 없는 가구 ID", 3, "pseudo_id")
     assert "방문 결과는" in " ".join(report["message"])
@@ -216,12 +307,15 @@ def test_report_has_every_problem_and_downloads_as_csv(sejong, fresh):
     bad = _set(_set(_base(sejong), 0, "head_age", "abc"), 2, _amount_col(), -1)
     report = _refused(fresh, ("h.csv", _csv(bad)), "정수(숫자)가 아닙니다", 2, "head_age")
     assert report[["row", "column", "value"]].astype(str).values.tolist()[:2] == [
-        ["2", "head_age", "abc"], ["4", _amount_col(), "-1"]]
+        ["2", "head_age", "abc"],
+        ["4", _amount_col(), "-1"],
+    ]
     text = report_csv(report).decode("utf-8-sig")
     assert text.splitlines()[0] == "파일,행,열,값,문제" and "h.csv,2,head_age,abc," in text
 
 
 # --- good input --------------------------------------------------------------------------------------
+
 
 def _round_households(store, round_id=20243) -> int:
     return int(exchange.round_aggregates(store, Scope.all_areas(), round_id)["households"]["households"].sum())
@@ -268,8 +362,9 @@ def test_round_trip_of_a_demo_round(small_db, fresh, tmp_path):
         before = exchange.round_aggregates(src, Scope.all_areas(), 20243)
     finally:
         src.close()
-    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
-                                 sgg=SMALL_SGG)
+    result = ingest.ingest_paths(
+        fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]), sgg=SMALL_SGG
+    )
     assert result["households"] == files["households_rows"] > 40_000
     after = exchange.round_aggregates(fresh, Scope.all_areas(), 20243)
     for key in ("households", "signals", "visits"):
@@ -278,8 +373,11 @@ def test_round_trip_of_a_demo_round(small_db, fresh, tmp_path):
     assert fresh.rows("SELECT source FROM rounds") == [("ingest",)]
     assert fresh.meta()["data_kind"] == "real"
     # Every household lies inside its 읍면동's polygon-derived bounding area (a point was placed there).
-    assert fresh.scalar("""SELECT count(*) FROM households h JOIN regions r ON r.code = h.emd_code
-                           WHERE h.lon IS NULL OR h.lat IS NULL""") == 0
+    assert (
+        fresh.scalar("""SELECT count(*) FROM households h JOIN regions r ON r.code = h.emd_code
+                           WHERE h.lon IS NULL OR h.lat IS NULL""")
+        == 0
+    )
 
 
 def test_long_parquet_round_trip(small_db, fresh, tmp_path):
@@ -289,8 +387,9 @@ def test_long_parquet_round_trip(small_db, fresh, tmp_path):
         hh, _ = exchange.round_frames(src, Scope.district([SEJONG]), ROUND)
     finally:
         src.close()
-    result = ingest.ingest_paths(fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]),
-                                 sgg=[SEJONG])
+    result = ingest.ingest_paths(
+        fresh, ROUND, Path(files["households_file"]), Path(files["outcomes_file"]), sgg=[SEJONG]
+    )
     assert result["layout"] == "long" and result["households"] == len(hh)
     assert result["observations"] == int(hh[list(ingest.load_catalogue().codes)].notna().sum().sum())
 
@@ -304,7 +403,9 @@ def test_same_file_again_changes_nothing(sejong, fresh):
     assert fingerprint(fresh, ALL_TABLES) == before
     history = ingest.history(fresh)
     assert sorted(history[["kind", "file_name", "rows", "loaded_by"]].values.tolist()) == [
-        ["households", "h.csv", len(sejong[0]), "담당자"], ["outcomes", "o.csv", len(sejong[1]), "담당자"]]
+        ["households", "h.csv", len(sejong[0]), "담당자"],
+        ["outcomes", "o.csv", len(sejong[1]), "담당자"],
+    ]
     assert set(history["file_sha256"]) == {ingest.sha256(files[0][1]), ingest.sha256(files[1][1])}
     assert first["visits"] == len(sejong[1])
 
@@ -380,8 +481,9 @@ def test_kill_during_load_leaves_earlier_state(sejong, empty_db, tmp_path):
         ingest.ingest_paths(st, {ROUND!r}, Path({str(second)!r}), replace=True, progress=progress, sgg=[{SEJONG!r}])
         print("COMMITTED", flush=True)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).resolve().parents[2])
+    )
     try:
         assert proc.stdout.readline().strip() == "IN_TRANSACTION"
         proc.kill()
@@ -434,14 +536,24 @@ def _enter_outcome(st, pid: str, user: str = "kim") -> None:
     from blindspot.access import Scope
     from blindspot.casework import audit
 
-    hid, sgg, emd = st.rows("SELECT household_id, sgg_code, emd_code FROM households WHERE pseudo_id = ? "
-                            "AND valid_from_round <= 20243 AND (valid_to_round IS NULL OR valid_to_round >= 20243)",
-                            [pid])[0]
+    hid, sgg, emd = st.rows(
+        "SELECT household_id, sgg_code, emd_code FROM households WHERE pseudo_id = ? "
+        "AND valid_from_round <= 20243 AND (valid_to_round IS NULL OR valid_to_round >= 20243)",
+        [pid],
+    )[0]
     st.run("DELETE FROM visits WHERE round_id = 20243 AND household_id = ?", [hid])
-    st.run("INSERT INTO visits VALUES (20243, ?, ?, ?, 'local', 'supported', '긴급지원', now()::TIMESTAMP, ?)",
-           [hid, sgg, emd, user])
-    audit.record(st, Scope.district([SEJONG], user=user), "record_outcome",
-                 {"round": 20243, "pseudo_id": pid, "outcome": "supported"}, 1, "방문 결과 입력")
+    st.run(
+        "INSERT INTO visits VALUES (20243, ?, ?, ?, 'local', 'supported', '긴급지원', now()::TIMESTAMP, ?)",
+        [hid, sgg, emd, user],
+    )
+    audit.record(
+        st,
+        Scope.district([SEJONG], user=user),
+        "record_outcome",
+        {"round": 20243, "pseudo_id": pid, "outcome": "supported"},
+        1,
+        "방문 결과 입력",
+    )
 
 
 def test_replace_keeps_outcomes_entered_in_the_app(sejong, fresh):
@@ -459,6 +571,9 @@ def test_replace_keeps_outcomes_entered_in_the_app(sejong, fresh):
     smaller = households[households["pseudo_id"] != lost_pid]
     result = ingest.ingest(fresh, ROUND, ("h3.csv", _csv(smaller)), replace=True, sgg=[SEJONG])
     assert result["replaced"] and result["entered_outcomes_kept"] == 1
-    row = fresh.rows("SELECT v.outcome, v.support_type, v.recorded_by FROM visits v JOIN households h "
-                     "USING (household_id) WHERE v.round_id = 20243 AND h.pseudo_id = ?", [kept_pid])
+    row = fresh.rows(
+        "SELECT v.outcome, v.support_type, v.recorded_by FROM visits v JOIN households h "
+        "USING (household_id) WHERE v.round_id = 20243 AND h.pseudo_id = ?",
+        [kept_pid],
+    )
     assert row == [("supported", "긴급지원", "kim")]

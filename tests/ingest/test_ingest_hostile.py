@@ -110,8 +110,8 @@ def test_ids_outside_the_alphabet_are_refused(case, at, sejong, fresh):
 def test_bom_before_the_first_id_and_in_the_middle_of_a_file(sejong, fresh):
     data = _csv(_base(sejong))
     lines = data.split(b"\n")
-    lines[1] = "\ufeff".encode() + lines[1]           # the first id
-    lines[20] = lines[20] + "\ufeff".encode()          # the end of a row in the middle
+    lines[1] = "\ufeff".encode() + lines[1]  # the first id
+    lines[20] = lines[20] + "\ufeff".encode()  # the end of a row in the middle
     lines[30] = "\ufeff".encode() + lines[30]
     report, _ = _refused(fresh, ("h.csv", b"\n".join(lines)), "가구 ID는 영문자", 2, "pseudo_id")
     assert 31 in report["row"].tolist()
@@ -119,12 +119,20 @@ def test_bom_before_the_first_id_and_in_the_middle_of_a_file(sejong, fresh):
 
 def test_outcome_ids_and_free_text_formulas_are_refused(sejong, fresh):
     base = _base(sejong)
-    visits = pd.DataFrame({"pseudo_id": [base["pseudo_id"][0], "=HYPERLINK(1)", base["pseudo_id"][2]],
-                           "channel": ["system"] * 3, "outcome": ["supported"] * 3,
-                           "support_type": ["긴급지원", None, "=HYPERLINK(\"http://x\")"]})
-    report, _ = _refused(fresh, ("h.csv", _csv(base)), "가구 ID는 영문자", 3, "pseudo_id",
-                         outcomes=("o.csv", _csv(visits)))
-    assert any("수식으로 실행될 수 있어" in m and r == 4 for m, r in zip(report["message"], report["row"], strict=False))
+    visits = pd.DataFrame(
+        {
+            "pseudo_id": [base["pseudo_id"][0], "=HYPERLINK(1)", base["pseudo_id"][2]],
+            "channel": ["system"] * 3,
+            "outcome": ["supported"] * 3,
+            "support_type": ["긴급지원", None, '=HYPERLINK("http://x")'],
+        }
+    )
+    report, _ = _refused(
+        fresh, ("h.csv", _csv(base)), "가구 ID는 영문자", 3, "pseudo_id", outcomes=("o.csv", _csv(visits))
+    )
+    assert any(
+        "수식으로 실행될 수 있어" in m and r == 4 for m, r in zip(report["message"], report["row"], strict=False)
+    )
 
 
 # --- real ids never reach the synthetic address ----------------------------------------
@@ -189,6 +197,7 @@ def test_a_replaced_demo_round_is_no_longer_synthetic(modelled, sejong, tmp_path
 
 # --- decompression bombs -----------------------------------------------------------------
 
+
 def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     frame.to_excel(buf, index=False)
@@ -225,8 +234,12 @@ def test_xlsx_declared_size_over_the_limit(sejong, fresh, monkeypatch):
 
 def test_parquet_with_millions_of_rows_in_a_few_kilobytes(fresh, tmp_path):
     n = 3_000_000
-    table = pa.table({"pseudo_id": pa.array(np.full(n, "H1"), pa.string()),
-                      "emd_code": pa.array(np.full(n, "3611051000"), pa.string())})
+    table = pa.table(
+        {
+            "pseudo_id": pa.array(np.full(n, "H1"), pa.string()),
+            "emd_code": pa.array(np.full(n, "3611051000"), pa.string()),
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     data = buf.getvalue()
@@ -239,8 +252,11 @@ def test_parquet_with_millions_of_rows_in_a_few_kilobytes(fresh, tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
 def test_row_limit_is_checked_before_reading(fmt, sejong, fresh, monkeypatch):
     frame = _base(sejong)
-    data = {"csv": lambda: _csv(frame), "xlsx": lambda: _xlsx_bytes(frame),
-            "parquet": lambda: _parquet(sejong.head(40))}[fmt]()
+    data = {
+        "csv": lambda: _csv(frame),
+        "xlsx": lambda: _xlsx_bytes(frame),
+        "parquet": lambda: _parquet(sejong.head(40)),
+    }[fmt]()
     monkeypatch.setenv("BLINDSPOT_INGEST_MAX_ROWS", "10")
     _, text = _refused(fresh, (f"h.{fmt}", data), "한도 10행")
     assert "BLINDSPOT_INGEST_MAX_ROWS" in text
@@ -253,6 +269,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 
 # --- never a traceback ---------------------------------------------------------------------
+
 
 def _parquet_with(sejong, column: str, array: pa.Array) -> bytes:
     table = pa.Table.from_pandas(sejong.head(3).reset_index(drop=True), preserve_index=False)
@@ -287,47 +304,150 @@ FUZZ = {
     "round_year_0": (lambda s: ("h.csv", _csv(s.head(3))), "0000-R1", "연도", None, "round"),
     "round_year_9999": (lambda s: ("h.csv", _csv(s.head(3))), "9999-R6", "연도", None, "round"),
     "round_year_1": (lambda s: ("h.csv", _csv(s.head(3))), "0001-R1", "연도", None, "round"),
-    "parquet_list_column": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([[1], [2, 3], []])))
-                            , ROUND, "자료형", 1, "head_age"),
-    "parquet_struct_column": (lambda s: ("h.parquet", _parquet_with(s, "emd_code", pa.array(
-        [{"a": 1}, {"a": 2}, {"a": 3}]))), ROUND, "자료형", 1, "emd_code"),
-    "parquet_binary_column": (lambda s: ("h.parquet", _parquet_with(s, "pseudo_id", pa.array(
-        [b"\x00\xff", b"a", b"b"], pa.binary()))), ROUND, "자료형", 1, "pseudo_id"),
-    "parquet_map_column": (lambda s: ("h.parquet", _parquet_with(s, "head_sex", pa.array(
-        [[("k", 1)], [], [("j", 2)]], pa.map_(pa.string(), pa.int64())))), ROUND, "자료형", 1, "head_sex"),
-    "parquet_float_1e300": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([40.0, 1e300, 50.0]))),
-                            ROUND, "정수(숫자)가 아닙니다", 3, "head_age"),
-    "parquet_float_inf": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([40.0, float("inf"), 50.0]))),
-                          ROUND, "정수(숫자)가 아닙니다", 3, "head_age"),
-    "parquet_float_nan_required": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array(
-        [40.0, float("nan"), 50.0]))), ROUND, "비어 있습니다", 3, "head_age"),
-    "parquet_uint64_max": (lambda s: ("h.parquet", _parquet_with(s, "household_size", pa.array(
-        [1, 2**64 - 1, 2], pa.uint64()))), ROUND, "정수(숫자)가 아닙니다", 3, "household_size"),
-    "parquet_int64_max_amount": (lambda s: ("h.parquet", _parquet_with(s, "fin_delinquency", pa.array(
-        [0, 2**63 - 1, 0], pa.int64()))), ROUND, "2,147,483,647", 3, "fin_delinquency"),
-    "parquet_date_as_age": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array(
-        [19000, 19001, 19002], pa.date32()))), ROUND, "정수(숫자)가 아닙니다", 2, "head_age"),
-    "parquet_timestamp_as_age": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array(
-        [0, 1, 2], pa.timestamp("s")))), ROUND, "정수(숫자)가 아닙니다", 2, "head_age"),
-    "parquet_duration": (lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([1, 2, 3], pa.duration("s")))),
-                         ROUND, "자료형", 1, "head_age"),
-    "csv_huge_int": (lambda s: ("h.csv", _csv_with(s, "head_age", "99999999999999999999999")), ROUND,
-                     "정수(숫자)가 아닙니다", 3, "head_age"),
-    "csv_1e309": (lambda s: ("h.csv", _csv_with(s, "fin_delinquency", "1e309")), ROUND,
-                  "정수(숫자)가 아닙니다", 3, "fin_delinquency"),
-    "csv_inf": (lambda s: ("h.csv", _csv_with(s, "household_size", "inf")), ROUND, "정수(숫자)가 아닙니다", 3,
-                "household_size"),
+    "parquet_list_column": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([[1], [2, 3], []]))),
+        ROUND,
+        "자료형",
+        1,
+        "head_age",
+    ),
+    "parquet_struct_column": (
+        lambda s: ("h.parquet", _parquet_with(s, "emd_code", pa.array([{"a": 1}, {"a": 2}, {"a": 3}]))),
+        ROUND,
+        "자료형",
+        1,
+        "emd_code",
+    ),
+    "parquet_binary_column": (
+        lambda s: ("h.parquet", _parquet_with(s, "pseudo_id", pa.array([b"\x00\xff", b"a", b"b"], pa.binary()))),
+        ROUND,
+        "자료형",
+        1,
+        "pseudo_id",
+    ),
+    "parquet_map_column": (
+        lambda s: (
+            "h.parquet",
+            _parquet_with(s, "head_sex", pa.array([[("k", 1)], [], [("j", 2)]], pa.map_(pa.string(), pa.int64()))),
+        ),
+        ROUND,
+        "자료형",
+        1,
+        "head_sex",
+    ),
+    "parquet_float_1e300": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([40.0, 1e300, 50.0]))),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "head_age",
+    ),
+    "parquet_float_inf": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([40.0, float("inf"), 50.0]))),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "head_age",
+    ),
+    "parquet_float_nan_required": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([40.0, float("nan"), 50.0]))),
+        ROUND,
+        "비어 있습니다",
+        3,
+        "head_age",
+    ),
+    "parquet_uint64_max": (
+        lambda s: ("h.parquet", _parquet_with(s, "household_size", pa.array([1, 2**64 - 1, 2], pa.uint64()))),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "household_size",
+    ),
+    "parquet_int64_max_amount": (
+        lambda s: ("h.parquet", _parquet_with(s, "fin_delinquency", pa.array([0, 2**63 - 1, 0], pa.int64()))),
+        ROUND,
+        "2,147,483,647",
+        3,
+        "fin_delinquency",
+    ),
+    "parquet_date_as_age": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([19000, 19001, 19002], pa.date32()))),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        2,
+        "head_age",
+    ),
+    "parquet_timestamp_as_age": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([0, 1, 2], pa.timestamp("s")))),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        2,
+        "head_age",
+    ),
+    "parquet_duration": (
+        lambda s: ("h.parquet", _parquet_with(s, "head_age", pa.array([1, 2, 3], pa.duration("s")))),
+        ROUND,
+        "자료형",
+        1,
+        "head_age",
+    ),
+    "csv_huge_int": (
+        lambda s: ("h.csv", _csv_with(s, "head_age", "99999999999999999999999")),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "head_age",
+    ),
+    "csv_1e309": (
+        lambda s: ("h.csv", _csv_with(s, "fin_delinquency", "1e309")),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "fin_delinquency",
+    ),
+    "csv_inf": (
+        lambda s: ("h.csv", _csv_with(s, "household_size", "inf")),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "household_size",
+    ),
     "csv_nan": (lambda s: ("h.csv", _csv_with(s, "head_age", "NaN")), ROUND, "정수(숫자)가 아닙니다", 3, "head_age"),
-    "csv_int64_overflow_long_digits": (lambda s: ("h.csv", _csv_with(s, "elec_arrears", "9223372036854775808")),
-                                       ROUND, "정수(숫자)가 아닙니다", 3, "elec_arrears"),
-    "xlsx_datetime_as_age": (lambda s: ("h.xlsx", _xlsx_with(s, "head_age", pd.Timestamp("2024-01-01").to_pydatetime())),
-                             ROUND, "정수(숫자)가 아닙니다", 3, "head_age"),
-    "xlsx_huge_float": (lambda s: ("h.xlsx", _xlsx_with(s, "head_age", 1e300)), ROUND, "정수(숫자)가 아닙니다", 3,
-                        "head_age"),
-    "not_parquet_at_all": (lambda s: ("h.parquet", b"PAR1" + os.urandom(200) + b"PAR1"), ROUND,
-                           "Parquet 파일을 읽을 수 없습니다", None, None),
-    "not_xlsx_at_all": (lambda s: ("h.xlsx", b"PK\x03\x04" + os.urandom(300)), ROUND, "엑셀(.xlsx) 파일을 열 수 없습니다",
-                        None, None),
+    "csv_int64_overflow_long_digits": (
+        lambda s: ("h.csv", _csv_with(s, "elec_arrears", "9223372036854775808")),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "elec_arrears",
+    ),
+    "xlsx_datetime_as_age": (
+        lambda s: ("h.xlsx", _xlsx_with(s, "head_age", pd.Timestamp("2024-01-01").to_pydatetime())),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "head_age",
+    ),
+    "xlsx_huge_float": (
+        lambda s: ("h.xlsx", _xlsx_with(s, "head_age", 1e300)),
+        ROUND,
+        "정수(숫자)가 아닙니다",
+        3,
+        "head_age",
+    ),
+    "not_parquet_at_all": (
+        lambda s: ("h.parquet", b"PAR1" + os.urandom(200) + b"PAR1"),
+        ROUND,
+        "Parquet 파일을 읽을 수 없습니다",
+        None,
+        None,
+    ),
+    "not_xlsx_at_all": (
+        lambda s: ("h.xlsx", b"PK\x03\x04" + os.urandom(300)),
+        ROUND,
+        "엑셀(.xlsx) 파일을 열 수 없습니다",
+        None,
+        None,
+    ),
 }
 
 
@@ -338,13 +458,29 @@ def test_odd_files_are_refused_with_a_message_not_a_crash(case, sejong, fresh):
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "blindspot", *args], capture_output=True, text=True, cwd=str(PROJECT),
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "blindspot", *args],
+        capture_output=True,
+        text=True,
+        cwd=str(PROJECT),
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
-CLI_CASES = ["round_year_0", "round_year_9999", "parquet_list_column", "parquet_binary_column", "parquet_float_1e300",
-             "parquet_uint64_max", "parquet_date_as_age", "parquet_duration", "csv_huge_int", "xlsx_datetime_as_age",
-             "not_parquet_at_all"]
+CLI_CASES = [
+    "round_year_0",
+    "round_year_9999",
+    "parquet_list_column",
+    "parquet_binary_column",
+    "parquet_float_1e300",
+    "parquet_uint64_max",
+    "parquet_date_as_age",
+    "parquet_duration",
+    "csv_huge_int",
+    "xlsx_datetime_as_age",
+    "not_parquet_at_all",
+]
 
 
 def test_cli_exits_2_without_a_traceback_on_odd_files(sejong, empty_db, tmp_path):
@@ -371,9 +507,14 @@ def test_cli_exits_2_without_a_traceback_on_odd_files(sejong, empty_db, tmp_path
 
 # --- messages do not leak ------------------------------------------------------------------
 
+
 def test_resident_and_phone_numbers_are_masked_in_messages_and_report(sejong, fresh):
-    frame = _set(_set(_set(_base(sejong), 3, "head_age", "900101-1234567"), 4, "housing_type", "010-9876-5432"),
-                 5, "welfare_status", "9001011234567")
+    frame = _set(
+        _set(_set(_base(sejong), 3, "head_age", "900101-1234567"), 4, "housing_type", "010-9876-5432"),
+        5,
+        "welfare_status",
+        "9001011234567",
+    )
     report, text = _refused(fresh, ("h.csv", _csv(frame)), "정수(숫자)가 아닙니다", 5, "head_age")
     csv_text = report_csv(report).decode("utf-8-sig")
     for secret in ("1234567", "9876", "5432", "900101"):
@@ -383,8 +524,9 @@ def test_resident_and_phone_numbers_are_masked_in_messages_and_report(sejong, fr
 
 
 def test_a_huge_value_is_cut_in_the_message(sejong, fresh):
-    report, text = _refused(fresh, ("h.csv", _csv(_set(_base(sejong), 2, "pseudo_id", "A" * 1_000_000))),
-                            "가구 ID는 영문자", 4, "pseudo_id")
+    report, text = _refused(
+        fresh, ("h.csv", _csv(_set(_base(sejong), 2, "pseudo_id", "A" * 1_000_000))), "가구 ID는 영문자", 4, "pseudo_id"
+    )
     assert report["value"].dropna().str.len().max() <= 80
     assert len(text) < 2000 and "1,000,000자" in text
 
@@ -417,8 +559,10 @@ def test_a_fifo_is_refused(fresh, tmp_path):
 
 
 def test_a_non_data_file_is_refused_in_one_message_without_its_contents(fresh):
-    passwd = (b"root:x:0:0:root:/root:/bin/bash\nkim:x:1000:1000:Kim Minsu,,,010-1234-5678:/home/kim:/bin/bash\n"
-              b"lee:x:1001:1001::/home/lee:/bin/sh\n")
+    passwd = (
+        b"root:x:0:0:root:/root:/bin/bash\nkim:x:1000:1000:Kim Minsu,,,010-1234-5678:/home/kim:/bin/bash\n"
+        b"lee:x:1001:1001::/home/lee:/bin/sh\n"
+    )
     report, text = _refused(fresh, ("h.csv", passwd), "자료 파일이 아니거나", 1)
     assert len(report) == 1
     for secret in ("root", "kim", "Kim", "/bin/bash", "1234"):
@@ -454,6 +598,7 @@ def test_wrong_encoding_or_delimiter_gives_one_message(case, sejong, fresh):
 
 
 # --- partial rounds ---------------------------------------------------------------------------
+
 
 def test_a_partial_file_needs_a_declared_scope(sejong, fresh):
     data = ("h.csv", _csv(_base(sejong)))

@@ -25,15 +25,24 @@ def test_measures_match_hand_counts(small_store):
     old = _count(small_store, "sgg_code = '29110' AND one_person AND head_age >= 65")
     young = _count(small_store, "sgg_code = '29110' AND one_person AND head_age BETWEEN 20 AND 39")
     assert (row["households"], row["one_person"], row["one_person_65_plus"], row["one_person_20_39"]) == (
-        hh, one, old, young)
+        hh,
+        one,
+        old,
+        young,
+    )
     assert row["one_person_share"] == pytest.approx(one / hh)
     assert row["one_person_65_plus_share"] == pytest.approx(old / hh)
     health = small_store.scalar(
         "SELECT count(DISTINCT o.household_id) FROM observations o JOIN indicators i ON i.code = o.indicator_code "
-        "WHERE o.round_id = ? AND o.sgg_code = '29110' AND i.domain = 'health'", [T])
+        "WHERE o.round_id = ? AND o.sgg_code = '29110' AND i.domain = 'health'",
+        [T],
+    )
     assert row["domain_health"] == pytest.approx(health / hh * 1000)
-    outcomes = dict(small_store.rows(
-        "SELECT outcome, count(*) FROM visits WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1", [T]))
+    outcomes = dict(
+        small_store.rows(
+            "SELECT outcome, count(*) FROM visits WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1", [T]
+        )
+    )
     visited = sum(outcomes.values())
     confirmed = outcomes.get("need_confirmed", 0) + outcomes.get("supported", 0)
     assert (row["visited"], row["confirmed"], row["supported"]) == (visited, confirmed, outcomes["supported"])
@@ -54,8 +63,12 @@ def test_domains_add_up_to_signal_rate_bounds(small_store):
 def test_configurable_bands(small_store):
     bands = ((19, 34), (35, None))
     df = mapdata.region_measures(small_store, Scope.all_areas(), "sido", T, bands=bands).set_index("code")
-    assert df.loc["36", "one_person_19_34"] == _count(small_store, "sido_code = '36' AND one_person AND head_age BETWEEN 19 AND 34")
-    assert df.loc["36", "one_person_35_plus"] == _count(small_store, "sido_code = '36' AND one_person AND head_age >= 35")
+    assert df.loc["36", "one_person_19_34"] == _count(
+        small_store, "sido_code = '36' AND one_person AND head_age BETWEEN 19 AND 34"
+    )
+    assert df.loc["36", "one_person_35_plus"] == _count(
+        small_store, "sido_code = '36' AND one_person AND head_age >= 35"
+    )
     assert "one_person_65_plus" not in df
 
 
@@ -130,15 +143,22 @@ def scored_store(small_db, tmp_path):
     path = tmp_path / "scored.duckdb"
     shutil.copy(small_db, path)
     store = Store(path)
-    store.run("CREATE OR REPLACE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
-              "model_version VARCHAR, probability DOUBLE, band VARCHAR)")
-    hh = store.df("SELECT household_id, sgg_code, emd_code FROM households WHERE sgg_code = '29110' "
-                  "ORDER BY household_id LIMIT 40")
+    store.run(
+        "CREATE OR REPLACE TABLE scores (round_id INTEGER, household_id INTEGER, sgg_code VARCHAR, emd_code VARCHAR, "
+        "model_version VARCHAR, probability DOUBLE, band VARCHAR)"
+    )
+    hh = store.df(
+        "SELECT household_id, sgg_code, emd_code FROM households WHERE sgg_code = '29110' "
+        "ORDER BY household_id LIMIT 40"
+    )
     bands = ["high"] * 5 + ["medium"] * 10 + ["low"] * 10 + ["none"] * 15
     probs = [0.9 - 0.02 * i for i in range(40)]
     scores = hh.assign(round_id=T, model_version="test", probability=probs, band=bands)
-    store.run_with("INSERT INTO scores SELECT round_id, household_id, sgg_code, emd_code, model_version, "
-                   "probability, band FROM {relation}", scores)
+    store.run_with(
+        "INSERT INTO scores SELECT round_id, household_id, sgg_code, emd_code, model_version, "
+        "probability, band FROM {relation}",
+        scores,
+    )
     yield store
     store.close()
 
@@ -165,7 +185,12 @@ def test_top_households_by_pseudo_id(scored_store):
     log = scored_store.df("SELECT user_name, action, row_count, purpose, filters FROM audit_log ORDER BY event_id")
     assert len(log) == before + 1
     last = log.iloc[-1]
-    assert (last["user_name"], last["action"], last["row_count"], last["purpose"]) == ("kim", "view_map_households", 3, "점검")
+    assert (last["user_name"], last["action"], last["row_count"], last["purpose"]) == (
+        "kim",
+        "view_map_households",
+        3,
+        "점검",
+    )
     assert '"area": "29110"' in last["filters"]
     with pytest.raises(AccessDenied):
         mapdata.top_households(scored_store, Scope.aggregates_only(), "29110", T, "점검")

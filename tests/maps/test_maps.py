@@ -33,14 +33,24 @@ def test_classify_and_colours():
 
 
 def test_tooltip_rank_and_properties():
-    view = pd.DataFrame({"code": ["a", "b", "c"], "name": ["가동", "나동", "다동"],
-                         "value": [0.5, 0.25, np.nan], "parent_code": ["p", "p", "p"]})
+    view = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "name": ["가동", "나동", "다동"],
+            "value": [0.5, 0.25, np.nan],
+            "parent_code": ["p", "p", "p"],
+        }
+    )
     view["rank"] = mapdata.rank_within(view["value"], view["parent_code"])
     view["siblings"] = 2
     view["parent_name"] = "종로구"
     square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
-    layer = {"codes": ["a", "b", "c"], "names": ["가동", "나동", "다동"], "geometries": [square] * 3,
-             "bounds": (126.9, 37.5, 127.0, 37.6)}
+    layer = {
+        "codes": ["a", "b", "c"],
+        "names": ["가동", "나동", "다동"],
+        "geometries": [square] * 3,
+        "bounds": (126.9, 37.5, 127.0, 37.6),
+    }
     deck, legend = maps.choropleth(view, layer, "1인 가구 비율", "share")
     spec = json.loads(deck.to_json())
     props = {f["properties"]["code"]: f["properties"] for f in spec["layers"][0]["data"]["features"]}
@@ -50,6 +60,7 @@ def test_tooltip_rank_and_properties():
     assert props["c"]["fill"] == maps.rgba(maps.NO_DATA, 120)
     # Every field the tooltip template names is a property of each feature.
     import re
+
     fields = re.findall(r"{(\w+)}", deck._tooltip["html"])
     assert fields == ["name", "measure", "value_text", "rank_text"] and set(fields) <= set(props["a"])
     assert legend["range"].iloc[-1] == maps.NO_DATA_LABEL
@@ -59,8 +70,10 @@ def test_tooltip_rank_and_properties():
 
 
 def test_selected_code_from_selection_state():
-    state = {"indices": {maps.LAYER_ID: [4]},
-             "objects": {maps.LAYER_ID: [{"type": "Feature", "properties": {"code": "2911051000"}}]}}
+    state = {
+        "indices": {maps.LAYER_ID: [4]},
+        "objects": {maps.LAYER_ID: [{"type": "Feature", "properties": {"code": "2911051000"}}]},
+    }
     assert maps.selected_code(state) == "2911051000"
     assert maps.selected_code({"indices": {}, "objects": {}}) is None
     assert maps.selected_code(None) is None
@@ -87,16 +100,19 @@ def test_national_emd_layer_under_five_megabytes(small_store):
     assert 1_000_000 < size <= 5_000_000
     # Coordinates are rounded to 4 decimals.
     import re
+
     text = json.dumps(layer["geometries"][:200])
     assert re.search(r"\d\.\d{4}\b", text) and not re.search(r"\.\d{5,}", text)
 
 
 def test_category_map_and_kpi_rows():
-    classes = pd.DataFrame({"code": ["a", "b"], "name": ["가", "나"], "value": [1.0, 2.0],
-                            "cls": ["hot_99", "not_tested"]})
+    classes = pd.DataFrame(
+        {"code": ["a", "b"], "name": ["가", "나"], "value": [1.0, 2.0], "cls": ["hot_99", "not_tested"]}
+    )
     square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
     layer = {"codes": ["a", "b"], "geometries": [square, square], "bounds": (126, 37, 127, 38)}
     from blindspot.maps import palette, spatial
+
     deck, legend = maps.category_map(classes, layer, spatial.GI_CLASSES, palette.GI_COLOURS, "x", "count")
     assert legend["range"].tolist() == ["핫스팟 99%", "검정 안 함 (이웃 없음·자료 없음)"]
     props = json.loads(deck.to_json())["layers"][0]["data"]["features"][0]["properties"]
@@ -107,14 +123,21 @@ def test_category_map_and_kpi_rows():
 
 points = st.lists(
     st.tuples(st.floats(126.95, 127.05), st.floats(37.50, 37.58), st.booleans(), st.booleans()),
-    min_size=0, max_size=400)
+    min_size=0,
+    max_size=400,
+)
 
 
 def hex_disclosures(frame: pd.DataFrame, out: pd.DataFrame, res: int, k: int, k_counts: int) -> list:
     """The attacker of one hexagon map: the 시군구 totals (published on the map) minus the
     cells drawn, and each drawn cell's households minus its one-person / at-risk households."""
-    truth = pd.DataFrame({"cell": [h3.latlng_to_cell(la, lo, res) for lo, la in zip(frame["lon"], frame["lat"], strict=False)],
-                          "one_person": frame["one_person"].astype(int), "at_risk": frame["at_risk"].astype(int)})
+    truth = pd.DataFrame(
+        {
+            "cell": [h3.latlng_to_cell(la, lo, res) for lo, la in zip(frame["lon"], frame["lat"], strict=False)],
+            "one_person": frame["one_person"].astype(int),
+            "at_risk": frame["at_risk"].astype(int),
+        }
+    )
     shown_cells = out.set_index("cell")
     cells = sorted(set(truth["cell"]))
     shown, eqs, th = {}, [], {}
@@ -138,8 +161,13 @@ def hex_disclosures(frame: pd.DataFrame, out: pd.DataFrame, res: int, k: int, k_
 
 
 @settings(max_examples=60, deadline=None)
-@given(pts=points, k=st.integers(1, 30), res=st.sampled_from(hexgrid.RESOLUTIONS),
-       cluster=st.integers(0, 40), min_count=st.sampled_from([0, 5]))
+@given(
+    pts=points,
+    k=st.integers(1, 30),
+    res=st.sampled_from(hexgrid.RESOLUTIONS),
+    cluster=st.integers(0, 40),
+    min_count=st.sampled_from([0, 5]),
+)
 def test_no_hex_cell_below_k_is_ever_returned_or_recovered(pts, k, res, cluster, min_count):
     # Add a dense cluster so that kept and dropped cells both occur.
     pts = pts + [(127.0, 37.55, True, False)] * cluster
@@ -147,8 +175,11 @@ def test_no_hex_cell_below_k_is_ever_returned_or_recovered(pts, k, res, cluster,
     out = hexgrid.aggregate(frame, res, k, min_count)
     assert (out["households"] >= k).all()
     # Only small cells and their complements are dropped; what is drawn is exact.
-    truth = pd.Series([h3.latlng_to_cell(la, lo, res) for lo, la, *_ in pts]).value_counts() if pts else pd.Series(
-        dtype=int)
+    truth = (
+        pd.Series([h3.latlng_to_cell(la, lo, res) for lo, la, *_ in pts]).value_counts()
+        if pts
+        else pd.Series(dtype=int)
+    )
     assert set(out["cell"]) <= set(truth[truth >= k].index)
     assert out.set_index("cell")["households"].to_dict() == {c: int(truth[c]) for c in out["cell"]}
     # No subtraction against the 시군구 total or within a cell gives a small count.
@@ -164,23 +195,39 @@ def test_no_hex_cell_below_k_is_ever_returned_or_recovered(pts, k, res, cluster,
 def test_hex_complement_of_one_dropped_cell_is_dropped_too():
     # The leak this guards against: 시군구 total minus the cells drawn gave the dropped cell's households,
     # and households minus one-person gave a cell's multi-person count.
-    frame = pd.DataFrame({"lon": [127.0] * 30 + [127.2] * 12 + [127.4] * 3,
-                          "lat": [37.5] * 30 + [37.6] * 12 + [37.7] * 3,
-                          "one_person": [True] * 28 + [False] * 2 + [True] * 6 + [False] * 6 + [True] * 3,
-                          "at_risk": [False] * 45})
+    frame = pd.DataFrame(
+        {
+            "lon": [127.0] * 30 + [127.2] * 12 + [127.4] * 3,
+            "lat": [37.5] * 30 + [37.6] * 12 + [37.7] * 3,
+            "one_person": [True] * 28 + [False] * 2 + [True] * 6 + [False] * 6 + [True] * 3,
+            "at_risk": [False] * 45,
+        }
+    )
     out = hexgrid.aggregate(frame, 8, k=10, min_count=5).set_index("households")
-    assert sorted(out.index) == [30]          # 3 dropped, so is the next-smallest cell (12)
+    assert sorted(out.index) == [30]  # 3 dropped, so is the next-smallest cell (12)
     assert np.isnan(out.loc[30, "one_person"])  # 30 - 28 = 2 multi-person households
     assert hex_disclosures(frame, out.reset_index(), 8, 10, 5) == []
     # the old primary-only rule gave both away
-    old = pd.DataFrame({"cell": out["cell"].tolist() + [h3.latlng_to_cell(37.6, 127.2, 8)],
-                        "households": [30, 12], "one_person": [28.0, 6.0], "at_risk": [0.0, 0.0]})
+    old = pd.DataFrame(
+        {
+            "cell": out["cell"].tolist() + [h3.latlng_to_cell(37.6, 127.2, 8)],
+            "households": [30, 12],
+            "one_person": [28.0, 6.0],
+            "at_risk": [0.0, 0.0],
+        }
+    )
     assert hex_disclosures(frame, old, 8, 10, 5)
 
 
 def test_hex_counts_and_presenter_floor():
-    base = pd.DataFrame({"lon": [127.0] * 15, "lat": [37.5] * 15,
-                         "one_person": [True] * 4 + [False] * 11, "at_risk": [True] * 2 + [False] * 13})
+    base = pd.DataFrame(
+        {
+            "lon": [127.0] * 15,
+            "lat": [37.5] * 15,
+            "one_person": [True] * 4 + [False] * 11,
+            "at_risk": [True] * 2 + [False] * 13,
+        }
+    )
     out = hexgrid.aggregate(base, 9, k=10)
     assert out[["households", "one_person", "at_risk"]].iloc[0].tolist() == [15, 4, 2]
     assert out["one_person_share"].iloc[0] == pytest.approx(4 / 15)
@@ -201,6 +248,7 @@ def test_hex_cells_from_store(small_store):
     presenter = hexgrid.hex_cells(small_store, Scope.aggregates_only(min_count=40), "29110", 20243, 8, k=10)
     assert (presenter["households"] >= 40).all()  # k is raised to the presenter's threshold
     from blindspot.errors import AccessDenied
+
     with pytest.raises(AccessDenied):
         hexgrid.hex_cells(small_store, Scope.district(["29140"]), "29110", 20243, 8)
 

@@ -16,8 +16,11 @@ def colour_literals(root: Path) -> dict[str, list[int]]:
     for path in sorted(root.rglob("*.py")):
         if path.name == "palette.py" and path.parent.name == "maps":
             continue
-        lines = [i for i, line in enumerate(path.read_text("utf-8").splitlines(), 1)
-                 if HEX.search(line) and ">>>" not in line]
+        lines = [
+            i
+            for i, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+            if HEX.search(line) and ">>>" not in line
+        ]
         if lines:
             found[str(path.relative_to(root))] = lines
     return found

@@ -1,5 +1,6 @@
 """Spatial statistics on hand-built grids (blindspot.maps.spatial): Gi* against a hand
 computation and esda, FDR, islands, Moran quadrants, emerging trends."""
+
 import math
 import warnings
 
@@ -122,9 +123,17 @@ def test_local_moran_quadrants():
 
 
 def test_emerging_trend():
-    z = pd.DataFrame({"r1": [-0.5, 1.0, 0.3], "r2": [0.1, 0.9, 0.2], "r3": [0.4, 1.1, 0.4],
-                      "r4": [0.9, 0.8, 0.1], "r5": [1.5, 1.0, 0.3], "r6": [2.2, 0.9, 0.2]},
-                     index=["rising", "flat", "noise"])
+    z = pd.DataFrame(
+        {
+            "r1": [-0.5, 1.0, 0.3],
+            "r2": [0.1, 0.9, 0.2],
+            "r3": [0.4, 1.1, 0.4],
+            "r4": [0.9, 0.8, 0.1],
+            "r5": [1.5, 1.0, 0.3],
+            "r6": [2.2, 0.9, 0.2],
+        },
+        index=["rising", "flat", "noise"],
+    )
     res = spatial.emerging(z).set_index("code")
     # Strictly rising over 6 rounds: tau = 1 and the exact one-sided p = 1/6! = 1/720.
     assert res.loc["rising", "tau"] == pytest.approx(1.0)

@@ -22,8 +22,9 @@ def test_feature_columns_follow_the_catalogue(small_store):
 
 def test_features_match_the_observations(small_store):
     df = build_features(small_store, 20243, Scope.district(["29110"])).set_index("household_id")
-    obs = small_store.df("SELECT household_id, indicator_code, value FROM observations "
-                         "WHERE round_id = 20243 AND sgg_code = '29110'")
+    obs = small_store.df(
+        "SELECT household_id, indicator_code, value FROM observations WHERE round_id = 20243 AND sgg_code = '29110'"
+    )
     sample = obs.sample(200, random_state=0)
     for row in sample.itertuples():
         assert df.loc[row.household_id, f"ind_{row.indicator_code}"] == row.value
@@ -62,8 +63,9 @@ def test_history_features_on_a_known_household(small_store):
         ORDER BY household_id LIMIT 1""")
     df = build_features(small_store, 20243, Scope.district(["29170"])).set_index("household_id")
     assert df.loc[hid, "streak"] == 2
-    assert df.loc[hid, "prev_rounds_signalled"] == 1 + (small_store.scalar(
-        "SELECT count(*) FROM observations WHERE household_id = ? AND round_id = 20236", [hid]) > 0)
+    assert df.loc[hid, "prev_rounds_signalled"] == 1 + (
+        small_store.scalar("SELECT count(*) FROM observations WHERE household_id = ? AND round_id = 20236", [hid]) > 0
+    )
 
 
 def test_labels_exclude_unreachable(small_store):

@@ -28,6 +28,7 @@ from blindspot.model.training import train
 
 # --- baseline and metrics on hand-made cases -------------------------------------------
 
+
 def test_count_rule_on_a_tiny_case():
     # Five households of one 읍면동 (capacity 1 at 0.8 % → at least one; use share 0.4 → 2).
     n_signals = [1, 3, 3, 0, 2]
@@ -58,19 +59,29 @@ def test_ranked_auc_equals_scikit_learn_with_ties(seed):
     assert ap == pytest.approx(average_precision_score(y, s), abs=1e-12)
 
 
-@pytest.mark.parametrize("y, p, expected", [
-    ([0, 1], [0.0, 1.0], 0.0),
-    ([1, 1, 1, 1], [0.75, 0.75, 0.75, 0.75], 0.25),
-    ([0, 0, 1, 1], [0.05, 0.05, 0.95, 0.85], 0.075),
-])
+@pytest.mark.parametrize(
+    "y, p, expected",
+    [
+        ([0, 1], [0.0, 1.0], 0.0),
+        ([1, 1, 1, 1], [0.75, 0.75, 0.75, 0.75], 0.25),
+        ([0, 0, 1, 1], [0.05, 0.05, 0.95, 0.85], 0.075),
+    ],
+)
 def test_expected_calibration_error(y, p, expected):
     assert expected_calibration_error(np.array(y), np.array(p)) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("p, in_cap, band", [
-    (0.9, True, "high"), (0.9, False, "medium"), (0.15, True, "high"), (0.149, True, "low"),
-    (0.05, False, "low"), (0.049, True, "none"),
-])
+@pytest.mark.parametrize(
+    "p, in_cap, band",
+    [
+        (0.9, True, "high"),
+        (0.9, False, "medium"),
+        (0.15, True, "high"),
+        (0.149, True, "low"),
+        (0.05, False, "low"),
+        (0.049, True, "none"),
+    ],
+)
 def test_bands(p, in_cap, band):
     assert BANDS[assign_bands(np.array([p]), np.array([in_cap]), Thresholds())[0]] == band
 
@@ -81,6 +92,7 @@ def test_thresholds_are_validated():
 
 
 # --- the trained model -----------------------------------------------------------------
+
 
 def test_trained_model_beats_the_count_rule(modelled):
     _, _, meta = modelled
@@ -167,6 +179,7 @@ def test_scores_cover_every_household_once(modelled):
 
 # --- determinism -----------------------------------------------------------------------
 
+
 def test_training_is_deterministic(modelled, tmp_path):
     path, _, meta = modelled
     copy = tmp_path / "again.duckdb"
@@ -182,6 +195,7 @@ def test_training_is_deterministic(modelled, tmp_path):
 
 
 # --- refusals: the model in service stays ------------------------------------------------
+
 
 def _copy(modelled, tmp_path):
     path, models, meta = modelled
@@ -217,13 +231,19 @@ def test_model_for_another_feature_set_is_refused(modelled, tmp_path):
         st.close()
 
 
-@pytest.mark.parametrize("delete, kwargs, message", [
-    ("DELETE FROM visits", {}, "방문 결과\\(라벨\\)가 있는 회차가 없습니다"),
-    ("DELETE FROM visits WHERE round_id = 20242", {"test_round": 20242}, "2024-R2 에 방문 결과가 없습니다"),
-    ("DELETE FROM visits WHERE outcome IN ('need_confirmed', 'supported') AND round_id < 20243", {},
-     "라벨이 너무 적습니다"),
-    ("DELETE FROM visits WHERE round_id <> 20243", {}, "학습에 쓸 회차가 없습니다"),
-])
+@pytest.mark.parametrize(
+    "delete, kwargs, message",
+    [
+        ("DELETE FROM visits", {}, "방문 결과\\(라벨\\)가 있는 회차가 없습니다"),
+        ("DELETE FROM visits WHERE round_id = 20242", {"test_round": 20242}, "2024-R2 에 방문 결과가 없습니다"),
+        (
+            "DELETE FROM visits WHERE outcome IN ('need_confirmed', 'supported') AND round_id < 20243",
+            {},
+            "라벨이 너무 적습니다",
+        ),
+        ("DELETE FROM visits WHERE round_id <> 20243", {}, "학습에 쓸 회차가 없습니다"),
+    ],
+)
 def test_bad_training_data_is_refused_and_the_model_stays(modelled, tmp_path, delete, kwargs, message):
     db, models, meta = _copy(modelled, tmp_path)
     st = Store(db)
