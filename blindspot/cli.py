@@ -17,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 from blindspot import config, settings
+from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 
 
@@ -180,7 +181,7 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _load_in_service(st, models):
+def _load_in_service(st: Store, models):
     from blindspot.model import artifacts
     from blindspot.model.pipeline import ModelError
 

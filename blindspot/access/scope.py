@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from blindspot import settings
 from blindspot.access import sql
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
 
 _SGG_RE = re.compile(r"^\d{5}$")
@@ -122,7 +123,7 @@ def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
 NATION_CODE = "00"
 
 
-def narrow(store, scope: Scope, area: str | None) -> Scope:
+def narrow(store: Store, scope: Scope, area: str | None) -> Scope:
     """The scope restricted to one 시도 (2 digits), 시군구 (5) or 읍면동 (10, its 시군구);
     ``None`` or the nation ``"00"`` keeps it.  It never widens the scope.
 

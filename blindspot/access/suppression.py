@@ -177,8 +177,9 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     ``(total, parts)`` with total = sum of parts; a count and a subset of it are
     :func:`subset` equations whose difference cell is in ``implicit`` (never shown, but
     an attacker can compute it).  ``fixed`` cells are published elsewhere: they count
-    as known (unless 1..k-1, which that place hides too) and are hidden only as a last resort.  ``hidden`` cells are hidden already
-    (elsewhere).  ``thresholds`` gives a per-cell k.
+    as known (unless 1..k-1, which that place hides too) and are hidden only as a last
+    resort.  ``hidden`` cells are hidden already (elsewhere).  ``thresholds`` gives a
+    per-cell k.
 
     Method (docs/access.md): primary suppression hides 1..k-1; then, to a fixed point,
     (a) a hidden count 1..k-1 that one equation recovers (it is that equation's only

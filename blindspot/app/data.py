@@ -21,6 +21,7 @@ from blindspot.app.cache import cached, clear_caches, store
 from blindspot.app.login import current_scope
 from blindspot.casework import audit, exports, lists, outcomes
 from blindspot.db import queries
+from blindspot.db.store import Store
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid, hotspots
@@ -33,23 +34,23 @@ def models_dir() -> str:
 
 
 @cached()
-def rounds(store) -> pd.DataFrame:
+def rounds(store: Store) -> pd.DataFrame:
     return queries.rounds(store)
 
 
 @cached("집계 중…")
-def overview(store, scope: Scope, round_id: int) -> dict:
+def overview(store: Store, scope: Scope, round_id: int) -> dict:
     return queries.overview(store, scope, int(round_id))
 
 
 @cached(stamps=("build", "model"))
-def band_counts(store, scope: Scope, round_id: int) -> dict | None:
+def band_counts(store: Store, scope: Scope, round_id: int) -> dict | None:
     """Households per risk band; keyed by the model in service so rescoring shows at once."""
     return queries.band_counts(store, scope, int(round_id))
 
 
 @cached(stamps=("build", "model"))
-def _model_metadata(store, models: str) -> dict | None:
+def _model_metadata(store: Store, models: str) -> dict | None:
     version = artifacts.in_service(store)
     return artifacts.read_metadata(Path(models), version) if version else None
 
@@ -60,7 +61,7 @@ def model_metadata() -> dict | None:
 
 
 @cached(stamps=())
-def _model_card(store, models: str, version: str) -> str:
+def _model_card(store: Store, models: str, version: str) -> str:
     return (Path(models) / version / artifacts.CARD_FILE).read_text(encoding="utf-8")
 
 
@@ -72,23 +73,23 @@ def model_card(version: str) -> str:
 
 
 @cached()
-def measure_catalogue(store, bands: tuple = mapdata.DEFAULT_BANDS) -> list:
+def measure_catalogue(store: Store, bands: tuple = mapdata.DEFAULT_BANDS) -> list:
     return mapdata.measure_catalogue(store, tuple(bands))
 
 
 @cached()
-def has_scores(store, round_id: int) -> bool:
+def has_scores(store: Store, round_id: int) -> bool:
     return mapdata.has_scores(store, int(round_id))
 
 
 @cached()
-def regions(store, scope: Scope, level: str) -> pd.DataFrame:
+def regions(store: Store, scope: Scope, level: str) -> pd.DataFrame:
     return geography.regions(store, scope, level)
 
 
 @cached("지도 집계 중…")
 def map_view(
-    store,
+    store: Store,
     scope: Scope,
     level: str,
     area: str | None,
@@ -107,24 +108,24 @@ def region_layer(scope: Scope, level: str, area: str | None) -> dict:
 
 
 @cached("지역 상세 집계 중…")
-def region_profile(store, scope: Scope, code: str, round_id: int, bands: tuple = mapdata.DEFAULT_BANDS) -> dict:
+def region_profile(store: Store, scope: Scope, code: str, round_id: int, bands: tuple = mapdata.DEFAULT_BANDS) -> dict:
     return mapdata.region_profile(store, scope, str(code), int(round_id), tuple(bands))
 
 
 @cached("핫스팟 분석 중 (순열 999회)…")
 def hotspot_table(
-    store, scope: Scope, round_id: int, measure: str, area: str | None, method: str = "gi"
+    store: Store, scope: Scope, round_id: int, measure: str, area: str | None, method: str = "gi"
 ) -> pd.DataFrame:
     return hotspots.hotspots(store, scope, int(round_id), measure, area, method)
 
 
 @cached("차수별 추세 분석 중…")
-def emerging_hotspots(store, scope: Scope, round_id: int, measure: str, area: str | None) -> pd.DataFrame:
+def emerging_hotspots(store: Store, scope: Scope, round_id: int, measure: str, area: str | None) -> pd.DataFrame:
     return hotspots.emerging_hotspots(store, scope, int(round_id), measure, area)
 
 
 @cached()
-def hex_cells(store, scope: Scope, sgg_code: str, round_id: int, resolution: int, k: int) -> pd.DataFrame:
+def hex_cells(store: Store, scope: Scope, sgg_code: str, round_id: int, resolution: int, k: int) -> pd.DataFrame:
     return hexgrid.hex_cells(store, scope, str(sgg_code), int(round_id), int(resolution), int(k))
 
 
@@ -174,7 +175,7 @@ def export_risk_list(scope: Scope, filters: lists.ListFilters, purpose: str, fmt
 
 
 @cached()
-def _risk_summary(store, scope: Scope, filters: str, level: str, k: int) -> pd.DataFrame:
+def _risk_summary(store: Store, scope: Scope, filters: str, level: str, k: int) -> pd.DataFrame:
     return lists.risk_summary(store, scope, lists.ListFilters.from_text(filters), level, int(k))
 
 
@@ -187,7 +188,7 @@ def export_summary(scope: Scope, filters: lists.ListFilters, level: str, k: int,
 
 
 @cached()
-def _indicators(store) -> pd.DataFrame:
+def _indicators(store: Store) -> pd.DataFrame:
     return lists.indicators(store)
 
 
@@ -253,7 +254,7 @@ def export_audit(scope: Scope, **filters) -> exports.ExportFile:
 
 
 @cached("브리핑 집계 중…", stamps=("build", "model", "targets"))
-def briefing(store, scope: Scope, area: str, round_id: int):
+def briefing(store: Store, scope: Scope, area: str, round_id: int):
     from blindspot.briefing import data as briefing_data
 
     return briefing_data.build(store, scope, area, int(round_id))
@@ -275,7 +276,7 @@ def save_targets(scope: Scope, area: str, values: dict) -> int:
 
 
 @cached("브리핑 자료(PDF·PNG) 만드는 중…", stamps=("build", "model", "targets"), max_entries=8)
-def briefing_pack(store, scope: Scope, area: str, round_id: int) -> tuple[bytes, bytes]:
+def briefing_pack(store: Store, scope: Scope, area: str, round_id: int) -> tuple[bytes, bytes]:
     """(PDF bytes, ZIP of PNGs) of the briefing pack."""
     from blindspot.briefing import pack as briefpack
 

@@ -15,6 +15,7 @@ import statistics
 import time
 
 from blindspot.access import Scope, narrow
+from blindspot.db.store import Store
 from blindspot.maps import data as mapdata
 from blindspot.maps import hotspots
 from blindspot.maps import render as maps
@@ -22,7 +23,9 @@ from blindspot.maps import render as maps
 MEASURE = "one_person_share"
 
 
-def _view_ms(store, scope, level: str, round_id: int, area: str | None, cached_view=None) -> tuple[float, object, int]:
+def _view_ms(
+    store: Store, scope, level: str, round_id: int, area: str | None, cached_view=None
+) -> tuple[float, object, int]:
     t = time.perf_counter()
     view = cached_view if cached_view is not None else mapdata.map_view(store, scope, level, round_id, MEASURE, area)
     layer = maps.layer_geometries(store, narrow(store, scope, area), level)
@@ -31,7 +34,7 @@ def _view_ms(store, scope, level: str, round_id: int, area: str | None, cached_v
     return (time.perf_counter() - t) * 1000, view, size
 
 
-def map_timings(store, sgg_code: str | None = None, repeat: int = 5) -> dict:
+def map_timings(store: Store, sgg_code: str | None = None, repeat: int = 5) -> dict:
     """Timings of the map views and Gi* on an open store (see the module docstring)."""
     scope = Scope.all_areas()
     round_id = int(store.scalar("SELECT max(round_id) FROM rounds"))

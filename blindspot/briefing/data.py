@@ -20,6 +20,7 @@ from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protec
 from blindspot.briefing import sql
 from blindspot.casework import audit
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
@@ -153,7 +154,7 @@ def briefing_equations(channels, scored: bool) -> tuple[list, set]:
     return eqs, rest
 
 
-def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
+def _protected(store: Store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
     """The area's KPIs and its channel table for one round, after suppression at
     ``threshold(safe)``: the map's cells keep the map's decision (hidden stays hidden,
     shown is known to a reader), the rest is protected around them."""
@@ -205,7 +206,7 @@ def _protected(store, safe: Scope, view: Scope, area_code: str, round_id: int) -
     return out, pd.DataFrame(rows, columns=["경로", "발굴", "욕구 확인", "지원 연계"])
 
 
-def _kpis(store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
+def _kpis(store: Store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tuple[dict, pd.DataFrame]:
     """KPIs of the area (the scope ``view`` narrowed to it) and its channel table; every
     count suppressed (see :func:`_protected`), every rate missing unless both its counts
     are shown."""
@@ -221,12 +222,12 @@ def _kpis(store, safe: Scope, view: Scope, area_code: str, round_id: int) -> tup
     return out, channels
 
 
-def targets(store, area_code: str) -> dict[str, float]:
+def targets(store: Store, area_code: str) -> dict[str, float]:
     """Saved targets (목표 A) of an area's evaluation table."""
     return dict(store.rows(sql.BRIEFING_TARGETS, [area_code]))
 
 
-def save_targets(store, scope: Scope, area_code: str, values: dict, user: str) -> int:
+def save_targets(store: Store, scope: Scope, area_code: str, values: dict, user: str) -> int:
     """Save edited targets (None or NaN removes one) and return how many changed.
 
     Only a role that :func:`blindspot.access.can` ``set_targets`` for the area may
@@ -316,7 +317,7 @@ def evaluation_table(kpis: dict, saved: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K) -> Briefing:
+def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DEFAULT_K) -> Briefing:
     """Everything a briefing shows for ``area_code`` ('00' nation, 2-digit 시도,
     5-digit 시군구) and ``round_id``, under :func:`safe_scope`.
 

@@ -29,10 +29,11 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from blindspot.access import SUPPRESSED, Scope, narrow  # noqa: E402
 from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
+from blindspot.db.store import Store  # noqa: E402
 from blindspot.geo import regions as geography  # noqa: E402
 from blindspot.maps import (  # noqa: E402
     hotspots,
-    palette,  # noqa: E402
+    palette,
     spatial,
 )
 
@@ -102,7 +103,7 @@ def _map_axes(fig):
     return ax
 
 
-def map_one_person(store, scope: Scope, b: Briefing):
+def map_one_person(store: Store, scope: Scope, b: Briefing):
     """Choropleth of the one-person share of the area's child regions (quantile classes)."""
     safe = safe_scope(scope, b.k)
     level = CHILD_LEVEL[b.area["level"]]
@@ -136,7 +137,7 @@ def map_one_person(store, scope: Scope, b: Briefing):
     return fig
 
 
-def map_hotspots(store, scope: Scope, b: Briefing):
+def map_hotspots(store: Store, scope: Scope, b: Briefing):
     """Gi* hot and cold spots of the area's 읍면동 (the risk rate, or the one-person share
     when the round has no scores)."""
     safe = safe_scope(scope, b.k)
@@ -282,7 +283,7 @@ def chart_ranking(b: Briefing, n: int = 5):
     return fig
 
 
-def render(store, scope: Scope, b: Briefing) -> tuple[bytes, dict[str, bytes]]:
+def render(store: Store, scope: Scope, b: Briefing) -> tuple[bytes, dict[str, bytes]]:
     """The PDF (bytes) and a PNG per map and chart (name → bytes)."""
     _fonts()
     figures = {

@@ -18,6 +18,7 @@ import pandas as pd
 
 from blindspot.access import DENIED, Scope, can, scope_text
 from blindspot.casework import sql
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
 
 PURPOSES = ("방문 계획", "사례관리", "점검", "기타")
@@ -125,7 +126,7 @@ def view_key(scope: Scope, action: str, filters: dict, purpose: str | None) -> s
 
 
 def record(
-    store,
+    store: Store,
     scope: Scope,
     action: str,
     filters: dict,
@@ -158,7 +159,7 @@ def record(
 
 
 def audit_log(
-    store,
+    store: Store,
     scope: Scope,
     *,
     user: str | None = None,
@@ -182,7 +183,7 @@ def audit_log(
     )
 
 
-def audit_users(store, scope: Scope) -> list[str]:
+def audit_users(store: Store, scope: Scope) -> list[str]:
     """Users that appear in the log (admin only)."""
     if not can(scope, "read_audit"):
         raise AccessDenied(DENIED["read_audit"])

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from blindspot.access import ROLES, Scope, threshold
 from blindspot.casework import audit, lists
+from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
 
@@ -171,7 +172,9 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"형식은 {', '.join(FORMATS)} 중 하나여야 합니다.")
 
 
-def export_risk_list(store, scope: Scope, filters: lists.ListFilters, purpose: str, fmt: str = "xlsx") -> ExportFile:
+def export_risk_list(
+    store: Store, scope: Scope, filters: lists.ListFilters, purpose: str, fmt: str = "xlsx"
+) -> ExportFile:
     """The masked risk list as a file, and one audit record with its SHA-256.
 
     Raises AccessDenied (no household-level access), PurposeRequired (no purpose) or
@@ -198,7 +201,12 @@ def export_risk_list(store, scope: Scope, filters: lists.ListFilters, purpose: s
 
 
 def export_summary(
-    store, scope: Scope, filters: lists.ListFilters, level: str = "emd", k: int = lists.DEFAULT_K, fmt: str = "xlsx"
+    store: Store,
+    scope: Scope,
+    filters: lists.ListFilters,
+    level: str = "emd",
+    k: int = lists.DEFAULT_K,
+    fmt: str = "xlsx",
 ) -> ExportFile:
     """The per-area summary (:func:`blindspot.casework.lists.risk_summary`) as a file; suppressed
     counts are empty cells, and the file says so (a 비고 column, and the 정보 sheet).
@@ -250,7 +258,7 @@ def audit_frame(log: pd.DataFrame) -> pd.DataFrame:
     return out[list(AUDIT_COLUMNS)].rename(columns=AUDIT_COLUMNS)
 
 
-def export_audit(store, scope: Scope, **filters) -> ExportFile:
+def export_audit(store: Store, scope: Scope, **filters) -> ExportFile:
     """The filtered audit log as CSV (admin only; see :func:`blindspot.casework.audit.audit_log`)."""
     log = audit.audit_log(store, scope, **filters)
     if log.empty:

@@ -17,13 +17,15 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from blindspot import settings
-from blindspot.access import Scope, can_see_address, may, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, can_see_address, may, named_scope, narrow, protect, scope_sql, subset, threshold
 from blindspot.casework import audit, sql
 from blindspot.db import sql as db_sql
-from blindspot.maps.data import RISK_BANDS, named_scope, narrow, previous_round
+from blindspot.db.store import Store
+from blindspot.maps.data import RISK_BANDS, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
 
 DEFAULT_CAPACITY = settings.default("capacity_share")
@@ -122,7 +124,7 @@ def synthetic_address(emd_full_name: str, pseudo_id: str) -> str:
     return f"{emd_full_name} {n % 997 + 1}-{n // 997 % 40 + 1} {SYNTHETIC_ADDRESS_NOTE}"
 
 
-def is_synthetic_round(store, round_id: int) -> bool:
+def is_synthetic_round(store: Store, round_id: int) -> bool:
     """True when the round's households come from the synthetic generator: a demo
     database (``data_kind`` synthetic) whose round was not replaced by an ingested file.
 
@@ -133,7 +135,7 @@ def is_synthetic_round(store, round_id: int) -> bool:
     return store.scalar(db_sql.ROUND_SOURCE, [int(round_id)]) == "synthetic"
 
 
-def _params(store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str | None]:
+def _params(store: Store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str | None]:
     view = narrow(store, scope, filters.area[:5] if filters.area and len(filters.area) == 10 else filters.area)
     emd = filters.area if filters.area and len(filters.area) == 10 else None
     _, names = named_scope(scope_sql(view, "sgg_code")[0])
@@ -154,7 +156,7 @@ def _conditions(view: Scope) -> dict:
     }
 
 
-def risk_list(store, scope: Scope, filters: ListFilters, purpose: str) -> pd.DataFrame:
+def risk_list(store: Store, scope: Scope, filters: ListFilters, purpose: str) -> pd.DataFrame:
     """The ranked, masked list of one round's scored households in the scope, and one
     audit record of the view.
 
@@ -173,7 +175,7 @@ def risk_list(store, scope: Scope, filters: ListFilters, purpose: str) -> pd.Dat
     return rows
 
 
-def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tuple[pd.DataFrame, str]:
+def _masked_rows(store: Store, scope: Scope, filters: ListFilters, purpose: str) -> tuple[pd.DataFrame, str]:
     """The rows of :func:`risk_list` and the checked purpose, without the audit record:
     for :mod:`blindspot.casework.exports`, which records the export with its file hash instead."""
     scope.require_household_level()
@@ -200,7 +202,7 @@ def _masked_rows(store, scope: Scope, filters: ListFilters, purpose: str) -> tup
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose
 
 
-def _listed(store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
+def _listed(store: Store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
     """The list's raw rows (pseudo_id, band code, ...; unmasked, unaudited) in the scope:
     the one query behind :func:`risk_list`, its exports, and the check in
     :func:`blindspot.casework.outcomes.record_outcome` that a household is on the list shown."""
@@ -228,7 +230,9 @@ def _listed(store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
 SUMMARY_COUNTS = ("scored", "high", "medium", "low", "visited_at_risk")
 
 
-def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", k: int = DEFAULT_K) -> pd.DataFrame:
+def risk_summary(
+    store: Store, scope: Scope, filters: ListFilters, level: str = "emd", k: int = DEFAULT_K
+) -> pd.DataFrame:
     """Scored households per 시군구 (``level="sgg"``) or 읍면동 of one round in the scope:
     code, full_name, scored, high, medium, low, visited_at_risk (위험·주의 households
     visited).  An aggregate, so any role may see it and nothing is audited.
@@ -252,7 +256,7 @@ def risk_summary(store, scope: Scope, filters: ListFilters, level: str = "emd", 
         return df
     hide = summary_protect(df, level, k)
     for col in SUMMARY_COUNTS:
-        df[col] = df[col].astype("float64").where([(c, col) not in hide for c in df["code"]])
+        df[col] = df[col].astype("float64").where(np.array([(c, col) not in hide for c in df["code"]]))
     return df
 
 
@@ -263,11 +267,13 @@ def summary_equations(codes, level: str) -> tuple[list, set, set]:
     the cells never shown, and the totals (known to a reader).
 
     >>> eqs, rest, totals = summary_equations(["2911051000"], "emd")
-    >>> eqs[0], len(eqs), sorted(totals)[:1]
-    ((('2911051000', 'scored'), (('2911051000', 'high'), ('2911051000', 'medium'), ('2911051000', 'low'), ('2911051000', 'none'))), 13, [('29110', 'high')])
+    >>> eqs[0][0], [band for _, band in eqs[0][1]], len(eqs), sorted(totals)[:1]
+    (('2911051000', 'scored'), ['high', 'medium', 'low', 'none'], 13, [('29110', 'high')])
     """
     codes = list(codes)
-    eqs, rest, totals = [], set(), set()
+    eqs: list[tuple] = []
+    rest: set[tuple] = set()
+    totals: set[tuple] = set()
     for c in codes:
         eqs.append(((c, "scored"), ((c, "high"), (c, "medium"), (c, "low"), (c, "none"))))
         eqs.append(((c, "at_risk"), ((c, "high"), (c, "medium"))))
@@ -301,11 +307,11 @@ def summary_protect(df: pd.DataFrame, level: str, k: int) -> set:
     return protect(values, eqs, k, implicit=rest, fixed=totals)
 
 
-def indicators(store) -> pd.DataFrame:
+def indicators(store: Store) -> pd.DataFrame:
     """The indicator catalogue (code, name_ko, domain) for the filter boxes."""
     return store.df(sql.INDICATOR_LIST)
 
 
-def model_version(store, round_id: int) -> str | None:
+def model_version(store: Store, round_id: int) -> str | None:
     """Model version whose scores the round holds, or None when it is not scored."""
     return store.scalar(sql.MODEL_VERSION_OF_ROUND, [int(round_id)])

@@ -30,13 +30,16 @@ from collections.abc import Iterable
 
 from blindspot.access import Scope, may, scope_sql
 from blindspot.casework import audit, lists, sql
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 REFUSALS = {
     "role": "방문 결과는 시군구 담당 공무원만 입력할 수 있습니다.",
     "not_shown": "이 가구는 화면에 보이는 목록에 없습니다. 목록에 있는 가구를 고르세요.",
-    "outside_scope": "이 가구의 방문 결과를 입력할 권한이 없습니다 (담당 시군구의 이번 차수 목록 가구만 입력할 수 있습니다).",
+    "outside_scope": (
+        "이 가구의 방문 결과를 입력할 권한이 없습니다 (담당 시군구의 이번 차수 목록 가구만 입력할 수 있습니다)."
+    ),
     "band_none": "위험 등급이 '해당 없음'인 가구에는 방문 결과를 입력할 수 없습니다 (위험·주의·관심 가구만).",
     "not_listed": "이 가구는 지금 조건의 이번 차수 목록에 없습니다. 목록에 있는 가구만 입력할 수 있습니다.",
 }
@@ -78,13 +81,13 @@ def earlier_text(earlier: dict) -> str:
     return f"{label}{support}{when}, {who}"
 
 
-def _refuse(store, scope: Scope, reason: str, filters: dict) -> None:
+def _refuse(store: Store, scope: Scope, reason: str, filters: dict) -> None:
     audit.record(store, scope, "refused_outcome", filters, 0, None, detail=reason)
     raise OutcomeRefused(reason)
 
 
 def record_outcome(
-    store,
+    store: Store,
     scope: Scope,
     pseudo_id: str,
     round_id: int,

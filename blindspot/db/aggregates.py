@@ -12,6 +12,7 @@ outcome entry changes them one row at a time, and they are few.
 from __future__ import annotations
 
 from blindspot.db import sql
+from blindspot.db.store import Store
 
 PARTS = {
     "households": ("stats_ages", sql.STATS_INSERT_AGES),
@@ -20,7 +21,7 @@ PARTS = {
 }
 
 
-def refresh(store, round_id: int, parts=("households", "signals", "risk")) -> None:
+def refresh(store: Store, round_id: int, parts=("households", "signals", "risk")) -> None:
     """Recompute the aggregates of one round (the caller's transaction, if any, covers it).
 
     Example: after scoring 2024-R3, ``refresh(store, 20243, ("risk",))``.
@@ -31,7 +32,7 @@ def refresh(store, round_id: int, parts=("households", "signals", "risk")) -> No
         store.run(insert, {"t": int(round_id)})
 
 
-def refresh_all(store) -> list[int]:
+def refresh_all(store: Store) -> list[int]:
     """Recompute every loaded round; returns the round ids."""
     rounds = [r for (r,) in store.rows(sql.ROUND_IDS)]
     for r in rounds:
@@ -39,10 +40,10 @@ def refresh_all(store) -> list[int]:
     return rounds
 
 
-def ready(store, round_id: int) -> bool:
+def ready(store: Store, round_id: int) -> bool:
     """Whether the round's household and signal aggregates exist."""
     return bool(store.scalar(sql.STATS_READY, [int(round_id)]))
 
 
-def risk_ready(store, round_id: int) -> bool:
+def risk_ready(store: Store, round_id: int) -> bool:
     return bool(store.scalar(sql.STATS_RISK_READY, [int(round_id)]))

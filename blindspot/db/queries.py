@@ -9,32 +9,34 @@ hides.  Pages call these through :mod:`blindspot.app.data`, never SQL.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 
 from blindspot.access import Scope, protect, scope_sql, threshold
 from blindspot.db import sql
+from blindspot.db.store import Store
 from blindspot.rounds import from_id
 
 _LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
 
 
-def rounds(store) -> pd.DataFrame:
+def rounds(store: Store) -> pd.DataFrame:
     """Rounds loaded, oldest first, with a Korean label."""
     df = store.df(sql.ROUNDS)
     df["label"] = [from_id(int(r)).label_ko for r in df["round_id"]]
     return df
 
 
-def latest_round(store) -> int | None:
+def latest_round(store: Store) -> int | None:
     df = store.df(sql.ROUNDS)
     return None if df.empty else int(df["round_id"].max())
 
 
-def data_info(store) -> dict:
+def data_info(store: Store) -> dict:
     """What the database holds: data kind (synthetic or real), reference dates, build facts."""
     meta = store.meta()
-    info = dict(meta)
+    info: dict[str, Any] = dict(meta)
     info["synthetic"] = meta.get("data_kind") == "synthetic"
     # Rounds loaded for part of the country only (declared at ingest): {round code: 시군구 count}.
     info["partial_rounds"] = {
@@ -47,12 +49,12 @@ def data_info(store) -> dict:
     return info
 
 
-def sgg_codes(store) -> frozenset[str]:
+def sgg_codes(store: Store) -> frozenset[str]:
     """Every 시군구 code of the geography."""
     return frozenset(c for (c,) in store.rows(sql.REGION_CODES_AT_LEVEL, ["sgg"]))
 
 
-def round_coverage(store, round_id: int) -> dict:
+def round_coverage(store: Store, round_id: int) -> dict:
     """Which 시군구 a round's households cover, against all 시군구 of the geography.
 
     ``{"partial": bool, "sgg_count": N, "sgg_total": M, "sgg": [codes], "declared": [codes] | None}``;
@@ -76,16 +78,16 @@ def round_coverage(store, round_id: int) -> dict:
     }
 
 
-def table_counts(store) -> dict:
+def table_counts(store: Store) -> dict:
     """Row counts per table and regions per level (for ``info``)."""
     levels = dict(store.rows(sql.REGION_LEVEL_COUNTS))
-    out = {"regions": {lvl: int(levels.get(lvl, 0)) for lvl in ("sido", "sgg", "emd")}}
+    out: dict[str, Any] = {"regions": {lvl: int(levels.get(lvl, 0)) for lvl in ("sido", "sgg", "emd")}}
     for table in ("households", "rounds", "observations", "visits", "synthetic_crisis"):
         out[table] = int(store.scalar(sql.COUNT_ROWS.format(table=table)))
     return out
 
 
-def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.DataFrame:
+def households_by_region(store: Store, scope: Scope, level: str, round_id: int) -> pd.DataFrame:
     """Households and one-person households per region of ``level`` in one round.
 
     Columns: code, name, full_name, parent_code, households, one_person,
@@ -118,7 +120,7 @@ def households_by_region(store, scope: Scope, level: str, round_id: int) -> pd.D
     return df
 
 
-def overview(store, scope: Scope, round_id: int) -> dict:
+def overview(store: Store, scope: Scope, round_id: int) -> dict:
     """National (or in-scope) totals for the overview page: households, one_person (None
     when suppressed), one_person_share and the per-시도 table.
 
@@ -149,7 +151,7 @@ def overview(store, scope: Scope, round_id: int) -> dict:
 BANDS = ("high", "medium", "low", "none")
 
 
-def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | None:
+def band_counts(store: Store, scope: Scope, round_id: int) -> dict[str, int | None] | None:
     """Households per risk band (high/medium/low/none) in the scope for a round, or
     ``None`` when the round has no scores.  Counts 1..k-1 are suppressed (``None``), and
     so is a band that the scored total (≈ the households shown) and the other bands, or
@@ -165,7 +167,7 @@ def band_counts(store, scope: Scope, round_id: int) -> dict[str, int | None] | N
     values = {band: int(rows.get(band, 0)) for band in BANDS}
     k = threshold(scope)
     if k <= 1:
-        return values
+        return dict(values)
     values["scored"] = sum(values[b] for b in BANDS)
     values["at_risk"] = values["high"] + values["medium"]
     values["low_none"] = values["low"] + values["none"]

@@ -85,7 +85,10 @@ HOUSEHOLDS_BY_REGION = (
 )
 
 # Order-independent: a sum and a xor of row hashes, plus the row count.
-FINGERPRINT = "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR FROM {table} t"
+FINGERPRINT = (
+    "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, coalesce(bit_xor(hash(t)), 0)::VARCHAR"
+    " FROM {table} t"
+)
 
 BAND_COUNTS = """
     SELECT band, count(*) AS households FROM scores

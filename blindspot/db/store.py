@@ -16,14 +16,18 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from blindspot.db import schema, sql
 from blindspot.errors import StoreError
+
+# Bound parameters: positional for ``?``, by name for ``$name`` (DuckDB binds either).
+Params = Sequence[Any] | Mapping[str, Any] | None
 
 _open_lock = threading.Lock()
 _stores: dict[str, Store] = {}
@@ -90,21 +94,21 @@ class Store:
             self._local.cursor = cur
         return cur
 
-    def run(self, statement: str, params: Sequence | None = None) -> duckdb.DuckDBPyConnection:
+    def run(self, statement: str, params: Params = None) -> duckdb.DuckDBPyConnection:
         """Execute one statement with bound parameters on this thread's cursor."""
         return self.cursor().execute(statement, params or [])
 
-    def df(self, statement: str, params: Sequence | None = None) -> pd.DataFrame:
+    def df(self, statement: str, params: Params = None) -> pd.DataFrame:
         return self.run(statement, params).df()
 
-    def rows(self, statement: str, params: Sequence | None = None) -> list[tuple]:
+    def rows(self, statement: str, params: Params = None) -> list[tuple]:
         return self.run(statement, params).fetchall()
 
-    def scalar(self, statement: str, params: Sequence | None = None):
+    def scalar(self, statement: str, params: Params = None):
         row = self.run(statement, params).fetchone()
         return None if row is None else row[0]
 
-    def run_with(self, statement: str, frame, params: Sequence | None = None) -> None:
+    def run_with(self, statement: str, frame, params: Params = None) -> None:
         """Run a statement whose ``{relation}`` slot reads a registered DataFrame/Arrow table."""
         cur = self.cursor()
         cur.register("_src", frame)

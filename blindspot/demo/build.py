@@ -33,6 +33,7 @@ from blindspot.db import aggregates as stats
 from blindspot.db import schema
 from blindspot.db import sql as db_sql
 from blindspot.db import store as store_mod
+from blindspot.db.store import Store
 from blindspot.demo import sql
 from blindspot.demo.synthetic import GENERATOR_VERSION, BuildReport, SyntheticConfig, generate
 from blindspot.errors import BlindspotError
@@ -166,7 +167,7 @@ def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, re
         )
 
 
-def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
+def carry_over(st: Store, existing: Existing | None, *, outcomes: bool) -> dict:
     """Copy what must survive a rebuild from the database being replaced into ``st`` (the
     new build, before the swap): the audit log (event ids kept), briefing targets, and, for
     a demo rebuild (``outcomes=True``), the ingest history and the outcomes officials
@@ -215,7 +216,7 @@ def carry_over(st, existing: Existing | None, *, outcomes: bool) -> dict:
     return done
 
 
-def _record_rebuild(st, existing: Existing | None, carried: dict, user: str | None, demo_rebuild: bool) -> None:
+def _record_rebuild(st: Store, existing: Existing | None, carried: dict, user: str | None, demo_rebuild: bool) -> None:
     """One audit record of replacing an existing database: what was kept, what was dropped."""
     if existing is None or not existing.ours:
         return
@@ -241,7 +242,7 @@ def _record_rebuild(st, existing: Existing | None, carried: dict, user: str | No
     )
 
 
-def write_catalogue(store, catalogue: Catalogue) -> None:
+def write_catalogue(store: Store, catalogue: Catalogue) -> None:
     for d in catalogue.domains:
         store.run(sql.INSERT_DOMAIN, [d.code, d.name_ko, d.name_en, d.sort_order])
     for order, i in enumerate(catalogue.indicators):
@@ -251,7 +252,7 @@ def write_catalogue(store, catalogue: Catalogue) -> None:
         )
 
 
-def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
+def write_rounds(store: Store, round_list: list[rounds.Round], source: str) -> None:
     for r in round_list:
         store.run(db_sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, source])
 
@@ -259,7 +260,7 @@ def write_rounds(store, round_list: list[rounds.Round], source: str) -> None:
 SCORED_ROUNDS = 3
 
 
-def train_and_score(st, models_dir: Path, progress: ProgressFn = silent) -> dict:
+def train_and_score(st: Store, models_dir: Path, progress: ProgressFn = silent) -> dict:
     """Train the risk model on the database and score the latest ``SCORED_ROUNDS`` rounds
     (enough for the maps' change and trend views; `score --round` scores others).
     """

@@ -35,6 +35,7 @@ import pandas as pd
 
 from blindspot import rounds as rounds_mod
 from blindspot import settings
+from blindspot.db.store import Store
 from blindspot.demo import sql, streams
 from blindspot.demo.areas import AreaModel, PointSampler, build_area_model
 from blindspot.demo.calibration import BURN_IN
@@ -94,7 +95,7 @@ class BuildReport:
 
 
 def generate(
-    store,
+    store: Store,
     geo: GeoData,
     catalogue: Catalogue,
     adjacency: pd.DataFrame,

@@ -20,6 +20,7 @@ import shapely
 
 from blindspot.access import Scope, scope_sql
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.errors import GeoDataError
 from blindspot.geo import sql
 
@@ -238,7 +239,7 @@ def queen_adjacency(emd: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
-def import_geo(store, geo: GeoData) -> pd.DataFrame:
+def import_geo(store: Store, geo: GeoData) -> pd.DataFrame:
     """Write regions, the age table and 읍면동 adjacency into an empty store.
 
     Returns the adjacency pairs, which the generator reuses.
@@ -264,7 +265,7 @@ def _region_scope(scope: Scope, level: str, alias: str = "") -> tuple[str, list]
     return scope_sql(scope, f"{prefix}sgg_code")
 
 
-def regions(store, scope: Scope, level: str) -> pd.DataFrame:
+def regions(store: Store, scope: Scope, level: str) -> pd.DataFrame:
     """All regions of a level that the scope may see.
 
     Example: ``regions(store, Scope.all_areas(), "sido")`` has 17 rows;
@@ -285,26 +286,26 @@ def _scoped_any_level(scope: Scope) -> tuple[str, list]:
     return (f"((level = 'sido' AND {sido_cond}) OR (level <> 'sido' AND {sgg_cond}))", [*sido_params, *sgg_params])
 
 
-def region(store, scope: Scope, code: str) -> dict | None:
+def region(store: Store, scope: Scope, code: str) -> dict | None:
     """One region by code (any level), or ``None`` if unknown or out of scope."""
     cond, params = _scoped_any_level(scope)
     df = store.df(sql.REGION_BY_CODE.format(scope=cond), [str(code), *params])
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def find_regions(store, scope: Scope, name: str) -> pd.DataFrame:
+def find_regions(store: Store, scope: Scope, name: str) -> pd.DataFrame:
     """Regions whose name or full name matches (exact first, then containing)."""
     cond, params = _scoped_any_level(scope)
     return store.df(sql.REGIONS_BY_NAME.format(scope=cond), [name, name, name, *params])
 
 
-def children(store, scope: Scope, code: str) -> pd.DataFrame:
+def children(store: Store, scope: Scope, code: str) -> pd.DataFrame:
     """The 시군구 of a 시도, or the 읍면동 of a 시군구, that the scope may see."""
     cond, params = _scoped_any_level(scope)
     return store.df(sql.REGION_CHILDREN.format(scope=cond), [str(code), *params])
 
 
-def region_geometries(store, scope: Scope, level: str) -> gpd.GeoDataFrame:
+def region_geometries(store: Store, scope: Scope, level: str) -> gpd.GeoDataFrame:
     cond, params = _region_scope(scope, level)
     df = store.df(sql.REGION_GEOMETRIES.format(scope=cond), [level, *params])
     return gpd.GeoDataFrame(
@@ -369,7 +370,7 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
     return out
 
 
-def import_boundary_file(store, path: Path, code_column: str, name_column: str | None, level: str) -> dict:
+def import_boundary_file(store: Store, path: Path, code_column: str, name_column: str | None, level: str) -> dict:
     """Replace the geometries (and names) of one level from a newer boundary file.
 
     Every code in the file must exist in the store and every region of the level

@@ -43,6 +43,7 @@ from blindspot.db import aggregates as stats
 from blindspot.db import schema
 from blindspot.db import sql as db_sql
 from blindspot.db.queries import round_coverage, sgg_codes
+from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.ingest import sql
@@ -135,7 +136,7 @@ def _round(round_code: str, file: str) -> rounds.Round:
     return r
 
 
-def _scope_problems(store, prepared: Prepared, raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:
+def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[str] | None) -> list[pd.DataFrame]:
     """A file covering fewer 시군구 than the round it replaces or creates needs a declared
     scope; rows outside a declared scope are refused."""
     hh = prepared.households.households
@@ -217,7 +218,7 @@ def _scope_problems(store, prepared: Prepared, raw_file: str, sgg: list[str] | N
     return parts
 
 
-def _same_as_last(store, round_id: int, files: list[FileInfo]) -> bool:
+def _same_as_last(store: Store, round_id: int, files: list[FileInfo]) -> bool:
     for f in files:
         last = store.rows(sql.INGEST_LAST_LOAD, [round_id, f.kind])
         if not last or last[0][0] != f.sha256:
@@ -225,12 +226,12 @@ def _same_as_last(store, round_id: int, files: list[FileInfo]) -> bool:
     return True
 
 
-def emd_codes(store) -> frozenset[str]:
+def emd_codes(store: Store) -> frozenset[str]:
     return frozenset(c for (c,) in store.rows(db_sql.REGION_CODES_AT_LEVEL, ["emd"]))
 
 
 def prepare(
-    store,
+    store: Store,
     round_code: str,
     households: tuple[str, bytes],
     outcomes: tuple[str, bytes] | None = None,
@@ -276,7 +277,7 @@ def prepare(
         )
 
 
-def _prepare(store, round_code, households, outcomes, catalogue, progress, sgg) -> Prepared:
+def _prepare(store: Store, round_code, households, outcomes, catalogue, progress, sgg) -> Prepared:
     catalogue = catalogue or load_catalogue()
     scope = sorted({str(c).strip() for c in sgg}) if sgg else None
     hh_name, hh_data = households
@@ -347,7 +348,7 @@ class _HashUniforms:
         return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def household_points(store, households: pd.DataFrame) -> np.ndarray:
+def household_points(store: Store, households: pd.DataFrame) -> np.ndarray:
     """A point (lon, lat) inside each household's 읍면동: files carry no address, and the
     hexagon micro-maps need one.  Deterministic per (pseudo_id, 읍면동)."""
     import shapely
@@ -360,7 +361,7 @@ def household_points(store, households: pd.DataFrame) -> np.ndarray:
     return sampler.sample(_HashUniforms(households["pseudo_id"].astype(str) + "|" + households["emd_code"]), owners)
 
 
-def _household_table(store, households: pd.DataFrame) -> pa.Table:
+def _household_table(store: Store, households: pd.DataFrame) -> pa.Table:
     xy = household_points(store, households)
     emd = households["emd_code"].astype(str)
     return pa.table(
@@ -386,7 +387,7 @@ def _household_table(store, households: pd.DataFrame) -> pa.Table:
 
 
 def load(
-    store, prepared: Prepared, replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent
+    store: Store, prepared: Prepared, replace: bool = False, loaded_by: str | None = None, progress: ProgressFn = silent
 ) -> dict:
     """Write a validated round in one transaction; returns what was loaded.
 
@@ -505,7 +506,7 @@ def load(
 
 
 def ingest(
-    store,
+    store: Store,
     round_code: str,
     households: tuple[str, bytes],
     outcomes: tuple[str, bytes] | None = None,
@@ -522,7 +523,7 @@ def ingest(
     return load(store, prepared, replace=replace, loaded_by=loaded_by, progress=progress)
 
 
-def ingest_paths(store, round_code: str, path: Path, outcomes: Path | None = None, **kwargs) -> dict:
+def ingest_paths(store: Store, round_code: str, path: Path, outcomes: Path | None = None, **kwargs) -> dict:
     """:func:`ingest` for files on disk."""
 
     def read(p: Path) -> tuple[str, bytes]:
@@ -548,12 +549,12 @@ def ingest_paths(store, round_code: str, path: Path, outcomes: Path | None = Non
     return ingest(store, round_code, read(path), read(outcomes) if outcomes else None, **kwargs)
 
 
-def history(store) -> pd.DataFrame:
+def history(store: Store) -> pd.DataFrame:
     """Every load, newest first: when, round, kind, file, rows, who, replaced, seconds, hash."""
     return store.df(sql.INGEST_HISTORY)
 
 
-def rescore(store, round_code: str, models_dir: Path, progress: ProgressFn = silent) -> dict:
+def rescore(store: Store, round_code: str, models_dir: Path, progress: ProgressFn = silent) -> dict:
     """Score a (loaded) round with the model in service; says how to train when there is none."""
     from blindspot.model import artifacts
     from blindspot.model.pipeline import ModelError

@@ -34,6 +34,7 @@ from blindspot.access import (
 from blindspot.casework import audit
 from blindspot.db import aggregates as stats
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
 from blindspot.geo import regions as geography
 from blindspot.maps import sql
@@ -128,21 +129,21 @@ def measures(domains: list[tuple[str, str]], bands: AgeBands = DEFAULT_BANDS) ->
     return out
 
 
-def domain_list(store) -> list[tuple[str, str]]:
+def domain_list(store: Store) -> list[tuple[str, str]]:
     return [(str(d), str(n)) for d, n in store.rows(sql.DOMAINS)]
 
 
-def measure_catalogue(store, bands: AgeBands = DEFAULT_BANDS) -> list[Measure]:
+def measure_catalogue(store: Store, bands: AgeBands = DEFAULT_BANDS) -> list[Measure]:
     return measures(domain_list(store), check_bands(bands))
 
 
-def has_scores(store, round_id: int) -> bool:
+def has_scores(store: Store, round_id: int) -> bool:
     """Whether risk scores exist for the round (the table exists in every opened store:
     opening migrates it to the current schema)."""
     return bool(store.scalar(sql.SCORES_IN_ROUND, [int(round_id)]))
 
 
-def previous_round(store, round_id: int) -> int | None:
+def previous_round(store: Store, round_id: int) -> int | None:
     value = store.scalar(sql.PREVIOUS_ROUND, [int(round_id)])
     return None if value is None else int(value)
 
@@ -150,7 +151,7 @@ def previous_round(store, round_id: int) -> int | None:
 # --- counts and measures ---------------------------------------------------------------
 
 
-def count_columns(store, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> list[str]:
+def count_columns(store: Store, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> list[str]:
     """The count columns of :func:`region_counts` (risk only when the round is scored)."""
     cols = [
         "households",
@@ -165,7 +166,7 @@ def count_columns(store, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> list
     return cols + (["at_risk"] if has_scores(store, round_id) else [])
 
 
-def _raw_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands) -> pd.DataFrame:
+def _raw_counts(store: Store, scope: Scope, level: str, round_id: int, bands: AgeBands) -> pd.DataFrame:
     """Exact counts per region of ``level`` (absent = 0), plus ``scored`` and
     ``mean_probability`` when the round has scores."""
     cond_h, names = named_scope(scope_sql(scope, "sgg_code")[0])
@@ -279,14 +280,14 @@ _MEMO: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 _MEMO_SIZE = 24
 
 
-def _fingerprint(store, round_id: int) -> tuple:
+def _fingerprint(store: Store, round_id: int) -> tuple:
     t = {"t": int(round_id)}
     parts = store.rows(sql.PROTECT_FINGERPRINT, t)[0]
     scores = store.rows(sql.PROTECT_FINGERPRINT_SCORES, t)[0] if has_scores(store, round_id) else ()
     return (store.meta().get("built_at"), *parts, *scores)
 
 
-def protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+def protected_counts(store: Store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """See :func:`_protected_counts`; remembered per database, scope, threshold, round and
     bands while that round's visits, scores and loads are unchanged (the whole tree costs
     seconds nationally, and a page asks for it per round)."""
@@ -309,7 +310,7 @@ def protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAU
     return out.copy()
 
 
-def _protected_counts(store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+def _protected_counts(store: Store, scope: Scope, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
     """Every region of the scope at every level (nation '00', 시도, 시군구, 읍면동) with its
     counts after primary and complementary suppression at ``threshold(scope)``:
     one row per code, a ``level`` column, the :func:`count_columns` (hidden = NaN, a true
@@ -356,7 +357,9 @@ def _in_view(view: Scope, level: str, codes: pd.Index) -> np.ndarray:
     return np.array([c[:5] in view.sgg_codes for c in codes], dtype=bool)
 
 
-def region_counts(store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> pd.DataFrame:
+def region_counts(
+    store: Store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS
+) -> pd.DataFrame:
     """Per-region counts of one round, wide: one row per region code that has
     households in scope, one column per count (households, one_person,
     one_person_<band>, domain_<d>, signal_any, visited, confirmed, supported, and
@@ -411,7 +414,7 @@ def add_rates(counts: pd.DataFrame, bands: AgeBands = DEFAULT_BANDS) -> pd.DataF
 
 
 def region_measures(
-    store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS, area: str | None = None
+    store: Store, scope: Scope, level: str, round_id: int, bands: AgeBands = DEFAULT_BANDS, area: str | None = None
 ) -> pd.DataFrame:
     """Every measure per region of ``level`` in one round, for the regions the scope
     (narrowed to ``area``) may see.
@@ -448,7 +451,7 @@ def rank_within(values: pd.Series, parents: pd.Series) -> pd.Series:
 
 
 def map_view(
-    store,
+    store: Store,
     scope: Scope,
     level: str,
     round_id: int,
@@ -488,7 +491,7 @@ def map_view(
     return out
 
 
-def _parent_names(store, scope: Scope, level: str, parent_codes: pd.Series) -> pd.Series:
+def _parent_names(store: Store, scope: Scope, level: str, parent_codes: pd.Series) -> pd.Series:
     if PARENT_LEVEL[level] == "nation":
         return pd.Series(NATION["name"], index=parent_codes.index)
     parents = geography.regions(store, scope, PARENT_LEVEL[level])
@@ -502,7 +505,7 @@ def _level_of(code: str) -> str:
     return {2: "sido", 5: "sgg", 10: "emd"}[len(str(code))]
 
 
-def _one(store, scope: Scope, level: str, code: str, round_id: int, bands: AgeBands) -> pd.Series:
+def _one(store: Store, scope: Scope, level: str, code: str, round_id: int, bands: AgeBands) -> pd.Series:
     counts = add_rates(
         region_counts(store, narrow(store, scope, code if level != "nation" else None), level, round_id, bands), bands
     )
@@ -510,7 +513,7 @@ def _one(store, scope: Scope, level: str, code: str, round_id: int, bands: AgeBa
     return row.reindex([m.key for m in measures(domain_list(store), bands)])
 
 
-def region_profile(store, scope: Scope, code: str, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> dict:
+def region_profile(store: Store, scope: Scope, code: str, round_id: int, bands: AgeBands = DEFAULT_BANDS) -> dict:
     """The drill-down panel of one region: its measures beside its parent's, domain
     breakdown, one-person households by age band, and the trend over loaded rounds.
 
@@ -579,7 +582,7 @@ def region_profile(store, scope: Scope, code: str, round_id: int, bands: AgeBand
     }
 
 
-def top_households(store, scope: Scope, code: str, round_id: int, purpose: str, limit: int = 20) -> pd.DataFrame:
+def top_households(store: Store, scope: Scope, code: str, round_id: int, purpose: str, limit: int = 20) -> pd.DataFrame:
     """Top-ranked households (by risk probability) of one 시군구 or 읍면동, pseudonymous.
 
     Household-level rows: the scope must allow them (raises AccessDenied otherwise) and a

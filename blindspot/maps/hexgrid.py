@@ -17,7 +17,8 @@ import pandas as pd
 import pydeck as pdk
 
 from blindspot import settings
-from blindspot.access import Scope, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
+from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
 from blindspot.maps import data as mapdata
 from blindspot.maps import render as maps
@@ -137,7 +138,7 @@ def cell_polygon(cell: str) -> list[list[float]]:
 
 
 def hex_cells(
-    store, scope: Scope, sgg_code: str, round_id: int, resolution: int = 8, k: int = DEFAULT_K
+    store: Store, scope: Scope, sgg_code: str, round_id: int, resolution: int = 8, k: int = DEFAULT_K
 ) -> pd.DataFrame:
     """Hexagon aggregates of the households of one 시군구 in one round (see :func:`aggregate`).
 
@@ -147,7 +148,7 @@ def hex_cells(
     """
     if not scope.allows_sgg(str(sgg_code)):
         raise AccessDenied(f"{sgg_code} 지역을 볼 권한이 없습니다 (권한 범위: {scope.label}).")
-    cond, names = mapdata.named_scope(scope_sql(scope, "h.sgg_code")[0])
+    cond, names = named_scope(scope_sql(scope, "h.sgg_code")[0])
     params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
     params.update(t=int(round_id), sgg=str(sgg_code))
     scored = mapdata.has_scores(store, round_id)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from blindspot.access import Scope, narrow, scope_sql
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.maps import data as mapdata
 from blindspot.maps import sql
 from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_star_series, local_moran
@@ -15,7 +16,7 @@ from blindspot.maps.spatial import PERMUTATIONS, SEED, emerging, getis_ord, gi_s
 # --- from the store ---------------------------------------------------------------------------
 
 
-def adjacency(store, scope: Scope) -> list[tuple[str, str]]:
+def adjacency(store: Store, scope: Scope) -> list[tuple[str, str]]:
     """Queen neighbour pairs of the 읍면동 inside the scope."""
     cond, params = scope_sql(scope, "left(emd_code, 5)")
     ncond, nparams = scope_sql(scope, "left(neighbor_code, 5)")
@@ -25,14 +26,14 @@ def adjacency(store, scope: Scope) -> list[tuple[str, str]]:
     ]
 
 
-def emd_values(store, scope: Scope, round_id: int, measure: str, area: str | None = None) -> pd.DataFrame:
+def emd_values(store: Store, scope: Scope, round_id: int, measure: str, area: str | None = None) -> pd.DataFrame:
     """The measure per 읍면동 (code, name, full_name, value) for the scope and area."""
     df = mapdata.region_measures(store, scope, "emd", round_id, area=area)
     return df[["code", "name", "full_name", measure]].rename(columns={measure: "value"})
 
 
 def hotspots(
-    store,
+    store: Store,
     scope: Scope,
     round_id: int,
     measure: str,
@@ -56,7 +57,13 @@ def hotspots(
 
 
 def emerging_hotspots(
-    store, scope: Scope, round_id: int, measure: str, area: str | None = None, n_rounds: int = 6, alpha: float = 0.05
+    store: Store,
+    scope: Scope,
+    round_id: int,
+    measure: str,
+    area: str | None = None,
+    n_rounds: int = 6,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Emerging hotspots over the last ``n_rounds`` loaded rounds up to ``round_id``:
     Gi* z per round (analytical, no permutations needed for the trend), then

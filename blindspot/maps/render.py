@@ -22,6 +22,7 @@ import shapely
 from pydeck.bindings.json_tools import default_serialize
 
 from blindspot.access import SUPPRESSED, Scope
+from blindspot.db.store import Store
 from blindspot.geo import regions as geography
 from blindspot.maps.palette import NO_DATA, palette, rgba
 
@@ -189,7 +190,7 @@ def simplify_geometries(geoms, level: str) -> list[dict]:
     return [json.loads(shapely.to_geojson(g)) for g in simple]
 
 
-def layer_geometries(store, scope: Scope, level: str) -> dict:
+def layer_geometries(store: Store, scope: Scope, level: str) -> dict:
     """Simplified GeoJSON geometry per region code of a level, for the regions the scope
     may see, with their bounds; cached in memory per (database, build, level, scope).
 

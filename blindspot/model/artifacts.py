@@ -27,6 +27,7 @@ import numpy as np
 import sklearn
 import skops.io as sio
 
+from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue
 from blindspot.model.features import FeatureSet, feature_set
 from blindspot.model.pipeline import FittedModel, ModelError, Thresholds, column_groups
@@ -127,12 +128,12 @@ def load(models_dir: Path, version: str, catalogue: Catalogue | None = None) -> 
     return fitted, meta
 
 
-def in_service(store) -> str | None:
+def in_service(store: Store) -> str | None:
     """Version of the model in service for this database, if any."""
     return store.meta().get(META_KEY)
 
 
-def activate(store, models_dir: Path, version: str, catalogue: Catalogue | None = None) -> None:
+def activate(store: Store, models_dir: Path, version: str, catalogue: Catalogue | None = None) -> None:
     """Put a model in service after it loaded back and passed every check."""
     load(models_dir, version, catalogue)
     store.set_meta(META_KEY, version)

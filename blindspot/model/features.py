@@ -24,6 +24,7 @@ import pandas as pd
 
 from blindspot import vocab
 from blindspot.access import Scope, named_scope, scope_sql
+from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import sql
 from blindspot.rounds import from_id
@@ -84,7 +85,11 @@ def previous_rounds(round_id: int, n: int = 3) -> list[int]:
 
 
 def build_features(
-    store, round_id: int, scope: Scope | None = None, catalogue: Catalogue | None = None, visited_only: bool = False
+    store: Store,
+    round_id: int,
+    scope: Scope | None = None,
+    catalogue: Catalogue | None = None,
+    visited_only: bool = False,
 ) -> pd.DataFrame:
     """Feature frame of every household valid in ``round_id`` within ``scope``
     (or only those visited in that round).
@@ -153,6 +158,6 @@ def _categorical(positions: np.ndarray, vocabulary: dict) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=cats)
 
 
-def labels(store, round_id: int) -> pd.DataFrame:
+def labels(store: Store, round_id: int) -> pd.DataFrame:
     """Visit-outcome labels of a round (household_id, label 0/1); unreachable excluded."""
     return store.df(sql.LABELS, [round_id])

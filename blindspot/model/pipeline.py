@@ -37,6 +37,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from blindspot import settings, vocab
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue
 from blindspot.model import sql
@@ -151,16 +152,16 @@ def column_groups(pipeline: Pipeline, fs: FeatureSet) -> np.ndarray:
 # --- training data --------------------------------------------------------------------
 
 
-def labelled_rounds(store, channels=LABEL_CHANNELS) -> pd.DataFrame:
+def labelled_rounds(store: Store, channels=LABEL_CHANNELS) -> pd.DataFrame:
     """Rounds with usable labels: round_id, labelled, positives."""
     return store.df(sql.LABELLED_ROUNDS, {"channels": list(channels)})
 
 
-def loaded_round_ids(store) -> list[int]:
+def loaded_round_ids(store: Store) -> list[int]:
     return [r for (r,) in store.rows(db_sql.ROUND_IDS)]
 
 
-def plan_rounds(store, test_round: int | None = None, channels=LABEL_CHANNELS) -> tuple[list[int], int]:
+def plan_rounds(store: Store, test_round: int | None = None, channels=LABEL_CHANNELS) -> tuple[list[int], int]:
     """Training rounds and the test round (temporal validation).
 
     The test round is the latest labelled round unless given; training uses every
@@ -193,7 +194,11 @@ def plan_rounds(store, test_round: int | None = None, channels=LABEL_CHANNELS) -
 
 
 def training_frame(
-    store, rounds: list[int], catalogue: Catalogue | None = None, channels=LABEL_CHANNELS, progress: ProgressFn = silent
+    store: Store,
+    rounds: list[int],
+    catalogue: Catalogue | None = None,
+    channels=LABEL_CHANNELS,
+    progress: ProgressFn = silent,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and labels of the labelled households of ``rounds`` (one row per visit)."""
     frames, labels = [], []

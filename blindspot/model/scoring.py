@@ -23,6 +23,7 @@ import pyarrow as pa
 from blindspot.access import Scope, scope_sql
 from blindspot.db import aggregates as stats
 from blindspot.db import sql as db_sql
+from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import sql
 from blindspot.model.evaluation import capacity_of_rows, count_rule_score, rank_within
@@ -34,7 +35,7 @@ from blindspot.rounds import from_id
 BATCH_ROWS = 600_000
 
 
-def sgg_batches(store, round_id: int, scope: Scope | None = None, max_rows: int = BATCH_ROWS) -> list[list[str]]:
+def sgg_batches(store: Store, round_id: int, scope: Scope | None = None, max_rows: int = BATCH_ROWS) -> list[list[str]]:
     """Groups of 시군구 codes with at most ``max_rows`` households each (a larger
     시군구 forms a batch of its own).
 
@@ -54,7 +55,9 @@ def sgg_batches(store, round_id: int, scope: Scope | None = None, max_rows: int 
     return batches
 
 
-def feature_batches(store, round_id: int, catalogue: Catalogue, batches: list[list[str]]) -> Iterator[pd.DataFrame]:
+def feature_batches(
+    store: Store, round_id: int, catalogue: Catalogue, batches: list[list[str]]
+) -> Iterator[pd.DataFrame]:
     """Feature frames of the batches, the next one read while the caller works on this
     one (DuckDB releases the GIL; the reader thread uses its own cursor)."""
 
@@ -113,7 +116,7 @@ def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str
 
 
 def score_round(
-    store,
+    store: Store,
     model: FittedModel,
     version: str,
     round_id: int,
@@ -159,7 +162,7 @@ def score_round(
 
 
 def predict_round(
-    store,
+    store: Store,
     model: FittedModel,
     round_id: int,
     catalogue: Catalogue | None = None,

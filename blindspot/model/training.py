@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import settings
+from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import artifacts, sql
 from blindspot.model.card import model_card
@@ -45,7 +46,7 @@ from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
 
-def ground_truth(store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+def ground_truth(store: Store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
     """Labels for evaluation and the rows they cover.
 
     Synthetic data has the generator's ground truth for every household
@@ -63,7 +64,7 @@ def ground_truth(store, round_id: int, frame: pd.DataFrame) -> tuple[np.ndarray,
 
 
 def evaluate(
-    store,
+    store: Store,
     model: FittedModel,
     round_id: int,
     catalogue: Catalogue | None = None,
@@ -127,7 +128,7 @@ def evaluate(
 
 
 def train(
-    store,
+    store: Store,
     models_dir: Path,
     *,
     C: float | None = None,
