@@ -3,8 +3,8 @@
 import streamlit as st
 
 from blindspot.app import data, login, widgets
-from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid, palette, spatial
+from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
 
 st.title("핫스팟")
@@ -108,5 +108,5 @@ if sgg_code:
     widgets.legend(hlegend, f"{hexgrid.MEASURES[hex_measure]} — 가구 {k}곳 미만 셀은 숨김")
     st.caption(
         f"표시된 셀 {len(cells):,}개 · 표시된 가구 {int(cells['households'].sum()) if len(cells) else 0:,}"
-        f"{'' if scored else f' · 위기 점수: {mapdata.NO_SCORES}'}"
+        f"{'' if scored else f' · 위기 점수: {mapmeasures.NO_SCORES}'}"
     )

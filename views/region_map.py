@@ -3,7 +3,7 @@
 import streamlit as st
 
 from blindspot.app import data, login, widgets
-from blindspot.maps import data as mapdata
+from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
 from blindspot.vocab import LEVELS
 
@@ -26,7 +26,7 @@ with c4:
         key="map_measure",
         index=list(catalogue).index("one_person_share"),
         format_func=lambda k: (
-            catalogue[k].label + ("" if scored or not catalogue[k].needs_scores else f" ({mapdata.NO_SCORES})")
+            catalogue[k].label + ("" if scored or not catalogue[k].needs_scores else f" ({mapmeasures.NO_SCORES})")
         ),
     )
 c5, c6 = st.columns([2, 5])
@@ -45,7 +45,7 @@ with c6:
 chosen = catalogue[measure]
 if chosen.needs_scores and not scored:
     st.info(
-        f"**{mapdata.NO_SCORES}** — 이 차수에는 위기 점수(위험도 모형)가 아직 없습니다. "
+        f"**{mapmeasures.NO_SCORES}** — 이 차수에는 위기 점수(위험도 모형)가 아직 없습니다. "
         "다른 지표를 고르거나 점수 산출 후 다시 보세요."
     )
 
@@ -104,7 +104,7 @@ with right:
         st.markdown(f"**추세: {chosen.label}**")
         st.line_chart(profile["trend"], x="round_code", y=measure, x_label="차수", y_label=chosen.label)
         if not scored:
-            st.caption(f"우선 방문 가구 목록: {mapdata.NO_SCORES}")
+            st.caption(f"우선 방문 가구 목록: {mapmeasures.NO_SCORES}")
         elif not scope.household_level:
             st.caption("우선 방문 가구 목록은 가구 단위 열람 권한이 있는 계정만 볼 수 있습니다.")
         else:

@@ -1,4 +1,5 @@
-"""위험 가구 목록: 이번 차수 방문 대상 가구 (권한 범위 안, 가명 처리), 열람 목적·감사 기록, 파일 내보내기, 방문 결과 입력."""
+"""위험 가구 목록: 이번 차수 방문 대상 가구 (권한 범위 안, 가명 처리), 열람 목적·감사 기록,
+파일 내보내기, 방문 결과 입력."""
 
 import streamlit as st
 
@@ -8,7 +9,7 @@ from blindspot.casework import lists
 from blindspot.casework.exports import SUMMARY_COLUMNS, EmptyExport
 from blindspot.casework.outcomes import OutcomeExists, earlier_text
 from blindspot.errors import BlindspotError
-from blindspot.maps.data import RISK_BANDS
+from blindspot.maps.measures import RISK_BANDS
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
 st.title("위험 가구 목록")

@@ -3,7 +3,8 @@ mode, the password policy, the failed-login limiter (counted per account and per
 address in the shared operational store, :mod:`blindspot.db.opstore`) and the session timeout.
 
 The account file (``config/auth.yaml``, git-ignored; ``BLINDSPOT_AUTH`` moves it) has
-the layout of streamlit-authenticator's config file (kept so existing files still load) — ``credentials.usernames.<id>`` with
+the layout of streamlit-authenticator's config file (kept so existing files still load) —
+``credentials.usernames.<id>`` with
 ``name``, a bcrypt ``password`` hash and ``roles`` — plus ``sgg_codes`` for district
 officials and a ``settings`` block (timeout, small-count k, capacity, limiter: the settings
 marked ``account`` in :mod:`blindspot.settings`, whose environment variables win over the

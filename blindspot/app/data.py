@@ -25,6 +25,7 @@ from blindspot.db.store import Store
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid, hotspots
+from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
 from blindspot.model import artifacts
 
@@ -73,13 +74,13 @@ def model_card(version: str) -> str:
 
 
 @cached()
-def measure_catalogue(store: Store, bands: tuple = mapdata.DEFAULT_BANDS) -> list:
-    return mapdata.measure_catalogue(store, tuple(bands))
+def measure_catalogue(store: Store, bands: tuple = mapmeasures.DEFAULT_BANDS) -> list:
+    return mapmeasures.measure_catalogue(store, tuple(bands))
 
 
 @cached()
 def has_scores(store: Store, round_id: int) -> bool:
-    return mapdata.has_scores(store, int(round_id))
+    return mapmeasures.has_scores(store, int(round_id))
 
 
 @cached()
@@ -96,7 +97,7 @@ def map_view(
     round_id: int,
     measure: str,
     change: bool = False,
-    bands: tuple = mapdata.DEFAULT_BANDS,
+    bands: tuple = mapmeasures.DEFAULT_BANDS,
 ) -> pd.DataFrame:
     return mapdata.map_view(store, scope, level, int(round_id), measure, area, bool(change), tuple(bands))
 
@@ -108,7 +109,9 @@ def region_layer(scope: Scope, level: str, area: str | None) -> dict:
 
 
 @cached("지역 상세 집계 중…")
-def region_profile(store: Store, scope: Scope, code: str, round_id: int, bands: tuple = mapdata.DEFAULT_BANDS) -> dict:
+def region_profile(
+    store: Store, scope: Scope, code: str, round_id: int, bands: tuple = mapmeasures.DEFAULT_BANDS
+) -> dict:
     return mapdata.region_profile(store, scope, str(code), int(round_id), tuple(bands))
 
 
@@ -195,7 +198,7 @@ def _indicators(store: Store) -> pd.DataFrame:
 def indicator_options() -> dict:
     """{filter value: Korean label}: None, every domain ("domain:<d>") and indicator ("indicator:<code>")."""
     options = {None: "전체 (지표·영역 무관)"}
-    options.update({f"domain:{d}": f"영역: {name}" for d, name in mapdata.domain_list(store())})
+    options.update({f"domain:{d}": f"영역: {name}" for d, name in mapmeasures.domain_list(store())})
     df = _indicators()
     options.update({f"indicator:{c}": f"지표: {n}" for c, n in zip(df["code"], df["name_ko"], strict=False)})
     return options

@@ -118,7 +118,8 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
     """A download of ``data`` that only this signed-in session can fetch, once.
 
     The bytes go to Streamlit's file store only when the button is clicked (deferred
-    data); the click writes a ``download_file`` audit record (file name and SHA-256) and tells the server gate (:mod:`blindspot.app.webguard`) the file's SHA-256
+    data); the click writes a ``download_file`` audit record (file name and SHA-256) and tells the
+    server gate (:mod:`blindspot.app.webguard`) the file's SHA-256
     for this session, and the gate serves that ``/media`` file once, to this browser.  A
     second click on the same file is refused: make the file again."""
     handed = st.session_state.setdefault("_handed_over", {})

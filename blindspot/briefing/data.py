@@ -23,7 +23,9 @@ from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.geo import regions as geography
+from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
+from blindspot.maps import measures as mapmeasures
 from blindspot.model import artifacts
 from blindspot.rounds import from_id
 
@@ -69,7 +71,7 @@ def area_level(code: str) -> str:
     """>>> area_level("00"), area_level("11"), area_level("11110")
     ('nation', 'sido', 'sgg')
     """
-    return {2: "sido", 5: "sgg"}.get(len(code), "nation") if code != mapdata.NATION["code"] else "nation"
+    return {2: "sido", 5: "sgg"}.get(len(code), "nation") if code != mapmeasures.NATION["code"] else "nation"
 
 
 @dataclass
@@ -161,11 +163,11 @@ def _protected(store: Store, safe: Scope, view: Scope, area_code: str, round_id:
     k = threshold(safe)
     cond, params = scope_sql(view, "sgg_code")
     ch = store.df(sql.BRIEFING_CHANNELS.format(scope=cond), [round_id, *params])
-    tree = mapdata.protected_counts(store, outer_scope(view), round_id)
+    tree = mapcounts.protected_counts(store, outer_scope(view), round_id)
     code = area_code if area_code in tree.index else None
-    scored = mapdata.has_scores(store, round_id)
-    level = "nation" if area_code == mapdata.NATION["code"] else mapdata._level_of(area_code)
-    raw = mapdata._raw_counts(store, view, level, round_id, mapdata.DEFAULT_BANDS)
+    scored = mapmeasures.has_scores(store, round_id)
+    level = "nation" if area_code == mapmeasures.NATION["code"] else mapdata._level_of(area_code)
+    raw = mapcounts._raw_counts(store, view, level, round_id, mapmeasures.DEFAULT_BANDS)
     exact = raw.loc[area_code] if area_code in raw.index else pd.Series(0.0, index=raw.columns)
     values = {
         ("T", key): int(ch[key].sum()) if len(ch) else 0 for key in ("flagged", "contacted", "confirmed", "supported")
@@ -238,7 +240,7 @@ def save_targets(store: Store, scope: Scope, area_code: str, values: dict, user:
     """
     if not can(scope, "set_targets", area_code):
         raise AccessDenied("브리핑 목표는 관리자나 그 시군구 담당 공무원만 저장할 수 있습니다.")
-    if area_code != mapdata.NATION["code"]:
+    if area_code != mapmeasures.NATION["code"]:
         narrow(store, scope, area_code)  # raises AccessDenied outside the scope
     unknown = set(values) - set(INDICATOR_KEYS)
     if unknown:
@@ -335,7 +337,7 @@ def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DE
     else:
         reg = geography.region(store, safe, area_code)
         area = {"code": area_code, "name": reg["full_name"], "level": level}
-    prev = mapdata.previous_round(store, round_id)
+    prev = mapmeasures.previous_round(store, round_id)
     code = "00" if level == "nation" else area_code
     memo: dict[int, tuple] = {}
 
@@ -364,7 +366,7 @@ def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DE
                 "위험군 (천 가구당)": t["at_risk_rate"],
             }
         )
-    scored = mapdata.has_scores(store, round_id)
+    scored = mapmeasures.has_scores(store, round_id)
     measure = "at_risk_rate" if scored else "one_person_share"
     children = mapdata.region_measures(
         store, safe, CHILD_LEVEL[level], round_id, area=None if level == "nation" else area_code

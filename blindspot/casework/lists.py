@@ -25,7 +25,7 @@ from blindspot.access import Scope, can_see_address, may, named_scope, narrow, p
 from blindspot.casework import audit, sql
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
-from blindspot.maps.data import RISK_BANDS, previous_round
+from blindspot.maps.measures import RISK_BANDS, previous_round
 from blindspot.vocab import DEFAULT_AGE_BANDS
 
 DEFAULT_CAPACITY = settings.default("capacity_share")

@@ -16,6 +16,7 @@ import pandas as pd
 from blindspot.access import Scope, protect, scope_sql, threshold
 from blindspot.db import sql
 from blindspot.db.store import Store
+from blindspot.maps import counts as mapcounts
 from blindspot.rounds import from_id
 
 _LEVEL_COLUMN = {"sido": "sido_code", "sgg": "sgg_code", "emd": "emd_code"}
@@ -109,9 +110,7 @@ def households_by_region(store: Store, scope: Scope, level: str, round_id: int) 
     df = store.df(statement, [round_id, round_id, *params, level, *region_params])
     df[["households", "one_person"]] = df[["households", "one_person"]].astype("float64")
     if threshold(scope) > 1:
-        from blindspot.maps import data as mapdata  # mapdata reads geography, which this module serves
-
-        tree = mapdata.protected_counts(store, scope, round_id)
+        tree = mapcounts.protected_counts(store, scope, round_id)
         for col in ("households", "one_person"):
             df[col] = df["code"].map(tree[col]).astype("float64")
     df["one_person_share"] = df["one_person"] / df["households"].where(df["households"] > 0)
@@ -128,9 +127,7 @@ def overview(store: Store, scope: Scope, round_id: int) -> dict:
     """
     by_sido = households_by_region(store, scope, "sido", round_id)
     if threshold(scope) > 1:
-        from blindspot.maps import data as mapdata
-
-        nation = mapdata.region_counts(store, scope, "nation", round_id)
+        nation = mapcounts.region_counts(store, scope, "nation", round_id)
         row = nation.iloc[0] if len(nation) else pd.Series({"households": 0.0, "one_person": 0.0})
         households, one = (None if pd.isna(row[c]) else int(row[c]) for c in ("households", "one_person"))
     else:

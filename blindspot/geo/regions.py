@@ -135,7 +135,8 @@ def load_geo(geo_dir: Path) -> GeoData:
     if len(off):
         code = off.index[0]
         raise GeoDataError(
-            f"{ages_path}: 읍면동 {code} 의 연령별 인구 합계({off['ages'].iloc[0]})가 emd.parquet 인구({off['geo'].iloc[0]})와 다릅니다."
+            f"{ages_path}: 읍면동 {code} 의 연령별 인구 합계({off['ages'].iloc[0]})가 "
+            f"emd.parquet 인구({off['geo'].iloc[0]})와 다릅니다."
         )
     return GeoData(sido, sgg, emd, ages, geo_dir)
 
@@ -349,7 +350,8 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
             else ""
         )
         raise GeoDataError(
-            f"{path} {row}행 '{code_column}' 값 {bad.iloc[0]!r}: {level} 코드는 {width}자리 행정기관코드여야 합니다.{hint}"
+            f"{path} {row}행 '{code_column}' 값 {bad.iloc[0]!r}: {level} 코드는 "
+            f"{width}자리 행정기관코드여야 합니다.{hint}"
         )
     if codes.duplicated().any():
         raise GeoDataError(f"{path}: '{code_column}' 값 {codes[codes.duplicated()].iloc[0]} 가 중복됩니다.")

@@ -8,7 +8,10 @@ a user's value.
 
 from __future__ import annotations
 
-UPDATE_REGION_GEOMETRY = "UPDATE regions SET geometry = g.geometry, name = coalesce(g.name, regions.name) FROM {relation} g WHERE regions.code = g.code"
+UPDATE_REGION_GEOMETRY = (
+    "UPDATE regions SET geometry = g.geometry, name = coalesce(g.name, regions.name) "
+    "FROM {relation} g WHERE regions.code = g.code"
+)
 
 DELETE_ADJACENCY = "DELETE FROM region_adjacency"
 

@@ -109,7 +109,8 @@ def _round(round_code: str, file: str) -> rounds.Round:
                         "round",
                         round_code,
                         (
-                            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
+                            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. "
+                            "'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
                             "쓰세요."
                         ),
                     )
@@ -127,7 +128,8 @@ def _round(round_code: str, file: str) -> rounds.Round:
                         "round",
                         round_code,
                         (
-                            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
+                            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. "
+                            "추출 기준 연도를 확인하세요."
                         ),
                     )
                 ]
@@ -159,9 +161,11 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
                         "sgg",
                         None,
                         (
-                            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). 일부 지역 차수로 "
-                            f"적재하려면 범위를 밝히세요: 명령에 --sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
-                            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. 일부 지역 차수는 전국으로 표시되지 않습니다."
+                            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). "
+                            "일부 지역 차수로 적재하려면 범위를 밝히세요: 명령에 "
+                            f"--sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
+                            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. "
+                            "일부 지역 차수는 전국으로 표시되지 않습니다."
                         ),
                     )
                 ]
@@ -194,7 +198,8 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
                 rows,
                 "emd_code",
                 hh["emd_code"].to_numpy()[outside],
-                f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. 범위에 넣거나 이 행을 빼세요.",
+                f"밝힌 적재 범위(시군구 {', '.join(sorted(declared))}) 밖의 읍면동입니다. "
+                "범위에 넣거나 이 행을 빼세요.",
             )
         )
     empty = sorted((declared & all_sgg) - covered)
@@ -208,7 +213,8 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
                         "sgg",
                         code,
                         (
-                            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. 범위에서 빼거나 그 시군구의 자료를 넣으세요."
+                            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. "
+                            "범위에서 빼거나 그 시군구의 자료를 넣으세요."
                         ),
                     )
                     for code in empty

@@ -83,8 +83,10 @@ def too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadE
                 None,
                 None,
                 (
-                    f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 한 번에 적재하기에 너무 큰 파일이라 읽기 전에 "
-                    f"멈췄습니다. 파일을 시군구·시도별로 나누거나, 정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
+                    f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 "
+                    "한 번에 적재하기에 너무 큰 파일이라 읽기 전에 멈췄습니다. "
+                    "파일을 시군구·시도별로 나누거나, "
+                    f"정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
                     "(docs/ingest-format.md)."
                 ),
             )
@@ -278,7 +280,8 @@ def _utf16_error(name: str, bom: bool = True) -> ReadError:
                 None,
                 "UTF-16",
                 (
-                    f"{what} 저장된 파일입니다 (글자마다 0 바이트가 끼어 있음). 'CSV UTF-8(쉼표로 분리)' 또는 CP949(ANSI)로 "
+                    f"{what} 저장된 파일입니다 (글자마다 0 바이트가 끼어 있음). "
+                    "'CSV UTF-8(쉼표로 분리)' 또는 CP949(ANSI)로 "
                     "다시 저장하세요."
                 ),
             )
@@ -494,7 +497,8 @@ def read_parquet(data: bytes, name: str) -> RawTable:
                     None,
                     None,
                     (
-                        f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) Parquet 형식이 "
+                        f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). "
+                        "파일이 잘렸거나(전송 중단) Parquet 형식이 "
                         "아닙니다. 원본에서 다시 내려받으세요."
                     ),
                 )
@@ -527,7 +531,8 @@ def read_parquet(data: bytes, name: str) -> RawTable:
                     echo(str(n), 40),
                     str(t)[:40],
                     (
-                        f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. 목록·구조체·바이너리가 아닌 "
+                        f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. "
+                        "목록·구조체·바이너리가 아닌 "
                         "글자·정수 열로 저장하세요 (형식: docs/ingest-format.md)."
                     ),
                 )
@@ -567,7 +572,8 @@ def read_parquet(data: bytes, name: str) -> RawTable:
                         echo(n, 40),
                         str(col.type)[:40],
                         (
-                            f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). 글자·정수 열로 "
+                            f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). "
+                            "글자·정수 열로 "
                             "저장하세요."
                         ),
                     )

@@ -188,7 +188,8 @@ def _header_problems(
                 ", ".join(missing),
                 (
                     f"필수 열이 없습니다: {', '.join(missing)}. 1행에 열 이름이 있어야 합니다 "
-                    f"(지금 1행: {', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
+                    "(지금 1행: "
+                    f"{', '.join(echo(c, 30) for c in raw.columns[:8])}{' …' if len(raw.columns) > 8 else ''}). "
                     "형식: docs/ingest-format.md"
                 ),
             )

@@ -114,7 +114,8 @@ def read_xlsx(data: bytes, name: str) -> RawTable:
                     None,
                     None,
                     (
-                        f"엑셀(.xlsx) 파일을 열 수 없습니다 ({type(exc).__name__}). 파일이 잘렸거나(전송 중단) 엑셀 파일이 아닙니다. "
+                        f"엑셀(.xlsx) 파일을 열 수 없습니다 ({type(exc).__name__}). "
+                        "파일이 잘렸거나(전송 중단) 엑셀 파일이 아닙니다. "
                         "원본에서 다시 내려받거나 엑셀에서 다시 저장하세요."
                     ),
                 )
@@ -134,7 +135,8 @@ def read_xlsx(data: bytes, name: str) -> RawTable:
                     ref,
                     ref,
                     (
-                        f"시트 '{ws.title}' {where}병합된 셀 {ref} 이 있습니다. 병합을 풀고, 1행에 열 이름 한 줄만 두세요 "
+                        f"시트 '{ws.title}' {where}병합된 셀 {ref} 이 있습니다. "
+                        "병합을 풀고, 1행에 열 이름 한 줄만 두세요 "
                         "(제목·설명 행은 지우세요)."
                     ),
                 )
@@ -148,7 +150,8 @@ def read_xlsx(data: bytes, name: str) -> RawTable:
                     ref,
                     ref,
                     (
-                        f"시트 '{ws.title}' 셀 {ref} 에 수식이 있습니다. 수식 결과는 파일에 값으로 남지 않을 수 있어 받지 "
+                        f"시트 '{ws.title}' 셀 {ref} 에 수식이 있습니다. "
+                        "수식 결과는 파일에 값으로 남지 않을 수 있어 받지 "
                         "않습니다: 전체 선택 → 복사 → '값으로 붙여넣기' 한 뒤 저장하세요."
                     ),
                 )

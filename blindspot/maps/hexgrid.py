@@ -20,7 +20,7 @@ from blindspot import settings
 from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
-from blindspot.maps import data as mapdata
+from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
 from blindspot.maps import sql
 
@@ -151,7 +151,7 @@ def hex_cells(
     cond, names = named_scope(scope_sql(scope, "h.sgg_code")[0])
     params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
     params.update(t=int(round_id), sgg=str(sgg_code))
-    scored = mapdata.has_scores(store, round_id)
+    scored = mapmeasures.has_scores(store, round_id)
     statement = sql.HEX_POINTS.format(
         scope=cond,
         risk_join=sql.HEX_RISK_JOIN if scored else "",

@@ -104,7 +104,8 @@ def load(models_dir: Path, version: str, catalogue: Catalogue | None = None) -> 
     if fs_meta.get("fingerprint") != current.fingerprint:
         raise ModelError(
             f"모델 {version} 은 다른 입력 변수 목록(feature set {fs_meta.get('fingerprint')})으로 학습되었습니다. "
-            f"현재 목록은 {current.fingerprint} 입니다 (지표 목록이 바뀜). `python -m blindspot train` 으로 다시 학습하세요."
+            f"현재 목록은 {current.fingerprint} 입니다 (지표 목록이 바뀜). "
+            "`python -m blindspot train` 으로 다시 학습하세요."
         )
     trained_with = meta.get("library_versions", {}).get("scikit-learn")
     if trained_with != sklearn.__version__:

@@ -56,7 +56,8 @@ def model_card(meta: dict) -> str:
         f"`{tr['data_fingerprint'][:16]}…`",
         f"- 데이터베이스: {tr['database'].get('data_kind')} (generator {tr['database'].get('generator_version')}, "
         f"seed {tr['database'].get('seed')}, scale {tr['database'].get('scale')})",
-        f"- 입력 변수 (features): {len(sum((meta['feature_set'][k] for k in ('flags', 'months', 'amounts', 'numeric', 'categorical')), []))}개 "
+        "- 입력 변수 (features): "
+        f"{len(sum((meta['feature_set'][k] for k in ('flags', 'months', 'amounts', 'numeric', 'categorical')), []))}개 "
         f"(feature set `{meta['feature_set']['fingerprint']}`): 지표별 값, 위기정보 이력(연속·신규·영역 수), "
         "가구 특성, 읍면동 위기정보 비율",
         "",
@@ -67,7 +68,8 @@ def model_card(meta: dict) -> str:
         "| 지표 (metric) | 모델 (model) | 지표 개수 규칙 (count rule) |",
         "|---|---|---|",
         f"| 용량 내 재현율 (recall at capacity) | {_f(m['recall_at_capacity'])} | {_f(b['recall_at_capacity'])} |",
-        f"| 용량 내 정밀도 (precision at capacity) | {_f(m['precision_at_capacity'])} | {_f(b['precision_at_capacity'])} |",
+        f"| 용량 내 정밀도 (precision at capacity) | {_f(m['precision_at_capacity'])} | "
+        f"{_f(b['precision_at_capacity'])} |",
         f"| PR-AUC | {_f(m['pr_auc'])} | {_f(b['pr_auc'])} |",
         f"| ROC-AUC | {_f(m['roc_auc'])} | {_f(b['roc_auc'])} |",
         f"| Brier score | {_f(m.get('brier'), 4)} | — |",

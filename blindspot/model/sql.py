@@ -67,7 +67,8 @@ SELECT hh.household_id,
        coalesce(agg.total_amount, 0) AS total_amount,
        coalesce(agg.n_new, 0) AS n_new,
        coalesce(hist.n_signals_prev, 0) AS n_signals_prev,
-       (coalesce(hist.s1, false)::INT + coalesce(hist.s2, false)::INT + coalesce(hist.s3, false)::INT) AS prev_rounds_signalled,
+       (coalesce(hist.s1, false)::INT + coalesce(hist.s2, false)::INT
+        + coalesce(hist.s3, false)::INT) AS prev_rounds_signalled,
        CASE WHEN coalesce(agg.n_signals, 0) = 0 THEN 0
             ELSE 1 + (coalesce(hist.s1, false))::INT + (coalesce(hist.s1 AND hist.s2, false))::INT
                    + (coalesce(hist.s1 AND hist.s2 AND hist.s3, false))::INT END AS streak,

@@ -31,6 +31,7 @@ from blindspot.briefing import data as briefing
 from blindspot.casework import exports, lists
 from blindspot.db import queries
 from blindspot.db.store import Store
+from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid
 
@@ -100,7 +101,7 @@ def map_cells(db, scope, round_id):
     """Everything the map page can show a presenter: counts per region at each level."""
     shown, levels = {}, {}
     for level in ("nation", "sido", "sgg", "emd"):
-        counts = mapdata.region_counts(db, scope, level, round_id)
+        counts = mapcounts.region_counts(db, scope, level, round_id)
         for code, row in counts.iterrows():
             levels[code] = level
             for col, v in row.items():
@@ -174,7 +175,7 @@ def test_map_rates_only_from_shown_counts_and_views_agree(db, scope):
             full.loc[part.index, ["households", "visited", "confirmed", "supported"]],
         )
     profile = mapdata.region_profile(db, scope, "29110", T)
-    sgg = mapdata.region_counts(db, scope, "sgg", T)
+    sgg = mapcounts.region_counts(db, scope, "sgg", T)
     kp = profile["kpis"].set_index("measure")
     for col in ("households", "visited", "confirmed", "supported"):
         a, b = kp.loc[col, "value"], sgg.loc["29110", col]
@@ -187,7 +188,7 @@ def test_map_rates_only_from_shown_counts_and_views_agree(db, scope):
 @pytest.mark.parametrize("resolution", [8, 9])
 def test_hexagons_with_the_map_totals_offer_no_subtraction(db, resolution):
     scope = PRESENTERS[0]
-    totals = mapdata.region_counts(db, scope, "sgg", T)
+    totals = mapcounts.region_counts(db, scope, "sgg", T)
     k_hex, k = hexgrid.DEFAULT_K, scope.min_count
     checked = 0
     for sgg in totals.index:
@@ -269,7 +270,7 @@ def test_briefing_offers_no_subtraction_to_a_small_count(db, scope):
             no_small_shown(list(b.trend["발굴"]) + list(b.trend["지원 연계"]), k, "trend")
             # with the map's figures for the same area (another page a presenter sees)
             level = "nation" if area == "00" else ("sido" if len(area) == 2 else "sgg")
-            m = mapdata.region_counts(db, scope, level, round_id).loc[area]
+            m = mapcounts.region_counts(db, scope, level, round_id).loc[area]
             for key, col in MAP_CELLS.items():
                 if col in m.index and shown.get(("T", key)) is None:
                     shown[("T", key)] = m[col]
@@ -396,8 +397,8 @@ def test_protected_counts_are_remembered_until_the_round_changes(modelled, tmp_p
     shutil.copy(modelled[0], path)
     db = Store(path)  # a copy: this test writes a visit
     scope = PRESENTERS[0]
-    before = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
-    assert mapdata.protected_counts(db, scope, T).loc["00", "visited"] == before  # from the memo
+    before = mapcounts.protected_counts(db, scope, T).loc["00", "visited"]
+    assert mapcounts.protected_counts(db, scope, T).loc["00", "visited"] == before  # from the memo
     hid, sgg, emd = db.rows(
         "SELECT household_id, sgg_code, emd_code FROM households h WHERE NOT EXISTS "
         "(SELECT 1 FROM visits v WHERE v.round_id = ? AND v.household_id = h.household_id) "
@@ -405,7 +406,7 @@ def test_protected_counts_are_remembered_until_the_round_changes(modelled, tmp_p
         [T, T, T],
     )[0]
     db.run("INSERT INTO visits VALUES (?, ?, ?, ?, 'local', 'contacted', NULL, now(), 'test')", [T, hid, sgg, emd])
-    after = mapdata.protected_counts(db, scope, T).loc["00", "visited"]
+    after = mapcounts.protected_counts(db, scope, T).loc["00", "visited"]
     db.close()
     assert after == before + 1
 

@@ -32,6 +32,7 @@ from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
 from blindspot.geo import regions as geography
 from blindspot.ingest import exchange
+from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid, hotspots
 from blindspot.maps import render as maps
@@ -219,7 +220,7 @@ def run_narrow(db, owners, data):
 
 def run_region_counts(db, owners, data):
     scope = data.draw(scopes())
-    df = mapdata.region_counts(
+    df = mapcounts.region_counts(
         db, scope, data.draw(st.sampled_from(["nation", "sido", "sgg", "emd"])), data.draw(rounds)
     ).reset_index()
     check_frame(scope, df, counts=[c for c in df.columns if c in COUNT_COLUMNS or c.startswith("domain_")])
@@ -227,7 +228,7 @@ def run_region_counts(db, owners, data):
 
 def run_protected_counts(db, owners, data):
     scope, r = data.draw(scopes()), data.draw(rounds)
-    df = mapdata.protected_counts(db, scope, r).reset_index()
+    df = mapcounts.protected_counts(db, scope, r).reset_index()
     check_frame(scope, df, counts=COUNT_COLUMNS)
     assert set(df["level"]) <= {"nation", "sido", "sgg", "emd"}
 
@@ -551,8 +552,8 @@ RUNNERS = {
     "geo.regions.region_geometries": run_region_geometries,
     "maps.render.layer_geometries": run_layer_geometries,
     "access.scope.narrow": run_narrow,
-    "maps.data.region_counts": run_region_counts,
-    "maps.data.protected_counts": run_protected_counts,
+    "maps.counts.region_counts": run_region_counts,
+    "maps.counts.protected_counts": run_protected_counts,
     "maps.data.region_measures": run_region_measures,
     "maps.data.map_view": run_map_view,
     "maps.data.region_profile": run_region_profile,

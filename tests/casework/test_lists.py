@@ -16,7 +16,7 @@ from blindspot.casework.audit import PurposeRequired
 from blindspot.db.store import Store
 from blindspot.demo import calibration
 from blindspot.errors import AccessDenied, BlindspotError
-from blindspot.maps import data as mapdata
+from blindspot.maps import counts as mapcounts
 
 T, PREV = 20243, 20242
 OFFICIAL = scope_for("district", "dong", ["29110"])
@@ -253,7 +253,7 @@ def test_outcome_entry_feeds_maps_and_labels(db):
         "(SELECT household_id FROM visits WHERE round_id = ?) ORDER BY s.probability DESC LIMIT 1",
         [T, T],
     ).iloc[0]
-    before = mapdata.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
+    before = mapcounts.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     result = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "supported", "긴급지원")
     assert result["action"] == "inserted" and result["channel"] == "local"
     row = db.df("SELECT * FROM visits WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])])
@@ -264,7 +264,7 @@ def test_outcome_entry_feeds_maps_and_labels(db):
         "긴급지원",
         "dong",
     )
-    after = mapdata.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
+    after = mapcounts.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     assert after == before + 1
     labels = db.df(
         "SELECT household_id, label FROM visits v, LATERAL (SELECT (outcome IN "

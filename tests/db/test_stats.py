@@ -14,7 +14,7 @@ from blindspot.db.store import Store
 from blindspot.demo.build import build_empty
 from blindspot.ingest import exchange
 from blindspot.ingest import load as ingest
-from blindspot.maps import data as mapdata
+from blindspot.maps import counts as mapcounts
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,8 @@ def test_aggregates_give_the_live_numbers(pair, level, scope, round_id):
     agg, live = pair
     assert not stats.ready(live, round_id)
     pd.testing.assert_frame_equal(
-        mapdata.region_counts(agg, scope, level, round_id),
-        mapdata.region_counts(live, scope, level, round_id),
+        mapcounts.region_counts(agg, scope, level, round_id),
+        mapcounts.region_counts(live, scope, level, round_id),
         check_exact=False,
     )
 
@@ -72,10 +72,10 @@ def test_ingest_refreshes_the_aggregates(small_db, tmp_path):
     try:
         ingest.ingest_paths(st, "2024-R3", files["households_file"], files["outcomes_file"], sgg=["36110"])
         assert stats.ready(st, 20243)
-        got = mapdata.region_counts(st, Scope.all_areas(), "emd", 20243)
+        got = mapcounts.region_counts(st, Scope.all_areas(), "emd", 20243)
         for table in ("stats_ages", "stats_masks", "stats_risk"):
             st.run(f"DELETE FROM {table}")
-        pd.testing.assert_frame_equal(got, mapdata.region_counts(st, Scope.all_areas(), "emd", 20243))
+        pd.testing.assert_frame_equal(got, mapcounts.region_counts(st, Scope.all_areas(), "emd", 20243))
         assert got["households"].sum() == files["households_rows"]
     finally:
         st.close()

@@ -7,7 +7,9 @@ from blindspot.access import Scope
 from blindspot.casework.audit import PurposeRequired
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
+from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
+from blindspot.maps import measures as mapmeasures
 
 T = 20243
 VALID = "valid_from_round <= ? AND (valid_to_round IS NULL OR valid_to_round >= ?)"
@@ -164,7 +166,7 @@ def scored_store(small_db, tmp_path):
 
 
 def test_risk_measures_from_scores(scored_store):
-    assert mapdata.has_scores(scored_store, T) and not mapdata.has_scores(scored_store, 20242)
+    assert mapmeasures.has_scores(scored_store, T) and not mapmeasures.has_scores(scored_store, 20242)
     df = mapdata.region_measures(scored_store, Scope.all_areas(), "sgg", T, area="29").set_index("code")
     assert df.loc["29110", "at_risk"] == 15
     assert df.loc["29110", "at_risk_rate"] == pytest.approx(15 / df.loc["29110", "households"] * 1000)
@@ -203,7 +205,7 @@ def test_top_households_by_pseudo_id(scored_store):
 
 
 def test_measure_catalogue_keys(small_store):
-    keys = [m.key for m in mapdata.measure_catalogue(small_store)]
+    keys = [m.key for m in mapmeasures.measure_catalogue(small_store)]
     assert keys[:3] == ["households", "one_person", "one_person_share"]
     assert {"domain_economy", "domain_family", "at_risk_rate", "mean_probability"} <= set(keys)
     assert len(keys) == len(set(keys))
@@ -211,12 +213,12 @@ def test_measure_catalogue_keys(small_store):
 
 def test_bad_bands_are_refused():
     with pytest.raises(ValueError):
-        mapdata.check_bands(((40, 20),))
-    assert mapdata.check_bands(((19, 34), (20, 39))) == ((19, 34), (20, 39))
+        mapmeasures.check_bands(((40, 20),))
+    assert mapmeasures.check_bands(((19, 34), (20, 39))) == ((19, 34), (20, 39))
 
 
 def test_national_level_row(small_store):
-    counts = mapdata.region_counts(small_store, Scope.all_areas(), "nation", T)
+    counts = mapcounts.region_counts(small_store, Scope.all_areas(), "nation", T)
     assert counts.index.tolist() == ["00"]
     assert counts.loc["00", "households"] == small_store.scalar("SELECT count(*) FROM households")
     assert counts.loc["00", "one_person"] == _count(small_store, "one_person")
