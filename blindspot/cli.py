@@ -4,6 +4,10 @@ Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, scor
 bench, users, serve.  Long work prints a progress line on stderr; results go to stdout.  Errors meant for
 people exit with status 2 and a message that says what to do.  Defaults of options come from
 :mod:`blindspot.settings` (an option left out reads its setting: environment first).
+
+Why over 500 lines: one small function per command plus the argparse table with the
+Korean help of every option; each command body calls a package function, so what is long
+here is the table, which reads best in one place.
 """
 
 from __future__ import annotations

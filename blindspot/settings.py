@@ -26,6 +26,9 @@ Library defaults (a function's or dataclass's default argument) read :func:`defa
 library call does not depend on the environment; the entry points (the command line, the
 app's login, training, the paths, limits and memory settings) read :func:`get`, as do the two
 constants that are the app's own choice (``hexgrid.DEFAULT_K``, the cache's ``TTL``).
+
+Why over 500 lines: it is the one table of every setting with its help text, and the
+parsing that applies to all of them; splitting the table would undo its point.
 """
 
 from __future__ import annotations

@@ -29,11 +29,25 @@ def test_info_human_readable(small_db):
 
 
 @pytest.mark.parametrize(
-    "command", ["build-demo", "geo-import", "info", "train", "evaluate", "score", "stats", "bench"]
+    "command", ["build-demo", "geo-import", "info", "settings", "train", "evaluate", "score", "stats", "bench"]
 )
 def test_help(command):
     out = _run(command, "--help")
     assert out.returncode == 0 and "usage" in out.stdout
+
+
+def test_console_script_and_module_give_the_same_help():
+    """`make` installs the package: the `blindspot` console script beside the venv's python
+    is the same command line as `python -m blindspot`."""
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("blindspot")
+    assert script.is_file(), f"{script} missing: `make setup` installs it (pip install -e .)"
+    by_script = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    by_module = _run("--help")
+    assert by_script.returncode == 0 and by_module.returncode == 0
+    assert "settings" in by_script.stdout and "export-round" in by_script.stdout
+    assert by_script.stdout.split("\n", 1)[1] == by_module.stdout.split("\n", 1)[1]  # past the program name
 
 
 @pytest.mark.parametrize(

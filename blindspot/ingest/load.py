@@ -20,6 +20,10 @@ carries a pseudonymous id.  A pseudonymous id seen before (in any round) keeps i
 household_id, so a household's rounds line up for the model's history features; new
 ids are numbered after the largest in use, in pseudonymous-id order.  No separate
 mapping table is needed: ``households`` holds (pseudo_id, household_id) for every version.
+
+Why over 500 lines: prepare and load share the round's rules (scope, replace, ids,
+entered outcomes) and their Korean messages; the load is one transaction, read top to
+bottom in one place.
 """
 
 from __future__ import annotations
