@@ -13,8 +13,21 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from blindspot import config, settings
 
@@ -54,6 +67,19 @@ def _private(path: Path) -> None:
             os.chmod(p, 0o600)
 
 
+def _create_tables(engine) -> None:
+    """Create the tables if they are missing.  Server processes start together: two may
+    both see no table and both create it, and the slower one's CREATE then fails with
+    "already exists" (SQLite) or a duplicate type (PostgreSQL).  That is success: the
+    table is there, which is checked before the error is passed over."""
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:
+        present = set(inspect(engine).get_table_names())
+        if not set(metadata.tables) <= present:
+            raise
+
+
 class OpStore:
     """One engine per URL and process (:func:`open_ops`)."""
 
@@ -74,7 +100,7 @@ class OpStore:
                 cur.close()
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(self.engine)
+        _create_tables(self.engine)
         if self.path is not None:
             _private(self.path)
 
