@@ -13,7 +13,7 @@ PORT   ?= 8501
 # it is missing (as it is on a fresh machine).
 DEMO_INPUTS := $(shell $(PYTHON) -m blindspot.demo.inputs 2>/dev/null)
 
-.PHONY: run test setup demo browser-deps clean lint typecheck
+.PHONY: run test setup demo browser-deps clean lint typecheck postgres
 
 setup: $(VENV)/.installed
 
@@ -47,8 +47,17 @@ run: $(DB) $(AUTH)
 	@echo "데모 계정 비밀번호: config/demo-passwords.txt (처음 한 번 만들어짐)"
 	$(BIN)/python -m blindspot serve --address $(ADDRESS) --port $(PORT)
 
-test: $(VENV)/.installed
+# The operational store is tested on SQLite and on a real PostgreSQL server from Debian's
+# packages (.ci/postgres installs and starts it, and prints its URL); without root or apt
+# the PostgreSQL cases skip and say why, except under CI, where they fail.
+PG_URL_FILE := data/test-postgres.url
+test: $(VENV)/.installed postgres
 	$(BIN)/python -m pytest
+
+postgres:
+	@mkdir -p data
+	@if url=$$(bash .ci/postgres); then (umask 077; echo "$$url" > $(PG_URL_FILE)); echo "PostgreSQL 시험 서버: 있음"; \
+	else rm -f $(PG_URL_FILE); echo "PostgreSQL 시험 서버 없음: 운영 저장소의 PostgreSQL 시험은 건너뜁니다"; fi
 
 # Style and types, run by .ci/run beside the tests (configuration in pyproject.toml).
 lint: $(VENV)/.installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -127,6 +128,55 @@ def ops_store(tmp_path, monkeypatch):
     monkeypatch.setenv("BLINDSPOT_OPS_URL", url)
     yield url
     opstore.close_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ops_url(request, ops_store, monkeypatch):
+    """The operational store on both of its backends: the SQLite file (the embedded default)
+    and a fresh database on the PostgreSQL test server that ``.ci/postgres`` starts
+    (``BLINDSPOT_TEST_PG_URL``, or the URL ``make test`` saved in ``data/test-postgres.url``)."""
+    from blindspot.db import opstore
+
+    if request.param == "sqlite":
+        yield ops_store
+        return
+    with _postgres_database() as url:
+        monkeypatch.setenv("BLINDSPOT_OPS_URL", url)
+        yield url
+        opstore.close_all()
+
+
+def _postgres_server_url() -> str:
+    url = os.environ.get("BLINDSPOT_TEST_PG_URL")
+    saved = config.PROJECT_DIR / "data" / "test-postgres.url"
+    if not url and saved.is_file():
+        url = saved.read_text(encoding="utf-8").strip()
+    if not url:
+        message = "PostgreSQL 시험 서버가 없습니다: `bash .ci/postgres` 가 시작하고 주소를 알려 줍니다."
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must test the real server, never skip it
+        pytest.skip(message)
+    return url
+
+
+@contextlib.contextmanager
+def _postgres_database():
+    """A new, empty database on the test server for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    server = make_url(_postgres_server_url())
+    name = f"blindspot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # --- ingest: an empty database (geography and catalogue) and Sejong's last demo round ---------

@@ -50,7 +50,7 @@ def test_wrong_password_says_only_that(small_db, env_db):
     assert any(m.label == "가구 수 (전국)" for m in at.metric)
 
 
-def test_failed_logins_back_off_per_account_across_sessions(small_db, env_db, ops_store):
+def test_failed_logins_back_off_per_account_across_sessions(small_db, env_db, ops_url):
     """Failures count per account in the shared store: a new browser session (a reload)
     does not reset them, and while the account waits even the right password is refused."""
     from blindspot.db import opstore
