@@ -9,12 +9,15 @@ processes counting the same account never lose a failure.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
 from pathlib import Path
 
 from sqlalchemy import (
     Column,
+    Engine,
     Float,
     Integer,
     MetaData,
@@ -27,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from blindspot import config, settings
 
@@ -67,17 +70,50 @@ def _private(path: Path) -> None:
             os.chmod(p, 0o600)
 
 
-def _create_tables(engine) -> None:
-    """Create the tables if they are missing.  Server processes start together: two may
-    both see no table and both create it, and the slower one's CREATE then fails with
-    "already exists" (SQLite) or a duplicate type (PostgreSQL).  That is success: the
-    table is there, which is checked before the error is passed over."""
-    try:
-        metadata.create_all(engine)
-    except DBAPIError:
-        present = set(inspect(engine).get_table_names())
-        if not set(metadata.tables) <= present:
-            raise
+def _pg_unlock(con) -> None:
+    con.rollback()
+    con.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_MIGRATION_LOCK})")
+    con.commit()
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FIRST_REVISION = "0001"  # the schema stores had before migrations (login_failures alone)
+# Any constant: PostgreSQL's advisory lock that lets one process migrate at a time.
+_PG_MIGRATION_LOCK = 0x626C696E64
+
+
+def migrate(engine: Engine, path: Path | None = None) -> str:
+    """Bring the store's schema to the newest revision (Alembic, ``blindspot/db/migrations``);
+    returns it.  Server processes that start together take turns (a file lock beside a SQLite
+    file, an advisory lock on PostgreSQL), so the slower one finds the work done.  A store
+    made before migrations is stamped at its revision, its rows kept.
+
+    Example: ``migrate(create_engine("sqlite:////tmp/ops.sqlite"), Path("/tmp/ops.sqlite"))``
+    returns the head revision, ``"0001"`` today.
+    """
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with contextlib.ExitStack() as stack:
+        if path is not None:
+            lock = stack.enter_context(open(path.with_name(path.name + ".migrate-lock"), "a"))
+            os.chmod(lock.name, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        con = stack.enter_context(engine.connect())
+        if con.dialect.name == "postgresql":
+            con.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_MIGRATION_LOCK})")
+            con.commit()
+            stack.callback(_pg_unlock, con)
+        cfg.attributes["connection"] = con
+        tables = set(inspect(con).get_table_names())
+        if "alembic_version" not in tables and "login_failures" in tables:
+            command.stamp(cfg, FIRST_REVISION)
+        command.upgrade(cfg, "head")
+        con.commit()
+        return str(MigrationContext.configure(con).get_current_revision())
 
 
 class OpStore:
@@ -100,7 +136,7 @@ class OpStore:
                 cur.close()
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
-        _create_tables(self.engine)
+        migrate(self.engine, self.path)
         if self.path is not None:
             _private(self.path)
 

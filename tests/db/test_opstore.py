@@ -1,39 +1,43 @@
-"""The operational store's start-up when several server processes open it at once."""
+"""The operational store's schema: Alembic migrations, on SQLite and PostgreSQL, when several
+server processes open a new store at once, and for a store made before migrations."""
 
 import subprocess
 import sys
 
-import pytest
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import create_engine, insert, inspect, select, text
 
 from blindspot import config
 from blindspot.db import opstore
 
 
-def test_a_table_another_process_created_meanwhile_is_success(ops_url, monkeypatch):
-    """Both processes saw no table; the other one created it first, so this CREATE fails
-    with "already exists" (SQLite and PostgreSQL alike): the store opens all the same."""
+def _revision(engine) -> str | None:
+    with engine.connect() as con:
+        if "alembic_version" not in inspect(con).get_table_names():
+            return None
+        return con.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def test_a_new_store_is_migrated_to_the_head(ops_url):
+    store = opstore.open_ops(ops_url)
+    assert _revision(store.engine) == "0001"
+    assert {"login_failures", "alembic_version"} <= set(inspect(store.engine).get_table_names())
+    assert opstore.migrate(store.engine, store.path) == "0001"  # again: nothing to do
+
+
+def test_a_store_made_before_migrations_is_stamped_and_keeps_its_rows(ops_url):
+    """Stores made by create_all (before Alembic) hold login_failures and no version table:
+    they are stamped at the first revision, not created again, and no count is lost."""
     engine = create_engine(ops_url)
-    opstore.metadata.create_all(engine)  # the other process won the race
-    real = opstore.metadata.create_all
-    monkeypatch.setattr(opstore.metadata, "create_all", lambda bind: real(bind, checkfirst=False))
-    with pytest.raises(DBAPIError, match="already exists"):
-        opstore.metadata.create_all(engine)  # what the slower process meets
-    opstore._create_tables(engine)  # passed over: the table is there
-    assert "login_failures" in inspect(engine).get_table_names()
+    opstore.metadata.create_all(engine)
+    with engine.begin() as con:
+        con.execute(
+            insert(opstore.login_failures).values(kind="account", subject="kim", failures=3, last_failure_at=1.0)
+        )
+    assert _revision(engine) is None
+    assert opstore.migrate(engine, opstore._sqlite_file(ops_url)) == "0001"
+    with engine.connect() as con:
+        assert con.execute(select(opstore.login_failures.c.failures)).scalar_one() == 3
     engine.dispose()
-
-
-def test_a_create_that_fails_for_another_reason_still_raises(tmp_path, monkeypatch):
-    engine = create_engine(f"sqlite:///{tmp_path / 'ops.sqlite'}")
-
-    def broken(bind):
-        raise OperationalError("CREATE TABLE login_failures", {}, Exception("disk I/O error"))
-
-    monkeypatch.setattr(opstore.metadata, "create_all", broken)
-    with pytest.raises(OperationalError, match="disk I/O error"):
-        opstore._create_tables(engine)
 
 
 _OPEN_IN_CHILD = """
@@ -44,11 +48,15 @@ opstore.open_ops(sys.argv[1]).add_failure("account", "kim", 1.0)
 
 
 def test_six_processes_opening_a_new_store_together(ops_url):
-    url = ops_url
+    """Server processes start together: they take turns at the migration, none fails."""
     children = [
-        subprocess.Popen([sys.executable, "-c", _OPEN_IN_CHILD, url], cwd=config.PROJECT_DIR, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_IN_CHILD, ops_url], cwd=config.PROJECT_DIR, stderr=subprocess.PIPE
+        )
         for _ in range(6)
     ]
     results = [(c.wait(timeout=120), c.stderr.read().decode()[-300:]) for c in children]
     assert [code for code, _ in results] == [0] * 6, results
-    assert opstore.open_ops(url).failures("account", "kim")[0] == 6
+    store = opstore.open_ops(ops_url)
+    assert store.failures("account", "kim")[0] == 6
+    assert _revision(store.engine) == "0001"
