@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
 from blindspot import config
 from blindspot.app import auth, webguard
+
+NOT_READY = "이 서버 프로세스는 자료를 열 수 없어 요청을 받지 않습니다. 다른 프로세스로 연결하세요."
+READY_CHECK_SECONDS = 2.0  # a health probe every second costs one check per this many seconds
+
+
+def readiness(db_path=None, ops_url: str | None = None) -> Callable[[], str | None]:
+    """The health check of this process: the analytical store and the operational store must
+    open.  Returns a function giving None when ready, else a Korean reason that names no path,
+    process or account (the health address needs no sign-in); the details go to stderr."""
+    from blindspot.db import opstore
+    from blindspot.db import store as store_mod
+
+    last: list = [0.0, None]
+    lock = threading.Lock()
+
+    def not_ready() -> str | None:
+        with lock:
+            if time.monotonic() - last[0] < READY_CHECK_SECONDS:
+                return last[1]
+            try:
+                store_mod.open_store(db_path or config.db_path())
+                opstore.open_ops(ops_url)
+                reason = None
+            except Exception as exc:  # any failure to open is "not ready", never a crash of the gate
+                print(f"health: not ready: {type(exc).__name__}: {exc}", file=sys.stderr)
+                reason = NOT_READY
+            last[:] = [time.monotonic(), reason]
+            return reason
+
+    return not_ready
 
 
 def serve(address: str, port: int) -> None:
@@ -47,6 +79,7 @@ def serve(address: str, port: int) -> None:
         trusted_proxies=tuple(settings.get("trusted_proxies") or ()),
         secure_cookie=bool(settings.get("secure_cookie")),
         held_uploads=held,
+        not_ready=readiness(),
         script_hashes=webguard.inline_script_hashes(
             (Path(st.__file__).parent / "static" / "index.html").read_text("utf-8")
         ),

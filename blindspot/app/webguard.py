@@ -24,6 +24,7 @@ and adds the security headers (:func:`security_headers`) to every response.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import ipaddress
@@ -243,6 +244,8 @@ class GuardSettings:
     secure_cookie: bool = False
     script_hashes: tuple = ()  # of the page's inline scripts, for the CSP
     held_uploads: Callable[[str], int] = lambda session_id: 0  # files a session holds now
+    # None when this process can serve pages, else why not (for /_stcore/health)
+    not_ready: Callable[[], str | None] = lambda: None
 
 
 def _cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -285,6 +288,12 @@ class Guard:
         path, method = scope.get("path", ""), scope.get("method", "GET")
         cookies = _cookies(headers)
         cookie = digest(cookies.get(COOKIE))
+        if path == "/_stcore/health":
+            # A load balancer sends users only to a process that can open its data: Streamlit's
+            # own check says "ok" even when every page would fail.  Opening may block: a thread.
+            reason = await asyncio.to_thread(self.settings.not_ready)
+            if reason:
+                return await _plain(send, 503, reason)
         if path.startswith("/_stcore/agent"):
             return await _plain(send, 404, "없는 주소입니다.")
         if path.startswith("/_stcore/metrics"):

@@ -450,3 +450,76 @@ def test_nginx_front_end_configuration(nginx_front):
     assert big == 413  # … and nginx refuses a body over client_max_body_size
     status, headers, _ = _get(nginx_front + "/_stcore/upload_file/x/y", method="PUT", data=b"x" * (2 * 1024 * 1024))
     assert status == 413 and headers.get_all("X-Frame-Options") == ["DENY"]
+
+
+# --- health: a process that cannot open its data takes no users --------------------------------
+
+
+def _start_gate(db, tmp_path, name):
+    port = _free_port()
+    accounts = tmp_path / "auth.yaml"
+    if not accounts.exists():
+        auth.write_accounts(
+            accounts, [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()], rounds=4
+        )
+    env = {
+        **os.environ,
+        "BLINDSPOT_DB": str(db),
+        "BLINDSPOT_AUTH": str(accounts),
+        "BLINDSPOT_OPS_URL": f"sqlite:///{tmp_path / 'ops.sqlite'}",
+    }
+    log = open(tmp_path / f"{name}.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blindspot", "serve", "--port", str(port)],
+        cwd=config.PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _health(base):
+    try:
+        with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8")
+
+
+def _until(base, status, timeout=60):
+    deadline = time.monotonic() + timeout
+    got = None
+    while time.monotonic() < deadline:
+        try:
+            got = _health(base)
+            if got[0] == status:
+                return got
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{base}: health never {status} (last {got})")
+
+
+def test_health_fails_while_the_process_cannot_open_its_data(small_db, tmp_path):
+    """Two processes on one writable DuckDB file: the second cannot open it, so its health
+    check says 503 (a load balancer sends nobody there) instead of Streamlit's "ok"; it
+    names no path or process.  When the first stops, the second becomes ready."""
+    db = tmp_path / "shared.duckdb"
+    shutil.copy(small_db, db)
+    first, first_url = _start_gate(db, tmp_path, "first")
+    second = None
+    try:
+        assert _until(first_url, 200) == (200, "ok")  # the first holds the file from now on
+        second, second_url = _start_gate(db, tmp_path, "second")
+        status, text = _until(second_url, 503)
+        assert "자료를 열 수 없어" in text and str(db) not in text and "PID" not in text
+        assert b"health: not ready" in (tmp_path / "second.log").read_bytes()  # the details, for the operator
+        first.terminate()
+        first.wait(timeout=30)
+        assert _until(second_url, 200, timeout=30) == (200, "ok")
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
