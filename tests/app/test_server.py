@@ -35,18 +35,14 @@ from blindspot.app import auth
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture()
-def gate_server(small_db, tmp_path):
+def _start_gate(db, tmp_path, name="server", settings=None):
+    """``python -m blindspot serve`` on ``db`` with the test accounts (written once per
+    folder), its stderr in ``<name>.log``; returns the process and its base URL."""
     port = _free_port()
-    db = tmp_path / "server.duckdb"
-    shutil.copy(small_db, db)
     accounts = tmp_path / "auth.yaml"
-    auth.write_accounts(
-        accounts,
-        [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()],
-        rounds=4,
-        settings={"max_upload_mb": 1},
-    )
+    if not accounts.exists():
+        users = [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()]
+        auth.write_accounts(accounts, users, rounds=4, settings=settings)
     env = {
         **os.environ,
         "BLINDSPOT_DB": str(db),
@@ -59,11 +55,19 @@ def gate_server(small_db, tmp_path):
         cwd=config.PROJECT_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "wb"),
+        stderr=open(tmp_path / f"{name}.log", "wb"),
     )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture()
+def gate_server(small_db, tmp_path):
+    db = tmp_path / "server.duckdb"
+    shutil.copy(small_db, db)
+    proc, url = _start_gate(db, tmp_path, settings={"max_upload_mb": 1})
     try:
-        _wait_for(f"http://127.0.0.1:{port}/_stcore/health")
-        yield f"http://127.0.0.1:{port}"
+        _wait_for(f"{url}/_stcore/health")
+        yield url
     finally:
         proc.terminate()
         try:
@@ -453,30 +457,6 @@ def test_nginx_front_end_configuration(nginx_front):
 
 
 # --- health: a process that cannot open its data takes no users --------------------------------
-
-
-def _start_gate(db, tmp_path, name):
-    port = _free_port()
-    accounts = tmp_path / "auth.yaml"
-    if not accounts.exists():
-        auth.write_accounts(
-            accounts, [(u, n, r, c, TEST_PASSWORDS[u]) for u, (n, r, c) in TEST_USERS.items()], rounds=4
-        )
-    env = {
-        **os.environ,
-        "BLINDSPOT_DB": str(db),
-        "BLINDSPOT_AUTH": str(accounts),
-        "BLINDSPOT_OPS_URL": f"sqlite:///{tmp_path / 'ops.sqlite'}",
-    }
-    log = open(tmp_path / f"{name}.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "blindspot", "serve", "--port", str(port)],
-        cwd=config.PROJECT_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    return proc, f"http://127.0.0.1:{port}"
 
 
 def _health(base):
