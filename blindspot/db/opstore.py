@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -30,9 +31,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from blindspot import config, settings
+from blindspot.errors import BlindspotError
 
 DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
 
@@ -135,14 +137,15 @@ class OpStore:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            # A server that does not answer must not hold a sign-in for minutes.
+            self.engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
         migrate(self.engine, self.path)
         if self.path is not None:
             _private(self.path)
 
     def failures(self, kind: str, subject: str) -> tuple[int, float | None]:
         """(consecutive failures, time of the last one) for an account or address."""
-        with self.engine.connect() as con:
+        with _reachable(), self.engine.connect() as con:
             row = con.execute(
                 select(login_failures.c.failures, login_failures.c.last_failure_at).where(
                     login_failures.c.kind == kind, login_failures.c.subject == subject
@@ -156,7 +159,7 @@ class OpStore:
         t = login_failures
         where = (t.c.kind == kind) & (t.c.subject == subject)
         for _ in range(3):
-            with self.engine.begin() as con:
+            with _reachable(), self.engine.begin() as con:
                 if reset_after is not None:
                     con.execute(update(t).where(where & (t.c.last_failure_at < now - reset_after)).values(failures=0))
                 done = con.execute(update(t).where(where).values(failures=t.c.failures + 1, last_failure_at=now))
@@ -170,13 +173,35 @@ class OpStore:
         raise RuntimeError("login failure could not be counted")  # pragma: no cover
 
     def clear(self, kind: str, subject: str) -> None:
-        with self.engine.begin() as con:
+        with _reachable(), self.engine.begin() as con:
             con.execute(
                 login_failures.delete().where(login_failures.c.kind == kind, login_failures.c.subject == subject)
             )
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class OpsUnavailable(BlindspotError):
+    """The operational store cannot be reached (a PostgreSQL server down, a folder not writable)."""
+
+
+UNAVAILABLE = (
+    "운영 저장소(로그인 시도 기록)에 연결할 수 없어 지금은 로그인할 수 없습니다. "
+    "잠시 뒤 다시 시도하고, 계속되면 관리자에게 알리세요."
+)
+
+
+@contextlib.contextmanager
+def _reachable():
+    """Turn a lost connection into :class:`OpsUnavailable` with a Korean sentence; the
+    details (host, path) go to stderr only.  Sign-in then fails closed: without its counts
+    the throttling could not hold."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, OSError) as exc:
+        print(f"opstore: unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        raise OpsUnavailable(UNAVAILABLE) from None
 
 
 _lock = threading.Lock()
@@ -189,7 +214,8 @@ def open_ops(url: str | None = None) -> OpStore:
     with _lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = OpStore(url)
+            with _reachable():
+                store = _stores[url] = OpStore(url)
         return store
 
 

@@ -303,3 +303,17 @@ def test_map_household_list_needs_purpose_and_is_audited_once(app_db, env_db):
     at.run()
     log = _audit_rows(app_db)
     assert log["action"].tolist() == ["view_map_households"] and log.loc[0, "row_count"] == 20
+
+
+def test_sign_in_fails_closed_when_the_operational_store_is_down(small_db, env_db, monkeypatch):
+    """PostgreSQL down (here: nothing listens on the port): the login page says so in Korean,
+    names no host, and nobody signs in, since the throttling counts cannot be kept."""
+    monkeypatch.setenv("BLINDSPOT_OPS_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:9/blindspot")
+    at = _app(env_db, small_db, user=None).run()
+    if len(at.text_input) >= 2:
+        at = login(at, "admin")
+    assert not at.exception
+    assert "scope" not in at.session_state
+    errors = [e.value for e in at.error]
+    assert any("운영 저장소" in e and "로그인할 수 없습니다" in e for e in errors), errors
+    assert not any("127.0.0.1" in e or "secret" in e for e in errors)
