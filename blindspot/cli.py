@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import sys
-import unicodedata
 from pathlib import Path
 
 from blindspot import config, settings
@@ -288,12 +287,9 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_export_round(args) -> int:
-    import hashlib
-    import os
-
     from blindspot.access import Scope
     from blindspot.casework import audit
-    from blindspot.ingest.exchange import export_round
+    from blindspot.ingest.exchange import export_round_audited
 
     if not (args.purpose or "").strip():
         raise BlindspotError(
@@ -308,22 +304,7 @@ def _cmd_export_round(args) -> int:
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
     with _database(args) as st:  # writable: the export is audited
-        result = export_round(st, scope, args.round, Path(args.out), args.format, args.long)
-        for key in ("households_file", "outcomes_file"):
-            os.chmod(result[key], 0o600)  # household-level (pseudonymous) rows: the owner only
-        digest = hashlib.sha256()
-        for key in ("households_file", "outcomes_file"):
-            digest.update(Path(result[key]).read_bytes())
-        result["audit_event"] = audit.record(
-            st,
-            scope,
-            "export_round",
-            {"round": args.round, "format": args.format, "long": args.long, "sgg": args.sgg or "전국"},
-            result["households_rows"],
-            purpose,
-            digest.hexdigest(),
-            detail=f"{result['households_file']}, {result['outcomes_file']}",
-        )
+        result = export_round_audited(st, scope, args.round, Path(args.out), args.format, args.long, purpose)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -424,14 +405,6 @@ def _cmd_serve(args) -> int:
     return 0
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _display_width(text))
-
-
 def _cmd_settings(args) -> int:
     path = Path(args.auth) if args.auth else settings.get("auth")
     overrides = settings.read_account_overrides(path)
@@ -448,21 +421,7 @@ def _cmd_settings(args) -> int:
         if unused:
             print(f"           settings 블록에서 읽지 않는 항목: {', '.join(map(str, unused))}")
         print(f"우선순위   {settings.FROM_ENV} > {settings.FROM_FILE}(계정 파일 settings:) > {settings.FROM_DEFAULT}")
-        header = ("이름", "값", "출처", "환경변수")
-        cells = [
-            (r["name"], "(쓸 수 없음)" if r["error"] else settings.show(r["value"]), r["source"], r["env"])
-            for r in rows
-        ]
-        widths = [max(_display_width(c[i]) for c in [header, *cells]) for i in range(len(header))]
-        print("\n" + "  ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)) + "  설명")
-        group = None
-        for row, line in zip(rows, cells, strict=True):
-            if row["group"] != group:
-                group = row["group"]
-                print(f"[{group}]")
-            print("  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)) + "  " + row["help"])
-            if row["error"] or row["note"]:
-                print(f"    ↳ {row['error'] or row['note']}")
+        print("\n" + settings.text_table(rows), end="")
     if any(r["error"] for r in rows):
         print("오류: 쓸 수 없는 설정 값이 있습니다 (위 목록의 ↳ 줄). 고치거나 환경변수를 지우세요.", file=sys.stderr)
         return 2

@@ -77,7 +77,7 @@ def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
         candidates.append(("--geo-dir", Path(explicit)))
     env = settings.get("geo_dir")  # not an account-file setting: set means set in the environment
     if env:
-        candidates.append((settings.env_name("geo_dir"), env))
+        candidates.append((settings.setting("geo_dir").env, env))
     if explicit or env:
         # An explicit choice that is wrong must fail loudly, not fall back silently.
         source, path = candidates[0]

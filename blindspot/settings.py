@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -531,11 +532,6 @@ def resolved(overrides: Mapping | None = None, *, environ: Mapping | None = None
     return rows
 
 
-def env_name(name: str) -> str:
-    """The environment variable of setting ``name`` (``BLINDSPOT_`` + name in capitals)."""
-    return setting(name).env
-
-
 def read_account_overrides(path: str | os.PathLike) -> dict | None:
     """The ``settings:`` block of the account file at ``path`` as written (None when there is
     no such file); the accounts in it are not checked here."""
@@ -550,6 +546,33 @@ def read_account_overrides(path: str | os.PathLike) -> dict | None:
         raise SettingError(f"계정 파일 {path} 를 YAML 로 읽을 수 없습니다: {exc}") from None
     block = data.get("settings") if isinstance(data, dict) else None
     return dict(block) if isinstance(block, dict) else {}
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def text_table(rows: list[dict]) -> str:
+    """The rows of :func:`resolved` as ``python -m blindspot settings`` prints them: aligned
+    columns (name, value, source, variable, help), a ``[group]`` line before each group, and
+    a ``↳`` line under a value that is refused or ignored."""
+    header = ("이름", "값", "출처", "환경변수")
+    cells = [(r["name"], "(쓸 수 없음)" if r["error"] else show(r["value"]), r["source"], r["env"]) for r in rows]
+    widths = [max(_width(c[i]) for c in [header, *cells]) for i in range(len(header))]
+
+    def line(texts) -> str:
+        return "  ".join(t + " " * (w - _width(t)) for t, w in zip(texts, widths, strict=True))
+
+    out, group = [line(header) + "  설명"], None
+    for row, texts in zip(rows, cells, strict=True):
+        if row["group"] != group:
+            group = row["group"]
+            out.append(f"[{group}]")
+        out.append(line(texts) + "  " + row["help"])
+        if row["error"] or row["note"]:
+            out.append(f"    ↳ {row['error'] or row['note']}")
+    return "\n".join(out) + "\n"
 
 
 def markdown_table() -> str:

@@ -26,7 +26,16 @@ from blindspot.access.roles import (
     pages_for,
     scope_for,
 )
-from blindspot.access.scope import NATION_CODE, Scope, named_scope, narrow, outer_scope, scope_sql, scope_text
+from blindspot.access.scope import (
+    NATION_CODE,
+    Scope,
+    named_scope,
+    narrow,
+    outer_scope,
+    scope_sql,
+    scope_sql_named,
+    scope_text,
+)
 from blindspot.access.suppression import (
     SUPPRESSED,
     apply,
@@ -64,6 +73,7 @@ __all__ = [
     "protect",
     "scope_for",
     "scope_sql",
+    "scope_sql_named",
     "scope_text",
     "subset",
     "suppress",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from blindspot import settings
 from blindspot.access import sql
@@ -118,6 +119,20 @@ def named_scope(condition: str, prefix: str = "p") -> tuple[str, list[str]]:
     for name, part in zip(names, parts[1:], strict=False):
         out += [f"${name}", part]
     return "".join(out), names
+
+
+def scope_sql_named(scope: Scope, column: str, prefix: str = "p") -> tuple[str, dict[str, Any]]:
+    """:func:`scope_sql` with named parameters, for statements that apply the scope to several
+    columns: each column's condition binds the same names, so one dict serves every copy.
+
+    >>> scope_sql_named(Scope.district(["11110", "11140"]), "o.sgg_code")
+    ('o.sgg_code IN ($p0, $p1)', {'p0': '11110', 'p1': '11140'})
+    >>> scope_sql_named(Scope.all_areas(), "sgg_code")
+    ('TRUE', {})
+    """
+    cond, values = scope_sql(scope, column)
+    cond, names = named_scope(cond, prefix)
+    return cond, dict(zip(names, values, strict=True))
 
 
 NATION_CODE = "00"

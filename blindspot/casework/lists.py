@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import settings
-from blindspot.access import Scope, can_see_address, may, named_scope, narrow, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, can_see_address, may, narrow, protect, scope_sql_named, subset, threshold
 from blindspot.casework import audit, sql
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
@@ -138,15 +138,14 @@ def is_synthetic_round(store: Store, round_id: int) -> bool:
 def _params(store: Store, scope: Scope, filters: ListFilters) -> tuple[Scope, dict, str | None]:
     view = narrow(store, scope, filters.area[:5] if filters.area and len(filters.area) == 10 else filters.area)
     emd = filters.area if filters.area and len(filters.area) == 10 else None
-    _, names = named_scope(scope_sql(view, "sgg_code")[0])
-    params = dict(zip(names, scope_sql(view, "sgg_code")[1], strict=False))
+    _, params = scope_sql_named(view, "sgg_code")
     params.update(t=int(filters.round_id), emd=emd)
     return view, params, emd
 
 
 def _conditions(view: Scope) -> dict:
     return {
-        key: named_scope(scope_sql(view, column)[0])[0]
+        key: scope_sql_named(view, column)[0]
         for key, column in (
             ("scope", "sgg_code"),
             ("obs_scope", "o.sgg_code"),

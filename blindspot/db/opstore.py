@@ -72,16 +72,16 @@ def _private(path: Path) -> None:
             os.chmod(p, 0o600)
 
 
-def _pg_unlock(con) -> None:
-    con.rollback()
-    con.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_MIGRATION_LOCK})")
-    con.commit()
-
-
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST_REVISION = "0001"  # the schema stores had before migrations (login_failures alone)
 # Any constant: PostgreSQL's advisory lock that lets one process migrate at a time.
 _PG_MIGRATION_LOCK = 0x626C696E64
+
+
+def _pg_unlock(con) -> None:
+    con.rollback()
+    con.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_MIGRATION_LOCK})")
+    con.commit()
 
 
 def migrate(engine: Engine, path: Path | None = None) -> str:

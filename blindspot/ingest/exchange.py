@@ -9,7 +9,9 @@ for the ingest benchmark.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from blindspot import rounds, vocab
-from blindspot.access import Scope, named_scope, scope_sql
+from blindspot.access import Scope, scope_sql, scope_sql_named
 from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
@@ -27,14 +29,6 @@ from blindspot.ingest import sql
 from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
 
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
-
-
-def _scope(scope: Scope, column: str) -> tuple[str, dict]:
-    """The scope's condition on ``column`` with named parameters ($s0, $s1, ...): the export
-    statements repeat it for households, signals and visits, bound once."""
-    cond, values = scope_sql(scope, column)
-    cond, names = named_scope(cond, "s")
-    return cond, dict(zip(names, values, strict=True))
 
 
 def round_frames(
@@ -50,9 +44,10 @@ def round_frames(
     r = rounds.parse_round(round_code)
     if not store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]):
         raise BlindspotError(f"차수 {r.code} 가 데이터베이스에 없습니다.")
-    cond_h, params = _scope(scope, "h.sgg_code")
-    cond_o, _ = _scope(scope, "o.sgg_code")
-    cond_v, _ = _scope(scope, "v.sgg_code")
+    # One set of names binds the scope on households, signals and visits alike.
+    cond_h, params = scope_sql_named(scope, "h.sgg_code", "s")
+    cond_o, _ = scope_sql_named(scope, "o.sgg_code", "s")
+    cond_v, _ = scope_sql_named(scope, "v.sgg_code", "s")
     params = {"t": r.round_id, **params}
     if long:
         hh = store.df(sql.EXPORT_HOUSEHOLDS_LONG.format(scope=cond_h, obs_scope=cond_o), params)
@@ -121,6 +116,33 @@ def export_round(
         "outcomes_file": str(v_path),
         "outcomes_rows": len(visits),
     }
+
+
+def export_round_audited(
+    store: Store, scope: Scope, round_code: str, out_dir: Path, fmt: str, long: bool, purpose: str
+) -> dict:
+    """:func:`export_round` for a person: household-level (pseudonymous) files readable by
+    their owner only, and one ``export_round`` audit record with the purpose and the SHA-256
+    of both files; returns the result with its ``audit_event``."""
+    from blindspot.casework import audit
+
+    result = export_round(store, scope, round_code, out_dir, fmt, long)
+    digest = hashlib.sha256()
+    for key in ("households_file", "outcomes_file"):
+        os.chmod(result[key], 0o600)
+        digest.update(Path(result[key]).read_bytes())
+    areas = sorted(scope.sgg_codes) if scope.sgg_codes is not None else "전국"
+    result["audit_event"] = audit.record(
+        store,
+        scope,
+        "export_round",
+        {"round": round_code, "format": fmt, "long": long, "sgg": areas},
+        result["households_rows"],
+        purpose,
+        digest.hexdigest(),
+        detail=f"{result['households_file']}, {result['outcomes_file']}",
+    )
+    return result
 
 
 def round_aggregates(store: Store, scope: Scope, round_id: int) -> dict[str, pd.DataFrame]:

@@ -100,45 +100,23 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _file_problems(file: str, column: str, values, message: str) -> pd.DataFrame:
+    """Report rows of a problem with the whole file (no row number), one per value."""
+    return problems_frame([Problem(file, None, column, value, message) for value in values])
+
+
 def _round(round_code: str, file: str) -> rounds.Round:
     try:
         r = rounds.parse_round(round_code)
     except BlindspotError:
-        raise IngestError(
-            problems_frame(
-                [
-                    Problem(
-                        file,
-                        None,
-                        "round",
-                        round_code,
-                        (
-                            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. "
-                            "'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 "
-                            "쓰세요."
-                        ),
-                    )
-                ]
-            )
-        ) from None
+        message = (
+            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요."
+        )
+        raise IngestError(_file_problems(file, "round", [round_code], message)) from None
     lo, hi = config.ROUND_YEARS
     if not lo <= r.year <= hi:
-        raise IngestError(
-            problems_frame(
-                [
-                    Problem(
-                        file,
-                        None,
-                        "round",
-                        round_code,
-                        (
-                            f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. "
-                            "추출 기준 연도를 확인하세요."
-                        ),
-                    )
-                ]
-            )
-        )
+        message = f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
+        raise IngestError(_file_problems(file, "round", [round_code], message))
     return r
 
 
@@ -156,43 +134,20 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
         if not reference or covered >= reference:
             return []
         what = f"차수 {prepared.round.code} 의 기존 자료" if prepared.round_exists else "전국"
-        return [
-            problems_frame(
-                [
-                    Problem(
-                        raw_file,
-                        None,
-                        "sgg",
-                        None,
-                        (
-                            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). "
-                            "일부 지역 차수로 적재하려면 범위를 밝히세요: 명령에 "
-                            f"--sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
-                            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. "
-                            "일부 지역 차수는 전국으로 표시되지 않습니다."
-                        ),
-                    )
-                ]
-            )
-        ]
+        message = (
+            f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). "
+            "일부 지역 차수로 적재하려면 범위를 밝히세요: 명령에 "
+            f"--sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
+            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. "
+            "일부 지역 차수는 전국으로 표시되지 않습니다."
+        )
+        return [_file_problems(raw_file, "sgg", [None], message)]
     parts = []
     declared = set(sgg)
     unknown = sorted(declared - all_sgg)
     if unknown:
-        parts.append(
-            problems_frame(
-                [
-                    Problem(
-                        raw_file,
-                        None,
-                        "sgg",
-                        code,
-                        ("적재 범위로 밝힌 시군구 코드가 행정구역에 없습니다 (5자리 시군구 코드, 예: 11110 종로구)."),
-                    )
-                    for code in unknown
-                ]
-            )
-        )
+        message = "적재 범위로 밝힌 시군구 코드가 행정구역에 없습니다 (5자리 시군구 코드, 예: 11110 종로구)."
+        parts.append(_file_problems(raw_file, "sgg", unknown, message))
     outside = ~file_sgg.isin(declared).to_numpy()
     if outside.any():
         rows = prepared.households_rows[outside]
@@ -208,23 +163,8 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
         )
     empty = sorted((declared & all_sgg) - covered)
     if empty:
-        parts.append(
-            problems_frame(
-                [
-                    Problem(
-                        raw_file,
-                        None,
-                        "sgg",
-                        code,
-                        (
-                            "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. "
-                            "범위에서 빼거나 그 시군구의 자료를 넣으세요."
-                        ),
-                    )
-                    for code in empty
-                ]
-            )
-        )
+        message = "적재 범위로 밝힌 시군구에 가구가 한 곳도 없습니다. 범위에서 빼거나 그 시군구의 자료를 넣으세요."
+        parts.append(_file_problems(raw_file, "sgg", empty, message))
     return parts
 
 

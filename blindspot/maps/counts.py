@@ -16,7 +16,7 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from blindspot.access import Scope, mask_statistic, named_scope, outer_scope, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, mask_statistic, outer_scope, protect, scope_sql_named, subset, threshold
 from blindspot.db import aggregates as stats
 from blindspot.db.store import Store
 from blindspot.maps import sql
@@ -52,10 +52,9 @@ def count_columns(store: Store, round_id: int, bands: AgeBands = DEFAULT_BANDS) 
 def _raw_counts(store: Store, scope: Scope, level: str, round_id: int, bands: AgeBands) -> pd.DataFrame:
     """Exact counts per region of ``level`` (absent = 0), plus ``scored`` and
     ``mean_probability`` when the round has scores."""
-    cond_h, names = named_scope(scope_sql(scope, "sgg_code")[0])
-    cond_o, _ = named_scope(scope_sql(scope, "o.sgg_code")[0])
-    cond_v, _ = named_scope(scope_sql(scope, "sgg_code")[0])
-    params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
+    cond_h, params = scope_sql_named(scope, "sgg_code")
+    cond_o, _ = scope_sql_named(scope, "o.sgg_code")
+    cond_v = cond_h  # visits name the column sgg_code too
     params.update(
         t=int(round_id),
         band_keys=[band_key(b) for b in bands],
@@ -84,7 +83,7 @@ def _raw_counts(store: Store, scope: Scope, level: str, round_id: int, bands: Ag
     # A missing row means none: a region with households but no visits has 0 visits.
     wide = wide.reindex(columns=cols).fillna(0)
     if scored:
-        cond_s, _ = named_scope(scope_sql(scope, "s.sgg_code")[0])
+        cond_s, _ = scope_sql_named(scope, "s.sgg_code")
         template = sql.MAP_RISK_STATS if stats.risk_ready(store, round_id) else sql.MAP_RISK
         risk = store.df(
             template.format(level_col=LEVEL_COLUMN[level], scope=cond_h, score_scope=cond_s),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from blindspot.access import Scope, named_scope, narrow, scope_sql, threshold
+from blindspot.access import Scope, narrow, scope_sql_named, threshold
 from blindspot.casework import audit
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
@@ -259,9 +259,8 @@ def top_households(store: Store, scope: Scope, code: str, round_id: int, purpose
     columns = ["pseudo_id", "emd_name", "band", "probability", "reasons"]
     if not has_scores(store, round_id):
         return pd.DataFrame(columns=columns)
-    cond_s, names = named_scope(scope_sql(view, "s.sgg_code")[0])
-    cond_o, _ = named_scope(scope_sql(view, "o.sgg_code")[0])
-    params = dict(zip(names, scope_sql(view, "sgg_code")[1], strict=False))
+    cond_s, params = scope_sql_named(view, "s.sgg_code")
+    cond_o, _ = scope_sql_named(view, "o.sgg_code")
     params.update(t=int(round_id), area=str(code), limit=int(limit))
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])

@@ -17,7 +17,7 @@ import pandas as pd
 import pydeck as pdk
 
 from blindspot import settings
-from blindspot.access import Scope, named_scope, protect, scope_sql, subset, threshold
+from blindspot.access import Scope, protect, scope_sql_named, subset, threshold
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
 from blindspot.maps import measures as mapmeasures
@@ -148,8 +148,7 @@ def hex_cells(
     """
     if not scope.allows_sgg(str(sgg_code)):
         raise AccessDenied(f"{sgg_code} 지역을 볼 권한이 없습니다 (권한 범위: {scope.label}).")
-    cond, names = named_scope(scope_sql(scope, "h.sgg_code")[0])
-    params = dict(zip(names, scope_sql(scope, "sgg_code")[1], strict=False))
+    cond, params = scope_sql_named(scope, "h.sgg_code")
     params.update(t=int(round_id), sgg=str(sgg_code))
     scored = mapmeasures.has_scores(store, round_id)
     statement = sql.HEX_POINTS.format(

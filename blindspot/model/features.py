@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from blindspot import vocab
-from blindspot.access import Scope, named_scope, scope_sql
+from blindspot.access import Scope, scope_sql_named
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import sql
@@ -104,11 +104,10 @@ def build_features(
     """
     cat = catalogue or load_catalogue()
     scope = scope or Scope.all_areas()
-    cond, params = scope_sql(scope, "sgg_code")
-    cond = named_scope(cond)[0]
+    cond, params = scope_sql_named(scope, "sgg_code")
     subset = sql.FEATURES_VISITED if visited_only else "TRUE"
     t1, t2, t3 = previous_rounds(round_id)
-    named = {"t": round_id, "t1": t1, "t2": t2, "t3": t3, **{f"p{k}": v for k, v in enumerate(params)}}
+    named = {"t": round_id, "t1": t1, "t2": t2, "t3": t3, **params}
     vocab_params = {
         "sex": list(vocab.HEAD_SEX),
         "housing": list(vocab.HOUSING_TYPES),

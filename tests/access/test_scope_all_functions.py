@@ -15,6 +15,7 @@ import inspect
 import io
 import pkgutil
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -533,6 +534,26 @@ def run_export_round(db, owners, data):
             check_frame(scope, written, owners)
 
 
+def run_export_round_audited(db, owners, data):
+    import stat
+    import tempfile
+
+    scope = data.draw(scopes())
+    before = db.scalar("SELECT count(*) FROM audit_log")
+    with tempfile.TemporaryDirectory() as out:
+        result = household_call(
+            scope,
+            lambda: exchange.export_round_audited(db, scope, "2024-R3", out, "csv", False, "점검"),
+            lambda r: None,
+        )
+        if result is None:
+            assert db.scalar("SELECT count(*) FROM audit_log") == before  # refused: nothing written, nothing logged
+            return
+        check_frame(scope, pd.read_csv(result["households_file"], dtype=str), owners)
+        assert stat.S_IMODE(Path(result["households_file"]).stat().st_mode) == 0o600
+    assert db.scalar("SELECT count(*) FROM audit_log") == before + 1
+
+
 def run_round_aggregates(db, owners, data):
     scope = data.draw(scopes())
     out = household_call(scope, lambda: exchange.round_aggregates(db, scope, 20243), lambda r: None)
@@ -565,6 +586,7 @@ RUNNERS = {
     "maps.hotspots.emerging_hotspots": run_emerging_hotspots,
     "ingest.exchange.round_frames": run_round_frames,
     "ingest.exchange.export_round": run_export_round,
+    "ingest.exchange.export_round_audited": run_export_round_audited,
     "ingest.exchange.round_aggregates": run_round_aggregates,
     "casework.lists.risk_list": run_risk_list,
     "casework.lists.risk_summary": run_risk_summary,
