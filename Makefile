@@ -13,7 +13,7 @@ PORT   ?= 8501
 # it is missing (as it is on a fresh machine).
 DEMO_INPUTS := $(shell $(PYTHON) -m blindspot.demo.inputs 2>/dev/null)
 
-.PHONY: run test setup demo browser-deps clean lint typecheck postgres
+.PHONY: run serve test setup demo browser-deps clean lint typecheck postgres
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,14 @@ ADDRESS ?= 127.0.0.1
 run: $(DB) $(AUTH)
 	@echo "데모 계정 비밀번호: config/demo-passwords.txt (처음 한 번 만들어짐)"
 	$(BIN)/python -m blindspot serve --address $(ADDRESS) --port $(PORT)
+
+# Several app processes on this machine behind nginx (docs/deploy.md): nginx on
+# ADDRESS:PROXY_PORT routes each browser by its cookie to one of PROCESSES processes (ports
+# 8601…), and a process that dies is started again.  Needs nginx (`apt-get install -y nginx-light`).
+PROCESSES  ?= 2
+PROXY_PORT ?= 8080
+serve: $(DB) $(AUTH)
+	$(BIN)/python -m blindspot.deploy --processes $(PROCESSES) --port $(PROXY_PORT) --address $(ADDRESS)
 
 # The operational store is tested on SQLite and on a real PostgreSQL server from Debian's
 # packages (.ci/postgres installs and starts it, and prints its URL); without root or apt

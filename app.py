@@ -34,5 +34,10 @@ nav = st.navigation(
 )
 widgets.synthetic_banner()
 login.sidebar(scope)
-nav.run()
+try:
+    nav.run()
+except BlindspotError as exc:
+    # Last resort for what a page did not handle, e.g. the operational store going down
+    # mid-session: a Korean sentence (household rows fail closed), never a traceback.
+    st.error(str(exc))
 widgets.footer()

@@ -1,7 +1,9 @@
 """Command line: ``python -m blindspot <command>``.
 
 Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, score, ingest, export-round, stats,
-bench, users, serve.  Long work prints a progress line on stderr; results go to stdout.  Errors meant for
+bench, users, snapshots, audit, serve.  Commands that change data write the next snapshot version and
+publish it (:mod:`blindspot.db.snapshots`); the others read the active version, read-only, so all
+of them run while the app serves.  Long work prints a progress line on stderr; results go to stdout.  Errors meant for
 people exit with status 2 and a message that says what to do.  Defaults of options come from
 :mod:`blindspot.settings` (an option left out reads its setting: environment first).
 
@@ -36,23 +38,36 @@ def _default_text(name: str) -> str:
 
 
 @contextlib.contextmanager
-def _database(args, *, read_only: bool = False):
-    """The ``--db`` database for one command; a writable one is checkpointed when the
-    command succeeds, so its changes are in the file and not only in the WAL."""
-    from blindspot.db.store import Store
-
-    st = Store(config.db_path(args.db), read_only=read_only)
+def _database(args):
+    """The ``--db`` database's active version, read-only: runs beside the app and loaders."""
+    st = Store(config.db_path(args.db), read_only=True)
     try:
         yield st
-        if not read_only:
-            st.checkpoint()
     finally:
         st.close()
+
+
+@contextlib.contextmanager
+def _next_version(args, command: str):
+    """Write the next snapshot version of ``--db`` (a copy of the active one) and publish it
+    when the command succeeds; apps switch to it on their next page run.  A second loader
+    is refused at once, naming the first (:mod:`blindspot.db.snapshots`)."""
+    from blindspot.db import snapshots
+
+    with snapshots.loader(config.db_path(args.db), command, _user(args)) as draft:
+        yield draft
+    if draft.published:
+        print(f"새 판 {draft.published} 을 게시했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+
+
+def _user(args) -> str:
+    return getattr(args, "user", None) or os.environ.get("USER") or "cli"
 
 
 def _cmd_build_demo(args) -> int:
     import os
 
+    from blindspot.db import snapshots
     from blindspot.demo.build import build_demo, inspect_existing
     from blindspot.demo.synthetic import SyntheticConfig
     from blindspot.progress import LineProgress
@@ -86,13 +101,6 @@ def _cmd_build_demo(args) -> int:
         replace_real=args.force_replace_real,
         user=os.environ.get("USER") or "cli",
     )
-    carried = getattr(report, "carried", None)
-    if carried and any(carried.values()):
-        print(
-            f"기존 파일에서 옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
-            f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건",
-            file=sys.stderr,
-        )
     if report.model and "skipped" in report.model:
         # Not through the progress line: it may skip messages that arrive too quickly.
         print(f"모델 학습을 건너뜁니다: {report.model['skipped']}", file=sys.stderr)
@@ -104,7 +112,7 @@ def _cmd_build_demo(args) -> int:
                 "observations": report.observations,
                 "visits": report.visits,
                 "model": report.model,
-                "carried": carried,
+                "snapshot": snapshots.active_version(target),
                 "calibration": report.calibration,
             },
             ensure_ascii=False,
@@ -117,17 +125,17 @@ def _cmd_build_demo(args) -> int:
 def _cmd_geo_import(args) -> int:
     from blindspot.geo.regions import import_boundary_file
 
-    with _database(args) as st:
-        result = import_boundary_file(st, Path(args.path), args.code_column, args.name_column, args.level)
+    with _next_version(args, "geo-import") as draft:
+        result = import_boundary_file(draft.store, Path(args.path), args.code_column, args.name_column, args.level)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 def _cmd_info(args) -> int:
-    from blindspot.db import queries
+    from blindspot.db import queries, snapshots
 
     path = config.db_path(args.db)
-    with _database(args, read_only=True) as st:
+    with _database(args) as st:
         counts = queries.table_counts(st)
         info = queries.data_info(st)
         rounds = queries.rounds(st)["round_code"].tolist()
@@ -141,6 +149,7 @@ def _cmd_info(args) -> int:
         "seed": info.get("seed"),
         "scale": info.get("scale"),
         "calibration": info.get("calibration"),
+        "snapshot": snapshots.active_version(path),
     }
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -170,9 +179,9 @@ def _cmd_train(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
 
-    with _database(args) as st:
+    with _next_version(args, "train") as draft:
         meta = train(
-            st,
+            draft.store,
             config.models_dir(args.models),
             C=_or_setting(args.C, "model_c"),
             thresholds=_thresholds(args),
@@ -199,7 +208,7 @@ def _cmd_evaluate(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
 
-    with _database(args, read_only=True) as st:
+    with _database(args) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
         round_id = parse(args.round or meta["training"]["test_round"]).round_id
         result = evaluate(st, fitted, round_id, progress=LineProgress())
@@ -224,9 +233,9 @@ def _cmd_score(args) -> int:
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
 
-    with _database(args) as st:
-        version, fitted, _ = _load_in_service(st, config.models_dir(args.models))
-        result = score_round(st, fitted, version, parse(args.round).round_id, progress=LineProgress())
+    with _next_version(args, f"score {args.round}") as draft:
+        version, fitted, _ = _load_in_service(draft.store, config.models_dir(args.models))
+        result = score_round(draft.store, fitted, version, parse(args.round).round_id, progress=LineProgress())
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -240,8 +249,8 @@ def _cmd_init_db(args) -> int:
     target = config.db_path(args.db)
     if target.exists() and not args.force:
         raise BlindspotError(
-            f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (감사 기록과 브리핑 목표는 "
-            "옮기고, 가구·위기정보·방문 결과·적재 이력은 지워집니다)."
+            f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (새 판에서는 가구·위기정보·방문 결과가 "
+            "빠지고 이전 판은 되돌리기용으로 남습니다; 감사 기록·브리핑 목표·적재 이력은 운영 저장소에 그대로)."
         )
     build_empty(target, geo_dir=args.geo_dir, progress=LineProgress(), user=os.environ.get("USER") or "cli")
     print(json.dumps({"db": str(target)}, ensure_ascii=False))
@@ -254,7 +263,8 @@ def _cmd_ingest(args) -> int:
     from blindspot.progress import LineProgress
 
     progress = LineProgress()
-    with _database(args) as st:
+    with _next_version(args, f"ingest {args.round}") as draft:
+        st = draft.store
         try:
             result = ingest.ingest_paths(
                 st,
@@ -280,6 +290,11 @@ def _cmd_ingest(args) -> int:
                 # The round is loaded and committed; only the optional scoring could not run.
                 result["rescore"] = {"skipped": str(exc)}
                 print(f"적재는 완료되었습니다. 점수 계산은 하지 못했습니다: {exc}", file=sys.stderr)
+        draft.keep = result["status"] == "loaded"
+    if draft.published:
+        ingest.record_loads(result, draft.published)
+        result["snapshot"] = draft.published
+    result.pop("loads", None)
     if result["status"] == "already_loaded":
         print(f"이미 적재됨: 차수 {result['round']} 는 이 파일로 적재되어 있어 바뀐 것이 없습니다.", file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
@@ -303,7 +318,7 @@ def _cmd_export_round(args) -> int:
     user = args.user or os.environ.get("USER") or "cli"
     # The command line runs with the database file's own rights: all areas, unless --sgg narrows it.
     scope = Scope.district(args.sgg, user=user) if args.sgg else Scope.all_areas(user=user, role="admin")
-    with _database(args) as st:  # writable: the export is audited
+    with _database(args) as st:  # the audit record goes to the operational store
         result = export_round_audited(st, scope, args.round, Path(args.out), args.format, args.long, purpose)
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -312,9 +327,9 @@ def _cmd_export_round(args) -> int:
 def _cmd_stats(args) -> int:
     from blindspot.db import aggregates as stats
 
-    with _database(args) as st:
-        with st.transaction():
-            rounds = stats.refresh_all(st)
+    with _next_version(args, "stats") as draft:
+        with draft.store.transaction():
+            rounds = stats.refresh_all(draft.store)
     print(json.dumps({"refreshed_rounds": rounds}))
     return 0
 
@@ -403,6 +418,54 @@ def _cmd_serve(args) -> int:
 
     app_serve.serve(args.address or settings.get("address"), _or_setting(args.port, "port"))
     return 0
+
+
+def _cmd_snapshots(args) -> int:
+    from blindspot.db import snapshots
+
+    path = config.db_path(args.db)
+    if args.action == "activate":
+        if not args.version:
+            raise BlindspotError("되돌릴 판 이름을 주세요: python -m blindspot snapshots activate v0003-…")
+        snapshots.activate(path, args.version, _user(args))
+        print(f"판 {args.version} 을 지금 판으로 했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+    rows = [
+        {
+            "version": v.name,
+            "active": v.active,
+            "bytes": v.bytes,
+            "created_at": v.manifest.get("created_at"),
+            "command": v.manifest.get("command"),
+            "user": v.manifest.get("user"),
+            "parent": v.manifest.get("parent"),
+        }
+        for v in snapshots.versions(path)
+    ]
+    if args.json or args.action == "activate":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        if not rows:
+            print(f"{path} 에는 아직 게시된 판이 없습니다 (첫 적재·점수 계산이 지금 파일을 1판으로 삼습니다).")
+        for r in rows:
+            mark = "*" if r["active"] else " "
+            size = f"{int(r['bytes'] or 0) / 2**20:8,.1f} MB"
+            print(f"{mark} {r['version']}  {size}  {r['created_at'] or '-':19s}  {r['command'] or '-'}")
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from blindspot.db import opstore
+
+    result = opstore.open_ops().verify_audit()
+    print(json.dumps(result, ensure_ascii=False))
+    if result["ok"]:
+        print(f"감사 기록 {result['records']:,}건의 해시 사슬이 온전합니다.", file=sys.stderr)
+        return 0
+    print(
+        f"감사 기록 사슬이 끊겼습니다: 처음 어긋난 기록 번호 {result['first_broken']} ({result['reason']}).",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _cmd_settings(args) -> int:
@@ -572,6 +635,18 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--password-stdin", action="store_true", help="비밀번호를 표준입력 한 줄로 받음")
         c.add_argument("--auth", help=f"계정 파일 ({_default_text('auth')})")
         c.set_defaults(func=func)
+
+    n = sub.add_parser("snapshots", help="분석 데이터 판(스냅숏) 목록, 이전 판으로 되돌리기")
+    n.add_argument("action", choices=["list", "activate"], help="list: 목록, activate: 그 판을 지금 판으로")
+    n.add_argument("version", nargs="?", help="activate 할 판 이름 (list 에 나옴)")
+    n.add_argument("--db", help=f"데이터베이스 ({_default_text('db')})")
+    n.add_argument("--user", help="되돌린 사람 (기본: 로그인 사용자 이름)")
+    n.add_argument("--json", action="store_true", help="JSON 으로 출력")
+    n.set_defaults(func=_cmd_snapshots)
+
+    a = sub.add_parser("audit", help="감사 기록 해시 사슬 검사 (운영 저장소)")
+    a.add_argument("action", choices=["verify"], help="verify: 사슬을 처음부터 검사, 처음 끊긴 기록을 알림")
+    a.set_defaults(func=_cmd_audit)
 
     v = sub.add_parser("serve", help="앱 실행 (서버 관문: 로그인한 세션만 올리기·내려받기, 보안 헤더)")
     v.add_argument("--address", help=f"받을 주소 ({_default_text('address')})")

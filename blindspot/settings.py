@@ -321,8 +321,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("auth", "config/auth.yaml", "계정 파일 (--auth 가 우선)", "path", PATHS),
     Setting(
-        "ops_url", None, "운영 저장소(로그인 실패 횟수) SQLAlchemy URL (없으면 data/ops.sqlite 의 SQLite)", "str", PATHS
+        "ops_url",
+        None,
+        "운영 저장소(감사 기록, 입력한 방문 결과, 브리핑 목표, 적재 이력, 로그인 실패 횟수) SQLAlchemy URL "
+        "(없으면 data/ops.sqlite 의 SQLite; 여러 서버면 postgresql+psycopg://…)",
+        "str",
+        PATHS,
     ),
+    Setting("snapshots_keep", 3, "분석 데이터 판(스냅숏)을 몇 개 남길지 (되돌리기용; 지금 판은 늘 남음)", "int", PATHS),
     Setting("bench_dir", None, "bench 가 측정용 데이터베이스를 만들 폴더 (없으면 시스템 임시 폴더)", "path", PATHS),
     # --- the demo `make run` builds: every 읍면동, a tenth of the real households ---
     Setting("demo_scale", 0.1, "데모 규모: 실제 세대수 대비 비율 (전국 실규모 1)", "float", DEMO),

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 from conftest import NATIONAL
+from ops import audit_rows
 
 
 def _run(*args, env=None):
@@ -137,8 +138,6 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     import hashlib
     import shutil
 
-    import duckdb
-
     src = tmp_path / "src.duckdb"
     shutil.copy(small_db, src)
     args = ("export-round", "--round", "2024-R3", "--out", str(tmp_path / "x"), "--sgg", "36110", "--db", str(src))
@@ -148,9 +147,8 @@ def test_export_then_ingest_on_the_command_line(small_db, tmp_path):
     assert out.returncode == 0, out.stderr
     exported = json.loads(out.stdout)
     # Exactly one audit record of this household-level export, with the files' hash.
-    con = duckdb.connect(str(src), read_only=True)
-    rows = con.execute("SELECT user_name, action, row_count, purpose, file_hash FROM audit_log").fetchall()
-    con.close()
+    log = audit_rows()
+    rows = list(log[["user_name", "action", "row_count", "purpose", "file_hash"]].itertuples(index=False, name=None))
     digest = hashlib.sha256(
         open(exported["households_file"], "rb").read() + open(exported["outcomes_file"], "rb").read()
     ).hexdigest()

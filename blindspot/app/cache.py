@@ -2,15 +2,20 @@
 a page call of ``(...)`` whose result Streamlit keeps (``st.cache_data``) per database,
 build and arguments.
 
-``cache_resource`` holds only the thread-safe store (one connection; each session thread
-gets its own cursor).  Cached results are keyed by plain values: the database path, the
-stamps the function depends on (the build, the model in service, this session's saved
-targets), and the arguments, a :class:`~blindspot.access.Scope` turned into its fields.
+``cache_resource`` holds only the thread-safe store (one read-only connection per snapshot
+version; each session thread gets its own cursor).  Every call resolves the snapshot link
+again (one ``readlink``), so a version a loader publishes is used from the next page run
+on, without a restart, and every cache key names the version it was computed from.
+
+Cached results are keyed by plain values: the version's file, the stamps the function
+depends on (the build and the outcomes entered anywhere, the model in service, this
+session's saved targets), and the arguments, a :class:`~blindspot.access.Scope` turned into its fields.
 They expire after :data:`TTL` seconds; :func:`clear_caches` drops them when data changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
@@ -20,20 +25,38 @@ import streamlit as st
 from blindspot import config, settings
 from blindspot.access import Scope
 from blindspot.db import queries
+from blindspot.db.snapshots import active_file
 from blindspot.db.store import Store, open_store
 from blindspot.model import artifacts
 
 TTL = settings.get("cache_ttl_seconds")  # seconds a cached result is kept: new data also clears it (clear_caches)
 
 
+_opened: list[Store] = []  # versions this process opened, oldest first
+_KEEP_OPEN = 2  # the active version and the one before (sessions mid-query may still read it)
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
-    return open_store(path)
+    """The read-only store of one snapshot version (``path`` is the resolved file)."""
+    opened = open_store(path, read_only=True)
+    _opened.append(opened)
+    for old in _opened[:-_KEEP_OPEN]:
+        # An app process lives for months of rounds: versions it no longer reads are closed.
+        _opened.remove(old)
+        with contextlib.suppress(Exception):
+            old.close()
+    return opened
+
+
+def _path() -> str:
+    """The active snapshot version's file (see :mod:`blindspot.db.snapshots`)."""
+    return str(active_file(config.db_path()))
 
 
 def store() -> Store:
-    """The store of the configured database (``BLINDSPOT_DB``), opened once per process."""
-    return _store(str(config.db_path()))
+    """The store of the configured database's active version (``BLINDSPOT_DB``)."""
+    return _store(_path())
 
 
 def clear_caches() -> None:
@@ -46,9 +69,9 @@ def _data_info(path: str) -> dict:
 
 
 def data_info() -> dict:
-    """What the database holds (kind, build stamp, seed, partial rounds); keyed by path only,
-    because its build stamp is what every other key depends on."""
-    return _data_info(str(config.db_path()))
+    """What the database holds (kind, build stamp, seed, partial rounds); keyed by the
+    version's file only, because its build stamp is what every other key depends on."""
+    return _data_info(_path())
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -73,7 +96,8 @@ def _unkey(value):
 
 
 STAMPS: dict[str, Callable[[], object]] = {
-    "build": lambda: data_info().get("built_at", ""),
+    # the snapshot version is in the path; outcomes entered in any process change it too
+    "build": lambda: (data_info().get("built_at", ""), store().entered_stamp()),
     # the model in service: rescoring with a new model shows at once
     "model": lambda: artifacts.in_service(store()),
     # this session's last saved briefing targets: the table shows the new targets at once
@@ -102,9 +126,7 @@ def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",),
             bound = signature.bind(None, *args, **kwargs)
             bound.apply_defaults()
             key = tuple(_key(a) for a in bound.args[1:])
-            return run(
-                str(config.db_path()), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key
-            )
+            return run(_path(), f"{fn.__module__}.{fn.__qualname__}", tuple(STAMPS[s]() for s in stamps), key)
 
         return call
 

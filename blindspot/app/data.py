@@ -20,7 +20,7 @@ from blindspot.access import Scope, narrow
 from blindspot.app.cache import cached, clear_caches, store
 from blindspot.app.login import current_scope
 from blindspot.casework import audit, exports, lists, outcomes
-from blindspot.db import queries
+from blindspot.db import queries, snapshots
 from blindspot.db.store import Store
 from blindspot.geo import regions as geography
 from blindspot.maps import data as mapdata
@@ -242,15 +242,15 @@ def record_outcome(
 
 
 def audit_log(scope: Scope, **filters) -> pd.DataFrame:
-    return exports.audit_frame(audit.audit_log(store(), scope, **filters))
+    return exports.audit_frame(audit.audit_log(scope, **filters))
 
 
 def audit_users(scope: Scope) -> list[str]:
-    return audit.audit_users(store(), scope)
+    return audit.audit_users(scope)
 
 
 def export_audit(scope: Scope, **filters) -> exports.ExportFile:
-    return exports.export_audit(store(), scope, **filters)
+    return exports.export_audit(scope, **filters)
 
 
 # --- council briefing ------------------------------------------------------------------------
@@ -307,11 +307,19 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sg
 
 
 def load_ingest(prepared, replace: bool, progress=None) -> dict:
+    """Load a validated round into the next snapshot version and publish it (every app
+    process switches to it on its next page run); refused at once while another loader runs."""
     from blindspot.ingest import load as ingest
 
-    result = ingest.load(
-        store(), prepared, replace=replace, loaded_by=current_scope().user, progress=progress or (lambda f, m: None)
-    )
+    user = current_scope().user
+    with snapshots.loader(config.db_path(), "ingest (데이터 관리 화면)", user) as draft:
+        result = ingest.load(
+            draft.store, prepared, replace=replace, loaded_by=user, progress=progress or (lambda f, m: None)
+        )
+        draft.keep = result["status"] == "loaded"
+    if draft.published:
+        ingest.record_loads(result, draft.published)
+        result["snapshot"] = draft.published
     clear_caches()
     return result
 
@@ -319,7 +327,9 @@ def load_ingest(prepared, replace: bool, progress=None) -> dict:
 def rescore_round(round_code: str, progress=None) -> dict:
     from blindspot.ingest import load as ingest
 
-    result = ingest.rescore(store(), round_code, Path(models_dir()), progress=progress or (lambda f, m: None))
+    with snapshots.loader(config.db_path(), f"score {round_code} (데이터 관리 화면)", current_scope().user) as draft:
+        result = ingest.rescore(draft.store, round_code, Path(models_dir()), progress=progress or (lambda f, m: None))
+    result["snapshot"] = draft.published
     clear_caches()
     return result
 

@@ -23,6 +23,7 @@ def readiness(db_path=None, ops_url: str | None = None) -> Callable[[], str | No
     process or account (the health address needs no sign-in); the details go to stderr."""
     from blindspot.db import opstore
     from blindspot.db import store as store_mod
+    from blindspot.db.snapshots import active_file
 
     last: list = [0.0, None]
     lock = threading.Lock()
@@ -32,7 +33,8 @@ def readiness(db_path=None, ops_url: str | None = None) -> Callable[[], str | No
             if time.monotonic() - last[0] < READY_CHECK_SECONDS:
                 return last[1]
             try:
-                store_mod.open_store(db_path or config.db_path())
+                # The version apps read now, read-only: what a page run would open.
+                store_mod.open_store(active_file(db_path or config.db_path()), read_only=True)
                 opstore.open_ops(ops_url)
                 reason = None
             except Exception as exc:  # any failure to open is "not ready", never a crash of the gate

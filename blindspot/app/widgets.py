@@ -14,7 +14,7 @@ import streamlit as st
 from blindspot import config
 from blindspot.access import Scope
 from blindspot.app import webguard
-from blindspot.app.cache import _store, data_info
+from blindspot.app.cache import data_info
 from blindspot.app.data import regions, rounds
 from blindspot.app.login import session_id
 from blindspot.casework import audit
@@ -124,7 +124,7 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
     second click on the same file is refused: make the file again."""
     handed = st.session_state.setdefault("_handed_over", {})
     sid = session_id()
-    scope, db = st.session_state.get("scope"), str(config.db_path())
+    scope = st.session_state.get("scope")
 
     def hand_over() -> bytes:  # runs on a worker thread when the button is clicked
         if handed.get(key) is data:
@@ -132,7 +132,7 @@ def download_button(label: str, data: bytes, file_name: str, mime: str, key: str
         handed[key] = data
         digest = hashlib.sha256(data).hexdigest()
         if isinstance(scope, Scope):  # every download leaves a record: who, which file (hash)
-            audit.record(_store(db), scope, "download_file", {"file": file_name}, None, None, digest, detail=file_name)
+            audit.record(scope, "download_file", {"file": file_name}, None, None, digest, detail=file_name)
         if sid:
             webguard.REGISTRY.expect_download(sid, digest)
         return data

@@ -19,6 +19,7 @@ from blindspot import settings, vocab
 from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protect, scope_sql, subset, threshold
 from blindspot.briefing import sql
 from blindspot.casework import audit
+from blindspot.db import opstore
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
@@ -225,8 +226,9 @@ def _kpis(store: Store, safe: Scope, view: Scope, area_code: str, round_id: int)
 
 
 def targets(store: Store, area_code: str) -> dict[str, float]:
-    """Saved targets (목표 A) of an area's evaluation table."""
-    return dict(store.rows(sql.BRIEFING_TARGETS, [area_code]))
+    """Saved targets (목표 A) of an area's evaluation table (operational store: they outlive
+    every snapshot).  ``store`` is the snapshot the table is built from, unused here."""
+    return opstore.open_ops().targets(area_code)
 
 
 def save_targets(store: Store, scope: Scope, area_code: str, values: dict, user: str) -> int:
@@ -257,15 +259,13 @@ def save_targets(store: Store, scope: Scope, area_code: str, values: dict, user:
     changes = {key: {"old": old.get(key), "new": value} for key, value in sorted(new.items()) if old.get(key) != value}
     if not changes:
         return 0
-    now = dt.datetime.now()
-    with store.transaction():
+    now = dt.datetime.now().replace(microsecond=0)
+    ops = opstore.open_ops()
+    with ops.begin() as con:  # the targets and their audit record commit together
         for key, change in changes.items():
-            if change["new"] is None:
-                store.run(sql.DELETE_BRIEFING_TARGET, [area_code, key])
-            else:
-                store.run(sql.UPSERT_BRIEFING_TARGET, [area_code, key, change["new"], user, now])
+            ops.set_target(area_code, key, change["new"], user, now, con=con)
         audit.record(
-            store, scope, "set_targets", {"area": area_code}, len(changes), None, detail=audit.filters_text(changes)
+            scope, "set_targets", {"area": area_code}, len(changes), None, detail=audit.filters_text(changes), con=con
         )
     return len(changes)
 

@@ -1,4 +1,5 @@
-"""SQL of the council briefing: channels and outcomes in scope, targets.
+"""SQL of the council briefing: channels and outcomes in scope (targets live in the
+operational store, :mod:`blindspot.db.opstore`).
 
 Statements run only through :meth:`blindspot.db.store.Store.run`, with values bound as
 parameters.  ``{...}`` slots take SQL structure this package produces itself (a column
@@ -20,12 +21,6 @@ BRIEFING_CHANNELS = (
     + CONFIRMED_OUTCOMES_SQL
     + """) AS confirmed,
            count(*) FILTER (WHERE outcome = 'supported') AS supported
-    FROM visits WHERE round_id = ? AND {scope}
+    FROM visits_now WHERE round_id = ? AND {scope}
     GROUP BY channel ORDER BY channel"""
 )
-
-BRIEFING_TARGETS = "SELECT indicator, target FROM briefing_targets WHERE area_code = ?"
-
-UPSERT_BRIEFING_TARGET = "INSERT OR REPLACE INTO briefing_targets VALUES (?, ?, ?, ?, ?)"
-
-DELETE_BRIEFING_TARGET = "DELETE FROM briefing_targets WHERE area_code = ? AND indicator = ?"

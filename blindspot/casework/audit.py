@@ -2,6 +2,13 @@
 per recorded visit outcome, and per refusal — who, when, role, scope, filters, rows,
 purpose and, for exports, the SHA-256 of the file.
 
+The log lives in the operational store (:mod:`blindspot.db.opstore`), apart from the
+analytical snapshots, so no rebuild, load or snapshot switch touches it.  It is
+append-only (database triggers refuse UPDATE and DELETE) and each record carries the hash
+of the one before (``python -m blindspot audit verify``).  When the store cannot be
+reached, :func:`record` raises :class:`~blindspot.db.opstore.OpsUnavailable` and the
+caller shows no rows: household-level data fails closed.
+
 Household-level functions (:mod:`blindspot.casework.lists`, :func:`blindspot.maps.data.top_households`,
 :mod:`blindspot.casework.exports`, :mod:`blindspot.casework.outcomes`) call :func:`record` themselves, so no
 page can show such rows without leaving a record.  Only an admin may read the log.
@@ -17,8 +24,7 @@ import unicodedata
 import pandas as pd
 
 from blindspot.access import DENIED, Scope, can, scope_text
-from blindspot.casework import sql
-from blindspot.db.store import Store
+from blindspot.db import opstore
 from blindspot.errors import AccessDenied, BlindspotError
 
 PURPOSES = ("방문 계획", "사례관리", "점검", "기타")
@@ -126,7 +132,6 @@ def view_key(scope: Scope, action: str, filters: dict, purpose: str | None) -> s
 
 
 def record(
-    store: Store,
     scope: Scope,
     action: str,
     filters: dict,
@@ -134,32 +139,32 @@ def record(
     purpose: str | None,
     file_hash: str | None = None,
     detail: str | None = None,
+    *,
+    con=None,
 ) -> int:
-    """Write one audit record and return its event id."""
+    """Write one audit record and return its event id; ``con``: a transaction of the
+    operational store to write it in (an outcome and its record commit together).
+
+    Example: ``record(Scope.analyst("kim"), "view_list", {"round": 20243}, 12, "점검")`` → 1.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action}")
-    now = dt.datetime.now().replace(microsecond=0)
-    return int(
-        store.scalar(
-            sql.AUDIT_INSERT,
-            [
-                now,
-                scope.user,
-                scope.role,
-                action,
-                scope_text(scope),
-                filters_text(filters),
-                row_count,
-                purpose,
-                file_hash,
-                detail,
-            ],
-        )
-    )
+    entry = {
+        "happened_at": dt.datetime.now().replace(microsecond=0),
+        "user_name": scope.user,
+        "role": scope.role,
+        "action": action,
+        "scope": scope_text(scope),
+        "filters": filters_text(filters),
+        "row_count": row_count,
+        "purpose": purpose,
+        "file_hash": file_hash,
+        "detail": detail,
+    }
+    return int(opstore.open_ops().append_audit(entry, con=con))
 
 
 def audit_log(
-    store: Store,
     scope: Scope,
     *,
     user: str | None = None,
@@ -171,23 +176,22 @@ def audit_log(
     """Audit records, newest first, filtered by user, action and date range (inclusive days).
     Admin only (raises :class:`AccessDenied` for other roles).
 
-    Example: ``audit_log(store, Scope.all_areas(), action="export_list")`` lists every export.
+    Example: ``audit_log(Scope.all_areas(), action="export_list")`` lists every export.
     """
     if not can(scope, "read_audit"):
         raise AccessDenied(DENIED["read_audit"])
     start = dt.datetime.combine(since or dt.date(1970, 1, 1), dt.time())
     end = dt.datetime.combine((until or dt.date(9999, 12, 30)) + dt.timedelta(days=1), dt.time())
-    return store.df(
-        sql.AUDIT_LIST,
-        {"user": user or None, "action": action or None, "since": start, "until": end, "limit": int(limit)},
+    return opstore.open_ops().audit_frame(
+        user=user or None, action=action or None, since=start, until=end, limit=int(limit)
     )
 
 
-def audit_users(store: Store, scope: Scope) -> list[str]:
+def audit_users(scope: Scope) -> list[str]:
     """Users that appear in the log (admin only)."""
     if not can(scope, "read_audit"):
         raise AccessDenied(DENIED["read_audit"])
-    return [u for (u,) in store.rows(sql.AUDIT_USERS)]
+    return opstore.open_ops().audit_users()
 
 
 def sha256(data: bytes) -> str:

@@ -194,9 +194,7 @@ def export_risk_list(
         meta = metadata(scope, filters, len(frame), lists.model_version(store, filters.round_id), purpose, now)
         data = xlsx_bytes(frame, "위험 가구 목록", meta)
     digest = audit.sha256(data)
-    audit.record(
-        store, scope, "export_list", {**filters.as_dict(), "format": fmt}, len(frame), purpose, file_hash=digest
-    )
+    audit.record(scope, "export_list", {**filters.as_dict(), "format": fmt}, len(frame), purpose, file_hash=digest)
     return ExportFile(data, _file_name("위험가구목록", filters, now, fmt), FORMATS[fmt], len(frame), digest)
 
 
@@ -258,9 +256,9 @@ def audit_frame(log: pd.DataFrame) -> pd.DataFrame:
     return out[list(AUDIT_COLUMNS)].rename(columns=AUDIT_COLUMNS)
 
 
-def export_audit(store: Store, scope: Scope, **filters) -> ExportFile:
+def export_audit(scope: Scope, **filters) -> ExportFile:
     """The filtered audit log as CSV (admin only; see :func:`blindspot.casework.audit.audit_log`)."""
-    log = audit.audit_log(store, scope, **filters)
+    log = audit.audit_log(scope, **filters)
     if log.empty:
         raise EmptyExport("조건에 맞는 감사 기록이 없어 파일을 만들지 않았습니다.")
     data = csv_bytes(audit_frame(log))

@@ -170,7 +170,7 @@ def risk_list(store: Store, scope: Scope, filters: ListFilters, purpose: str) ->
     gives 광주 동구's 위험·주의 households within this round's visit capacity.
     """
     rows, purpose = _masked_rows(store, scope, filters, purpose)
-    audit.record(store, scope, "view_list", filters.as_dict(), len(rows), purpose)
+    audit.record(scope, "view_list", filters.as_dict(), len(rows), purpose)
     return rows
 
 

@@ -1,9 +1,12 @@
 """Visit outcomes entered by a district official for a household of the risk list.
 
-The outcome goes into ``visits`` (one row per household and round; a household not
-visited before gets channel ``local``, since the official chose it from the list, i.e.
-from observables — such outcomes are valid training labels, see ``docs/model.md``).  From
-then on it counts in the maps' visit measures and in the next ``train``.
+The outcome goes into the operational store (``entered_outcomes``, by pseudonymous id and
+round, with its audit record in the same transaction), never into the read-only snapshot.
+Every reader sees it through ``visits_now`` (:mod:`blindspot.db.store`), in place of the
+household's visit row of that round; a household not visited before gets channel
+``local``, since the official chose it from the list, i.e. from observables — such
+outcomes are valid training labels, see ``docs/model.md``.  From then on it counts in the
+maps' visit measures, the funnels, the briefing and the next ``train``.
 
 What may be entered (``docs/access.md``, *Outcome entry*):
 
@@ -30,7 +33,8 @@ from collections.abc import Iterable
 
 from blindspot.access import Scope, may, scope_sql
 from blindspot.casework import audit, lists, sql
-from blindspot.db.store import Store
+from blindspot.db import opstore
+from blindspot.db.store import Store, entered_changed
 from blindspot.errors import AccessDenied, BlindspotError
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
@@ -81,8 +85,8 @@ def earlier_text(earlier: dict) -> str:
     return f"{label}{support}{when}, {who}"
 
 
-def _refuse(store: Store, scope: Scope, reason: str, filters: dict) -> None:
-    audit.record(store, scope, "refused_outcome", filters, 0, None, detail=reason)
+def _refuse(scope: Scope, reason: str, filters: dict) -> None:
+    audit.record(scope, "refused_outcome", filters, 0, None, detail=reason)
     raise OutcomeRefused(reason)
 
 
@@ -120,44 +124,40 @@ def record_outcome(
     pseudo_id = str(pseudo_id)
     record = {"round": int(round_id), "pseudo_id": pseudo_id, "outcome": outcome, "list": filters.as_dict()}
     if not may(scope.role, "enter_outcome") or not scope.household_level:
-        _refuse(store, scope, "role", record)
+        _refuse(scope, "role", record)
     if shown is not None and pseudo_id not in {str(p) for p in shown}:
-        _refuse(store, scope, "not_shown", record)
+        _refuse(scope, "not_shown", record)
     cond, params = scope_sql(scope, "s.sgg_code")
     found = store.rows(sql.OUTCOME_TARGET.format(scope=cond), [int(round_id), pseudo_id, *params])
     if not found:
-        _refuse(store, scope, "outside_scope", record)
-    household_id, sgg_code, emd_code, band = found[0]
+        _refuse(scope, "outside_scope", record)
+    household_id, _sgg, _emd, band = found[0]
     if band == "none":
-        _refuse(store, scope, "band_none", record)
+        _refuse(scope, "band_none", record)
     try:
         listed = set(lists._listed(store, scope, filters)["pseudo_id"])
     except AccessDenied:  # the filters' area is outside the scope
         listed = set()
     if pseudo_id not in listed:
-        _refuse(store, scope, "not_listed", record)
+        _refuse(scope, "not_listed", record)
     now = dt.datetime.now().replace(microsecond=0)
-    with store.transaction():
-        earlier = store.rows(sql.VISIT_EARLIER, [int(round_id), household_id])
-        if earlier and not overwrite:
-            keys = ("outcome", "support_type", "channel", "recorded_at", "recorded_by")
-            raise OutcomeExists(dict(zip(keys, earlier[0], strict=False)))
-        if earlier:
-            store.run(sql.VISIT_UPDATE, [outcome, support_type, now, scope.user, int(round_id), household_id])
-        else:
-            store.run(
-                sql.VISIT_INSERT,
-                [int(round_id), household_id, sgg_code, emd_code, outcome, support_type, now, scope.user],
-            )
+    earlier = store.rows(sql.VISIT_EARLIER, [int(round_id), household_id])
+    if earlier and not overwrite:
+        keys = ("outcome", "support_type", "channel", "recorded_at", "recorded_by")
+        raise OutcomeExists(dict(zip(keys, earlier[0], strict=False)))
+    ops = opstore.open_ops()
+    with ops.begin() as con:  # the outcome and its audit record commit together or not at all
+        ops.add_outcome(int(round_id), pseudo_id, outcome, support_type, now, scope.user, con=con)
         audit.record(
-            store,
             scope,
             "record_outcome",
             record | {"support_type": support_type},
             1,
             "방문 결과 입력",
             detail="updated" if earlier else "inserted",
+            con=con,
         )
+    entered_changed()
     return {
         "action": "updated" if earlier else "inserted",
         "channel": None if earlier else "local",

@@ -40,7 +40,7 @@ RISK_LIST = (
                coalesce(bool_or(c.domain = $domain), false) AS has_domain
         FROM cur c LEFT JOIN prev p ON p.household_id = c.household_id AND p.indicator_code = c.indicator_code
         GROUP BY c.household_id),
-    visited AS (SELECT DISTINCT v.household_id FROM visits v WHERE v.round_id = $t AND {visit_scope}),
+    visited AS (SELECT DISTINCT v.household_id FROM visits_now v WHERE v.round_id = $t AND {visit_scope}),
     listed AS (
         SELECT hh.pseudo_id, s.sgg_code, s.emd_code, s.probability, s.band, s.rank_in_emd, s.model_version,
                s.reason_1, s.reason_2, s.reason_3, hh.head_age, hh.household_size,
@@ -76,7 +76,7 @@ RISK_LIST = (
 # Scored households per region ({level_col}: sgg_code or emd_code of scores) by band, and
 # how many were visited; exact counts (blindspot.casework.lists.risk_summary suppresses them).
 RISK_SUMMARY = """
-    WITH visited AS (SELECT DISTINCT v.household_id FROM visits v WHERE v.round_id = $t AND {visit_scope}),
+    WITH visited AS (SELECT DISTINCT v.household_id FROM visits_now v WHERE v.round_id = $t AND {visit_scope}),
     agg AS (
         SELECT s.{level_col} AS code, count(*) AS scored,
                count(*) FILTER (WHERE s.band = 'high') AS high,
@@ -102,29 +102,8 @@ OUTCOME_TARGET = """
     FROM scores s JOIN households h ON h.household_id = s.household_id
     WHERE s.round_id = ? AND h.pseudo_id = ? AND {scope}"""
 
-# One visit row per household and round: a new outcome replaces the earlier one (keeping
-# how the household was found) only once the official confirmed it; a household not
-# visited before is a local selection.
+# The household's outcome this round as every reader sees it (snapshot visits and entered
+# outcomes): a new entry replaces it only once the official confirmed the overwrite.
 VISIT_EARLIER = """
     SELECT outcome, support_type, channel, recorded_at, recorded_by
-    FROM visits WHERE round_id = ? AND household_id = ?"""
-
-VISIT_UPDATE = """
-    UPDATE visits SET outcome = ?, support_type = ?, recorded_at = ?, recorded_by = ?
-    WHERE round_id = ? AND household_id = ?"""
-
-VISIT_INSERT = "INSERT INTO visits VALUES (?, ?, ?, ?, 'local', ?, ?, ?, ?)"
-
-AUDIT_INSERT = """
-    INSERT INTO audit_log (happened_at, user_name, role, action, scope, filters, row_count, purpose, file_hash, detail)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id"""
-
-AUDIT_LIST = """
-    SELECT event_id, happened_at, user_name, role, action, scope, filters, row_count, purpose, file_hash, detail
-    FROM audit_log
-    WHERE ($user IS NULL OR user_name = $user) AND ($action IS NULL OR action = $action)
-      AND happened_at >= $since AND happened_at < $until
-    ORDER BY event_id DESC
-    LIMIT $limit"""
-
-AUDIT_USERS = "SELECT DISTINCT user_name FROM audit_log ORDER BY user_name"
+    FROM visits_now WHERE round_id = ? AND household_id = ?"""

@@ -1,10 +1,13 @@
-"""The operational store: small state that every server process must share (today: failed
-logins per account and per client address), apart from the analytical DuckDB file.
+"""The operational store: the state that every server process must share and that a new
+analytical snapshot must not replace, apart from the analytical DuckDB file: failed logins
+per account and per client address, the audit log (a hash chain, append-only in the
+database itself), entered visit outcomes, briefing targets and the history of loaded files.
 
 SQLAlchemy Core over a SQLite file in WAL mode by default (``data/ops.sqlite``, created
 0600); ``BLINDSPOT_OPS_URL`` (or an explicit URL) points it elsewhere, e.g. PostgreSQL
-when several machines serve the app.  Every write is one atomic statement, so two
-processes counting the same account never lose a failure.
+when several machines serve the app.  Writes are transactions that cannot lose a
+concurrent writer's work: single atomic statements, SQLite's write lock taken at BEGIN,
+and for the audit chain a unique ``prev_hash`` (see :mod:`blindspot.db.opcase`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import fcntl
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     create_engine,
@@ -34,11 +38,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from blindspot import config, settings
+from blindspot.db.opcase import Casework, metadata
 from blindspot.errors import BlindspotError
 
 DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
 
-metadata = MetaData()
 login_failures = Table(
     "login_failures",
     metadata,
@@ -91,7 +95,8 @@ def migrate(engine: Engine, path: Path | None = None) -> str:
     made before migrations is stamped at its revision, its rows kept.
 
     Example: ``migrate(create_engine("sqlite:////tmp/ops.sqlite"), Path("/tmp/ops.sqlite"))``
-    returns the head revision, ``"0001"`` today.
+    returns the head revision, ``"0002"`` today (0001 login failures; 0002 audit log,
+    entered outcomes, briefing targets, ingest loads).
     """
     from alembic import command
     from alembic.config import Config
@@ -118,8 +123,13 @@ def migrate(engine: Engine, path: Path | None = None) -> str:
         return str(MigrationContext.configure(con).get_current_revision())
 
 
-class OpStore:
-    """One engine per URL and process (:func:`open_ops`)."""
+class OpStore(Casework):
+    """One engine per URL and process (:func:`open_ops`).  Reads run on :meth:`connect`,
+    writes in :meth:`begin`; methods that take ``con`` join a transaction of the caller's.
+
+    Example: ``with store.begin() as con:`` then ``store.add_outcome(…, con=con)`` and
+    ``store.append_audit(record, con=con)``: the outcome and its record commit together.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -131,21 +141,57 @@ class OpStore:
             self.engine = create_engine(url, connect_args={"timeout": 10})
 
             @event.listens_for(self.engine, "connect")
-            def _wal(dbapi_con, _record):  # every connection: WAL (readers never block the writer)
+            def _connect(dbapi_con, _record):
+                # SQLAlchemy, not pysqlite, begins transactions (its documented pysqlite recipe):
+                # pysqlite's own BEGIN comes late, only ever deferred, and upsets savepoints.
+                dbapi_con.isolation_level = None
                 cur = dbapi_con.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _begin(con):
+                # A write transaction takes the write lock at BEGIN: one that reads first (the
+                # chain's last record) would otherwise fail with SQLITE_BUSY when it comes to
+                # write, which busy_timeout cannot wait out.  Reads stay deferred.
+                con.exec_driver_sql("BEGIN IMMEDIATE" if con.get_execution_options().get("ops_write") else "BEGIN")
         else:
             # A server that does not answer must not hold a sign-in for minutes.
             self.engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        # The same engine and pool, its transactions marked as writes (for the BEGIN above).
+        self._writer = self.engine.execution_options(ops_write=True)
         migrate(self.engine, self.path)
         if self.path is not None:
             _private(self.path)
 
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection to read with; :class:`OpsUnavailable` when the store is out of reach."""
+        with _reachable(), self.engine.connect() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One write transaction, committed when the block ends, rolled back if it raises.
+
+        Example: ``with store.begin() as con: store.set_target("11110", "visit_rate", 0.8, "kim", now, con=con)``
+        """
+        with _reachable(), self._writer.begin() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def _within(self, con: Connection | None) -> Iterator[Connection]:
+        if con is None:
+            with self.begin() as con:
+                yield con
+        else:
+            with _reachable():
+                yield con
+
     def failures(self, kind: str, subject: str) -> tuple[int, float | None]:
         """(consecutive failures, time of the last one) for an account or address."""
-        with _reachable(), self.engine.connect() as con:
+        with self.connect() as con:
             row = con.execute(
                 select(login_failures.c.failures, login_failures.c.last_failure_at).where(
                     login_failures.c.kind == kind, login_failures.c.subject == subject
@@ -159,7 +205,7 @@ class OpStore:
         t = login_failures
         where = (t.c.kind == kind) & (t.c.subject == subject)
         for _ in range(3):
-            with _reachable(), self.engine.begin() as con:
+            with self.begin() as con:
                 if reset_after is not None:
                     con.execute(update(t).where(where & (t.c.last_failure_at < now - reset_after)).values(failures=0))
                 done = con.execute(update(t).where(where).values(failures=t.c.failures + 1, last_failure_at=now))
@@ -173,7 +219,7 @@ class OpStore:
         raise RuntimeError("login failure could not be counted")  # pragma: no cover
 
     def clear(self, kind: str, subject: str) -> None:
-        with _reachable(), self.engine.begin() as con:
+        with self.begin() as con:
             con.execute(
                 login_failures.delete().where(login_failures.c.kind == kind, login_failures.c.subject == subject)
             )
@@ -187,7 +233,8 @@ class OpsUnavailable(BlindspotError):
 
 
 UNAVAILABLE = (
-    "운영 저장소(로그인 시도 기록)에 연결할 수 없어 지금은 로그인할 수 없습니다. "
+    "운영 저장소(감사 기록·로그인 기록)에 연결할 수 없어 지금은 로그인할 수 없습니다. 가구 단위 자료도 "
+    "감사 기록을 남길 수 없는 동안에는 보여 주거나 내보내지 않습니다 (집계 화면은 계속 쓸 수 있습니다). "
     "잠시 뒤 다시 시도하고, 계속되면 관리자에게 알리세요."
 )
 

@@ -60,6 +60,8 @@ ROUNDS = "SELECT round_id, round_code, year, seq, start_date, end_date, source F
 
 ROUND_IDS = "SELECT round_id FROM rounds ORDER BY round_id"
 
+ROUND_CODES = "SELECT round_id, round_code FROM rounds"
+
 ROUND_SOURCE = "SELECT source FROM rounds WHERE round_id = ?"
 
 # Households and one-person households per region for one round.  {level_col} is
@@ -140,3 +142,32 @@ STATS_INSERT_RISK = """
 STATS_READY = "SELECT count(*) FROM stats_ages WHERE round_id = ?"
 
 STATS_RISK_READY = "SELECT count(*) FROM stats_risk WHERE round_id = ?"
+
+# The visits every reader sees: the snapshot's visits, with the outcomes officials entered
+# in the app (operational store, registered on the cursor as entered_outcomes_frame) in
+# place of the same household's row of that round.  An entered outcome names the household
+# by pseudonymous id, so it survives a rebuild or a replaced round; a household not visited
+# before gets channel 'local' (the official chose it from the list).  Columns in the order
+# of the visits table.
+VISITS_NOW_PLAIN = "CREATE OR REPLACE TEMP VIEW visits_now AS SELECT * FROM visits"
+
+VISITS_NOW_ENTERED = (
+    """
+    CREATE OR REPLACE TEMP VIEW visits_now AS
+    WITH e AS (
+        SELECT e.round_id, h.household_id, h.sgg_code, h.emd_code, e.outcome, e.support_type,
+               e.recorded_at, e.recorded_by
+        FROM entered_outcomes_frame e
+        JOIN households h ON h.pseudo_id = e.pseudo_id AND """
+    + valid_in_round("e.round_id", "h")
+    + """)
+    SELECT v.round_id, v.household_id, v.sgg_code, v.emd_code, v.channel, v.outcome, v.support_type,
+           v.recorded_at, v.recorded_by
+    FROM visits v ANTI JOIN e ON e.round_id = v.round_id AND e.household_id = v.household_id
+    UNION ALL
+    SELECT e.round_id, e.household_id, e.sgg_code, e.emd_code,
+           coalesce((SELECT any_value(v.channel) FROM visits v
+                     WHERE v.round_id = e.round_id AND v.household_id = e.household_id), 'local'),
+           e.outcome, e.support_type, e.recorded_at, e.recorded_by
+    FROM e"""
+)

@@ -7,7 +7,15 @@ connection) per file per process, and :meth:`Store.cursor` hands each thread its
 own cursor.  All SQL goes through :meth:`Store.run`.
 
 Databases are built into a temporary file and swapped into place (``os.replace``)
-only when complete, so a failed build never leaves a half-written database.
+only when complete, so a failed build never leaves a half-written database; versions and
+their atomic publication are :mod:`blindspot.db.snapshots`'.  A path that is a symlink (the
+active snapshot) is resolved once, when the store opens: the store keeps reading the
+version it opened.
+
+Readers see visits through the temporary view ``visits_now`` (:data:`blindspot.db.sql.VISITS_NOW_ENTERED`):
+the snapshot's visits with the outcomes officials entered in the operational store laid
+over them, refreshed at most :data:`ENTERED_CHECK_SECONDS` after another process enters
+one (at once in the process that entered it, :func:`entered_changed`).
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,13 +68,15 @@ class Store:
         self, path: str | os.PathLike, *, read_only: bool = False, create: bool = False, check_schema: bool = True
     ) -> None:
         self.path = Path(path)
+        # A snapshot link is followed once: this store keeps the version it opened.
+        self.file = Path(os.path.realpath(self.path))
         if not create and not self.path.exists():
             raise StoreError(
                 f"데이터베이스 {self.path} 가 없습니다. `make run` 또는 "
                 "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요."
             )
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            self._con = duckdb.connect(str(self.file), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreError(_lock_message(self.path, exc)) from None
@@ -79,7 +91,7 @@ class Store:
             ) from None
         self.read_only = read_only
         if not read_only:
-            restrict(self.path)
+            restrict(self.file)
         self._local = threading.local()
         self._con.execute(schema.memory_limit_sql("session_memory_limit"))
         if check_schema and not create:
@@ -96,7 +108,41 @@ class Store:
 
     def run(self, statement: str, params: Params = None) -> duckdb.DuckDBPyConnection:
         """Execute one statement with bound parameters on this thread's cursor."""
-        return self.cursor().execute(statement, params or [])
+        cur = self.cursor()
+        if "visits_now" in statement:
+            self._visits_now(cur)
+        return cur.execute(statement, params or [])
+
+    # --- entered outcomes laid over the snapshot's visits -----------------------------
+    def entered_stamp(self) -> object:
+        """What changes when an outcome is entered anywhere (checked at most every
+        :data:`ENTERED_CHECK_SECONDS`); part of the app's cache keys."""
+        loc = self._local
+        now = time.monotonic()
+        fresh = now - getattr(loc, "stamp_checked", -1e9) < ENTERED_CHECK_SECONDS
+        if fresh and getattr(loc, "stamp_generation", None) == _generation[0]:
+            return loc.stamp
+        loc.stamp = _entered_stamp()
+        loc.stamp_checked, loc.stamp_generation = now, _generation[0]
+        return loc.stamp
+
+    def _visits_now(self, cur: duckdb.DuckDBPyConnection) -> None:
+        loc = self._local
+        stamp = self.entered_stamp()
+        if getattr(loc, "view_stamp", "none yet") == stamp:
+            return
+        frame = _entered_frame() if stamp is not None else None
+        if frame is None and getattr(loc, "view_stamp", "none yet") != "none yet":
+            return  # operational store unreachable: keep the last view (aggregates keep working)
+        if frame is None or frame.empty:
+            cur.execute(sql.VISITS_NOW_PLAIN)
+        else:
+            # A registration is refused while an earlier result of this cursor is unread
+            # (e.g. after a fetchone); a statement run first ends that result.
+            cur.execute("SELECT 1").fetchall()
+            cur.register("entered_outcomes_frame", frame)
+            cur.execute(sql.VISITS_NOW_ENTERED)
+        loc.view_stamp = stamp
 
     def df(self, statement: str, params: Params = None) -> pd.DataFrame:
         return self.run(statement, params).df()
@@ -205,6 +251,37 @@ class Store:
                 if store is self:
                     del _stores[key]
         self._con.close()
+
+
+# How stale another process's entered outcome may be on this one's pages (seconds).
+ENTERED_CHECK_SECONDS = 1.0
+_generation = [0]  # bumped by entered_changed(): this process's own entry shows at once
+
+
+def entered_changed() -> None:
+    """An outcome was entered in this process: every store looks again on its next read."""
+    _generation[0] += 1
+
+
+def _entered_stamp() -> object:
+    """The operational store's outcome stamp, or None when it cannot be reached."""
+    from blindspot.db import opstore
+
+    try:
+        return opstore.open_ops().outcomes_version()
+    except opstore.OpsUnavailable:
+        return None
+
+
+def _entered_frame() -> pd.DataFrame | None:
+    from blindspot.db import opstore
+
+    try:
+        frame = opstore.open_ops().outcomes_frame()
+    except opstore.OpsUnavailable:
+        print("store: entered outcomes unavailable; showing the snapshot's visits", file=sys.stderr)
+        return None
+    return frame[["round_id", "pseudo_id", "outcome", "support_type", "recorded_at", "recorded_by"]]
 
 
 def open_store(path: str | os.PathLike, *, read_only: bool = False) -> Store:

@@ -1,20 +1,19 @@
 """Building a database: schema, geography, catalogue, rounds and synthetic data.
 
-The build writes into ``<target>.tmp-<pid>`` and swaps it into place only when
-everything succeeded, so an interrupted or failed build leaves the previous
-database exactly as it was.
+A build writes a new snapshot version and publishes it only when everything succeeded
+(:func:`blindspot.db.snapshots.building`), so an interrupted or failed build leaves the
+active version exactly as it was, and running apps switch to the new one on their next
+page run.
 
-A rebuild never silently destroys the audit trail.  When the
-target already exists, :func:`inspect_existing` tells a demo database from a real one
-(made by ``init-db``, holding ingested rounds, or not this program's file):
-
-- a **demo** database is rebuilt and its audit log, the outcomes officials entered,
-  the briefing targets and the ingest history are copied into the new build before the
-  swap (:func:`carry_over`); entered outcomes must match households of the new build
-  (same pseudonymous id and round), otherwise the build refuses and the old file stays;
-- a **real** database is not replaced unless ``replace_real=True``
-  (``--force-replace-real``); even then its audit log and targets are copied, and one
-  audit record (``replace_database``) says what was dropped.
+A rebuild never touches the audit trail: the audit log, the outcomes officials entered,
+the briefing targets and the ingest history live in the operational store
+(:mod:`blindspot.db.opstore`), not in the snapshot.  Entered outcomes name households by
+pseudonymous id and round, so they show again on a rebuild with the same settings.
+When the target already exists, :func:`inspect_existing` tells a demo database from a
+real one (made by ``init-db``, holding ingested rounds, or not this program's file): a
+**real** database is not replaced unless ``replace_real=True`` (``--force-replace-real``);
+either way one audit record says what was replaced.  The replaced version stays among the
+kept versions (``python -m blindspot snapshots activate`` brings it back).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from blindspot import config, rounds
 from blindspot.access import Scope
 from blindspot.casework import audit
 from blindspot.db import aggregates as stats
-from blindspot.db import schema
+from blindspot.db import schema, snapshots
 from blindspot.db import sql as db_sql
 from blindspot.db import store as store_mod
 from blindspot.db.store import Store
@@ -44,22 +43,11 @@ from blindspot.progress import ProgressFn, silent
 
 
 @contextlib.contextmanager
-def _building(target: Path):
-    """A new database at ``<target>.tmp-<pid>``, swapped into ``target`` only when the block
-    succeeds; on any failure (or interruption) the temporary file is removed and the
-    previous database stays as it was."""
-    tmp = store_mod.temp_path_for(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    store_mod.remove_db_files(tmp)
-    st = store_mod.Store(tmp, create=True)
-    try:
-        yield st
-    except BaseException:
-        st.close()
-        store_mod.remove_db_files(tmp)
-        raise
-    st.close()
-    store_mod.swap_into_place(tmp, target)
+def _building(target: Path, command: str, user: str | None):
+    """A new, empty store published as the next version of ``target`` when the block succeeds."""
+    with snapshots.building(target, command, user) as draft:
+        yield draft.store
+        draft.store.checkpoint()
 
 
 @dataclass(frozen=True)
@@ -153,10 +141,10 @@ def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, re
     if not existing.is_demo:
         if not replace_real:
             raise BlindspotError(
-                f"{existing.path} 는 실데이터 데이터베이스입니다 ({existing.why_real()}). 데모 구축은 이 파일을 "
-                "덮어쓰지 않습니다 (감사 기록 {0:,}건, 방문 결과 {1:,}건). 데모는 --db 로 다른 파일에 만드세요. "
-                "정말 이 파일을 데모로 바꾸려면 --force-replace-real 을 붙이세요: 감사 기록과 브리핑 목표는 옮기지만 "
-                "실데이터 가구·위기정보·방문 결과·적재 이력은 지워집니다.".format(existing.audit_rows, existing.entered)
+                f"{existing.path} 는 실데이터 데이터베이스입니다 ({existing.why_real()}). 데모 구축은 이 자료를 "
+                "바꾸지 않습니다. 데모는 --db 로 다른 파일에 만드세요. 정말 데모로 바꾸려면 --force-replace-real 을 "
+                "붙이세요: 실데이터 가구·위기정보·방문 결과는 새 판에서 빠지고(이전 판은 되돌리기용으로 남음), 감사 "
+                "기록·입력한 방문 결과·브리핑 목표·적재 이력은 운영 저장소에 그대로 있습니다."
             )
         return
     if cfg is not None and existing.entered and not _same_config(existing.meta or {}, cfg):
@@ -167,78 +155,23 @@ def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, re
         )
 
 
-def carry_over(st: Store, existing: Existing | None, *, outcomes: bool) -> dict:
-    """Copy what must survive a rebuild from the database being replaced into ``st`` (the
-    new build, before the swap): the audit log (event ids kept), briefing targets, and, for
-    a demo rebuild (``outcomes=True``), the ingest history and the outcomes officials
-    entered, matched to the new households by pseudonymous id and round.  Returns counts.
-
-    Raises BlindspotError (and the old file stays) when an entered outcome has no household
-    in the new build.
-    """
-    done = {"audit_log": 0, "briefing_targets": 0, "ingest_loads": 0, "visits": 0}
-    if existing is None or not existing.ours:
-        return done
-    old = store_mod.Store(existing.path, read_only=True, check_schema=False)
-    try:
-        with st.transaction():
-            log = old.df(sql.CARRY_AUDIT)
-            if len(log):
-                st.append("audit_log", log)
-                st.rows(sql.AUDIT_SEQ_ADVANCE, [int(log["event_id"].max())])
-            done["audit_log"] = len(log)
-            targets = old.df(sql.CARRY_TARGETS)
-            if len(targets):
-                st.append("briefing_targets", targets)
-            done["briefing_targets"] = len(targets)
-            if outcomes:
-                loads = old.df(sql.CARRY_LOADS)
-                if len(loads):
-                    st.append("ingest_loads", loads)
-                done["ingest_loads"] = len(loads)
-            entered = old.df(sql.CARRY_ENTERED_VISITS) if outcomes else None
-            if entered is not None and len(entered):
-                st.run_with(sql.CARRY_STAGE_VISITS, entered)
-                matched = int(st.rows(sql.CARRY_STAGED_COUNT)[0][0])
-                if matched != len(entered):
-                    raise BlindspotError(
-                        f"{existing.path} 의 담당자 입력 방문 결과 {len(entered):,}건 중 "
-                        f"{len(entered) - matched:,}건의 가구가 새 데모 데이터에 없습니다 (생성기나 설정이 "
-                        "바뀌었습니다). 결과와 감사 기록을 잃지 않도록 기존 파일을 그대로 두었습니다. 기존 파일의 "
-                        f"이름을 바꿔 보관한 뒤(예: mv {existing.path} {existing.path.with_suffix('.old.duckdb')}) "
-                        "다시 만들거나, --db 로 다른 파일에 만드세요."
-                    )
-                for statement in sql.CARRY_REPLACE_VISITS:
-                    st.run(statement)
-                done["visits"] = matched
-    finally:
-        old.close()
-    return done
-
-
-def _record_rebuild(st: Store, existing: Existing | None, carried: dict, user: str | None, demo_rebuild: bool) -> None:
-    """One audit record of replacing an existing database: what was kept, what was dropped."""
+def _record_rebuild(existing: Existing | None, user: str | None, demo_rebuild: bool) -> None:
+    """One audit record of replacing an existing database: what was dropped (the replaced
+    version stays among the kept snapshot versions)."""
     if existing is None or not existing.ours:
         return
-    kept = (
-        f"옮김: 감사 기록 {carried['audit_log']:,}건, 방문 결과 {carried['visits']:,}건, "
-        f"브리핑 목표 {carried['briefing_targets']:,}건, 적재 이력 {carried['ingest_loads']:,}건"
-    )
-    dropped = (
-        ""
+    detail = (
+        "데모 다시 만듦 (감사 기록·입력한 방문 결과·브리핑 목표·적재 이력은 운영 저장소에 그대로)"
         if demo_rebuild
-        else (
-            f"; 지움: 기존 가구·위기정보, 담당자·적재 방문 결과 {existing.entered:,}건, 적재 이력 {existing.loads:,}건"
-        )
+        else f"지움: 기존 가구·위기정보, 적재 방문 결과 {existing.entered:,}건, 적재 이력 {existing.loads:,}건"
     )
     audit.record(
-        st,
         Scope.all_areas(user=user or "cli"),
         "rebuild_demo" if demo_rebuild else "replace_database",
         {"db": str(existing.path)},
         None,
         None,
-        detail=kept + dropped,
+        detail=detail,
     )
 
 
@@ -295,19 +228,18 @@ def build_demo(
     """Build a complete synthetic database at ``target`` (atomically); with
     ``models_dir``, also train the risk model and score the rounds before the swap.
 
-    An existing demo database's audit log, entered outcomes, briefing targets and ingest
-    history are kept (see the module docstring); a real one is refused unless
-    ``replace_real``.  ``user`` names who rebuilt it in the audit record."""
+    The audit log, entered outcomes, briefing targets and ingest history are untouched
+    (operational store); a real database is refused unless ``replace_real``.  ``user``
+    names who rebuilt it in the audit record."""
     cfg.validate()
     target = Path(target)
-    store_mod.assert_target_free(target)
     existing = inspect_existing(target)
     check_replaceable(existing, cfg, replace_real)
     started = time.monotonic()
     progress(0.0, "행정구역 자료 읽는 중")
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
     catalogue = load_catalogue()
-    with _building(target) as st:
+    with _building(target, "build-demo", user) as st:
         st.run(schema.memory_limit_sql("build_memory_limit"))
         st.create_schema()
         progress(0.01, "행정구역 적재 중")
@@ -326,11 +258,7 @@ def build_demo(
             )
             progress(0.58 if models_dir else 0.96, "지도용 읍면동 집계 중")
             stats.refresh_all(st)
-        # Before training: the officials' outcomes are labels of the next model too.
-        demo_rebuild = existing is not None and existing.is_demo
-        carried = carry_over(st, existing, outcomes=demo_rebuild)
-        _record_rebuild(st, existing, carried, user, demo_rebuild)
-        report.carried = carried
+        _record_rebuild(existing, user, existing is not None and existing.is_demo)
         meta = {
             "data_kind": "synthetic",
             "generator_version": GENERATOR_VERSION,
@@ -352,7 +280,6 @@ def build_demo(
                 report.model = {"skipped": str(exc)}
                 progress(0.98, f"모델 학습을 건너뜁니다: {exc}")
         progress(0.99, "저장 중 (checkpoint)")
-        st.checkpoint()
     progress(1.0, f"완료: 가구 {report.households:,}, 위기정보 {report.observations:,}건, 방문 {report.visits:,}건")
     return report
 
@@ -365,11 +292,10 @@ def build_empty(
     Replacing an existing database (``init-db --force``) keeps its audit log and briefing
     targets and records what was dropped."""
     target = Path(target)
-    store_mod.assert_target_free(target)
     existing = inspect_existing(target)
     progress(0.0, "행정구역 자료 읽는 중")
     geo: GeoData = load_geo(config.geo_dir(geo_dir))
-    with _building(target) as st:
+    with _building(target, "init-db", user) as st:
         st.create_schema()
         progress(0.2, "행정구역 적재 중")
         import_geo(st, geo)
@@ -377,6 +303,5 @@ def build_empty(
         st.set_meta("data_kind", "real")
         st.set_meta("built_at", dt.datetime.now().isoformat(timespec="seconds"))
         # Whatever the old file held besides its audit log and targets is gone, and recorded.
-        _record_rebuild(st, existing, carry_over(st, existing, outcomes=False), user, demo_rebuild=False)
-        st.checkpoint()
+        _record_rebuild(existing, user, demo_rebuild=False)
     progress(1.0, f"완료: 빈 데이터베이스 {target} (행정구역·지표 목록만)")

@@ -133,7 +133,6 @@ def export_round_audited(
         digest.update(Path(result[key]).read_bytes())
     areas = sorted(scope.sgg_codes) if scope.sgg_codes is not None else "전국"
     result["audit_event"] = audit.record(
-        store,
         scope,
         "export_round",
         {"round": round_code, "format": fmt, "long": long, "sgg": areas},

@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from blindspot import config, rounds
 from blindspot.db import aggregates as stats
-from blindspot.db import schema
+from blindspot.db import opstore, schema
 from blindspot.db import sql as db_sql
 from blindspot.db.queries import round_coverage, sgg_codes
 from blindspot.db.store import Store
@@ -371,12 +371,13 @@ def load(
     obs = pa.Table.from_pandas(hh.observations, preserve_index=False)
     names = {"t": r.round_id, "prev": r.prev().round_id, "next": r.next().round_id}
     at = dt.datetime.now()
+    # Outcomes entered in the app live in the operational store and outlive a replace.
+    entered = opstore.open_ops().outcomes_frame(r.round_id)[["pseudo_id"]] if exists else pd.DataFrame()
+    loads = []
     with store.transaction():
         progress(0.5, f"트랜잭션 시작: 차수 {r.code} 적재 중")
         if not exists:
             store.run(db_sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, "ingest"])
-        # Outcomes officials entered in the app survive a replace (held, then written back).
-        store.run(sql.INGEST_HOLD_ENTERED, {"t": r.round_id})
         for statement in sql.INGEST_CLEAR_ROUND:
             store.run(statement, {"t": r.round_id})
         for statement in sql.INGEST_CUT_VERSIONS:
@@ -392,7 +393,14 @@ def load(
             visits = pa.Table.from_pandas(prepared.outcomes.outcomes, preserve_index=False)
             store.run_with(sql.INGEST_INSERT_VISITS, visits, {"t": r.round_id, "at": at, "by": loaded_by})
             n_visits = visits.num_rows
-        missing = int(store.scalar(sql.INGEST_ENTERED_MISSING))
+        missing = 0
+        if len(entered):
+            cur = store.cursor()
+            cur.register("_src", entered)
+            try:
+                missing = int(cur.execute(sql.INGEST_ENTERED_MISSING.format(relation="_src")).fetchall()[0][0])
+            finally:
+                cur.unregister("_src")
         if missing:
             # Raised inside the transaction: nothing of this load is kept.
             raise BlindspotError(
@@ -400,9 +408,7 @@ def load(
                 "그 가구가 새 파일에 없습니다. 그 가구를 파일에 넣거나, 기존 자료를 그대로 두세요. "
                 "아무것도 바뀌지 않았습니다."
             )
-        kept = int(store.scalar(sql.INGEST_ENTERED_COUNT, {"t": r.round_id}))
-        store.run(sql.INGEST_RESTORE_ENTERED, {"t": r.round_id})
-        store.run(sql.INGEST_DROP_ENTERED)
+        kept = len(entered)  # they stay in the operational store and show on the new rows
         store.run(sql.INGEST_DROP_STAGE)
         # Household versions of the neighbouring rounds may have been cut too.
         loaded = {rid for (rid,) in store.rows(db_sql.ROUND_IDS)}
@@ -411,21 +417,22 @@ def load(
                 stats.refresh(store, rid)
         seconds = time.monotonic() - started
         for f in prepared.files:
-            store.run(
-                sql.INGEST_INSERT_LOAD,
-                [
-                    f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}",
-                    r.round_id,
-                    f.kind,
-                    f.name,
-                    f.sha256,
-                    f.rows,
-                    loaded_by,
-                    at,
-                    exists,
-                    round(seconds, 2),
-                ],
-            )
+            row = [
+                f"{r.code}-{f.kind}-{uuid.uuid4().hex[:12]}",
+                r.round_id,
+                f.kind,
+                f.name,
+                f.sha256,
+                f.rows,
+                loaded_by,
+                at,
+                exists,
+                round(seconds, 2),
+            ]
+            # The snapshot keeps which files made it; the history of loads is operational
+            # (record_loads, once the snapshot is published).
+            store.run(sql.INGEST_INSERT_LOAD, row)
+            loads.append(dict(zip(LOAD_FIELDS, row, strict=True)))
         if prepared.scope:
             store.set_meta(f"round_scope:{r.round_id}", json.dumps(prepared.scope))
         else:
@@ -452,7 +459,32 @@ def load(
         "layout": hh.layout,
         "seconds": round(time.monotonic() - started, 2),
         "files": [{"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in prepared.files],
+        "loads": loads,
     }
+
+
+LOAD_FIELDS = (
+    "load_id",
+    "round_id",
+    "kind",
+    "file_name",
+    "file_sha256",
+    "rows",
+    "loaded_by",
+    "loaded_at",
+    "replaced",
+    "seconds",
+)
+
+
+def record_loads(result: dict, snapshot: str | None) -> None:
+    """Add a published load's files to the ingest history (operational store), with the
+    snapshot version they went into.  Called after the publish: a load that never became
+    visible is not history."""
+    ops = opstore.open_ops()
+    with ops.begin() as con:
+        for row in result.get("loads", []):
+            ops.add_load({**row, "snapshot": snapshot}, con=con)
 
 
 def ingest(
@@ -500,8 +532,13 @@ def ingest_paths(store: Store, round_code: str, path: Path, outcomes: Path | Non
 
 
 def history(store: Store) -> pd.DataFrame:
-    """Every load, newest first: when, round, kind, file, rows, who, replaced, seconds, hash."""
-    return store.df(sql.INGEST_HISTORY)
+    """Every load, newest first: when, round, kind, file, rows, who, replaced, seconds, hash
+    (operational store: the history outlives rebuilds; round codes from ``store``)."""
+    loads = opstore.open_ops().loads_frame()
+    codes = dict(store.rows(db_sql.ROUND_CODES)) if len(loads) else {}
+    loads["round_code"] = [codes.get(int(r), str(r)) for r in loads["round_id"]]
+    columns = ["loaded_at", "round_code", "kind", "file_name", "rows", "loaded_by", "replaced", "seconds"]
+    return loads[[*columns, "file_sha256", "load_id"]].reset_index(drop=True)
 
 
 def rescore(store: Store, round_code: str, models_dir: Path, progress: ProgressFn = silent) -> dict:

@@ -95,12 +95,6 @@ INGEST_DROP_STAGE = "DROP TABLE IF EXISTS ingest_hh"
 
 INGEST_INSERT_LOAD = "INSERT INTO ingest_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-INGEST_HISTORY = """
-    SELECT l.loaded_at, coalesce(r.round_code, l.round_id::VARCHAR) AS round_code, l.kind, l.file_name,
-           l.rows, l.loaded_by, l.replaced, l.seconds, l.file_sha256, l.load_id
-    FROM ingest_loads l LEFT JOIN rounds r USING (round_id)
-    ORDER BY l.loaded_at DESC, l.load_id DESC"""
-
 # Export of one round in the ingest format (sample files, round trips).  {pivot} has one
 # "max(value) FILTER (WHERE indicator_code = '<code>') AS <code>" per catalogue code
 # (validated identifiers of the shipped catalogue); {scope}/{obs_scope} restrict 시군구.
@@ -134,7 +128,7 @@ EXPORT_HOUSEHOLDS_LONG = (
 EXPORT_VISITS = (
     """
     SELECT h.pseudo_id, v.channel, v.outcome, v.support_type
-    FROM visits v JOIN households h ON h.household_id = v.household_id
+    FROM visits_now v JOIN households h ON h.household_id = v.household_id
         AND """
     + valid_in_round("$t", "h")
     + """
@@ -159,36 +153,10 @@ ROUND_SIGNALS_PER_EMD = """
 
 ROUND_VISITS_PER_EMD = """
     SELECT emd_code, channel, outcome, count(*) AS visits
-    FROM visits WHERE round_id = ? AND {scope} GROUP BY ALL ORDER BY ALL"""
+    FROM visits_now WHERE round_id = ? AND {scope} GROUP BY ALL ORDER BY ALL"""
 
-# Replacing a round keeps the outcomes officials entered in the app (a `record_outcome`
-# audit record names the household and round): they are held by pseudonymous id while the
-# round is cleared and written back for the same households, unless the new file brings
-# its own outcome for that household.
-INGEST_HOLD_ENTERED = """
-    CREATE OR REPLACE TEMP TABLE ingest_entered AS
-    SELECT v.*, (SELECT any_value(h.pseudo_id) FROM households h WHERE h.household_id = v.household_id)
-               AS pseudo_id
-    FROM visits v
-    WHERE v.round_id = $t AND EXISTS (
-        SELECT 1 FROM audit_log a
-        WHERE a.action = 'record_outcome' AND a.user_name = v.recorded_by
-          AND json_extract_string(a.filters, '$.round') = CAST($t AS VARCHAR)
-          AND json_extract_string(a.filters, '$.pseudo_id') =
-              (SELECT any_value(h.pseudo_id) FROM households h WHERE h.household_id = v.household_id))"""
-
-INGEST_ENTERED_COUNT = """
-    SELECT count(*) FROM ingest_entered e JOIN ingest_hh n USING (pseudo_id)
-    WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.round_id = $t AND v.household_id = n.household_id)"""
-
+# Outcomes officials entered in the app (operational store, by pseudonymous id) for the
+# round being replaced, registered as {relation}: those whose household is not in the new
+# file would no longer show, so such a replacement is refused.
 INGEST_ENTERED_MISSING = """
-    SELECT count(*) FROM ingest_entered e WHERE e.pseudo_id NOT IN (SELECT pseudo_id FROM ingest_hh)"""
-
-INGEST_RESTORE_ENTERED = """
-    INSERT INTO visits
-    SELECT $t, n.household_id, n.sgg_code, n.emd_code, e.channel, e.outcome, e.support_type,
-           e.recorded_at, e.recorded_by
-    FROM ingest_entered e JOIN ingest_hh n USING (pseudo_id)
-    WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.round_id = $t AND v.household_id = n.household_id)"""
-
-INGEST_DROP_ENTERED = "DROP TABLE IF EXISTS ingest_entered"
+    SELECT count(*) FROM {relation} e WHERE e.pseudo_id NOT IN (SELECT pseudo_id FROM ingest_hh)"""

@@ -265,7 +265,6 @@ def top_households(store: Store, scope: Scope, code: str, round_id: int, purpose
     df = store.df(sql.TOP_HOUSEHOLDS.format(score_scope=cond_s, obs_scope=cond_o), params)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
     audit.record(
-        store,
         scope,
         "view_map_households",
         {"round": int(round_id), "area": str(code), "limit": int(limit)},

@@ -55,7 +55,7 @@ _MAP_MEASURES = (
     + CONFIRMED_OUTCOMES_SQL
     + """),
                        count(DISTINCT household_id) FILTER (WHERE outcome = 'supported')])
-        FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits
+        FROM (SELECT {visit_level_col} AS code, household_id, outcome FROM visits_now
               WHERE round_id = $t AND {visit_scope})
         GROUP BY code)
     SELECT code, measure, n
@@ -111,8 +111,8 @@ MAP_RISK = (
 # What the protected counts of a round depend on beyond the build (blindspot.maps.data's
 # memo): that round's visits and outcomes, its scores, and the loads of real rounds.
 PROTECT_FINGERPRINT = """
-    SELECT (SELECT count(*) FROM visits WHERE round_id = $t),
-           (SELECT coalesce(sum(hash(household_id, outcome, channel)), 0) FROM visits WHERE round_id = $t),
+    SELECT (SELECT count(*) FROM visits_now WHERE round_id = $t),
+           (SELECT coalesce(sum(hash(household_id, outcome, channel)), 0) FROM visits_now WHERE round_id = $t),
            (SELECT count(*) FROM ingest_loads)"""
 
 PROTECT_FINGERPRINT_SCORES = """

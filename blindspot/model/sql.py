@@ -81,7 +81,7 @@ LEFT JOIN hist USING (household_id)"""
 )
 
 # Restricts FEATURES to the households visited in round $t (training and evaluation rows).
-FEATURES_VISITED = "household_id IN (SELECT household_id FROM visits WHERE round_id = $t)"
+FEATURES_VISITED = "household_id IN (SELECT household_id FROM visits_now WHERE round_id = $t)"
 
 FEATURE_SIGNALS = """
     SELECT o.household_id, i.sort_order AS j, o.value
@@ -96,7 +96,7 @@ LABELS = (
            (outcome IN """
     + LABEL_OUTCOMES_SQL
     + """)::INT AS label
-    FROM visits WHERE round_id = ? AND outcome <> 'unreachable'"""
+    FROM visits_now WHERE round_id = ? AND outcome <> 'unreachable'"""
 )
 
 # Rounds with visit outcomes usable as labels, per channel list $channels.
@@ -106,7 +106,7 @@ LABELLED_ROUNDS = (
            count(*) FILTER (WHERE outcome IN """
     + LABEL_OUTCOMES_SQL
     + """) AS positives
-    FROM visits
+    FROM visits_now
     WHERE outcome <> 'unreachable' AND list_contains($channels, channel)
     GROUP BY round_id ORDER BY round_id"""
 )
@@ -117,7 +117,7 @@ CHANNEL_LABELS = (
     SELECT household_id, (outcome IN """
     + LABEL_OUTCOMES_SQL
     + """)::INT AS label
-    FROM visits
+    FROM visits_now
     WHERE round_id = $t AND outcome <> 'unreachable' AND list_contains($channels, channel)"""
 )
 

@@ -334,7 +334,21 @@ def test_cli_umask_and_exports_are_private(small_db, tmp_path):
     files = list((tmp_path / "out").iterdir())
     assert files and all(_mode(f) == 0o600 for f in files)
     assert _mode(tmp_path / "out") & 0o007 == 0  # the folder made under the CLI's umask
-    assert _mode(db) == 0o600  # opened for writing: restricted
+    # A loader (here `stats`) makes the file a snapshot version: every version and its
+    # folder are restricted, the file that was 0644 too.
+    out = subprocess.run(
+        [sys.executable, "-m", "blindspot", "stats", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        cwd=config.PROJECT_DIR,
+    )
+    assert out.returncode == 0, out.stderr
+    from blindspot.db import snapshots
+
+    versions = snapshots.versions(db)
+    assert len(versions) == 2 and all(_mode(v.file) == 0o600 for v in versions)
+    assert all(_mode(v.file.with_suffix(".json")) == 0o600 for v in versions)
+    assert _mode(snapshots.folder(db)) == 0o700
 
 
 def test_model_files_are_not_world_readable(modelled):

@@ -8,6 +8,7 @@ import time
 import pytest
 from apptest import _app, login
 from conftest import TEST_PASSWORDS
+from ops import audit_rows
 
 from blindspot.access import scope_for
 from blindspot.app import auth
@@ -33,7 +34,7 @@ def app_db(modelled, tmp_path, monkeypatch):
 
 
 def _audit_rows(path):
-    return store_mod.open_store(path).df("SELECT * FROM audit_log ORDER BY event_id")
+    return audit_rows()
 
 
 def test_wrong_password_says_only_that(small_db, env_db):
@@ -210,7 +211,7 @@ def test_official_records_an_outcome(app_db, env_db):
     assert any("저장했습니다" in s.value for s in at.success)
     db = store_mod.open_store(app_db)
     row = db.df(
-        "SELECT v.outcome, v.recorded_by FROM visits v JOIN households h USING (household_id) "
+        "SELECT v.outcome, v.recorded_by FROM visits_now v JOIN households h USING (household_id) "
         "WHERE v.round_id = ? AND h.pseudo_id = ?",
         [T, pid],
     )
@@ -241,7 +242,7 @@ def test_overwriting_an_outcome_shows_the_earlier_one_and_asks(app_db, env_db):
 
     def outcome_now():
         return db.rows(
-            "SELECT v.outcome FROM visits v JOIN households h USING (household_id) "
+            "SELECT v.outcome FROM visits_now v JOIN households h USING (household_id) "
             "WHERE v.round_id = ? AND h.pseudo_id = ?",
             [T, pid],
         )
@@ -317,3 +318,21 @@ def test_sign_in_fails_closed_when_the_operational_store_is_down(small_db, env_d
     errors = [e.value for e in at.error]
     assert any("운영 저장소" in e and "로그인할 수 없습니다" in e for e in errors), errors
     assert not any("127.0.0.1" in e or "secret" in e for e in errors)
+
+
+def test_operational_store_down_mid_session_fails_closed_and_aggregates_keep_working(app_db, env_db, monkeypatch):
+    """PostgreSQL (or the SQLite folder) goes away after sign-in: the risk list shows a Korean
+    sentence and no household row (its audit record cannot be written, so nothing is shown);
+    the overview, an aggregate page, keeps working."""
+    at = _list_page(env_db, app_db, "dong")
+    assert not at.exception and "scope" in at.session_state
+    monkeypatch.setenv("BLINDSPOT_OPS_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:9/blindspot")
+    at.selectbox(key="rl_purpose_choice").select("방문 계획").run()
+    assert not at.exception
+    assert not any("pseudo_id" in d.value.columns for d in at.dataframe)  # no household row on screen
+    errors = [e.value for e in at.error]
+    assert any("운영 저장소" in e and "가구 단위 자료" in e for e in errors), errors
+    assert not any("127.0.0.1" in e or "secret" in e for e in errors)
+    at.switch_page("views/overview.py").run()
+    assert not at.exception and not at.error
+    assert any("가구" in m.label for m in at.metric)

@@ -481,22 +481,31 @@ def _until(base, status, timeout=60):
     raise AssertionError(f"{base}: health never {status} (last {got})")
 
 
-def test_health_fails_while_the_process_cannot_open_its_data(small_db, tmp_path):
-    """Two processes on one writable DuckDB file: the second cannot open it, so its health
-    check says 503 (a load balancer sends nobody there) instead of Streamlit's "ok"; it
-    names no path or process.  When the first stops, the second becomes ready."""
+def test_two_processes_serve_one_snapshot_and_health_fails_while_data_cannot_be_opened(small_db, tmp_path):
+    """Two processes on one database both serve (each opens the active version read-only).
+    When the version the link names cannot be opened (here: the link points at a missing
+    file), the health check says 503 (a load balancer sends nobody there) instead of
+    Streamlit's "ok", and names no path or process; once the link is right, 200 again."""
+    from blindspot.db import snapshots
+
     db = tmp_path / "shared.duckdb"
     shutil.copy(small_db, db)
+    with snapshots.loader(db, "stats"):
+        pass  # a versioned database: db is now a link to its active version
     first, first_url = _start_gate(db, tmp_path, "first")
     second = None
     try:
-        assert _until(first_url, 200) == (200, "ok")  # the first holds the file from now on
+        assert _until(first_url, 200) == (200, "ok")
         second, second_url = _start_gate(db, tmp_path, "second")
-        status, text = _until(second_url, 503)
-        assert "자료를 열 수 없어" in text and str(db) not in text and "PID" not in text
-        assert b"health: not ready" in (tmp_path / "second.log").read_bytes()  # the details, for the operator
-        first.terminate()
-        first.wait(timeout=30)
+        assert _until(second_url, 200) == (200, "ok")  # a second process on the same data serves
+        good = os.readlink(db)
+        snapshots._point(db, snapshots.folder(db) / "v9999-20260101T000000.duckdb")
+        for url, name in ((first_url, "first"), (second_url, "second")):
+            status, text = _until(url, 503)
+            assert "자료를 열 수 없어" in text and str(db) not in text and "PID" not in text
+            assert b"health: not ready" in (tmp_path / f"{name}.log").read_bytes()  # details for the operator
+        os.replace(db, tmp_path / "broken-link")
+        os.symlink(good, db)
         assert _until(second_url, 200, timeout=30) == (200, "ok")
     finally:
         for proc in (first, second):

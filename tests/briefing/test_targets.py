@@ -10,6 +10,7 @@ import shutil
 import pytest
 import streamlit as st
 from conftest import TEST_PASSWORDS
+from ops import audit_rows
 from streamlit.testing.v1 import AppTest
 
 from blindspot.access import Scope, can, scope_for
@@ -29,9 +30,9 @@ def db(modelled, tmp_path):
 
 
 def target_records(store):
-    return store.df(
-        "SELECT user_name, role, filters, row_count, detail FROM audit_log "
-        "WHERE action = 'set_targets' ORDER BY event_id"
+    log = audit_rows()
+    return log.loc[log["action"] == "set_targets", ["user_name", "role", "filters", "row_count", "detail"]].reset_index(
+        drop=True
     )
 
 

@@ -6,6 +6,7 @@ import shutil
 
 import pandas as pd
 import pytest
+from ops import audit_rows
 
 from blindspot.access import scope_for
 from blindspot.casework import audit, exports, lists, outcomes
@@ -28,11 +29,11 @@ def db(modelled, tmp_path):
 
 
 def _audit(store) -> pd.DataFrame:
-    return store.df("SELECT * FROM audit_log ORDER BY event_id")
+    return audit_rows()
 
 
 def _visits(store) -> list:
-    return store.rows("SELECT * FROM visits ORDER BY ALL")
+    return store.rows("SELECT * FROM visits_now ORDER BY ALL")
 
 
 def _listed(store, filters=None) -> pd.DataFrame:
@@ -42,8 +43,8 @@ def _listed(store, filters=None) -> pd.DataFrame:
 def _pid(store, band: str, sgg: str = "29110", visited: bool | None = None) -> str:
     cond = {
         None: "",
-        True: "AND s.household_id IN (SELECT household_id FROM visits WHERE round_id = $t)",
-        False: "AND s.household_id NOT IN (SELECT household_id FROM visits WHERE round_id = $t)",
+        True: "AND s.household_id IN (SELECT household_id FROM visits_now WHERE round_id = $t)",
+        False: "AND s.household_id NOT IN (SELECT household_id FROM visits_now WHERE round_id = $t)",
     }[visited]
     return store.scalar(
         "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
@@ -122,7 +123,7 @@ def test_overwrite_needs_confirmation_and_each_save_is_one_record(db):
     again = outcomes.record_outcome(db, OFFICIAL, pid, T, "unreachable", shown=shown, overwrite=True)
     assert again["action"] == "updated"
     row = db.rows(
-        "SELECT v.outcome, v.support_type, v.channel, v.recorded_by FROM visits v JOIN households h "
+        "SELECT v.outcome, v.support_type, v.channel, v.recorded_by FROM visits_now v JOIN households h "
         "USING (household_id) WHERE v.round_id = ? AND h.pseudo_id = ?",
         [T, pid],
     )
@@ -137,7 +138,7 @@ def test_an_earlier_system_visit_is_shown_before_it_is_replaced(db):
         p
         for p in _listed(db)["pseudo_id"]
         if db.scalar(
-            "SELECT count(*) FROM visits v JOIN households h USING (household_id) "
+            "SELECT count(*) FROM visits_now v JOIN households h USING (household_id) "
             "WHERE v.round_id = ? AND h.pseudo_id = ?",
             [T, p],
         )

@@ -8,6 +8,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from ops import audit_rows
 
 from blindspot import vocab
 from blindspot.access import Scope, scope_for
@@ -34,7 +35,7 @@ def db(modelled, tmp_path):
 
 
 def _audit(store) -> pd.DataFrame:
-    return store.df("SELECT * FROM audit_log ORDER BY event_id")
+    return audit_rows()
 
 
 def _expected_list(store, sgg: str | None, bands=("high", "medium"), share=0.008) -> pd.DataFrame:
@@ -135,7 +136,7 @@ def test_filters_match_raw_tables(db):
     unvisited = lists.risk_list(db, ANALYST, lists.ListFilters(**base, not_visited=True), "점검")
     visited = set(
         db.df(
-            "SELECT h.pseudo_id FROM visits v JOIN households h USING (household_id) "
+            "SELECT h.pseudo_id FROM visits_now v JOIN households h USING (household_id) "
             "WHERE v.round_id = ? AND v.sgg_code = '29110'",
             [T],
         )["pseudo_id"]
@@ -250,13 +251,13 @@ def test_outcome_entry_feeds_maps_and_labels(db):
     target = db.df(
         "SELECT h.household_id, h.pseudo_id, s.emd_code FROM scores s JOIN households h USING (household_id) "
         "WHERE s.round_id = ? AND s.sgg_code = '29110' AND household_id NOT IN "
-        "(SELECT household_id FROM visits WHERE round_id = ?) ORDER BY s.probability DESC LIMIT 1",
+        "(SELECT household_id FROM visits_now WHERE round_id = ?) ORDER BY s.probability DESC LIMIT 1",
         [T, T],
     ).iloc[0]
     before = mapcounts.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     result = outcomes.record_outcome(db, OFFICIAL, target["pseudo_id"], T, "supported", "긴급지원")
     assert result["action"] == "inserted" and result["channel"] == "local"
-    row = db.df("SELECT * FROM visits WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])])
+    row = db.df("SELECT * FROM visits_now WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])])
     assert len(row) == 1
     assert (row.loc[0, "channel"], row.loc[0, "outcome"], row.loc[0, "support_type"], row.loc[0, "recorded_by"]) == (
         "local",
@@ -267,7 +268,7 @@ def test_outcome_entry_feeds_maps_and_labels(db):
     after = mapcounts.region_counts(db, Scope.all_areas(), "emd", T).loc[target["emd_code"], "visited"]
     assert after == before + 1
     labels = db.df(
-        "SELECT household_id, label FROM visits v, LATERAL (SELECT (outcome IN "
+        "SELECT household_id, label FROM visits_now v, LATERAL (SELECT (outcome IN "
         "('need_confirmed', 'supported', 'refused'))::INT AS label) WHERE round_id = ?",
         [T],
     )
@@ -280,7 +281,7 @@ def test_outcome_entry_feeds_maps_and_labels(db):
     assert again["action"] == "updated"
     assert (
         db.scalar(
-            "SELECT count(*) FROM visits WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])]
+            "SELECT count(*) FROM visits_now WHERE round_id = ? AND household_id = ?", [T, int(target["household_id"])]
         )
         == 1
     )
@@ -298,10 +299,10 @@ def test_outcome_outside_scope_is_refused_and_audited(db, scope):
         "WHERE s.round_id = ? AND s.sgg_code = '29110' LIMIT 1",
         [T],
     )
-    visits = db.scalar("SELECT count(*) FROM visits")
+    visits = db.scalar("SELECT count(*) FROM visits_now")
     with pytest.raises(AccessDenied):
         outcomes.record_outcome(db, scope, pid, T, "contacted")
-    assert db.scalar("SELECT count(*) FROM visits") == visits
+    assert db.scalar("SELECT count(*) FROM visits_now") == visits
     rec = _audit(db).iloc[-1]
     assert (rec["action"], rec["user_name"], rec["row_count"]) == ("refused_outcome", scope.user, 0)
     assert pid in rec["filters"]
@@ -323,14 +324,14 @@ def test_audit_log_is_admin_only_and_filters(db):
     lists.risk_list(db, OFFICIAL, lists.ListFilters(T), "방문 계획")
     exports.export_risk_list(db, ANALYST, lists.ListFilters(T, area="29110"), "점검", "csv")
     admin = scope_for("admin", "adm")
-    assert len(audit.audit_log(db, admin)) == 2
-    only = audit.audit_log(db, admin, user="ana")
+    assert len(audit.audit_log(admin)) == 2
+    only = audit.audit_log(admin, user="ana")
     assert only["action"].tolist() == ["export_list"] and only["file_hash"].str.len().tolist() == [64]
-    assert audit.audit_log(db, admin, action="view_list")["user_name"].tolist() == ["dong"]
-    assert audit.audit_users(db, admin) == ["ana", "dong"]
+    assert audit.audit_log(admin, action="view_list")["user_name"].tolist() == ["dong"]
+    assert audit.audit_users(admin) == ["ana", "dong"]
     for scope in (ANALYST, OFFICIAL, scope_for("presenter", "pre")):
         with pytest.raises(AccessDenied):
-            audit.audit_log(db, scope)
+            audit.audit_log(scope)
 
 
 def test_vocab_support_types_match_generator():

@@ -149,8 +149,8 @@ def test_summary_exports_have_no_live_formula(hostile_db):
 
 def test_audit_export_has_no_live_formula(hostile_db):
     hostile_user = scope_for("analyst", HOSTILE[8])
-    audit.record(hostile_db, hostile_user, "view_list", {"round": T, "area": "=1+1"}, 1, HOSTILE[3], detail=HOSTILE[2])
-    f = exports.export_audit(hostile_db, scope_for("admin", "adm"))
+    audit.record(hostile_user, "view_list", {"round": T, "area": "=1+1"}, 1, HOSTILE[3], detail=HOSTILE[2])
+    f = exports.export_audit(scope_for("admin", "adm"))
     _assert_csv_safe(f.data, [HOSTILE[8], HOSTILE[3], HOSTILE[2]])
 
 

@@ -126,7 +126,12 @@ def test_failed_build_leaves_previous_database_intact(small_db, tmp_path, monkey
     st = Store(path, read_only=True)
     assert fingerprint(st, ["households", "observations", "visits"]) == before
     st.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.duckdb"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.duckdb", "copy.duckdb.snapshots"]
+    # No partial version left; the file it started from is version 1, still active.
+    from blindspot.db import snapshots
+
+    assert not list(snapshots.folder(path).glob("*.partial*"))
+    assert [(v.name[:5], v.active) for v in snapshots.versions(path)] == [("v0001", True)]
 
 
 def test_killed_build_leaves_previous_database_intact(small_db, tmp_path):

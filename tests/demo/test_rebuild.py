@@ -1,6 +1,7 @@
-"""The audit trail survives rebuilds: a demo rebuild through the
-command `make` runs keeps the audit log, entered outcomes, briefing targets and ingest
-history; a real database is never replaced by it."""
+"""The audit trail survives rebuilds: the audit log, entered outcomes, briefing targets and
+ingest history live in the operational store, so a demo rebuild through the command `make`
+runs, `init-db --force` or `--force-replace-real` leave them exactly as they were (and the
+hash chain verifies); a real database is never replaced by `make`."""
 
 import datetime as dt
 import hashlib
@@ -9,11 +10,12 @@ import shutil
 import pandas as pd
 import pytest
 from conftest import SMALL
+from ops import audit_rows
 
 from blindspot import cli
 from blindspot.access import Scope, scope_for
-from blindspot.briefing import sql as briefing_sql
 from blindspot.casework import audit, exports, lists, outcomes
+from blindspot.db import opstore, snapshots
 from blindspot.db.store import Store
 from blindspot.demo import build
 from blindspot.errors import BlindspotError
@@ -38,7 +40,7 @@ SMALL_ARGS = [
 ]
 ENTERED = (
     "SELECT v.round_id, h.pseudo_id, v.channel, v.outcome, v.support_type, v.recorded_at, v.recorded_by "
-    "FROM visits v JOIN households h ON h.household_id = v.household_id AND h.valid_from_round <= v.round_id "
+    "FROM visits_now v JOIN households h ON h.household_id = v.household_id AND h.valid_from_round <= v.round_id "
     "AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id) "
     "WHERE v.recorded_by <> 'synthetic' ORDER BY ALL"
 )
@@ -71,13 +73,17 @@ def _records(log: pd.DataFrame) -> list[tuple]:
 
 
 def _snapshot(path) -> dict:
+    """What an office has done (operational store) and the entered outcomes as the active
+    version shows them."""
+    ops = opstore.open_ops()
     st = Store(path, read_only=True)
     try:
         return {
-            "audit": st.df("SELECT * FROM audit_log ORDER BY event_id"),
+            "audit": audit_rows(),
             "visits": st.rows(ENTERED),
-            "targets": st.rows("SELECT * FROM briefing_targets ORDER BY ALL"),
-            "loads": st.rows("SELECT * FROM ingest_loads ORDER BY ALL"),
+            "targets": ops.targets("29110"),
+            "loads": ops.loads_frame()["load_id"].tolist(),
+            "snapshot_loads": st.scalar("SELECT count(*) FROM ingest_loads"),
         }
     finally:
         st.close()
@@ -99,8 +105,7 @@ def worked_demo(modelled, tmp_path):
         outcomes.record_outcome(st, OFFICIAL, seen, T, "refused", shown=rows["pseudo_id"], overwrite=True)
         with pytest.raises(outcomes.OutcomeRefused):
             outcomes.record_outcome(st, OFFICIAL, "HNOSUCH", T, "contacted")
-        st.run(briefing_sql.UPSERT_BRIEFING_TARGET, ["29110", "contact_rate", 0.75, "dong", dt.datetime(2024, 6, 1, 9)])
-        st.checkpoint()
+        opstore.open_ops().set_target("29110", "contact_rate", 0.75, "dong", dt.datetime(2024, 6, 1, 9))
     finally:
         st.close()
     return path
@@ -108,27 +113,27 @@ def worked_demo(modelled, tmp_path):
 
 def test_demo_rebuild_keeps_audit_log_outcomes_and_targets(worked_demo):
     before = _snapshot(worked_demo)
-    assert len(before["audit"]) == 5 and len(before["visits"]) == 2 and len(before["targets"]) == 1
+    assert len(before["audit"]) == 5 and len(before["visits"]) == 2 and before["targets"] == {"contact_rate": 0.75}
     assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *SMALL_ARGS]) == 0
     after = _snapshot(worked_demo)
-    # Every record, every field, the same event ids:
+    # Every record, every field, the same event ids, then one record of the rebuild:
     assert _records(after["audit"].iloc[: len(before["audit"])]) == _records(before["audit"])
     rebuilt = after["audit"].iloc[len(before["audit"]) :]
-    assert rebuilt["action"].tolist() == ["rebuild_demo"]
-    assert "감사 기록 5건, 방문 결과 2건, 브리핑 목표 1건" in rebuilt["detail"].iloc[0]
+    assert rebuilt["action"].tolist() == ["rebuild_demo"] and "운영 저장소에 그대로" in rebuilt["detail"].iloc[0]
+    # The outcomes show on the new build's households (same pseudonymous ids and rounds).
     assert after["visits"] == before["visits"] and after["targets"] == before["targets"]
-    st = Store(worked_demo)
-    try:
-        # The data is new (the build stamp), and the log goes on after the copied ids.
-        assert st.meta()["data_kind"] == "synthetic"
-        event = audit.record(st, OFFICIAL, "view_list", {"round": T}, 0, "점검")
-        assert event == int(after["audit"]["event_id"].max()) + 1
-    finally:
-        st.close()
+    assert opstore.open_ops().verify_audit()["ok"]
+    # The data is new, a new version, and the one it replaced is kept for a rollback.
+    assert [v.active for v in snapshots.versions(worked_demo)] == [False, True]
+    event = audit.record(OFFICIAL, "view_list", {"round": T}, 0, "점검")
+    assert event == int(after["audit"]["event_id"].max()) + 1
 
 
-def test_rebuild_with_another_configuration_is_refused_when_outcomes_were_entered(worked_demo):
-    digest = _digest(worked_demo)
+def test_rebuild_with_another_configuration_keeps_the_outcomes_for_a_rollback(worked_demo):
+    """Another seed makes other households: the entered outcomes do not show on them, but
+    they are not lost: they stay in the operational store, and activating the earlier
+    version shows them again."""
+    before = _snapshot(worked_demo)
     other = [
         "--seed",
         str(SMALL.seed + 1),
@@ -140,29 +145,12 @@ def test_rebuild_with_another_configuration_is_refused_when_outcomes_were_entere
         *SMALL.sido,
         "--no-model",
     ]
-    assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *other]) == 2
-    assert _digest(worked_demo) == digest
-
-
-def test_outcomes_without_a_household_in_the_new_build_stop_the_swap(worked_demo, small_db, tmp_path):
-    """Entered outcomes must all find their household (pseudonymous id and round) in the new
-    build; otherwise nothing is swapped and the message says how to proceed."""
-    st = Store(worked_demo)
-    pid = st.rows(ENTERED)[0][1]
-    st.run("UPDATE households SET pseudo_id = 'HGONE0001' WHERE pseudo_id = ?", [pid])
-    st.checkpoint()
-    st.close()
-    existing = build.inspect_existing(worked_demo)
-    assert existing.is_demo and existing.entered == 2 and existing.audit_rows == 5
-    new = tmp_path / "new.duckdb"
-    shutil.copy(small_db, new)  # stands in for the fresh build of the same configuration
-    st = Store(new)
-    try:
-        with pytest.raises(BlindspotError, match="1건의 가구가 새 데모 데이터에 없습니다"):
-            build.carry_over(st, existing, outcomes=True)
-        assert st.scalar("SELECT count(*) FROM audit_log") == 0  # all or nothing
-    finally:
-        st.close()
+    assert cli.main(["build-demo", "--db", str(worked_demo), *MAKE_ARGS, *other]) == 0
+    assert _snapshot(worked_demo)["visits"] == []
+    assert len(opstore.open_ops().outcomes_frame()) == 2
+    first = snapshots.versions(worked_demo)[0].name
+    snapshots.activate(worked_demo, first)
+    assert _snapshot(worked_demo)["visits"] == before["visits"]
 
 
 @pytest.fixture()
@@ -173,15 +161,12 @@ def real_db(small_db, tmp_path):
     src.close()
     path = tmp_path / "real.duckdb"
     build.build_empty(path)
-    st = Store(path)
-    try:
-        ingest.ingest_paths(
-            st, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader", sgg=["36110"]
+    with snapshots.loader(path, "ingest 2024-R3") as draft:
+        result = ingest.ingest_paths(
+            draft.store, "2024-R3", files["households_file"], files["outcomes_file"], loaded_by="loader", sgg=["36110"]
         )
-        audit.record(st, scope_for("analyst", "ana"), "view_list", {"round": T}, 3, "점검")
-        st.checkpoint()
-    finally:
-        st.close()
+    ingest.record_loads(result, draft.published)
+    audit.record(scope_for("analyst", "ana"), "view_list", {"round": T}, 3, "점검")
     return path
 
 
@@ -260,8 +245,10 @@ def test_force_replace_real_keeps_the_audit_log_and_records_the_replacement(real
         and "지움: 기존 가구·위기정보" in last["detail"]
         and "적재 이력 2건" in last["detail"]
     )
-    assert after["loads"] == []  # the new file is a demo: no ingest history of rounds it does not hold
-    assert build.inspect_existing(real_db).is_demo
+    # The new version is a demo (no loads of its own); the history of loads is kept.
+    assert after["snapshot_loads"] == 0 and build.inspect_existing(real_db).is_demo
+    assert after["loads"] == before["loads"] and len(after["loads"]) == 2
+    assert opstore.open_ops().verify_audit()["ok"]
 
 
 def test_init_db_force_keeps_the_audit_log(worked_demo):
@@ -271,6 +258,12 @@ def test_init_db_force_keeps_the_audit_log(worked_demo):
     n = len(before["audit"])
     assert _records(after["audit"].iloc[:n]) == _records(before["audit"])
     assert after["audit"]["action"].iloc[-1] == "replace_database" and after["targets"] == before["targets"]
+    assert opstore.open_ops().verify_audit() == {
+        "ok": True,
+        "records": n + 1,
+        "first_broken": None,
+        "reason": None,
+    }
 
 
 def test_an_unmigrated_old_database_is_refused_not_guessed(small_db, tmp_path):

@@ -2,6 +2,7 @@ import shutil
 
 import numpy as np
 import pytest
+from ops import audit_count, audit_rows
 
 from blindspot.access import Scope
 from blindspot.casework.audit import PurposeRequired
@@ -42,7 +43,7 @@ def test_measures_match_hand_counts(small_store):
     assert row["domain_health"] == pytest.approx(health / hh * 1000)
     outcomes = dict(
         small_store.rows(
-            "SELECT outcome, count(*) FROM visits WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1", [T]
+            "SELECT outcome, count(*) FROM visits_now WHERE round_id = ? AND sgg_code = '29110' GROUP BY 1", [T]
         )
     )
     visited = sum(outcomes.values())
@@ -177,14 +178,14 @@ def test_risk_measures_from_scores(scored_store):
 
 
 def test_top_households_by_pseudo_id(scored_store):
-    before = scored_store.scalar("SELECT count(*) FROM audit_log")
+    before = audit_count()
     top = mapdata.top_households(scored_store, Scope.all_areas(user="kim"), "29110", T, "점검", limit=3)
     assert top.columns.tolist() == ["pseudo_id", "emd_name", "band", "probability", "reasons"]
     assert top["probability"].tolist() == pytest.approx([0.9, 0.88, 0.86])
     assert top["band"].tolist() == ["위험", "위험", "위험"]
     assert top["pseudo_id"].str.match(r"^H[0-9A-F]{8}$").all()
     # One audit record of the look, with who, where and why.
-    log = scored_store.df("SELECT user_name, action, row_count, purpose, filters FROM audit_log ORDER BY event_id")
+    log = audit_rows()[["user_name", "action", "row_count", "purpose", "filters"]]
     assert len(log) == before + 1
     last = log.iloc[-1]
     assert (last["user_name"], last["action"], last["row_count"], last["purpose"]) == (
@@ -200,7 +201,7 @@ def test_top_households_by_pseudo_id(scored_store):
         mapdata.top_households(scored_store, Scope.district(["29140"]), "29110", T, "점검")
     with pytest.raises(PurposeRequired):
         mapdata.top_households(scored_store, Scope.all_areas(), "29110", T, "")
-    assert scored_store.scalar("SELECT count(*) FROM audit_log") == before + 1  # refusals show nothing
+    assert audit_count() == before + 1  # refusals show nothing
     assert mapdata.top_households(scored_store, Scope.all_areas(), "29110", 20242, "점검").empty
 
 
