@@ -344,7 +344,9 @@ def _cmd_bench(args) -> int:
             raise BlindspotError("--layout 은 --db 로 측정할 데이터베이스를 지정해야 합니다.")
         result = layout_comparison(args.db)
     else:
-        result = run_bench(scale=args.scale, db=args.db, keep=args.keep, model=not args.no_model)
+        result = run_bench(
+            scale=args.scale, db=args.db, keep=args.keep, model=not args.no_model, serving=not args.no_serving
+        )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -607,6 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--keep", action="store_true", help="측정용으로 만든 데이터베이스를 지우지 않음")
     k.add_argument("--layout", action="store_true", help="위기정보 저장 방식 비교 (long vs wide; --db 필요)")
     k.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산 측정을 건너뜀")
+    k.add_argument(
+        "--no-serving", action="store_true", help="새 판 게시와 차수 적재→화면 표시(turnaround) 측정을 건너뜀"
+    )
     k.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     k.set_defaults(func=_cmd_bench)
 

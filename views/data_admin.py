@@ -3,12 +3,50 @@
 import streamlit as st
 
 from blindspot.app import data, login, widgets
-from blindspot.errors import BlindspotError
 from blindspot.ingest import load as ingest
 from blindspot.ingest import report
 
 st.title("데이터 관리")
 scope = login.require("ingest")
+JOBS = {"ingest_job": "적재", "rescore_job": "점수 계산"}
+
+
+def job_panel() -> None:
+    """The jobs this session started, at the top of the page: progress while they run (the
+    page stays usable), then their outcome; a finished job reruns the page once so the
+    history and every cached figure show the new version."""
+    for key in JOBS:
+        job = data.job(st.session_state.get(key))
+        if job is None:
+            continue
+        if job.status == "running":
+            st.progress(job.fraction, text=f"{job.kind} 중 ({job.user}): {job.message}")
+            continue
+        if st.session_state.get(f"{key}_seen") != job.id:
+            st.session_state[f"{key}_seen"] = job.id
+            data.clear_caches()
+            st.rerun()
+        if job.status == "failed":
+            (st.error if key == "ingest_job" else st.info)(job.error)
+        elif key == "ingest_job":
+            r = {"snapshot": None, **job.result}
+            st.success(
+                f"적재 완료: 차수 {r['round']} — 가구 {r['households']:,}곳, 위기정보 {r['observations']:,}건, "
+                f"방문 결과 {r['visits']:,}건 ({r['seconds']}초)"
+                + (
+                    f" · 새 판 {r['snapshot']} 게시: 모든 화면이 다음 조작부터 이 자료를 씁니다"
+                    if r.get("snapshot")
+                    else ""
+                )
+            )
+        else:
+            r = job.result
+            st.success(f"점수 계산 완료: 차수 {r['round']}, 모델 {r['model_version']}, 가구 {r['households']:,}곳")
+
+
+busy = any(getattr(data.job(st.session_state.get(k)), "status", None) == "running" for k in JOBS)
+# Polled every second only while a job runs: an idle page costs the server nothing.
+st.fragment(run_every=1.0 if busy else None)(job_panel)()
 
 st.caption(
     "한 차수의 가구 파일(CSV·XLSX·Parquet)과 선택으로 방문 결과 파일을 올리세요. 형식: docs/ingest-format.md. "
@@ -48,7 +86,7 @@ if st.button(
     except ingest.IngestError as exc:
         st.session_state["ingest_prepared"] = None
         st.error(str(exc))
-    st.session_state.pop("ingest_result", None)
+    st.session_state.pop("ingest_job", None)
 
 prepared = st.session_state.get("ingest_prepared")
 if prepared is not None:
@@ -82,32 +120,22 @@ if prepared is not None:
                 "이 파일의 내용으로 바뀝니다."
             )
             replace = st.checkbox("기존 자료를 이 파일로 교체 (--replace)", key="ingest_replace")
-        if st.button("적재하기", type="primary", disabled=prepared.round_exists and not replace, key="ingest_load"):
-            try:
-                st.session_state["ingest_result"] = data.load_ingest(
-                    prepared, replace, widgets.progress_bar("적재 중…")
-                )
-                st.session_state["ingest_prepared"] = None
-            except BlindspotError as exc:
-                st.error(str(exc))
+        if st.button(
+            "적재하기", type="primary", disabled=busy or (prepared.round_exists and not replace), key="ingest_load"
+        ):
+            # A background job: the page can be left; progress shows at the top.
+            st.session_state["ingest_job"] = data.start_load(prepared, replace)
+            st.session_state["ingest_prepared"] = None
+            st.rerun()
 
-result = st.session_state.get("ingest_result")
-if result:
-    st.success(
-        f"적재 완료: 차수 {result['round']} — 가구 {result['households']:,}곳, 위기정보 {result['observations']:,}건, "
-        f"방문 결과 {result['visits']:,}건 ({result['seconds']}초)"
-    )
+loaded = data.job(st.session_state.get("ingest_job"))
+last_round = loaded.result["round"] if loaded is not None and loaded.status == "done" else ""
 
 st.subheader("점수 다시 계산")
-rescore_round = st.text_input("차수", value=(result or {}).get("round", ""), placeholder="2024-R4", key="rescore_round")
-if st.button("서비스 모델로 이 차수 점수 계산", disabled=not rescore_round, key="rescore"):
-    try:
-        scored = data.rescore_round(rescore_round, widgets.progress_bar("점수 계산 중…"))
-        st.success(
-            f"점수 계산 완료: 차수 {scored['round']}, 모델 {scored['model_version']}, 가구 {scored['households']:,}곳"
-        )
-    except BlindspotError as exc:
-        st.info(str(exc))
+rescore_round = st.text_input("차수", value=last_round, placeholder="2024-R4", key="rescore_round")
+if st.button("서비스 모델로 이 차수 점수 계산", disabled=busy or not rescore_round, key="rescore"):
+    st.session_state["rescore_job"] = data.start_rescore(rescore_round)
+    st.rerun()
 
 st.subheader("적재 이력")
 st.dataframe(

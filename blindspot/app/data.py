@@ -17,6 +17,7 @@ import streamlit as st
 
 from blindspot import config
 from blindspot.access import Scope, narrow
+from blindspot.app import jobs
 from blindspot.app.cache import cached, clear_caches, store
 from blindspot.app.login import current_scope
 from blindspot.casework import audit, exports, lists, outcomes
@@ -306,32 +307,45 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sg
         release_uploads(households, outcomes)
 
 
-def load_ingest(prepared, replace: bool, progress=None) -> dict:
+def _load(db: Path, prepared, replace: bool, user: str, progress) -> dict:
     """Load a validated round into the next snapshot version and publish it (every app
     process switches to it on its next page run); refused at once while another loader runs."""
     from blindspot.ingest import load as ingest
 
-    user = current_scope().user
-    with snapshots.loader(config.db_path(), "ingest (데이터 관리 화면)", user) as draft:
-        result = ingest.load(
-            draft.store, prepared, replace=replace, loaded_by=user, progress=progress or (lambda f, m: None)
-        )
+    with snapshots.loader(db, f"ingest {prepared.round.code} (데이터 관리 화면)", user) as draft:
+        result = ingest.load(draft.store, prepared, replace=replace, loaded_by=user, progress=progress)
         draft.keep = result["status"] == "loaded"
     if draft.published:
         ingest.record_loads(result, draft.published)
         result["snapshot"] = draft.published
-    clear_caches()
+    result.pop("loads", None)
     return result
 
 
-def rescore_round(round_code: str, progress=None) -> dict:
+def _rescore(db: Path, models: Path, round_code: str, user: str, progress) -> dict:
     from blindspot.ingest import load as ingest
 
-    with snapshots.loader(config.db_path(), f"score {round_code} (데이터 관리 화면)", current_scope().user) as draft:
-        result = ingest.rescore(draft.store, round_code, Path(models_dir()), progress=progress or (lambda f, m: None))
+    with snapshots.loader(db, f"score {round_code} (데이터 관리 화면)", user) as draft:
+        result = ingest.rescore(draft.store, round_code, models, progress=progress)
     result["snapshot"] = draft.published
-    clear_caches()
     return result
+
+
+def start_load(prepared, replace: bool) -> str:
+    """Start loading a validated round as a background job (:mod:`blindspot.app.jobs`);
+    returns its id for the page to poll."""
+    user, db = current_scope().user, config.db_path()
+    return jobs.start("적재", user, lambda progress: _load(db, prepared, replace, user, progress)).id
+
+
+def job(job_id: str | None):
+    """A background job of this process by id (None when unknown, e.g. after a restart)."""
+    return jobs.get(job_id)
+
+
+def start_rescore(round_code: str) -> str:
+    user, db, models = current_scope().user, config.db_path(), Path(models_dir())
+    return jobs.start("점수 계산", user, lambda progress: _rescore(db, models, round_code, user, progress)).id
 
 
 def ingest_history() -> pd.DataFrame:

@@ -20,9 +20,9 @@ from blindspot import settings
 from blindspot.access import Scope
 from blindspot.bench import sql
 from blindspot.bench.maps import map_timings
-from blindspot.db import queries
+from blindspot.db import queries, snapshots
 from blindspot.db import sql as db_sql
-from blindspot.db.store import Store, remove_db_files
+from blindspot.db.store import Store
 from blindspot.indicators.catalogue import load_catalogue
 
 
@@ -116,14 +116,11 @@ def _score_step(db: str, models: str) -> dict:
         st.close()
 
 
-def model_timings(db: Path) -> dict:
-    """Train and score in separate children so each one's peak memory is its own."""
-    models = Path(tempfile.mkdtemp(prefix="blindspot-bench-models-"))
-    try:
-        trained, train_peak = _child("train", str(db), str(models))
-        scored, score_peak = _child("score", str(db), str(models))
-    finally:
-        shutil.rmtree(models, ignore_errors=True)
+def model_timings(db: Path, models: Path) -> dict:
+    """Train and score in separate children so each one's peak memory is its own; the
+    model stays in ``models`` (in service in ``db``) for the round turnaround."""
+    trained, train_peak = _child("train", str(db), str(models))
+    scored, score_peak = _child("score", str(db), str(models))
     return {**trained, "train_peak_rss_mb": train_peak, **scored, "score_peak_rss_mb": score_peak}
 
 
@@ -223,14 +220,20 @@ def ingest_timing() -> dict:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True) -> dict:
+def run_bench(
+    scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True, serving: bool = True
+) -> dict:
+    """Every figure of ``bench --json``; ``serving`` adds the snapshot publication and the
+    round turnaround into a running app (:mod:`blindspot.bench.turnaround`), on a copy when
+    ``db`` is given (they write new versions)."""
     result: dict = {"scale": scale}
+    tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=settings.get("bench_dir")))
+    models = tmpdir / "models"
     if db:
         path = Path(db)
         result["build_seconds"] = None
         result["build_peak_rss_mb"] = None
     else:
-        tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=settings.get("bench_dir")))
         path = tmpdir / "bench.duckdb"
         result["build_seconds"], result["build_peak_rss_mb"] = build_in_child(path, scale)
     try:
@@ -244,12 +247,23 @@ def run_bench(scale: float = 1.0, db: str | None = None, keep: bool = False, mod
         finally:
             st.close()
         if model:
-            result.update(model_timings(path))
+            result.update(model_timings(path, models))
         result["export_100k_seconds"] = export_seconds()
         result.update(ingest_timing())
+        if serving:
+            from blindspot.bench.turnaround import publish_timing, round_turnaround
+
+            served = path
+            if db:  # never a new version or a bench round in the caller's database
+                served = tmpdir / "served.duckdb"
+                shutil.copyfile(snapshots.active_file(path), served)
+            result.update(publish_timing(served))
+            result.update(round_turnaround(served, models if model else None))
     finally:
-        if not db and not keep:
-            remove_db_files(path)
+        if keep and not db:
+            print(f"측정용 데이터베이스를 남겼습니다: {path}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmpdir, ignore_errors=True)
     return result
 
 

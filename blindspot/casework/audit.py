@@ -39,6 +39,7 @@ ACTIONS = {
     "replace_database": "데이터베이스 교체 (명령줄, 명시적)",
     "set_targets": "브리핑 목표 변경",
     "download_file": "파일 내려받기",
+    "import_legacy": "옛 분석 파일의 운영 기록 옮김",
 }
 
 

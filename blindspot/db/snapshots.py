@@ -201,6 +201,11 @@ def _adopt(path: Path) -> None:
     target = folder(path) / f"{name}.duckdb"
     os.replace(path, target)
     restrict(target)  # a file made under a loose umask holds personal data all the same
+    # A file from before the operational store: its audit trail, targets, history and
+    # entered outcomes move there now, once (the file becomes a version and is never adopted again).
+    from blindspot.db.legacy import move_legacy
+
+    move_legacy(target)
     _write_manifest(target, {"command": "adopt", "parent": None, "note": "스냅숏 도입 전 파일"})
     _point(path, target)
 

@@ -28,6 +28,17 @@ def _sejong_csv(small_db, n=60) -> bytes:
     return hh.head(n).to_csv(index=False).encode("cp949")
 
 
+def _finish_job(at, key):
+    """A load or rescoring runs as a background job: wait for it, then let the page see it
+    (one run shows the outcome after the rerun that refreshes the page)."""
+    from blindspot.app import jobs
+
+    assert not at.exception
+    job = jobs.wait(at.session_state[key], timeout=300)
+    assert job is not None and job.status != "running"
+    return at.run()
+
+
 def test_upload_check_and_load(small_db, env_db, tmp_path):
     db = tmp_path / "real.duckdb"
     build_empty(db)
@@ -45,7 +56,7 @@ def test_upload_check_and_load(small_db, env_db, tmp_path):
     assert not at.exception
     assert any("일부 지역 (1개 시군구)" in i.value for i in at.info)
     assert any("문제 없음: 가구.csv — 가구 60곳" in s.value for s in at.success)
-    at = at.button(key="ingest_load").click().run()
+    at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
     assert not at.exception
     assert any("적재 완료: 차수 2024-R4 — 가구 60곳" in s.value for s in at.success)
     history = at.dataframe[-1].value
@@ -57,7 +68,7 @@ def test_upload_check_and_load(small_db, env_db, tmp_path):
     assert any("이미 적재됨" in s.value for s in at.success)
     # Rescoring without a model says how to train.
     at.text_input(key="rescore_round").set_value("2024-R4")
-    at = at.run().button(key="rescore").click().run()
+    at = _finish_job(at.run().button(key="rescore").click().run(), "rescore_job")
     assert any("python -m blindspot train" in i.value for i in at.info)
 
 
@@ -92,13 +103,36 @@ def test_replacing_a_round_needs_the_confirmation(small_db, env_db, tmp_path):
     at = at.radio(key="ingest_scope").set_value("일부 지역").run()
     at = at.multiselect(key="ingest_sgg").set_value(["36110"]).run()
     at = at.run().button(key="ingest_check").click().run()
-    at = at.button(key="ingest_load").click().run()
+    at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
     at.file_uploader(key="ingest_households").set_value(("b.csv", _sejong_csv(small_db, 30), "text/csv"))
     at = at.run().button(key="ingest_check").click().run()
     assert any("이미 있습니다" in w.value for w in at.warning)
     assert at.button(key="ingest_load").disabled
     at = at.checkbox(key="ingest_replace").check().run()
     assert not at.button(key="ingest_load").disabled
-    at = at.button(key="ingest_load").click().run()
+    at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
     assert any("적재 완료: 차수 2024-R4 — 가구 30곳" in s.value for s in at.success)
     assert at.dataframe[-1].value["replaced"].tolist() == [True, False]
+
+
+def test_a_load_while_another_loader_runs_is_refused_and_named(small_db, env_db, tmp_path):
+    """The page's load is a loader like the CLI's: while one holds the slot (here this test,
+    as `ingest 2024-R4` from the command line), the job fails at once with who holds it, and
+    nothing is published."""
+    from blindspot.db import snapshots
+
+    db = tmp_path / "real.duckdb"
+    build_empty(db)
+    before = snapshots.active_version(db)
+    at = _app(env_db, db).run()
+    at.text_input(key="ingest_round").set_value("2024-R4")
+    at.file_uploader(key="ingest_households").set_value(("a.csv", _sejong_csv(small_db, 60), "text/csv"))
+    at = at.radio(key="ingest_scope").set_value("일부 지역").run()
+    at = at.multiselect(key="ingest_sgg").set_value(["36110"]).run()
+    at = at.run().button(key="ingest_check").click().run()
+    with snapshots.loader_lock(db, "ingest 2024-R4", "cli-loader"):
+        at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
+    errors = [e.value for e in at.error]
+    assert any("`ingest 2024-R4`" in e and "cli-loader" in e for e in errors), errors
+    assert snapshots.active_version(db) == before
+    assert at.dataframe[-1].value.empty  # no load in the history
