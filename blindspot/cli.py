@@ -345,7 +345,12 @@ def _cmd_bench(args) -> int:
         result = layout_comparison(args.db)
     else:
         result = run_bench(
-            scale=args.scale, db=args.db, keep=args.keep, model=not args.no_model, serving=not args.no_serving
+            scale=args.scale,
+            db=args.db,
+            keep=args.keep,
+            model=not args.no_model,
+            serving=not args.no_serving,
+            sessions=tuple(args.sessions or ()),
         )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -611,6 +616,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--no-model", action="store_true", help="모델 학습·점수 계산 측정을 건너뜀")
     k.add_argument(
         "--no-serving", action="store_true", help="새 판 게시와 차수 적재→화면 표시(turnaround) 측정을 건너뜀"
+    )
+    k.add_argument(
+        "--sessions",
+        type=int,
+        nargs="+",
+        help="동시 로그인 세션 수들 (예: 10 20 50): 앱 1·2 프로세스에서 로그인→지도→목록 (헤드리스 Chromium)",
     )
     k.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     k.set_defaults(func=_cmd_bench)

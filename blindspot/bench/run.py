@@ -221,11 +221,17 @@ def ingest_timing() -> dict:
 
 
 def run_bench(
-    scale: float = 1.0, db: str | None = None, keep: bool = False, model: bool = True, serving: bool = True
+    scale: float = 1.0,
+    db: str | None = None,
+    keep: bool = False,
+    model: bool = True,
+    serving: bool = True,
+    sessions: tuple[int, ...] = (),
 ) -> dict:
     """Every figure of ``bench --json``; ``serving`` adds the snapshot publication and the
     round turnaround into a running app (:mod:`blindspot.bench.turnaround`), on a copy when
-    ``db`` is given (they write new versions)."""
+    ``db`` is given (they write new versions); ``sessions`` (counts, e.g. (10, 20, 50)) adds
+    the concurrent-session walk of :mod:`blindspot.bench.sessions` for 1 and 2 processes."""
     result: dict = {"scale": scale}
     tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=settings.get("bench_dir")))
     models = tmpdir / "models"
@@ -259,6 +265,10 @@ def run_bench(
                 shutil.copyfile(snapshots.active_file(path), served)
             result.update(publish_timing(served))
             result.update(round_turnaround(served, models if model else None))
+        if sessions:
+            from blindspot.bench.sessions import sessions_bench
+
+            result["sessions"] = sessions_bench(path, models if model else None, (1, 2), sessions)
     finally:
         if keep and not db:
             print(f"측정용 데이터베이스를 남겼습니다: {path}", file=sys.stderr)
