@@ -17,6 +17,11 @@ the servers' CPU, and behind nginx the per-address limits count per browser
 (:func:`per_browser_template`): every bench browser comes from 127.0.0.1.
 
 Only the standard library at import: Playwright is imported when sessions run, Streamlit never.
+
+Why over 500 lines: one measurement end to end — starting the servers (one process or the
+launcher with nginx) and stopping every child, the accounts, the browser walk with its
+idle detection and error kinds, the per-process CPU accounting and the summary — whose
+parts only make sense together and are read in this order.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from blindspot import config, rounds
+from blindspot import config, rounds, settings
 from blindspot.access import Scope
 from blindspot.db import queries, snapshots
 from blindspot.db.store import Store
@@ -101,7 +101,7 @@ def round_turnaround(db: Path, models: Path | None) -> dict:
         return {"round_turnaround_skipped": f"{CHROMIUM} 없음: 화면에 보일 때까지를 잴 수 없습니다"}
     from playwright.sync_api import sync_playwright
 
-    work = Path(tempfile.mkdtemp(prefix="blindspot-bench-round-", dir=os.environ.get("BLINDSPOT_BENCH_DIR")))
+    work = Path(tempfile.mkdtemp(prefix="blindspot-bench-round-", dir=settings.get("bench_dir")))
     try:
         st = Store(db, read_only=True)
         try:
