@@ -17,12 +17,10 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from blindspot import config, rounds, settings
@@ -46,42 +44,6 @@ def publish_timing(db: Path) -> dict:
     return {"publish_seconds": round(seconds, 2), "snapshot_bytes": version.bytes, "snapshots_kept": snapshots.KEEP}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _server(env: dict) -> object:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "blindspot", "serve", "--address", "127.0.0.1", "--port", str(port)],
-        cwd=config.PROJECT_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("bench: the app server did not start")
-            time.sleep(1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def _accounts(folder: Path) -> tuple[Path, str]:
     from blindspot.app import auth
 
@@ -101,6 +63,8 @@ def round_turnaround(db: Path, models: Path | None) -> dict:
         return {"round_turnaround_skipped": f"{CHROMIUM} 없음: 화면에 보일 때까지를 잴 수 없습니다"}
     from playwright.sync_api import sync_playwright
 
+    from blindspot.bench.sessions import serving
+
     work = Path(tempfile.mkdtemp(prefix="blindspot-bench-round-", dir=settings.get("bench_dir")))
     try:
         st = Store(db, read_only=True)
@@ -113,14 +77,13 @@ def round_turnaround(db: Path, models: Path | None) -> dict:
             st.close()
         nxt = latest.next().code
         accounts, password = _accounts(work)
-        env = {
-            **os.environ,
-            "BLINDSPOT_DB": str(db),
+        extra = {
             "BLINDSPOT_AUTH": str(accounts),
             "BLINDSPOT_MODELS": str(models),
             "BLINDSPOT_OPS_URL": f"sqlite:///{work / 'ops.sqlite'}",
         }
-        with _server(env) as url, sync_playwright() as pw:
+        env = {**os.environ, "BLINDSPOT_DB": str(db), **extra}  # the ingest command's, the server's too
+        with serving(db, 1, extra) as url, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
