@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import TEST_PASSWORDS, _postgres_database
-from test_deploy import _free_ports, _get, _nginx_or_skip, _until, _upstreams
+from test_deploy import _get, _nginx_or_skip, _until, _upstreams, launched
 
 from blindspot import config
 from blindspot.db import opstore, snapshots
@@ -56,31 +56,12 @@ def cluster(modelled, tmp_path):
     with _postgres_database() as pg:
         db = tmp_path / "shared.duckdb"
         shutil.copy(modelled[0], db)
-        first = _free_ports(3)
-        app_ports, proxy = [first, first + 1], first + 2
-        run_dir = tmp_path / "run"
-        env = {**os.environ, "BLINDSPOT_DB": str(db), "BLINDSPOT_OPS_URL": pg, "BLINDSPOT_MODELS": str(modelled[1])}
-        err = tmp_path / "deploy.log"
-        launcher = subprocess.Popen(
-            [sys.executable, "-m", "blindspot.deploy", "--processes", "2", "--port", str(proxy)]
-            + ["--first-app-port", str(first), "--run-dir", str(run_dir), "--ready-timeout", "150"],
-            cwd=config.PROJECT_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(err, "wb"),
-        )
-        url = f"http://127.0.0.1:{proxy}"
+        extra = {"BLINDSPOT_OPS_URL": pg, "BLINDSPOT_MODELS": str(modelled[1])}
+        env = {**os.environ, "BLINDSPOT_DB": str(db), **extra}
         try:
-            _until(lambda: launcher.poll() is not None or _get(url + "/_stcore/health")[0] == 200, 200, "nginx")
-            assert launcher.poll() is None, err.read_text(encoding="utf-8")
-            yield url, app_ports, run_dir, pg, env, db
+            with launched(db, tmp_path, extra) as (url, app_ports, run_dir, _, _):
+                yield url, app_ports, run_dir, pg, env, db
         finally:
-            if launcher.poll() is None:
-                launcher.terminate()
-                try:
-                    launcher.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    launcher.kill()
             opstore.close_all()
 
 

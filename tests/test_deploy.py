@@ -6,6 +6,7 @@ is started again while nginx sends its users to the other, and SIGTERM stops eve
 The integration test skips (saying why) without nginx, except under CI, where it fails.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -190,20 +191,15 @@ def _app_pid(launcher: int, port: int) -> int | None:
     return None
 
 
-@pytest.fixture()
-def behind_nginx(small_db, tmp_path):
-    """``python -m blindspot.deploy --processes 2`` on a copy of the small database, with the
-    session's test accounts and this test's operational store (conftest sets both in the
-    environment): (proxy URL, app ports, run folder, launcher process, its stderr file)."""
-    _nginx_or_skip()
-    if not Path("/proc/self/stat").exists():
-        pytest.skip("/proc 가 없습니다: 앱 프로세스를 찾을 수 없어 이 시험을 건너뜁니다.")
-    db = tmp_path / "shared.duckdb"
-    shutil.copy(small_db, db)
+@contextlib.contextmanager
+def launched(db, tmp_path, env_extra=None):
+    """``python -m blindspot.deploy --processes 2`` on ``db`` with this environment (the
+    session's accounts, this test's operational store) plus ``env_extra``, until nginx
+    answers: (proxy URL, app ports, run folder, launcher process, its stderr file)."""
     first = _free_ports(3)
     app_ports, proxy = [first, first + 1], first + 2
     run_dir = tmp_path / "run"
-    env = {**os.environ, "BLINDSPOT_DB": str(db)}
+    env = {**os.environ, "BLINDSPOT_DB": str(db), **(env_extra or {})}
     err = tmp_path / "deploy.log"
     launcher = subprocess.Popen(
         [sys.executable, "-m", "blindspot.deploy", "--processes", "2", "--port", str(proxy)]
@@ -225,6 +221,18 @@ def behind_nginx(small_db, tmp_path):
                 launcher.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 launcher.kill()
+
+
+@pytest.fixture()
+def behind_nginx(small_db, tmp_path):
+    """:func:`launched` on a copy of the small database."""
+    _nginx_or_skip()
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("/proc 가 없습니다: 앱 프로세스를 찾을 수 없어 이 시험을 건너뜁니다.")
+    db = tmp_path / "shared.duckdb"
+    shutil.copy(small_db, db)
+    with launched(db, tmp_path) as running:
+        yield running
 
 
 def test_sticky_cookie_restart_and_stop(behind_nginx):
