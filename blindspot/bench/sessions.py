@@ -16,12 +16,10 @@ WebGL (the map stays blank; the server does the same work) so that software GL d
 the servers' CPU, and behind nginx the per-address limits count per browser
 (:func:`per_browser_template`): every bench browser comes from 127.0.0.1.
 
-Only the standard library at import: Playwright is imported when sessions run, Streamlit never.
-
-Why over 500 lines: one measurement end to end — starting the servers (one process or the
-launcher with nginx) and stopping every child, the accounts, the browser walk with its
-idle detection and error kinds, the per-process CPU accounting and the summary — whose
-parts only make sense together and are read in this order.
+Here: starting the servers and stopping every child, the accounts, and the bench end to end.
+The browser walk with its idle detection, error kinds and summary is :mod:`blindspot.bench.walk`,
+reading /proc is :mod:`blindspot.bench.procs`.  Only the standard library at import: Playwright
+is imported when sessions run, Streamlit never.
 """
 
 from __future__ import annotations
@@ -30,9 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
-import random
 import re
 import socket
 import subprocess
@@ -45,32 +41,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from blindspot import config
+from blindspot.bench.procs import _children, _proc_stat
+from blindspot.bench.procs import server_cpu_seconds as server_cpu_seconds  # callers read it here
+from blindspot.bench.walk import CHROMIUM as CHROMIUM  # callers read it here
+from blindspot.bench.walk import STEPS as STEPS  # callers read it here
+from blindspot.bench.walk import _run
 
-CHROMIUM = "/usr/bin/chromium"
-# No WebGL software renderer flags (docs/browser-testing.md's --use-angle=swiftshader): the map's
-# pixels are not what is measured, and software GL in 50 tabs would take the cores from the servers.
-LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update"]
-# Without WebGL the map's canvas is created but stays blank: the server's work for the page is the
-# same (it sends the same deck), the browsers' software GL (~1-2 CPU s per map page) is not.
-NO_WEBGL_ARGS = ["--disable-3d-apis", "--disable-gpu"]
 HEALTH_TIMEOUT = 300.0  # seconds: first start of an app process on the demo database
 STEP_TIMEOUT = 60.0  # seconds: a page step slower than this counts as an error
 STOP_SECONDS = 30.0  # grace after SIGTERM before SIGKILL
-POLL_MS = 50  # how often a waiting page checks whether it is idle (timing resolution)
-STEPS = ("login", "map", "list")
 MB_PER_SESSION = 250  # a Chromium context with this app open (renderer + its share of the browser)
 P95_LIMIT = 2.0  # seconds: the latency target the summary reports against
-
-# 'ok' when the app finished its script run (no stale elements left) and shows what the step
-# waits for, 'error' when it shows an exception or st.error box instead, else false (keep waiting).
-_IDLE_JS = """([need, text]) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]')) return 'error';
-  if (need && !document.querySelector(need)) return false;
-  if (text && !(app.textContent || '').includes(text)) return false;
-  return 'ok';
-}"""
 
 
 # --- server processes ------------------------------------------------------------------------
@@ -124,40 +105,6 @@ def _health(url: str) -> int | None:
         return e.code
     except (OSError, ValueError):
         return None
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (field 3, state, is [0])."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _children(ppid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        fields = _proc_stat(int(stat.parent.name))
-        if fields and int(fields[1]) == ppid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` now (one pass over /proc, then the tree)."""
-    parent: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        fields = _proc_stat(int(stat.parent.name))
-        if fields:
-            parent[int(stat.parent.name)] = int(fields[1])
-    out: set[int] = set()
-    frontier = [pid]
-    while frontier:
-        p = frontier.pop()
-        kids = [c for c, pp in parent.items() if pp == p and c not in out]
-        out.update(kids)
-        frontier.extend(kids)
-    return out
 
 
 def _app_pids(launcher: int) -> list[int]:
@@ -296,245 +243,7 @@ def serving(
             _stop(proc, pids if processes > 1 else ())
 
 
-def server_cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU seconds used so far by the processes ``pids`` themselves (their threads
-    included, not their children), from /proc/<pid>/stat; a process that is gone counts 0."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = _proc_stat(pid)
-        if fields:
-            total += int(fields[11]) + int(fields[12])  # utime, stime: stat fields 14 and 15
-    return total / tick
-
-
 # --- browser sessions ------------------------------------------------------------------------
-class _StepError(Exception):
-    pass
-
-
-async def _wait_idle(page, need: str | None, text: str | None, deadline: float) -> None:
-    """Until the app is idle showing ``need`` (a CSS selector) and ``text``; _StepError when
-    it shows an error box instead or ``deadline`` (monotonic) passes."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        handle = await page.wait_for_function(_IDLE_JS, arg=[need, text], polling=POLL_MS, timeout=_ms_left(deadline))
-    except PlaywrightTimeout as e:
-        raise _StepError("timeout") from e
-    if await handle.json_value() == "error":
-        raise _StepError("error box")
-
-
-def _ms_left(deadline: float) -> float:
-    return max(1.0, (deadline - time.monotonic()) * 1000)
-
-
-async def _step(name: str, page, url: str, user: str, password: str, deadline: float) -> None:
-    """One page step, from its first action to the page being idle."""
-    if name == "login":
-        await page.goto(url, wait_until="domcontentloaded", timeout=_ms_left(deadline))
-        await page.get_by_label("아이디").fill(user, timeout=_ms_left(deadline))
-        await page.get_by_label("비밀번호").fill(password, timeout=_ms_left(deadline))
-        await page.get_by_role("button", name="로그인").click(timeout=_ms_left(deadline))
-        await _wait_idle(page, None, "합성 데이터 (synthetic)", deadline)
-    elif name == "map":
-        await page.get_by_role("link", name="지역 지도").click(timeout=_ms_left(deadline))
-        await _wait_idle(page, '[data-testid="stDeckGlJsonChart"] canvas', "구간 나누기", deadline)
-    else:
-        await page.get_by_role("link", name="위험 가구 목록").click(timeout=_ms_left(deadline))
-        await _wait_idle(page, '[data-testid="stSelectbox"]', "열람 목적", deadline)
-        # The select box's placeholder is an attribute, not text: found by its label.
-        box = page.locator("[data-testid=stSelectbox]").filter(has_text="열람 목적").first
-        await box.locator("input").click(timeout=_ms_left(deadline))
-        await page.keyboard.type("방문 계획")
-        # Enter before the filtered option list is drawn selects nothing (seen under load):
-        # wait for the option, then choose it.
-        await page.get_by_role("option", name="방문 계획", exact=True).wait_for(timeout=_ms_left(deadline))
-        await page.keyboard.press("Enter")
-        await _wait_idle(page, '[data-testid="stDataFrame"] canvas', None, deadline)
-
-
-async def _session(
-    browser,
-    url: str,
-    user: str,
-    password: str,
-    rng: random.Random,
-    think,
-    ramp: float,
-    timeout: float,
-    shots: Path | None,
-):
-    """One user's walk: ([(step, seconds, error or None)], its context); a step that timed out
-    or failed to act ends the walk (the next page is not reachable), an error box does not.
-    With ``shots``, a screenshot of each failed step goes there."""
-    from playwright.async_api import Error as PlaywrightError
-
-    out: list[tuple[str, float | None, str | None]] = []
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
-    try:
-        page = await context.new_page()
-        await asyncio.sleep(rng.uniform(0, ramp))  # arrivals spread like people's, not one burst
-        for i, name in enumerate(STEPS):
-            if i:
-                await asyncio.sleep(rng.uniform(*think))
-            start = time.monotonic()
-            try:
-                await _step(name, page, url, user, password, start + timeout)
-                out.append((name, time.monotonic() - start, None))
-            except _StepError as e:
-                out.append((name, time.monotonic() - start, str(e)))
-                await _shoot(page, shots, f"{user}-{name}")
-                if str(e) == "timeout":
-                    break
-            except (TimeoutError, PlaywrightError) as e:
-                out.append((name, time.monotonic() - start, _error_kind(e)))
-                await _shoot(page, shots, f"{user}-{name}")
-                break
-        return out, context
-    except BaseException:
-        await context.close()
-        raise
-
-
-def _error_kind(e: BaseException) -> str:
-    """A failed action in few words, without its numbers (so that error_kinds counts alike ones).
-
-    >>> _error_kind(TimeoutError("Page.goto: Timeout 59999.99ms exceeded.\\nCall log: …"))
-    'timeout (Page.goto)'
-    """
-    first = str(e).splitlines()[0] if str(e) else ""
-    where = first.split(":", 1)[0] if ":" in first else ""
-    what = "timeout" if "Timeout" in type(e).__name__ else type(e).__name__
-    detail = where if "Timeout" in type(e).__name__ else re.sub(r"[0-9.]+", "N", first)[:100]
-    return f"{what} ({detail})" if detail else what
-
-
-def _rng(seed: int, i: int) -> random.Random:
-    """Session i's own generator: its think times do not depend on how the others ran."""
-    return random.Random(seed * 100_003 + i)
-
-
-async def _shoot(page, shots: Path | None, name: str) -> None:
-    if shots is None:
-        return
-    from playwright.async_api import Error as PlaywrightError
-
-    shots.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(PlaywrightError, TimeoutError):
-        await page.screenshot(path=str(shots / f"sessions-{name}.png"), timeout=10_000)
-
-
-def _cpu_of(pids) -> float:
-    return server_cpu_seconds(sorted(pids))
-
-
-def _quantile(values: list[float], q: float) -> float | None:
-    """Nearest-rank quantile (no interpolation between two pages' times).
-
-    >>> _quantile([1.0, 2.0, 3.0, 4.0], 0.5), _quantile([1.0, 2.0, 3.0, 4.0], 0.95), _quantile([], 0.5)
-    (2.0, 4.0, None)
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = math.ceil(round(q * len(ordered), 9))  # round: 0.95 × 20 must be 19, not 19.000000000000004
-    return ordered[min(len(ordered), max(1, rank)) - 1]
-
-
-def _stats(times: list[float]) -> dict:
-    r = lambda v: None if v is None else round(v, 3)  # noqa: E731
-    return {
-        "pages": len(times),
-        "p50_s": r(_quantile(times, 0.5)),
-        "p95_s": r(_quantile(times, 0.95)),
-        "max_s": r(max(times) if times else None),
-    }
-
-
-async def _run(
-    url: str,
-    n: int,
-    accounts,
-    think,
-    ramp: float,
-    seed: int,
-    server_pids,
-    timeout: float,
-    webgl: bool,
-    shots: Path | None,
-) -> dict:
-    from playwright.async_api import async_playwright
-
-    root = getattr(url, "root_pid", None)
-    server_tree = ({root} | _descendants(root)) if root else set(server_pids)
-    async with async_playwright() as pw:
-        args = LAUNCH_ARGS + ([] if webgl else NO_WEBGL_ARGS)
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            cpu0, wall0 = server_cpu_seconds(server_pids), time.monotonic()
-            client0 = _cpu_of(_descendants(os.getpid()) - server_tree) + _own_cpu()
-            who = [accounts[i % len(accounts)] for i in range(n)]
-            walks = await asyncio.gather(
-                *(
-                    _session(browser, url, user, password, _rng(seed, i), think, ramp, timeout, shots)
-                    for i, (user, password) in enumerate(who)
-                ),
-                return_exceptions=True,
-            )
-            cpu1, wall1 = server_cpu_seconds(server_pids), time.monotonic()
-            # The browsers' CPU before their tabs close (a closed renderer's time is gone).
-            client1 = _cpu_of(_descendants(os.getpid()) - server_tree) + _own_cpu()
-            for w in walks:
-                if not isinstance(w, BaseException):
-                    await w[1].close()
-        finally:
-            await browser.close()
-    done: dict[str, list[float]] = {s: [] for s in STEPS}
-    errors: list[str] = []
-    for w in walks:
-        if isinstance(w, BaseException):
-            errors.append(f"session: {type(w).__name__}: {str(w).splitlines()[0][:120] if str(w) else ''}")
-            continue
-        for name, seconds, error in w[0]:
-            if error:
-                errors.append(f"{name}: {error}")
-            else:
-                done[name].append(seconds)
-    cores = os.cpu_count() or 1
-    gone = [p for p in server_pids if (_proc_stat(p) or ["Z"])[0] in "ZX"]
-    times = [t for s in STEPS for t in done[s]]
-    pages = len(times)
-    kinds: dict[str, int] = {}
-    for e in errors:
-        kinds[e] = kinds.get(e, 0) + 1
-    return {
-        "sessions": n,
-        **_stats(times),
-        "errors": len(errors),
-        "server_cpu_s_per_page": round((cpu1 - cpu0) / pages, 4) if pages else None,
-        "server_cpu_s": round(cpu1 - cpu0, 2),
-        "client_cpu_s": round(client1 - client0, 2),
-        "wall_s": round(wall1 - wall0, 1),
-        # Who used the machine over the run: CPU seconds ÷ (wall seconds × cores).
-        "cpu_share": {
-            "server": round((cpu1 - cpu0) / ((wall1 - wall0) * cores), 2),
-            "client": round((client1 - client0) / ((wall1 - wall0) * cores), 2),
-        },
-        "not_run": len(STEPS) * n - pages - len(errors),
-        "by_step": {s: _stats(done[s]) for s in STEPS},
-        **({"error_kinds": kinds} if kinds else {}),
-        # A process the deploy launcher started again mid-run: its CPU time is not all counted.
-        **({"server_pids_gone": gone} if gone else {}),
-    }
-
-
-def _own_cpu() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
 def run_sessions(
     url: str,
     n: int,
