@@ -187,10 +187,14 @@ def _busy_message(info_file: Path) -> str:
 
 
 def _clean_partials(path: Path) -> None:
-    """Partial files of loaders that died (only the lock holder calls this)."""
+    """Partial files of loaders that died (only the lock holder calls this), and DuckDB's
+    spill folder beside a partial file (``….partial.tmp``), left when a large load was killed."""
     for f in folder(path).glob("*.partial*"):
-        with contextlib.suppress(FileNotFoundError):
-            f.unlink()
+        if f.is_dir() and not f.is_symlink():
+            shutil.rmtree(f, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
 
 
 def _adopt(path: Path) -> None:
