@@ -94,5 +94,13 @@ def serve(address: str, port: int) -> None:
             "server.headless": True,
             "server.maxUploadSize": upload_mb,
             "client.showErrorDetails": "none",
+            # After every page run Streamlit forces a full collection, gc.collect(2), which
+            # walked the ~0.5 M long-lived objects of the imported libraries: ~0.2 CPU-s per
+            # page, more than the pages (py-spy on this server).  Python's own generational
+            # collection still runs.
+            "runner.postScriptGC": False,
+            # No reload on source changes in service: the watcher scanned every loaded module
+            # after each run and woke on every file the server read (~30 % of its CPU).
+            "server.fileWatcherType": "none",
         }
     )

@@ -8,11 +8,15 @@ polygons travel inside the deck JSON, and nothing is fetched at run time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
+import secrets
 import threading
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import mapclassify
 import numpy as np
@@ -41,6 +45,14 @@ METHODS = {"quantiles": "분위수 (quantiles)", "natural": "자연 구간 (natu
 
 # --- classes and colours -------------------------------------------------------------------
 
+# Class breaks by (method, k, the values in order): natural breaks (Fisher-Jenks) of the
+# national 읍면동 map took ~15 CPU-seconds, on every run of the map page.  The breaks are a
+# function of the key alone, so an entry never goes stale (new data gives new values, another
+# key); the oldest entries are dropped beyond the size.
+_breaks_cache: OrderedDict = OrderedDict()
+_breaks_lock = threading.Lock()
+_BREAKS_CACHE_SIZE = 256
+
 
 def class_breaks(values, k: int = 5, method: str = "quantiles") -> list[float]:
     """Upper bounds of ``k`` classes of the finite values (fewer when there are fewer
@@ -60,15 +72,26 @@ def class_breaks(values, k: int = 5, method: str = "quantiles") -> list[float]:
         return []
     if len(distinct) <= k:
         return [float(v) for v in distinct]
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {tuple(METHODS)}")
+    key = (method, k, len(y), hashlib.blake2b(y.tobytes(), digest_size=16).digest())
+    with _breaks_lock:
+        hit = _breaks_cache.get(key)
+        if hit is not None:
+            _breaks_cache.move_to_end(key)
+            return list(hit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mapclassify warns when classes collapse; handled below
         if method == "quantiles":
             bins = mapclassify.Quantiles(y, k=k).bins
-        elif method == "natural":
-            bins = mapclassify.FisherJenks(y, k=k).bins
         else:
-            raise ValueError(f"method must be one of {tuple(METHODS)}")
-    return [float(b) for b in np.unique(bins)]
+            bins = mapclassify.FisherJenks(y, k=k).bins
+    breaks = [float(b) for b in np.unique(bins)]
+    with _breaks_lock:
+        _breaks_cache[key] = tuple(breaks)
+        while len(_breaks_cache) > _BREAKS_CACHE_SIZE:
+            _breaks_cache.popitem(last=False)
+    return breaks
 
 
 def diverging_breaks(values, k: int = 5) -> list[float]:
@@ -182,6 +205,32 @@ _layer_lock = threading.Lock()
 _LAYER_CACHE_SIZE = 64
 
 
+@dataclass(frozen=True, slots=True)
+class GeoJSONText:
+    """One geometry as the GeoJSON text the deck sends (keys sorted, no spaces: exactly what
+    :class:`CompactDeck` writes for the geometry dict).
+
+    Cached layers hold geometries as text, not as nested lists: the national 읍면동 layer is
+    hundreds of thousands of coordinate lists, which every full garbage collection (one after
+    each page run on the server) walked, and which every map run serialised again.  A
+    :class:`CompactDeck` writes the text as it is.
+
+    >>> g = GeoJSONText.of({"type": "Point", "coordinates": [127.0, 37.5]})
+    >>> g.text, g.geometry == {"type": "Point", "coordinates": [127.0, 37.5]}
+    ('{"coordinates":[127.0,37.5],"type":"Point"}', True)
+    """
+
+    text: str
+
+    @classmethod
+    def of(cls, geometry: dict) -> GeoJSONText:
+        return cls(json.dumps(geometry, sort_keys=True, separators=(",", ":")))
+
+    @property
+    def geometry(self) -> dict:
+        return json.loads(self.text)
+
+
 def simplify_geometries(geoms, level: str) -> list[dict]:
     """GeoJSON geometry dicts, simplified (topology preserved) and rounded for the browser."""
     simple = shapely.simplify(np.asarray(geoms), TOLERANCE[level], preserve_topology=True)
@@ -194,7 +243,9 @@ def layer_geometries(store: Store, scope: Scope, level: str) -> dict:
     """Simplified GeoJSON geometry per region code of a level, for the regions the scope
     may see, with their bounds; cached in memory per (database, build, level, scope).
 
-    Returns ``{"codes": [...], "names": [...], "geometries": [...], "bounds": (minx, miny, maxx, maxy)}``.
+    Returns ``{"codes": [...], "names": [...], "geometries": [...], "bounds": (minx, miny, maxx, maxy)}``,
+    each geometry a :class:`GeoJSONText`.  A new build of the database (its ``built_at``)
+    or another file is another key; :func:`clear_layer_cache` empties it.
     """
     stamp = store.meta().get("built_at", "")
     key = (str(store.path), stamp, level, tuple(sorted(scope.sgg_codes)) if scope.sgg_codes else None)
@@ -207,7 +258,7 @@ def layer_geometries(store: Store, scope: Scope, level: str) -> dict:
     value = {
         "codes": gdf["code"].astype(str).tolist(),
         "names": gdf["name"].astype(str).tolist(),
-        "geometries": simplify_geometries(gdf.geometry.values, level),
+        "geometries": [GeoJSONText.of(g) for g in simplify_geometries(gdf.geometry.values, level)],
         "bounds": tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (124.5, 33.0, 131.0, 38.7),
     }
     with _layer_lock:
@@ -248,29 +299,37 @@ def fit_view(bounds, width: int = 900, height: int = 600) -> pdk.ViewState:
 # --- the choropleth ---------------------------------------------------------------------------
 
 
+def _rows_by_code(frame: pd.DataFrame, columns: tuple[str, ...], optional: dict | None = None) -> dict:
+    """{code: (values of ``columns``, then of ``optional``)} of ``frame`` as Python values: one
+    pass over whole columns instead of a ``.loc`` lookup per region (3,558 of them on a
+    national map).  ``optional`` maps a column the frame may lack to its value then."""
+    values = [frame[c].tolist() for c in columns]
+    values += [frame[c].tolist() if c in frame else [v] * len(frame) for c, v in (optional or {}).items()]
+    return dict(zip(frame["code"].tolist(), zip(*values, strict=True), strict=True))
+
+
 def feature_collection(
     view: pd.DataFrame, layer: dict, colours: list[list[int]], measure_label: str, unit: str, change: bool
 ) -> dict:
     """GeoJSON FeatureCollection joining ``view`` rows (code, name, value, rank,
     siblings, parent_name) to the layer geometries, with fill colour and tooltip text."""
-    by_code = view.set_index("code")
+    rows = _rows_by_code(view, ("name", "value", "rank", "siblings", "parent_name"), {"suppressed": False})
     features = []
     for i, (code, geom) in enumerate(zip(layer["codes"], layer["geometries"], strict=False)):
-        if code not in by_code.index:
+        row = rows.get(code)
+        if row is None:
             continue
-        row = by_code.loc[code]
+        name, value, rank, siblings, parent_name, suppressed = row
         features.append(
             {
                 "type": "Feature",
                 "geometry": geom,
                 "properties": {
                     "code": code,
-                    "name": str(row["name"]),
+                    "name": str(name),
                     "measure": measure_label,
-                    "value_text": (
-                        SUPPRESSED if bool(row.get("suppressed", False)) else format_value(row["value"], unit, change)
-                    ),
-                    "rank_text": rank_text(row["rank"], row["siblings"], row["parent_name"]),
+                    "value_text": SUPPRESSED if bool(suppressed) else format_value(value, unit, change),
+                    "rank_text": rank_text(rank, siblings, parent_name),
                     "fill": colours[i],
                 },
             }
@@ -280,10 +339,27 @@ def feature_collection(
 
 class CompactDeck(pdk.Deck):
     """A Deck whose JSON has no indentation: pydeck indents by two spaces, which made the
-    national 읍면동 layer five times larger than its content (16.6 MB instead of 3.4 MB)."""
+    national 읍면동 layer five times larger than its content (16.6 MB instead of 3.4 MB).
+
+    Geometries held as :class:`GeoJSONText` are written as their text: each stands in as a
+    numbered marker string while the rest is serialised, and the markers are then replaced
+    by the texts (the same bytes ``json.dumps`` would write for the geometry dicts)."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        texts: list[str] = []
+        marker = f"\x00geojson-{secrets.token_hex(8)}-"  # JSON writes it as \u0000: no data text holds it
+
+        def default(o):
+            if isinstance(o, GeoJSONText):
+                texts.append(o.text)
+                return f"{marker}{len(texts) - 1}"
+            return default_serialize(o)
+
+        out = json.dumps(self, sort_keys=True, default=default, separators=(",", ":"))
+        if not texts:
+            return out
+        quoted = re.escape(json.dumps(marker)[:-1]) + r'(\d+)"'
+        return re.sub(quoted, lambda m: texts[int(m.group(1))], out)
 
 
 def region_deck(fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None = None) -> pdk.Deck:
@@ -320,12 +396,13 @@ def choropleth(
     k: int = 5,
 ) -> tuple[pdk.Deck, pd.DataFrame]:
     """Deck and legend for a :func:`blindspot.maps.data.map_view` frame on a layer."""
-    by_code = view.set_index("code")["value"]
+    by_code = dict(zip(view["code"].tolist(), view["value"].tolist(), strict=True))
     values = np.array([by_code.get(c, np.nan) for c in layer["codes"]], dtype="float64")
     breaks = diverging_breaks(values, k) if change else class_breaks(values, k, method)
     hexes = palette(len(breaks), diverging=change)
     classes = classify(values, breaks)
-    fills = [rgba(hexes[c]) if c >= 0 else rgba(NO_DATA, 120) for c in classes]
+    class_fill = {c: rgba(hexes[c]) if c >= 0 else rgba(NO_DATA, 120) for c in set(classes.tolist())}
+    fills = [list(class_fill[c]) for c in classes.tolist()]
     finite = values[np.isfinite(values)]
     lowest = -(breaks[-1]) if change and breaks else (float(finite.min()) if len(finite) else None)
     legend = legend_rows(breaks, hexes, unit, change, lowest=lowest)
@@ -368,23 +445,24 @@ def category_map(
     """Deck and legend for categorical classes (hotspot classes): ``classes`` has code,
     name, value, cls; ``labels``/``colours`` map each class key to Korean text and hex colour.
     The tooltip gives the class and the area's value."""
-    by_code = classes.set_index("code")
+    rows = _rows_by_code(classes, ("name", "value", "cls"))
     features = []
     for code, geom in zip(layer["codes"], layer["geometries"], strict=False):
-        if code not in by_code.index:
+        row = rows.get(code)
+        if row is None:
             continue
-        row = by_code.loc[code]
+        name, value, cls = row
         features.append(
             {
                 "type": "Feature",
                 "geometry": geom,
                 "properties": {
                     "code": code,
-                    "name": str(row["name"]),
+                    "name": str(name),
                     "measure": measure_label,
-                    "value_text": format_value(row["value"], unit),
-                    "rank_text": labels.get(row["cls"], row["cls"]),
-                    "fill": rgba(colours.get(row["cls"], NO_DATA)),
+                    "value_text": format_value(value, unit),
+                    "rank_text": labels.get(cls, cls),
+                    "fill": rgba(colours.get(cls, NO_DATA)),
                 },
             }
         )

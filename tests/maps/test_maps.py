@@ -101,8 +101,47 @@ def test_national_emd_layer_under_five_megabytes(small_store):
     # Coordinates are rounded to 4 decimals.
     import re
 
-    text = json.dumps(layer["geometries"][:200])
+    text = ",".join(g.text for g in layer["geometries"][:200])
     assert re.search(r"\d\.\d{4}\b", text) and not re.search(r"\.\d{5,}", text)
+
+
+def test_deck_of_cached_geometry_text_equals_deck_of_geometry_dicts(small_store):
+    # The layer cache holds each geometry as its JSON text; the deck the browser receives must
+    # be byte for byte the one built from the geometry dicts, serialised as pydeck does it.
+    from pydeck.bindings.json_tools import default_serialize
+
+    layer = maps.layer_geometries(small_store, Scope.all_areas(), "emd")
+    assert all(isinstance(g, maps.GeoJSONText) for g in layer["geometries"])
+    plain = {**layer, "geometries": [g.geometry for g in layer["geometries"]]}
+    assert plain["geometries"][0]["type"] in ("Polygon", "MultiPolygon")
+    for area, measure, change in ((None, "one_person_share", False), ("29", "visited", True)):
+        view = mapdata.map_view(small_store, Scope.all_areas(), "emd", 20243, measure, area, change)
+        deck, legend = maps.choropleth(view, layer, "라벨", "share", change=change)
+        fresh, fresh_legend = maps.choropleth(view, plain, "라벨", "share", change=change)
+        expected = json.dumps(fresh, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        text = deck.to_json()
+        assert text == expected == fresh.to_json()
+        pd.testing.assert_frame_equal(legend, fresh_legend)
+        features = json.loads(text)["layers"][0]["data"]["features"]
+        first = layer["codes"].index(features[0]["properties"]["code"])
+        assert len(features) == len(view) and features[0]["geometry"] == plain["geometries"][first]
+
+
+def test_class_breaks_are_remembered_per_values():
+    rng = np.random.default_rng(3)
+    y = rng.gamma(2.0, 3.0, 400)
+    maps._breaks_cache.clear()
+    first = maps.class_breaks(y, k=5, method="natural")
+    assert len(maps._breaks_cache) == 1
+    again = maps.class_breaks(y, k=5, method="natural")  # served from the cache
+    import mapclassify
+
+    assert first == again == [float(b) for b in np.unique(mapclassify.FisherJenks(y, k=5).bins)]
+    again.append(0.0)  # a caller changing its list does not change the cached breaks
+    assert maps.class_breaks(y, k=5, method="natural") == first
+    other = maps.class_breaks(y + 1.0, k=5, method="natural")  # other values: another entry
+    assert len(maps._breaks_cache) == 2 and other == pytest.approx([b + 1.0 for b in first])
+    assert maps.class_breaks(y, k=5) == [float(b) for b in np.unique(mapclassify.Quantiles(y, k=5).bins)]
 
 
 def test_category_map_and_kpi_rows():
