@@ -144,6 +144,17 @@ class Store:
             cur.execute(sql.VISITS_NOW_ENTERED)
         loc.view_stamp = stamp
 
+    def stream(self, statement: str, params: Params = None, batch_rows: int = 1_000_000):
+        """The result of one statement (bound parameters) as an Arrow ``RecordBatchReader``
+        of at most ``batch_rows`` rows per batch, computed as it is read: a national export
+        is never held whole.  Read it to the end before this thread's next statement (it
+        runs on the thread's cursor, where ``visits_now`` lives)."""
+        cur = self.cursor()
+        if "visits_now" in statement:
+            self._visits_now(cur)
+        cur.execute("SELECT 1").fetchall()  # ends any earlier unread result of this cursor
+        return cur.sql(statement, params=params or []).to_arrow_reader(batch_rows)
+
     def df(self, statement: str, params: Params = None) -> pd.DataFrame:
         return self.run(statement, params).df()
 

@@ -31,14 +31,10 @@ from blindspot.spreadsheet import neutralise_frame, xlsx_text_cell
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
 
 
-def round_frames(
-    store: Store, scope: Scope, round_code: str, long: bool = False, catalogue: Catalogue | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(households, outcomes) of one round, within the caller's scope, as the ingest format's
-    columns (codes, not labels).  Household-level rows: an aggregates-only scope is refused.
-
-    Example: ``round_frames(st, Scope.district(["36110"]), "2024-R3")`` is 세종시's round.
-    """
+def _round_queries(
+    store: Store, scope: Scope, round_code: str, long: bool, catalogue: Catalogue | None
+) -> tuple[str, str, dict]:
+    """The households and visits statements of one round in the scope, with their parameters."""
     scope.require_household_level()
     catalogue = catalogue or load_catalogue()
     r = rounds.parse_round(round_code)
@@ -48,17 +44,33 @@ def round_frames(
     cond_h, params = scope_sql_named(scope, "h.sgg_code", "s")
     cond_o, _ = scope_sql_named(scope, "o.sgg_code", "s")
     cond_v, _ = scope_sql_named(scope, "v.sgg_code", "s")
-    params = {"t": r.round_id, **params}
     if long:
-        hh = store.df(sql.EXPORT_HOUSEHOLDS_LONG.format(scope=cond_h, obs_scope=cond_o), params)
-        hh["value"] = hh["value"].astype("Int64")
+        hh = sql.EXPORT_HOUSEHOLDS_LONG.format(scope=cond_h, obs_scope=cond_o)
     else:
         pivot = ", ".join(f"max(value) FILTER (WHERE indicator_code = '{c}') AS {c}" for c in catalogue.codes)
-        hh = store.df(sql.EXPORT_HOUSEHOLDS_WIDE.format(pivot=pivot, scope=cond_h, obs_scope=cond_o), params)
-        for code in catalogue.codes:
-            hh[code] = hh[code].astype("Int64")
-    visits = store.df(sql.EXPORT_VISITS.format(scope=cond_v), params)
-    return hh, visits
+        hh = sql.EXPORT_HOUSEHOLDS_WIDE.format(pivot=pivot, scope=cond_h, obs_scope=cond_o)
+    return hh, sql.EXPORT_VISITS.format(scope=cond_v), {"t": r.round_id, **params}
+
+
+def _int64(table: pa.Table | pa.RecordBatch, ints: set[str]):
+    """Indicator values as 64-bit integers, as the file format documents them."""
+    schema = pa.schema([pa.field(f.name, pa.int64()) if f.name in ints else f for f in table.schema])
+    return table.cast(schema)
+
+
+def round_frames(
+    store: Store, scope: Scope, round_code: str, long: bool = False, catalogue: Catalogue | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(households, outcomes) of one round, within the caller's scope, as the ingest format's
+    columns (codes, not labels).  Household-level rows: an aggregates-only scope is refused.
+
+    Example: ``round_frames(st, Scope.district(["36110"]), "2024-R3")`` is 세종시's round.
+    """
+    hh_sql, visits_sql, params = _round_queries(store, scope, round_code, long, catalogue)
+    hh = store.df(hh_sql, params)
+    for code in ["value"] if long else list((catalogue or load_catalogue()).codes):
+        hh[code] = hh[code].astype("Int64")
+    return hh, store.df(visits_sql, params)
 
 
 def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
@@ -92,29 +104,67 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
 
 
+EXPORT_BATCH_ROWS = 1_000_000  # rows per batch written: a national round is never held whole
+
+
+def _write_stream(reader: pa.RecordBatchReader, path: Path, fmt: str, ints: set[str]) -> int:
+    """Write a query's batches as CSV or Parquet, one batch at a time; returns the rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    if fmt == "parquet":
+        schema = _int64(reader.schema.empty_table(), ints).schema
+        with pq.ParquetWriter(path, schema) as writer:
+            for batch in reader:
+                writer.write_batch(_int64(batch, ints))
+                rows += batch.num_rows
+        return rows
+    with open(path, "wb") as out:
+        header = True
+        for batch in reader:
+            # Through pandas only for the formula guard; Arrow types keep integers integers.
+            frame = neutralise_frame(_int64(batch, ints).to_pandas(types_mapper=pd.ArrowDtype))
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=header, quoting_style="needed"))
+            header, rows = False, rows + batch.num_rows
+        if header:
+            write_frame(_int64(reader.schema.empty_table(), ints).to_pandas(), path, "csv")
+    return rows
+
+
 def export_round(
     store: Store, scope: Scope, round_code: str, out_dir: Path, fmt: str = "csv", long: bool = False
 ) -> dict:
     """Write ``households_<round>.<fmt>`` and ``outcomes_<round>.<fmt>`` of the scope's areas
-    into ``out_dir``.
+    into ``out_dir``.  CSV and Parquet are written batch by batch straight from the query
+    (a national round is 24 M rows); XLSX holds at most one sheet and is built whole.
 
     Returns the two paths and row counts.  Example:
     ``export_round(st, Scope.district(["36110"]), "2024-R3", Path("samples"), "xlsx")``.
     """
     r = rounds.parse_round(round_code)
-    hh, visits = round_frames(store, scope, r.code, long)
     out_dir = Path(out_dir)
     suffix = "_long" if long else ""
     hh_path = out_dir / f"households_{r.code}{suffix}.{fmt}"
     v_path = out_dir / f"outcomes_{r.code}.{fmt}"
-    write_frame(hh, hh_path, fmt)
-    write_frame(visits, v_path, fmt)
+    if fmt == "xlsx":
+        hh, visits = round_frames(store, scope, r.code, long)
+        write_frame(hh, hh_path, fmt)
+        write_frame(visits, v_path, fmt)
+        n_hh, n_v = len(hh), len(visits)
+    elif fmt in ("csv", "parquet"):
+        catalogue = load_catalogue()
+        hh_sql, visits_sql, params = _round_queries(store, scope, r.code, long, catalogue)
+        ints = {"value"} if long else set(catalogue.codes)
+        n_hh = _write_stream(store.stream(hh_sql, params, EXPORT_BATCH_ROWS), hh_path, fmt, ints)
+        n_v = _write_stream(store.stream(visits_sql, params, EXPORT_BATCH_ROWS), v_path, fmt, set())
+    else:
+        raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
     return {
         "round": r.code,
         "households_file": str(hh_path),
-        "households_rows": len(hh),
+        "households_rows": n_hh,
         "outcomes_file": str(v_path),
-        "outcomes_rows": len(visits),
+        "outcomes_rows": n_v,
     }
 
 

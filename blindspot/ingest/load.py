@@ -51,6 +51,7 @@ from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.ingest import sql
+from blindspot.ingest.points import household_table
 from blindspot.ingest.readers import Problem, ReadError, echo, read_table
 from blindspot.ingest.report import finish_report, problem_rows, problems_frame, summary
 from blindspot.ingest.validation import Checked
@@ -243,15 +244,15 @@ def _prepare(store: Store, round_code, households, outcomes, catalogue, progress
     ):
         prepared.already_loaded = True
         return prepared
-    progress(0.02, f"{files[0].name} 읽는 중")
+    progress(0.02, f"{files[0].name} 읽고 검사하는 중")
     parts = []
     try:
-        raw = read_table(hh_data, files[0].name)
+        prepared.households = checked = _check_households(
+            hh_data, files[0].name, emd_codes(store), catalogue, lambda f, m: progress(0.02 + 0.28 * f, m)
+        )
     except ReadError as exc:
         prepared.report = problems_frame(exc.problems)
         return prepared
-    progress(0.15, f"{files[0].name} 검사 중 ({len(raw):,}행)")
-    prepared.households = checked = _check_households(raw, emd_codes(store), catalogue)
     files[0].rows = checked.rows
     parts.append(checked.report)
     if checked.households is not None:
@@ -274,66 +275,14 @@ def _prepare(store: Store, round_code, households, outcomes, catalogue, progress
     return prepared
 
 
-def _check_households(raw, codes, catalogue):
-    from blindspot.ingest.validation import check_households
+def _check_households(data, name, codes, catalogue, progress):
+    # Imported on first use: pandera (through validation) is slow to import and only loads need it.
+    from blindspot.ingest.pieces import check_households_file
 
-    return check_households(raw, codes, catalogue)
+    return check_households_file(data, name, codes, catalogue, progress=progress)
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-class _HashUniforms:
-    """Stands in for a numpy Generator: uniforms from a hash of each pseudonymous id, so a
-    household always gets the same point in its 읍면동, whatever else the file holds."""
-
-    def __init__(self, ids: pd.Series) -> None:
-        self.ids = ids
-        self.calls = 0
-
-    def random(self, n: int) -> np.ndarray:
-        key = f"blindspot-point-{self.calls:02d}"[:16]
-        self.calls += 1
-        h = pd.util.hash_pandas_object(self.ids, index=False, hash_key=key).to_numpy(np.uint64)
-        return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
-def household_points(store: Store, households: pd.DataFrame) -> np.ndarray:
-    """A point (lon, lat) inside each household's 읍면동: files carry no address, and the
-    hexagon micro-maps need one.  Deterministic per (pseudo_id, 읍면동)."""
-    import shapely
-
-    from blindspot.demo.areas import PointSampler
-
-    owners, codes = pd.factorize(households["emd_code"], sort=True)
-    geoms = dict(store.rows(sql.INGEST_EMD_GEOMETRY))
-    sampler = PointSampler(np.array([shapely.from_wkb(geoms[c]) for c in codes]))
-    return sampler.sample(_HashUniforms(households["pseudo_id"].astype(str) + "|" + households["emd_code"]), owners)
-
-
-def _household_table(store: Store, households: pd.DataFrame) -> pa.Table:
-    xy = household_points(store, households)
-    emd = households["emd_code"].astype(str)
-    return pa.table(
-        {
-            "pseudo_id": pa.array(households["pseudo_id"].astype(str).to_numpy(), pa.string()),
-            "sido_code": pa.array(emd.str[:2].to_numpy(), pa.string()).dictionary_encode(),
-            "sgg_code": pa.array(emd.str[:5].to_numpy(), pa.string()).dictionary_encode(),
-            "emd_code": pa.array(emd.to_numpy(), pa.string()).dictionary_encode(),
-            "head_age": pa.array(households["head_age"].to_numpy(np.int16)),
-            "head_sex": pa.array(households["head_sex"].astype(str).to_numpy(), pa.string()).dictionary_encode(),
-            "household_size": pa.array(households["household_size"].to_numpy(np.int16)),
-            "one_person": pa.array(households["one_person"].to_numpy(bool)),
-            "housing_type": pa.array(
-                households["housing_type"].astype(str).to_numpy(), pa.string()
-            ).dictionary_encode(),
-            "welfare_status": pa.array(
-                households["welfare_status"].astype(str).to_numpy(), pa.string()
-            ).dictionary_encode(),
-            "lon": pa.array(xy[:, 0]),
-            "lat": pa.array(xy[:, 1]),
-        }
-    )
 
 
 def load(
@@ -367,7 +316,7 @@ def load(
     started = time.monotonic()
     hh = prepared.households
     progress(0.4, f"가구 {len(hh.households):,}곳의 지도 좌표 계산 중")
-    hh_table = _household_table(store, hh.households)
+    hh_table = household_table(store, hh.households)
     obs = pa.Table.from_pandas(hh.observations, preserve_index=False)
     names = {"t": r.round_id, "prev": r.prev().round_id, "next": r.next().round_id}
     at = dt.datetime.now()
@@ -380,9 +329,10 @@ def load(
             store.run(db_sql.INSERT_ROUND, [r.round_id, r.code, r.year, r.seq, r.start, r.end, "ingest"])
         for statement in sql.INGEST_CLEAR_ROUND:
             store.run(statement, {"t": r.round_id})
+        store.run_with(sql.INGEST_STAGE_HOUSEHOLDS, hh_table)
+        store.run(sql.INGEST_KEEP_VERSIONS, {"t": r.round_id})
         for statement in sql.INGEST_CUT_VERSIONS:
             store.run(statement, {k: names[k] for k in ("t", "prev", "next") if f"${k}" in statement})
-        store.run_with(sql.INGEST_STAGE_HOUSEHOLDS, hh_table)
         store.run(sql.INGEST_EXTEND_VERSIONS, {"t": r.round_id, "prev": names["prev"]})
         store.run(sql.INGEST_INSERT_HOUSEHOLDS, {"t": r.round_id})
         progress(0.7, f"가구 적재 {len(hh.households):,}곳 (트랜잭션 안, 아직 확정 전)")
@@ -409,7 +359,8 @@ def load(
                 "아무것도 바뀌지 않았습니다."
             )
         kept = len(entered)  # they stay in the operational store and show on the new rows
-        store.run(sql.INGEST_DROP_STAGE)
+        for statement in sql.INGEST_DROP_STAGE:
+            store.run(statement)
         # Household versions of the neighbouring rounds may have been cut too.
         loaded = {rid for (rid,) in store.rows(db_sql.ROUND_IDS)}
         for rid in (names["prev"], r.round_id, names["next"]):

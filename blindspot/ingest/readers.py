@@ -9,8 +9,8 @@ whole file unreadable.
 
 Problems that stop reading altogether (unknown encoding, merged header cells,
 formulas, a cut-off file) raise :class:`ReadError` with a list of problems in the
-same shape as the validation report.  CSV and Parquet are read here, XLSX in
-:mod:`blindspot.ingest.xlsx`.
+same shape as the validation report.  CSV is read here, XLSX in :mod:`blindspot.ingest.xlsx`
+and Parquet in :mod:`blindspot.ingest.parquet`.
 
 Why over 500 lines: the CSV and Parquet readers with their hostile-file checks (size,
 encoding, ragged rows, compression bombs, types), each with its Korean message; the XLSX
@@ -203,7 +203,11 @@ def read_table(data: bytes, name: str) -> RawTable:
         from blindspot.ingest.xlsx import read_xlsx
 
         return read_xlsx(data, name)
-    return {"csv": read_csv, "parquet": read_parquet}[fmt](data, name)
+    if fmt == "parquet":
+        from blindspot.ingest.parquet import read_parquet
+
+        return read_parquet(data, name)
+    return read_csv(data, name)
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -465,123 +469,3 @@ def column_letter(i: int) -> str:
         i, r = divmod(i - 1, 26)
         out = chr(65 + r) + out
     return out
-
-
-# --- Parquet -------------------------------------------------------------------------------
-
-_PARQUET_TEXT_TYPES = (
-    pa.types.is_string,
-    pa.types.is_large_string,
-    pa.types.is_integer,
-    pa.types.is_floating,
-    pa.types.is_boolean,
-    pa.types.is_decimal,
-    pa.types.is_date,
-    pa.types.is_timestamp,
-    pa.types.is_dictionary,
-    pa.types.is_null,
-)
-
-
-def _parquet_type_ok(t: pa.DataType) -> bool:
-    if pa.types.is_dictionary(t):
-        return _parquet_type_ok(t.value_type)
-    return any(is_(t) for is_ in _PARQUET_TEXT_TYPES)
-
-
-def read_parquet(data: bytes, name: str) -> RawTable:
-    import pyarrow.parquet as pq
-
-    def unreadable(exc) -> ReadError:
-        return ReadError(
-            [
-                Problem(
-                    name,
-                    None,
-                    None,
-                    None,
-                    (
-                        f"Parquet 파일을 읽을 수 없습니다 ({type(exc).__name__}). "
-                        "파일이 잘렸거나(전송 중단) Parquet 형식이 "
-                        "아닙니다. 원본에서 다시 내려받으세요."
-                    ),
-                )
-            ]
-        )
-
-    try:
-        pf = pq.ParquetFile(io.BytesIO(data))
-        meta = pf.metadata
-        schema = pf.schema_arrow
-    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
-        raise unreadable(exc) from None
-    # The footer says how many rows and bytes the file expands to: check before reading.
-    check_rows(name, meta.num_rows, len(data))
-    expanded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
-    max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_PARQUET_BYTES")
-    if expanded > max_bytes:
-        raise too_big(
-            name,
-            f"Parquet 파일의 열 자료가 풀면 {expanded:,}바이트로 한도 {max_bytes:,}바이트를 넘습니다",
-            "BLINDSPOT_INGEST_MAX_PARQUET_BYTES",
-        )
-    wrong = [(f.name, f.type) for f in schema if not _parquet_type_ok(f.type)]
-    if wrong:
-        raise ReadError(
-            [
-                Problem(
-                    name,
-                    1,
-                    echo(str(n), 40),
-                    str(t)[:40],
-                    (
-                        f"열 '{echo(str(n), 40)}' 의 자료형({str(t)[:40]})은 받을 수 없습니다. "
-                        "목록·구조체·바이너리가 아닌 "
-                        "글자·정수 열로 저장하세요 (형식: docs/ingest-format.md)."
-                    ),
-                )
-                for n, t in wrong[:50]
-            ]
-        )
-    try:
-        table = pf.read()
-    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
-        raise unreadable(exc) from None
-    names = [str(n).strip() for n in table.column_names]
-    check_names(names, name)
-    cols = []
-    for n, col in zip(names, table.columns, strict=False):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        if pa.types.is_dictionary(col.type):
-            col = col.dictionary_decode()
-        if pa.types.is_boolean(col.type):
-            col = pa.compute.cast(col, pa.int8())
-        if pa.types.is_floating(col.type):
-            # 3.0 → "3": integral floats are common when a tool stores integers with gaps as float.
-            # Only below 2**53 (exact in a float and in int64): 1e300 stays "1e+300" and is
-            # reported as not an integer instead of overflowing into a wrong number.
-            arr = col.to_numpy(zero_copy_only=False).astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                integral = np.isfinite(arr) & (np.abs(arr) < 2.0**53) & (arr == np.round(arr))
-            if integral[~np.isnan(arr)].all():
-                col = pa.array(np.where(integral, arr, 0).astype(np.int64), mask=~integral)
-        try:
-            cols.append(pa.compute.cast(col, pa.string()) if col.type != pa.string() else col)
-        except (pa.ArrowException, ValueError, OverflowError):
-            raise ReadError(
-                [
-                    Problem(
-                        name,
-                        1,
-                        echo(n, 40),
-                        str(col.type)[:40],
-                        (
-                            f"열 '{echo(n, 40)}' 의 값을 글자로 바꿀 수 없습니다 (자료형 {str(col.type)[:40]}). "
-                            "글자·정수 열로 "
-                            "저장하세요."
-                        ),
-                    )
-                ]
-            ) from None
-    out = pa.table(dict(zip(names, cols, strict=False))) if cols else pa.table({})
-    return RawTable(name, "parquet", out, np.arange(2, out.num_rows + 2, dtype=np.int64))

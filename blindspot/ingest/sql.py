@@ -34,18 +34,6 @@ INGEST_CLEAR_ROUND = (
     "UPDATE rounds SET source = 'ingest' WHERE round_id = $t",
 )
 
-# Versions covering $t: the part after $t is kept as a new version, the part before is
-# shortened to end at $prev, and a version that began at $t is removed.
-INGEST_CUT_VERSIONS = (
-    """INSERT INTO households
-       SELECT * REPLACE ($next AS valid_from_round) FROM households
-       WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round > $t)""",
-    """UPDATE households SET valid_to_round = $prev
-       WHERE valid_from_round < $t AND (valid_to_round IS NULL OR valid_to_round >= $t)""",
-    """DELETE FROM households
-       WHERE valid_from_round = $t AND (valid_to_round IS NULL OR valid_to_round >= $t)""",
-)
-
 # The file's households with internal ids: a pseudonymous id seen before keeps its
 # household_id (every version of a household shares it); new ones get ids after the
 # largest in use, in pseudo_id order, so the same file always gives the same ids.
@@ -54,30 +42,74 @@ INGEST_STAGE_HOUSEHOLDS = """
     WITH known AS (
         SELECT pseudo_id, min(household_id) AS known_id FROM households
         WHERE pseudo_id IN (SELECT pseudo_id FROM {relation}) GROUP BY pseudo_id),
-    f AS (SELECT f.*, k.known_id FROM {relation} f LEFT JOIN known k USING (pseudo_id))
-    SELECT f.* EXCLUDE (known_id),
-           coalesce(known_id, (SELECT coalesce(max(household_id), 0) FROM households)
-                    + row_number() OVER (PARTITION BY known_id IS NULL ORDER BY pseudo_id))::INTEGER AS household_id
-    FROM f"""
+    f AS (SELECT f.*, k.known_id FROM {relation} f LEFT JOIN known k USING (pseudo_id)),
+    -- Only new ids are numbered: sorting all 24 M ids of a national file took minutes.
+    fresh AS (
+        SELECT pseudo_id, (SELECT coalesce(max(household_id), 0) FROM households)
+                          + row_number() OVER (ORDER BY pseudo_id) AS new_id
+        FROM f WHERE known_id IS NULL)
+    SELECT f.* EXCLUDE (known_id), coalesce(f.known_id, fresh.new_id)::INTEGER AS household_id
+    FROM f LEFT JOIN fresh USING (pseudo_id)"""
 
-# A household whose version ends at $prev with the same attributes continues into $t.
-INGEST_EXTEND_VERSIONS = """
-    UPDATE households SET valid_to_round = $t
+# Same household, same attributes (the file's row n against a stored version h).
+_SAME = """h.household_id = n.household_id AND h.emd_code = n.emd_code AND h.head_age = n.head_age
+      AND h.head_sex = n.head_sex AND h.household_size = n.household_size AND h.one_person = n.one_person
+      AND h.housing_type = n.housing_type AND h.welfare_status = n.welfare_status"""
+
+# Versions that already cover $t with the file's attributes stay exactly as they are: a
+# national next round changes a few percent of 24 M households, and rewriting the rest
+# (an UPDATE of every row) took DuckDB over ten minutes.  Only the others are cut.
+INGEST_KEEP_VERSIONS = (
+    """
+    CREATE OR REPLACE TEMP TABLE ingest_keep AS
+    SELECT h.household_id FROM households h JOIN ingest_hh n ON """
+    + _SAME
+    + """
+    WHERE """
+    + valid_in_round("$t", "h")
+)
+
+# Other versions covering $t: the part after $t is kept as a new version when a later
+# round is loaded (else there is nothing after $t to keep), the part before is shortened
+# to end at $prev, and a version that began at $t is removed.
+_CUT = "AND household_id NOT IN (SELECT household_id FROM ingest_keep)"
+INGEST_CUT_VERSIONS = (
+    f"""INSERT INTO households
+       SELECT * REPLACE ($next AS valid_from_round) FROM households
+       WHERE valid_from_round <= $t AND (valid_to_round IS NULL OR valid_to_round > $t) {_CUT}
+         AND (SELECT max(round_id) FROM rounds) > $t""",
+    f"""UPDATE households SET valid_to_round = $prev
+       WHERE valid_from_round < $t AND (valid_to_round IS NULL OR valid_to_round >= $t) {_CUT}""",
+    f"""DELETE FROM households
+       WHERE valid_from_round = $t AND (valid_to_round IS NULL OR valid_to_round >= $t) {_CUT}""",
+)
+
+# A household whose version ends at $prev with the same attributes continues into $t
+# (unless a kept version already covers $t: a round loaded in between left one behind).
+INGEST_EXTEND_VERSIONS = (
+    """
+    UPDATE households h SET valid_to_round = $t
     FROM ingest_hh n
-    WHERE households.household_id = n.household_id AND households.valid_to_round = $prev
-      AND households.emd_code = n.emd_code AND households.head_age = n.head_age
-      AND households.head_sex = n.head_sex AND households.household_size = n.household_size
-      AND households.one_person = n.one_person AND households.housing_type = n.housing_type
-      AND households.welfare_status = n.welfare_status"""
+    WHERE h.valid_to_round = $prev AND h.household_id NOT IN (SELECT household_id FROM ingest_keep) AND """
+    + _SAME
+)
 
-INGEST_INSERT_HOUSEHOLDS = """
+# The file's other households get a version of their own: open-ended (NULL = still current)
+# when no later round is loaded, so that the next round's unchanged households are kept
+# as they are; else [$t, $t], since a load changes its own round only.
+INGEST_INSERT_HOUSEHOLDS = (
+    """
     INSERT INTO households
     SELECT household_id, pseudo_id, sido_code, sgg_code, emd_code, head_age, head_sex, household_size,
-           one_person, housing_type, welfare_status, lon, lat, $t AS valid_from_round, $t AS valid_to_round
+           one_person, housing_type, welfare_status, lon, lat, $t AS valid_from_round,
+           CASE WHEN (SELECT max(round_id) FROM rounds) > $t THEN $t END AS valid_to_round
     FROM ingest_hh n
     WHERE NOT EXISTS (SELECT 1 FROM households h
-                      WHERE h.household_id = n.household_id AND h.valid_from_round < $t AND h.valid_to_round = $t)
+                      WHERE h.household_id = n.household_id AND """
+    + valid_in_round("$t", "h")
+    + """)
     ORDER BY emd_code, pseudo_id"""
+)
 
 INGEST_INSERT_OBSERVATIONS = """
     INSERT INTO observations
@@ -91,7 +123,7 @@ INGEST_INSERT_VISITS = """
     FROM {relation} v JOIN ingest_hh n USING (pseudo_id)
     ORDER BY n.sgg_code, n.household_id"""
 
-INGEST_DROP_STAGE = "DROP TABLE IF EXISTS ingest_hh"
+INGEST_DROP_STAGE = ("DROP TABLE IF EXISTS ingest_hh", "DROP TABLE IF EXISTS ingest_keep")
 
 INGEST_INSERT_LOAD = "INSERT INTO ingest_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 

@@ -65,6 +65,7 @@ class Checked:
     outcomes: pd.DataFrame | None
     report: pd.DataFrame
     household_rows: np.ndarray | None = None  # the file row of each row of ``households``
+    ids: pd.Series | None = None  # wide layout: pseudo_id by file row, even when the piece failed
 
     @property
     def ok(self) -> bool:
@@ -209,6 +210,13 @@ def _header_problems(
     return problems
 
 
+def layout_of(raw: RawTable, catalogue: Catalogue) -> str:
+    """'long' when the header has an indicator-code column (one row per household and
+    indicator), else 'wide' (one column per indicator)."""
+    mapping, _ = _normalise(raw, _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue))
+    return "long" if "indicator_code" in mapping.values() else "wide"
+
+
 # --- cells to types --------------------------------------------------------------------------
 
 
@@ -280,6 +288,11 @@ def _blank_rows(raw: RawTable) -> pd.DataFrame | None:
     )
 
 
+def duplicate_ids(file: str, df: pd.DataFrame) -> pd.DataFrame | None:
+    """Report rows of a wide file's repeated household ids (``df`` indexed by file row)."""
+    return _duplicates(file, df, ["pseudo_id"], "가구 ID가 중복됩니다. 한 가구는 한 행이어야 합니다")
+
+
 def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> pd.DataFrame | None:
     dup = df.duplicated(keys, keep="first") & df[keys].notna().all(axis=1)
     if not dup.any():
@@ -300,8 +313,13 @@ def _duplicates(file: str, df: pd.DataFrame, keys: list[str], message: str) -> p
     )
 
 
-def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalogue | None = None) -> Checked:
+def check_households(
+    raw: RawTable, emd_codes: frozenset[str], catalogue: Catalogue | None = None, duplicates: bool = True
+) -> Checked:
     """Validate a households file (wide or long); see docs/ingest-format.md.
+
+    ``duplicates=False`` leaves the wide layout's duplicate-id check to the caller: a piece of
+    a file cannot see ids in other pieces (:mod:`blindspot.ingest.pieces` checks them once).
 
     Example: a file whose 3rd row has ``head_age`` = ``'사십'`` gives one report row
     ``(file, 3, 'head_age', '사십', '정수(숫자)가 아닙니다 …')`` and nothing to load.
@@ -309,7 +327,7 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     catalogue = catalogue or load_catalogue()
     allowed = _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue)
     mapping, unknown = _normalise(raw, allowed)
-    layout = "long" if "indicator_code" in mapping.values() else "wide"
+    layout = layout_of(raw, catalogue)
     if layout == "long":
         unknown += [n for n, c in mapping.items() if c in catalogue.codes]
         mapping = {n: c for n, c in mapping.items() if c not in catalogue.codes}
@@ -368,12 +386,13 @@ def check_households(raw: RawTable, emd_codes: frozenset[str], catalogue: Catalo
     df = df.astype({c: "Int64" for c in int_cols + ["one_person"]})
     schema_report = run_schema(household_schema(catalogue, emd_codes, layout), df, raw.file, originals)
     parts.append(_without_echoes(schema_report, parts))
-    parts.append(_cross_checks(raw.file, df, layout, catalogue))
+    parts.append(_cross_checks(raw.file, df, layout, catalogue, duplicates))
     report = finish_report(parts)
+    ids = df["pseudo_id"] if layout == "wide" else None
     if not report.empty:
-        return Checked("households", layout, len(raw), None, None, None, report)
+        return Checked("households", layout, len(raw), None, None, None, report, ids=ids)
     rows = (df.index[~df["pseudo_id"].duplicated()] if layout == "long" else df.index).to_numpy(np.int64)
-    return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report, rows)
+    return Checked("households", layout, len(raw), *_split(df, layout, catalogue), None, report, rows, ids)
 
 
 def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) -> pd.DataFrame:
@@ -390,7 +409,7 @@ def _without_echoes(report: pd.DataFrame, earlier: list[pd.DataFrame | None]) ->
     return report[~echo.to_numpy()]
 
 
-def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue) -> pd.DataFrame:
+def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue, duplicates: bool) -> pd.DataFrame:
     parts = []
     size, one = df["household_size"], df["one_person"]
     mismatch = (one.notna() & size.notna() & ((one == 1) != (size == 1))).fillna(False).to_numpy(bool)
@@ -406,7 +425,8 @@ def _cross_checks(file: str, df: pd.DataFrame, layout: str, catalogue: Catalogue
         )
     attrs = list(HOUSEHOLD_COLUMNS)[1:]
     if layout == "wide":
-        parts.append(_duplicates(file, df, ["pseudo_id"], "가구 ID가 중복됩니다. 한 가구는 한 행이어야 합니다"))
+        if duplicates:
+            parts.append(duplicate_ids(file, df))
         return finish_report(parts)
     parts.append(
         _duplicates(
@@ -481,25 +501,27 @@ def _split(df: pd.DataFrame, layout: str, catalogue: Catalogue) -> tuple[pd.Data
         )
     else:
         households = df[attrs].reset_index(drop=True)
-        ids = df["pseudo_id"].to_numpy()
-        pieces = []
-        for code in catalogue.codes:
+        # Ids stay in Arrow and codes are categories: a national file has ~80 M signals, and
+        # one Python string object per signal would take gigabytes.
+        ids = pa.chunked_array([pa.array(df["pseudo_id"].array, pa.string())])
+        taken, codes, values = [], [], []
+        for i, code in enumerate(catalogue.codes):
             v = df[code].to_numpy("float64", na_value=0.0)
             nz = np.flatnonzero(v != 0)
             if len(nz):
-                pieces.append(
-                    pd.DataFrame({"pseudo_id": ids[nz], "indicator_code": code, "value": v[nz].astype(np.int64)})
-                )
-        obs = (
-            pd.concat(pieces, ignore_index=True)
-            if pieces
-            else pd.DataFrame(
-                {
-                    "pseudo_id": pd.Series(dtype=object),
-                    "indicator_code": pd.Series(dtype=object),
-                    "value": pd.Series(dtype="int64"),
-                }
-            )
+                taken.append(ids.take(pa.array(nz)))
+                codes.append(np.full(len(nz), i, dtype=np.int16))
+                values.append(v[nz].astype(np.int64))
+        obs = pd.DataFrame(
+            {
+                "pseudo_id": pd.arrays.ArrowStringArray(
+                    pa.chunked_array([c for t in taken for c in t.chunks], pa.string())
+                ),
+                "indicator_code": pd.Categorical.from_codes(
+                    np.concatenate(codes) if codes else np.zeros(0, np.int16), categories=list(catalogue.codes)
+                ),
+                "value": np.concatenate(values) if values else np.zeros(0, np.int64),
+            }
         )
     households["one_person"] = households["one_person"].astype(bool)
     households["head_age"] = households["head_age"].astype("int16")

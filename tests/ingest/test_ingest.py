@@ -17,6 +17,7 @@ import pytest
 from blindspot.access import Scope
 from blindspot.db import schema
 from blindspot.db import sql as db_sql
+from blindspot.db.sql import valid_in_round
 from blindspot.db.store import Store, fingerprint
 from blindspot.errors import BlindspotError
 from blindspot.ingest import exchange
@@ -449,10 +450,17 @@ def test_ids_are_stable_and_unchanged_households_continue(sejong, fresh):
     ids_r3 = dict(fresh.rows("SELECT pseudo_id, household_id FROM households"))
     moved = _set(frame.astype(object), 0, "head_age", int(frame["head_age"].iloc[0]) + 1)
     ingest.ingest(fresh, "2024-R4", ("r4.csv", _csv(moved)), sgg=[SEJONG])
-    ids_r4 = dict(fresh.rows("SELECT pseudo_id, household_id FROM households WHERE valid_to_round = 20244"))
+    ids_r4 = dict(fresh.rows(f"SELECT pseudo_id, household_id FROM households WHERE {valid_in_round('20244')}"))
     assert ids_r4 == ids_r3
-    # 299 unchanged households are one version spanning both rounds; the changed one has two.
+    # 299 unchanged households are one version spanning both rounds, left as they were (still
+    # current: no later round); the changed one has two, the first ending at 2024-R3.
     assert fresh.scalar("SELECT count(*) FROM households") == 301
+    assert fresh.scalar("SELECT count(*) FROM households WHERE valid_to_round IS NULL") == 300
+    changed = frame["pseudo_id"].iloc[0]
+    versions = fresh.rows(
+        "SELECT valid_from_round, valid_to_round FROM households WHERE pseudo_id = ? ORDER BY 1", [changed]
+    )
+    assert versions == [(20243, 20243), (20244, None)]
     assert _round_households(fresh, 20243) == _round_households(fresh, 20244) == 300
 
 
@@ -575,3 +583,45 @@ def test_replace_keeps_outcomes_entered_in_the_app(sejong, fresh):
         [kept_pid],
     )
     assert row == [("supported", "긴급지원", "kim")]
+
+
+def _round_rows(store, round_id: int) -> set[tuple]:
+    attrs = "pseudo_id, emd_code, head_age, head_sex, household_size, one_person, housing_type, welfare_status"
+    rows = store.rows(f"SELECT {attrs} FROM households WHERE {valid_in_round(str(round_id))}")
+    assert len(rows) == len({r[0] for r in rows}), f"a household has two versions in {round_id}"
+    return {tuple(str(v) for v in r) for r in rows}
+
+
+def _file_rows(frame: pd.DataFrame) -> set[tuple]:
+    cols = ["pseudo_id", "emd_code", "head_age", "head_sex", "household_size", "one_person"]
+    cols += ["housing_type", "welfare_status"]
+    f = frame[cols].astype(object)
+    f["one_person"] = f["one_person"].map(lambda v: str(bool(int(v))))
+    return {tuple(str(v) for v in r) for r in f.itertuples(index=False, name=None)}
+
+
+def test_every_round_holds_exactly_its_file_through_out_of_order_loads(sejong, fresh):
+    """Household versions after loads in any order (next round, a round in between, a
+    replacement): each loaded round's households are exactly its last file, and no household
+    has two versions in one round."""
+    base = sejong[0].head(120).astype(object)
+    r1 = base.iloc[:100]
+    r3 = _set(_set(base.iloc[10:120], 0, "head_age", 99), 5, "housing_type", "other")  # 10 gone, 20 new, 2 changed
+    r2 = _set(base.iloc[:110].drop(index=base.index[50]), 60, "household_size", 1)  # a middle round
+    r2 = _set(r2, 60, "one_person", 1)
+    r3b = _set(r3.drop(index=r3.index[30]), 40, "welfare_status", "near_poor")  # replacing the latest round
+    files = {}
+    for code, frame, replace in (
+        ("2024-R1", r1, False),
+        ("2024-R3", r3, False),
+        ("2024-R2", r2, False),
+        ("2024-R3", r3b, True),
+    ):
+        ingest.ingest(fresh, code, (f"{code}.csv", _csv(frame)), sgg=[SEJONG], replace=replace)
+        files[code] = frame
+        for done, expected in files.items():
+            rid = int(done[:4]) * 10 + int(done[-1])
+            assert _round_rows(fresh, rid) == _file_rows(expected), (code, done)
+    # The ids of households present throughout never changed.
+    ids = fresh.rows("SELECT pseudo_id, count(DISTINCT household_id) FROM households GROUP BY 1")
+    assert {n for _, n in ids} == {1}
