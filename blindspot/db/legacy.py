@@ -12,6 +12,7 @@ old ingest kept them.  The rows stay in the old version's file as they were.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from blindspot.db import opstore, schema
@@ -53,6 +54,15 @@ def move_legacy(path: Path) -> dict:
     if audit.empty and targets.empty and loads.empty and entered.empty:
         return done
     ops = opstore.open_ops()
+    # Idempotent: a copy of a version (any version keeps its loads; the first version of an
+    # upgraded office keeps its old audit rows) adopted elsewhere must not record them twice.
+    loads = loads[~loads["load_id"].isin(set(ops.loads_frame()["load_id"]))]
+    content = _fingerprint(audit, targets, entered)
+    earlier = ops.audit_frame(action="import_legacy")["filters"].astype(str)
+    if earlier.str.contains(content, regex=False).any():
+        audit, targets, entered = audit.iloc[0:0], targets.iloc[0:0], entered.iloc[0:0]
+    if audit.empty and targets.empty and loads.empty and entered.empty:
+        return done
     with ops.begin() as con:  # all or nothing
         for row in audit.to_dict("records"):
             ops.append_audit({str(k): (None if _missing(v) else v) for k, v in row.items() if k != "event_id"}, con=con)
@@ -79,7 +89,7 @@ def move_legacy(path: Path) -> dict:
                 "role": "admin",
                 "action": "import_legacy",
                 "scope": "전체",
-                "filters": {"db": str(path)},
+                "filters": {"db": str(path), "content": content},
                 "row_count": len(audit),
                 "purpose": None,
                 "detail": (
@@ -90,6 +100,15 @@ def move_legacy(path: Path) -> dict:
             con=con,
         )
     return {"audit": len(audit), "targets": len(targets), "loads": len(loads), "outcomes": len(entered)}
+
+
+def _fingerprint(*frames) -> str:
+    """SHA-256 of the rows moved (their text, in order): the same legacy rows give the same
+    fingerprint wherever the file was copied to."""
+    digest = hashlib.sha256()
+    for f in frames:
+        digest.update(f.to_csv(index=False).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _missing(value) -> bool:

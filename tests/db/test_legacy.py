@@ -56,3 +56,45 @@ def test_a_pre_snapshot_file_moves_its_operational_rows_once(small_db, tmp_path)
     with snapshots.loader(db, "stats"):
         pass
     assert len(audit_rows()) == 3
+    # A copy of that first version adopted elsewhere (or any later version, which keeps its
+    # loads) moves nothing a second time: the rows are in the operational store already.
+    copy = tmp_path / "elsewhere" / "copy.duckdb"
+    copy.parent.mkdir()
+    shutil.copyfile(snapshots.active_file(db), copy)
+    with snapshots.loader(copy, "stats"):
+        pass
+    assert len(audit_rows()) == 3 and ops.verify_audit()["ok"]
+
+
+def test_a_copied_version_with_loads_already_recorded_adopts_cleanly(small_db, tmp_path):
+    db = tmp_path / "v.duckdb"
+    shutil.copy(small_db, db)
+    st = Store(db)
+    st.run(
+        "INSERT INTO ingest_loads VALUES ('2024-R3-households-abc', ?, 'households', 'h.csv', 'abc', 10, 'kim', "
+        "?, FALSE, 1.5)",
+        [T, dt.datetime(2026, 1, 5, 9, 0)],
+    )
+    st.checkpoint()
+    st.close()
+    ops = opstore.open_ops()
+    # The ingest that made this version recorded its load in the operational store too.
+    ops.add_load(
+        {
+            "load_id": "2024-R3-households-abc",
+            "round_id": T,
+            "kind": "households",
+            "file_name": "h.csv",
+            "file_sha256": "abc",
+            "rows": 10,
+            "loaded_by": "kim",
+            "loaded_at": dt.datetime(2026, 1, 5, 9, 0),
+            "replaced": False,
+            "seconds": 1.5,
+            "snapshot": "v0002",
+        }
+    )
+    with snapshots.loader(db, "stats"):  # adopting the plain copy
+        pass
+    assert ops.loads_frame()["load_id"].tolist() == ["2024-R3-households-abc"]
+    assert "import_legacy" not in audit_rows()["action"].tolist()
