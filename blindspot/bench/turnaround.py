@@ -94,9 +94,11 @@ def round_turnaround(db: Path, models: Path | None) -> dict:
                 page.get_by_role("button", name="로그인").click()
                 page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=300_000)
                 started = time.monotonic()
+                # A round without visits has no outcomes file to load (an empty one is refused).
+                outcomes = ["--outcomes", str(files["outcomes_file"])] if files["outcomes_rows"] else []
                 load = subprocess.Popen(
                     [sys.executable, "-m", "blindspot", "ingest", str(files["households_file"]), "--round", nxt]
-                    + ["--outcomes", str(files["outcomes_file"]), "--rescore", "--user", "bench"],
+                    + [*outcomes, "--rescore", "--user", "bench"],
                     cwd=config.PROJECT_DIR,
                     env=env,
                     stdout=subprocess.PIPE,
