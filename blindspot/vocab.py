@@ -52,3 +52,22 @@ EMD_TYPES = {"eup": "읍", "myeon": "면", "dong": "동"}
 
 # Head-of-household age bands (domain.md defaults; configurable where used).
 DEFAULT_AGE_BANDS = ((20, 39, "20–39세"), (40, 64, "40–64세"), (65, 200, "65세 이상"))
+
+
+def particle(word: str, pair: str) -> str:
+    """``word`` with the Korean particle of ``pair`` ("은/는", "이/가", "을/를", "과/와",
+    "으로/로") that fits its last syllable: the first after a final consonant, the second
+    after a vowel (and "로" after ㄹ).  A word that does not end in Hangul gets both, as
+    "값은(는)", since its reading is unknown.
+
+    >>> particle("강원", "은/는"), particle("제주", "은/는"), particle("서울", "으로/로"), particle("2024-R3", "이/가")
+    ('강원은', '제주는', '서울로', '2024-R3이(가)')
+    """
+    after_consonant, after_vowel = pair.split("/")
+    last = word[-1:] if word else ""
+    if not ("가" <= last <= "힣"):
+        return f"{word}{after_consonant}({after_vowel})"
+    final = (ord(last) - 0xAC00) % 28
+    if after_consonant == "으로" and final == 8:  # ㄹ takes 로
+        return word + after_vowel
+    return word + (after_consonant if final else after_vowel)

@@ -61,7 +61,11 @@ st.dataframe(
         "group": "집단",
         "n": st.column_config.NumberColumn("가구", format="localized"),
         "positives": st.column_config.NumberColumn("위기 가구", format="localized"),
+        "prevalence": st.column_config.NumberColumn("위기 비율", format="percent"),
         "model_recall": st.column_config.NumberColumn("모델 재현율", format="%.3f"),
+        "model_ceiling": st.column_config.NumberColumn(
+            "용량 상한", format="%.3f", help="방문 용량으로 찾을 수 있는 최대 재현율 = min(1, 방문 ÷ 위기 가구)"
+        ),
         "baseline_recall": st.column_config.NumberColumn("규칙 재현율", format="%.3f"),
         "model_pr_auc": st.column_config.NumberColumn("모델 PR-AUC", format="%.3f"),
         "baseline_pr_auc": st.column_config.NumberColumn("규칙 PR-AUC", format="%.3f"),

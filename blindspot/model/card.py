@@ -6,6 +6,8 @@ can never disagree with the artifact it describes.
 
 from __future__ import annotations
 
+from blindspot.vocab import particle
+
 GAP_LIMIT = 0.8
 
 
@@ -13,28 +15,76 @@ def _f(x, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def _q(name: str, pair: str) -> str:
+    """A group's name in quotes with the particle its last syllable takes ("'강원'은")."""
+    return f"'{name}'" + particle(name, pair)[len(name) :]
+
+
 def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
-    """Why a subgroup's recall trails, from the data: how visible its crises are."""
+    """Why a subgroup's recall trails, from measured numbers only: the recall ceiling that
+    the visit capacity leaves each group (capacity is shared by households, not by need),
+    how well the ranking does within that ceiling, how visible the group's crises are, and
+    how the count rule's gap compares.  No sentence names a cause that was not measured.
+
+    >>> g = {"dimension": "시도", "worst_group": "강원", "worst_recall": 0.15, "best_group": "제주",
+    ...      "best_recall": 0.35, "ratio": 0.43, "baseline_ratio": 0.45, "worst_prevalence": 0.043,
+    ...      "best_prevalence": 0.018, "worst_ceiling": 0.19, "best_ceiling": 0.44}
+    >>> import textwrap
+    >>> for part in _gap_reason(g, []).split("; "):
+    ...     print(textwrap.fill(part, 50))
+    방문 용량은 가구 수에 비례해 나뉘는데 위기 가구 비율이 '강원' 4.3%, '제주'
+    1.8%라, 용량으로 찾을 수 있는 위기 가구는 '강원' 최대 19%, '제주' 최대
+    44%입니다 (상한 비율 0.43)
+    상한 대비 재현율('강원' 0.79, '제주' 0.80)이 비슷해, 격차는 주로 방문 용량
+    규칙에서 옵니다
+    비율(최저/최고)은 모델 0.43, 지표 개수 규칙 0.45: 두 순위의 격차가
+    비슷합니다.
+    """
     rows = {r["group"]: r for r in subgroups if r["dimension"] == gap["dimension"]}
-    worst, best = rows.get(gap["worst_group"], {}), rows.get(gap["best_group"], {})
-    ws, bs = worst.get("positive_mean_signals"), best.get("positive_mean_signals")
-    base = gap.get("baseline_ratio")
+    worst_name, best_name = gap["worst_group"], gap["best_group"]
+    worst, best = rows.get(worst_name, {}), rows.get(best_name, {})
     parts = []
-    if ws is not None and bs is not None:
+    wc, bc = gap.get("worst_ceiling"), gap.get("best_ceiling")
+    wp, bp = gap.get("worst_prevalence"), gap.get("best_prevalence")
+    if wc and bc and wp is not None and bp is not None:
+        if wc < bc - 0.01:
+            parts.append(
+                f"방문 용량은 가구 수에 비례해 나뉘는데 위기 가구 비율이 '{worst_name}' {wp:.1%}, "
+                f"'{best_name}' {bp:.1%}라, 용량으로 찾을 수 있는 위기 가구는 '{worst_name}' 최대 {wc:.0%}, "
+                f"'{best_name}' 최대 {bc:.0%}입니다 (상한 비율 {wc / bc:.2f})"
+            )
+        we, be = gap["worst_recall"] / wc, gap["best_recall"] / bc
+        if be and we / be >= 0.9:
+            cause = "격차는 주로 방문 용량 규칙에서 옵니다" if wc < bc - 0.01 else "격차는 크지 않습니다"
+            parts.append(f"상한 대비 재현율('{worst_name}' {we:.2f}, '{best_name}' {be:.2f})이 비슷해, {cause}")
+        else:
+            parts.append(
+                f"상한을 감안해도 {_q(worst_name, '을/를')} 덜 찾습니다 "
+                f"(상한 대비 재현율 {we:.2f}, '{best_name}' {be:.2f})"
+            )
+    ws, bs = worst.get("positive_mean_signals"), best.get("positive_mean_signals")
+    if ws is not None and bs is not None and abs(ws - bs) >= 0.1:
         parts.append(
-            f"위기 가구가 보이는 위기정보가 평균 {ws:.2f}건으로 '{gap['best_group']}'({bs:.2f}건)보다 "
-            f"{'적어' if ws < bs else '많지만'} 신호로 찾기 {'어렵습니다' if ws < bs else '쉽지 않습니다'}"
+            f"'{worst_name}'의 위기 가구가 보이는 위기정보는 평균 {ws:.2f}건, {_q(best_name, '은/는')} {bs:.2f}건입니다"
+            + (" (신호가 적어 순위로 찾기 어렵습니다)" if ws < bs else "")
         )
-    if base is not None:
-        parts.append(
-            f"지표 개수 규칙의 같은 비율은 {base:.2f}로, 격차는 모델이 아니라 "
-            f"{'자료(신호)에서 옵니다' if base <= (gap.get('ratio') or 0) + 0.05 else '일부 모델에서도 옵니다'}"
-        )
-    return "; ".join(parts) + "."
+    base, ratio = gap.get("baseline_ratio"), gap.get("ratio")
+    if base is not None and ratio is not None:
+        if base > ratio + 0.02:
+            compare = "모델의 격차가 더 큽니다"
+        elif base < ratio - 0.02:
+            compare = "모델의 격차가 더 작습니다"
+        else:
+            compare = "두 순위의 격차가 비슷합니다"
+        parts.append(f"비율(최저/최고)은 모델 {ratio:.2f}, 지표 개수 규칙 {base:.2f}: {compare}")
+    return "; ".join(parts) + "." if parts else "측정된 원인이 없습니다."
 
 
 def model_card(meta: dict) -> str:
     m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
+    n_features = len(
+        sum((meta["feature_set"][k] for k in ("flags", "months", "amounts", "numeric", "categorical")), [])
+    )
     tr = meta["training"]
     th = meta["thresholds"]
     lines = [
@@ -101,9 +151,11 @@ def model_card(meta: dict) -> str:
     lines += [
         "",
         "## 설명 방법 (Explanations)",
-        "가구별 상위 3개 사유는 선형 모델의 로그 오즈를 변수별로 정확히 분해한 값입니다 "
-        "(계수 × (값 − 학습 평균)); 사유 기여도의 합 + 기준값 = 모델의 로그 오즈. "
-        "Exact decomposition, not an approximation. 사유는 가구에 실제로 있는 신호·특성 중 위험을 높인 것만 보입니다.",
+        "가구별 사유는 선형 모델의 로그 오즈를 변수별로 정확히 분해한 값입니다 (계수 × (값 − 학습 평균)). "
+        f"변수 {n_features}개 기여도 전체의 합 + 기준값(학습 행, 곧 방문한 가구의 평균에서의 로그 오즈) = 모델의 "
+        "로그 오즈이며, 화면의 사유 3개는 그중 일부라 그 합은 로그 오즈와 같지 않습니다. "
+        "Exact over all features, not over the three shown. 사유는 가구에 실제로 있는 신호·특성 중 위험을 높인 "
+        "것만 보입니다: 값이 0인 변수(예: 신규 위기정보 없음)의 기여는 크더라도 사유로 나오지 않습니다.",
         "",
         "## 한계 (Limits)",
         "- 라벨은 방문한 가구에서만 나옵니다. 신호가 전혀 없는 가구에 대한 확률은 방문 가구에서 외삽한 값입니다.",
@@ -179,14 +231,17 @@ def subgroup_frame(meta: dict, limit: float = GAP_LIMIT):
         "group",
         "n",
         "positives",
+        "prevalence",
         "model_recall",
+        "model_ceiling",
         "baseline_recall",
         "model_pr_auc",
         "baseline_pr_auc",
         "model_ece",
         "gap",
     ]
-    return df[cols]
+    # Models trained before the ceilings were measured have no such columns.
+    return df[[c for c in cols if c in df]]
 
 
 def importance_frame(meta: dict, top: int = 15):

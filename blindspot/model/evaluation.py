@@ -200,6 +200,18 @@ def subgroup_table(
     probability or None)``.  Recall inside a group is measured against the one
     selection made for everybody, as an office would visit.  ``positive_means`` adds,
     per named array, its mean over the group's positives.
+
+    Beside the metrics, each group has its ``prevalence`` (positives / n) and, per ranking,
+    how many it ``selected`` and the ``ceiling``: the highest recall that many visits allow,
+    min(1, selected / positives).  Capacity is shared out by households, not by need, so a
+    group with a high prevalence has a low ceiling whatever the ranking: the measured cause
+    the model card names.
+
+    >>> t = subgroup_table({"g": np.array(["a", "a", "a", "a", "b", "b", "b", "b"])},
+    ...                    np.array([1, 1, 1, 0, 1, 0, 0, 0]),
+    ...                    {"m": (np.arange(8.0)[::-1], np.array([1, 0, 0, 0, 1, 0, 0, 0], bool), None)})
+    >>> t[["group", "prevalence", "m_selected", "m_ceiling", "m_recall"]].values.tolist()
+    [['a', 0.75, 1, 0.3333333333333333, 0.3333333333333333], ['b', 0.25, 1, 1.0, 1.0]]
     """
     y = np.asarray(y).astype(np.int64)
     orders = {
@@ -217,11 +229,14 @@ def subgroup_table(
             if not m.any():  # an unused category (e.g. no head of unknown sex)
                 continue
             row = {"dimension": dim, "group": str(g), "n": int(m.sum()), "positives": int(y[m].sum())}
+            row["prevalence"] = row["positives"] / row["n"]
             for name, (score, selected, prob) in rankings.items():
                 o = orders[name][m[orders[name]]]
                 roc, ap = ranked_auc(y[o], np.asarray(score)[o])
                 pos = y[m].sum()
                 sel = selected[m]
+                row[f"{name}_selected"] = int(sel.sum())
+                row[f"{name}_ceiling"] = float(min(1.0, sel.sum() / pos)) if pos else None
                 row[f"{name}_recall"] = float(y[m][sel].sum() / pos) if pos else None
                 row[f"{name}_precision"] = float(y[m][sel].mean()) if sel.any() else None
                 row[f"{name}_roc_auc"] = roc
@@ -246,6 +261,12 @@ def recall_gaps(table: pd.DataFrame, ranking: str = "model", min_positives: int 
     """
     rows = []
     col = f"{ranking}_recall"
+    extra = {  # the measured causes, when the table has them (subgroup_table does)
+        "worst_prevalence": ("worst", "prevalence"),
+        "best_prevalence": ("best", "prevalence"),
+        "worst_ceiling": ("worst", f"{ranking}_ceiling"),
+        "best_ceiling": ("best", f"{ranking}_ceiling"),
+    }
     for dim, part in table.groupby("dimension", sort=False):
         part = part[(part["positives"] >= min_positives) & part[col].notna()]
         if len(part) < 2:
@@ -253,16 +274,20 @@ def recall_gaps(table: pd.DataFrame, ranking: str = "model", min_positives: int 
         worst = part.loc[part[col].idxmin()]
         best = part.loc[part[col].idxmax()]
         ratio = float(worst[col] / best[col]) if best[col] else None
-        rows.append(
-            {
-                "dimension": dim,
-                "worst_group": worst["group"],
-                "worst_recall": float(worst[col]),
-                "best_group": best["group"],
-                "best_recall": float(best[col]),
-                "ratio": ratio,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["dimension", "worst_group", "worst_recall", "best_group", "best_recall", "ratio"]
-    )
+        row = {
+            "dimension": dim,
+            "worst_group": worst["group"],
+            "worst_recall": float(worst[col]),
+            "best_group": best["group"],
+            "best_recall": float(best[col]),
+            "ratio": ratio,
+        }
+        for key, (which, source) in extra.items():
+            if source in part:
+                value = (worst if which == "worst" else best)[source]
+                row[key] = None if pd.isna(value) else float(value)
+        rows.append(row)
+    columns = ["dimension", "worst_group", "worst_recall", "best_group", "best_recall", "ratio"]
+    if "prevalence" in table:
+        columns += list(extra)
+    return pd.DataFrame(rows, columns=columns)

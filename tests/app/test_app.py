@@ -60,6 +60,11 @@ def test_model_page_shows_real_figures(modelled, env_db, monkeypatch):
     flagged = sub[sub["gap"]]
     expected = {(g["dimension"], g["worst_group"]) for g in meta["subgroup_gaps"] if g["ratio"] < 0.8}
     assert set(zip(flagged["dimension"], flagged["group"], strict=False)) == expected
+    # Each group's capacity ceiling beside its recall (the measured cause of regional gaps).
+    ceilings = [r["model_ceiling"] for r in meta["subgroups"]]
+    assert (
+        sub["model_ceiling"].tolist() == pytest.approx(ceilings) and (sub["model_recall"] <= sub["model_ceiling"]).all()
+    )
     assert any("모델 카드" in e.label for e in at.expander)
 
 

@@ -119,6 +119,31 @@ def test_artifact_files_and_metadata(modelled):
     for gap in meta["subgroup_gaps"]:
         if gap["ratio"] is not None and gap["ratio"] < 0.8:
             assert f"**{gap['dimension']}**" in card  # the card explains every gap below 0.8
+    assert "일부 모델에서도" not in card and "모델이 아니라" not in card  # no cause that was not measured
+    # The reasons sentence is exact: the sum holds over every feature, not over the three shown.
+    n_features = len(
+        sum((meta["feature_set"][k] for k in ("flags", "months", "amounts", "numeric", "categorical")), [])
+    )
+    assert f"변수 {n_features}개 기여도 전체의 합" in card and "그 합은 로그 오즈와 같지 않습니다" in card
+
+
+def test_subgroup_ceilings_are_the_capacity_arithmetic(modelled):
+    """Each group's recall ceiling is what its share of the visits allows, min(1, selected /
+    positives), and no ranking's recall exceeds it; the gaps carry the same numbers."""
+    _, _, meta = modelled
+    rows = meta["subgroups"]
+    assert rows
+    for r in rows:
+        assert r["prevalence"] == pytest.approx(r["positives"] / r["n"])
+        for name in ("model", "baseline"):
+            if r["positives"]:
+                assert r[f"{name}_ceiling"] == pytest.approx(min(1.0, r[f"{name}_selected"] / r["positives"]))
+                assert r[f"{name}_recall"] <= r[f"{name}_ceiling"] + 1e-12
+    by = {(r["dimension"], r["group"]): r for r in rows}
+    for g in meta["subgroup_gaps"]:
+        worst = by[(g["dimension"], g["worst_group"])]
+        assert g["worst_ceiling"] == pytest.approx(worst["model_ceiling"])
+        assert g["worst_prevalence"] == pytest.approx(worst["prevalence"])
 
 
 def test_reasons_are_the_models_own_arithmetic(modelled):
