@@ -199,12 +199,13 @@ def _cmd_evaluate(args) -> int:
     with _database(args) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
         round_id = parse(args.round or meta["training"]["test_round"]).round_id
-        result = evaluate(st, fitted, round_id, progress=LineProgress())
-    out = {
-        "model_version": version,
-        **{k: result[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")},
-        "subgroup_gaps": result["subgroup_gaps"],
-    }
+        # The strong baseline's weights come from the model's own training rows (metadata).
+        weights = meta.get("baselines", {}).get("strong_baseline_weights")
+        result = evaluate(st, fitted, round_id, progress=LineProgress(), weights=weights)
+    keys = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio", "strong_baseline")
+    keys += ("recall_ratio_strong",)
+    out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
+    out["subgroup_gaps"] = result["subgroup_gaps"]
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:

@@ -100,6 +100,12 @@ def test_evaluate_json_has_model_and_baseline(modelled):
         assert result["model"][key] == pytest.approx(meta["metrics"]["model"][key])
     for key in ("recall_at_capacity", "pr_auc"):
         assert result["baseline"][key] == pytest.approx(meta["metrics"]["baseline"][key])
+    # The strong baseline, with the weights the model's training rows gave (metadata), and
+    # the calibration of households with a signal: the same figures as at training time.
+    for key in ("recall_at_capacity", "precision_at_capacity", "pr_auc"):
+        assert result["strong_baseline"][key] == pytest.approx(meta["metrics"]["strong_baseline"][key])
+    assert result["recall_ratio_strong"] == pytest.approx(meta["metrics"]["recall_ratio_strong"])
+    assert result["model"]["ece_signalled"] == pytest.approx(meta["metrics"]["model"]["ece_signalled"])
 
 
 def test_score_and_train_without_a_model(small_db, tmp_path):

@@ -126,6 +126,18 @@ def model_card(meta: dict) -> str:
         f"| 기대 보정 오차 (ECE) | {_f(m.get('ece'), 4)} | — |",
         "",
         f"재현율 비율 (model / count rule): **{_f(meta['metrics']['recall_ratio'], 2)}×**",
+        *(
+            [
+                "",
+                "가중 신호 규칙 (strong baseline: 위기정보마다 학습 회차의 위기 비율 로그 배수를 가중치로 더한 값, "
+                f"전국 시스템의 방식): 용량 내 재현율 {_f(s['recall_at_capacity'])}, 정밀도 "
+                f"{_f(s['precision_at_capacity'])}, PR-AUC {_f(s['pr_auc'])}; 모델 / 가중 신호 규칙 재현율 비율 "
+                f"**{_f(meta['metrics'].get('recall_ratio_strong'), 2)}×**",
+            ]
+            if (s := meta["metrics"].get("strong_baseline"))
+            else []
+        ),
+        f"보정 오차 (위기정보 1건 이상 가구, ECE signalled): {_f(m.get('ece_signalled'), 4)}",
         "",
         "## 위험 등급 (Bands)",
         f"- 위험 (high): 읍면동 방문 용량 안 + 확률 ≥ {th['medium']}",

@@ -35,6 +35,28 @@ def count_rule_score(n_signals, total_amount, max_months) -> np.ndarray:
     return n + amount + months
 
 
+def signal_weights(present: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights of the strong baseline, one per indicator: how much more often a household
+    with the signal was in crisis than households in general, as a log rate ratio
+    (smoothed: +0.5 crises, +1 household), and 0 for a signal that does not raise the rate.
+    This is the national system's way of ranking — it weighs signals by how specific they
+    are, it does not count them.
+
+    ``present`` is [households, indicators] (signal present), ``y`` the labels (1 = crisis).
+
+    >>> present = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0], [0, 0]], bool)
+    >>> y = np.array([1, 1, 0, 1, 0, 0])
+    >>> [round(float(w), 4) for w in signal_weights(present, y)]  # log((2.5/3)/(3.5/7)), log((1.5/3)/(3.5/7))
+    [0.5108, 0.0]
+    """
+    present = np.asarray(present, dtype=bool)
+    y = np.asarray(y).astype(np.float64)
+    overall = (y.sum() + 0.5) / (len(y) + 1)
+    with_signal = (present * y[:, None]).sum(axis=0)
+    rate = (with_signal + 0.5) / (present.sum(axis=0) + 1)
+    return np.maximum(0.0, np.log(rate / overall))
+
+
 def capacity_per_area(households: np.ndarray, share: float = DEFAULT_CAPACITY_SHARE) -> np.ndarray:
     """Households an office can visit: ``share`` of its households, rounded, at least one.
 

@@ -168,19 +168,25 @@ def predict_round(
     catalogue: Catalogue | None = None,
     progress: ProgressFn = silent,
     max_rows: int = BATCH_ROWS,
+    weights: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Per-household probability, count-rule score and subgroup attributes of a round
-    (for evaluation), and the summed |contribution| per feature (for importance)."""
+    (for evaluation), and the summed |contribution| per feature (for importance).
+    ``weights`` (indicator → weight) adds ``strong``: the weighted sum of present signals."""
     catalogue = catalogue or load_catalogue()
+    codes = list(weights or {})
+    w = np.array([weights[c] for c in codes], dtype=np.float64) if weights else None
     parts = []
     abs_sum = np.zeros(len(model.features.all))
     batches = sgg_batches(store, round_id, None, max_rows)
     for k, X in enumerate(feature_batches(store, round_id, catalogue, batches)):
         prob, contrib = explain(model, X)
         abs_sum += np.abs(contrib).sum(axis=0, dtype=np.float64)
+        extra = {} if w is None else {"strong": (X[codes].to_numpy(np.float64) > 0) @ w}
         parts.append(
             pd.DataFrame(
                 {
+                    **extra,
                     "household_id": X["household_id"].to_numpy(),
                     "emd_code": X["emd_code"].to_numpy(),
                     "sgg_code": X["sgg_code"].to_numpy(),

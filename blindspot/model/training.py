@@ -21,10 +21,12 @@ from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import artifacts, sql
 from blindspot.model.card import model_card
 from blindspot.model.evaluation import (
+    expected_calibration_error,
     pr_curve,
     ranking_metrics,
     recall_gaps,
     reliability_curve,
+    signal_weights,
     subgroup_table,
     within_capacity,
 )
@@ -70,11 +72,13 @@ def evaluate(
     catalogue: Catalogue | None = None,
     capacity_share: float | None = None,
     progress: ProgressFn = silent,
+    weights: dict[str, float] | None = None,
 ) -> dict:
-    """Model and count-rule metrics on one round, overall and per subgroup."""
+    """Model and count-rule metrics on one round, overall and per subgroup; with the strong
+    baseline's ``weights`` (:func:`strong_weights`) also ``strong_baseline``."""
     catalogue = catalogue or load_catalogue()
     share = capacity_share or model.thresholds.capacity_share
-    frame, mean_abs = predict_round(store, model, round_id, catalogue, progress)
+    frame, mean_abs = predict_round(store, model, round_id, catalogue, progress, weights=weights)
     y, covered, truth = ground_truth(store, round_id, frame)
     emd = frame["emd_code"].to_numpy()
     p = frame["probability"].to_numpy()
@@ -84,7 +88,15 @@ def evaluate(
     y, p, b, sel_m, sel_b = y[covered], p[covered], b[covered], sel_m[covered], sel_b[covered]
     sub = frame if covered.all() else frame[covered]  # a copy of 24 million rows costs a gigabyte
     model_m = ranking_metrics(y, p, sel_m, p)
+    # Calibration where it matters for a list: households with at least one signal.
+    signalled = sub["n_signals"].to_numpy() > 0
+    model_m["ece_signalled"] = expected_calibration_error(y[signalled], p[signalled]) if signalled.any() else None
     base_m = ranking_metrics(y, b, sel_b)
+    strong = None
+    if weights:
+        s_all = frame["strong"].to_numpy()
+        s_sel = within_capacity(emd, s_all, share)[covered]
+        strong = ranking_metrics(y, s_all[covered], s_sel)
     sido_names = {int(k): v for k, v in store.rows(sql.REGION_NAMES_AT_LEVEL, ["sido"])}
     sido_codes, sido_seen = pd.factorize(sub["sgg_code"].to_numpy() // 1000, sort=True)
     # Categoricals, not string arrays: one byte per household instead of dozens.
@@ -120,11 +132,25 @@ def evaluate(
         "model": model_m,
         "baseline": base_m,
         "recall_ratio": ratio,
+        **({"strong_baseline": strong} if strong is not None else {}),
+        **(
+            {"recall_ratio_strong": model_m["recall_at_capacity"] / strong["recall_at_capacity"]}
+            if strong is not None and model_m["recall_at_capacity"] and strong["recall_at_capacity"]
+            else {}
+        ),
         "curves": {"pr": {"model": pr_curve(y, p), "baseline": pr_curve(y, b)}, "reliability": reliability_curve(y, p)},
         "subgroups": table.to_dict(orient="records"),
         "subgroup_gaps": gaps.to_dict(orient="records"),
         "importance": imp.head(25).to_dict(orient="records"),
     }
+
+
+def strong_weights(X: pd.DataFrame, y: np.ndarray, fs) -> dict[str, float]:
+    """The strong baseline's weight per indicator (:func:`evaluation.signal_weights`),
+    estimated on the training rows only, so the test round never informs it."""
+    codes = [*fs.flags, *fs.months, *fs.amounts]
+    w = signal_weights(X[codes].to_numpy(np.float64) > 0, np.asarray(y))
+    return {c: round(float(v), 6) for c, v in zip(codes, w, strict=True)}
 
 
 def train(
@@ -161,7 +187,10 @@ def train(
     params = {"C": C, "model": "LogisticRegression", "random_state": RANDOM_STATE}
     version = artifacts.make_version(fingerprint, fs, params)
     progress(0.45, f"검증 회차 {from_id(test).code} 평가 중")
-    metrics = evaluate(store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.45 * f, m))
+    weights = strong_weights(X, y, fs)
+    metrics = evaluate(
+        store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.45 * f, m), weights=weights
+    )
     meta_db = store.meta()
     metadata = {
         "version": version,
@@ -187,8 +216,21 @@ def train(
         },
         "thresholds": asdict(thresholds),
         "metrics": {
-            k: metrics[k] for k in ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
+            k: metrics[k]
+            for k in (
+                "round",
+                "ground_truth",
+                "capacity_share",
+                "model",
+                "baseline",
+                "recall_ratio",
+                "strong_baseline",
+                "recall_ratio_strong",
+            )
+            if k in metrics
         },
+        # The strong baseline's weights, from the training rows only (evaluate reuses them).
+        "baselines": {"strong_baseline_weights": weights},
         "curves": metrics["curves"],
         "subgroups": metrics["subgroups"],
         "subgroup_gaps": metrics["subgroup_gaps"],

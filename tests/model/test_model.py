@@ -317,3 +317,31 @@ def test_batched_scoring_equals_one_batch(modelled, tmp_path):
     finally:
         st.close()
     pd.testing.assert_frame_equal(one, many)
+
+
+def test_strong_baseline_is_weighted_on_training_rows_only(modelled):
+    """The strong baseline (the national system's specificity-weighted signal sum): its
+    weights are the log crisis-rate ratios of the training rounds' labelled rows, and its
+    metrics on the test round are those of that weighted sum inside the same capacity."""
+    from blindspot.model.evaluation import signal_weights
+    from blindspot.model.features import feature_set
+    from blindspot.model.training import plan_rounds, training_frame
+
+    path, _, meta = modelled
+    weights = meta["baselines"]["strong_baseline_weights"]
+    st = open_store(path)  # process-wide: AppTests may hold this file open already
+    train_rounds, test = plan_rounds(st, None)
+    X, y = training_frame(st, train_rounds, load_catalogue())
+    fs = feature_set(load_catalogue())
+    codes = [*fs.flags, *fs.months, *fs.amounts]
+    expected = signal_weights(X[codes].to_numpy(np.float64) > 0, y)
+    assert [weights[c] for c in codes] == pytest.approx(expected.tolist(), abs=1e-6)
+    assert min(weights.values()) >= 0 and max(weights.values()) > 0.5  # some signals are far more specific
+    strong = meta["metrics"]["strong_baseline"]
+    assert {"recall_at_capacity", "precision_at_capacity", "pr_auc"} <= set(strong)
+    assert 0 < strong["recall_at_capacity"] < 1 and strong["selected"] == meta["metrics"]["model"]["selected"]
+    ratio = meta["metrics"]["model"]["recall_at_capacity"] / strong["recall_at_capacity"]
+    assert meta["metrics"]["recall_ratio_strong"] == pytest.approx(ratio)
+    assert 0 <= meta["metrics"]["model"]["ece_signalled"] < 0.2
+    card = next((modelled[1]).glob("*/model-card.md")).read_text(encoding="utf-8")
+    assert "가중 신호 규칙 (strong baseline" in card and f"{ratio:.2f}×" in card
