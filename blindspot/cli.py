@@ -202,8 +202,8 @@ def _cmd_evaluate(args) -> int:
         # The strong baseline's weights come from the model's own training rows (metadata).
         weights = meta.get("baselines", {}).get("strong_baseline_weights")
         result = evaluate(st, fitted, round_id, progress=LineProgress(), weights=weights)
-    keys = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio", "strong_baseline")
-    keys += ("recall_ratio_strong",)
+    keys: tuple[str, ...] = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
+    keys += ("strong_baseline", "recall_ratio_strong")
     out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
     out["subgroup_gaps"] = result["subgroup_gaps"]
     if args.json:
