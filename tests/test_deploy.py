@@ -178,6 +178,15 @@ def _upstreams(access_log: Path, route: str) -> list[str]:
     return out
 
 
+def _dead(pid: int) -> bool:
+    """The process has exited (zombie or reaped): its files, sockets included, are closed."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
 def _app_pid(launcher: int, port: int) -> int | None:
     """The launcher's child serving ``port`` (from /proc: no psutil here)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -265,7 +274,9 @@ def test_sticky_cookie_restart_and_stop(behind_nginx):
     pid = _app_pid(launcher.pid, port_a)
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    _until(lambda: _app_pid(launcher.pid, port_a) != pid, 30, "the killed process gone")
+    # Gone means dead (a zombie or reaped): its sockets are closed only then.  Its command line
+    # empties earlier, while it may still hold the listening socket for a moment.
+    _until(lambda: _dead(pid), 30, "the killed process gone")
     assert _get(url + "/_stcore/health", route_a)[0] == 200  # cookie A's users are still served:
     answered = _upstreams(access_log, route_a)[-1]
     # by the other process, or (on a busy machine) already by the restarted one on A's port.
