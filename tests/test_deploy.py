@@ -167,15 +167,23 @@ def _until(check, timeout: float, what: str):
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
-def _upstreams(access_log: Path, route: str) -> list[str]:
+def _upstreams(access_log: Path, route: str, at_least: int = 0) -> list[str]:
     """The upstream of every logged request with ``route`` (a failed try then the next one
-    is logged as "a, b": the last one answered)."""
-    out = []
-    for line in access_log.read_text(encoding="utf-8").splitlines():
-        m = re.search(r"upstream=(.*) route=([0-9a-f]+)$", line)
-        if m and m.group(2) == route:
-            out.append(m.group(1).split(", ")[-1])
-    return out
+    is logged as "a, b": the last one answered).  nginx writes a request's line after its
+    response has gone out, so a caller that just got a response waits for ``at_least`` lines."""
+
+    def read() -> list[str]:
+        out = []
+        for line in access_log.read_text(encoding="utf-8").splitlines():
+            m = re.search(r"upstream=(.*) route=([0-9a-f]+)$", line)
+            if m and m.group(2) == route:
+                out.append(m.group(1).split(", ")[-1])
+        return out
+
+    deadline = time.monotonic() + 10
+    while len(got := read()) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return got
 
 
 def _dead(pid: int) -> bool:
@@ -264,9 +272,9 @@ def test_sticky_cookie_restart_and_stop(behind_nginx):
     # … and 26 different cookies over both processes (fixed values: the spread is deterministic).
     routes = [hashlib.md5(letter.encode()).hexdigest() for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
     assert all(_get(url + "/_stcore/health", r)[0] == 200 for r in routes)
-    seen_a = _upstreams(access_log, route_a)
+    seen_a = _upstreams(access_log, route_a, at_least=21)
     assert len(seen_a) == 21 and len(set(seen_a)) == 1 and set(seen_a) <= upstreams
-    assert {_upstreams(access_log, r)[-1] for r in routes} == upstreams
+    assert {_upstreams(access_log, r, at_least=1)[-1] for r in routes} == upstreams
 
     # Kill the process that holds cookie A: nginx sends A to the other one meanwhile, and the
     # launcher starts it again on the same port.
@@ -277,8 +285,9 @@ def test_sticky_cookie_restart_and_stop(behind_nginx):
     # Gone means dead (a zombie or reaped): its sockets are closed only then.  Its command line
     # empties earlier, while it may still hold the listening socket for a moment.
     _until(lambda: _dead(pid), 30, "the killed process gone")
+    logged = len(_upstreams(access_log, route_a))
     assert _get(url + "/_stcore/health", route_a)[0] == 200  # cookie A's users are still served:
-    answered = _upstreams(access_log, route_a)[-1]
+    answered = _upstreams(access_log, route_a, at_least=logged + 1)[-1]
     # by the other process, or (on a busy machine) already by the restarted one on A's port.
     restarted = _app_pid(launcher.pid, port_a) not in (None, pid)
     assert answered in upstreams - {seen_a[0]} or (answered == seen_a[0] and restarted)
