@@ -309,16 +309,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "session_memory_limit", "3GB", "그 밖의 모든 연결의 DuckDB 메모리 상한 (넘으면 디스크 사용)", "memory", MEMORY
     ),
-    # A national households file as text cells is ~7 GB and its typed frame more: checked in
-    # pieces of this many rows, only the typed households and their signals are kept whole.
-    Setting(
-        "validation_piece_rows",
-        1_000_000,
-        "가구 파일을 검사할 때 한 번에 다루는 행 수 (전국 파일을 나눠 검사해 메모리를 아낌)",
-        "int",
-        MEMORY,
-        minimum=1,
-    ),
+    # A national households file as text cells is ~7 GB: checked in pieces of this many rows.
+    Setting("validation_piece_rows", 1_000_000, "가구 파일을 나눠 검사하는 단위 (행 수)", "int", MEMORY, minimum=1),
     # --- where things live (blindspot/config.py) ---
     Setting("db", "data/blindspot.duckdb", "데이터베이스 파일 (--db 가 우선)", "path", PATHS),
     Setting("models", "models", "모델 폴더: 버전마다 하위 폴더 하나 (--models 가 우선)", "path", PATHS),

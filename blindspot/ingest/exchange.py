@@ -73,6 +73,10 @@ def round_frames(
     return hh, store.df(visits_sql, params)
 
 
+def _unknown_format(fmt: str) -> BlindspotError:
+    return BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
+
+
 def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
     """One frame as CSV (UTF-8), XLSX (one sheet, header in row 1) or Parquet.
 
@@ -101,7 +105,7 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
             ws.append([xlsx_text_cell(ws, v) for v in row])
         wb.save(path)
     else:
-        raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
+        raise _unknown_format(fmt)
 
 
 EXPORT_BATCH_ROWS = 1_000_000  # rows per batch written: a national round is never held whole
@@ -158,7 +162,7 @@ def export_round(
         n_hh = _write_stream(store.stream(hh_sql, params, EXPORT_BATCH_ROWS), hh_path, fmt, ints)
         n_v = _write_stream(store.stream(visits_sql, params, EXPORT_BATCH_ROWS), v_path, fmt, set())
     else:
-        raise BlindspotError(f"형식은 csv, xlsx, parquet 중 하나여야 합니다 ({fmt!r}).")
+        raise _unknown_format(fmt)
     return {
         "round": r.code,
         "households_file": str(hh_path),

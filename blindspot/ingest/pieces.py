@@ -84,6 +84,7 @@ def check_households_file(
     if layout_of(first, catalogue) == "long":
         return check_households(_joined(first, it), emd_codes, catalogue)
     done: list[Checked] = []
+    ids: list[pd.Series] = []
     read = 0
     for piece in chain([first], it):
         checked = check_households(piece, emd_codes, catalogue, duplicates=False)
@@ -91,10 +92,10 @@ def check_households_file(
             # A header problem or an empty file: the same for every piece, and nothing to load.
             return checked
         done.append(checked)
+        ids.append(checked.ids)
         read += checked.rows
         progress(min(read / max(read + rows, 1), 0.99), f"{read:,}행 검사")
-    ids = pd.concat([c.ids for c in done if c.ids is not None])
-    report = finish_report([*(c.report for c in done), duplicate_ids(first.file, ids.to_frame())])
+    report = finish_report([*(c.report for c in done), duplicate_ids(first.file, pd.concat(ids).to_frame())])
     if not report.empty:
         return Checked("households", "wide", read, None, None, None, report)
     return Checked(

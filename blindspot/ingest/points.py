@@ -27,9 +27,7 @@ def text_hash(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> hex(int(text_hash(pa.array(["a"]))[0]))  # the published FNV-1a test value
     '0xaf63dc4c8601ec8c'
     """
-    arr = pa.array(values, pa.large_string()) if not isinstance(values, pa.ChunkedArray) else values
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    arr = arr.cast(pa.large_string())
+    arr = (values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values).cast(pa.large_string())
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] is not None else np.zeros(0, np.uint8)
@@ -65,19 +63,18 @@ class _HashUniforms:
         return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def household_points(store: Store, households: pd.DataFrame) -> np.ndarray:
-    """A point (lon, lat) inside each household's 읍면동: files carry no address, and the
-    hexagon micro-maps need one.  Deterministic per (pseudo_id, 읍면동)."""
+def household_points(store: Store, ids: pa.Array, emd: pa.Array) -> np.ndarray:
+    """A point (lon, lat) inside each household's 읍면동 (``ids`` pseudonymous ids, ``emd``
+    their 읍면동 codes, Arrow strings): files carry no address, and the hexagon micro-maps
+    need one.  Deterministic per (pseudo_id, 읍면동)."""
     import shapely
 
     from blindspot.demo.areas import PointSampler
 
-    owners, codes = pd.factorize(households["emd_code"], sort=True)
+    owners, codes = pd.factorize(emd.to_pandas(types_mapper=pd.ArrowDtype), sort=True)
     geoms = dict(store.rows(sql.INGEST_EMD_GEOMETRY))
     sampler = PointSampler(np.array([shapely.from_wkb(geoms[c]) for c in codes]))
-    ids = pa.array(households["pseudo_id"].astype("str").array, pa.large_string())
-    emd = pa.array(households["emd_code"].astype("str").array, pa.large_string())
-    keys = pc.binary_join_element_wise(ids, emd, pa.scalar("|", pa.large_string()))
+    keys = pc.binary_join_element_wise(ids, emd, pa.scalar("|", pa.string()))
     return sampler.sample(_HashUniforms(keys), owners)  # type: ignore[arg-type]
 
 
@@ -88,11 +85,12 @@ def _text(series: pd.Series) -> pa.Array:
 
 
 def household_table(store: Store, households: pd.DataFrame) -> pa.Table:
-    xy = household_points(store, households)
+    ids = _text(households["pseudo_id"]).cast(pa.string())
     emd = _text(households["emd_code"]).cast(pa.string())
+    xy = household_points(store, ids, emd)
     return pa.table(
         {
-            "pseudo_id": _text(households["pseudo_id"]).cast(pa.string()),
+            "pseudo_id": ids,
             "sido_code": pc.utf8_slice_codeunits(emd, 0, 2).dictionary_encode(),
             "sgg_code": pc.utf8_slice_codeunits(emd, 0, 5).dictionary_encode(),
             "emd_code": emd.dictionary_encode(),

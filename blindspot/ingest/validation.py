@@ -210,11 +210,14 @@ def _header_problems(
     return problems
 
 
+def _layout(mapping: dict[str, str]) -> str:
+    return "long" if "indicator_code" in mapping.values() else "wide"
+
+
 def layout_of(raw: RawTable, catalogue: Catalogue) -> str:
     """'long' when the header has an indicator-code column (one row per household and
     indicator), else 'wide' (one column per indicator)."""
-    mapping, _ = _normalise(raw, _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue))
-    return "long" if "indicator_code" in mapping.values() else "wide"
+    return _layout(_normalise(raw, _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue))[0])
 
 
 # --- cells to types --------------------------------------------------------------------------
@@ -327,7 +330,7 @@ def check_households(
     catalogue = catalogue or load_catalogue()
     allowed = _alias_map({**HOUSEHOLD_COLUMNS, **LONG_COLUMNS}, catalogue)
     mapping, unknown = _normalise(raw, allowed)
-    layout = layout_of(raw, catalogue)
+    layout = _layout(mapping)
     if layout == "long":
         unknown += [n for n, c in mapping.items() if c in catalogue.codes]
         mapping = {n: c for n, c in mapping.items() if c not in catalogue.codes}
