@@ -1,4 +1,4 @@
-"""One settings table (blindspot/settings.py): its documentation, the resolution order
+"""One settings table (blindspot/setting_table.py, read by blindspot/settings.py): its documentation, the resolution order
 (environment > account file > default), the `settings` command and no second definition."""
 
 import ast
@@ -267,7 +267,7 @@ def _sources(*parts: str) -> list[Path]:
     for part in parts:
         target = PACKAGE / part
         found += sorted(target.rglob("*.py")) if target.is_dir() else [target]
-    return [p for p in found if p.name != "settings.py"]
+    return [p for p in found if p.name not in ("settings.py", "setting_table.py")]
 
 
 # Numeric literals equal to a default by coincidence, with what they are.

@@ -1,0 +1,290 @@
+"""The table of every setting (:data:`SETTINGS`): name, default, help text, kind and group.
+
+Reading, parsing and listing the values is :mod:`blindspot.settings`; the table is a module of
+its own so that the one table can grow without the parsing growing with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "BLINDSPOT_"
+KINDS = ("int", "float", "bool", "str", "list", "path", "memory")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting.  ``kind`` parses environment text; ``group`` orders the listing;
+    ``account``: the account file's ``settings:`` block may set it; ``lenient``: a malformed
+    value is ignored (the next source or the default is used) instead of refused, for limits
+    whose default is the safe side and values read when a module is imported;
+    ``minimum``/``maximum`` bound numbers (a lenient setting is clamped to them); ``choices``
+    the allowed texts.  A ``path`` default is relative to the project folder."""
+
+    name: str
+    default: Any
+    help: str
+    kind: str
+    group: str
+    account: bool = False
+    lenient: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"setting {self.name}: kind {self.kind!r} is not one of {KINDS}")
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets it.
+
+        >>> BY_NAME["ingest_max_rows"].env
+        'BLINDSPOT_INGEST_MAX_ROWS'
+        """
+        return ENV_PREFIX + self.name.upper()
+
+    def shown_default(self) -> str:
+        """The default as the documentation and ``--help`` show it.
+
+        >>> BY_NAME["ingest_max_rows"].shown_default(), BY_NAME["db"].shown_default()
+        ('30,000,000', 'data/blindspot.duckdb')
+        """
+        return show(self.default)
+
+
+def show(value: Any) -> str:
+    """A value as text: large numbers in thousands, ``true``/``false``, a list comma-separated.
+
+    >>> show(8_000_000_000), show(8501), show(0.008), show(False), show(()), show(None), show(["10.0.0.1", "::1"])
+    ('8,000,000,000', '8501', '0.008', 'false', '[]', '(없음)', '10.0.0.1, ::1')
+    """
+    if value is None:
+        return "(없음)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 100_000 else str(value)  # not a port or a seed
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else "[]"
+    return str(value)
+
+
+MODEL, PRIVACY, LOGIN, SERVER, LIMITS, MEMORY, PATHS, DEMO = (
+    "모델",
+    "개인정보",
+    "로그인",
+    "서버",
+    "적재 한도",
+    "메모리",
+    "경로",
+    "데모",
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- the risk model (docs/model.md) ---
+    # domain.md: about 0.8 % of all households are flagged for a visit per round.
+    Setting(
+        "capacity_share",
+        0.008,
+        "읍면동 방문 용량: 한 차수에 방문할 수 있는 가구 비율 (가구 대비, 최소 1가구)",
+        "float",
+        MODEL,
+        account=True,
+    ),
+    Setting("band_medium", 0.15, "주의 등급 최소 확률 (위험: 방문 용량 안이면서 이 확률 이상)", "float", MODEL),
+    Setting("band_low", 0.05, "관심 등급 최소 확률", "float", MODEL),
+    Setting("model_c", 1.0, "로지스틱 회귀 정규화 강도의 역수 (train --C)", "float", MODEL),
+    # --- small counts (docs/access.md) ---
+    Setting(
+        "min_count",
+        5,
+        "소수 억제 기준 k: 집계만 보는 계정(발표자·브리핑)에게 이보다 작은 수는 숨김",
+        "int",
+        PRIVACY,
+        account=True,
+        minimum=1,
+    ),
+    # The hotspot page's number input offers 5–200; read on import, so a typo must not stop the app.
+    Setting(
+        "hex_min_count",
+        10,
+        "육각형(H3) 지도: 가구가 이보다 적은 셀은 그리지도 내보내지도 않음",
+        "int",
+        PRIVACY,
+        lenient=True,
+        minimum=5,
+        maximum=200,
+    ),
+    # --- login (docs/access.md, Login safety) ---
+    Setting(
+        "session_timeout_minutes",
+        30,
+        "이 시간(분) 동안 동작이 없으면 로그아웃 (0: 만료 없음)",
+        "int",
+        LOGIN,
+        account=True,
+        minimum=0,
+    ),
+    Setting(
+        "free_failures", 5, "한 계정에 대기 없이 허용되는 연속 로그인 실패 횟수", "int", LOGIN, account=True, minimum=0
+    ),
+    # Several people may share one address behind NAT.
+    Setting(
+        "free_failures_address",
+        20,
+        "한 접속 주소에 대기 없이 허용되는 로그인 실패 횟수",
+        "int",
+        LOGIN,
+        account=True,
+        minimum=0,
+    ),
+    Setting(
+        "backoff_seconds",
+        30,
+        "허용 횟수를 넘긴 첫 대기(초); 실패할 때마다 두 배",
+        "int",
+        LOGIN,
+        account=True,
+        minimum=0,
+    ),
+    Setting("max_backoff_seconds", 3600, "가장 긴 로그인 대기(초)", "int", LOGIN, account=True, minimum=0),
+    Setting(
+        "failure_reset_seconds",
+        86400,
+        "이만큼(초) 새 실패가 없으면 실패 횟수를 다시 셈",
+        "int",
+        LOGIN,
+        account=True,
+        minimum=0,
+    ),
+    Setting(
+        "mode",
+        "production",
+        "배포 방식: production 이면 데모 계정이 있는 계정 파일을 거부 (demo 는 users init-demo 가 만든 파일)",
+        "str",
+        LOGIN,
+        account=True,
+        choices=("demo", "production"),
+    ),
+    # --- the server (docs/access.md, Server gate) ---
+    Setting("address", "127.0.0.1", "serve 가 받을 주소 (0.0.0.0 이면 밖에서도 접속)", "str", SERVER),
+    Setting("port", 8501, "serve 가 받을 포트", "int", SERVER, minimum=1, maximum=65535),
+    Setting(
+        "trusted_proxies", (), "X-Forwarded-For 를 믿을 역방향 프록시 주소 (쉼표로 구분)", "list", SERVER, account=True
+    ),
+    Setting("secure_cookie", False, "HTTPS 뒤에서 true: 브라우저 쿠키를 TLS 로만 보냄", "bool", SERVER, account=True),
+    # Read on import of the app's cache module: a typo falls back rather than stop the app.
+    Setting(
+        "cache_ttl_seconds",
+        600,
+        "앱이 질의 결과를 캐시에 두는 시간(초); 새 자료는 캐시를 바로 비움",
+        "int",
+        SERVER,
+        lenient=True,
+        minimum=0,
+    ),
+    # --- limits on extraction files (docs/ingest-format.md) ---
+    # A hostile or broken file must be refused before it is expanded: a compressed XLSX or
+    # Parquet of a few hundred KB can declare gigabytes or tens of millions of rows.  The
+    # defaults fit the largest real round (a national file is loaded per 시도 or raised here).
+    # Lenient: a malformed value must not lift a limit, it falls back to the default.
+    Setting(
+        "max_upload_mb",
+        100,
+        "앱에서 올릴 수 있는 파일 크기 상한(MB; server.maxUploadSize 이하)",
+        "int",
+        LIMITS,
+        account=True,
+        lenient=True,
+        minimum=1,
+    ),
+    Setting(
+        "ingest_max_file_bytes",
+        8_000_000_000,
+        "추출 파일 한 개의 저장 크기 상한(바이트)",
+        "int",
+        LIMITS,
+        lenient=True,
+        minimum=1,
+    ),
+    # A national round is about 24 million households.
+    Setting("ingest_max_rows", 30_000_000, "파일 한 개의 자료 행 수 상한", "int", LIMITS, lenient=True, minimum=1),
+    Setting(
+        "ingest_max_xlsx_bytes",
+        1_000_000_000,
+        "XLSX 가 풀렸을 때 크기 상한(압축 항목 합, 바이트)",
+        "int",
+        LIMITS,
+        lenient=True,
+        minimum=1,
+    ),
+    Setting(
+        "ingest_max_zip_ratio",
+        200,
+        "XLSX 압축 항목 하나의 최대 압축률(풀린 크기 ÷ 압축 크기)",
+        "int",
+        LIMITS,
+        lenient=True,
+        minimum=1,
+    ),
+    # Real rows carry a distinct id and compress to several bytes each; a bomb of repeated rows does not.
+    Setting(
+        "ingest_max_rows_per_kb",
+        2_000,
+        "Parquet 저장 1,000바이트당 행 수 상한 (100,000행 넘는 파일)",
+        "int",
+        LIMITS,
+        lenient=True,
+        minimum=1,
+    ),
+    Setting(
+        "ingest_max_parquet_bytes",
+        12_000_000_000,
+        "Parquet 열 자료가 풀렸을 때 크기 상한(바이트)",
+        "int",
+        LIMITS,
+        lenient=True,
+        minimum=1,
+    ),
+    # --- DuckDB memory (docs/data-model.md) ---
+    # A build must stay within the benchmark's memory budget (8 GB) beside the generator's own
+    # arrays; DuckDB would otherwise take up to 80 % of RAM for buffers.
+    Setting("build_memory_limit", "1500MB", "데모·빈 데이터베이스 구축 중 DuckDB 메모리 상한", "memory", MEMORY),
+    # A full-scale `train` peaked at 17.5 GB without a limit; 3 GB keeps training and scoring
+    # inside the 8 GB budget, spilling to disk when a national aggregate needs more.
+    Setting(
+        "session_memory_limit", "3GB", "그 밖의 모든 연결의 DuckDB 메모리 상한 (넘으면 디스크 사용)", "memory", MEMORY
+    ),
+    # A national households file as text cells is ~7 GB: checked in pieces of this many rows.
+    Setting("validation_piece_rows", 1_000_000, "가구 파일을 나눠 검사하는 단위 (행 수)", "int", MEMORY, minimum=1),
+    # --- where things live (blindspot/config.py) ---
+    Setting("db", "data/blindspot.duckdb", "데이터베이스 파일 (--db 가 우선)", "path", PATHS),
+    Setting("models", "models", "모델 폴더: 버전마다 하위 폴더 하나 (--models 가 우선)", "path", PATHS),
+    Setting(
+        "geo_dir",
+        None,
+        "행정구역 경계·인구 자료 폴더 (--geo-dir 가 우선; 없으면 data/geo → ../shared/geo)",
+        "path",
+        PATHS,
+    ),
+    Setting("auth", "config/auth.yaml", "계정 파일 (--auth 가 우선)", "path", PATHS),
+    Setting(
+        "ops_url",
+        None,
+        "운영 저장소(감사 기록, 입력한 방문 결과, 브리핑 목표, 적재 이력, 로그인 실패 횟수) SQLAlchemy URL "
+        "(없으면 data/ops.sqlite 의 SQLite; 여러 서버면 postgresql+psycopg://…)",
+        "str",
+        PATHS,
+    ),
+    Setting("snapshots_keep", 3, "분석 데이터 판(스냅숏)을 몇 개 남길지 (되돌리기용; 지금 판은 늘 남음)", "int", PATHS),
+    Setting("bench_dir", None, "bench 가 측정용 데이터베이스를 만들 폴더 (없으면 시스템 임시 폴더)", "path", PATHS),
+    # --- the demo `make run` builds: every 읍면동, a tenth of the real households ---
+    Setting("demo_scale", 0.1, "데모 규모: 실제 세대수 대비 비율 (전국 실규모 1)", "float", DEMO),
+    Setting("demo_rounds", 6, "데모 격월 차수 개수 (마지막 2024-R3)", "int", DEMO),
+    Setting("demo_seed", 42, "데모 난수 시드 (같은 시드 → 같은 데이터)", "int", DEMO),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
