@@ -29,11 +29,11 @@ st.metric("기록", f"{len(log):,}")
 st.dataframe(log, hide_index=True, width="stretch")
 if st.button("CSV 파일 만들기", key="audit_make"):
     try:
-        st.session_state["audit_file"] = data.export_audit(scope, **filters)
+        widgets.keep_made("audit_file", filters, data.export_audit(scope, **filters))
     except EmptyExport as exc:
         st.session_state.pop("audit_file", None)
         st.warning(str(exc))
-made = st.session_state.get("audit_file")
+made = widgets.made_for("audit_file", filters)
 if made is not None:
     widgets.download_button(
         f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime, key="audit_download"

@@ -93,15 +93,16 @@ else:
     )
 
 e1, e2 = st.columns(2)
+made_from = (scope, filters, purpose)
 for col, fmt in ((e1, "csv"), (e2, "xlsx")):
     with col:
         if st.button(f"{fmt.upper()} 파일 만들기", key=f"rl_make_{fmt}"):
             try:
-                st.session_state[f"rl_file_{fmt}"] = data.export_risk_list(scope, filters, purpose, fmt)
+                widgets.keep_made(f"rl_file_{fmt}", made_from, data.export_risk_list(scope, filters, purpose, fmt))
             except EmptyExport as exc:
                 st.session_state.pop(f"rl_file_{fmt}", None)
                 st.warning(str(exc))
-        made = st.session_state.get(f"rl_file_{fmt}")
+        made = widgets.made_for(f"rl_file_{fmt}", made_from)
         if made is not None:
             widgets.download_button(
                 f"{made.file_name} 내려받기 ({made.rows:,}행)",

@@ -114,6 +114,24 @@ def purpose_picker(key: str) -> str | None:
         return None
 
 
+def keep_made(key: str, inputs, made) -> None:
+    """Keep a made file together with the inputs it was made from (see :func:`made_for`)."""
+    st.session_state[key] = (inputs, made)
+
+
+def made_for(key: str, inputs):
+    """The file kept under ``key`` if it was made from exactly ``inputs``; otherwise None, and a
+    file made from other inputs (earlier filters, another round or purpose) is dropped, so a page
+    never offers a download of rows it no longer shows."""
+    kept = st.session_state.get(key)
+    if kept is None:
+        return None
+    if kept[0] != inputs:
+        del st.session_state[key]
+        return None
+    return kept[1]
+
+
 def download_button(label: str, data: bytes, file_name: str, mime: str, key: str, where=None) -> None:
     """A download of ``data`` that only this signed-in session can fetch, once.
 

@@ -185,6 +185,23 @@ def test_analyst_sees_all_areas_without_addresses_and_exports(app_db, env_db):
     assert len(_audit_rows(app_db)) == 2  # the file is made once, not on every rerun
 
 
+def test_a_made_file_is_dropped_when_its_inputs_change(app_db, env_db):
+    """A file made from earlier filters is never offered after the filters changed (personal data)."""
+    at = _list_page(env_db, app_db, "analyst")
+    at.selectbox(key="rl_purpose_choice").select("점검").run()
+    wide = len(at.dataframe[0].value)
+    at.button(key="rl_make_xlsx").click().run()
+    assert [b.label for b in at.get("download_button")][0].endswith(f"({wide:,}행)")
+    at.selectbox(key="rl_type").set_value("one_person").run()
+    narrow = len(at.dataframe[0].value)
+    assert 0 < narrow < wide
+    assert not at.get("download_button") and "rl_file_xlsx" not in at.session_state
+    at.button(key="rl_make_xlsx").click().run()
+    assert [b.label for b in at.get("download_button")][0].endswith(f"({narrow:,}행)")
+    at.selectbox(key="rl_purpose_choice").select("방문 계획").run()  # another purpose: another audit record
+    assert not at.get("download_button")
+
+
 def test_zero_row_export_shows_a_message(app_db, env_db):
     at = _list_page(env_db, app_db, "analyst")
     at.selectbox(key="rl_purpose_choice").select("점검").run()
@@ -278,6 +295,7 @@ def test_audit_page_lists_and_exports(app_db, env_db):
     assert len(at.get("download_button")) == 1
     at.selectbox(key="audit_action").set_value("export_list").run()
     assert at.dataframe[0].value.empty
+    assert not at.get("download_button")  # made from the earlier filter: dropped
     at.button(key="audit_make").click().run()
     assert any("감사 기록이 없어" in w.value for w in at.warning)
 
