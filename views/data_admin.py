@@ -3,8 +3,8 @@
 import streamlit as st
 
 from blindspot.app import data, login, widgets
+from blindspot.ingest import format_help, report
 from blindspot.ingest import load as ingest
-from blindspot.ingest import report
 
 st.title("데이터 관리")
 scope = login.require("ingest")
@@ -49,11 +49,17 @@ busy = any(getattr(data.job(st.session_state.get(k)), "status", None) == "runnin
 st.fragment(run_every=1.0 if busy else None)(job_panel)()
 
 st.caption(
-    "한 차수의 가구 파일(CSV·XLSX·Parquet)과 선택으로 방문 결과 파일을 올리세요. 형식: docs/ingest-format.md. "
+    "한 차수의 가구 파일(CSV·XLSX·Parquet)과 선택으로 방문 결과 파일을 올리세요. "
     "문제가 하나라도 있으면 아무것도 적재하지 않습니다."
 )
+with st.expander("파일 형식 안내"):
+    st.markdown(format_help.format_help())
 c1, c2, c3 = st.columns([1, 2, 2])
 round_code = c1.text_input("차수 (YYYY-Rn)", value="", placeholder="2024-R4", key="ingest_round")
+# The typed round is checked as typed: a bad one is the box's fault, never the file's.
+round_problem = format_help.round_problem(round_code) if round_code else None
+if round_problem:
+    c1.error(round_problem)
 households = c2.file_uploader("가구 파일", type=["csv", "xlsx", "parquet"], key="ingest_households")
 outcomes = c3.file_uploader("방문 결과 파일 (선택)", type=["csv", "xlsx", "parquet"], key="ingest_outcomes")
 
@@ -76,7 +82,10 @@ if coverage == "일부 지역":
 
 if st.button(
     "검사하기",
-    disabled=households is None or not round_code or (coverage == "일부 지역" and not sgg_choice),
+    disabled=households is None
+    or not round_code
+    or bool(round_problem)
+    or (coverage == "일부 지역" and not sgg_choice),
     key="ingest_check",
 ):
     try:
@@ -115,10 +124,7 @@ if prepared is not None:
             st.info(f"일부 지역 ({len(prepared.scope):,}개 시군구) 차수로 기록됩니다: 전국으로 표시되지 않습니다.")
         replace = False
         if prepared.round_exists:
-            st.warning(
-                f"차수 {prepared.round.code} 는 이미 있습니다. 적재하면 그 차수의 가구·위기정보·방문 결과·점수가 "
-                "이 파일의 내용으로 바뀝니다."
-            )
+            st.warning(format_help.replace_warning(prepared))
             replace = st.checkbox("기존 자료를 이 파일로 교체 (--replace)", key="ingest_replace")
         if st.button(
             "적재하기", type="primary", disabled=busy or (prepared.round_exists and not replace), key="ingest_load"

@@ -1,9 +1,10 @@
-"""개요: 전국·시도별 가구와 1인 가구, 적재된 차수, 자료 기준일."""
+"""개요: 권한 범위의 가구와 1인 가구 (전국은 시도별, 한 시군구는 읍면동별), 적재된 차수, 자료 기준일."""
 
 import streamlit as st
 
 from blindspot.access import count_text
 from blindspot.app import cache, data, login, widgets
+from blindspot.vocab import LEVELS
 
 st.title("개요")
 scope = login.current_scope()
@@ -47,14 +48,16 @@ else:
     ):
         col.metric(f"{label} 가구", count_text(bands[band]))
 
-st.subheader("시도별 가구와 1인 가구")
-table = summary["by_sido"]
+level_name = LEVELS[summary["level"]]
+st.subheader(f"{level_name}별 가구와 1인 가구" + ("" if scope.is_national else f" ({scope.label})"))
+# By value, not 가나다: the first rows are where the share is highest.
+table = summary["by_region"].sort_values("one_person_share", ascending=False, na_position="last")
 st.dataframe(
     table[["name", "households", "one_person", "one_person_share"]],
     hide_index=True,
     width="stretch",
     column_config={
-        "name": st.column_config.TextColumn("시도"),
+        "name": st.column_config.TextColumn(level_name),
         "households": st.column_config.NumberColumn("가구 수", format="localized"),
         "one_person": st.column_config.NumberColumn("1인 가구", format="localized"),
         "one_person_share": st.column_config.ProgressColumn(
@@ -62,4 +65,12 @@ st.dataframe(
         ),
     },
 )
-st.bar_chart(table, x="name", y="one_person_share", x_label="시도", y_label="1인 가구 비율", horizontal=True)
+st.bar_chart(
+    table,
+    x="name",
+    y="one_person_share",
+    x_label=level_name,
+    y_label="1인 가구 비율",
+    horizontal=True,
+    sort="-one_person_share",
+)

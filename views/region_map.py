@@ -12,7 +12,7 @@ scope = login.current_scope()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
 with c1:
-    level = st.radio("단계", list(LEVELS), format_func=LEVELS.get, horizontal=True, key="map_level")
+    level = st.radio("단계", widgets.map_levels(scope), format_func=LEVELS.get, horizontal=True, key="map_level")
 with c2:
     area = widgets.area_picker(scope, level, key="map_area")
 with c3:

@@ -74,6 +74,21 @@ class Scope:
         return self.sgg_codes is None
 
     @property
+    def home_level(self) -> str:
+        """The level a user of this scope works at, where pages open: 읍면동 (``"emd"``) for one
+        시군구, 시군구 (``"sgg"``) for several in one 시도, 시도 (``"sido"``) otherwise.  A page
+        never shows a scoped figure under a wider area's name.
+
+        >>> Scope.district(["11110"]).home_level, Scope.district(["11110", "11140"]).home_level
+        ('emd', 'sgg')
+        >>> Scope.district(["11110", "26110"]).home_level, Scope.all_areas().home_level
+        ('sido', 'sido')
+        """
+        if self.sgg_codes is None or len({c[:2] for c in self.sgg_codes}) > 1:
+            return "sido"
+        return "emd" if len(self.sgg_codes) == 1 else "sgg"
+
+    @property
     def sido_codes(self) -> frozenset[str] | None:
         return None if self.sgg_codes is None else frozenset(c[:2] for c in self.sgg_codes)
 

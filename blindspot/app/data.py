@@ -299,9 +299,16 @@ def prepare_ingest(round_code: str, households, outcomes=None, progress=None, sg
     from blindspot.ingest import load as ingest
 
     files = [(f.name, f.getvalue()) if f is not None else None for f in (households, outcomes)]
+    bar = progress or (lambda f, m: None)
     try:
         return ingest.prepare(
-            store(), round_code, files[0], files[1], progress=progress or (lambda f, m: None), sgg=sgg or None
+            store(),
+            round_code,
+            files[0],
+            files[1],
+            # The check is the first CHECK_DONE of an ingest: here it is the whole bar.
+            progress=lambda f, m: bar(min(1.0, f / ingest.CHECK_DONE), m),
+            sgg=sgg or None,
         )
     finally:
         release_uploads(households, outcomes)

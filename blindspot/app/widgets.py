@@ -18,6 +18,7 @@ from blindspot.app.cache import data_info
 from blindspot.app.data import regions, rounds
 from blindspot.app.login import session_id
 from blindspot.casework import audit
+from blindspot.vocab import LEVELS
 
 
 def synthetic_banner() -> None:
@@ -52,12 +53,15 @@ def area_picker(scope: Scope, level: str, key: str, *, nation_code: str | None =
 
     Maps pass their level: a 시도 map is always national, a 시군구 map picks a 시도, an
     읍면동 map a 시도 and optionally a 시군구.  The briefing passes ``level="emd"`` and
-    ``nation_code="00"``: 전국 is offered only to a national scope.
+    ``nation_code="00"``.  전국 is offered only to a national scope; an official starts on
+    their own 시도 and, with one 시군구, on it.
     """
     if level == "sido":
         return nation_code
     sido = regions(scope, "sido")
-    nation = [nation_code] if nation_code is None or scope.is_national else []
+    # 전국 only for a national scope: for an official it would be their own area under the
+    # country's name, and the map would open wider than their work.
+    nation = [nation_code] if scope.is_national else []
     names = {nation_code: "전국", **dict(zip(sido["code"], sido["name"], strict=False))}
     chosen = st.selectbox("시도", nation + sido["code"].tolist(), format_func=names.get, key=f"{key}_sido")
     if level != "emd" or chosen == nation_code:
@@ -65,13 +69,24 @@ def area_picker(scope: Scope, level: str, key: str, *, nation_code: str | None =
     sgg = regions(scope, "sgg")
     sgg = sgg[sgg["sido_code"] == chosen]
     sgg_names = dict(zip(sgg["code"], sgg["name"], strict=False))
+    # An official of one 시군구 gets that 시군구 and nothing wider, so no figure of theirs is
+    # named after the 시도; with several, "담당 지역 전체" (not "시도 전체": it is not the 시도).
+    whole = [] if not scope.is_national and len(sgg) == 1 else [None]
     picked = st.selectbox(
         "시군구",
-        [None] + sgg["code"].tolist(),
+        whole + sgg["code"].tolist(),
         key=f"{key}_sgg",
-        format_func=lambda c: "시도 전체" if c is None else sgg_names[c],
+        format_func=lambda c: ("시도 전체" if scope.is_national else "담당 지역 전체") if c is None else sgg_names[c],
     )
     return picked or chosen
+
+
+def map_levels(scope: Scope) -> list[str]:
+    """The map levels a scope is offered, its own level first: 읍면동 only for one 시군구,
+    시군구 and 읍면동 for several in one 시도, every level otherwise (a 시도 painted with one
+    시군구's figure would misname it)."""
+    order = list(LEVELS)
+    return order[order.index(scope.home_level) :]
 
 
 def legend(rows: pd.DataFrame, title: str | None = None) -> None:

@@ -121,18 +121,21 @@ def households_by_region(store: Store, scope: Scope, level: str, round_id: int) 
 
 def overview(store: Store, scope: Scope, round_id: int) -> dict:
     """National (or in-scope) totals for the overview page: households, one_person (None
-    when suppressed), one_person_share and the per-시도 table.
+    when suppressed), one_person_share and the table by region at the scope's own level
+    (``level``: 시도 nationally, 읍면동 for one 시군구; :attr:`Scope.home_level`), so a 시군구's
+    households are never listed under its 시도's name.
 
     With a small-count threshold the totals are the map's protected national figures.
     """
-    by_sido = households_by_region(store, scope, "sido", round_id)
+    level = scope.home_level
+    by_region = households_by_region(store, scope, level, round_id)
     if threshold(scope) > 1:
         nation = mapcounts.region_counts(store, scope, "nation", round_id)
         row = nation.iloc[0] if len(nation) else pd.Series({"households": 0.0, "one_person": 0.0})
         households, one = (None if pd.isna(row[c]) else int(row[c]) for c in ("households", "one_person"))
     else:
-        households = int(by_sido["households"].fillna(0).sum())
-        one = int(by_sido["one_person"].fillna(0).sum())
+        households = int(by_region["households"].fillna(0).sum())
+        one = int(by_region["one_person"].fillna(0).sum())
     coverage = round_coverage(store, round_id)
     return {
         # A round covering only some 시군구 is never a national total: pages label it
@@ -141,7 +144,8 @@ def overview(store: Store, scope: Scope, round_id: int) -> dict:
         "households": households,
         "one_person": one,
         "one_person_share": (one / households) if households and one is not None else None,
-        "by_sido": by_sido,
+        "level": level,
+        "by_region": by_region,
     }
 
 

@@ -86,6 +86,8 @@ class Prepared:
     already_loaded: bool = False
     round_exists: bool = False
     scope: list[str] | None = None  # 시군구 the load covers when it is partial (None = national)
+    # What a replace takes away (households, sgg, observations, visits, scores): set when the round exists.
+    replaces: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,18 +108,28 @@ def _file_problems(file: str, column: str, values, message: str) -> pd.DataFrame
     return problems_frame([Problem(file, None, column, value, message) for value in values])
 
 
+# The share of a whole ingest (check, then load) that the check takes; a page that only checks
+# scales its bar by it so that "검사 완료" shows a full bar.
+CHECK_DONE = 0.35
+# Where a bad round comes from: what the user typed (the page's box, --round), never the file.
+ROUND_INPUT = "차수 입력값"
+
+
 def _round(round_code: str, file: str) -> rounds.Round:
+    """The round typed for ``file``; a bad one is reported against the typed value
+    (:data:`ROUND_INPUT`), since the file is not at fault."""
     try:
         r = rounds.parse_round(round_code)
     except BlindspotError:
         message = (
-            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요."
+            f"차수 형식이 잘못되었습니다: {echo(round_code, 20)!r}. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요. "
+            f"파일({Path(file).name})은 아직 읽지 않았습니다."
         )
-        raise IngestError(_file_problems(file, "round", [round_code], message)) from None
+        raise IngestError(_file_problems(ROUND_INPUT, "round", [round_code], message)) from None
     lo, hi = config.ROUND_YEARS
     if not lo <= r.year <= hi:
         message = f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
-        raise IngestError(_file_problems(file, "round", [round_code], message))
+        raise IngestError(_file_problems(ROUND_INPUT, "round", [round_code], message))
     return r
 
 
@@ -175,6 +187,18 @@ def _same_as_last(store: Store, round_id: int, files: list[FileInfo]) -> bool:
         if not last or last[0][0] != f.sha256:
             return False
     return True
+
+
+def replaced_content(store: Store, round_id: int) -> dict[str, int]:
+    """What a replace of ``round_id`` takes away: households, 시군구 (``sgg``), crisis signals
+    (``observations``), loaded visits and risk scores, as counts.  Outcomes entered on the
+    screen live in the operational store and are not removed.
+
+    Example: on the demo, ``replaced_content(store, 20243)["households"]`` is the round's
+    household count.
+    """
+    row = store.df(sql.INGEST_ROUND_CONTENT, {"t": int(round_id)}).iloc[0]
+    return {k: int(row[k]) for k in ("households", "sgg", "observations", "visits", "scores")}
 
 
 def emd_codes(store: Store) -> frozenset[str]:
@@ -237,6 +261,8 @@ def _prepare(store: Store, round_code, households, outcomes, catalogue, progress
     if outcomes is not None:
         files.append(FileInfo("outcomes", Path(outcomes[0]).name, sha256(outcomes[1]), len(outcomes[1])))
     prepared = Prepared(r, files, round_exists=bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id])), scope=scope)
+    if prepared.round_exists:
+        prepared.replaces = replaced_content(store, r.round_id)
     if (
         prepared.round_exists
         and _same_as_last(store, r.round_id, files)
@@ -271,7 +297,7 @@ def _prepare(store: Store, round_code, households, outcomes, catalogue, progress
         except ReadError as exc:
             parts.append(problems_frame(exc.problems))
     prepared.report = finish_report(parts)
-    progress(0.35, "검사 완료" if prepared.ok else f"문제 {len(prepared.report):,}건")
+    progress(CHECK_DONE, "검사 완료" if prepared.ok else f"문제 {len(prepared.report):,}건")
     return prepared
 
 
@@ -505,5 +531,6 @@ def rescore(store: Store, round_code: str, models_dir: Path, progress: ProgressF
             "모델을 학습하면 서비스 모델이 되고, 그다음 `python -m blindspot score --round 차수` 로 "
             "점수를 계산할 수 있습니다."
         )
-    fitted, _ = artifacts.load(Path(models_dir), version)
-    return score_round(store, fitted, version, rounds.parse_round(round_code).round_id, progress=progress)
+    fitted, meta = artifacts.load(Path(models_dir), version)
+    round_id = rounds.parse_round(round_code).round_id
+    return score_round(store, fitted, version, round_id, progress=progress, reference=meta.get("drift_reference"))

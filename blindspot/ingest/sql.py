@@ -23,6 +23,18 @@ INGEST_LAST_LOAD = """
 
 INGEST_EMD_GEOMETRY = "SELECT code, geometry FROM regions WHERE level = 'emd' ORDER BY code"
 
+# What replacing round $t would take away (shown before the replace is confirmed).
+INGEST_ROUND_CONTENT = (
+    "SELECT (SELECT count(*) FROM households WHERE "
+    + valid_in_round("$t")
+    + ") AS households, (SELECT count(DISTINCT sgg_code) FROM households WHERE "
+    + valid_in_round("$t")
+    + """) AS sgg,
+    (SELECT count(*) FROM observations WHERE round_id = $t) AS observations,
+    (SELECT count(*) FROM visits WHERE round_id = $t) AS visits,
+    (SELECT count(*) FROM scores WHERE round_id = $t) AS scores"""
+)
+
 # Replacing a round: its signals, visits, scores and (synthetic) ground truth go.
 INGEST_CLEAR_ROUND = (
     "DELETE FROM observations WHERE round_id = $t",

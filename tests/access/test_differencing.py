@@ -334,7 +334,7 @@ def test_briefing_on_screen_and_in_the_pack_says_비공개_and_0(db):
 @pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
 def test_overview_offers_no_subtraction(db, scope):
     over = queries.overview(db, scope, T)
-    sido = over["by_sido"]
+    sido = over["by_region"]
     bands = queries.band_counts(db, scope, T)
     shown = {("00", "households"): over["households"], ("00", "one_person"): over["one_person"]}
     for code, h, o, hidden in zip(

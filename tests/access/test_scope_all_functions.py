@@ -170,7 +170,7 @@ def run_households_by_region(db, owners, data):
 def run_overview(db, owners, data):
     scope = data.draw(scopes())
     out = queries.overview(db, scope, data.draw(rounds))
-    check_frame(scope, out["by_sido"], counts=["households", "one_person"])
+    check_frame(scope, out["by_region"], counts=["households", "one_person"])
     check_counts(scope, pd.DataFrame([out]), ["households", "one_person"])
 
 

@@ -2,6 +2,7 @@
 the 위험 가구 목록 page (purpose, audit once per view, masking, exports, outcomes) and the
 admin-only 감사 기록 page."""
 
+import json
 import shutil
 import time
 
@@ -165,9 +166,9 @@ def test_official_sees_only_their_area_with_addresses(app_db, env_db):
     assert set(table["sgg_code"]) == {"29110"} and len(table) > 0
     assert table["address"].str.endswith("(합성 주소)").all()
     sido = at.selectbox(key="rl_area_sido")
-    assert sido.options == ["전국", "광주광역시"]  # 세종 is not theirs
+    assert sido.options == ["광주광역시"]  # 세종 is not theirs, and 전국 would be theirs under the country's name
     at.selectbox(key="rl_area_sido").set_value("29").run()
-    assert at.selectbox(key="rl_area_sgg").options == ["시도 전체", "동구"]
+    assert at.selectbox(key="rl_area_sgg").options == ["동구"]  # theirs only: no "시도 전체"
 
 
 def test_analyst_sees_all_areas_without_addresses_and_exports(app_db, env_db):
@@ -192,7 +193,7 @@ def test_a_made_file_is_dropped_when_its_inputs_change(app_db, env_db):
     wide = len(at.dataframe[0].value)
     at.button(key="rl_make_xlsx").click().run()
     assert [b.label for b in at.get("download_button")][0].endswith(f"({wide:,}행)")
-    at.selectbox(key="rl_type").set_value("one_person").run()
+    at.selectbox(key="rl_area_sido").set_value("36").run()  # 세종 only
     narrow = len(at.dataframe[0].value)
     assert 0 < narrow < wide
     assert not at.get("download_button") and "rl_file_xlsx" not in at.session_state
@@ -298,6 +299,33 @@ def test_audit_page_lists_and_exports(app_db, env_db):
     assert not at.get("download_button")  # made from the earlier filter: dropped
     at.button(key="audit_make").click().run()
     assert any("감사 기록이 없어" in w.value for w in at.warning)
+
+
+def test_a_district_official_opens_on_their_own_area(app_db, env_db):
+    """One 시군구's official: the overview lists its 읍면동 (not a 시도 row holding its
+    households), and the map offers only the 읍면동 level of that 시군구."""
+    at = _app(env_db, app_db, user="dong").run()
+    assert not at.exception
+    db = store_mod.open_store(app_db)
+    emd = db.df(
+        "SELECT emd_code, count(*) AS n FROM households WHERE sgg_code = '29110' GROUP BY emd_code ORDER BY emd_code"
+    )
+    heads = [h.value for h in at.subheader]
+    assert any(h.startswith("읍면동별 가구와 1인 가구") for h in heads)
+    table = at.dataframe[0].value
+    assert sorted(table["name"]) == sorted(
+        db.df("SELECT name FROM regions WHERE level = 'emd' AND code LIKE '29110%'")["name"]
+    )
+    assert int(table["households"].sum()) == int(emd["n"].sum())
+    shares = table["one_person_share"].dropna().tolist()
+    assert shares == sorted(shares, reverse=True)  # by value, not 가나다
+    at.switch_page("views/region_map.py").run()
+    assert not at.exception
+    assert at.radio(key="map_level").options == ["읍면동"] and at.radio(key="map_level").value == "emd"
+    assert at.selectbox(key="map_area_sgg").options == ["동구"]
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    codes = {f["properties"]["code"] for f in spec["layers"][0]["data"]["features"]}
+    assert codes and all(c.startswith("29110") for c in codes)
 
 
 def test_presenter_map_page_has_no_household_rows(app_db, env_db):

@@ -106,7 +106,13 @@ def test_replacing_a_round_needs_the_confirmation(small_db, env_db, tmp_path):
     at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
     at.file_uploader(key="ingest_households").set_value(("b.csv", _sejong_csv(small_db, 30), "text/csv"))
     at = at.run().button(key="ingest_check").click().run()
-    assert any("이미 있습니다" in w.value for w in at.warning)
+    warning = next(w.value for w in at.warning if "이미 있습니다" in w.value)
+    # What a replace takes away, counted: the 60 households of a.csv in one 시군구.
+    assert "가구 60곳 (1개 시군구)" in warning and "위험 점수 0건" in warning
+    db_now = store_mod.open_store(db)
+    signals = db_now.scalar("SELECT count(*) FROM observations WHERE round_id = 20244")
+    assert f"위기정보 {signals:,}건" in warning
+    assert at.get("progress")[-1].proto.value == 100  # a finished check shows a full bar
     assert at.button(key="ingest_load").disabled
     at = at.checkbox(key="ingest_replace").check().run()
     assert not at.button(key="ingest_load").disabled
@@ -136,3 +142,22 @@ def test_a_load_while_another_loader_runs_is_refused_and_named(small_db, env_db,
     assert any("`ingest 2024-R4`" in e and "cli-loader" in e for e in errors), errors
     assert snapshots.active_version(db) == before
     assert at.dataframe[-1].value.empty  # no load in the history
+
+
+def test_a_bad_round_is_the_box_s_fault_and_the_format_help_is_in_the_page(small_db, env_db, tmp_path):
+    db = tmp_path / "real.duckdb"
+    build_empty(db)
+    at = _app(env_db, db).run()
+    help_text = at.expander[0].markdown[0].value
+    assert at.expander[0].label == "파일 형식 안내" and "`emd_code`" in help_text and "2024-R3" in help_text
+    assert not any("docs/" in c.value for c in at.caption)  # no repository paths for officials
+    at.text_input(key="ingest_round").set_value("2024-R7")
+    at.file_uploader(key="ingest_households").set_value(("가구.csv", _sejong_csv(small_db), "text/csv"))
+    at = at.run()
+    assert [e.value for e in at.error] == [
+        "차수 형식이 잘못되었습니다: '2024-R7'. 'YYYY-Rn' 형식(n은 1~6, 예: 2024-R3)으로 쓰세요."
+    ]
+    assert at.button(key="ingest_check").disabled
+    at.text_input(key="ingest_round").set_value("2024-R4")
+    at = at.run()
+    assert not at.error and not at.button(key="ingest_check").disabled

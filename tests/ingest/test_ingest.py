@@ -299,7 +299,9 @@ def test_bad_outcomes_are_refused(sejong, fresh):
 
 @pytest.mark.parametrize("round_code", ["2024-7", "2024-R7", "24-R1", ""])
 def test_wrong_round_format(round_code, sejong, fresh):
-    _refused(fresh, ("h.csv", _csv(_base(sejong))), "차수 형식", round_code=round_code)
+    report = _refused(fresh, ("h.csv", _csv(_base(sejong))), "차수 형식", round_code=round_code)
+    # The typed round is at fault, not the file: the report names the input, not h.csv.
+    assert report["file"].tolist() == [ingest.ROUND_INPUT] and "아직 읽지 않았습니다" in report["message"][0]
 
 
 def test_report_has_every_problem_and_downloads_as_csv(sejong, fresh):
