@@ -75,7 +75,7 @@ lint: $(VENV)/.installed
 # Typed and checked: the seams every caller depends on (storage, privacy rules, casework) and
 # the shared modules at the top.  The other packages are read for their types, not yet checked.
 TYPED := blindspot/db blindspot/access blindspot/casework blindspot/geo blindspot/indicators \
-	blindspot/settings.py blindspot/setting_table.py blindspot/config.py blindspot/cli.py blindspot/cli_parser.py blindspot/rounds.py \
+	blindspot/settings.py blindspot/setting_table.py blindspot/config.py blindspot/cli.py blindspot/cli_parser.py blindspot/cli_models.py blindspot/rounds.py \
 	blindspot/vocab.py blindspot/spreadsheet.py blindspot/progress.py blindspot/errors.py
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $(TYPED)
@@ -84,10 +84,10 @@ typecheck: $(VENV)/.installed
 # here); a Korean font from the distribution so screenshots show Hangul; nginx for the test
 # of deploy/nginx/blindspot.conf.  Without root or apt those tests skip and say why.
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum && command -v nginx >/dev/null; then echo "chromium, nginx: 있음"; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi nanum && command -v nginx >/dev/null && command -v soffice >/dev/null; then echo "chromium, nginx, libreoffice: 있음"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum nginx-light >/dev/null) \
-	  || echo "chromium/nginx 설치 실패: 브라우저·nginx 시험은 건너뜁니다"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum nginx-light libreoffice-calc-nogui >/dev/null) \
+	  || echo "chromium/nginx/libreoffice 설치 실패: 브라우저·nginx·인쇄 시험은 건너뜁니다"; \
 	else echo "chromium 없음 (root/apt 필요): 브라우저 시험은 건너뜁니다"; fi
 
 clean:

@@ -48,6 +48,9 @@ CHANNELS = {
 
 LEVELS = {"sido": "시도", "sgg": "시군구", "emd": "읍면동"}
 
+# A yes/no value as every file and screen shows it (never True/False).
+YES_NO = {True: "예", False: "아니요"}
+
 EMD_TYPES = {"eup": "읍", "myeon": "면", "dong": "동"}
 
 # Head-of-household age bands (domain.md defaults; configurable where used).

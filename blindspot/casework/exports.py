@@ -1,5 +1,6 @@
 """Files of the risk list and its per-area summary: CSV (UTF-8 with a BOM, so that
-Excel shows Korean) and XLSX (openpyxl, write-only) with a 정보 (metadata) sheet.
+Excel shows Korean) and XLSX (:mod:`blindspot.casework.workbook`: formatted, printable) with a
+정보 (metadata) sheet.
 
 A household-level export is an audited event: :func:`export_risk_list` writes one
 ``audit_log`` record with the file's SHA-256.  An export with no rows gives no file
@@ -10,20 +11,17 @@ under *k* (default 5) and say so in the file.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
-import zipfile
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 import pandas as pd
-from openpyxl import Workbook
 
 from blindspot.access import ROLES, Scope, threshold
-from blindspot.casework import audit, lists
+from blindspot.casework import audit, describe, lists
+from blindspot.casework.workbook import xlsx_bytes as xlsx_bytes  # callers read it here
 from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
-from blindspot.spreadsheet import csv_bytes, neutralise, xlsx_text_cell
+from blindspot.spreadsheet import csv_bytes
+from blindspot.vocab import YES_NO
 
 CONFIDENTIAL = "개인정보 — 업무 목적 외 사용·유출 금지"
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -51,88 +49,25 @@ class ExportFile:
     sha256: str
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SHEET_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-)
-
-
-def _cell_xml(value) -> str:
-    """The inner part of one cell element (type attribute and value), '' for an empty cell.
-
-    >>> _cell_xml("이○○ <1>"), _cell_xml(3), _cell_xml(True), _cell_xml(float("nan"))
-    (' t="inlineStr"><is><t xml:space="preserve">이○○ &lt;1&gt;</t></is>', '><v>3</v>', ' t="b"><v>1</v>', '')
-    >>> _cell_xml("=1+1")  # text, never a formula, and quoted as in the CSV
-    ' t="inlineStr"><is><t xml:space="preserve">\\'=1+1</t></is>'
-    """
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, bool):
-        return f' t="b"><v>{int(value)}</v>'
-    if isinstance(value, (int, float)):
-        return f"><v>{value!r}</v>"
-    return f' t="inlineStr"><is><t xml:space="preserve">{escape(neutralise(_ILLEGAL_XML.sub("", str(value))))}</t></is>'
-
-
-def _column_xml(values: pd.Series) -> list[str]:
-    """Whole cell elements of one column, without cell references (the reader places
-    them in order; an empty cell is ``<c/>`` so that later columns keep their place)."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return [f'<c t="b"><v>{int(v)}</v></c>' for v in values.tolist()]
-    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
-        return [f"<c><v>{v}</v></c>" for v in values.tolist()]
-    if pd.api.types.is_float_dtype(values.dtype):
-        return ["<c/>" if v != v else f"<c><v>{v!r}</v></c>" for v in values.tolist()]
-    return [f"<c{x}</c>" if (x := _cell_xml(v)) else "<c/>" for v in values.tolist()]
-
-
-def _sheet_xml(frame: pd.DataFrame) -> bytes:
-    header = "".join(f"<c{_cell_xml(str(c))}</c>" for c in frame.columns)
-    columns = [_column_xml(frame[c]) for c in frame.columns]
-    parts = [_SHEET_HEAD, f'<row r="1">{header}</row>']
-    parts += [f'<row r="{r}">{"".join(cells)}</row>' for r, cells in enumerate(zip(*columns, strict=False), 2)]
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts).encode("utf-8")
-
-
-def xlsx_bytes(frame: pd.DataFrame, sheet: str, metadata: dict) -> bytes:
-    """An XLSX workbook: ``sheet`` with the table, then 정보 with one (항목, 값) row per
-    metadata entry.
-
-    openpyxl builds the workbook (sheets, metadata, package parts); the table's sheet
-    XML is then streamed in column by column with inline strings, because openpyxl's
-    cell-by-cell writer needed about a minute for 100,000 rows on a 2-core machine
-    (``export_100k_seconds`` in ``bench --json`` must stay ≤ 20 s).  openpyxl, pandas
-    and Excel read the result as an ordinary workbook.
-    """
-    wb = Workbook(write_only=True)
-    wb.create_sheet(sheet)  # placeholder: its XML is replaced below
-    info = wb.create_sheet("정보")
-    info.append(["항목", "값"])
-    for key, value in metadata.items():
-        info.append(
-            [
-                xlsx_text_cell(info, str(key)),
-                value if isinstance(value, (int, float)) else xlsx_text_cell(info, str(value)),
-            ]
-        )
-    built = io.BytesIO()
-    wb.save(built)
-    out = io.BytesIO()
-    with zipfile.ZipFile(built) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = _sheet_xml(frame) if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename)
-            dst.writestr(item.filename, data)
-    return out.getvalue()
+# Columns of the list holding a 0..1 share: a number in the file, shown as % in XLSX.
+PERCENT_COLUMNS = frozenset({lists.COLUMNS["probability"]})
 
 
 def list_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The list's export columns with Korean headers (probability as a 0..1 number)."""
+    """The list's export columns with Korean headers: the probability a 0..1 number to four
+    places (0.01 %; more digits only pretend to precision), yes/no columns as 예/아니요.
+
+    >>> list_frame(pd.DataFrame({"probability": [0.123456789], "visited": [True]})).to_dict("records")
+    [{'위기 확률': 0.1235, '방문 여부': '예'}]
+    """
     columns = [c for c in lists.COLUMNS if c in rows]
-    return rows[columns].rename(columns=lists.COLUMNS)
+    out = rows[columns].rename(columns=lists.COLUMNS)
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c].dtype):
+            out[c] = out[c].map(YES_NO)
+    if PERCENT_COLUMNS & set(out.columns):
+        out[list(PERCENT_COLUMNS & set(out.columns))] = out[list(PERCENT_COLUMNS & set(out.columns))].round(4)
+    return out
 
 
 def metadata(
@@ -150,7 +85,7 @@ def metadata(
     return {
         "차수": from_id(filters.round_id).code,
         "모델 버전": model_version or "—",
-        "필터": audit.filters_text(filters.as_dict()),
+        "필터": describe.filters_korean(filters.as_dict()),
         "내보낸 사람": f"{scope.user} ({ROLES.get(scope.role, scope.role)})",
         "권한 범위": scope.label,
         "내보낸 시각": now.strftime("%Y-%m-%d %H:%M:%S"),
@@ -192,7 +127,7 @@ def export_risk_list(
         data = csv_bytes(frame)
     else:
         meta = metadata(scope, filters, len(frame), lists.model_version(store, filters.round_id), purpose, now)
-        data = xlsx_bytes(frame, "위험 가구 목록", meta)
+        data = xlsx_bytes(frame, "위험 가구 목록", meta, PERCENT_COLUMNS)
     digest = audit.sha256(data)
     audit.record(scope, "export_list", {**filters.as_dict(), "format": fmt}, len(frame), purpose, file_hash=digest)
     return ExportFile(data, _file_name("위험가구목록", filters, now, fmt), FORMATS[fmt], len(frame), digest)
@@ -251,8 +186,14 @@ AUDIT_COLUMNS = {
 
 
 def audit_frame(log: pd.DataFrame) -> pd.DataFrame:
-    """The audit log with Korean headers and action names, as shown and exported."""
-    out = log.assign(action=log["action"].map(audit.ACTIONS).fillna(log["action"]))
+    """The audit log with Korean headers, and its actions, roles, filters and notes in Korean
+    words, as shown and exported (the log keeps its codes and canonical JSON)."""
+    out = log.assign(
+        action=log["action"].map(audit.ACTIONS).fillna(log["action"]),
+        role=log["role"].map(ROLES).fillna(log["role"]),
+        filters=log["filters"].map(describe.filters_korean),
+        detail=log["detail"].map(describe.detail_korean),
+    )
     return out[list(AUDIT_COLUMNS)].rename(columns=AUDIT_COLUMNS)
 
 

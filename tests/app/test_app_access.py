@@ -292,6 +292,8 @@ def test_audit_page_lists_and_exports(app_db, env_db):
     assert not at.exception
     table = at.dataframe[0].value
     assert table["사용자"].tolist() == ["dong"] and table["행위"].tolist() == ["위험 가구 목록 열람"]
+    assert table["역할"].tolist() == ["시군구 담당 공무원"]  # words, not the role code
+    assert table["필터"][0].startswith("차수: 2024년 3차 · 등급: 위험, 주의") and "{" not in table["필터"][0]
     at.button(key="audit_make").click().run()
     assert len(at.get("download_button")) == 1
     at.selectbox(key="audit_action").set_value("export_list").run()

@@ -211,7 +211,8 @@ def test_xlsx_export_reads_back_with_metadata(db, modelled):
     meta = {k: v for k, v in wb["정보"].iter_rows(min_row=2, values_only=True)}
     assert meta["차수"] == "2024-R3" and meta["모델 버전"] == modelled[2]["version"]
     assert meta["행 수"] == f.rows and meta["보안"] == exports.CONFIDENTIAL
-    assert meta["내보낸 사람"] == "ana (분석가)" and meta["목적"] == "점검" and '"area": "29"' in meta["필터"]
+    assert meta["내보낸 사람"] == "ana (분석가)" and meta["목적"] == "점검" and "지역 코드: 29" in meta["필터"]
+    assert "차수: 2024년 3차" in meta["필터"] and "{" not in meta["필터"]  # Korean words, not JSON
     table = pd.read_excel(io.BytesIO(f.data), sheet_name="위험 가구 목록")
     expected = exports.list_frame(lists._masked_rows(db, ANALYST, filters, "점검")[0])
     assert len(table) == f.rows == len(expected)
