@@ -82,10 +82,11 @@ def filters_korean(filters: dict | str | None) -> str:
     if filters is None or filters == "":
         return "조건 없음"
     if isinstance(filters, str):
+        text = filters
         try:
-            filters = json.loads(filters)
+            filters = json.loads(text)
         except ValueError:
-            return filters
+            return text
     if not isinstance(filters, dict):
         return str(filters)
     # In the table's order (차수 first), whatever order the JSON kept (it sorts its keys).
