@@ -1,6 +1,7 @@
 """The tree keeps its shape: streamlit only in the app layer, long modules say why."""
 
 import ast
+import re
 from pathlib import Path
 
 from blindspot import config
@@ -41,3 +42,17 @@ def test_a_module_over_500_lines_says_why_in_its_docstring():
             doc = ast.get_docstring(ast.parse(text)) or ""
             long[path.relative_to(ROOT).as_posix()] = "Why over 500 lines:" in doc
     assert [p for p, says_why in long.items() if not says_why] == []
+
+
+def test_no_emoji_in_the_user_interface():
+    """Icons are Streamlit's Material icons (its own font): an emoji shows as a box where no
+    emoji font is installed, as on many office PCs."""
+    emoji = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf\ufe0f]")
+    found = [
+        f"{path.relative_to(ROOT).as_posix()}:{n}"
+        for path in [*_python_files(), *(ROOT / "blindspot").rglob("*.py")]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if emoji.search(line)
+    ]
+    assert found == []
+    assert ":material/map:" in (ROOT / "app.py").read_text(encoding="utf-8")  # the check is not vacuous

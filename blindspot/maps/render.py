@@ -1,5 +1,5 @@
-"""Choropleth building blocks: class breaks, colours, legend, Korean tooltips, simplified
-layer GeoJSON and the pydeck ``Deck``.
+"""Choropleth building blocks: class breaks, colours, Korean tooltips, simplified layer GeoJSON
+and the pydeck ``Deck``; the texts of values and legends are :mod:`blindspot.maps.legend`.
 
 Pure functions over data frames and geometries (pydeck objects are plain JSON specs);
 no streamlit.  Maps work offline: no basemap (``map_style=None``, no map provider), the
@@ -28,12 +28,15 @@ from pydeck.bindings.json_tools import default_serialize
 from blindspot.access import SUPPRESSED, Scope
 from blindspot.db.store import Store
 from blindspot.geo import regions as geography
+from blindspot.maps.legend import NO_DATA_LABEL as NO_DATA_LABEL  # callers read these here
+from blindspot.maps.legend import format_value as format_value
+from blindspot.maps.legend import legend_rows as legend_rows
+from blindspot.maps.legend import rank_text as rank_text
 from blindspot.maps.palette import NO_DATA, palette, rgba
 
 LAYER_ID = "regions"
 HEX_LAYER_ID = "hexagons"
 
-NO_DATA_LABEL = "자료 없음·비공개 (suppressed)"
 
 # Simplification tolerance in degrees (≈ 200 m, 100 m, 50 m) and coordinate decimals
 # (4 decimals ≈ 11 m): enough for a screen, and the national 읍면동 layer stays under 5 MB.
@@ -123,73 +126,6 @@ def classify(values, breaks: list[float]) -> np.ndarray:
     ok = np.isfinite(y)
     out[ok] = np.minimum(np.searchsorted(np.asarray(breaks), y[ok], side="left"), len(breaks) - 1)
     return out
-
-
-def format_value(value, unit: str, change: bool = False) -> str:
-    """A value as Korean map text, by unit.
-
-    >>> format_value(1234, "count"), format_value(0.374, "share"), format_value(12.345, "per_1000")
-    ('1,234가구', '37.4%', '천 가구당 12.3')
-    >>> format_value(0.021, "share", change=True), format_value(-3, "count", change=True)
-    ('+2.1%p', '-3가구')
-    >>> format_value(None, "count")
-    '자료 없음'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "자료 없음"
-    sign = "+" if change and value > 0 else ""
-    if unit == "count":
-        return f"{sign}{value:,.0f}가구"
-    if unit in ("share", "probability"):
-        return f"{sign}{value * 100:.1f}{'%p' if change else '%'}"
-    if unit == "per_1000":
-        return f"{sign}{value:.1f}" if change else f"천 가구당 {value:.1f}"
-    return f"{sign}{value:,.3g}"
-
-
-def legend_rows(
-    breaks: list[float],
-    colours: list[str],
-    unit: str,
-    change: bool = False,
-    lowest: float | None = None,
-    missing: bool = True,
-) -> pd.DataFrame:
-    """Legend: one row per class (colour, range text), then the no-data row.
-
-    >>> legend_rows([10.0, 20.0], ["#ffeda0", "#f03b20"], "count", lowest=5)["range"].tolist()
-    ['5가구 – 10가구', '10가구 – 20가구', '자료 없음·비공개 (suppressed)']
-    >>> legend_rows([7.0, 9.0], ["#ffeda0", "#f03b20"], "count", lowest=7, missing=False)["range"].tolist()
-    ['7가구', '7가구 – 9가구']
-    """
-    rows = []
-    lo = lowest
-    for b, c in zip(breaks, colours, strict=False):
-        right = format_value(b, unit, change)
-        if lo is None:
-            text = f"≤ {right}"
-        elif lo == b:  # a class of one value (few distinct values)
-            text = right
-        else:
-            text = f"{format_value(lo, unit, change)} – {right}"
-        rows.append({"colour": c, "range": text})
-        lo = b
-    if missing:
-        rows.append({"colour": NO_DATA, "range": NO_DATA_LABEL})
-    return pd.DataFrame(rows, columns=["colour", "range"])
-
-
-def rank_text(rank, siblings, parent_name: str) -> str:
-    """Rank within the parent area, in Korean.
-
-    >>> rank_text(3.0, 25, "서울특별시")
-    '서울특별시 내 3위 / 25'
-    >>> rank_text(float("nan"), 25, "서울특별시")
-    '순위 없음'
-    """
-    if rank is None or (isinstance(rank, float) and math.isnan(rank)):
-        return "순위 없음"
-    return f"{parent_name} 내 {int(rank)}위 / {int(siblings)}"
 
 
 TOOLTIP = {
