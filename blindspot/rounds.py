@@ -44,6 +44,15 @@ class Round:
     def label_ko(self) -> str:
         return f"{self.year}년 {self.seq}차 ({2 * self.seq - 1}–{2 * self.seq}월)"
 
+    @property
+    def short_ko(self) -> str:
+        """The round as axes and tables write it.
+
+        >>> parse_round("2023-R4").short_ko
+        '2023년 4차'
+        """
+        return f"{self.year}년 {self.seq}차"
+
     def next(self) -> Round:
         return Round(self.year + 1, 1) if self.seq == 6 else Round(self.year, self.seq + 1)
 

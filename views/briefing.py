@@ -84,10 +84,20 @@ with left:
 with right:
     st.markdown("**차수별 추이**")
     st.line_chart(b.trend, x="차수", y=["발굴", "지원 연계"])
-    label = "위험군 (천 가구당)" if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
+    per_1000 = b.ranking_measure == "at_risk_rate"
+    label = "위험군 (천 가구당)" if per_1000 else "1인 가구 비율"
     st.markdown(f"**상위·하위 지역: {label}**")
-    st.dataframe(b.ranking.head(5), hide_index=True, width="stretch")
-    st.dataframe(b.ranking.tail(5), hide_index=True, width="stretch")
+    ranked = {
+        "hide_index": True,
+        "width": "stretch",
+        "column_order": ["name", b.ranking_measure],
+        "column_config": {
+            "name": "지역",
+            b.ranking_measure: st.column_config.NumberColumn(label, format="%.1f" if per_1000 else "percent"),
+        },
+    }
+    st.dataframe(b.ranking.head(5), **ranked)
+    st.dataframe(b.ranking.tail(5), **ranked)
 
 if mode != "없음":
     st.subheader("비교")

@@ -5,6 +5,7 @@ import streamlit as st
 from blindspot.app import data, login, widgets
 from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
+from blindspot.rounds import parse_round
 from blindspot.vocab import LEVELS
 
 st.title("지역 지도")
@@ -83,26 +84,30 @@ with right:
         st.caption(f"비교: {profile['parent']['name']} (권한 범위 안의 집계)")
         st.dataframe(maps.kpi_rows(profile["kpis"]), hide_index=True, width="stretch")
         st.markdown("**위기정보 영역별 가구 (천 가구당)**")
+        # Series named after the two areas compared, shares in %: the legend and axis read as words.
+        here, parent = profile["region"]["name"], profile["parent"]["name"]
         st.bar_chart(
-            profile["domains"],
+            profile["domains"].rename(columns={"value": here, "parent": parent}),
             x="label",
-            y=["value", "parent"],
+            y=[here, parent],
             x_label="영역",
             y_label="천 가구당",
             stack=False,
             horizontal=True,
         )
         st.markdown("**1인 가구 비율 (세대주 연령대별)**")
+        bands = profile["bands"]
         st.bar_chart(
-            profile["bands"],
+            bands.assign(**{here: bands["share"] * 100, parent: bands["parent_share"] * 100}),
             x="label",
-            y=["share", "parent_share"],
+            y=[here, parent],
             x_label="연령대",
-            y_label="전체 가구 대비",
+            y_label="전체 가구 대비 (%)",
             stack=False,
         )
         st.markdown(f"**추세: {chosen.label}**")
-        st.line_chart(profile["trend"], x="round_code", y=measure, x_label="차수", y_label=chosen.label)
+        trend = profile["trend"].assign(차수=lambda t: t["round_code"].map(lambda c: parse_round(c).short_ko))
+        st.line_chart(trend, x="차수", y=measure, x_label="차수", y_label=chosen.label)
         if not scored:
             st.caption(f"우선 방문 가구 목록: {mapmeasures.NO_SCORES}")
         elif not scope.household_level:

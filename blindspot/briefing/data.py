@@ -28,7 +28,7 @@ from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
 from blindspot.maps import measures as mapmeasures
 from blindspot.model import artifacts
-from blindspot.rounds import from_id
+from blindspot.rounds import from_id, parse_round
 
 DEFAULT_K = settings.default("min_count")
 CHILD_LEVEL = {"nation": "sido", "sido": "sgg", "sgg": "emd"}
@@ -359,7 +359,7 @@ def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DE
         t = kpis_of(int(rid))[0]
         trend_rows.append(
             {
-                "차수": rcode,
+                "차수": parse_round(rcode).short_ko,  # "2024년 3차": as the axis reads
                 "발굴": t["flagged"],
                 "지원 연계": t["supported"],
                 "지원 연계율 (%)": t["supported_rate"],

@@ -38,7 +38,7 @@ def test_kpis_match_hand_counts(gwangju):
     assert b.funnel["가구"].tolist() == [flagged, b.kpis["contacted"], confirmed, supported]
     assert b.area == {"code": "29", "name": "광주광역시", "level": "sido"}
     assert b.previous_code == "2024-R2" and b.model_version
-    assert list(b.trend["차수"]) == ["2023-R6", "2024-R1", "2024-R2", "2024-R3"]
+    assert list(b.trend["차수"]) == ["2023년 6차", "2024년 1차", "2024년 2차", "2024년 3차"]
     assert len(b.ranking) == 5 and b.ranking_measure == "at_risk_rate"  # 광주's five 구
 
 

@@ -120,7 +120,7 @@ def test_page_form_for_admin_and_own_district_only(modelled, env_db, monkeypatch
     at = at.button(key="save_targets").click().run()
     assert not at.exception
     at = _page(env_db, path, modelled[1], monkeypatch, "dong")  # official of 광주 동구 (29110)
-    at = at.selectbox(key="brief_area_sido").select("29").run()
-    assert not [b for b in at.button if b.key == "save_targets"]  # the 시도: not theirs alone
-    at = at.selectbox(key="brief_area_sgg").select("29110").run()
+    # They open on their own 시군구 (no 전국, no 시도 전체 to pick), where the form is theirs.
+    assert at.selectbox(key="brief_area_sido").options == ["광주광역시"]
+    assert at.selectbox(key="brief_area_sgg").options == ["동구"]
     assert not at.exception and [b for b in at.button if b.key == "save_targets"]
