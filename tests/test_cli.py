@@ -24,6 +24,26 @@ def test_info_json_counts(national_db, geo_dir):
     assert info["data_kind"] == "synthetic"
 
 
+def test_info_json_carries_the_field_calibration(national_db):
+    """info --json shows the generator's calibration next to the field targets of domain.md
+    (docs/synthetic-data.md, "Calibration"); at scale 0.01 every target is met."""
+    out = _run("info", "--json", "--db", str(national_db))
+    assert out.returncode == 0, out.stderr
+    cal = json.loads(out.stdout)["calibration"]
+    assert cal["flagged_share"] == pytest.approx(0.008, abs=0.00005)
+    assert 0.49 <= cal["supported_share"] <= 0.584
+    assert sorted(cal["flagged_share_by_round"]) == json.loads(out.stdout)["round_codes"]
+    assert all(abs(v - 0.008) < 0.0005 for v in cal["flagged_share_by_round"].values())
+    assert all(0.49 <= v <= 0.584 for v in cal["supported_share_of_flagged_by_round"].values())
+    assert 0.49 <= cal["supported_share_all_visits"] <= 0.6  # referrals included
+    assert 0.75 <= cal["prevalence_ratio_min"] <= cal["prevalence_ratio_max"] <= 1.25
+    targets = {t["name"]: t for t in cal["field_targets"]}
+    assert len(targets) == 7 and all(t["ok"] for t in targets.values()), targets
+    one = targets["one_person_share"]
+    assert one["field_range"] == [0.41, 0.42] and one["reached"] == pytest.approx(cal["one_person_share"], abs=1e-6)
+    assert "41–42 %" in one["source"]
+
+
 def test_info_human_readable(small_db):
     out = _run("info", "--db", str(small_db))
     assert out.returncode == 0 and "시도 17 / 시군구 252 / 읍면동 3558" in out.stdout

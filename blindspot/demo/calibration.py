@@ -102,15 +102,19 @@ REFERRAL_CHANNEL_WEIGHTS = (0.5, 0.3, 0.2)
 
 # --- outcomes of a visit --------------------------------------------------------------------
 # A reached household truly in crisis is supported, or its need is confirmed without support
-# yet, or it refuses (the rest, 5 %).  domain.md: 50.2–58.4 % of flagged people were
-# supported (2022–2024); these shares, with the crisis share among visits, reach ≈34 % (see
-# docs/synthetic-data.md, "Known deviation"), so they are a modelling choice, not that fact.
+# yet, or it refuses (the rest, 5 %): shares are a modelling choice.
 P_SUPPORTED_IN_CRISIS = 0.85
 P_SUPPORTED_OR_CONFIRMED_IN_CRISIS = 0.95  # 0.85 supported + 0.10 need confirmed
-# A reached household not in crisis is found not eligible, or contacted with no need (the
-# rest).  domain.md names "flagged but not eligible" as a known failure mode; the share is a
-# modelling choice.  (The unreachable share is SyntheticConfig.unreachable; domain.md: lost
-# contact, 32,906 cases closed as unreachable 2016–2022.)
+# A reached household not in crisis may still get one-off or private help (a food parcel, a
+# voucher): domain.md, "Most support is private or one-off".  Generator 3 keeps this at 0, so
+# that "supported" (and a visit's label) stays a sign of the crisis the ground truth records;
+# the field's supported share is reached through the crisis share instead
+# (SyntheticConfig.crisis_intercept; docs/synthetic-data.md, "Calibration", says why and
+# what 0.33, the alternative, would do).
+P_ONE_OFF_SUPPORT_NO_CRISIS = 0.0
+# A reached household not in crisis and not helped is found not eligible, or contacted with
+# no need (the rest).  domain.md names "flagged but not eligible" as a known failure mode; the
+# share is a modelling choice.  (The unreachable share is SyntheticConfig.unreachable.)
 P_NOT_ELIGIBLE_NO_CRISIS = 0.4
 # The kind of support given (vocab.SUPPORT_TYPES order).  domain.md: "Most support is private
 # or one-off; only ~2 % became basic-livelihood recipients."

@@ -101,7 +101,10 @@ def build_signal_model(catalogue: Catalogue, counts: np.ndarray, spill: float = 
     base = prevalence / np.maximum(weights @ rr, 1e-12)
     stationary = np.minimum(base[None, :] * rr, 0.9)
     pers = np.array([i.persistence for i in inds])[None, :] * np.where(state > 0, 1.0, CRISIS_PERSIST_FACTOR)[:, None]
-    onset = stationary * (1 - pers)
+    # A new signal that meets a continuing one of the same indicator is dropped (one row per
+    # household, indicator and round), so onsets reach only the households without one:
+    # s = s·pers + onset·(1 − s·pers) keeps the stationary share s.
+    onset = stationary * (1 - pers) / (1 - stationary * pers)
 
     def split(rate):
         lam = rate.sum(1)

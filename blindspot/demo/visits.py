@@ -22,6 +22,7 @@ from blindspot.demo.calibration import (
     LOCAL_OLDER_ALONE_LEAN,
     LOCAL_SCORE_WEIGHT,
     P_NOT_ELIGIBLE_NO_CRISIS,
+    P_ONE_OFF_SUPPORT_NO_CRISIS,
     P_SUPPORTED_IN_CRISIS,
     P_SUPPORTED_OR_CONFIRMED_IN_CRISIS,
     RECORDED_HOURS_AFTER_ROUND_END,
@@ -46,22 +47,26 @@ def select_visits(
     score: np.ndarray,
     pop: Population,
     in_crisis_now: np.ndarray,
-    quota: int,
-    shares: tuple[float, float, float],
+    flagged: int,
+    shares: tuple[float, float],
+    referred: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The households visited in one round: (positions in ``pop``, channel), by household id.
 
     ``pos``/``score`` are the round's signalled households and their system score;
-    ``in_crisis_now`` is the crisis column of the round; ``quota`` households are visited,
-    split by ``shares`` (system list, local choice, referrals).  Draws, in this order:
-    a Gumbel per locally eligible household (weighted sampling without replacement, Gumbel
-    top-k), the referred households in crisis, the other referred households, the
-    referral channels.
+    ``in_crisis_now`` is the crisis column of the round.  ``flagged`` households (counts of
+    households) are flagged, split by ``shares`` between the system list and local choice;
+    ``referred`` households come on top from referrals and are not flagged (domain.md counts
+    the system's and local governments' lists only).  Draws, in this order: a Gumbel per
+    locally eligible household (weighted sampling without replacement, Gumbel top-k), the
+    referred households in crisis, the other referred households, the referral channels.
+    Needs a population, so exercised by ``tests/demo`` (e.g. 1,916 flagged → 1,437 system +
+    479 local at scale 0.01).
     """
     n_households = len(pop.household_id)
-    q_sys = int(round(quota * shares[0]))
-    q_local = int(round(quota * shares[1]))
-    q_ref = quota - q_sys - q_local
+    q_sys = int(round(flagged * shares[0]))
+    q_local = flagged - q_sys
+    q_ref = referred
     order = np.argsort(-score, kind="stable")
     sys_pick = pos[order[:q_sys]]
     rest = pos[order[q_sys:]]
@@ -95,6 +100,9 @@ def select_visits(
 def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: float) -> tuple[np.ndarray, np.ndarray]:
     """(outcome, support type or None) of each visit; ``truth`` says whether the visited
     household is in crisis, ``unreachable`` is the share not reached (a probability).
+    A reached household in crisis is supported (85 %), confirmed (10 %) or refuses; one not
+    in crisis gets one-off help (``P_ONE_OFF_SUPPORT_NO_CRISIS``, 0 in generator 3), else is
+    not eligible (40 % of the rest) or contacted.
 
     Draws, in this order: a uniform per visit (unreachable?), a uniform per visit (the
     outcome), a support type per visit (kept only where supported).
@@ -105,9 +113,14 @@ def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: flo
     >>> out, _ = draw_outcomes(np.random.default_rng(1), np.ones(10_000, dtype=bool), unreachable=0.0)
     >>> round(float((out == "supported").mean()), 2), round(float((out == "refused").mean()), 2)
     (0.85, 0.05)
+    >>> out, _ = draw_outcomes(np.random.default_rng(1), np.zeros(200_000, dtype=bool), unreachable=0.0)
+    >>> round(float((out == "supported").mean()), 2), round(float((out == "not_eligible").mean()), 2)
+    (0.0, 0.4)
     """
     u = vrng.random(len(truth))
     u2 = vrng.random(len(truth))
+    # Of those not helped, P_NOT_ELIGIBLE_NO_CRISIS are found not eligible.
+    not_eligible_below = P_ONE_OFF_SUPPORT_NO_CRISIS + (1 - P_ONE_OFF_SUPPORT_NO_CRISIS) * P_NOT_ELIGIBLE_NO_CRISIS
     outcome = np.where(
         u < unreachable,
         "unreachable",
@@ -118,7 +131,11 @@ def draw_outcomes(vrng: np.random.Generator, truth: np.ndarray, unreachable: flo
                 "supported",
                 np.where(u2 < P_SUPPORTED_OR_CONFIRMED_IN_CRISIS, "need_confirmed", "refused"),
             ),
-            np.where(u2 < P_NOT_ELIGIBLE_NO_CRISIS, "not_eligible", "contacted"),
+            np.where(
+                u2 < P_ONE_OFF_SUPPORT_NO_CRISIS,
+                "supported",
+                np.where(u2 < not_eligible_below, "not_eligible", "contacted"),
+            ),
         ),
     )
     support = np.where(
@@ -140,8 +157,9 @@ def generate_visits(
     """The ``visits`` rows and the ground truth (``synthetic_crisis`` rows: households in
     crisis) of every stored round, from the national visit stream.
 
-    Each round ``cfg.flagged_share`` of the generated households are visited (rounded to a
-    whole number), split by ``cfg.channel_shares``; outcomes are recorded
+    Each round ``cfg.flagged_share`` of the generated households are flagged (rounded to a
+    whole number), split by ``cfg.channel_shares`` between the system list and local choice,
+    and ``cfg.referral_share`` more are referred (not flagged); outcomes are recorded
     ``RECORDED_HOURS_AFTER_ROUND_END`` hours after the round's last day, by "synthetic".
     ``progress`` gets the fraction of rounds done.
     """
@@ -151,12 +169,13 @@ def generate_visits(
     emd_codes = area.emd["emd_code"].to_numpy()
     visit_frames = []
     truth_frames = []
+    flagged = int(round(cfg.flagged_share * n_households))
+    referred = int(round(cfg.referral_share * n_households))
     for t, rnd in enumerate(round_list):
         in_round = cand.round == t
         crisis_now = pop.crisis[:, BURN_IN + t]
-        quota = int(round(cfg.flagged_share * n_households))
         idx, channel = select_visits(
-            vrng, cand.pos[in_round], cand.score[in_round], pop, crisis_now, quota, cfg.channel_shares
+            vrng, cand.pos[in_round], cand.score[in_round], pop, crisis_now, flagged, cfg.channel_shares, referred
         )
         outcome, support = draw_outcomes(vrng, crisis_now[idx], cfg.unreachable)
         e_idx = pop.emd_index[idx]

@@ -37,6 +37,16 @@ PINNED = {
         "visits": (78, "a3105bde827a13396dbee46af6c0ad841bbc67fe0bc20f8622f361ac873cc5d8"),
         "synthetic_crisis": (162, "667a2f5f1f7cd0aae900b0ab82ea4c942fe33dfc6c77ac06733ed3701664dd7a"),
     },
+    # Generator 3 (issue 14, "freeze the world to the field"): one-person target 41.5 %, flagged
+    # = system + local 0.8 % split 0.75/0.25 with referrals on top, 1 % unreachable, crisis
+    # intercept −3.7 (supported share of the flagged in the field band), onsets corrected for
+    # collisions.
+    "3": {
+        "households": (3246, "ed9408746ca6c0fe5858a03ee793870f23fed111bff3fd7ea832defddf867239"),
+        "observations": (5372, "fa352a073918fbc87beb6a9f982f33e99a63a6ee019926142d4f882250604b92"),
+        "visits": (87, "0b8012ac8cc960a12bdd6bf48fdb52855a3b9be73f2247281e9f70d0f09ad53f"),
+        "synthetic_crisis": (320, "82e8950f58730889553b938c80187c22e9cdb4cf67f1d098551b375f5b48adc1"),
+    },
 }
 
 
