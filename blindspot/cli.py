@@ -1,11 +1,11 @@
 """Command line: ``python -m blindspot <command>``; its argparse table is :mod:`blindspot.cli_parser`.
 
-Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, score, ingest, export-round, stats,
-bench, users, snapshots, audit, serve.  Commands that change data write the next snapshot version and
-publish it (:mod:`blindspot.db.snapshots`); the others read the active version, read-only, so all
-of them run while the app serves.  Long work prints a progress line on stderr; results go to stdout.  Errors meant for
-people exit with status 2 and a message that says what to do.  Defaults of options come from
-:mod:`blindspot.settings` (an option left out reads its setting: environment first).
+Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, score, models, ingest, export-round,
+stats, bench, users, snapshots, audit, serve (``train`` and ``models``: :mod:`blindspot.cli_models`).  Commands
+that change data write the next snapshot version and publish it (:mod:`blindspot.db.snapshots`); the others read
+the active version, read-only, so all of them run while the app serves.  Long work prints a progress line on
+stderr; results go to stdout.  Errors meant for people exit with status 2 and a message that says what to do.
+Defaults of options come from :mod:`blindspot.settings` (an option left out reads its setting: environment first).
 """
 
 from __future__ import annotations
@@ -162,25 +162,6 @@ def _thresholds(args):
     )
 
 
-def _cmd_train(args) -> int:
-    from blindspot.model.training import train
-    from blindspot.progress import LineProgress
-    from blindspot.rounds import parse_round as parse
-
-    with _next_version(args, "train") as draft:
-        meta = train(
-            draft.store,
-            config.models_dir(args.models),
-            C=_or_setting(args.C, "model_c"),
-            thresholds=_thresholds(args),
-            test_round=parse(args.test_round).round_id if args.test_round else None,
-            progress=LineProgress(),
-        )
-    out = {"version": meta["version"], "training": meta["training"], "metrics": meta["metrics"]}
-    print(json.dumps(out, ensure_ascii=False, indent=2))
-    return 0
-
-
 def _load_in_service(st: Store, models):
     from blindspot.model import artifacts
     from blindspot.model.pipeline import ModelError
@@ -206,6 +187,10 @@ def _cmd_evaluate(args) -> int:
     keys += ("strong_baseline", "recall_ratio_strong")
     out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
     out["subgroup_gaps"] = result["subgroup_gaps"]
+    # The rolling backtest is measured once, at training (it refits a model per round), and
+    # printed from the model's metadata; a model trained before it existed has none.
+    if meta.get("backtest"):
+        out["backtest"] = meta["backtest"]
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -214,6 +199,13 @@ def _cmd_evaluate(args) -> int:
         for key in ("recall_at_capacity", "precision_at_capacity", "pr_auc", "roc_auc"):
             print(f"{key:24s} 모델 {m[key]:.3f}   개수 규칙 {b[key]:.3f}")
         print(f"{'ece':24s} 모델 {m['ece']:.4f}")
+        if "backtest" in out:
+            pooled = out["backtest"]["pooled"]
+            lo, hi = pooled["model"]["ci95"]["recall_at_capacity"] or (float("nan"),) * 2
+            print(
+                f"회차별 검증 ({', '.join(pooled['rounds'])}) 모델 용량 내 재현율 "
+                f"{pooled['model']['recall_at_capacity']:.3f} (95% 구간 {lo:.3f}–{hi:.3f})"
+            )
     return 0
 
 
@@ -223,8 +215,11 @@ def _cmd_score(args) -> int:
     from blindspot.rounds import parse_round as parse
 
     with _next_version(args, f"score {args.round}") as draft:
-        version, fitted, _ = _load_in_service(draft.store, config.models_dir(args.models))
-        result = score_round(draft.store, fitted, version, parse(args.round).round_id, progress=LineProgress())
+        version, fitted, meta = _load_in_service(draft.store, config.models_dir(args.models))
+        round_id = parse(args.round).round_id
+        # With the model's drift reference, the round's PSI per feature is stored beside its scores.
+        reference = meta.get("drift_reference")
+        result = score_round(draft.store, fitted, version, round_id, progress=LineProgress(), reference=reference)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -22,7 +22,7 @@ def _default_text(name: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     # blindspot.cli imports this module at its top; its command functions are looked up here,
     # when the parser is built, by which time both modules are loaded.
-    from blindspot import cli
+    from blindspot import cli, cli_models
 
     p = argparse.ArgumentParser(prog="python -m blindspot", description="복지사각지대 지도: 데이터 구축·점검 명령")
     sub = p.add_subparsers(dest="command", required=True)
@@ -70,9 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument("--db", help="데이터베이스 파일")
         parser.add_argument("--models", help=f"모델 폴더 ({_default_text('models')})")
 
-    t = sub.add_parser("train", help="위험 모델 학습·검증·저장, 서비스 모델로 지정")
+    def gate_options(parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="관문을 통과하지 못해도 서비스 모델로 지정 (관리자; --reason 필수, 감사 기록)",
+        )
+        parser.add_argument("--reason", help="지정·되돌리기 사유 (4~200자; 감사 기록에 남음)")
+        parser.add_argument("--user", help="지정한 사람 (기본: 로그인 사용자 이름)")
+
+    t = sub.add_parser(
+        "train", help="위험 모델 학습·검증·저장; 관문(서비스 모델·강한 기준선보다 나음)을 통과하면 서비스 모델로 지정"
+    )
     model_options(t)
     t.add_argument("--test-round", help="검증 회차 (예: 2024-R3; 기본: 방문 결과가 있는 최근 회차)")
+    gate_options(t)
     for option, name in (
         ("--C", "model_c"),
         ("--medium", "band_medium"),
@@ -81,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         # Left out: the setting, read when the command runs (a bad variable is then reported, not a traceback).
         t.add_argument(option, type=float, help=f"{settings.setting(name).help} ({_default_text(name)})")
-    t.set_defaults(func=cli._cmd_train)
+    t.set_defaults(func=cli_models._cmd_train)
 
     e = sub.add_parser("evaluate", help="서비스 모델과 지표 개수 규칙 비교 (재현율·PR-AUC·보정)")
     model_options(e)
@@ -93,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(s)
     s.add_argument("--round", required=True, help="회차 (예: 2024-R3)")
     s.set_defaults(func=cli._cmd_score)
+
+    mo = sub.add_parser(
+        "models", help="모델 목록(관문 결과·서비스 표시), 서비스 모델 지정·되돌리기 (새 판, 점수 다시 계산)"
+    )
+    mo.add_argument(
+        "action",
+        choices=["list", "activate", "rollback"],
+        help="list: 목록, activate: 그 버전을 서비스 모델로 (관문 검사), rollback: 직전 서비스 모델로",
+    )
+    mo.add_argument("version", nargs="?", help="activate 할 모델 버전 (list 에 나옴)")
+    model_options(mo)
+    gate_options(mo)
+    mo.add_argument("--json", action="store_true", help="JSON 으로 출력 (list)")
+    mo.set_defaults(func=cli_models._cmd_models)
 
     n = sub.add_parser("init-db", help="실데이터용 빈 데이터베이스 생성 (행정구역·지표 목록만; 차수는 ingest 로 적재)")
     n.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")

@@ -97,6 +97,56 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("band_medium", 0.15, "주의 등급 최소 확률 (위험: 방문 용량 안이면서 이 확률 이상)", "float", MODEL),
     Setting("band_low", 0.05, "관심 등급 최소 확률", "float", MODEL),
     Setting("model_c", 1.0, "로지스틱 회귀 정규화 강도의 역수 (train --C)", "float", MODEL),
+    # docs/model.md "Rolling backtest": with 1,000 replicates another seed moves an interval's
+    # ends by a small fraction of its width, and the cost (seconds) grows with 읍면동, not households.
+    Setting(
+        "backtest_replicates",
+        1000,
+        "회차별 검증(백테스트)의 부트스트랩 반복 수: 95% 구간 계산 (읍면동 단위 복원추출)",
+        "int",
+        MODEL,
+        minimum=100,
+        maximum=100_000,
+    ),
+    # Each fold reruns the prediction over every household of its round (national: minutes per
+    # fold), so train tests only the latest N labelled rounds; six rounds are one year.
+    Setting(
+        "backtest_folds",
+        6,
+        "회차별 검증(백테스트)에서 검증 회차로 쓸 최근 라벨 회차 수 (1: train 의 검증 회차만)",
+        "int",
+        MODEL,
+        minimum=1,
+    ),
+    # docs/model.md "Gate, rollback and drift": 0.1 and 0.25 are the usual convention for the
+    # population stability index (credit scoring), not a figure measured in the field.
+    Setting(
+        "psi_warn",
+        0.1,
+        "입력 변수 분포 변화(PSI) 주의 기준: 이 값 이상이면 모델 화면에 주의 (PSI 관례값, 현장 수치 아님)",
+        "float",
+        MODEL,
+        minimum=0.0,
+    ),
+    Setting(
+        "psi_alert",
+        0.25,
+        "입력 변수 분포 변화(PSI) 경보 기준: 이 값 이상이면 재학습 검토 (PSI 관례값, 현장 수치 아님)",
+        "float",
+        MODEL,
+        minimum=0.0,
+    ),
+    # A judgement, not a field figure: a calibrated model's list should confirm about as many
+    # needs as its probabilities promise; well below that, the world or the outcomes changed.
+    Setting(
+        "precision_warn_ratio",
+        0.8,
+        "실현 정밀도 주의 기준: 위험 등급 방문 가구의 실제 욕구 확인 비율이 예측 확률 평균의 이 배수 미만이면 주의",
+        "float",
+        MODEL,
+        minimum=0.0,
+        maximum=1.0,
+    ),
     # --- small counts (docs/access.md) ---
     Setting(
         "min_count",

@@ -76,18 +76,28 @@ def modelled(small_db, tmp_path_factory):
     round scored: (db path, models dir, metadata)."""
     import shutil
 
+    from blindspot.db import opstore
     from blindspot.demo.build import train_and_score
 
     root = tmp_path_factory.mktemp("modelled")
     path = root / "modelled.duckdb"
     shutil.copy(small_db, path)
     st = Store(path)
+    # The first model's promotion is audited: into an operational store of the fixture's
+    # own, not that of whichever test happens to build the fixture first.
+    old_url = os.environ.get("BLINDSPOT_OPS_URL")
+    os.environ["BLINDSPOT_OPS_URL"] = f"sqlite:///{root / 'ops.sqlite'}"
     try:
-        train_and_score(st, root / "models")
+        train_and_score(st, root / "models", user="fixture")
         meta = json.loads(next((root / "models").glob("*/metadata.json")).read_text(encoding="utf-8"))
         st.checkpoint()
     finally:
         st.close()
+        opstore.close_all()
+        if old_url is None:
+            os.environ.pop("BLINDSPOT_OPS_URL", None)
+        else:
+            os.environ["BLINDSPOT_OPS_URL"] = old_url
     return path, root / "models", meta
 
 

@@ -1,5 +1,6 @@
-"""One settings table (blindspot/setting_table.py, read by blindspot/settings.py): its documentation, the resolution order
-(environment > account file > default), the `settings` command and no second definition."""
+"""One settings table (blindspot/setting_table.py, read by blindspot/settings.py): its
+documentation, the resolution order (environment > account file > default), the `settings`
+command and no second definition."""
 
 import ast
 import json

@@ -1,10 +1,14 @@
-"""모델: 서비스 중인 위험 모델의 성능(지표 개수 규칙 대비), 보정, 하위집단, 변수 중요도, 모델 카드."""
+"""모델: 서비스 중인 위험 모델의 성능(지표 개수 규칙 대비), 보정, 하위집단, 변수 중요도, 분포 변화(PSI)·실현 정밀도,
+관리자의 모델 지정·되돌리기(관문, 사유, 감사 기록), 모델 카드."""
 
 import streamlit as st
 
-from blindspot.app import data
+from blindspot import settings
+from blindspot.access import may
+from blindspot.app import data, login
 from blindspot.maps import palette
 from blindspot.model import card as modelcard
+from blindspot.model.pipeline import ModelError
 
 st.title("위험 모델")
 meta = data.model_metadata()
@@ -39,6 +43,11 @@ st.dataframe(
         "지표 개수 규칙": st.column_config.NumberColumn(format="%.4f"),
     },
 )
+backtest = modelcard.backtest_table(meta)
+if not backtest.empty:
+    st.subheader("회차별 검증 (rolling backtest, 95% 구간)")
+    st.caption(meta["backtest"]["method"])
+    st.dataframe(backtest, hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left:
     st.markdown("**정밀도–재현율 곡선 (PR curve)**")
@@ -83,6 +92,118 @@ st.bar_chart(
     x_label="평균 |기여도|",
     y_label="",
 )
+
+st.subheader("입력 분포 변화 (drift)")
+psi_warn, psi_alert = settings.get("psi_warn"), settings.get("psi_alert")
+drift = data.model_drift()
+if drift.empty:
+    st.info("분포 변화 기록이 없습니다: 이 모델의 기준 분포로 점수를 계산한 회차부터 기록됩니다.")
+else:
+    st.caption(
+        f"회차 {drift['round'].iloc[0]}의 입력 변수 분포를 모델 검증 회차 {drift['reference_round'].iloc[0]}의 "
+        f"분포와 비교한 PSI(population stability index). 주의 ≥ {psi_warn}, 경보 ≥ {psi_alert}: "
+        "PSI에서 흔히 쓰는 관례값이며 현장에서 잰 수치가 아닙니다."
+    )
+    for level, show in (("경보", st.error), ("주의", st.warning)):
+        names = drift.loc[drift["status"] == level, "label"].tolist()
+        if names:
+            show(f"{level}: {', '.join(names)} — 분포가 검증 회차와 달라졌습니다. 재학습과 성능 확인을 검토하세요.")
+    if not (drift["status"] != "정상").any():
+        st.success(f"모든 입력 변수의 PSI가 주의 기준({psi_warn}) 미만입니다.")
+    st.dataframe(
+        drift[["label", "feature", "psi", "status"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "label": "변수",
+            "feature": "코드",
+            "psi": st.column_config.NumberColumn("PSI", format="%.4f"),
+            "status": "판정",
+        },
+    )
+
+st.markdown("**위험 등급 명단의 실현 정밀도** (방문 결과가 들어온 회차)")
+realised = data.realised_precision()
+for row in realised[realised["warn"]].itertuples():
+    st.warning(
+        f"회차 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율 {row.precision:.1%} 가 "
+        f"예측 확률 평균 {row.expected:.1%} 의 {settings.get('precision_warn_ratio')}배에 못 미칩니다."
+    )
+st.dataframe(
+    realised,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "round": "회차",
+        "listed": st.column_config.NumberColumn("위험 등급 가구", format="localized"),
+        "visited": st.column_config.NumberColumn("방문 결과 있음", format="localized", help="연락 불가 제외"),
+        "confirmed": st.column_config.NumberColumn("욕구 확인", format="localized"),
+        "precision": st.column_config.NumberColumn("실현 정밀도", format="percent"),
+        "expected": st.column_config.NumberColumn("예측 확률 평균", format="percent"),
+        "warn": st.column_config.CheckboxColumn("주의"),
+    },
+)
+
+if may(login.current_scope().role, "manage_model"):
+    st.subheader("모델 관리 (관리자)")
+    job = data.job(st.session_state.get("model_job"))
+    busy = job is not None and job.status == "running"
+
+    def job_panel() -> None:
+        """This session's model change: progress while it runs, then its outcome (once, with fresh caches)."""
+        job = data.job(st.session_state.get("model_job"))
+        if job is None:
+            return
+        if job.status == "running":
+            st.progress(job.fraction, text=f"{job.kind} 중 ({job.user}): {job.message}")
+            return
+        if st.session_state.get("model_job_seen") != job.id:
+            st.session_state["model_job_seen"] = job.id
+            data.clear_caches()
+            st.rerun()
+        if job.status == "failed":
+            st.error(job.error)
+        else:
+            r = job.result
+            before = r.get("previous") or "없음"
+            st.success(f"{job.kind} 완료: 서비스 모델 {r['version']} (이전 {before}), 새 판 {r['snapshot']}")
+
+    st.fragment(run_every=1.0 if busy else None)(job_panel)()
+    models = data.model_list()
+    st.caption(
+        "관문: 후보는 검증 회차에서 서비스 모델보다, 그리고 강한 기준선(지표별 가중 합)보다 용량 내 재현율이 "
+        "높아야 서비스 모델이 됩니다. 지정·되돌리기는 새 판으로 게시되고 점수를 다시 계산하며 감사 기록에 남습니다."
+    )
+    st.dataframe(
+        models,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "version": "버전",
+            "created_at": "학습 시각",
+            "test_round": "검증 회차",
+            "recall_at_capacity": st.column_config.NumberColumn("용량 내 재현율", format="%.4f"),
+            "ratio_strong": st.column_config.NumberColumn("강한 기준선 대비", format="%.2f배"),
+            "ratio_basis": "비교 기준",
+            "gate": "관문",
+            "gate_reasons": "관문 사유",
+            "in_service": st.column_config.CheckboxColumn("서비스 중"),
+        },
+    )
+    others = [v for v, on in zip(models["version"], models["in_service"], strict=True) if not on]
+    choice = st.selectbox("서비스 모델로 지정할 버전", others, index=None, key="model_choice")
+    reason = st.text_input("사유 (필수: 감사 기록에 남습니다)", key="model_reason")
+    force = st.checkbox("관문을 통과하지 못해도 지정 (관리자 무시)", key="model_force")
+    c1, c2 = st.columns(2)
+    go = c1.button("이 버전을 서비스 모델로", disabled=busy or not choice or not reason.strip(), key="model_activate")
+    back = c2.button("직전 서비스 모델로 되돌리기", disabled=busy or not reason.strip(), key="model_rollback")
+    if go or back:
+        try:
+            kind = "activate" if go else "rollback"
+            st.session_state["model_job"] = data.start_model_change(kind, choice, reason, force)
+            st.rerun()
+        except ModelError as exc:
+            st.error(str(exc))
 
 with st.expander("모델 카드 (model card)", expanded=False):
     st.markdown(data.model_card(meta["version"]))

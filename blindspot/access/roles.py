@@ -39,6 +39,8 @@ ACTION_RULES: dict[str, dict[str, str]] = {
     "read_audit": {"admin": "any"},
     # the server's own metrics (/_stcore/metrics)
     "read_metrics": {"admin": "any"},
+    # which risk model is in service: activate a trained model, override its gate, roll back
+    "manage_model": {"admin": "any"},
 }
 
 # The action a page stands for: its navigation entry and its own check follow the rule.
@@ -53,6 +55,7 @@ DENIED = {
     "ingest": "데이터 적재는 관리자·분석가만 할 수 있습니다.",
     "read_audit": "감사 기록은 관리자만 볼 수 있습니다.",
     "read_metrics": "서버 지표는 관리자만 볼 수 있습니다.",
+    "manage_model": "서비스 모델 지정·되돌리기는 관리자만 할 수 있습니다.",
 }
 
 

@@ -359,3 +359,85 @@ def ingest_history() -> pd.DataFrame:
     from blindspot.ingest import load as ingest
 
     return ingest.history(store())
+
+
+# --- the model in service: drift, the model list, a change of model (admin) -------------------
+
+
+@cached(stamps=("build", "model"))
+def model_drift(store: Store) -> pd.DataFrame:
+    """PSI per feature of the latest round with drift rows, largest first (:mod:`blindspot.model.drift`)."""
+    from blindspot.model import drift
+
+    return drift.drift_table(store)
+
+
+@cached(stamps=("build", "model"))
+def realised_precision(store: Store) -> pd.DataFrame:
+    """Realised precision of each scored round's 위험 list (visited households, unreachable excluded)."""
+    from blindspot.model import drift
+
+    return drift.realised_precision(store)
+
+
+def model_list() -> pd.DataFrame:
+    """Every trained model with its last gate result and the one in service marked; not
+    cached: a candidate trained on the command line shows at once."""
+    from blindspot.model import registry
+
+    rows = registry.list_models(Path(models_dir()), artifacts.in_service(store()))
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["version", "in_service"])
+
+
+def _change_model(
+    db: Path, models: Path, kind: str, version: str | None, reason: str, force: bool, user: str, progress
+):
+    """Activate ``version`` (through the gate, or overriding it with ``force``) or roll back,
+    in the next snapshot version; a candidate the gate refuses publishes nothing."""
+    from blindspot.model import registry
+    from blindspot.model.pipeline import ModelError
+
+    with snapshots.loader(db, f"models {kind} (모델 화면)", user) as draft:
+        if kind == "activate":
+            result = registry.promote(
+                draft.store,
+                models,
+                str(version),
+                user=user,
+                reason=reason,
+                force=force,
+                snapshot=draft.name,
+                action="activate",
+                progress=progress,
+            )
+            if not result["promoted"] and not result.get("already"):
+                raise ModelError(
+                    "관문을 통과하지 못해 지정하지 않았습니다: "
+                    + " / ".join(result["gate"]["reasons"])
+                    + " — 그래도 지정하려면 '관문 미통과라도 지정'을 고르고 사유를 적으세요."
+                )
+            draft.keep = bool(result["promoted"])
+        else:
+            result = registry.rollback(
+                draft.store, models, user=user, reason=reason, snapshot=draft.name, progress=progress
+            )
+    result["snapshot"] = draft.published
+    return result
+
+
+def start_model_change(kind: str, version: str | None, reason: str, force: bool = False) -> str:
+    """Start activating a model (``kind`` "activate") or rolling back ("rollback") as a
+    background job (:mod:`blindspot.app.jobs`); admins only, with a stated reason."""
+    from blindspot.access import DENIED, may
+    from blindspot.errors import AccessDenied
+    from blindspot.model import registry
+
+    scope = current_scope()
+    if not may(scope.role, "manage_model"):
+        raise AccessDenied(DENIED["manage_model"])
+    reason = registry.check_reason(reason)
+    user, db, models = scope.user, config.db_path(), Path(models_dir())
+    label = "모델 지정" if kind == "activate" else "모델 되돌리기"
+    return jobs.start(
+        label, user, lambda progress: _change_model(db, models, kind, version, reason, force, user, progress)
+    ).id

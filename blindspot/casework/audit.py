@@ -1,6 +1,7 @@
 """The audit trail: one ``audit_log`` row per look at or export of household-level data,
-per recorded visit outcome, and per refusal — who, when, role, scope, filters, rows,
-purpose and, for exports, the SHA-256 of the file.
+per recorded visit outcome, per refusal, and per change of the model in service
+(:mod:`blindspot.model.registry`) — who, when, role, scope, filters, rows, purpose and, for
+exports, the SHA-256 of the file.
 
 The log lives in the operational store (:mod:`blindspot.db.opstore`), apart from the
 analytical snapshots, so no rebuild, load or snapshot switch touches it.  It is
@@ -40,6 +41,9 @@ ACTIONS = {
     "set_targets": "브리핑 목표 변경",
     "download_file": "파일 내려받기",
     "import_legacy": "옛 분석 파일의 운영 기록 옮김",
+    "promote_model": "위험 모델 서비스 지정 (관문 통과)",
+    "override_model_gate": "위험 모델 서비스 지정 (관문 미통과, 관리자 무시)",
+    "rollback_model": "위험 모델 되돌리기",
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from blindspot import settings
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
 # (households) or 100 million (observations) keys at load, which costs minutes and
@@ -201,8 +201,22 @@ DDL_V4 = (
         emd_code VARCHAR NOT NULL, scored BIGINT NOT NULL, at_risk BIGINT NOT NULL, sum_probability DOUBLE NOT NULL)""",
 )
 
+# Drift of a scored round against the reference the model in service stored at training
+# (its test round's population): one row per feature, the population stability index and
+# the round's shares per reference bin (JSON), written with the round's scores and replaced
+# with them (blindspot/model/drift.py).  A few dozen rows per round.
+DDL_V5 = (
+    """CREATE TABLE feature_drift (
+        round_id INTEGER NOT NULL,
+        model_version VARCHAR NOT NULL,
+        reference_round VARCHAR NOT NULL,
+        feature VARCHAR NOT NULL,
+        psi DOUBLE NOT NULL,
+        shares VARCHAR NOT NULL)""",
+)
+
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4, 4: DDL_V5}
 
 TABLES = (
     "meta",
@@ -224,6 +238,7 @@ TABLES = (
     "stats_ages",
     "stats_masks",
     "stats_risk",
+    "feature_drift",
 )
 
 # DuckDB would take up to 80 % of RAM for its buffers: a build (setting build_memory_limit)

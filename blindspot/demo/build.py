@@ -193,24 +193,45 @@ def write_rounds(store: Store, round_list: list[rounds.Round], source: str) -> N
 SCORED_ROUNDS = 3
 
 
-def train_and_score(st: Store, models_dir: Path, progress: ProgressFn = silent) -> dict:
-    """Train the risk model on the database and score the latest ``SCORED_ROUNDS`` rounds
-    (enough for the maps' change and trend views; `score --round` scores others).
+def train_and_score(st: Store, models_dir: Path, progress: ProgressFn = silent, user: str | None = None) -> dict:
+    """Train the risk model on the database, put it in service through the gate
+    (:func:`blindspot.model.registry.promote`: a new database has no model in service, so
+    the first model passes, recorded as such in the audit log) and score the latest
+    ``SCORED_ROUNDS`` rounds (enough for the maps' change and trend views; `score --round`
+    scores others), with their drift against the model's test round.
     """
-    from blindspot.model import artifacts
+    import os
+
+    from blindspot.model import artifacts, registry
     from blindspot.model.scoring import score_round
     from blindspot.model.training import train
 
-    meta = train(st, models_dir, progress=lambda f, m: progress(0.5 * f, m))
-    fitted, _ = artifacts.load(models_dir, meta["version"])
+    meta = train(st, models_dir, activate=False, progress=lambda f, m: progress(0.45 * f, m))
+    promoted = registry.promote(
+        st,
+        models_dir,
+        meta["version"],
+        user=user or os.environ.get("USER") or "build-demo",
+        progress=lambda f, m: progress(0.45 + 0.05 * f, m),
+    )
+    version = artifacts.in_service(st)
+    if version is None:  # cannot happen on a new database (first model); say so if it does
+        raise ModelError("모델이 관문을 통과하지 못했습니다: " + " / ".join(promoted["gate"]["reasons"]))
+    fitted, served = artifacts.load(models_dir, version)
     round_ids = [r for (r,) in st.rows(db_sql.ROUND_IDS)][1:][-SCORED_ROUNDS:]
     for k, r in enumerate(round_ids):
         score_round(
-            st, fitted, meta["version"], r, progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m)
+            st,
+            fitted,
+            version,
+            r,
+            progress=lambda f, m, k=k: progress(0.5 + 0.5 * (k + f) / len(round_ids), m),
+            reference=served.get("drift_reference"),
         )
     return {
-        "version": meta["version"],
+        "version": version,
         "recall_ratio": meta["metrics"]["recall_ratio"],
+        "gate": promoted["gate"],
         "scored_rounds": [rounds.from_id(r).code for r in round_ids],
     }
 

@@ -35,12 +35,13 @@ INGEST_ROUND_CONTENT = (
     (SELECT count(*) FROM scores WHERE round_id = $t) AS scores"""
 )
 
-# Replacing a round: its signals, visits, scores and (synthetic) ground truth go.
+# Replacing a round: its signals, visits, scores (and their drift) and (synthetic) ground truth go.
 INGEST_CLEAR_ROUND = (
     "DELETE FROM observations WHERE round_id = $t",
     "DELETE FROM visits WHERE round_id = $t",
     "DELETE FROM scores WHERE round_id = $t",
     "DELETE FROM score_runs WHERE round_id = $t",
+    "DELETE FROM feature_drift WHERE round_id = $t",  # drift of the replaced households
     "DELETE FROM synthetic_crisis WHERE round_id = $t",
     # A replaced demo round now holds the file's households: never synthetic-only code paths.
     "UPDATE rounds SET source = 'ingest' WHERE round_id = $t",

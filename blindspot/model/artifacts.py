@@ -69,7 +69,15 @@ def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Pa
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     sio.dump(fitted.pipeline, tmp / MODEL_FILE)
-    extra = {"column_means": fitted.column_means.tolist(), "groups": fitted.groups.tolist()}
+    # The reasons' reference point and whose means it is (the training rows, or a round's
+    # whole population after pipeline.set_population_base), beside what train put there.
+    extra = {
+        **metadata.get("explain", {}),
+        "column_means": fitted.column_means.tolist(),
+        "groups": fitted.groups.tolist(),
+        "base_population": fitted.base_population,
+        "base_logit": fitted.base_logit,
+    }
     (tmp / METADATA_FILE).write_text(
         json.dumps({**metadata, "explain": extra}, ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -125,7 +133,10 @@ def load(models_dir: Path, version: str, catalogue: Catalogue | None = None) -> 
     if groups.tolist() != meta["explain"]["groups"]:
         raise ModelError(f"모델 {version} 의 파일과 메타데이터가 맞지 않습니다 (변수 구성 불일치).")
     thresholds = Thresholds(**meta["thresholds"])
-    fitted = FittedModel(pipeline, fs, groups, np.asarray(meta["explain"]["column_means"]), thresholds)
+    explain = meta["explain"]
+    fitted = FittedModel(pipeline, fs, groups, np.asarray(explain["column_means"]), thresholds)
+    if "base_population" in explain:  # models saved before it was recorded: the training rows
+        fitted.base_population = explain["base_population"]
     return fitted, meta
 
 
@@ -138,3 +149,17 @@ def activate(store: Store, models_dir: Path, version: str, catalogue: Catalogue 
     """Put a model in service after it loaded back and passed every check."""
     load(models_dir, version, catalogue)
     store.set_meta(META_KEY, version)
+
+
+def update_metadata(models_dir: Path, version: str, fields: dict) -> dict:
+    """Add or replace top-level ``fields`` of a saved model's metadata.json (its drift
+    reference, its last gate result) and return the whole metadata.  Written beside and
+    renamed over, so a reader never sees half a file; the model file is not touched."""
+    meta = read_metadata(models_dir, version)
+    meta.update(fields)
+    path = Path(models_dir) / version / METADATA_FILE
+    tmp = path.with_name(f".{METADATA_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, path)
+    return meta

@@ -21,22 +21,36 @@ def _q(name: str, pair: str) -> str:
 
 
 def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
-    """Why a subgroup's recall trails, from measured numbers only: the recall ceiling that
-    the visit capacity leaves each group (capacity is shared by households, not by need),
-    how well the ranking does within that ceiling, how visible the group's crises are, and
-    how the count rule's gap compares.  No sentence names a cause that was not measured.
+    """Why a subgroup's recall trails, from measured numbers only.
+
+    Recall splits exactly into two measured factors: recall = (selected ÷ crisis
+    households) × precision, so the worst/best recall ratio is the product of the ratio of
+    the share of its crisis households a group got visits for and the ratio of precision
+    inside those visits.  The sentence names the smaller factor as the main cause:
+
+    * where every ranking selects the same number of a group's households (시도, 동/읍·면:
+      capacity is per 읍면동, in proportion to households, not to need), the selection
+      share is the capacity rule's ceiling, set by prevalence;
+    * otherwise (age, sex, …) the selection share is the ranking's own allocation;
+    * precision is how many of the selected households were in crisis.
+
+    The crisis households' mean number of signals is given as a measured fact; the count
+    rule's ratio beside the model's, as larger, smaller or alike, with no cause claimed.
 
     >>> g = {"dimension": "시도", "worst_group": "강원", "worst_recall": 0.15, "best_group": "제주",
-    ...      "best_recall": 0.35, "ratio": 0.43, "baseline_ratio": 0.45, "worst_prevalence": 0.043,
-    ...      "best_prevalence": 0.018, "worst_ceiling": 0.19, "best_ceiling": 0.44}
+    ...      "best_recall": 0.35, "ratio": 0.43, "baseline_ratio": 0.45}
+    >>> rows = [{"dimension": "시도", "group": "강원", "positives": 1000, "prevalence": 0.043,
+    ...          "model_selected": 190, "baseline_selected": 190, "model_precision": 0.79},
+    ...         {"dimension": "시도", "group": "제주", "positives": 500, "prevalence": 0.018,
+    ...          "model_selected": 220, "baseline_selected": 220, "model_precision": 0.80}]
     >>> import textwrap
-    >>> for part in _gap_reason(g, []).split("; "):
+    >>> for part in _gap_reason(g, rows).split("; "):
     ...     print(textwrap.fill(part, 50))
-    방문 용량은 가구 수에 비례해 나뉘는데 위기 가구 비율이 '강원' 4.3%, '제주'
-    1.8%라, 용량으로 찾을 수 있는 위기 가구는 '강원' 최대 19%, '제주' 최대
-    44%입니다 (상한 비율 0.43)
-    상한 대비 재현율('강원' 0.79, '제주' 0.80)이 비슷해, 격차는 주로 방문 용량
-    규칙에서 옵니다
+    방문 용량은 읍면동 가구 수에 비례해 나뉘는데 위기 가구 비율이 '강원' 4.3%,
+    '제주' 1.8%라, 용량이 닿는 위기 가구는 '강원' 19%, '제주' 44%입니다
+    용량 안 정밀도는 '강원' 0.79, '제주' 0.80입니다
+    재현율 비율 0.43 = 용량 비율 0.43 × 정밀도 비율 0.99: 격차는 주로 방문
+    용량 배분 규칙(가구 수 비례)에서 옵니다
     비율(최저/최고)은 모델 0.43, 지표 개수 규칙 0.45: 두 순위의 격차가
     비슷합니다.
     """
@@ -44,29 +58,46 @@ def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
     worst_name, best_name = gap["worst_group"], gap["best_group"]
     worst, best = rows.get(worst_name, {}), rows.get(best_name, {})
     parts = []
-    wc, bc = gap.get("worst_ceiling"), gap.get("best_ceiling")
-    wp, bp = gap.get("worst_prevalence"), gap.get("best_prevalence")
-    if wc and bc and wp is not None and bp is not None:
-        if wc < bc - 0.01:
+    main = None
+    sel = [worst.get("model_selected"), best.get("model_selected")]
+    pos = [worst.get("positives"), best.get("positives")]
+    prec = [worst.get("model_precision"), best.get("model_precision")]
+    if None not in sel + prec and all(pos) and all(prec):
+        share = [sel[0] / pos[0], sel[1] / pos[1]]
+        # Capacity is per 읍면동: a dimension made of areas gets the same visits from any ranking.
+        by_area = all(
+            r.get("model_selected") == r.get("baseline_selected") for r in rows.values() if "baseline_selected" in r
+        )
+        wp, bp = worst.get("prevalence"), best.get("prevalence")
+        if by_area:
             parts.append(
-                f"방문 용량은 가구 수에 비례해 나뉘는데 위기 가구 비율이 '{worst_name}' {wp:.1%}, "
-                f"'{best_name}' {bp:.1%}라, 용량으로 찾을 수 있는 위기 가구는 '{worst_name}' 최대 {wc:.0%}, "
-                f"'{best_name}' 최대 {bc:.0%}입니다 (상한 비율 {wc / bc:.2f})"
+                f"방문 용량은 읍면동 가구 수에 비례해 나뉘는데 위기 가구 비율이 '{worst_name}' {wp:.1%}, "
+                f"'{best_name}' {bp:.1%}라, 용량이 닿는 위기 가구는 '{worst_name}' {min(1, share[0]):.0%}, "
+                f"'{best_name}' {min(1, share[1]):.0%}입니다"
             )
-        we, be = gap["worst_recall"] / wc, gap["best_recall"] / bc
-        if be and we / be >= 0.9:
-            cause = "격차는 주로 방문 용량 규칙에서 옵니다" if wc < bc - 0.01 else "격차는 크지 않습니다"
-            parts.append(f"상한 대비 재현율('{worst_name}' {we:.2f}, '{best_name}' {be:.2f})이 비슷해, {cause}")
         else:
             parts.append(
-                f"상한을 감안해도 {_q(worst_name, '을/를')} 덜 찾습니다 "
-                f"(상한 대비 재현율 {we:.2f}, '{best_name}' {be:.2f})"
+                f"모델이 용량 안에 고른 가구는 그 집단 위기 가구 수의 '{worst_name}' {share[0]:.0%}, "
+                f"'{best_name}' {share[1]:.0%}입니다 (위기 가구 비율 '{worst_name}' {wp:.1%}, '{best_name}' {bp:.1%})"
             )
+        parts.append(f"용량 안 정밀도는 '{worst_name}' {prec[0]:.2f}, '{best_name}' {prec[1]:.2f}입니다")
+        s_ratio, p_ratio = share[0] / share[1], prec[0] / prec[1]
+        if min(s_ratio, p_ratio) >= 0.9:
+            main = "두 요인 모두 작아 격차가 크지 않습니다"
+        elif s_ratio <= p_ratio:
+            main = (
+                "격차는 주로 방문 용량 배분 규칙(가구 수 비례)에서 옵니다"
+                if by_area
+                else f"격차는 주로 모델이 {_q(worst_name, '을/를')} 용량 안에 덜 고르는 데서 옵니다"
+            )
+        else:
+            main = f"격차는 주로 정밀도에서 옵니다: 모델이 고른 '{worst_name}' 가구 중 위기 가구의 비율이 더 낮습니다"
+        name = "용량 비율" if by_area else "선택 비율"
+        parts.append(f"재현율 비율 {s_ratio * p_ratio:.2f} = {name} {s_ratio:.2f} × 정밀도 비율 {p_ratio:.2f}: {main}")
     ws, bs = worst.get("positive_mean_signals"), best.get("positive_mean_signals")
     if ws is not None and bs is not None and abs(ws - bs) >= 0.1:
         parts.append(
             f"'{worst_name}'의 위기 가구가 보이는 위기정보는 평균 {ws:.2f}건, {_q(best_name, '은/는')} {bs:.2f}건입니다"
-            + (" (신호가 적어 순위로 찾기 어렵습니다)" if ws < bs else "")
         )
     base, ratio = gap.get("baseline_ratio"), gap.get("ratio")
     if base is not None and ratio is not None:
@@ -78,6 +109,45 @@ def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
             compare = "두 순위의 격차가 비슷합니다"
         parts.append(f"비율(최저/최고)은 모델 {ratio:.2f}, 지표 개수 규칙 {base:.2f}: {compare}")
     return "; ".join(parts) + "." if parts else "측정된 원인이 없습니다."
+
+
+def _explanation_lines(meta: dict, n_features: int) -> list[str]:
+    """The card's sentence on reasons, exact: the identity holds over every feature."""
+    explain = meta.get("explain", {})
+    # Without set_population_base the base is fit's: the training rows (pipeline.fit's wording).
+    population = explain.get("base_population", f"학습 행 {meta['training']['rows']:,}건 (방문 가구)")
+    whole = "전체 가구" in population  # set_population_base names a round's households so
+    base = explain.get("base_logit")
+    return [
+        "가구별 사유는 선형 모델의 로그 오즈를 변수별로 정확히 나눈 값입니다: **기준값 + 기여도의 합 = 로그 오즈**. "
+        f"이 등식의 합은 변수 {n_features}개 전체의 기여도 합이며, 화면에 보이는 사유 3개의 합이 아닙니다 "
+        "(exact over all features, not over the three shown).",
+        f"- 기준값 (base): 기준 집단의 열 평균에서의 로그 오즈{'' if base is None else f' {base:.3f}'}; "
+        f"기준 집단: {population}."
+        + (
+            " 기준 집단이 그 회차의 전체 가구이므로 기준값은 그 가구들의 평균 로그 오즈이고, "
+            "변수마다 기여도의 평균이 0입니다."
+            if whole
+            else " 방문 가구는 위기정보로 뽑힌 가구라, 이 기준값은 회차 전체 가구의 평균이 아닙니다."
+        ),
+        "- 기여도 (contribution): 계수 × (가구의 값 − 기준 집단의 평균), 로그 오즈 단위.",
+        "- 보이는 사유: 기여도의 절댓값이 가장 큰 3개입니다. 값이 0인 변수(예: 신규 위기정보 없음)도 크면 "
+        "나오며, 위험을 낮춘 요인은 '(위험 낮춤)'을 붙여 보입니다.",
+    ]
+
+
+def backtest_table(meta: dict):
+    """The backtest as the model page shows it (:func:`blindspot.model.backtest.backtest_frame`)."""
+    from blindspot.model.backtest import backtest_frame
+
+    return backtest_frame(meta)
+
+
+def _backtest_section(meta: dict) -> str:
+    # Imported here: the backtest module imports training, which imports this module.
+    from blindspot.model.backtest import card_section
+
+    return card_section(meta)
 
 
 def model_card(meta: dict) -> str:
@@ -139,6 +209,7 @@ def model_card(meta: dict) -> str:
         ),
         f"보정 오차 (위기정보 1건 이상 가구, ECE signalled): {_f(m.get('ece_signalled'), 4)}",
         "",
+        *([section, ""] if (section := _backtest_section(meta)) else []),
         "## 위험 등급 (Bands)",
         f"- 위험 (high): 읍면동 방문 용량 안 + 확률 ≥ {th['medium']}",
         f"- 주의 (medium): 확률 ≥ {th['medium']}; 관심 (low): 확률 ≥ {th['low']}; 나머지는 해당 없음",
@@ -163,11 +234,7 @@ def model_card(meta: dict) -> str:
     lines += [
         "",
         "## 설명 방법 (Explanations)",
-        "가구별 사유는 선형 모델의 로그 오즈를 변수별로 정확히 분해한 값입니다 (계수 × (값 − 학습 평균)). "
-        f"변수 {n_features}개 기여도 전체의 합 + 기준값(학습 행, 곧 방문한 가구의 평균에서의 로그 오즈) = 모델의 "
-        "로그 오즈이며, 화면의 사유 3개는 그중 일부라 그 합은 로그 오즈와 같지 않습니다. "
-        "Exact over all features, not over the three shown. 사유는 가구에 실제로 있는 신호·특성 중 위험을 높인 "
-        "것만 보입니다: 값이 0인 변수(예: 신규 위기정보 없음)의 기여는 크더라도 사유로 나오지 않습니다.",
+        *_explanation_lines(meta, n_features),
         "",
         "## 한계 (Limits)",
         "- 라벨은 방문한 가구에서만 나옵니다. 신호가 전혀 없는 가구에 대한 확률은 방문 가구에서 외삽한 값입니다.",

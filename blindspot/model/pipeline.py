@@ -26,6 +26,7 @@ synthetic ground truth are read only by evaluation.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,13 +36,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from blindspot import settings, vocab
+from blindspot import settings
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
 from blindspot.indicators.catalogue import Catalogue
 from blindspot.model import sql
-from blindspot.model.features import AGE_BANDS, FeatureSet, build_features
+from blindspot.model.features import FeatureSet, build_features
+
+# Re-exported: scoring and the tests take the reasons from the pipeline module.
+from blindspot.model.reasons import Reasons, reason_text, top_reasons  # noqa: F401
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
@@ -235,13 +239,19 @@ def check_labels(y: np.ndarray, rounds: list[int]) -> None:
 
 @dataclass
 class FittedModel:
-    """A fitted pipeline with what is needed to explain and check it."""
+    """A fitted pipeline with what is needed to explain and check it.
+
+    ``column_means`` is the reference point of the reasons (each contribution is measured
+    from it) and ``base_population`` says whose means they are: the training rows after
+    :func:`fit`, a round's whole scored population after :func:`set_population_base`.
+    """
 
     pipeline: Pipeline
     features: FeatureSet
     groups: np.ndarray  # transformed column -> index into features.all
-    column_means: np.ndarray  # mean of each transformed column over the training rows
+    column_means: np.ndarray  # mean of each transformed column over base_population
     thresholds: Thresholds = field(default_factory=Thresholds)
+    base_population: str = "학습 행 (방문 가구)"
 
     @property
     def coef(self) -> np.ndarray:
@@ -249,7 +259,7 @@ class FittedModel:
 
     @property
     def base_logit(self) -> float:
-        """Log-odds of a household whose every transformed column is at the training mean."""
+        """Log-odds of a household whose every transformed column is at ``column_means``."""
         clf = self.pipeline.named_steps["clf"]
         return float(clf.intercept_[0] + self.coef @ self.column_means)
 
@@ -264,28 +274,96 @@ def fit(
     pipe = make_pipeline(fs, C)
     pipe.fit(X[list(fs.all)], y)
     Z = pipe.named_steps["prep"].transform(X[list(fs.all)])
-    return FittedModel(pipe, fs, column_groups(pipe, fs), np.asarray(Z.mean(axis=0)), thresholds or Thresholds())
+    return FittedModel(
+        pipe,
+        fs,
+        column_groups(pipe, fs),
+        np.asarray(Z.mean(axis=0)),
+        thresholds or Thresholds(),
+        f"학습 행 {len(X):,}건 (방문 가구)",
+    )
 
 
-# --- prediction and reasons -----------------------------------------------------------
+def column_sums(model: FittedModel, X: pd.DataFrame) -> np.ndarray:
+    """Sum over the rows of ``X`` of each transformed column (float64, one per coefficient),
+    without materialising the one-hot matrix: flags as 0/1, log-scaled columns as the
+    pipeline's standardised values, categories as row counts (unseen or missing → none).
+
+    Tested equal to the column sums of ``pipeline["prep"].transform(X)``.
+    """
+    prep = model.pipeline.named_steps["prep"]
+    out = np.zeros(len(model.coef), dtype=np.float64)
+    col = 0
+    for name, transformer, cols in prep.transformers_:
+        if name == "flag":
+            for c in cols:
+                out[col] = X[c].to_numpy(np.float64).sum()
+                col += 1
+        elif name == "log":
+            scaler = transformer.named_steps["scale"]
+            for k, c in enumerate(cols):
+                out[col] = ((np.log1p(X[c].to_numpy(np.float64)) - scaler.mean_[k]) / scaler.scale_[k]).sum()
+                col += 1
+        elif name == "cat":
+            for c, cats in zip(cols, transformer.categories_, strict=False):
+                position = {str(v): i for i, v in enumerate(cats)}
+                for label, count in X[c].value_counts(dropna=True).items():
+                    if str(label) in position:
+                        out[col + position[str(label)]] += count
+                col += len(cats)
+    return out
 
 
-def explain(model: FittedModel, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def set_population_base(model: FittedModel, round_code: str, frames: Iterable[pd.DataFrame]) -> dict:
+    """Measure the reasons from a round's whole scored population: ``model.column_means``
+    becomes the mean of each transformed column over every row of ``frames`` (feature
+    batches of the round, e.g. ``scoring.feature_batches``; summed batch by batch, so a
+    national round of 24 million households never sits in memory).
+
+    The training rows are visited households only, chosen because they had signals, so
+    their means make an unrepresentative reference: measured from them, "no new signal
+    this round" added +1.51 log-odds on average (+0.31 from the population; scale-0.1
+    demo, docs/model.md).  Probabilities do not change: the
+    decomposition ``logit = base_logit + Σ contributions`` holds for any reference point
+    (tested to 1e-9); only the split between base and contributions moves.
+
+    Returns the metadata of the base (``explain`` in ``metadata.json``), e.g.
+    ``{"base_population": "2024-R3 전체 가구 2,395,058", "base_households": 2395058,
+    "base_logit": -3.49}`` (log-odds).
+    """
+    sums = np.zeros(len(model.coef), dtype=np.float64)
+    n = 0
+    for X in frames:
+        sums += column_sums(model, X)
+        n += len(X)
+    if not n:
+        raise ModelError(f"회차 {round_code} 에 기준값을 잴 가구가 없습니다.")
+    model.column_means = sums / n
+    model.base_population = f"{round_code} 전체 가구 {n:,}"
+    return {"base_population": model.base_population, "base_households": n, "base_logit": model.base_logit}
+
+
+# --- prediction (the reasons are in reasons.py) ---------------------------------------
+
+
+def explain(model: FittedModel, X: pd.DataFrame, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Probability and per-feature contributions (log-odds) for each row of ``X``.
 
     Exact decomposition: ``logit = base_logit + contributions.sum(axis=1)``, where the
     contribution of a feature is the sum over its transformed columns of
-    ``coefficient × (value − training mean)``.  Computed from the fitted steps'
-    parameters without materialising the one-hot matrix (4× faster at 24 million
-    households); tested equal to the pipeline's own ``predict_proba``.
-    Contributions are float32: [rows, len(features.all)] (a transposed view of a
-    feature-major array, so that each feature's column is contiguous).
+    ``coefficient × (value − column mean)`` (means over ``model.base_population``).
+    Computed from the fitted steps' parameters without materialising the one-hot matrix
+    (4× faster at 24 million households); tested equal to the pipeline's own
+    ``predict_proba``.  Contributions are ``dtype`` (float32 to halve the memory of a
+    batch; float64 where the sum must match the log-odds to 1e-9): [rows,
+    len(features.all)] (a transposed view of a feature-major array, so that each
+    feature's column is contiguous).
     """
     prep = model.pipeline.named_steps["prep"]
     w = model.coef
     mu = model.column_means
     names = list(model.features.all)
-    by_feature = np.empty((len(names), len(X)), dtype=np.float32)
+    by_feature = np.empty((len(names), len(X)), dtype=dtype)
     contrib = by_feature.T
     col = 0
     for name, transformer, cols in prep.transformers_:
@@ -321,142 +399,6 @@ def explain(model: FittedModel, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
                 col += len(cats)
     logit = model.base_logit + by_feature.sum(axis=0, dtype=np.float64)
     return 1.0 / (1.0 + np.exp(-logit)), contrib
-
-
-_NUMERIC_REASON = {
-    "n_signals": "위기정보 {v}건",
-    "n_domains": "{v}개 영역 위기정보 동시 발생",
-    "max_months": "최장 {v}개월 체납",
-    "total_amount": "연체·체납액 {v:,}원",
-    "n_new": "이번 회차 새 위기정보 {v}건",
-    "n_signals_prev": "직전 회차 위기정보 {v}건",
-    "prev_rounds_signalled": "최근 3개 회차 중 {v}회 위기정보",
-    "streak": "{v}개 회차 연속 위기정보",
-    "emd_signal_rate": "읍면동 위기정보 가구 비율 {p}%",
-    "household_size": "가구원 {v}명",
-}
-_AGE_REASON = {
-    "<40": "세대주 40세 미만",
-    "40-64": "세대주 40~64세",
-    "65-79": "세대주 65~79세",
-    "80+": "세대주 80세 이상",
-}
-_CATEGORY_REASON = {
-    "age_band": _AGE_REASON,
-    "head_sex": {"M": "세대주 남성", "F": "세대주 여성"},
-    "one_person": {"yes": "1인 가구", "no": "다인 가구"},
-    "housing_type": {k: f"주거: {v}" for k, v in vocab.HOUSING_TYPES.items()},
-    "welfare_status": {"none": "복지급여 미수급", "basic_livelihood": "기초생활수급 가구", "near_poor": "차상위 가구"},
-    "emd_type": {k: f"{v} 지역" for k, v in vocab.EMD_TYPES.items()},
-}
-assert {label for *_, label in AGE_BANDS} == set(_AGE_REASON)
-
-
-def reason_text(feature: str, value, catalogue: Catalogue) -> str:
-    """Korean phrase for a feature's value.
-
-    >>> from blindspot.indicators.catalogue import load_catalogue
-    >>> cat = load_catalogue()
-    >>> reason_text("ind_health_ins_arrears", 6, cat), reason_text("ind_elec_cutoff", 1, cat)
-    ('건강보험료 6개월 체납', '단전')
-    >>> reason_text("streak", 3, cat), reason_text("one_person", "yes", cat)
-    ('3개 회차 연속 위기정보', '1인 가구')
-    """
-    if feature.startswith("ind_"):
-        return catalogue.by_code(feature[4:]).reason(value)
-    if feature in _NUMERIC_REASON:
-        v = float(value)
-        return _NUMERIC_REASON[feature].format(v=int(round(v)), p=int(round(100 * v)))
-    table = _CATEGORY_REASON.get(feature, {})
-    return table.get(str(value), f"{feature}: {value}")
-
-
-@dataclass
-class Reasons:
-    """The ``k`` strongest reasons of each household, as indices into ``phrases``.
-
-    ``feature[r]`` and ``phrase[r]`` are int32 arrays (-1 = no reason at rank r),
-    ``contribution[r]`` float32 (NaN when none).
-    """
-
-    phrases: list[str]
-    feature: list[np.ndarray]
-    phrase: list[np.ndarray]
-    contribution: list[np.ndarray]
-
-    def text(self, rank: int) -> np.ndarray:
-        table = np.array(self.phrases + [None], dtype=object)
-        return table[self.phrase[rank]]
-
-
-def top_reasons(model: FittedModel, X: pd.DataFrame, contrib: np.ndarray, catalogue: Catalogue, k: int = 3) -> Reasons:
-    """The ``k`` features that raised each household's risk most, with their Korean text.
-
-    A feature is a reason only if it raised the log-odds and the household actually has
-    it (a signal present, a count above zero, or its own category): "no telecom arrears"
-    is never shown as a reason for being at risk.
-    """
-    names = list(model.features.all)
-    n, G = contrib.shape
-    # Per feature: its raw values (numbers) or category codes, and who "has" it.
-    values: list[np.ndarray] = []
-    labels: list[list | None] = []
-    eligible = np.empty((G, n), dtype=np.float32)  # feature-major: each row contiguous
-    for g, name in enumerate(names):
-        col = X[name]
-        if name in model.features.categorical:
-            values.append(col.cat.codes.to_numpy())
-            labels.append([str(c) for c in col.cat.categories])
-            eligible[g] = contrib[:, g]
-        else:
-            v = col.to_numpy(np.float64)
-            values.append(v)
-            labels.append(None)
-            eligible[g] = np.where(v > 0, contrib[:, g], -np.inf)
-    eligible[eligible <= 0] = -np.inf
-    phrases: list[str] = []
-    index: dict[str, int] = {}
-    features, phrase_idx, contributions = [], [], []
-    rows_all = np.arange(n)
-    for _ in range(k):
-        # A running maximum over the feature rows: much faster than argmax(axis=0).
-        best = eligible[0].copy()
-        g = np.zeros(n, dtype=np.int64)
-        for f in range(1, G):
-            better = eligible[f] > best
-            best[better] = eligible[f][better]
-            g[better] = f
-        ok = np.isfinite(best)
-        eligible[g, rows_all] = -np.inf  # next rank takes the next best
-        pid = np.full(n, -1, dtype=np.int32)
-        rows_ok = np.flatnonzero(ok)
-        order = rows_ok[np.argsort(g[rows_ok], kind="stable")]
-        g_sorted = g[order]
-        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-        for lo, hi in zip(starts, np.r_[starts[1:], len(order)], strict=False):
-            gi = int(g_sorted[lo])
-            rows = order[lo:hi]
-            name = names[gi]
-            raw = values[gi][rows]
-            if labels[gi] is not None:
-                keys = raw
-            elif name == "emd_signal_rate":
-                keys = np.rint(raw * 100) / 100
-            else:
-                keys = np.rint(raw).astype(np.int64)
-            uniq, inv = np.unique(keys, return_inverse=True)
-            ids = []
-            for u in uniq:
-                text = reason_text(name, labels[gi][u] if labels[gi] is not None else u, catalogue)
-                if text not in index:
-                    index[text] = len(phrases)
-                    phrases.append(text)
-                ids.append(index[text])
-            pid[rows] = np.asarray(ids, dtype=np.int32)[inv]
-        features.append(np.where(ok, g, -1).astype(np.int32))
-        phrase_idx.append(pid)
-        contributions.append(np.where(ok, best, np.nan).astype(np.float32))
-    return Reasons(phrases, features, phrase_idx, contributions)
 
 
 def importance(model: FittedModel, contrib: np.ndarray, catalogue: Catalogue) -> pd.DataFrame:

@@ -123,11 +123,18 @@ def score_round(
     catalogue: Catalogue | None = None,
     progress: ProgressFn = silent,
     max_rows: int = BATCH_ROWS,
+    reference: dict | None = None,
 ) -> dict:
     """Score every household of ``round_id`` and replace that round's scores.
 
-    Returns households scored, counts per band and seconds.
+    With the model's drift ``reference`` (``metadata["drift_reference"]``), the features
+    that pass anyway are also counted into its bins, and the round's PSI per feature
+    replaces its ``feature_drift`` rows (:mod:`blindspot.model.drift`); without one the
+    round's old drift rows go, as they described another model's scores.
+    Returns households scored, counts per band, seconds and the largest PSI (None without a reference).
     """
+    from blindspot.model import drift
+
     catalogue = catalogue or load_catalogue()
     if round_id not in [r for (r,) in store.rows(db_sql.ROUND_IDS)]:
         raise ModelError(f"회차 {from_id(round_id).code} 가 데이터베이스에 없습니다.")
@@ -137,9 +144,13 @@ def score_round(
         raise ModelError(f"회차 {from_id(round_id).code} 에 점수를 매길 가구가 없습니다.")
     total = 0
     bands = dict.fromkeys(("high", "medium", "low", "none"), 0)
+    hist = drift.Histograms(reference) if reference else None
+    max_psi = None
     with store.transaction():
         store.run(sql.DELETE_SCORES, [round_id])
         for k, X in enumerate(feature_batches(store, round_id, catalogue, batches)):
+            if hist is not None:
+                hist.add(X)
             table = score_frame(model, X, round_id, version, catalogue)
             store.run_with(sql.INSERT_SCORES, table)
             total += table.num_rows
@@ -147,6 +158,10 @@ def score_round(
                 bands[item["values"]] += item["counts"]
             progress((k + 1) / len(batches), f"점수 계산 {from_id(round_id).code}: {total:,}가구")
         stats.refresh(store, round_id, ("risk",))
+        if hist is not None:
+            max_psi = round(drift.write(store, round_id, version, hist), 4)
+        else:
+            store.run(sql.DELETE_DRIFT, [round_id])
         seconds = time.monotonic() - started
         store.run(
             sql.INSERT_SCORE_RUN,
@@ -158,6 +173,7 @@ def score_round(
         "households": total,
         "bands": bands,
         "seconds": round(seconds, 1),
+        "max_psi": max_psi,
     }
 
 

@@ -143,3 +143,40 @@ INSERT_SCORES = "INSERT INTO scores SELECT * FROM {relation}"
 INSERT_SCORE_RUN = "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?, ?)"
 
 SCORE_RUNS = "SELECT * FROM score_runs ORDER BY scored_at"
+
+# Rounds that have scores (activating or rolling back a model rescores exactly these).
+SCORED_ROUND_IDS = "SELECT DISTINCT round_id FROM score_runs WHERE round_id IN (SELECT round_id FROM rounds) ORDER BY 1"
+
+# Households valid in round ? (the drift reference's sampling step).
+HOUSEHOLDS_IN_ROUND = "SELECT count(*) FROM households WHERE " + valid_in_round("?")
+
+# Drift of scored rounds against the model's reference (blindspot/model/drift.py).
+DELETE_DRIFT = "DELETE FROM feature_drift WHERE round_id = ?"
+
+INSERT_DRIFT = "INSERT INTO feature_drift VALUES (?, ?, ?, ?, ?, ?)"
+
+LATEST_DRIFT_ROUND = "SELECT max(round_id) FROM feature_drift"
+
+DRIFT_ROWS = """
+    SELECT round_id, model_version, reference_round, feature, psi, shares
+    FROM feature_drift WHERE round_id = ? ORDER BY feature"""
+
+# Realised precision of each scored round's lists: households of band 위험 (inside the
+# 읍면동's visit capacity), those visited with an outcome in the same round (loaded or
+# entered; unreachable excluded), the needs confirmed among them, and the mean predicted
+# probability of the visited ones (what a calibrated model promised).
+REALISED_PRECISION = (
+    """
+    SELECT s.round_id,
+           count(*) AS listed,
+           count(v.household_id) AS visited,
+           count(v.household_id) FILTER (WHERE v.outcome IN """
+    + LABEL_OUTCOMES_SQL
+    + """) AS confirmed,
+           avg(s.probability) FILTER (WHERE v.household_id IS NOT NULL) AS expected
+    FROM scores s
+    LEFT JOIN visits_now v
+        ON v.round_id = s.round_id AND v.household_id = s.household_id AND v.outcome <> 'unreachable'
+    WHERE s.band = 'high'
+    GROUP BY s.round_id ORDER BY s.round_id"""
+)

@@ -1,15 +1,16 @@
 """Train, evaluate, save and put in service a risk model; evaluate it against the count rule.
 
 ``train`` runs the whole path: plan rounds (temporal validation) → training rows →
-checks → fit → evaluation on the held-out round → artifact → model in service.  Any
-failure raises :class:`ModelError` before the model in service is touched.
+checks → fit → evaluation on the held-out round → rolling backtest over the earlier labelled
+rounds (:mod:`blindspot.model.backtest`) → artifact → model in service.  Any failure raises
+:class:`ModelError` before the model in service is touched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +42,10 @@ from blindspot.model.pipeline import (
     fit,
     importance,
     plan_rounds,
+    set_population_base,
     training_frame,
 )
-from blindspot.model.scoring import predict_round
+from blindspot.model.scoring import feature_batches, predict_round, sgg_batches
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
@@ -65,7 +67,33 @@ def ground_truth(store: Store, round_id: int, frame: pd.DataFrame) -> tuple[np.n
     return pos.fillna(0).to_numpy(np.int8), covered, "visit_outcomes"
 
 
-def evaluate(
+@dataclass
+class RoundRows:
+    """One round's predictions on the rows that have ground truth, and which of them each
+    ranking puts inside capacity (capacity is counted over *all* of a 읍면동's households,
+    as an office would visit).  ``strong``/``sel_s`` are None without strong-baseline weights."""
+
+    round_id: int
+    truth: str
+    share: float
+    frame: pd.DataFrame  # the covered rows: subgroup attributes, n_signals
+    y: np.ndarray
+    emd: np.ndarray
+    p: np.ndarray
+    b: np.ndarray
+    strong: np.ndarray | None
+    sel_m: np.ndarray
+    sel_b: np.ndarray
+    sel_s: np.ndarray | None
+    mean_abs: np.ndarray  # mean |contribution| per feature over the round (importance)
+
+    @property
+    def signalled(self) -> np.ndarray:
+        """Households with at least one signal: where lists are made."""
+        return self.frame["n_signals"].to_numpy() > 0
+
+
+def round_rows(
     store: Store,
     model: FittedModel,
     round_id: int,
@@ -73,9 +101,9 @@ def evaluate(
     capacity_share: float | None = None,
     progress: ProgressFn = silent,
     weights: dict[str, float] | None = None,
-) -> dict:
-    """Model and count-rule metrics on one round, overall and per subgroup; with the strong
-    baseline's ``weights`` (:func:`strong_weights`) also ``strong_baseline``."""
+) -> RoundRows:
+    """Predict every household of ``round_id`` and keep the rows with ground truth
+    (:func:`ground_truth`), with each ranking's selection inside capacity."""
     catalogue = catalogue or load_catalogue()
     share = capacity_share or model.thresholds.capacity_share
     frame, mean_abs = predict_round(store, model, round_id, catalogue, progress, weights=weights)
@@ -85,18 +113,68 @@ def evaluate(
     b = frame["baseline"].to_numpy()
     sel_m = within_capacity(emd, p, share)
     sel_b = within_capacity(emd, b, share)
-    y, p, b, sel_m, sel_b = y[covered], p[covered], b[covered], sel_m[covered], sel_b[covered]
-    sub = frame if covered.all() else frame[covered]  # a copy of 24 million rows costs a gigabyte
-    model_m = ranking_metrics(y, p, sel_m, p)
+    s_all = frame["strong"].to_numpy() if weights else None
+    sel_s = within_capacity(emd, s_all, share) if weights else None
+    if covered.all():  # a copy of 24 million rows costs a gigabyte
+        return RoundRows(round_id, truth, share, frame, y, emd, p, b, s_all, sel_m, sel_b, sel_s, mean_abs)
+    return RoundRows(
+        round_id,
+        truth,
+        share,
+        frame[covered],
+        y[covered],
+        emd[covered],
+        p[covered],
+        b[covered],
+        None if s_all is None else s_all[covered],
+        sel_m[covered],
+        sel_b[covered],
+        None if sel_s is None else sel_s[covered],
+        mean_abs,
+    )
+
+
+def headline(rows: RoundRows) -> dict:
+    """The headline figures of one round: ``model`` (with ``ece_signalled``), ``baseline``,
+    ``strong_baseline`` when it has weights, and the recall ratios of the model over both."""
+    model_m = ranking_metrics(rows.y, rows.p, rows.sel_m, rows.p)
     # Calibration where it matters for a list: households with at least one signal.
-    signalled = sub["n_signals"].to_numpy() > 0
-    model_m["ece_signalled"] = expected_calibration_error(y[signalled], p[signalled]) if signalled.any() else None
-    base_m = ranking_metrics(y, b, sel_b)
-    strong = None
-    if weights:
-        s_all = frame["strong"].to_numpy()
-        s_sel = within_capacity(emd, s_all, share)[covered]
-        strong = ranking_metrics(y, s_all[covered], s_sel)
+    signalled = rows.signalled
+    model_m["ece_signalled"] = (
+        expected_calibration_error(rows.y[signalled], rows.p[signalled]) if signalled.any() else None
+    )
+    out = {"model": model_m, "baseline": ranking_metrics(rows.y, rows.b, rows.sel_b)}
+    out["recall_ratio"] = _ratio(model_m["recall_at_capacity"], out["baseline"]["recall_at_capacity"])
+    if rows.strong is not None:
+        out["strong_baseline"] = ranking_metrics(rows.y, rows.strong, rows.sel_s)
+        ratio = _ratio(model_m["recall_at_capacity"], out["strong_baseline"]["recall_at_capacity"])
+        if ratio is not None:
+            out["recall_ratio_strong"] = ratio
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def evaluate(
+    store: Store,
+    model: FittedModel,
+    round_id: int,
+    catalogue: Catalogue | None = None,
+    capacity_share: float | None = None,
+    progress: ProgressFn = silent,
+    weights: dict[str, float] | None = None,
+    rows: RoundRows | None = None,
+) -> dict:
+    """Model and count-rule metrics on one round, overall and per subgroup; with the strong
+    baseline's ``weights`` (:func:`strong_weights`) also ``strong_baseline``.  ``rows``: the
+    round's predictions when the caller has them already (:func:`round_rows`)."""
+    catalogue = catalogue or load_catalogue()
+    if rows is None:
+        rows = round_rows(store, model, round_id, catalogue, capacity_share, progress, weights)
+    share, y, p, b, sel_m, sel_b, sub = rows.share, rows.y, rows.p, rows.b, rows.sel_m, rows.sel_b, rows.frame
+    head = headline(rows)
     sido_names = {int(k): v for k, v in store.rows(sql.REGION_NAMES_AT_LEVEL, ["sido"])}
     sido_codes, sido_seen = pd.factorize(sub["sgg_code"].to_numpy() // 1000, sort=True)
     # Categoricals, not string arrays: one byte per household instead of dozens.
@@ -119,25 +197,12 @@ def evaluate(
     gaps = recall_gaps(table, "model")
     base_gaps = recall_gaps(table, "baseline").set_index("dimension")["ratio"]
     gaps["baseline_ratio"] = gaps["dimension"].map(base_gaps)
-    imp = importance(model, mean_abs[None, :], catalogue)
-    ratio = (
-        model_m["recall_at_capacity"] / base_m["recall_at_capacity"]
-        if model_m["recall_at_capacity"] and base_m["recall_at_capacity"]
-        else None
-    )
+    imp = importance(model, rows.mean_abs[None, :], catalogue)
     return {
         "round": from_id(round_id).code,
-        "ground_truth": truth,
+        "ground_truth": rows.truth,
         "capacity_share": share,
-        "model": model_m,
-        "baseline": base_m,
-        "recall_ratio": ratio,
-        **({"strong_baseline": strong} if strong is not None else {}),
-        **(
-            {"recall_ratio_strong": model_m["recall_at_capacity"] / strong["recall_at_capacity"]}
-            if strong is not None and model_m["recall_at_capacity"] and strong["recall_at_capacity"]
-            else {}
-        ),
+        **head,
         "curves": {"pr": {"model": pr_curve(y, p), "baseline": pr_curve(y, b)}, "reliability": reliability_curve(y, p)},
         "subgroups": table.to_dict(orient="records"),
         "subgroup_gaps": gaps.to_dict(orient="records"),
@@ -167,8 +232,10 @@ def train(
     """Train on earlier rounds, test on the latest labelled one, save, put in service.
 
     ``C`` and ``thresholds`` default to the settings (``model_c``, ``band_medium``, ``band_low``,
-    ``capacity_share``; environment first).  Returns the metadata written to
-    ``models/<version>/metadata.json``.
+    ``capacity_share``; environment first).  The metadata's ``backtest`` tests the same recipe
+    on each of the latest ``backtest_folds`` labelled rounds in turn, with intervals
+    (``backtest_replicates``); its latest fold is this model on this test round, not refitted.
+    Returns the metadata written to ``models/<version>/metadata.json``.
     """
     catalogue = catalogue or load_catalogue()
     C = settings.get("model_c") if C is None else C
@@ -188,9 +255,32 @@ def train(
     version = artifacts.make_version(fingerprint, fs, params)
     progress(0.45, f"검증 회차 {from_id(test).code} 평가 중")
     weights = strong_weights(X, y, fs)
-    metrics = evaluate(
-        store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.45 * f, m), weights=weights
+    del X  # the backtest refits other folds; this fold's training rows are done with
+    # The reasons' base: the test round's whole population, not the visited training rows
+    # (importance, computed with the predictions below, depends on it).
+    progress(0.45, f"설명 기준값: {from_id(test).code} 전체 가구")
+    base = set_population_base(
+        fitted, from_id(test).code, feature_batches(store, test, catalogue, sgg_batches(store, test))
     )
+    rows = round_rows(
+        store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.25 * f, m), weights=weights
+    )
+    metrics = evaluate(store, fitted, test, catalogue, weights=weights, rows=rows)
+    # Imported here: the backtest reuses this module's round_rows and headline.
+    from blindspot.model.backtest import run_backtest
+
+    progress(0.7, "회차별 검증 (백테스트)")
+    t0 = time.monotonic()
+    backtest = run_backtest(
+        store,
+        C=C,
+        thresholds=thresholds,
+        catalogue=catalogue,
+        reuse=(test, train_rounds, rows),
+        progress=lambda f, m: progress(0.7 + 0.25 * f, m),
+    )
+    backtest["seconds"] = round(time.monotonic() - t0, 1)
+    del rows
     meta_db = store.meta()
     metadata = {
         "version": version,
@@ -198,7 +288,8 @@ def train(
         "estimator": "scikit-learn Pipeline(ColumnTransformer → LogisticRegression)",
         "params": params,
         "explanation_method": "exact log-odds decomposition of a linear model "
-        "(coefficient × (value − training mean), summed per feature)",
+        "(coefficient × (value − column mean over explain.base_population), summed per feature)",
+        "explain": base,
         "library_versions": artifacts.library_versions(),
         "feature_set": {
             "fingerprint": fs.fingerprint,
@@ -235,9 +326,10 @@ def train(
         "subgroups": metrics["subgroups"],
         "subgroup_gaps": metrics["subgroup_gaps"],
         "importance": metrics["importance"],
+        "backtest": backtest,
         "seconds": round(time.monotonic() - started, 1),
     }
-    progress(0.95, f"모델 저장 {version}")
+    progress(0.96, f"모델 저장 {version}")
     artifacts.save(models_dir, fitted, metadata, model_card(metadata))
     if activate:
         artifacts.activate(store, models_dir, version, catalogue)

@@ -60,6 +60,10 @@ def test_matrix_of_roles_and_actions():
         ("analyst", "read_metrics"): (False, False, False),
         ("district", "read_metrics"): (False, False, False),
         ("presenter", "read_metrics"): (False, False, False),
+        ("admin", "manage_model"): (True, True, True),
+        ("analyst", "manage_model"): (False, False, False),
+        ("district", "manage_model"): (False, False, False),
+        ("presenter", "manage_model"): (False, False, False),
     }
     assert {a for _, a in expected} == set(ACTION_RULES)
     for (role, action), (own, other, none) in expected.items():

@@ -51,11 +51,15 @@ def test_model_page_shows_real_figures(modelled, env_db, monkeypatch):
     assert metrics["모델 버전"] == meta["version"]
     assert metrics["용량 내 재현율"] == f"{meta['metrics']['model']['recall_at_capacity']:.3f}"
     assert metrics["보정 오차 (ECE)"] == f"{meta['metrics']['model']['ece']:.4f}"
-    table = at.dataframe[0].value
+    tables = [d.value for d in at.dataframe]
+    table = next(t for t in tables if "지표" in t.columns)
     row = table.set_index("지표").loc["PR-AUC"]
     assert row["모델"] == pytest.approx(meta["metrics"]["model"]["pr_auc"])
     assert row["지표 개수 규칙"] == pytest.approx(meta["metrics"]["baseline"]["pr_auc"])
-    sub = at.dataframe[1].value
+    sub = next(t for t in tables if "dimension" in t.columns)
+    # The rolling backtest with its intervals, pooled row included.
+    backtest = next(t for t in tables if "검증 회차" in t.columns)
+    assert len(backtest) == 3 * (len(meta["backtest"]["folds"]) + 1)
     assert set(sub["dimension"]) == {"연령대", "성별", "1인 가구", "도시/농촌", "시도"}
     flagged = sub[sub["gap"]]
     expected = {(g["dimension"], g["worst_group"]) for g in meta["subgroup_gaps"] if g["ratio"] < 0.8}
