@@ -9,7 +9,11 @@ from blindspot.errors import BlindspotError
 
 config.private_umask()  # the database's WAL and anything else the app writes: not world-readable
 
-st.set_page_config(page_title="복지사각지대 지도", page_icon=":material/map:", layout="wide")
+# No icons: an emoji shows as a box without an emoji font, and a Material icon (set_page_config's
+# page_icon or a page's icon) becomes the favicon, which the browser fetches from
+# fonts.gstatic.com (the browser test's Content-Security-Policy check caught it): nothing may be
+# fetched at run time.  Streamlit's own favicon is served by the app.
+st.set_page_config(page_title="복지사각지대 지도", layout="wide")
 
 try:
     cache.data_info()
@@ -18,21 +22,18 @@ except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
 
-# Material icons come with Streamlit's own font: they render where no emoji font is installed.
 PAGES = {
-    "overview": ("views/overview.py", "개요", ":material/dashboard:"),
-    "region_map": ("views/region_map.py", "지역 지도", ":material/map:"),
-    "hotspots": ("views/hotspots.py", "핫스팟", ":material/local_fire_department:"),
-    "briefing": ("views/briefing.py", "브리핑", ":material/co_present:"),
-    "model": ("views/model.py", "위험 모델", ":material/model_training:"),
-    "risk_list": ("views/risk_list.py", "위험 가구 목록", ":material/list_alt:"),
-    "audit": ("views/audit.py", "감사 기록", ":material/policy:"),
-    "data_admin": ("views/data_admin.py", "데이터 관리", ":material/upload_file:"),
+    "overview": ("views/overview.py", "개요"),
+    "region_map": ("views/region_map.py", "지역 지도"),
+    "hotspots": ("views/hotspots.py", "핫스팟"),
+    "briefing": ("views/briefing.py", "브리핑"),
+    "model": ("views/model.py", "위험 모델"),
+    "risk_list": ("views/risk_list.py", "위험 가구 목록"),
+    "audit": ("views/audit.py", "감사 기록"),
+    "data_admin": ("views/data_admin.py", "데이터 관리"),
 }
 allowed = pages_for(scope.role)
-nav = st.navigation(
-    [st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=(i == 0)) for i, k in enumerate(allowed)]
-)
+nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], default=(i == 0)) for i, k in enumerate(allowed)])
 widgets.synthetic_banner()
 login.sidebar(scope)
 try:

@@ -25,8 +25,7 @@ def synthetic_banner() -> None:
     if data_info().get("synthetic"):
         st.warning(
             "**합성 데이터 (synthetic)** — 화면의 가구와 위기정보는 실제 행정구역·인구 통계에 맞춰 "
-            "생성한 가상의 자료입니다. 실제 가구가 아닙니다.",
-            icon=":material/warning:",
+            "생성한 가상의 자료입니다. 실제 가구가 아닙니다."
         )
 
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from blindspot import config, settings, vocab
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
-from blindspot.ingest import schema
 from blindspot.ingest.load import IngestError, Prepared, _round
+from blindspot.ingest.schema import AGE_RANGE, HOUSEHOLD_COLUMNS, OUTCOME_COLUMNS, SIZE_RANGE
 
 # What each column holds, in the order of the households file (the names and aliases come
-# from schema.HOUSEHOLD_COLUMNS; only the description is written here).
+# from HOUSEHOLD_COLUMNS; only the description is written here).
 _HOUSEHOLD_TEXT = {
     "pseudo_id": "가명 가구 ID. 파일 안에서 한 번만. 이름·주민등록번호는 안 됩니다 (아래 ID 규칙)",
     "emd_code": "읍면동 **10자리 행정기관코드** (행정안전부, 2024년 6월 기준), 예: 1111051500. "
     "8자리 통계청 코드는 받지 않습니다",
-    "head_age": f"세대주 나이(세), {schema.AGE_RANGE[0]}~{schema.AGE_RANGE[1]}",
+    "head_age": f"세대주 나이(세), {AGE_RANGE[0]}~{AGE_RANGE[1]}",
     "head_sex": ", ".join(f"{k}({v})" for k, v in vocab.HEAD_SEX.items()),
-    "household_size": f"가구원 수(명), {schema.SIZE_RANGE[0]}~{schema.SIZE_RANGE[1]}",
+    "household_size": f"가구원 수(명), {SIZE_RANGE[0]}~{SIZE_RANGE[1]}",
     "one_person": "1/0 (예/아니요, Y/N, true/false 도 됨). 가구원 수 1 과 맞아야 합니다",
     "housing_type": ", ".join(f"{k}({v})" for k, v in vocab.HOUSING_TYPES.items()),
     "welfare_status": ", ".join(f"{k}({v})" for k, v in vocab.WELFARE_STATUS.items()),
@@ -64,7 +64,7 @@ def format_help(catalogue: Catalogue | None = None) -> str:
         "**가구 파일** (필수): 1행은 열 이름, 2행부터 한 행에 한 가구. 열 이름은 영어 이름이나 한글 이름 "
         "(띄어쓰기·대소문자 무시), 순서는 상관없습니다.",
         "",
-        *_table(schema.HOUSEHOLD_COLUMNS, _HOUSEHOLD_TEXT),
+        *_table(HOUSEHOLD_COLUMNS, _HOUSEHOLD_TEXT),
         f"| 지표마다 한 열 | 지표의 한글 이름 | 지표 {len(catalogue.indicators)}개가 모두 있어야 합니다. "
         f"비어 있거나 0 이면 위기정보 없음. 예: {example} |",
         "",
@@ -73,7 +73,7 @@ def format_help(catalogue: Catalogue | None = None) -> str:
         "",
         "**방문 결과 파일** (선택): 이 차수의 방문 결과. 한 행에 한 가구.",
         "",
-        *_table(schema.OUTCOME_COLUMNS, _OUTCOME_TEXT),
+        *_table(OUTCOME_COLUMNS, _OUTCOME_TEXT),
         "",
         "**가구 ID 규칙**: 영문자·숫자·`-`·`_` 로 1~64자, 영문자나 숫자로 시작 (예: P-001, H1A2B3C4D). "
         "한글·띄어쓰기·따옴표·줄바꿈, 그리고 =, +, -, @ 로 시작하는 값(스프레드시트가 수식으로 실행)은 거부합니다.",

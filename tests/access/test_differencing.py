@@ -34,6 +34,7 @@ from blindspot.db.store import Store
 from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
 from blindspot.maps import hexgrid
+from blindspot.rounds import parse_round
 
 T = 20243
 BANDS = ("one_person_20_39", "one_person_40_64", "one_person_65_plus")
@@ -290,8 +291,9 @@ def test_briefing_offers_no_subtraction_to_a_small_count(db, scope):
             for key in briefing.INDICATOR_KEYS:
                 a, v = actual[key], kp.get(key)
                 assert (v is None and (a is None or a != a)) or a == v, (area, key)
-            row = b.trend.set_index("차수").loc[b.round_code]
-            assert (row["발굴"] is None and kp["flagged"] is None) or row["발굴"] == kp["flagged"]
+            row = b.trend.set_index("차수").loc[parse_round(b.round_code).short_ko]
+            hidden = row["발굴"] is None or row["발굴"] != row["발굴"]  # None or NaN: 비공개
+            assert (hidden and kp["flagged"] is None) or row["발굴"] == kp["flagged"]
 
 
 def test_briefing_on_screen_and_in_the_pack_says_비공개_and_0(db):
