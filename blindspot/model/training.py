@@ -225,11 +225,13 @@ def train(
     C: float | None = None,
     thresholds: Thresholds | None = None,
     test_round: int | None = None,
-    activate: bool = True,
+    activate: bool = False,
     catalogue: Catalogue | None = None,
     progress: ProgressFn = silent,
 ) -> dict:
-    """Train on earlier rounds, test on the latest labelled one, save, put in service.
+    """Train on earlier rounds, test on the latest labelled one and save: a *candidate*, put in
+    service only through the gate (:func:`blindspot.model.registry.promote`).  ``activate=True``
+    skips the gate and is for tests that need a model in service directly.
 
     ``C`` and ``thresholds`` default to the settings (``model_c``, ``band_medium``, ``band_low``,
     ``capacity_share``; environment first).  The metadata's ``backtest`` tests the same recipe
