@@ -1,4 +1,5 @@
 import json
+import math
 
 import h3
 import numpy as np
@@ -299,3 +300,25 @@ def test_map_bench_keys_and_layer_budget(small_store):
     assert out["emd_layer_bytes"] <= 5_000_000 and out["gistar_areas"] == 3558
     assert out["gistar_tested"] == 120  # only the fixture's 광주 and 세종 읍면동 have values
     assert all(out[k] > 0 for k in ("map_sido_cold_ms", "map_sido_warm_ms", "map_sgg_cold_ms", "gistar_seconds"))
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        (126.76, 37.41, 127.18, 37.70),  # 서울특별시
+        (126.87, 35.10, 127.03, 35.22),  # 광주 동구·서구 (roughly)
+        (124.6, 33.1, 131.9, 38.6),  # the country
+    ],
+)
+def test_the_opening_view_shows_the_whole_area_on_the_smallest_map(bounds):
+    """At the fitted zoom the area's extent in pixels (a world is 512 px at zoom 0) fits the
+    smallest map the pages draw, with its margin: nothing is cut off."""
+    v = maps.fit_view(bounds)
+    minx, miny, maxx, maxy = bounds
+    scale = 512 * 2**v.zoom
+    width = (maxx - minx) / 360 * scale
+    merc = [math.log(math.tan(math.pi / 4 + math.radians(y) / 2)) for y in (miny, maxy)]
+    height = (merc[1] - merc[0]) / (2 * math.pi) * scale
+    assert width <= maps.VIEW_WIDTH / 1.1 + 1e-6 and height <= maps.VIEW_HEIGHT / 1.1 + 1e-6
+    assert max(width / maps.VIEW_WIDTH, height / maps.VIEW_HEIGHT) > 0.85  # and not needlessly small
+    assert v.longitude == pytest.approx((minx + maxx) / 2)
