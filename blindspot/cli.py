@@ -173,18 +173,29 @@ def _load_in_service(st: Store, models):
 
 
 def _cmd_evaluate(args) -> int:
+    from blindspot.model.oracle import oracle_metrics
     from blindspot.model.training import evaluate
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
 
+    if args.seeds:
+        from blindspot.model.sweep import run_seeds
+
+        sweep = run_seeds(args.seeds, scale=args.scale, rounds=args.rounds)
+        print(json.dumps(sweep, ensure_ascii=False, indent=None if args.json else 1))
+        return 0
     with _database(args) as st:
         version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
         round_id = parse(args.round or meta["training"]["test_round"]).round_id
         # The strong baseline's weights come from the model's own training rows (metadata).
         weights = meta.get("baselines", {}).get("strong_baseline_weights")
         result = evaluate(st, fitted, round_id, progress=LineProgress(), weights=weights)
+        if not args.no_oracle:  # synthetic data only: None without ground truth
+            result.update(
+                oracle_metrics(st, round_id, result["model"]["recall_at_capacity"], progress=LineProgress()) or {}
+            )
     keys: tuple[str, ...] = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
-    keys += ("strong_baseline", "recall_ratio_strong")
+    keys += ("strong_baseline", "recall_ratio_strong", "oracle", "recall_ratio_oracle")
     out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
     out["subgroup_gaps"] = result["subgroup_gaps"]
     # The rolling backtest is measured once, at training (it refits a model per round), and
@@ -333,6 +344,7 @@ def _cmd_bench(args) -> int:
             model=not args.no_model,
             serving=not args.no_serving,
             sessions=tuple(args.sessions or ()),
+            pages=not args.no_pages,
         )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

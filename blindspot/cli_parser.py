@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(e)
     e.add_argument("--round", help="평가 회차 (기본: 모델의 검증 회차)")
     e.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    e.add_argument("--no-oracle", action="store_true", help="오라클(직전 회차 정답 전체로 학습한 상한) 계산을 건너뜀")
+    e.add_argument(
+        "--seeds", type=int, nargs="+", help="시드마다 합성 세계를 새로 만들어 평가 (--db 는 쓰지 않음; 시드별 표)"
+    )
+    e.add_argument("--scale", type=float, default=0.05, help="--seeds 세계의 규모 (기본 0.05)")
+    e.add_argument("--rounds", type=int, default=6, help="--seeds 세계의 회차 수 (기본 6)")
     e.set_defaults(func=cli._cmd_evaluate)
 
     s = sub.add_parser("score", help="서비스 모델로 한 회차의 모든 가구 점수 계산")
@@ -168,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--no-serving", action="store_true", help="새 판 게시와 차수 적재→화면 표시(turnaround) 측정을 건너뜀"
     )
+    k.add_argument("--no-pages", action="store_true", help="화면별 서버 실행 시간(차가운·따뜻한) 측정을 건너뜀")
     k.add_argument(
         "--sessions",
         type=int,

@@ -126,6 +126,31 @@ def test_evaluate_json_has_model_and_baseline(modelled):
         assert result["strong_baseline"][key] == pytest.approx(meta["metrics"]["strong_baseline"][key])
     assert result["recall_ratio_strong"] == pytest.approx(meta["metrics"]["recall_ratio_strong"])
     assert result["model"]["ece_signalled"] == pytest.approx(meta["metrics"]["model"]["ece_signalled"])
+    # The learnable ceiling: the same pipeline on 2024-R2's full ground truth, tested on 2024-R3.
+    oracle = result["oracle"]
+    assert oracle["trained_on"] == 20242 and oracle["n"] == result["model"]["n"]
+    assert 0 < oracle["recall_at_capacity"] < 1 and oracle["selected"] == result["model"]["selected"]
+    assert result["recall_ratio_oracle"] == pytest.approx(
+        result["model"]["recall_at_capacity"] / oracle["recall_at_capacity"]
+    )
+    quick = json.loads(_run("evaluate", "--json", "--no-oracle", "--db", str(db), "--models", str(models)).stdout)
+    assert "oracle" not in quick and quick["model"] == result["model"]
+
+
+def test_evaluate_seeds_builds_a_world_per_seed_apart_from_the_product(tmp_path):
+    """`evaluate --seeds`: a world per seed in a temporary folder (its own operational store),
+    the headline and the targets per seed; nothing of the product's database is read."""
+    out = _run(
+        "evaluate", "--seeds", "5", "--scale", "0.01", "--rounds", "4", "--json", "--db", str(tmp_path / "none.duckdb")
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    sweep = json.loads(out.stdout)
+    (row,) = sweep["seeds"]
+    assert row["seed"] == 5 and 0 < row["model_recall"] < 1 and row["oracle_recall"] > 0
+    assert row["recall_vs_strong"] == pytest.approx(row["model_recall"] / row["strong_recall"], abs=1e-3)
+    assert set(row["targets"]) == {"recall_vs_strong", "recall_vs_oracle", "ece", "ece_signalled"}
+    assert sweep["summary"]["model_recall"] == [row["model_recall"]] * 2 and 42 in sweep["development_seeds"]
+    assert not (tmp_path / "none.duckdb").exists()
 
 
 def test_score_and_train_without_a_model(small_db, tmp_path):

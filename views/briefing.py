@@ -4,6 +4,7 @@ import streamlit as st
 
 from blindspot.app import data, login, widgets
 from blindspot.briefing import data as brief
+from blindspot.rounds import parse_round
 
 scope = login.current_scope()
 top = st.columns([3, 2, 2, 2])
@@ -13,7 +14,10 @@ with top[3]:
     presenting = st.toggle("발표 모드", key="presenting", help="사이드바를 숨기고 글자를 크게 합니다.")
 widgets.presentation_mode(presenting)
 
-c1, c2, c3 = st.columns([3, 3, 2])
+# On the projector the choices fold away, so the figures sit on the first screen (1280 × 720 too).
+choices = st.expander("지역·차수·비교 고르기", expanded=False) if presenting else st.container()
+with choices:
+    c1, c2, c3 = st.columns([3, 3, 2])
 with c1:
     area = widgets.area_picker(scope, "emd", key="brief_area", nation_code="00")
 with c2:
@@ -22,7 +26,7 @@ with c3:
     mode = st.radio("비교", ["없음", "두 차수", "두 지역"], horizontal=True, key="brief_compare")
 b = data.briefing(scope, area, round_id)
 
-st.subheader(f"{b.area['name']} · {b.round_code}")
+st.subheader(f"{b.area['name']} · {parse_round(b.round_code).short_ko}")
 st.caption(b.stamp)
 tiles = st.columns(5)
 for col, (key, label) in zip(
@@ -39,7 +43,12 @@ for col, (key, label) in zip(
     value, before = b.kpis.get(key), b.previous.get(key)
     delta = None if value is None or before is None else round(value - before, 1)
     col.metric(
-        label, brief.shown(b, key), delta, help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None
+        label,
+        brief.shown(b, key),
+        delta,
+        # Coloured by meaning: fewer households at risk is good (green), more found and supported too.
+        delta_color=brief.DELTA_COLOUR.get(key, "normal"),
+        help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None,
     )
 
 table = brief.as_text(b.table, ["실적 B"]).assign(

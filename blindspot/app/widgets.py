@@ -102,9 +102,18 @@ PRESENTATION_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header {display: none !important;}
 .block-container {max-width: 100% !important; padding-top: 1rem !important;}
 html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.35rem !important;}
-[data-testid="stMetricValue"] {font-size: 3.2rem !important;}
-[data-testid="stMetricLabel"] p {font-size: 1.4rem !important;}
-h1 {font-size: 3rem !important;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3.2rem !important; line-height: 1.2 !important;
+}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {font-size: 1.3rem !important;}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] *,
+[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p {font-size: 1.3rem !important;}
+[data-testid="stDataFrame"], [data-testid="stTable"] {font-size: 1.2rem !important;}
+h1 {font-size: 2.4rem !important; padding: 0 !important;}
+[data-testid="stAlert"] p {font-size: 0.95rem !important;}
+[data-testid="stAlert"] {padding: 0.2rem 0.6rem !important;}
 </style>"""
 
 

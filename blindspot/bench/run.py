@@ -229,11 +229,13 @@ def run_bench(
     model: bool = True,
     serving: bool = True,
     sessions: tuple[int, ...] = (),
+    pages: bool = True,
 ) -> dict:
     """Every figure of ``bench --json``; ``serving`` adds the snapshot publication and the
     round turnaround into a running app (:mod:`blindspot.bench.turnaround`), on a copy when
     ``db`` is given (they write new versions); ``sessions`` (counts, e.g. (10, 20, 50)) adds
-    the concurrent-session walk of :mod:`blindspot.bench.sessions` for 1 and 2 processes."""
+    the concurrent-session walk of :mod:`blindspot.bench.sessions` for 1 and 2 processes;
+    ``pages`` the server-side run time of every page (:mod:`blindspot.app.pagebench`)."""
     result: dict = {"scale": scale}
     tmpdir = Path(tempfile.mkdtemp(prefix="blindspot-bench-", dir=settings.get("bench_dir")))
     models = tmpdir / "models"
@@ -256,6 +258,15 @@ def run_bench(
             st.close()
         if model:
             result.update(model_timings(path, models))
+        if pages:
+            from blindspot.app.pagebench import page_timings  # runs in child processes (Streamlit)
+
+            st = Store(path, read_only=True)
+            try:
+                sgg = _busiest_sgg(st)
+            finally:
+                st.close()
+            result["pages"] = page_timings(str(path), str(models) if model else None, sgg)
         result["export_100k_seconds"] = export_seconds()
         result.update(ingest_timing())
         if serving:

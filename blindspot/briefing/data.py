@@ -105,6 +105,11 @@ class Briefing:
         return f"자료 차수 {self.round_code} · {model} · 생성 {self.generated_at}{data} · 소수 {self.k} 미만 비공개"
 
 
+# How a change of each tile reads: "inverse" where a fall is good (fewer households at risk),
+# "normal" where a rise is (more found, confirmed, supported).
+DELTA_COLOUR = {"at_risk": "inverse", "at_risk_rate": "inverse"}
+
+
 def shown(b: Briefing, key: str) -> str:
     """A KPI as text: the number, "점수 없음" for risk without scores, else "비공개"."""
     value = b.kpis.get(key)

@@ -136,6 +136,9 @@ TRUTH_IDS = "SELECT household_id FROM synthetic_crisis WHERE round_id = ? ORDER 
 
 TRUTH_ROUND_COUNT = "SELECT count(*) FROM synthetic_crisis WHERE round_id = ?"
 
+# Rounds with the generator's ground truth (the oracle fits on the one before the test round).
+ROUNDS_WITH_TRUTH = "SELECT DISTINCT round_id FROM synthetic_crisis ORDER BY round_id"
+
 DELETE_SCORES = "DELETE FROM scores WHERE round_id = ?"
 
 INSERT_SCORES = "INSERT INTO scores SELECT * FROM {relation}"

@@ -160,14 +160,26 @@ def test_map_page_draws_offline(app_server):
     assert any(r > 200 and b < 150 for r, g, b in drawn)
 
 
-def test_briefing_presentation_mode_screenshot(app_server):
+# The font size of the text a person sees: the innermost element holding it.
+TEXT_SIZE = """(sel) => {
+  let el = document.querySelector(sel);
+  if (!el) return 0;
+  while (el.firstElementChild && el.firstElementChild.textContent.trim() === el.textContent.trim()) {
+    el = el.firstElementChild;
+  }
+  return parseFloat(getComputedStyle(el).fontSize);
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
+def test_briefing_presentation_mode_screenshot(app_server, width, height):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.route(
                 "**/*",
                 lambda route: (
@@ -191,10 +203,14 @@ def test_briefing_presentation_mode_screenshot(app_server):
                 timeout=60_000,
             )
             page.wait_for_timeout(1_500)
-            page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"), full_page=True)
-            size = page.evaluate(
-                "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=stMetricValue]')).fontSize)"
+            page.screenshot(path=str(ARTIFACTS / f"briefing_presentation_{width}x{height}.png"), full_page=True)
+            value = page.evaluate(TEXT_SIZE, "[data-testid=stMetricValue]")
+            label = page.evaluate(TEXT_SIZE, "[data-testid=stMetricLabel]")
+            # The first row of tiles is on screen without scrolling.
+            tile_bottom = page.evaluate(
+                "() => document.querySelector('[data-testid=stMetricValue]').getBoundingClientRect().bottom"
             )
         finally:
             browser.close()
-    assert size >= 48  # 3.2rem: large type for the projector
+    assert value >= 48 and value >= 2 * label, (value, label)  # read from the back of the room
+    assert 0 < tile_bottom <= height

@@ -124,3 +124,22 @@ def test_page_form_for_admin_and_own_district_only(modelled, env_db, monkeypatch
     assert at.selectbox(key="brief_area_sido").options == ["광주광역시"]
     assert at.selectbox(key="brief_area_sgg").options == ["동구"]
     assert not at.exception and [b for b in at.button if b.key == "save_targets"]
+
+
+def test_tile_changes_are_coloured_by_meaning(modelled, env_db, monkeypatch, tmp_path):
+    """A fall in 위험군 가구 is good news (green), a rise bad (red); for found and supported
+    households the other way round."""
+    path = tmp_path / "page.duckdb"
+    shutil.copy(modelled[0], path)
+    at = _page(env_db, path, modelled[1], monkeypatch, "admin")
+    tiles = {m.label: m.proto for m in at.metric}
+    checked = 0
+    for label, good_when in (("위험군 가구", "DOWN"), ("발굴 가구", "UP"), ("지원 연계", "UP")):
+        p = tiles[label]
+        direction = p.DESCRIPTOR.fields_by_name["direction"].enum_type.values_by_number[p.direction].name
+        colour = p.DESCRIPTOR.fields_by_name["color"].enum_type.values_by_number[p.color].name
+        if direction == "NONE":
+            continue
+        assert colour == ("GREEN" if direction == good_when else "RED"), (label, direction, colour)
+        checked += 1
+    assert checked >= 2  # the fixture's rounds differ: the check is not vacuous
