@@ -51,6 +51,9 @@ for col, (key, label) in zip(
         help=f"이전 차수({b.previous_code}) 대비" if b.previous_code else None,
     )
 
+if presenting:  # the area on screen for the room, the map the pack prints
+    st.image(data.briefing_map(scope, area, round_id), width="stretch")
+
 table = brief.as_text(b.table, ["실적 B"]).assign(
     **{"달성률 (%)": [brief.number_text(v, "—") for v in b.table["달성률 (%)"]]}
 )

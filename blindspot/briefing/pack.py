@@ -315,6 +315,19 @@ def render(store: Store, scope: Scope, b: Briefing) -> tuple[bytes, dict[str, by
     return pdf.getvalue(), pngs
 
 
+def map_png(store: Store, scope: Scope, b: Briefing, dpi: int = 90) -> bytes:
+    """The pack's one-person map as a PNG, for the presentation screen (the same suppressed,
+    scope-safe figures as the printed page; no basemap, fonts from the package)."""
+    _fonts()
+    fig = map_one_person(store, scope, b)
+    try:
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=dpi)
+        return png.getvalue()
+    finally:
+        plt.close(fig)
+
+
 def zip_pngs(pngs: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

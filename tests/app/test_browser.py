@@ -206,6 +206,12 @@ def test_briefing_presentation_mode_screenshot(app_server, width, height):
             page.screenshot(path=str(ARTIFACTS / f"briefing_presentation_{width}x{height}.png"), full_page=True)
             value = page.evaluate(TEXT_SIZE, "[data-testid=stMetricValue]")
             label = page.evaluate(TEXT_SIZE, "[data-testid=stMetricLabel]")
+            # The area's map is on the presentation screen, loaded from the app (no tiles, no network).
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-testid=stImage] img, [data-testid=stImageContainer] img')]"
+                ".some(i => i.complete && i.naturalWidth > 600)",
+                timeout=90_000,
+            )
             # The first row of tiles is on screen without scrolling.
             tile_bottom = page.evaluate(
                 "() => document.querySelector('[data-testid=stMetricValue]').getBoundingClientRect().bottom"
