@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.app import data, login, widgets
 from blindspot.briefing import data as brief
 from blindspot.rounds import parse_round
@@ -36,7 +37,7 @@ for col, (key, label) in zip(
         ("confirmed", "욕구 확인"),
         ("supported", "지원 연계"),
         ("supported_rate", "지원 연계율 (%)"),
-        ("at_risk", "위험군 가구"),
+        ("at_risk", glossary.AT_RISK_HOUSEHOLDS),
     ],
     strict=False,
 ):
@@ -97,7 +98,7 @@ with right:
     st.markdown("**차수별 추이**")
     st.line_chart(b.trend, x="차수", y=["발굴", "지원 연계"])
     per_1000 = b.ranking_measure == "at_risk_rate"
-    label = "위험군 (천 가구당)" if per_1000 else "1인 가구 비율"
+    label = glossary.AT_RISK_RATE if per_1000 else "1인 가구 비율"
     st.markdown(f"**상위·하위 지역: {label}**")
     ranked = {
         "hide_index": True,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from blindspot import settings, vocab
+from blindspot import glossary, settings, vocab
 from blindspot.access import SUPPRESSED, Scope, can, narrow, outer_scope, protect, scope_sql, subset, threshold
 from blindspot.briefing import sql
 from blindspot.casework import audit
@@ -48,7 +48,7 @@ INDICATORS = (
     ("supported_rate", "지원 연계율", "%", "지원 연계 가구 ÷ 발굴 가구 × 100", "방문 결과(visits)"),
     (
         "at_risk",
-        "위험군 가구 (위험+주의)",
+        glossary.AT_RISK_HOUSEHOLDS,
         "가구",
         "위험 모델 등급이 위험·주의인 가구 수",
         "위험 점수(scores), 모델 버전은 표지 참조",
@@ -368,7 +368,7 @@ def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DE
                 "발굴": t["flagged"],
                 "지원 연계": t["supported"],
                 "지원 연계율 (%)": t["supported_rate"],
-                "위험군 (천 가구당)": t["at_risk_rate"],
+                glossary.AT_RISK_RATE: t["at_risk_rate"],
             }
         )
     scored = mapmeasures.has_scores(store, round_id)

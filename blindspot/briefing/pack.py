@@ -27,6 +27,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
+from blindspot import glossary  # noqa: E402
 from blindspot.access import SUPPRESSED, Scope, narrow  # noqa: E402
 from blindspot.briefing.data import CHILD_LEVEL, Briefing, safe_scope, shown  # noqa: E402
 from blindspot.db.store import Store  # noqa: E402
@@ -189,7 +190,7 @@ def page_cover(b: Briefing):
         ("발굴 가구", "flagged"),
         ("욕구 확인", "confirmed"),
         ("지원 연계", "supported"),
-        ("위험군 가구", "at_risk"),
+        (glossary.AT_RISK_HOUSEHOLDS, "at_risk"),
     ]
     for i, (label, key) in enumerate(tiles):
         value = b.kpis[key]
@@ -275,7 +276,7 @@ def chart_ranking(b: Briefing, n: int = 5):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     r = b.ranking
     pick = pd.concat([r.head(n), r.tail(n)]).drop_duplicates("code") if len(r) > 2 * n else r
-    label = "위험군 (천 가구당)" if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
+    label = glossary.AT_RISK_RATE if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
     ax.barh(pick["name"][::-1], pick[b.ranking_measure][::-1], color=palette.RANKING_BAR)
     ax.set_title(f"상위·하위 지역: {label} ({b.round_code})")
     fig.subplots_adjust(left=0.25, bottom=0.2)

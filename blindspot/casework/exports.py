@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from blindspot import glossary
 from blindspot.access import ROLES, Scope, threshold
 from blindspot.casework import audit, describe, lists
 from blindspot.casework.workbook import xlsx_bytes as xlsx_bytes  # callers read it here
@@ -32,7 +33,7 @@ SUMMARY_COLUMNS = {
     "high": "위험",
     "medium": "주의",
     "low": "관심",
-    "visited_at_risk": "방문한 위험·주의 가구",
+    "visited_at_risk": f"방문한 {glossary.AT_RISK_HOUSEHOLDS}",
 }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.access import Scope, protect, scope_sql_named, subset, threshold
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied
@@ -31,8 +31,8 @@ MEASURES = {
     "households": "가구 수",
     "one_person": "1인 가구 수",
     "one_person_share": "1인 가구 비율",
-    "at_risk": "위험·주의 가구 수",
-    "at_risk_rate": "위험·주의 가구 (천 가구당)",
+    "at_risk": glossary.AT_RISK_COUNT,
+    "at_risk_rate": glossary.AT_RISK_RATE,
 }
 UNITS = {
     "households": "count",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blindspot import glossary
 from blindspot.db.store import Store
 from blindspot.maps import sql
 
@@ -22,7 +23,7 @@ NATION = {"code": "00", "name": "전국", "full_name": "전국", "parent_code": 
 AgeBands = tuple[tuple[int, int | None], ...]
 DEFAULT_BANDS: AgeBands = ((20, 39), (40, 64), (65, None))
 
-RISK_BANDS = {"high": "위험", "medium": "주의", "low": "관심", "none": "해당 없음"}
+RISK_BANDS = glossary.BAND_LABELS
 NO_SCORES = "점수 없음"
 
 
@@ -94,8 +95,8 @@ def measures(domains: list[tuple[str, str]], bands: AgeBands = DEFAULT_BANDS) ->
         Measure("confirmed_rate", "욕구 확인율 (방문 대비)", "share", "방문·지원"),
         Measure("supported", "지원 연계 가구 수", "count", "방문·지원"),
         Measure("supported_rate", "지원 연계율 (방문 대비)", "share", "방문·지원"),
-        Measure("at_risk", "위험·주의 가구 수", "count", "위기 점수", True),
-        Measure("at_risk_rate", "위험·주의 가구 (천 가구당)", "per_1000", "위기 점수", True),
+        Measure("at_risk", glossary.AT_RISK_COUNT, "count", "위기 점수", True),
+        Measure("at_risk_rate", glossary.AT_RISK_RATE, "per_1000", "위기 점수", True),
         Measure("mean_probability", "평균 위기 확률", "probability", "위기 점수", True),
     ]
     return out

@@ -376,7 +376,7 @@ def run_export_summary(db, owners, data):
         back = pd.read_csv(io.BytesIO(f.data), encoding="utf-8-sig", dtype={"지역 코드": str})
         check_codes(scope, back["지역 코드"])
         check_counts(
-            scope, back, ["점수 산출 가구", "위험", "주의", "관심", "방문한 위험·주의 가구"], max(5, scope.min_count)
+            scope, back, ["점수 산출 가구", "위험", "주의", "관심", "방문한 위험군 가구"], max(5, scope.min_count)
         )
 
 
@@ -508,6 +508,8 @@ def _run_briefpack(fn_name):
 
             text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(out[0])).pages)
             assert not any(pid in text for pid in list(owners[0])[:2000])
+        elif fn_name == "map_png":  # the same map as map_one_person, as PNG bytes
+            assert out[:8] == b"\x89PNG\r\n\x1a\n"
         else:
             plt.close(out)
 
@@ -606,6 +608,7 @@ RUNNERS = {
     "briefing.pack.map_one_person": _run_briefpack("map_one_person"),
     "briefing.pack.map_hotspots": _run_briefpack("map_hotspots"),
     "briefing.pack.render": _run_briefpack("render"),
+    "briefing.pack.map_png": _run_briefpack("map_png"),
 }
 
 
