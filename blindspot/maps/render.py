@@ -194,9 +194,13 @@ def layer_geometries(store: Store, scope: Scope, level: str) -> dict:
             _layer_cache.move_to_end(key)
             return hit
     gdf = geography.region_geometries(store, scope, level)
+    # A label's place: a point inside each region (a centroid can fall outside a crescent).
+    inside = shapely.point_on_surface(np.asarray(gdf.geometry.values))
     value = {
         "codes": gdf["code"].astype(str).tolist(),
         "names": gdf["name"].astype(str).tolist(),
+        "level": level,
+        "points": [[round(float(p.x), 4), round(float(p.y), 4)] for p in inside],
         "geometries": [GeoJSONText.of(g) for g in simplify_geometries(gdf.geometry.values, level)],
         "bounds": tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (124.5, 33.0, 131.0, 38.7),
     }
@@ -310,8 +314,47 @@ class CompactDeck(pdk.Deck):
         return re.sub(quoted, lambda m: texts[int(m.group(1))], out)
 
 
-def region_deck(fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None = None) -> pdk.Deck:
-    """The pydeck Deck: one pickable GeoJsonLayer, no basemap, view fitted to bounds."""
+# Regions are named on the map when it shows this few of them (one 시도's 시군구, one 시군구's
+# 읍면동): a map of one area, not the national 읍면동 map, where names would be noise.
+LABEL_MAX = 60
+# Local faces only (nothing is fetched): Windows, macOS, Debian's fonts-nanum, Noto.
+LABEL_FONTS = '"Malgun Gothic", "Apple SD Gothic Neo", "NanumGothic", "Noto Sans CJK KR", sans-serif'
+
+
+def label_layer(names: list[str], points: list[list[float]]) -> pdk.Layer | None:
+    """A text layer naming each region at a point inside it, or None when there are more
+    than :data:`LABEL_MAX` regions.
+
+    >>> label_layer(["충장동"], [[126.92, 35.15]]).data
+    [{'name': '충장동', 'position': [126.92, 35.15]}]
+    >>> label_layer(["x"] * (LABEL_MAX + 1), [[0, 0]] * (LABEL_MAX + 1)) is None
+    True
+    """
+    if not names or len(names) > LABEL_MAX:
+        return None
+    return pdk.Layer(
+        "TextLayer",
+        data=[{"name": n, "position": p} for n, p in zip(names, points, strict=True)],
+        id="region-labels",
+        get_position="position",
+        get_text="name",
+        get_size=13,
+        get_color=[33, 33, 33, 230],
+        # Quoted: pydeck sends a bare string as a JavaScript expression, a quoted one as text.
+        font_family=f"'{LABEL_FONTS}'",
+        character_set='"auto"',  # Hangul: the atlas is built from the labels' own characters
+        outline_width=2,
+        outline_color=[255, 255, 255, 220],
+        font_settings={"sdf": True},
+        pickable=False,
+    )
+
+
+def region_deck(
+    fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None = None, labels: pdk.Layer | None = None
+) -> pdk.Deck:
+    """The pydeck Deck: one pickable GeoJsonLayer (and the region names, when given), no
+    basemap, view fitted to bounds."""
     layer = pdk.Layer(
         "GeoJsonLayer",
         data=fc,
@@ -325,7 +368,7 @@ def region_deck(fc: dict, bounds, layer_id: str = LAYER_ID, tooltip: dict | None
         line_width_min_pixels=0.5,
     )
     return CompactDeck(
-        layers=[layer],
+        layers=[layer] if labels is None else [layer, labels],
         initial_view_state=fit_view(bounds),
         map_style=None,
         map_provider=None,
@@ -355,7 +398,9 @@ def choropleth(
     lowest = -(breaks[-1]) if change and breaks else (float(finite.min()) if len(finite) else None)
     legend = legend_rows(breaks, hexes, unit, change, lowest=lowest)
     fc = feature_collection(view, layer, fills, measure_label, unit, change)
-    return region_deck(fc, layer["bounds"]), legend
+    # Named at 시군구 and 읍면동 level only: the 17 시도 names crowd a small national map.
+    labels = label_layer(layer["names"], layer["points"]) if layer.get("level") in ("sgg", "emd") else None
+    return region_deck(fc, layer["bounds"], labels=labels), legend
 
 
 def selected_code(selection, layer_id: str = LAYER_ID) -> str | None:

@@ -322,3 +322,28 @@ def test_the_opening_view_shows_the_whole_area_on_the_smallest_map(bounds):
     assert width <= maps.VIEW_WIDTH / 1.1 + 1e-6 and height <= maps.VIEW_HEIGHT / 1.1 + 1e-6
     assert max(width / maps.VIEW_WIDTH, height / maps.VIEW_HEIGHT) > 0.85  # and not needlessly small
     assert v.longitude == pytest.approx((minx + maxx) / 2)
+
+
+def test_a_map_of_one_area_names_its_regions_at_points_inside_them(small_store):
+    """One 시군구's 읍면동 (and the 17 시도) are named on the map, each name at a point inside its
+    region; the national 읍면동 map, with hundreds of regions, carries no names."""
+    import shapely
+
+    from blindspot.geo import regions as geography
+
+    scope = Scope.district(["29110"])
+    layer = maps.layer_geometries(small_store, scope, "emd")
+    view = pd.DataFrame({"code": layer["codes"], "value": np.linspace(0, 1, len(layer["codes"]))})
+    for col, v in (("name", layer["names"]), ("full_name", layer["names"]), ("parent_code", "29110")):
+        view[col] = v
+    view["rank"], view["siblings"], view["parent_name"] = 1.0, len(view), "동구"
+    deck, _ = maps.choropleth(view, layer, "1인 가구 비율", "share")
+    text = next(lyr for lyr in json.loads(deck.to_json())["layers"] if lyr["@@type"] == "TextLayer")
+    assert [d["name"] for d in text["data"]] == layer["names"] and text["characterSet"] == "auto"
+    assert text["fontFamily"] == maps.LABEL_FONTS  # sent as text, not as a JavaScript expression
+    exact = geography.region_geometries(small_store, scope, "emd").set_index("code").geometry
+    for code, d in zip(layer["codes"], text["data"], strict=True):
+        assert exact[code].contains(shapely.Point(d["position"])), code
+    national = maps.layer_geometries(small_store, Scope.all_areas(), "emd")
+    assert len(national["codes"]) > maps.LABEL_MAX
+    assert maps.label_layer(national["names"], national["points"]) is None
