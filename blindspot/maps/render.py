@@ -2,7 +2,7 @@
 and the pydeck ``Deck``; the texts of values and legends are :mod:`blindspot.maps.legend`.
 
 Pure functions over data frames and geometries (pydeck objects are plain JSON specs);
-no streamlit.  Maps work offline: no basemap (``map_style=None``, no map provider), the
+no streamlit.  Maps work offline: no basemap (no map style for Streamlit to fill in, no map provider), the
 polygons travel inside the deck JSON, and nothing is fetched at run time.
 """
 
@@ -289,6 +289,14 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
+# Streamlit's map element loads a CARTO basemap style from the internet whenever a deck's map
+# style is empty (``map_style=None``; seen blocked in the browser tour).  It removes pydeck's
+# "provider default" marker instead and then draws no basemap at all (Streamlit 1.67
+# DeckGlJsonChart: ``mapStyle === "__MAP_STYLE__"`` → deleted, no default style), so every
+# deck carries that marker and no map provider: nothing is fetched.
+NO_BASEMAP = "__MAP_STYLE__"
+
+
 class CompactDeck(pdk.Deck):
     """A Deck whose JSON has no indentation: pydeck indents by two spaces, which made the
     national 읍면동 layer five times larger than its content (16.6 MB instead of 3.4 MB).
@@ -296,6 +304,10 @@ class CompactDeck(pdk.Deck):
     Geometries held as :class:`GeoJSONText` are written as their text: each stands in as a
     numbered marker string while the rest is serialised, and the markers are then replaced
     by the texts (the same bytes ``json.dumps`` would write for the geometry dicts)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.map_style = NO_BASEMAP
 
     def to_json(self) -> str:
         texts: list[str] = []

@@ -53,7 +53,7 @@ def test_region_map_renders_and_drills_down(small_db, env_db):
     assert not at.exception
     _, spec = _deck(at, "region_map")
     features = spec["layers"][0]["data"]["features"]
-    assert len(features) == 17 and "mapStyle" not in spec
+    assert len(features) == 17 and spec["mapStyle"] == maps.NO_BASEMAP
     gwangju = next(f["properties"] for f in features if f["properties"]["code"] == "29")
     assert gwangju["name"] == "광주광역시" and gwangju["rank_text"].startswith("전국 내 ")
     seoul = next(f["properties"] for f in features if f["properties"]["code"] == "11")

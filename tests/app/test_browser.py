@@ -149,6 +149,7 @@ def test_map_page_draws_offline(app_server):
         finally:
             browser.close()
 
+    assert blocked == []  # no basemap style, tile or font is asked of the internet
     image = Image.open(io.BytesIO(box_png)).convert("RGB")
     Image.open(io.BytesIO(box_png)).save(ARTIFACTS / "region_map_canvas.png")
     pixels = list(image.get_flattened_data()) if hasattr(image, "get_flattened_data") else list(image.getdata())

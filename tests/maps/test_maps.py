@@ -66,7 +66,7 @@ def test_tooltip_rank_and_properties():
     assert fields == ["name", "measure", "value_text", "rank_text"] and set(fields) <= set(props["a"])
     assert legend["range"].iloc[-1] == maps.NO_DATA_LABEL
     # Offline: no basemap style or provider in the spec, the layer is pickable for drill-down.
-    assert "mapStyle" not in spec and "mapProvider" not in spec
+    assert spec["mapStyle"] == maps.NO_BASEMAP and "mapProvider" not in spec
     assert spec["layers"][0]["pickable"] is True and spec["layers"][0]["id"] == maps.LAYER_ID
 
 
