@@ -1,4 +1,5 @@
-"""``python -m blindspot train`` and ``models list|activate|rollback``: training and the gate.
+"""``python -m blindspot train``, ``evaluate`` (with the oracle and ``--seeds``) and
+``models list|activate|rollback``: training, evaluation and the gate.
 
 Apart from :mod:`blindspot.cli` to keep that module short.  ``train`` makes a candidate
 and :func:`promote_candidate` runs the gate (:mod:`blindspot.model.registry`): a candidate
@@ -164,3 +165,53 @@ def _change(args) -> int:
 
 def _cmd_models(args) -> int:
     return _list(args) if args.action == "list" else _change(args)
+
+
+def _cmd_evaluate(args) -> int:
+    from blindspot.model.oracle import oracle_metrics
+    from blindspot.model.training import evaluate
+    from blindspot.progress import LineProgress
+    from blindspot.rounds import parse_round as parse
+
+    if args.seeds:
+        from blindspot.model.sweep import run_seeds
+
+        sweep = run_seeds(args.seeds, scale=args.scale, rounds=args.rounds)
+        print(json.dumps(sweep, ensure_ascii=False, indent=None if args.json else 1))
+        return 0
+    from blindspot.cli import _database, _load_in_service
+
+    with _database(args) as st:
+        version, fitted, meta = _load_in_service(st, config.models_dir(args.models))
+        round_id = parse(args.round or meta["training"]["test_round"]).round_id
+        # The strong baseline's weights come from the model's own training rows (metadata).
+        weights = meta.get("baselines", {}).get("strong_baseline_weights")
+        result = evaluate(st, fitted, round_id, progress=LineProgress(), weights=weights)
+        if not args.no_oracle:  # synthetic data only: None without ground truth
+            result.update(
+                oracle_metrics(st, round_id, result["model"]["recall_at_capacity"], progress=LineProgress()) or {}
+            )
+    keys: tuple[str, ...] = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
+    keys += ("strong_baseline", "recall_ratio_strong", "oracle", "recall_ratio_oracle")
+    out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
+    out["subgroup_gaps"] = result["subgroup_gaps"]
+    # The rolling backtest is measured once, at training (it refits a model per round), and
+    # printed from the model's metadata; a model trained before it existed has none.
+    if meta.get("backtest"):
+        out["backtest"] = meta["backtest"]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        m, b = out["model"], out["baseline"]
+        print(f"모델 {version}, 회차 {out['round']}, 정답 {out['ground_truth']}")
+        for key in ("recall_at_capacity", "precision_at_capacity", "pr_auc", "roc_auc"):
+            print(f"{key:24s} 모델 {m[key]:.3f}   개수 규칙 {b[key]:.3f}")
+        print(f"{'ece':24s} 모델 {m['ece']:.4f}")
+        if "backtest" in out:
+            pooled = out["backtest"]["pooled"]
+            lo, hi = pooled["model"]["ci95"]["recall_at_capacity"] or (float("nan"),) * 2
+            print(
+                f"회차별 검증 ({', '.join(pooled['rounds'])}) 모델 용량 내 재현율 "
+                f"{pooled['model']['recall_at_capacity']:.3f} (95% 구간 {lo:.3f}–{hi:.3f})"
+            )
+    return 0

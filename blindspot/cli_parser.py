@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--scale", type=float, default=0.05, help="--seeds 세계의 규모 (기본 0.05)")
     e.add_argument("--rounds", type=int, default=6, help="--seeds 세계의 회차 수 (기본 6)")
-    e.set_defaults(func=cli._cmd_evaluate)
+    e.set_defaults(func=cli_models._cmd_evaluate)
 
     s = sub.add_parser("score", help="서비스 모델로 한 회차의 모든 가구 점수 계산")
     model_options(s)

@@ -276,6 +276,7 @@ UNRELATED = {
     ("briefing/pack.py", 0.008): "height of the PDF map's scale bar",
     ("demo/synthetic.py", 0.008): "the synthetic world's flagged share, a field figure frozen apart from the setting",
     ("model/card.py", 0.05): "tolerance of the model card's subgroup wording",
+    ("model/sweep.py", 0.05): "the scale of the seed sweep's worlds (households), not a band",
 }
 
 

@@ -1,4 +1,5 @@
-"""Map text: values in Korean by unit, legend ranges with the unit written once, ranks.
+"""Map text: values in Korean by unit, legend ranges with the unit written once, ranks, and the
+region names drawn on a map of one area.
 
 >>> legend_rows([3.6, 12.1], ["#ffeda0", "#f03b20"], "per_1000", lowest=1.2)["range"].tolist()[-1]
 '자료 없음·비공개 (suppressed)'
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pydeck as pdk
 
 from blindspot.maps.palette import NO_DATA
 
@@ -101,3 +103,39 @@ def rank_text(rank, siblings, parent_name: str) -> str:
     if rank is None or (isinstance(rank, float) and math.isnan(rank)):
         return "순위 없음"
     return f"{parent_name} 내 {int(rank)}위 / {int(siblings)}"
+
+
+# Regions are named on the map when it shows this few of them (one 시도's 시군구, one 시군구's
+# 읍면동): a map of one area, not the national 읍면동 map, where names would be noise.
+LABEL_MAX = 60
+# Local faces only (nothing is fetched): Windows, macOS, Debian's fonts-nanum, Noto.
+LABEL_FONTS = '"Malgun Gothic", "Apple SD Gothic Neo", "NanumGothic", "Noto Sans CJK KR", sans-serif'
+
+
+def label_layer(names: list[str], points: list[list[float]]) -> pdk.Layer | None:
+    """A text layer naming each region at a point inside it, or None when there are more
+    than :data:`LABEL_MAX` regions.
+
+    >>> label_layer(["충장동"], [[126.92, 35.15]]).data
+    [{'name': '충장동', 'position': [126.92, 35.15]}]
+    >>> label_layer(["x"] * (LABEL_MAX + 1), [[0, 0]] * (LABEL_MAX + 1)) is None
+    True
+    """
+    if not names or len(names) > LABEL_MAX:
+        return None
+    return pdk.Layer(
+        "TextLayer",
+        data=[{"name": n, "position": p} for n, p in zip(names, points, strict=True)],
+        id="region-labels",
+        get_position="position",
+        get_text="name",
+        get_size=13,
+        get_color=[33, 33, 33, 230],
+        # Quoted: pydeck sends a bare string as a JavaScript expression, a quoted one as text.
+        font_family=f"'{LABEL_FONTS}'",
+        character_set='"auto"',  # Hangul: the atlas is built from the labels' own characters
+        outline_width=2,
+        outline_color=[255, 255, 255, 220],
+        font_settings={"sdf": True},
+        pickable=False,
+    )

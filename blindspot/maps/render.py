@@ -28,8 +28,11 @@ from pydeck.bindings.json_tools import default_serialize
 from blindspot.access import SUPPRESSED, Scope
 from blindspot.db.store import Store
 from blindspot.geo import regions as geography
+from blindspot.maps.legend import LABEL_FONTS as LABEL_FONTS
+from blindspot.maps.legend import LABEL_MAX as LABEL_MAX
 from blindspot.maps.legend import NO_DATA_LABEL as NO_DATA_LABEL  # callers read these here
 from blindspot.maps.legend import format_value as format_value
+from blindspot.maps.legend import label_layer as label_layer
 from blindspot.maps.legend import legend_rows as legend_rows
 from blindspot.maps.legend import rank_text as rank_text
 from blindspot.maps.palette import NO_DATA, palette, rgba
@@ -324,42 +327,6 @@ class CompactDeck(pdk.Deck):
             return out
         quoted = re.escape(json.dumps(marker)[:-1]) + r'(\d+)"'
         return re.sub(quoted, lambda m: texts[int(m.group(1))], out)
-
-
-# Regions are named on the map when it shows this few of them (one 시도's 시군구, one 시군구's
-# 읍면동): a map of one area, not the national 읍면동 map, where names would be noise.
-LABEL_MAX = 60
-# Local faces only (nothing is fetched): Windows, macOS, Debian's fonts-nanum, Noto.
-LABEL_FONTS = '"Malgun Gothic", "Apple SD Gothic Neo", "NanumGothic", "Noto Sans CJK KR", sans-serif'
-
-
-def label_layer(names: list[str], points: list[list[float]]) -> pdk.Layer | None:
-    """A text layer naming each region at a point inside it, or None when there are more
-    than :data:`LABEL_MAX` regions.
-
-    >>> label_layer(["충장동"], [[126.92, 35.15]]).data
-    [{'name': '충장동', 'position': [126.92, 35.15]}]
-    >>> label_layer(["x"] * (LABEL_MAX + 1), [[0, 0]] * (LABEL_MAX + 1)) is None
-    True
-    """
-    if not names or len(names) > LABEL_MAX:
-        return None
-    return pdk.Layer(
-        "TextLayer",
-        data=[{"name": n, "position": p} for n, p in zip(names, points, strict=True)],
-        id="region-labels",
-        get_position="position",
-        get_text="name",
-        get_size=13,
-        get_color=[33, 33, 33, 230],
-        # Quoted: pydeck sends a bare string as a JavaScript expression, a quoted one as text.
-        font_family=f"'{LABEL_FONTS}'",
-        character_set='"auto"',  # Hangul: the atlas is built from the labels' own characters
-        outline_width=2,
-        outline_color=[255, 255, 255, 220],
-        font_settings={"sdf": True},
-        pickable=False,
-    )
 
 
 def region_deck(
