@@ -67,6 +67,14 @@ def gate_server(small_db, tmp_path):
     proc, url = _start_gate(db, tmp_path, settings={"max_upload_mb": 1})
     try:
         _wait_for(f"{url}/_stcore/health")
+        # The port answers through the gate of *this* process, not another test's plain
+        # Streamlit that happened to get the same port: otherwise a refusal test would test
+        # the wrong server (a CI run once saw an upload answered 204 here).
+        status, headers, _ = _get(url + "/")
+        assert proc.poll() is None and headers.get("Content-Security-Policy"), (
+            f"{url} answered without the gate (status {status}); serve log: "
+            + (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")[-1500:]
+        )
         yield url
     finally:
         proc.terminate()
