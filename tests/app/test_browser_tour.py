@@ -31,7 +31,7 @@ TITLES = {
     "audit": "감사 기록",
     "data_admin": "데이터 관리",
 }
-USERS = {"admin": "admin", "district": "dong", "presenter": "presenter"}
+USERS = {"admin": "admin", "analyst": "analyst", "district": "dong", "presenter": "presenter"}
 BAD = re.compile(r"(?<![A-Za-z])(None|nan|NaN|NaT|True|False)(?![A-Za-z])|\b(hot|cold)_(90|95|99)\b")
 EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf\ufe0f]")
 
