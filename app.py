@@ -5,6 +5,7 @@ import streamlit as st
 from blindspot import config
 from blindspot.access import pages_for
 from blindspot.app import cache, login, widgets
+from blindspot.app.pages import PAGES
 from blindspot.errors import BlindspotError
 
 config.private_umask()  # the database's WAL and anything else the app writes: not world-readable
@@ -22,16 +23,6 @@ except BlindspotError as exc:
     st.error(str(exc))
     st.stop()
 
-PAGES = {
-    "overview": ("views/overview.py", "개요"),
-    "region_map": ("views/region_map.py", "지역 지도"),
-    "hotspots": ("views/hotspots.py", "핫스팟"),
-    "briefing": ("views/briefing.py", "브리핑"),
-    "model": ("views/model.py", "위험 모델"),
-    "risk_list": ("views/risk_list.py", "위험 가구 목록"),
-    "audit": ("views/audit.py", "감사 기록"),
-    "data_admin": ("views/data_admin.py", "데이터 관리"),
-}
 allowed = pages_for(scope.role)
 nav = st.navigation([st.Page(PAGES[k][0], title=PAGES[k][1], default=(i == 0)) for i, k in enumerate(allowed)])
 widgets.synthetic_banner()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from blindspot.rounds import parse_round
 
 # Risk bands: label, what it means, the contact cadence of the district practice that grades
-# people in tiers (수영구 casebook, issue 16: weekly contact and a monthly visit for 위험, …).
+# people in tiers (수영구 casebook: weekly contact and a monthly visit for 위험, …).
 BANDS = {
     "high": ("위험", "방문 용량 안에 들고 위기 확률이 주의 기준 이상인 가구", "매주 연락, 매월 방문"),
     "medium": ("주의", "위기 확률이 주의 기준(band_medium) 이상인 가구", "매월 연락"),

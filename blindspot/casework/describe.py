@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 
-from blindspot import vocab
+from blindspot import glossary, vocab
 from blindspot.casework import lists
 from blindspot.maps.measures import RISK_BANDS
-from blindspot.rounds import from_id, parse_round
 
 # Each filter key of an audit record or an export, as read.
 FILTER_LABELS = {
@@ -41,10 +40,9 @@ DETAIL_LABELS = {"inserted": "새로 입력", "updated": "고침"}
 
 def _round_text(value) -> str:
     try:
-        r = from_id(int(value)) if str(value).isdigit() else parse_round(str(value))
+        return glossary.round_label(value)
     except Exception:  # noqa: BLE001 - a note that is not a round is shown as it is
         return str(value)
-    return f"{r.year}년 {r.seq}차"
 
 
 def _value_text(key: str, value) -> str:

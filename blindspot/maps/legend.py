@@ -29,14 +29,14 @@ def format_value(value, unit: str, change: bool = False) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "자료 없음"
-    sign = "+" if change and value > 0 else ""
+    number = _bare(value, unit, change)
     if unit == "count":
-        return f"{sign}{value:,.0f}가구"
+        return f"{number}가구"
     if unit in ("share", "probability"):
-        return f"{sign}{value * 100:.1f}{'%p' if change else '%'}"
-    if unit == "per_1000":
-        return f"{sign}{value:.1f}" if change else f"천 가구당 {value:.1f}"
-    return f"{sign}{value:,.3g}"
+        return number + ("%p" if change else "%")
+    if unit == "per_1000" and not change:
+        return f"천 가구당 {number}"
+    return number
 
 
 # A legend writes its numbers bare and the unit once, after them: "3.6 – 12.1 (천 가구당)".

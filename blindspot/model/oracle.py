@@ -3,8 +3,9 @@ before the test round, every household labelled, not only the visited ones.
 
 No office has that knowledge, so no model trained on visit outcomes can be expected to beat
 it; the model's recall over the oracle's says how much of what this world lets anyone learn
-the model learns (issue 14: ≥ 0.95×).  Synthetic data only: real data has no ground truth
-outside the visits, and then there is no oracle.
+the model learns (the sweep's target: ≥ 0.95×, :data:`blindspot.model.sweep.TARGETS`).
+Synthetic data only: real data has no ground truth outside the visits, and then there is no
+oracle.
 
 At national scale the previous round has 24 M households; the oracle keeps every household in
 crisis and a seeded random share of the others (``ORACLE_NEGATIVES`` per crisis household),

@@ -5,7 +5,7 @@ Each seed is a world of its own, built and evaluated by the command line in a ch
 (``build-demo`` then ``evaluate --json``) in a temporary folder with its own operational store,
 so the sweep never touches the product's database, audit log or models.  The worlds are
 generator 3 at ``scale`` (default 0.05: at 0.01 the one-visit floor per 읍면동 inflates every
-recall, docs/model.md); each row carries the targets of issue 14 as booleans.
+recall, docs/model.md); each row carries the targets (:data:`TARGETS`) as booleans.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# Issue 14's targets: the model against the strong baseline and the oracle, and calibration.
+# The claims a model must meet on every seed: against the strong baseline and the oracle, and calibration.
 TARGETS = {
     "recall_vs_strong": 1.10,  # model recall ≥ 1.10 × strong baseline
     "recall_vs_oracle": 0.95,  # model recall ≥ 0.95 × oracle

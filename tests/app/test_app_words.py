@@ -10,17 +10,8 @@ import pytest
 from apptest import _app
 
 from blindspot.access import pages_for
+from blindspot.app.pages import PAGE_FILES
 
-PAGE_FILES = {
-    "overview": "views/overview.py",
-    "region_map": "views/region_map.py",
-    "hotspots": "views/hotspots.py",
-    "briefing": "views/briefing.py",
-    "model": "views/model.py",
-    "risk_list": "views/risk_list.py",
-    "audit": "views/audit.py",
-    "data_admin": "views/data_admin.py",
-}
 USERS = {"admin": "admin", "analyst": "analyst", "district": "dong", "presenter": "presenter"}
 # What must never reach a reader: Python's missing values, and codes that have Korean words.
 BAD_WORD = re.compile(r"(?<![A-Za-z])(None|nan|NaN|NaT|True|False)(?![A-Za-z])")

@@ -5,6 +5,7 @@ Skips (with the reason) when /usr/bin/chromium or the playwright package is miss
 See /work/shared/docs/browser-testing.md for the launch arguments.
 """
 
+import contextlib
 import io
 import os
 import shutil
@@ -66,29 +67,15 @@ def _wait_for(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture()
-def app_server(small_db, tmp_path):
-    _requirements()
+@contextlib.contextmanager
+def serving_app(db, **env_extra):
+    """``streamlit run app.py`` on ``db`` (with ``env_extra`` in its environment) on a free
+    port; yields its base URL once it answers, and stops it afterwards."""
     port = _free_port()
-    # Its own copy: AppTests in this process may hold the fixture database open, and
-    # DuckDB lets only one process open a file that another has open for writing.
-    db = tmp_path / "browser.duckdb"
-    shutil.copy(small_db, db)
-    env = {**os.environ, "BLINDSPOT_DB": str(db)}
+    env = {**os.environ, "BLINDSPOT_DB": str(db), **{k: str(v) for k, v in env_extra.items()}}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)]
+        + ["--browser.gatherUsageStats", "false"],
         cwd=config.PROJECT_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -103,6 +90,17 @@ def app_server(small_db, tmp_path):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture()
+def app_server(small_db, tmp_path):
+    _requirements()
+    # Its own copy: AppTests in this process may hold the fixture database open, and
+    # DuckDB lets only one process open a file that another has open for writing.
+    db = tmp_path / "browser.duckdb"
+    shutil.copy(small_db, db)
+    with serving_app(db) as url:
+        yield url
 
 
 def test_map_page_draws_offline(app_server):

@@ -5,32 +5,19 @@ scanned for what a reader must never see: Python's missing values and booleans, 
 codes, emoji, a Streamlit error or exception box.
 """
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from urllib.parse import urlparse
 
 import pytest
 from conftest import TEST_PASSWORDS
-from test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _free_port, _requirements, _wait_for
+from test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _requirements, serving_app
 
-from blindspot import config
 from blindspot.access import pages_for
+from blindspot.app.pages import PAGE_TITLES
 
 pytestmark = pytest.mark.slow
 
-TITLES = {
-    "overview": "개요",
-    "region_map": "지역 지도",
-    "hotspots": "핫스팟",
-    "briefing": "브리핑",
-    "model": "위험 모델",
-    "risk_list": "위험 가구 목록",
-    "audit": "감사 기록",
-    "data_admin": "데이터 관리",
-}
 USERS = {"admin": "admin", "analyst": "analyst", "district": "dong", "presenter": "presenter"}
 BAD = re.compile(r"(?<![A-Za-z])(None|nan|NaN|NaT|True|False)(?![A-Za-z])|\b(hot|cold)_(90|95|99)\b")
 EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf\ufe0f]")
@@ -39,28 +26,11 @@ EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf\ufe0f]")
 @pytest.fixture()
 def tour_server(modelled, tmp_path):
     _requirements()
-    port = _free_port()
     db = tmp_path / "tour.duckdb"
     shutil.copy(modelled[0], db)
-    env = {**os.environ, "BLINDSPOT_DB": str(db), "BLINDSPOT_MODELS": str(modelled[1])}
-    env["BLINDSPOT_OPS_URL"] = f"sqlite:///{tmp_path / 'ops.sqlite'}"  # the tour's audit records stay here
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)]
-        + ["--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/_stcore/health")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    # The tour's audit records stay in its own operational store.
+    with serving_app(db, BLINDSPOT_MODELS=modelled[1], BLINDSPOT_OPS_URL=f"sqlite:///{tmp_path / 'ops.sqlite'}") as url:
+        yield url
 
 
 def _idle(page) -> None:
@@ -102,8 +72,8 @@ def test_every_page_of_the_role_reads_clean_in_the_browser(tour_server, role):
             page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
             for name in pages_for(role):
                 where["page"] = name
-                page.get_by_role("link", name=TITLES[name]).click()
-                page.get_by_role("heading", name=TITLES[name]).first.wait_for(timeout=90_000)
+                page.get_by_role("link", name=PAGE_TITLES[name]).click()
+                page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for(timeout=90_000)
                 _idle(page)
                 page.screenshot(path=str(folder / f"{role}-{name}.png"), full_page=True)
                 text = page.evaluate("() => document.body.innerText")
