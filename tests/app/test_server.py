@@ -301,6 +301,12 @@ def test_signed_in_uploads_downloads_and_session_binding(gate_server, small_db):
             page.get_by_label("차수 (YYYY-Rn)").wait_for(timeout=60_000)
             page.get_by_label("차수 (YYYY-Rn)").fill("2024-R3")
             page.get_by_label("차수 (YYYY-Rn)").press("Enter")
+            # Choose the file once the rerun the round started is over: a file chosen while the
+            # page is redrawn can land in an uploader that is being replaced (a CI run lost it).
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'",
+                timeout=60_000,
+            )
             page.locator("input[type=file]").first.set_input_files(
                 files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}]
             )
