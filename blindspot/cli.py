@@ -1,9 +1,11 @@
 """Command line: ``python -m blindspot <command>``; its argparse table is :mod:`blindspot.cli_parser`.
 
 Commands: build-demo, init-db, geo-import, info, settings, train, evaluate, score, models, ingest, export-round,
-stats, bench, users, snapshots, audit, serve (``train`` and ``models``: :mod:`blindspot.cli_models`).  Commands
-that change data write the next snapshot version and publish it (:mod:`blindspot.db.snapshots`); the others read
-the active version, read-only, so all of them run while the app serves.  Long work prints a progress line on
+reach-gap (:mod:`blindspot.reach.cli`), stats, bench, users, snapshots, followups (:mod:`blindspot.followup.command`),
+audit, serve (``train`` and ``models``: :mod:`blindspot.cli_models`).  Commands that change data write the next
+snapshot version and publish it
+(:mod:`blindspot.db.snapshots`); the others read the active version, read-only, so all of them run while the app
+serves.  Long work prints a progress line on
 stderr; results go to stdout.  Errors meant for people exit with status 2 and a message that says what to do.
 Defaults of options come from :mod:`blindspot.settings` (an option left out reads its setting: environment first).
 """
@@ -173,6 +175,7 @@ def _load_in_service(st: Store, models):
 
 
 def _cmd_score(args) -> int:
+    from blindspot.model.capacity import current_plan
     from blindspot.model.scoring import score_round
     from blindspot.progress import LineProgress
     from blindspot.rounds import parse_round as parse
@@ -182,7 +185,10 @@ def _cmd_score(args) -> int:
         round_id = parse(args.round).round_id
         # With the model's drift reference, the round's PSI per feature is stored beside its scores.
         reference = meta.get("drift_reference")
-        result = score_round(draft.store, fitted, version, round_id, progress=LineProgress(), reference=reference)
+        plan = current_plan(fitted.thresholds.capacity_share)
+        result = score_round(
+            draft.store, fitted, version, round_id, progress=LineProgress(), reference=reference, plan=plan
+        )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -267,6 +273,12 @@ def _cmd_export_round(args) -> int:
         result = export_round_audited(st, scope, args.round, Path(args.out), args.format, args.long, purpose)
     print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def _cmd_reach_gap(args) -> int:
+    from blindspot.reach.cli import run
+
+    return run(args)
 
 
 def _cmd_stats(args) -> int:
@@ -404,6 +416,12 @@ def _cmd_snapshots(args) -> int:
             size = f"{int(r['bytes'] or 0) / 2**20:8,.1f} MB"
             print(f"{mark} {r['version']}  {size}  {r['created_at'] or '-':19s}  {r['command'] or '-'}")
     return 0
+
+
+def _cmd_followups(args) -> int:
+    from blindspot.followup.command import run
+
+    return run(args)
 
 
 def _cmd_audit(args) -> int:

@@ -192,7 +192,7 @@ def _cmd_evaluate(args) -> int:
                 oracle_metrics(st, round_id, result["model"]["recall_at_capacity"], progress=LineProgress()) or {}
             )
     keys: tuple[str, ...] = ("round", "ground_truth", "capacity_share", "model", "baseline", "recall_ratio")
-    keys += ("strong_baseline", "recall_ratio_strong", "oracle", "recall_ratio_oracle")
+    keys += ("strong_baseline", "recall_ratio_strong", "oracle", "recall_ratio_oracle", "audit_estimate")
     out = {"model_version": version, **{k: result[k] for k in keys if k in result}}
     out["subgroup_gaps"] = result["subgroup_gaps"]
     # The rolling backtest is measured once, at training (it refits a model per round), and

@@ -19,10 +19,22 @@ def _default_text(name: str) -> str:
     return f"기본 {s.shown_default()} 또는 {s.env}"
 
 
+def _cmd_lonely(args) -> int:
+    from blindspot.lonely.cli import run
+
+    return run(args)
+
+
+def _cmd_zones(args) -> int:
+    from blindspot.zones.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # blindspot.cli imports this module at its top; its command functions are looked up here,
     # when the parser is built, by which time both modules are loaded.
-    from blindspot import cli, cli_models
+    from blindspot import cli, cli_capacity, cli_models
 
     p = argparse.ArgumentParser(prog="python -m blindspot", description="복지사각지대 지도: 데이터 구축·점검 명령")
     sub = p.add_subparsers(dest="command", required=True)
@@ -126,6 +138,22 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--json", action="store_true", help="JSON 으로 출력 (list)")
     mo.set_defaults(func=cli_models._cmd_models)
 
+    ca = sub.add_parser(
+        "capacity", help="방문 용량: 기본 비율·배분 규칙·시군구 담당 인력 (등록하면 점수 등급을 다시 계산, 새 판)"
+    )
+    ca.add_argument(
+        "action",
+        choices=["list", "set", "refresh"],
+        help="list: 용량 설정과 등록 인력, set: 시군구 담당 인력 등록/해제, refresh: 현재 설정으로 등급 다시 계산",
+    )
+    ca.add_argument("--sgg", help="시군구 코드 5자리 (set)")
+    ca.add_argument("--officers", type=float, help="담당 공무원 수 (set; 차수당 용량 = 인원 × visits_per_officer)")
+    ca.add_argument("--clear", action="store_true", help="등록 해제: 그 시군구는 전국 방문 비율로 (set)")
+    ca.add_argument("--no-rescore", action="store_true", help="등록만 하고 점수 등급은 다시 계산하지 않음 (set)")
+    ca.add_argument("--json", action="store_true", help="JSON 으로 출력 (list)")
+    model_options(ca)
+    ca.set_defaults(func=cli_capacity._cmd_capacity)
+
     n = sub.add_parser("init-db", help="실데이터용 빈 데이터베이스 생성 (행정구역·지표 목록만; 차수는 ingest 로 적재)")
     n.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
     n.add_argument("--geo-dir", help="경계·인구 자료 폴더")
@@ -160,6 +188,44 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--user", help="내보내는 사람 (기본: 로그인 사용자 이름)")
     x.add_argument("--db", help="데이터베이스 파일")
     x.set_defaults(func=cli._cmd_export_round)
+
+    r = sub.add_parser(
+        "reach-gap",
+        help="발굴 격차: 시군구·읍면동별 예상 위기 가구, 발견, 지원 연계, 발견률과 95%% 구간 (docs/reach-gap.md)",
+    )
+    r.add_argument("--level", required=True, choices=["sgg", "emd"], help="지역 단계 (시군구 또는 읍면동)")
+    r.add_argument("--round", required=True, help="차수 (예: 2024-R3; 위기 점수가 있어야 함)")
+    r.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    r.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
+    r.set_defaults(func=cli._cmd_reach_gap)
+
+    lo = sub.add_parser(
+        "lonely",
+        help="고독사 위험: 시군구의 생애주기별 1인 가구, 고독사 위기정보, 중장년 1인 남성, 등급 수 (docs/lonely.md)",
+    )
+    lo.add_argument("--sgg", required=True, help="시군구 코드 (5자리, 예: 29110)")
+    lo.add_argument("--round", required=True, help="차수 (예: 2024-R3)")
+    lo.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    lo.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
+    lo.set_defaults(func=_cmd_lonely)
+
+    zo = sub.add_parser(
+        "zones",
+        help="사회보장 특별지원구역: 시군구·읍면동 필요 지수, 성분, 순위와 부트스트랩 순위 구간 (docs/zones.md)",
+    )
+    zo.add_argument("--round", required=True, help="기준 차수 (예: 2024-R3)")
+    zo.add_argument("--level", choices=["sgg", "emd"], help="지역 단계 (기본 sgg: 전국 시군구; emd 는 --sgg 필요)")
+    zo.add_argument("--sgg", metavar="CODE", help="읍면동 순위를 매길 시군구 코드 (5자리)")
+    zo.add_argument(
+        "--weight",
+        action="append",
+        metavar="KEY=W",
+        help="성분 가중치 바꾸기 (여러 번; 예: reach_gap=0.4; 기본은 zones_weight_* 설정)",
+    )
+    zo.add_argument("--xlsx", metavar="PATH", help="순위와 방법을 XLSX 로 저장 (0600)")
+    zo.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    zo.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
+    zo.set_defaults(func=_cmd_zones)
 
     a = sub.add_parser("stats", help="지도용 읍면동 집계 다시 계산 (옛 데이터베이스를 올린 뒤 한 번)")
     a.add_argument("--db", help="데이터베이스 파일")
@@ -217,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--user", help="되돌린 사람 (기본: 로그인 사용자 이름)")
     n.add_argument("--json", action="store_true", help="JSON 으로 출력")
     n.set_defaults(func=cli._cmd_snapshots)
+
+    f = sub.add_parser("followups", help="후속 관리: 한 시군구의 연락 대상(기한까지·지난 것) 목록 (감사 기록)")
+    f.add_argument("--sgg", required=True, metavar="CODE", help="시군구 코드 (5자리, 예: 29110)")
+    f.add_argument("--due-by", metavar="DATE", help="이날까지 연락할 사례 (YYYY-MM-DD; 기본: 이번 주 일요일)")
+    f.add_argument("--purpose", help="열람 목적 (기본: 사례관리; 감사 기록에 남음)")
+    f.add_argument("--user", help="열람한 사람 (기본: 로그인 사용자 이름)")
+    f.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
+    f.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
+    f.set_defaults(func=cli._cmd_followups)
 
     a = sub.add_parser("audit", help="감사 기록 해시 사슬 검사 (운영 저장소)")
     a.add_argument("action", choices=["verify"], help="verify: 사슬을 처음부터 검사, 처음 끊긴 기록을 알림")

@@ -82,6 +82,8 @@ MODEL, PRIVACY, LOGIN, SERVER, LIMITS, MEMORY, PATHS, DEMO = (
     "경로",
     "데모",
 )
+FOLLOWUP = "후속 관리"
+ZONES = "특별지원구역"
 
 SETTINGS: tuple[Setting, ...] = (
     # --- the risk model (docs/model.md) ---
@@ -93,6 +95,34 @@ SETTINGS: tuple[Setting, ...] = (
         "float",
         MODEL,
         account=True,
+    ),
+    # domain.md: "~100 targets per officer per round".
+    Setting(
+        "visits_per_officer",
+        100,
+        "담당 공무원 1명이 한 차수에 연락·방문할 수 있는 가구 수 (인력 등록 시군구의 용량 = 인력 × 이 값)",
+        "int",
+        MODEL,
+        minimum=1,
+    ),
+    Setting(
+        "capacity_allocation",
+        "flat",
+        "시군구 방문 용량을 읍면동에 나누는 규칙: flat 은 가구 수, need 는 예상 위기 가구(보정 확률 합)에 비례",
+        "str",
+        MODEL,
+        choices=("flat", "need"),
+    ),
+    # A random audit sample of visits (docs/model.md "Unbiased evaluation"): 3 % of a round's
+    # visits, so the estimate has a few hundred audited crises at national scale.
+    Setting(
+        "audit_sample_share",
+        0.03,
+        "무작위 점검: 읍면동 방문 중 이 비율만큼을 명단 밖 신호 가구에서 무작위로 뽑음 (불편 재현율 추정용)",
+        "float",
+        MODEL,
+        minimum=0.0,
+        maximum=1.0,
     ),
     Setting("band_medium", 0.15, "주의 등급 최소 확률 (위험: 방문 용량 안이면서 이 확률 이상)", "float", MODEL),
     Setting("band_low", 0.05, "관심 등급 최소 확률", "float", MODEL),
@@ -146,6 +176,37 @@ SETTINGS: tuple[Setting, ...] = (
         MODEL,
         minimum=0.0,
         maximum=1.0,
+    ),
+    # docs/reach-gap.md: a judgement, not a field figure.  Below 1 so that an area is called a
+    # gap only when it is clearly behind its peers, not merely not ahead of them.
+    Setting(
+        "reach_gap_ratio",
+        0.8,
+        "발굴 격차 기준: 발견률(발견 ÷ 예상 위기 가구)의 95% 구간 위 끝이 "
+        "권한 범위 전체 발견률의 이 배수 미만인 지역을 격차로 표시",
+        "float",
+        MODEL,
+        minimum=0.0,
+        maximum=1.0,
+    ),
+    # shared/docs/domain.md: local youth bands conflict (19–34 in law, 20–39 on Daegu's maps);
+    # its defaults are 20–39, 40–64, 65+.  "65-" means 65 and over.
+    Setting(
+        "life_stage_bands",
+        ("20-39", "40-64", "65-"),
+        "고독사 위험의 생애주기 구간 (세대주 나이, 양 끝 포함; '65-' 는 65세 이상; 쉼표로 구분)",
+        "list",
+        MODEL,
+    ),
+    # docs/lonely.md: the grade's weights are log rate ratios among visited one-person
+    # households; 0.35 ≈ the sum of a strong and a weaker signal, chosen on the demo world.
+    Setting(
+        "lonely_high_score",
+        0.35,
+        "고독사 위험 '높음' 기준: 1인 가구의 고독사 위기정보 가중치 합이 이 값 이상 (docs/lonely.md)",
+        "float",
+        MODEL,
+        minimum=0.0,
     ),
     # --- small counts (docs/access.md) ---
     Setting(
@@ -331,6 +392,73 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("snapshots_keep", 3, "분석 데이터 판(스냅숏)을 몇 개 남길지 (되돌리기용; 지금 판은 늘 남음)", "int", PATHS),
     Setting("bench_dir", None, "bench 가 측정용 데이터베이스를 만들 폴더 (없으면 시스템 임시 폴더)", "path", PATHS),
+    # --- follow-up cadence (docs/followups.md): the 수영구 casebook's tiers, in days ---
+    # weekly contact and a monthly visit for 위험, monthly for 주의, every two months for 관심,
+    # twice a year for 종결; a month is counted as 30 days so a date never depends on month length.
+    Setting(
+        "followup_days_high",
+        7,
+        "위험 사례 연락 주기(일): 마지막 연락(없으면 사례 시작) 뒤 이만큼",
+        "int",
+        FOLLOWUP,
+        minimum=1,
+    ),
+    Setting(
+        "followup_visit_days_high",
+        30,
+        "위험 사례 방문 주기(일): 마지막 방문(없으면 사례 시작) 뒤 이만큼",
+        "int",
+        FOLLOWUP,
+        minimum=1,
+    ),
+    Setting("followup_days_medium", 30, "주의 사례 연락 주기(일)", "int", FOLLOWUP, minimum=1),
+    Setting("followup_days_low", 60, "관심 사례 연락 주기(일)", "int", FOLLOWUP, minimum=1),
+    Setting("followup_days_closed", 182, "종결 사례 사후 확인 주기(일): 한 해 두 번", "int", FOLLOWUP, minimum=1),
+    # The holiday library knows the law's holidays; a 임시공휴일 is declared weeks ahead, later than its release.
+    Setting(
+        "followup_extra_holidays",
+        [],
+        "연락 예정일에서 피할 임시공휴일 (YYYY-MM-DD, 쉼표로 구분; 예: 2025-01-27). 법정·대체공휴일은 holidays 가 앎",
+        "list",
+        FOLLOWUP,
+    ),
+    # --- special support zones (docs/zones.md): the composite need index, default weights ---
+    # Weights are relative (divided by their sum).  Half goes to need itself (crisis signals,
+    # the model's 위험군, need the system has not found), three tenths to living alone by life
+    # stage (domain.md names young, middle-aged and older people living alone as blind spots),
+    # a fifth to ageing (65+ residents; the lonely-death targets concern them).
+    Setting(
+        "zones_weight_crisis", 0.2, "특별지원구역 지수 가중치: 위기정보 가구 (천 가구당)", "float", ZONES, minimum=0.0
+    ),
+    Setting(
+        "zones_weight_at_risk", 0.1, "특별지원구역 지수 가중치: 위험군 가구 (천 가구당)", "float", ZONES, minimum=0.0
+    ),
+    Setting(
+        "zones_weight_reach_gap",
+        0.2,
+        "특별지원구역 지수 가중치: 미발견 추정 (예상 위기 가구 − 발견, 천 가구당)",
+        "float",
+        ZONES,
+        minimum=0.0,
+    ),
+    Setting(
+        "zones_weight_alone_young", 0.1, "특별지원구역 지수 가중치: 1인 가구 비율 20–39세", "float", ZONES, minimum=0.0
+    ),
+    Setting(
+        "zones_weight_alone_middle", 0.1, "특별지원구역 지수 가중치: 1인 가구 비율 40–64세", "float", ZONES, minimum=0.0
+    ),
+    Setting(
+        "zones_weight_alone_old", 0.1, "특별지원구역 지수 가중치: 1인 가구 비율 65세 이상", "float", ZONES, minimum=0.0
+    ),
+    Setting("zones_weight_elderly", 0.2, "특별지원구역 지수 가중치: 65세 이상 인구 비율", "float", ZONES, minimum=0.0),
+    # domain.md: six rounds a year; a designation lasts four years, so one year of rounds.
+    Setting("zones_rounds", 6, "특별지원구역 지수에 쓰는 차수 수 (고른 차수까지 최근 차수)", "int", ZONES, minimum=1),
+    Setting(
+        "zones_replicates", 1000, "특별지원구역 순위 구간의 부트스트랩 반복 수 (차수 재표집)", "int", ZONES, minimum=10
+    ),
+    Setting("zones_seed", 2024, "특별지원구역 부트스트랩 난수 시드 (같은 시드 → 같은 구간)", "int", ZONES),
+    # The Ministry's seed release designates the first 8 시군구.
+    Setting("zones_designate", 8, "특별지원구역 후보로 강조할 상위 지역 수", "int", ZONES, minimum=1),
     # --- the demo `make run` builds: every 읍면동, a tenth of the real households ---
     Setting("demo_scale", 0.1, "데모 규모: 실제 세대수 대비 비율 (전국 실규모 1)", "float", DEMO),
     Setting("demo_rounds", 6, "데모 격월 차수 개수 (마지막 2024-R3)", "int", DEMO),

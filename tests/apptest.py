@@ -28,3 +28,17 @@ def _app(env_db, path, user="admin"):
         return at
     at.run()
     return login(at, user) if len(at.text_input) >= 2 else at
+
+
+def page(env_db, path, user: str, script: str):
+    """``script`` (a views/ page) run once as ``user`` on the database ``path``."""
+    at = _app(env_db, path, user=user)
+    at.switch_page(script)
+    return at.run()
+
+
+def decks(at) -> list[dict]:
+    """The deck.gl specs of every map the run drew."""
+    import json
+
+    return [json.loads(e.proto.json) for e in at.get("deck_gl_json_chart")]

@@ -114,6 +114,20 @@ TEST_USERS = {
 TEST_PASSWORDS = {u: f"pw-{u}-시험" for u in TEST_USERS}
 
 
+@pytest.fixture(scope="module")
+def modelled_copy(modelled, tmp_path_factory) -> Path:
+    """A test module's own copy of the modelled database, for pages its AppTests open (the
+    modelled fixture's file stays untouched)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("modelled-copy") / "app.duckdb"
+    shutil.copy(modelled[0], path)
+    yield path
+    from blindspot.db import store as store_mod
+
+    store_mod.close_all()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_accounts(tmp_path_factory):
     from blindspot.app import auth

@@ -25,3 +25,13 @@ def test_one_term_for_the_households_at_risk():
 
 def test_rounds_read_as_year_and_round():
     assert glossary.round_label("2023-R4") == "2023년 4차" and glossary.round_label(20236) == "2023년 6차"
+
+
+def test_one_term_for_the_reach_gap():
+    """발굴 격차, 예상 위기 가구 and 발견 are the glossary's words on the page, in files and the pack."""
+    from blindspot.app.pages import PAGE_TITLES
+    from blindspot.reach import present
+
+    assert PAGE_TITLES["reach_gap"] == glossary.REACH_GAP == "발굴 격차"
+    assert (present.EXPECTED, present.FOUND) == (glossary.EXPECTED_CRISIS, glossary.FOUND) == ("예상 위기 가구", "발견")
+    assert all(term in glossary.TERMS for term in (glossary.REACH_GAP, glossary.EXPECTED_CRISIS, glossary.FOUND))

@@ -89,6 +89,7 @@ left, right = st.columns(2)
 with left:
     st.markdown("**발굴 → 방문 → 욕구 확인 → 지원**")
     st.bar_chart(b.funnel, x="단계", y="가구", horizontal=True, sort=False)
+    st.metric("후속 연락 (사례관리, 첫 방문과 별도; 건)", brief.shown(b, "followup_contacts"))
     hidden = [stage for stage, v in zip(b.funnel["단계"], b.funnel["가구"], strict=False) if v is None or v != v]
     if hidden:
         st.caption(f"비공개 (소수 {b.k} 미만이거나 빼기로 소수가 드러나는 칸): {', '.join(hidden)}")

@@ -3,10 +3,12 @@
 
 import streamlit as st
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.access import may
+from blindspot.app import capacity as capacity_panel
 from blindspot.app import data, login
 from blindspot.maps import palette
+from blindspot.model import auditsample, capacity, whatif
 from blindspot.model import card as modelcard
 from blindspot.model.pipeline import ModelError
 
@@ -48,6 +50,9 @@ if not backtest.empty:
     st.subheader("회차별 검증 (rolling backtest, 95% 구간)")
     st.caption(meta["backtest"]["method"])
     st.dataframe(backtest, hide_index=True, width="stretch")
+if meta["metrics"].get("audit_estimate"):
+    st.markdown("**무작위 점검으로 본 재현율 (편향 없는 추정)**")
+    st.caption(auditsample.summary_text(meta["metrics"]["audit_estimate"]))
 left, right = st.columns(2)
 with left:
     st.markdown("**정밀도–재현율 곡선 (PR curve)**")
@@ -143,6 +148,42 @@ st.dataframe(
         "warn": st.column_config.CheckboxColumn("주의"),
     },
 )
+
+if may(login.current_scope().role, "capacity_what_if"):
+    st.subheader("방문 용량 가정 분석 (what-if)")
+    st.caption(
+        f"검증 회차 {glossary.round_label(meta['metrics']['round'])}의 모델 순위로, 방문 용량과 배분 규칙을 바꾸면 "
+        "찾는 위기 가구와 지역 간 재현율 격차가 어떻게 달라지는지 계산합니다 (재학습·재계산 없음). "
+        "인력이 등록된 시군구는 인력 × 1인당 방문 가구, 나머지는 기본 방문 비율을 씁니다."
+    )
+    staff = capacity_panel.registered_staff()
+    a1, a2, a3 = st.columns(3)
+    rule = a1.radio("배분 규칙", list(capacity.RULE_LABELS), format_func=capacity.RULE_LABELS.get, horizontal=True)
+    share_pct = a2.number_input(
+        "기본 방문 비율 (%)",
+        min_value=0.1,
+        max_value=10.0,
+        value=round(meta["metrics"]["capacity_share"] * 100, 2),
+        step=0.1,
+    )
+    per_officer = a3.number_input(
+        "담당자 1명당 방문 가구", min_value=1, max_value=1000, value=int(settings.get("visits_per_officer")), step=10
+    )
+    use_staff = st.checkbox(f"등록된 담당 인력 반영 ({len(staff):,}개 시군구)", value=bool(staff), disabled=not staff)
+    plans = {
+        "현재 설정": capacity.Plan.configured(staff, share=meta["metrics"]["capacity_share"]),
+        "가정": capacity.Plan(
+            share=share_pct / 100,
+            rule=rule,
+            officers=staff if use_staff else {},
+            visits_per_officer=int(per_officer),
+        ),
+    }
+    table = capacity_panel.capacity_what_if(meta["version"], plans)
+    if table is None:
+        st.info("이 모델은 가정 분석 자료 없이 저장되었습니다. 다시 학습하면 이 표가 나타납니다.")
+    else:
+        st.dataframe(whatif.shown(table), width="stretch")
 
 if may(login.current_scope().role, "manage_model"):
     st.subheader("모델 관리 (관리자)")

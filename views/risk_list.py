@@ -43,6 +43,12 @@ with c6:
 with c7:
     new_only = st.checkbox("이번 차수 신규 위기정보만", key="rl_new")
     not_visited = st.checkbox("아직 방문하지 않은 가구만", key="rl_unvisited")
+    audit_sample = st.checkbox(
+        "무작위 점검 가구 포함",
+        value=True,
+        key="rl_audit",
+        help="명단 밖 위기정보 가구 가운데 무작위로 뽑은 방문 대상 (편향 없는 성과 측정용, 방문 용량과 별도)",
+    )
 with c8:
     trim = st.toggle("방문 용량만큼 (읍면동별 상위 k)", value=True, key="rl_trim")
     capacity = st.number_input(
@@ -70,6 +76,7 @@ filters = lists.ListFilters(
     new_only,
     not_visited,
     capacity / 100 if trim else None,
+    audit_sample,
 )
 
 purpose = widgets.purpose_picker("rl_purpose")

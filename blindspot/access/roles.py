@@ -16,10 +16,46 @@ ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 �
 # subgroup table counts households per group, and such counts may be small.  Pages that
 # need an action (PAGE_ACTIONS) are listed only for roles that have it (tested).
 PAGES = {
-    "admin": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "audit", "data_admin"),
-    "analyst": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list", "data_admin"),
-    "district": ("overview", "region_map", "hotspots", "briefing", "model", "risk_list"),
-    "presenter": ("overview", "briefing", "region_map", "hotspots"),
+    "admin": (
+        "overview",
+        "region_map",
+        "hotspots",
+        "reach_gap",
+        "lonely",
+        "zones",
+        "briefing",
+        "model",
+        "risk_list",
+        "followups",
+        "audit",
+        "data_admin",
+    ),
+    "analyst": (
+        "overview",
+        "region_map",
+        "hotspots",
+        "reach_gap",
+        "lonely",
+        "zones",
+        "briefing",
+        "model",
+        "risk_list",
+        "followups",
+        "data_admin",
+    ),
+    "district": (
+        "overview",
+        "region_map",
+        "hotspots",
+        "reach_gap",
+        "lonely",
+        "zones",
+        "briefing",
+        "model",
+        "risk_list",
+        "followups",
+    ),
+    "presenter": ("overview", "briefing", "region_map", "hotspots", "reach_gap", "lonely", "zones"),
 }
 
 # Role → action: "any" = in every area of the role's scope, "own" = only for a 시군구 of
@@ -41,10 +77,21 @@ ACTION_RULES: dict[str, dict[str, str]] = {
     "read_metrics": {"admin": "any"},
     # which risk model is in service: activate a trained model, override its gate, roll back
     "manage_model": {"admin": "any"},
+    # the capacity what-if (staff, allocation rule → recall): national figures of the model's test round
+    "capacity_what_if": {"admin": "any", "analyst": "any"},
+    # a 시군구's registered staff: it sets the visit capacity and so who is in the 위험 band
+    "set_staff": {"admin": "any"},
+    # the weights of the special support zone index (an analysis choice; others see the defaults)
+    "set_zone_weights": {"admin": "any", "analyst": "any"},
 }
 
 # The action a page stands for: its navigation entry and its own check follow the rule.
-PAGE_ACTIONS = {"risk_list": "view_households", "audit": "read_audit", "data_admin": "ingest"}
+PAGE_ACTIONS = {
+    "risk_list": "view_households",
+    "followups": "view_households",
+    "audit": "read_audit",
+    "data_admin": "ingest",
+}
 
 # What a refusal says, per action (the page or function names no role list of its own).
 DENIED = {
@@ -56,6 +103,9 @@ DENIED = {
     "read_audit": "감사 기록은 관리자만 볼 수 있습니다.",
     "read_metrics": "서버 지표는 관리자만 볼 수 있습니다.",
     "manage_model": "서비스 모델 지정·되돌리기는 관리자만 할 수 있습니다.",
+    "capacity_what_if": "방문 용량 가정 분석은 관리자·분석가만 할 수 있습니다.",
+    "set_staff": "시군구 담당 인력 등록은 관리자만 할 수 있습니다.",
+    "set_zone_weights": "특별지원구역 지수의 가중치는 관리자·분석가만 바꿀 수 있습니다.",
 }
 
 

@@ -170,7 +170,7 @@ def disclosures(shown, equations, k: int, thresholds=None) -> list[tuple]:
     return out
 
 
-def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(), thresholds=None) -> set:
+def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(), thresholds=None, keep=()) -> set:
     """Cells to hide so that no count 1..k-1 is shown or recovered by subtraction.
 
     ``values`` maps each cell to its true count (0 or more).  ``equations`` are
@@ -178,7 +178,9 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
     :func:`subset` equations whose difference cell is in ``implicit`` (never shown, but
     an attacker can compute it).  ``fixed`` cells are published elsewhere: they count
     as known (unless 1..k-1, which that place hides too) and are hidden only as a last
-    resort.  ``hidden`` cells are hidden already (elsewhere).  ``thresholds`` gives a
+    resort.  ``keep`` cells are published elsewhere and stay shown whatever happens here
+    (another output shows them): known, never chosen; a derivation through them is broken
+    elsewhere.  ``hidden`` cells are hidden already (elsewhere).  ``thresholds`` gives a
     per-cell k.
 
     Method (docs/access.md): primary suppression hides 1..k-1; then, to a fixed point,
@@ -211,6 +213,7 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
             shown[i] = False
     # A cell published elsewhere went through primary suppression there too.
     fixed_i = {pos[c] for c in fixed if c in pos and shown[pos[c]]}
+    keep_i = {pos[c] for c in keep if c in pos and shown[pos[c]]}
 
     def pick(cells, exclude, parts_first=True):
         """The cell to hide next in an equation: shown, not fixed, non-zero, smallest."""
@@ -220,7 +223,11 @@ def protect(values, equations=(), k: int = 1, *, implicit=(), fixed=(), hidden=(
                 choice = [
                     c
                     for c in pool
-                    if shown[c] and value[c] > 0 and c not in exclude and (allow_fixed or c not in fixed_i)
+                    if shown[c]
+                    and value[c] > 0
+                    and c not in exclude
+                    and c not in keep_i
+                    and (allow_fixed or c not in fixed_i)
                 ]
                 if choice:
                     return min(choice, key=lambda c: (value[c], c))

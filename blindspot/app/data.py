@@ -133,6 +133,27 @@ def hex_cells(store: Store, scope: Scope, sgg_code: str, round_id: int, resoluti
     return hexgrid.hex_cells(store, scope, str(sgg_code), int(round_id), int(resolution), int(k))
 
 
+@cached("발굴 격차 집계 중…")
+def reach_gap(store: Store, scope: Scope, level: str, area: str | None, round_id: int) -> pd.DataFrame:
+    from blindspot.reach import figures as reach
+
+    return reach.reach_gap(store, scope, level, int(round_id), area)
+
+
+@cached("발굴 격차 추세 집계 중…")
+def reach_trend(store: Store, scope: Scope, round_id: int, area: str | None) -> pd.DataFrame:
+    from blindspot.reach import figures as reach
+
+    return reach.reach_trend(store, scope, int(round_id), area)
+
+
+@cached("발굴 격차 핫스팟 분석 중 (순열 999회)…")
+def reach_hotspots(store: Store, scope: Scope, round_id: int, area: str | None) -> pd.DataFrame:
+    from blindspot.reach import figures as reach
+
+    return reach.gap_hotspots(store, scope, int(round_id), area)
+
+
 def sgg_names(scope: Scope, sido: str | None = None) -> dict:
     """{시군구 code: full name} the scope may see, within one 시도 if given."""
     df = regions(scope, "sgg")
@@ -449,3 +470,24 @@ def start_model_change(kind: str, version: str | None, reason: str, force: bool 
     return jobs.start(
         label, user, lambda progress: _change_model(db, models, kind, version, reason, force, user, progress)
     ).id
+
+
+# --- follow-up cadence (후속 관리): not cached; the list is audited once per view ----------------
+
+
+def sync_followups(scope: Scope, sgg: str) -> dict:
+    """Bring the 시군구's cases up to the latest scored round (once per round; cheap after)."""
+    from blindspot.followup import cases
+
+    return cases.sync_cases(store(), scope, sgg)
+
+
+def followup_due(scope: Scope, sgg: str, due_by, purpose: str, version: int = 0):
+    """The 시군구's due list (:func:`blindspot.followup.cases.due_list`), fetched and audited once
+    per view; ``version`` is bumped by a save on the page, which makes the changed list a new view."""
+    from blindspot.followup import cases
+
+    filters = {"sgg": str(sgg), "due_by": due_by.isoformat(), "version": int(version)}
+    return _once(
+        "view_followups", scope, filters, purpose, lambda: cases.due_list(store(), scope, str(sgg), due_by, purpose)
+    )

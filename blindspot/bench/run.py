@@ -20,6 +20,7 @@ from blindspot import settings
 from blindspot.access import Scope
 from blindspot.bench import sql
 from blindspot.bench.maps import map_timings
+from blindspot.bench.reach import reach_timing
 from blindspot.db import queries, snapshots
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
@@ -253,7 +254,12 @@ def run_bench(
             result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
             result.update(query_timings(st))
             result.update(map_timings(st))
+            result.update(reach_timing(st))
             result.update(briefing_timing(st))
+            # One 시군구's follow-up due list, in a child with a throwaway operational store.
+            from blindspot.followup.bench import followup_timing
+
+            result.update(followup_timing(path, _busiest_sgg(st)))
         finally:
             st.close()
         if model:

@@ -35,3 +35,8 @@ LAYOUT_WIDE_SGG = "SELECT * FROM obs_wide WHERE round_id = ? AND sgg_code = ?"
 
 # On-disk size: distinct storage blocks (256 KiB each) the table's columns occupy.
 LAYOUT_BLOCK_BYTES = "SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('{table}') WHERE block_id >= 0"
+
+# The latest round with both scores and visits (the reach gap's timing needs both).
+LATEST_SCORED_VISITED_ROUND = """
+    SELECT max(round_id) FROM rounds
+    WHERE round_id IN (SELECT round_id FROM scores) AND round_id IN (SELECT round_id FROM visits)"""

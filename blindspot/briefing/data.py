@@ -23,7 +23,9 @@ from blindspot.db import opstore
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.errors import AccessDenied, BlindspotError
+from blindspot.followup import cases as followup
 from blindspot.geo import regions as geography
+from blindspot.lonely import figures as lonely
 from blindspot.maps import counts as mapcounts
 from blindspot.maps import data as mapdata
 from blindspot.maps import measures as mapmeasures
@@ -54,6 +56,16 @@ INDICATORS = (
         "위험 점수(scores), 모델 버전은 표지 참조",
     ),
     ("one_person_share", "1인 가구 비율", "%", "1인 가구 ÷ 전체 가구 × 100", "주민등록 기반 가구(households)"),
+    # The lonely-death plan's national goal (per 100 deaths) needs death records the system does
+    # not hold: the formula names it as the reference; the KPI is what the system can count.
+    (
+        "lonely_rate",
+        "고독사 위기정보 1인 가구",
+        "천 가구당",
+        "고독사 위기정보가 하나 이상인 1인 가구 ÷ 1인 가구 × 1,000 "
+        "(국가 목표 참고: 사망 100건당 고독사 1.06건(2021) → 0.85건(2027))",
+        "위기정보(observations)의 고독사 지표, 주민등록 기반 가구(households); docs/lonely.md",
+    ),
 )
 INDICATOR_KEYS = tuple(k for k, *_ in INDICATORS)
 
@@ -352,6 +364,9 @@ def build(store: Store, scope: Scope, area_code: str, round_id: int, k: int = DE
         return memo[rid]
 
     kpis, channels = kpis_of(int(round_id))
+    # Follow-up contacts (후속 관리) apart from the funnel's first visits: contacts, not households.
+    kpis["followup_contacts"] = followup.followup_contacts(store, safe, code, int(round_id), k)
+    kpis["lonely_rate"] = lonely.area_kpi(store, safe, code, int(round_id))
     previous = kpis_of(prev)[0] if prev else {}
     funnel = pd.DataFrame(
         {

@@ -253,7 +253,8 @@ def chart_funnel(b: Briefing):
     for y, v in enumerate(list(b.funnel["가구"])[::-1]):
         ax.text(0, y, f"  {_fmt(v)}", va="center", fontsize=11)
     ax.set_title(f"발굴 → 방문 → 욕구 확인 → 지원 ({b.area['name']}, {b.round_code})")
-    ax.set_xlabel("가구")
+    # Follow-up contacts are counted apart from the first visits above (contacts, not households).
+    ax.set_xlabel(f"가구 · 후속 연락(사례관리, 별도) {_fmt(b.kpis.get('followup_contacts'))}건")
     fig.subplots_adjust(bottom=0.2)
     _footer(fig, b)
     return fig
@@ -286,12 +287,15 @@ def chart_ranking(b: Briefing, n: int = 5):
 
 def render(store: Store, scope: Scope, b: Briefing) -> tuple[bytes, dict[str, bytes]]:
     """The PDF (bytes) and a PNG per map and chart (name → bytes)."""
+    from blindspot.reach.briefpage import map_reach_gap  # it draws with this module's helpers
+
     _fonts()
     figures = {
         "표지": page_cover(b),
         "성과표": page_table(b),
         "1인가구_지도": map_one_person(store, scope, b),
         "핫스팟_지도": map_hotspots(store, scope, b),
+        "발굴격차_지도": map_reach_gap(store, scope, b),
         "발굴_깔때기": chart_funnel(b),
         "차수별_추이": chart_trend(b),
         "상위하위_지역": chart_ranking(b),

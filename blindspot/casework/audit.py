@@ -44,6 +44,11 @@ ACTIONS = {
     "promote_model": "위험 모델 서비스 지정 (관문 통과)",
     "override_model_gate": "위험 모델 서비스 지정 (관문 미통과, 관리자 무시)",
     "rollback_model": "위험 모델 되돌리기",
+    "view_followups": "후속 관리 연락 대상 열람",
+    "record_contact": "후속 연락 기록",
+    "set_followup_tier": "사례 등급 변경",
+    "refused_followup": "후속 관리 입력 거부",
+    "set_staff": "시군구 담당 인력 등록 (방문 용량)",
 }
 
 

@@ -37,6 +37,8 @@ HOUSEHOLD_TYPES = {
     "three_plus": ("3인 이상", 3, 99),
 }
 AGE_BANDS = {"all": ("전체", 0, 200), **{f"{lo}_{hi}": (label, lo, hi) for lo, hi, label in DEFAULT_AGE_BANDS}}
+# How a household came onto the list: its band, or the random audit sample (docs/model.md).
+LISTED, AUDIT_PICK = "명단", "무작위 점검"
 SYNTHETIC_ADDRESS_NOTE = "(합성 주소)"
 # Real extraction files carry no address (docs/ingest-format.md): the list says so instead.
 NO_ADDRESS_NOTE = "(주소 정보 없음: 추출 파일에 주소가 없습니다)"
@@ -48,11 +50,14 @@ COLUMNS = {
     "sgg_name": "시군구",
     "emd_name": "읍면동",
     "band": "등급",
+    "selection": "선정 경로",
     "probability": "위기 확률",
     "rank_listed": "읍면동 내 순위",
     "reason_1": "사유 1",
     "reason_2": "사유 2",
     "reason_3": "사유 3",
+    "lonely_grade": "고독사 위험",
+    "lonely_reasons": "고독사 위험 사유",
     "household_type": "가구 유형",
     "age_band": "세대주 연령대",
     "new_signal": "이번 차수 신규",
@@ -77,6 +82,7 @@ class ListFilters:
     new_only: bool = False
     not_visited: bool = False
     capacity: float | None = DEFAULT_CAPACITY
+    audit: bool = True  # the random audit sample (무작위 점검) is on the list besides the bands
 
     def __post_init__(self) -> None:
         if self.household_type not in HOUSEHOLD_TYPES:
@@ -182,12 +188,14 @@ def _masked_rows(store: Store, scope: Scope, filters: ListFilters, purpose: str)
     df = _listed(store, scope, filters)
     df.insert(0, "rank", range(1, len(df) + 1))
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
+    df["selection"] = np.where(df.pop("audit_pick").fillna(False).astype(bool), AUDIT_PICK, LISTED)
     df["household_type"] = [
         ("1인 가구" if n == 1 else "2인 가구" if n == 2 else "3인 이상") for n in df["household_size"]
     ]
     df["age_band"] = [
         next((label for lo, hi, label in DEFAULT_AGE_BANDS if lo <= a <= hi), "20세 미만") for a in df["head_age"]
     ]
+    df = pd.concat([df, lonely_columns(store, df, filters.round_id)], axis=1)
     columns = [c for c in COLUMNS if c != "address"]
     if may(scope.role, "see_address"):
         # The stand-in address reads the synthetic id's hex digits: real ids (any shape the
@@ -199,6 +207,29 @@ def _masked_rows(store: Store, scope: Scope, filters: ListFilters, purpose: str)
         ]
         columns.append("address")
     return df[columns + ["sgg_code", "emd_code", "model_version"]].reset_index(drop=True), purpose
+
+
+def lonely_columns(store: Store, rows: pd.DataFrame, round_id: int) -> pd.DataFrame:
+    """The 고독사 위험 grade (its Korean label) and reasons of the list's rows
+    (:mod:`blindspot.lonely.grade`; docs/lonely.md): rows of :func:`_listed`."""
+    from blindspot.lonely import grade as lonely
+
+    frame = pd.DataFrame(
+        {
+            "one_person": rows["household_size"] == 1,
+            "head_age": rows["head_age"],
+            "head_sex": rows["head_sex"],
+            "codes": rows["lonely_codes"],
+        },
+        index=rows.index,
+    )
+    graded = lonely.grade_frame(
+        frame, lonely.lonely_weights(store, round_id), lonely.lonely_indicators(store), lonely.life_stages()
+    )
+    return pd.DataFrame(
+        {"lonely_grade": graded["lonely_grade"].map(lonely.GRADES), "lonely_reasons": graded["lonely_reasons"]},
+        index=rows.index,
+    )
 
 
 def _listed(store: Store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
@@ -220,6 +251,7 @@ def _listed(store: Store, scope: Scope, filters: ListFilters) -> pd.DataFrame:
         age_hi=age_hi,
         new_only=bool(filters.new_only),
         not_visited=bool(filters.not_visited),
+        audit=bool(filters.audit),
         trim=filters.capacity is not None,
         capacity=float(filters.capacity or 0.0),
     )

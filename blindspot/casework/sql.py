@@ -17,19 +17,22 @@ from blindspot.db.sql import valid_in_round
 # Named parameters: $t round, $prev the previous loaded round (NULL if none), $emd one
 # 읍면동 or NULL, $bands list of band codes, $indicator / $domain or NULL, $size_lo/$size_hi
 # household size, $age_lo/$age_hi head's age (inclusive), $new_only, $not_visited,
-# $trim and $capacity (share of a 읍면동's households it can visit this round).
+# $trim and $capacity (share of a 읍면동's households it can visit this round), $audit: the
+# random audit sample's households too (visited besides the list, never trimmed away).
 # "New" = at least one signal this round that the household did not have last round.
+# lonely_codes: the lonely-death indicators it shows this round, for its 고독사 위험 grade
+# (blindspot.lonely.grade; the list's one audit record covers it).
 RISK_LIST = (
     """
     WITH hh AS (
-        SELECT household_id, pseudo_id, sgg_code, emd_code, head_age, household_size
+        SELECT household_id, pseudo_id, sgg_code, emd_code, head_age, head_sex, household_size
         FROM households
         WHERE """
     + valid_in_round("$t")
     + """ AND {scope}),
     emd_size AS (SELECT emd_code, count(*) AS households FROM hh GROUP BY emd_code),
     cur AS (
-        SELECT o.household_id, o.indicator_code, i.domain
+        SELECT o.household_id, o.indicator_code, i.domain, i.lonely_death, i.sort_order
         FROM observations o JOIN indicators i ON i.code = o.indicator_code
         WHERE o.round_id = $t AND {obs_scope}),
     prev AS (SELECT o.household_id, o.indicator_code FROM observations o WHERE o.round_id = $prev AND {obs_scope}),
@@ -37,13 +40,16 @@ RISK_LIST = (
         SELECT c.household_id,
                bool_or(p.household_id IS NULL) AS new_signal,
                coalesce(bool_or(c.indicator_code = $indicator), false) AS has_indicator,
-               coalesce(bool_or(c.domain = $domain), false) AS has_domain
+               coalesce(bool_or(c.domain = $domain), false) AS has_domain,
+               list(c.indicator_code ORDER BY c.sort_order) FILTER (WHERE c.lonely_death) AS lonely_codes
         FROM cur c LEFT JOIN prev p ON p.household_id = c.household_id AND p.indicator_code = c.indicator_code
         GROUP BY c.household_id),
     visited AS (SELECT DISTINCT v.household_id FROM visits_now v WHERE v.round_id = $t AND {visit_scope}),
     listed AS (
         SELECT hh.pseudo_id, s.sgg_code, s.emd_code, s.probability, s.band, s.rank_in_emd, s.model_version,
-               s.reason_1, s.reason_2, s.reason_3, hh.head_age, hh.household_size,
+               s.audit_pick,
+               s.reason_1, s.reason_2, s.reason_3, hh.head_age, hh.head_sex, hh.household_size,
+               coalesce(sig.lonely_codes, []::VARCHAR[]) AS lonely_codes,
                coalesce(sig.new_signal, false) AS new_signal, vis.household_id IS NOT NULL AS visited
         FROM scores s
         JOIN hh ON hh.household_id = s.household_id
@@ -51,7 +57,7 @@ RISK_LIST = (
         LEFT JOIN visited vis ON vis.household_id = s.household_id
         WHERE s.round_id = $t AND {score_scope}
           AND ($emd IS NULL OR s.emd_code = $emd)
-          AND list_contains($bands, s.band)
+          AND (list_contains($bands, s.band) OR ($audit AND s.audit_pick))
           AND ($indicator IS NULL OR coalesce(sig.has_indicator, false))
           AND ($domain IS NULL OR coalesce(sig.has_domain, false))
           AND hh.household_size BETWEEN $size_lo AND $size_hi
@@ -59,17 +65,22 @@ RISK_LIST = (
           AND (NOT $new_only OR coalesce(sig.new_signal, false))
           AND (NOT $not_visited OR vis.household_id IS NULL)),
     ranked AS (
-        SELECT l.*, row_number() OVER (PARTITION BY l.emd_code ORDER BY l.probability DESC, l.pseudo_id) AS rank_listed,
+        -- Audit picks are visits besides the list: ranked apart, so they never take a listed place.
+        SELECT l.*,
+               row_number() OVER (PARTITION BY l.emd_code, l.audit_pick ORDER BY l.probability DESC, l.pseudo_id)
+                   AS rank_listed,
                greatest(1, round(e.households * $capacity))::INTEGER AS capacity
         FROM listed l JOIN emd_size e ON e.emd_code = l.emd_code)
     SELECT ranked.pseudo_id, ranked.sgg_code, g.name AS sgg_name, ranked.emd_code, r.name AS emd_name,
            r.full_name AS emd_full_name, ranked.probability, ranked.band, ranked.rank_in_emd, ranked.rank_listed,
            ranked.capacity, ranked.reason_1, ranked.reason_2, ranked.reason_3, ranked.head_age,
-           ranked.household_size, ranked.new_signal, ranked.visited, ranked.model_version
+           ranked.head_sex, ranked.household_size, ranked.lonely_codes, ranked.new_signal, ranked.visited,
+           ranked.model_version,
+           ranked.audit_pick
     FROM ranked
     JOIN regions r ON r.code = ranked.emd_code
     JOIN regions g ON g.code = ranked.sgg_code
-    WHERE NOT $trim OR ranked.rank_listed <= ranked.capacity
+    WHERE NOT $trim OR ranked.rank_listed <= ranked.capacity OR ranked.audit_pick
     ORDER BY ranked.probability DESC, ranked.pseudo_id"""
 )
 

@@ -177,9 +177,16 @@ def sheet_xml(frame: pd.DataFrame, percent: frozenset[str] = frozenset()) -> byt
     return "".join(parts).encode("utf-8")
 
 
-def xlsx_bytes(frame: pd.DataFrame, sheet: str, metadata: dict, percent: frozenset[str] = frozenset()) -> bytes:
+def xlsx_bytes(
+    frame: pd.DataFrame,
+    sheet: str,
+    metadata: dict,
+    percent: frozenset[str] = frozenset(),
+    extra: dict[str, list[list]] | None = None,
+) -> bytes:
     """An XLSX workbook: ``sheet`` with the table (:func:`sheet_xml`), then 정보 with one
-    (항목, 값) row per metadata entry.
+    (항목, 값) row per metadata entry, then one sheet per ``extra`` entry (name → rows, the
+    first row its header; text neutralised like every other cell).
 
     >>> import openpyxl
     >>> wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(pd.DataFrame({"n": [1200]}), "표", {"행 수": 1})))
@@ -207,6 +214,10 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str, metadata: dict, percent: frozens
                 value if isinstance(value, (int, float)) else xlsx_text_cell(info, str(value)),
             ]
         )
+    for name, rows in (extra or {}).items():
+        more = wb.create_sheet(name)
+        for row in rows:
+            more.append([xlsx_text_cell(more, v) for v in row])
     built = io.BytesIO()
     wb.save(built)
     out = io.BytesIO()

@@ -38,7 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from blindspot import config, settings
+from blindspot.db import opfollowup  # noqa: F401  (its tables join the store's metadata)
 from blindspot.db.opcase import Casework, metadata
+from blindspot.db.opstaff import Staffing
 from blindspot.errors import BlindspotError
 
 DEFAULT_PATH = config.PROJECT_DIR / "data" / "ops.sqlite"
@@ -95,8 +97,8 @@ def migrate(engine: Engine, path: Path | None = None) -> str:
     made before migrations is stamped at its revision, its rows kept.
 
     Example: ``migrate(create_engine("sqlite:////tmp/ops.sqlite"), Path("/tmp/ops.sqlite"))``
-    returns the head revision, ``"0002"`` today (0001 login failures; 0002 audit log,
-    entered outcomes, briefing targets, ingest loads).
+    returns the head revision (0001 login failures; 0002 audit log,
+    entered outcomes, briefing targets, ingest loads; 0003 follow-up cases; 0004 staff per 시군구).
     """
     from alembic import command
     from alembic.config import Config
@@ -123,7 +125,7 @@ def migrate(engine: Engine, path: Path | None = None) -> str:
         return str(MigrationContext.configure(con).get_current_revision())
 
 
-class OpStore(Casework):
+class OpStore(Casework, Staffing):
     """One engine per URL and process (:func:`open_ops`).  Reads run on :meth:`connect`,
     writes in :meth:`begin`; methods that take ``con`` join a transaction of the caller's.
 

@@ -34,6 +34,24 @@ def latest_round(store: Store) -> int | None:
     return None if df.empty else int(df["round_id"].max())
 
 
+def loaded_round(store: Store, text: str) -> int:
+    """The id of the round typed on a command line (``--round 2024-R3``), refused with a
+    Korean message when it is malformed or not loaded in ``store``.
+
+    Example: ``loaded_round(store, "2024-R3")`` → 20243.
+    """
+    from blindspot.errors import BlindspotError
+    from blindspot.rounds import parse_round
+
+    try:
+        round_id = parse_round(text).round_id
+    except ValueError as exc:
+        raise BlindspotError(f"--round: {exc}") from None
+    if round_id not in {int(r) for (r,) in store.rows(sql.ROUND_IDS)}:
+        raise BlindspotError(f"차수 {text} 가 데이터베이스에 없습니다 (python -m blindspot info 로 확인).")
+    return round_id
+
+
 def data_info(store: Store) -> dict:
     """What the database holds: data kind (synthetic or real), reference dates, build facts."""
     meta = store.meta()

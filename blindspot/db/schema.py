@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from blindspot import settings
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Large tables have no PRIMARY KEY: DuckDB would build an ART index of 24 million
 # (households) or 100 million (observations) keys at load, which costs minutes and
@@ -215,8 +215,12 @@ DDL_V5 = (
         shares VARCHAR NOT NULL)""",
 )
 
+# Version 6: the random audit sample (무작위 점검, blindspot/model/auditsample.py).  A scored
+# household drawn for a random visit besides the list; scores of older versions have none.
+DDL_V6 = ("ALTER TABLE scores ADD COLUMN audit_pick BOOLEAN DEFAULT false",)
+
 # Migrations: MIGRATIONS[v] upgrades a database of schema version v to v + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4, 4: DDL_V5}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: DDL_V2, 2: DDL_V3, 3: DDL_V4, 4: DDL_V5, 5: DDL_V6}
 
 TABLES = (
     "meta",

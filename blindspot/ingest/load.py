@@ -521,6 +521,7 @@ def history(store: Store) -> pd.DataFrame:
 def rescore(store: Store, round_code: str, models_dir: Path, progress: ProgressFn = silent) -> dict:
     """Score a (loaded) round with the model in service; says how to train when there is none."""
     from blindspot.model import artifacts
+    from blindspot.model.capacity import current_plan
     from blindspot.model.pipeline import ModelError
     from blindspot.model.scoring import score_round
 
@@ -533,4 +534,7 @@ def rescore(store: Store, round_code: str, models_dir: Path, progress: ProgressF
         )
     fitted, meta = artifacts.load(Path(models_dir), version)
     round_id = rounds.parse_round(round_code).round_id
-    return score_round(store, fitted, version, round_id, progress=progress, reference=meta.get("drift_reference"))
+    plan = current_plan(fitted.thresholds.capacity_share)
+    return score_round(
+        store, fitted, version, round_id, progress=progress, reference=meta.get("drift_reference"), plan=plan
+    )

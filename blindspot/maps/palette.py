@@ -54,6 +54,19 @@ TEXT_LABEL = "#444444"
 SYNTHETIC_STAMP = "#b00020"
 GAP_HIGHLIGHT = "#fde2e1"  # model card: subgroup rows whose recall gap exceeds the bound
 
+# Reach-gap classes (blindspot.reach.figures.CLASSES): a gap in the hot-spot red, ahead in the
+# cold-spot blue, no clear difference pale, hidden and no data the maps' grey.
+REACH_COLOURS = {
+    "gap": "#d62f27",
+    "even": "#f0f0f0",
+    "ahead": "#4575b5",
+    "hidden": "#c8c8c8",
+    "no_scores": "#c8c8c8",
+    "no_data": "#c8c8c8",
+}
+# Trend lines of the reach gap: expected, found, supported.
+REACH_TREND = ("#bd0026", "#2c7fb8", "#41b6c4")
+
 
 def palette(n: int, diverging: bool = False) -> list[str]:
     """``n`` hex colours; fewer than three sequential classes take the dark end, and a

@@ -60,8 +60,9 @@ def make_version(data_fingerprint: str, fs: FeatureSet, params: dict) -> str:
     return "rm-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Path:
-    """Write the three files into ``models_dir/<version>/`` (via a temporary folder)."""
+def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str, tables: dict | None = None) -> Path:
+    """Write the three files into ``models_dir/<version>/`` (via a temporary folder), and
+    ``tables`` ({file name: DataFrame}, e.g. the capacity what-if's) as Parquet beside them."""
     version = metadata["version"]
     target = Path(models_dir) / version
     tmp = Path(models_dir) / f".{version}.tmp"
@@ -82,6 +83,8 @@ def save(models_dir: Path, fitted: FittedModel, metadata: dict, card: str) -> Pa
         json.dumps({**metadata, "explain": extra}, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+    for name, table in (tables or {}).items():
+        table.to_parquet(tmp / name, index=False)
     # Not world-readable: the metadata holds per-group counts of the training data.
     for f in tmp.iterdir():
         os.chmod(f, 0o640)

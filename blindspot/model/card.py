@@ -210,6 +210,17 @@ def model_card(meta: dict) -> str:
         f"보정 오차 (위기정보 1건 이상 가구, ECE signalled): {_f(m.get('ece_signalled'), 4)}",
         "",
         *([section, ""] if (section := _backtest_section(meta)) else []),
+        *(
+            [
+                "## 무작위 점검으로 본 재현율 (audit-sample estimate)",
+                _audit_text(a),
+                "명령: `python -m blindspot train` (메타데이터 `metrics.audit_estimate`), "
+                "`python -m blindspot evaluate --json` (`audit_estimate`).",
+                "",
+            ]
+            if (a := meta["metrics"].get("audit_estimate"))
+            else []
+        ),
         "## 위험 등급 (Bands)",
         f"- 위험 (high): 읍면동 방문 용량 안 + 확률 ≥ {th['medium']}",
         f"- 주의 (medium): 확률 ≥ {th['medium']}; 관심 (low): 확률 ≥ {th['low']}; 나머지는 해당 없음",
@@ -327,3 +338,9 @@ def importance_frame(meta: dict, top: int = 15):
     import pandas as pd
 
     return pd.DataFrame(meta["importance"][:top])[["label", "mean_abs_contribution"]]
+
+
+def _audit_text(a: dict) -> str:
+    from blindspot.model.auditsample import summary_text
+
+    return summary_text(a)

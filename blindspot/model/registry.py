@@ -228,17 +228,21 @@ def rescore_all(
     store: Store, models_dir: Path, version: str, catalogue: Catalogue | None = None, progress: ProgressFn = silent
 ) -> list[str]:
     """Rescore every round that has scores with model ``version`` (and its drift reference)."""
+    from blindspot.model.capacity import current_plan
     from blindspot.model.scoring import score_round
     from blindspot.rounds import from_id
 
     fitted, meta = artifacts.load(Path(models_dir), version, catalogue)
+    plan = current_plan(fitted.thresholds.capacity_share)
     rounds = [r for (r,) in store.rows(sql.SCORED_ROUND_IDS)]
     for k, r in enumerate(rounds):
 
         def part(f: float, m: str, k: int = k) -> None:
             progress((k + f) / len(rounds), m)
 
-        score_round(store, fitted, version, r, catalogue, progress=part, reference=meta.get("drift_reference"))
+        score_round(
+            store, fitted, version, r, catalogue, progress=part, reference=meta.get("drift_reference"), plan=plan
+        )
     return [from_id(r).code for r in rounds]
 
 

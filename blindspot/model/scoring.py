@@ -20,13 +20,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from blindspot import settings
 from blindspot.access import Scope, scope_sql
 from blindspot.db import aggregates as stats
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
-from blindspot.model import sql
-from blindspot.model.evaluation import capacity_of_rows, count_rule_score, rank_within
+from blindspot.model import auditsample, sql
+from blindspot.model.capacity import Plan, capacity_rows
+from blindspot.model.evaluation import count_rule_score, rank_within
 from blindspot.model.features import build_features
 from blindspot.model.pipeline import BANDS, FittedModel, ModelError, assign_bands, explain, top_reasons
 from blindspot.progress import ProgressFn, silent
@@ -89,12 +91,18 @@ def _code_text(values: np.ndarray, width: int) -> pa.Array:
     )
 
 
-def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str, catalogue: Catalogue) -> pa.Table:
-    """Scores table rows for one batch of feature rows."""
+def score_frame(
+    model: FittedModel, X: pd.DataFrame, round_id: int, version: str, catalogue: Catalogue, plan: Plan | None = None
+) -> pa.Table:
+    """Scores table rows for one batch of feature rows (whole 시군구).  The 위험 band is the
+    top of each 읍면동 within its capacity under ``plan`` (default: the model's national share,
+    the configured allocation rule, no registered staff)."""
+    plan = plan or Plan.configured(share=model.thresholds.capacity_share)
     prob, contrib = explain(model, X)
     emd = X["emd_code"].to_numpy()
     rank = rank_within(emd, prob)
-    band = assign_bands(prob, rank <= capacity_of_rows(emd, model.thresholds.capacity_share), model.thresholds)
+    capacity = capacity_rows(emd, X["sgg_code"].to_numpy(), prob, plan)
+    band = assign_bands(prob, rank <= capacity, model.thresholds)
     reasons = top_reasons(model, X, contrib, catalogue)
     cols = {
         "round_id": pa.array(np.full(len(X), round_id, dtype=np.int32)),
@@ -112,6 +120,12 @@ def score_frame(model: FittedModel, X: pd.DataFrame, round_id: int, version: str
         cols[f"reason_code_{k + 1}"] = _dictionary(reasons.feature[k], names)
         contribution = reasons.contribution[k]
         cols[f"contribution_{k + 1}"] = pa.array(contribution, mask=np.isnan(contribution), type=pa.float32())
+    # The random audit sample: signalled households outside the 위험 band, drawn per 읍면동 with a
+    # known probability (blindspot/model/auditsample.py), visited besides the list.
+    listed = band == 0
+    signalled = X["n_signals"].to_numpy() > 0
+    pi = auditsample.probabilities(emd, listed, signalled, settings.get("audit_sample_share"))
+    cols["audit_pick"] = pa.array(auditsample.picks(round_id, X["household_id"].to_numpy(), pi))
     return pa.table(cols)
 
 
@@ -124,8 +138,13 @@ def score_round(
     progress: ProgressFn = silent,
     max_rows: int = BATCH_ROWS,
     reference: dict | None = None,
+    plan: Plan | None = None,
 ) -> dict:
     """Score every household of ``round_id`` and replace that round's scores.
+
+    ``plan``: the visit capacity the 위험 band follows (:mod:`blindspot.model.capacity`);
+    default the settings' share and allocation rule without registered staff.  The run's record
+    (``score_runs.thresholds``) keeps the plan's summary.
 
     With the model's drift ``reference`` (``metadata["drift_reference"]``), the features
     that pass anyway are also counted into its bins, and the round's PSI per feature
@@ -142,6 +161,8 @@ def score_round(
     batches = sgg_batches(store, round_id, None, max_rows)
     if not batches:
         raise ModelError(f"회차 {from_id(round_id).code} 에 점수를 매길 가구가 없습니다.")
+    plan = plan or Plan.configured(share=model.thresholds.capacity_share)
+    run_record = {**asdict(model.thresholds), "capacity": plan.summary()}
     total = 0
     bands = dict.fromkeys(("high", "medium", "low", "none"), 0)
     hist = drift.Histograms(reference) if reference else None
@@ -151,7 +172,7 @@ def score_round(
         for k, X in enumerate(feature_batches(store, round_id, catalogue, batches)):
             if hist is not None:
                 hist.add(X)
-            table = score_frame(model, X, round_id, version, catalogue)
+            table = score_frame(model, X, round_id, version, catalogue, plan)
             store.run_with(sql.INSERT_SCORES, table)
             total += table.num_rows
             for item in table.column("band").value_counts().to_pylist():
@@ -165,7 +186,7 @@ def score_round(
         seconds = time.monotonic() - started
         store.run(
             sql.INSERT_SCORE_RUN,
-            [round_id, version, dt.datetime.now(), total, seconds, json.dumps(asdict(model.thresholds))],
+            [round_id, version, dt.datetime.now(), total, seconds, json.dumps(run_record)],
         )
     return {
         "round": from_id(round_id).code,

@@ -183,3 +183,6 @@ REALISED_PRECISION = (
     WHERE s.band = 'high'
     GROUP BY s.round_id ORDER BY s.round_id"""
 )
+
+# The list and the random audit sample of a scored round (blindspot/model/auditsample.py).
+LIST_AND_AUDIT = "SELECT household_id, band = 'high' AS listed, audit_pick FROM scores WHERE round_id = ?"

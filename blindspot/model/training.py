@@ -86,6 +86,8 @@ class RoundRows:
     sel_b: np.ndarray
     sel_s: np.ndarray | None
     mean_abs: np.ndarray  # mean |contribution| per feature over the round (importance)
+    whatif: tuple[pd.DataFrame, pd.DataFrame] | None = None  # capacity what-if tables (blindspot.model.whatif)
+    audit: dict | None = None  # the audit-sample estimate from real outcomes (blindspot.model.auditsample)
 
     @property
     def signalled(self) -> np.ndarray:
@@ -101,9 +103,12 @@ def round_rows(
     capacity_share: float | None = None,
     progress: ProgressFn = silent,
     weights: dict[str, float] | None = None,
+    whatif: bool = False,
 ) -> RoundRows:
     """Predict every household of ``round_id`` and keep the rows with ground truth
-    (:func:`ground_truth`), with each ranking's selection inside capacity."""
+    (:func:`ground_truth`), with each ranking's selection inside capacity.  ``whatif``: also
+    the capacity what-if tables (:func:`blindspot.model.whatif.build`), over every household
+    of the round (capacity counts them all; a household without ground truth counts as no crisis)."""
     catalogue = catalogue or load_catalogue()
     share = capacity_share or model.thresholds.capacity_share
     frame, mean_abs = predict_round(store, model, round_id, catalogue, progress, weights=weights)
@@ -115,8 +120,17 @@ def round_rows(
     sel_b = within_capacity(emd, b, share)
     s_all = frame["strong"].to_numpy() if weights else None
     sel_s = within_capacity(emd, s_all, share) if weights else None
+    tables = None
+    if whatif:
+        from blindspot.model import whatif as wi
+
+        rural = (frame["emd_type"] != "dong").to_numpy()
+        tables = wi.build(emd, frame["sgg_code"].to_numpy(), rural, p, np.where(covered, y, 0), share)
+    audit = _real_audit(store, round_id, frame, y, covered) if truth == "visit_outcomes" else None
     if covered.all():  # a copy of 24 million rows costs a gigabyte
-        return RoundRows(round_id, truth, share, frame, y, emd, p, b, s_all, sel_m, sel_b, sel_s, mean_abs)
+        return RoundRows(
+            round_id, truth, share, frame, y, emd, p, b, s_all, sel_m, sel_b, sel_s, mean_abs, tables, audit
+        )
     return RoundRows(
         round_id,
         truth,
@@ -131,6 +145,8 @@ def round_rows(
         sel_b[covered],
         None if sel_s is None else sel_s[covered],
         mean_abs,
+        tables,
+        audit,
     )
 
 
@@ -198,6 +214,13 @@ def evaluate(
     base_gaps = recall_gaps(table, "baseline").set_index("dimension")["ratio"]
     gaps["baseline_ratio"] = gaps["dimension"].map(base_gaps)
     imp = importance(model, rows.mean_abs[None, :], catalogue)
+    audit_estimate = rows.audit
+    if rows.truth == "synthetic_crisis":  # the estimate is checkable only where the truth is known
+        from blindspot.model import auditsample
+
+        audit_estimate = auditsample.synthetic_check(
+            rows.round_id, sub["household_id"].to_numpy(), rows.emd, sel_m, rows.signalled, y
+        )
     return {
         "round": from_id(round_id).code,
         "ground_truth": rows.truth,
@@ -207,6 +230,7 @@ def evaluate(
         "subgroups": table.to_dict(orient="records"),
         "subgroup_gaps": gaps.to_dict(orient="records"),
         "importance": imp.head(25).to_dict(orient="records"),
+        **({"audit_estimate": audit_estimate} if audit_estimate else {}),
     }
 
 
@@ -265,9 +289,16 @@ def train(
         fitted, from_id(test).code, feature_batches(store, test, catalogue, sgg_batches(store, test))
     )
     rows = round_rows(
-        store, fitted, test, catalogue, progress=lambda f, m: progress(0.45 + 0.25 * f, m), weights=weights
+        store,
+        fitted,
+        test,
+        catalogue,
+        progress=lambda f, m: progress(0.45 + 0.25 * f, m),
+        weights=weights,
+        whatif=True,
     )
     metrics = evaluate(store, fitted, test, catalogue, weights=weights, rows=rows)
+    whatif_tables = rows.whatif
     # Imported here: the backtest reuses this module's round_rows and headline.
     from blindspot.model.backtest import run_backtest
 
@@ -319,6 +350,7 @@ def train(
                 "recall_ratio",
                 "strong_baseline",
                 "recall_ratio_strong",
+                "audit_estimate",
             )
             if k in metrics
         },
@@ -332,8 +364,35 @@ def train(
         "seconds": round(time.monotonic() - started, 1),
     }
     progress(0.96, f"모델 저장 {version}")
-    artifacts.save(models_dir, fitted, metadata, model_card(metadata))
+    artifacts.save(models_dir, fitted, metadata, model_card(metadata), tables=_whatif_files(whatif_tables))
     if activate:
         artifacts.activate(store, models_dir, version, catalogue)
     progress(1.0, f"완료: 모델 {version}")
     return metadata
+
+
+def _whatif_files(tables: tuple[pd.DataFrame, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    from blindspot.model import whatif
+
+    return {} if tables is None else {whatif.AREAS_FILE: tables[0], whatif.PREFIX_FILE: tables[1]}
+
+
+def _real_audit(store: Store, round_id: int, frame: pd.DataFrame, y: np.ndarray, covered: np.ndarray) -> dict | None:
+    """On real data: the audit-sample estimate of the round's list, from its scores (위험 band,
+    audit picks) and visit outcomes; None when the round's scores drew no audit sample."""
+    from blindspot.model import auditsample
+
+    scored = store.df(sql.LIST_AND_AUDIT, [round_id])
+    if scored.empty or not scored["audit_pick"].any():
+        return None
+    m = frame[["household_id"]].merge(scored, on="household_id", how="left")
+    return auditsample.from_outcomes(
+        round_id,
+        frame["household_id"].to_numpy(),
+        frame["emd_code"].to_numpy(),
+        frame["n_signals"].to_numpy() > 0,
+        m["listed"].fillna(False).to_numpy(bool),
+        m["audit_pick"].fillna(False).to_numpy(bool),
+        y,
+        covered,
+    )

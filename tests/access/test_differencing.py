@@ -8,7 +8,8 @@ its numerator), and subtracts to a fixed point.  It runs on the real small test 
 (Sejong + Gwangju, trained model, latest round scored) for every presenter output: the
 map at every level with its parent totals, the hexagons of each 시군구 with the map's
 totals, the briefing (tiles, funnel, channels, rates, evaluation table, trend) and its
-pack table, the overview, and the per-area summary export.
+pack table, the overview, the per-area summary export, and the reach gap (its page, trend,
+command and briefing page share one function).
 
 With primary suppression only (no complementary suppression) 13 of these 15 tests fail
 (run against commit 105edee): e.g. a hidden 읍면동 at-risk count of 2 came back as its
@@ -431,3 +432,97 @@ def test_map_text_says_비공개_for_hidden_and_자료_없음_for_no_data(db):
     code = hidden["code"].iloc[0]
     rows = maps.kpi_rows(mapdata.region_profile(db, scope, code, T)["kpis"]).set_index("지표")
     assert rows.loc["방문 가구 수", "이 지역"] == "비공개"
+
+
+# --- reach gap (발굴 격차): page, trend, command and briefing page share one function -------------
+
+
+@pytest.mark.parametrize("round_id", [T, 20242])
+@pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
+def test_reach_gap_offers_no_subtraction_to_a_small_count(db, scope, round_id):
+    from blindspot.reach import figures as reach
+
+    k = scope.min_count
+    shown, levels = map_cells(db, scope, round_id)  # the map's figures: a presenter sees them too
+    exact = {lvl: mapcounts.region_counts(db, scope_for("admin", "a"), lvl, round_id) for lvl in set(levels.values())}
+    seen_hidden = 0
+    for level in ("nation", "sido", "sgg", "emd"):
+        frame = reach.reach_gap(db, scope, level, round_id)
+        frame = frame[frame["has_data"]].set_index("code")
+        for code, row in frame.iterrows():
+            # found and supported are the map's cells (욕구 확인, 지원 연계), hidden where it hides them,
+            # so the map's equations already cover every subtraction they offer
+            for col, cell in (("found", "confirmed"), ("supported", "supported"), ("households", "households")):
+                a, b = row[col], shown[(code, cell)]
+                assert (a != a and b != b) or a == b, (level, code, col)
+            # a figure built on found never gives back a hidden one: gap = expected - found,
+            # ratio x expected = found, the interval's ends are functions of found and expected
+            derived = ("gap", "gap_rate", "ratio", "ratio_low", "ratio_high", "relative")
+            if row["found"] != row["found"] or row["expected"] != row["expected"]:
+                assert row[list(derived)].isna().all(), (level, code)
+                seen_hidden += 1
+            else:
+                assert round(row["expected"] - row["gap"]) == row["found"]
+                assert round(row["ratio"] * row["expected"]) == row["found"]
+            if row["households"] != row["households"]:
+                assert row["expected"] != row["expected"], (level, code)  # expected only where households show
+        # the expected figures of hidden areas, taken together by subtraction from their parent,
+        # describe 0 or at least k households (the map's protection of the households)
+        if level != "nation":
+            parent = reach.reach_gap(db, scope, {"sido": "nation", "sgg": "sido", "emd": "sgg"}[level], round_id)
+            parent = parent[parent["has_data"]].set_index("code")
+            cut = {"sido": 0, "sgg": 2, "emd": 5}[level]
+            for p, prow in parent.iterrows():
+                if prow["expected"] != prow["expected"]:
+                    continue
+                kids = frame[(frame.index.str[:cut] == p) if cut else slice(None)]
+                hidden = kids.index[kids["expected"].isna()]
+                n = int(exact[level].loc[hidden, "households"].sum()) if len(hidden) else 0
+                assert n == 0 or n >= k, (level, p, n)
+    assert seen_hidden > 0  # the suppression is real in this fixture
+    assert attack(shown, map_equations(shown, levels), k) == []
+    # the trend of an area shows that round's map cells of the area, round by round
+    for area in ("29", "29110", "36110"):
+        trend = reach.reach_trend(db, scope, round_id, area).set_index("round_id")
+        for r in trend.index:
+            level = "sido" if len(area) == 2 else "sgg"
+            cells = mapcounts.region_counts(db, scope, level, int(r)).loc[area]
+            for col, cell in (("found", "confirmed"), ("supported", "supported")):
+                a, b = trend.loc[r, col], cells[cell]
+                assert (a != a and b != b) or a == b, (area, r, col)
+
+
+# --- special support zones (특별지원구역): the ranking shows the map's cells and rates only -------
+
+
+@pytest.mark.parametrize("scope", PRESENTERS, ids=["k5", "k12"])
+def test_zone_ranking_offers_no_subtraction_to_a_small_count(db, scope):
+    from blindspot.zones import figures as zones
+
+    k = scope.min_count
+    shown, levels = map_cells(db, scope, T)  # the map's figures: a presenter sees them too
+    rankings = [zones.zone_ranking(db, scope, "sgg", T, replicates=20)]
+    rankings += [
+        zones.zone_ranking(db, scope, "emd", T, area=sgg, replicates=20)
+        for sgg in ("29110", "29140", "29155", "29170", "29200", "36110")
+    ]
+    unranked = 0
+    for r in rankings:
+        level = r.level
+        measures = mapdata.region_measures(db, scope, level, T, area=r.area).set_index("code")
+        no_small_shown(r.table["households"].tolist(), k, "zones")
+        for row in r.table.itertuples(index=False):
+            # the only count on the page and in the files is the map's households cell
+            a, b = row.households, shown.get((row.code, "households"), float("nan"))
+            assert (a != a and b != b) or a == b, (level, row.code)
+            if row.status != "ranked":
+                unranked += row.status == "hidden"
+                assert row.index != row.index and row.rank is pd.NA, (level, row.code)
+                continue
+            # a ranked area's rates are the map's rates of the rounds used (shown, so both counts shown)
+            if r.rounds == [T]:
+                assert row.crisis == pytest.approx(measures.loc[row.code, "signal_any"])
+                assert row.alone_young == pytest.approx(measures.loc[row.code, "one_person_20_39_share"])
+                assert row.at_risk == pytest.approx(measures.loc[row.code, "at_risk_rate"])
+    assert unranked > 0  # the suppression is real in this fixture
+    assert attack(shown, map_equations(shown, levels), k) == []

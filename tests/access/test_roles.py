@@ -62,6 +62,18 @@ def test_matrix_of_roles_and_actions():
         ("analyst", "manage_model"): (False, False, False),
         ("district", "manage_model"): (False, False, False),
         ("presenter", "manage_model"): (False, False, False),
+        ("admin", "capacity_what_if"): (True, True, True),
+        ("analyst", "capacity_what_if"): (True, True, True),
+        ("district", "capacity_what_if"): (False, False, False),
+        ("presenter", "capacity_what_if"): (False, False, False),
+        ("admin", "set_staff"): (True, True, True),
+        ("analyst", "set_staff"): (False, False, False),
+        ("district", "set_staff"): (False, False, False),
+        ("presenter", "set_staff"): (False, False, False),
+        ("admin", "set_zone_weights"): (True, True, True),
+        ("analyst", "set_zone_weights"): (True, True, True),
+        ("district", "set_zone_weights"): (False, False, False),
+        ("presenter", "set_zone_weights"): (False, False, False),
     }
     assert {a for _, a in expected} == set(ACTION_RULES)
     for (role, action), (own, other, none) in expected.items():

@@ -42,7 +42,16 @@ from blindspot.model import features, scoring
 
 SGG = ["29110", "29140", "29155", "29170", "29200", "36110"]
 ROUNDS = [20236, 20241, 20242, 20243]
-STREAMLIT_MODULES = {"app.cache", "app.data", "app.login", "app.widgets", "app.serve", "__main__"}
+STREAMLIT_MODULES = {
+    "app.cache",
+    "app.data",
+    "app.lonely",
+    "app.zonedata",
+    "app.login",
+    "app.widgets",
+    "app.serve",
+    "__main__",
+}
 
 
 @pytest.fixture(scope="module")
@@ -566,6 +575,253 @@ def run_round_aggregates(db, owners, data):
             check_frame(scope, frame)
 
 
+REACH_COUNTS = ["households", "found", "supported"]
+
+
+def run_reach_gap(db, owners, data):
+    from blindspot.reach import figures as reach
+
+    scope = data.draw(scopes())
+    level = data.draw(st.sampled_from(["nation", "sido", "sgg", "emd"]))
+    df = allowed_or_denied(lambda: reach.reach_gap(db, scope, level, data.draw(rounds), data.draw(areas)))
+    if df is not None:
+        check_frame(scope, df, counts=REACH_COUNTS)
+        hidden = df["found"].isna() | df["expected"].isna()
+        assert df.loc[hidden, ["gap", "ratio", "ratio_low", "ratio_high"]].isna().all().all()
+
+
+def run_reach_trend(db, owners, data):
+    from blindspot.reach import figures as reach
+
+    scope = data.draw(scopes())
+    df = allowed_or_denied(lambda: reach.reach_trend(db, scope, data.draw(rounds), data.draw(areas)))
+    if df is not None:
+        check_counts(scope, df, REACH_COUNTS)
+
+
+def run_gap_hotspots(db, owners, data):
+    from blindspot.reach import figures as reach
+
+    scope = data.draw(scopes())
+    df = allowed_or_denied(lambda: reach.gap_hotspots(db, scope, 20243, data.draw(areas), permutations=99))
+    if df is not None:
+        check_frame(scope, df)
+
+
+def run_reach_report(db, owners, data):
+    from blindspot.reach import cli as reach_cli
+
+    scope = data.draw(scopes())
+    out = reach_cli.report(db, scope, data.draw(st.sampled_from(["sgg", "emd"])), 20243)
+    areas = pd.DataFrame(out["areas"])
+    check_frame(scope, areas[areas["cls"] != "no_data"], counts=REACH_COUNTS)
+    check_counts(scope, pd.DataFrame([out["totals"]]), REACH_COUNTS)
+
+
+def run_map_reach_gap(db, owners, data):
+    import matplotlib.pyplot as plt
+
+    from blindspot.reach.briefpage import map_reach_gap
+
+    scope = data.draw(scopes())
+    b = _brief(db, scope, data.draw(st.sampled_from(BRIEF_AREAS)), 20243)
+    if b is None or not data.draw(st.booleans()):
+        return
+    fig = map_reach_gap(db, scope, b)
+    text = " ".join(t.get_text() for t in fig.texts)
+    plt.close(fig)
+    assert "None" not in text and "nan" not in text
+
+
+def _zone_ranking(db, scope, data, replicates=20):
+    from blindspot.zones import figures as zones
+
+    level = data.draw(st.sampled_from(["sgg", "emd"]))
+    choices = SGG + ["11110"] if level == "emd" else [None, "29", "36", "11"]
+    area = data.draw(st.sampled_from(choices))
+    try:
+        return zones.zone_ranking(db, scope, level, 20243, area, replicates=replicates)
+    except (AccessDenied, zones.ZonesError):
+        return None
+
+
+def run_zone_ranking(db, owners, data):
+    scope = data.draw(scopes())
+    ranking = _zone_ranking(db, scope, data)
+    if ranking is not None:
+        check_frame(scope, ranking.table, counts=["households"])
+        assert ranking.k == access.threshold(scope)
+
+
+def run_zone_round_components(db, owners, data):
+    from blindspot.zones import figures as zones
+
+    scope = data.draw(scopes())
+    level = data.draw(st.sampled_from(["sgg", "emd"]))
+    df = allowed_or_denied(lambda: zones.round_components(db, scope, level, data.draw(rounds), data.draw(areas)))
+    if df is not None:
+        check_frame(scope, df.reset_index(), counts=["households"])
+
+
+def run_zone_elderly_share(db, owners, data):
+    from blindspot.zones import figures as zones
+
+    scope = data.draw(scopes())
+    share = zones.elderly_share(db, scope, data.draw(st.sampled_from(["sgg", "emd"])))
+    check_codes(scope, share.index)
+    assert ((share.dropna() >= 0) & (share.dropna() <= 1)).all()  # an unpopulated 읍면동 has none
+
+
+def _run_zone_brief(fn_name):
+    def run(db, owners, data):
+        import matplotlib.pyplot as plt
+
+        from blindspot.zones import brief
+
+        scope = data.draw(scopes())
+        ranking = _zone_ranking(db, scope, data)
+        # Drawing costs seconds: every other example only ranks (the data is what is scoped).
+        if ranking is None or not data.draw(st.booleans()):
+            return
+        out = getattr(brief, fn_name)(db, scope, ranking)
+        if fn_name == "render":
+            from pypdf import PdfReader
+
+            text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(out)).pages)
+        else:
+            text = " ".join(t.get_text() for t in out.texts)
+            plt.close(out)
+        assert "None" not in text and "nan" not in text
+        assert not any(pid in text for pid in list(owners[0])[:2000])
+
+    return run
+
+
+def run_sync_cases(db, owners, data):
+    from blindspot.followup import cases
+
+    scope, sgg = data.draw(scopes()), data.draw(st.sampled_from(SGG))
+    out = household_call(scope, lambda: cases.sync_cases(db, scope, sgg), lambda r: None)
+    if out is not None:
+        assert scope.allows_sgg(sgg) and out["round"] == 20243
+
+
+def run_due_list(db, owners, data):
+    import datetime as dt
+
+    from blindspot.followup import cases
+
+    scope, sgg = data.draw(scopes()), data.draw(st.sampled_from(SGG))
+    before = audit_count()
+
+    def call():
+        cases.sync_cases(db, scope, sgg)
+        return cases.due_list(db, scope, sgg, dt.date.today() + dt.timedelta(days=400), "점검")
+
+    def check(view):
+        check_frame(scope, view.rows, owners)
+        assert set(view.rows["pseudo_id"]) <= {p for p, s in owners[0].items() if s == sgg}
+        assert ("address" in view.rows) == (scope.role == "district")
+        if len(view.rows):
+            first = int(view.rows["case_id"].iloc[0])
+            assert set(cases.case_history(view, first)["case_id"]) == {first}
+
+    if household_call(scope, call, check) is None:
+        assert audit_count() == before  # refused: nothing shown, nothing recorded
+    else:
+        assert audit_count() == before + 1
+
+
+def run_followup_contacts(db, owners, data):
+    from blindspot.followup import cases
+
+    scope, area = data.draw(scopes()), data.draw(st.sampled_from(["00", "29", "36", *SGG]))
+    n = cases.followup_contacts(db, scope, area, 20243, data.draw(st.integers(0, 10)))
+    assert n is None or n == 0 or n >= max(scope.min_count, 1)
+
+
+LONELY_COUNTS = [
+    "one_person",
+    "one_person_20_39",
+    "one_person_40_64",
+    "one_person_65_plus",
+    "lonely_any",
+    "lonely_20_39",
+    "lonely_40_64",
+    "lonely_65_plus",
+    "men_40_64",
+    "men_40_64_lonely",
+]
+
+
+def run_lonely_stage_counts(db, owners, data):
+    from blindspot.lonely import figures as lonely
+
+    scope = data.draw(scopes())
+    level = data.draw(st.sampled_from(["nation", "sido", "sgg", "emd"]))
+    df = allowed_or_denied(lambda: lonely.stage_counts(db, scope, level, data.draw(rounds), area=data.draw(areas)))
+    if df is not None:
+        check_frame(scope, df.reset_index(), counts=LONELY_COUNTS)
+
+
+def run_lonely_region_frame(db, owners, data):
+    from blindspot.lonely import figures as lonely
+
+    scope = data.draw(scopes())
+    level = data.draw(st.sampled_from(["sido", "sgg", "emd"]))
+    df = allowed_or_denied(lambda: lonely.region_frame(db, scope, level, data.draw(rounds), data.draw(areas)))
+    if df is not None:
+        check_frame(scope, df, counts=LONELY_COUNTS)
+        assert df.loc[df["lonely_any"].isna() | df["one_person"].isna(), "lonely_any_rate"].isna().all()
+
+
+def run_lonely_grade_counts(db, owners, data):
+    from blindspot.lonely import figures as lonely
+
+    scope = data.draw(scopes())
+    view = allowed_or_denied(lambda: access.narrow(db, scope, data.draw(areas)))
+    if view is None:
+        return
+    counts = lonely.grade_counts(db, view, 20243)
+    if not scope.household_level:
+        assert set(counts.values()) == {None}
+    graded = db.df(
+        "SELECT count(*) FROM households WHERE one_person AND valid_from_round <= 20243 "
+        "AND (valid_to_round IS NULL OR valid_to_round >= 20243) AND " + access.scope_sql(view, "sgg_code")[0],
+        access.scope_sql(view, "sgg_code")[1],
+    ).iloc[0, 0]
+    if scope.household_level:
+        assert sum(counts.values()) == graded  # the scope's one-person households, no other
+
+
+def run_lonely_area_kpi(db, owners, data):
+    from blindspot.lonely import figures as lonely
+
+    scope = data.draw(scopes())
+    area = data.draw(st.sampled_from(["00", "29", "36", *SGG]))
+    value = allowed_or_denied(lambda: lonely.area_kpi(db, scope, area, 20243))
+    if value is not None:
+        own = scope.sgg_codes if len(area) == 5 else scope.sido_codes
+        assert area == "00" or scope.is_national or area in own
+        assert 0 <= value <= 1000
+
+
+def run_lonely_report(db, owners, data):
+    from blindspot.errors import BlindspotError
+    from blindspot.lonely import cli as lonely_cli
+
+    scope = data.draw(scopes())
+    sgg = data.draw(st.sampled_from(SGG))
+    try:
+        out = lonely_cli.report(db, scope, sgg, 20243)
+    except BlindspotError:
+        assert not scope.allows_sgg(sgg) or sgg not in SGG
+        return
+    assert scope.allows_sgg(sgg)
+    check_counts(scope, pd.DataFrame(out["groups"]), ["one_person", "lonely"])
+    check_counts(scope, pd.DataFrame([out["total"]]), ["one_person", "lonely"])
+
+
 RUNNERS = {
     "db.queries.households_by_region": run_households_by_region,
     "db.queries.overview": run_overview,
@@ -601,6 +857,9 @@ RUNNERS = {
     "casework.audit.audit_users": run_audit_users,
     "casework.audit.record": run_record,
     "casework.outcomes.record_outcome": run_record_outcome,
+    "followup.cases.sync_cases": run_sync_cases,
+    "followup.cases.due_list": run_due_list,
+    "followup.cases.followup_contacts": run_followup_contacts,
     "model.features.build_features": run_build_features,
     "model.scoring.sgg_batches": run_sgg_batches,
     "briefing.data.build": run_briefing_build,
@@ -609,6 +868,21 @@ RUNNERS = {
     "briefing.pack.map_hotspots": _run_briefpack("map_hotspots"),
     "briefing.pack.render": _run_briefpack("render"),
     "briefing.pack.map_png": _run_briefpack("map_png"),
+    "reach.figures.reach_gap": run_reach_gap,
+    "reach.figures.reach_trend": run_reach_trend,
+    "reach.figures.gap_hotspots": run_gap_hotspots,
+    "reach.cli.report": run_reach_report,
+    "reach.briefpage.map_reach_gap": run_map_reach_gap,
+    "lonely.figures.stage_counts": run_lonely_stage_counts,
+    "lonely.figures.region_frame": run_lonely_region_frame,
+    "lonely.figures.grade_counts": run_lonely_grade_counts,
+    "lonely.cli.report": run_lonely_report,
+    "lonely.figures.area_kpi": run_lonely_area_kpi,
+    "zones.figures.zone_ranking": run_zone_ranking,
+    "zones.figures.round_components": run_zone_round_components,
+    "zones.figures.elderly_share": run_zone_elderly_share,
+    "zones.brief.page": _run_zone_brief("page"),
+    "zones.brief.render": _run_zone_brief("render"),
 }
 
 

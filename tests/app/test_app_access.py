@@ -209,6 +209,7 @@ def test_zero_row_export_shows_a_message(app_db, env_db):
     at.selectbox(key="rl_type").set_value("one_person").run()
     at.selectbox(key="rl_age").set_value("20_39").run()
     at.multiselect(key="rl_bands").set_value([]).run()
+    at.checkbox(key="rl_audit").uncheck().run()  # the random audit sample is on the list besides the bands
     assert any("조건에 맞는 가구가 없습니다" in i.value for i in at.info)
     at.button(key="rl_make_csv").click().run()
     assert any("파일을 만들지 않았습니다" in w.value for w in at.warning)

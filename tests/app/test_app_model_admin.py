@@ -121,3 +121,33 @@ def test_admin_activates_a_candidate_over_the_gate_then_rolls_back(copy, env_db)
     assert job.result["version"] == meta["version"] and job.result["previous"] == candidate
     assert audit_rows()["action"].tolist() == ["override_model_gate", "rollback_model"]
     assert _served(db) == meta["version"]
+
+
+def test_capacity_what_if_for_analysts(copy, env_db):
+    """The what-if panel: its 현재 설정 column is the model's own evaluation (flat share, no staff),
+    and choosing the need rule recomputes the 가정 column from the saved tables."""
+    from blindspot.model import whatif
+    from blindspot.model.capacity import Plan
+
+    db, models, meta = copy
+    at = _page(env_db, db, "analyst")
+    assert not at.exception
+    assert "방문 용량 가정 분석 (what-if)" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "가정" in d.value.columns)
+    recall = meta["metrics"]["model"]["recall_at_capacity"]
+    assert table.loc["재현율", "현재 설정"] == f"{recall:.1%}"
+    assert table.loc["재현율", "가정"] == f"{recall:.1%}"  # the same plan until a widget changes
+    at.radio[0].set_value("need").run()
+    table = next(d.value for d in at.dataframe if "가정" in d.value.columns)
+    need = whatif.simulate(
+        *whatif.load(models / meta["version"]), Plan(share=meta["metrics"]["capacity_share"], rule="need")
+    )
+    assert table.loc["재현율", "가정"] == f"{need['recall']:.1%}"
+    assert table.loc["찾은 위기 가구", "가정"] == f"{need['crises_reached']:,}"
+
+
+def test_no_capacity_what_if_for_district_officials(copy, env_db):
+    db, _, _ = copy
+    at = _page(env_db, db, "dong")
+    assert not at.exception
+    assert "방문 용량 가정 분석 (what-if)" not in [s.value for s in at.subheader]

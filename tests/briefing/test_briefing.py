@@ -90,18 +90,20 @@ def test_pack_renders_pdf_and_pngs_with_korean_stamp_and_no_household(gwangju):
     st, b = gwangju
     pdf, pngs = briefpack.render(st, Scope.aggregates_only(), b)
     reader = PdfReader(io.BytesIO(pdf))
-    assert len(reader.pages) == 7
+    assert len(reader.pages) == 8
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "복지사각지대 발굴 현황 브리핑" in text and "광주광역시" in text
     assert "자료 차수 2024-R3" in text and f"모델 {b.model_version}" in text and "합성 데이터" in text
     assert "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계" in text
     assert f"{b.kpis['flagged']:,}" in text
+    assert "광주광역시 발굴 격차 (2024-R3)" in text and "예상 위기 가구" in text  # the reach-gap page
     assert not re.search(r"\bH[0-9A-F]{8}\b", text)  # no pseudonymous household id anywhere
     fonts = {f.get_object()["/BaseFont"] for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert any("NanumGothic" in f for f in fonts)
     assert set(pngs) == {
         "1인가구_지도.png",
         "핫스팟_지도.png",
+        "발굴격차_지도.png",
         "발굴_깔때기.png",
         "차수별_추이.png",
         "상위하위_지역.png",

@@ -41,15 +41,37 @@ def _audit(store) -> pd.DataFrame:
 def _expected_list(store, sgg: str | None, bands=("high", "medium"), share=0.008) -> pd.DataFrame:
     """The trimmed list computed independently in pandas from the raw tables."""
     hh = store.df("SELECT household_id, pseudo_id, emd_code, sgg_code FROM households")
-    sc = store.df("SELECT household_id, probability, band FROM scores WHERE round_id = ?", [T])
+    sc = store.df("SELECT household_id, probability, band, audit_pick FROM scores WHERE round_id = ?", [T])
     df = sc.merge(hh, on="household_id")
     if sgg:
         df, hh = df[df["sgg_code"] == sgg], hh[hh["sgg_code"] == sgg]
     size = hh.groupby("emd_code").size()
     cap = np.maximum(1, np.floor(size * share + 0.5)).astype(int)
-    df = df[df["band"].isin(bands)].sort_values(["probability", "pseudo_id"], ascending=[False, True])
-    df["r"] = df.groupby("emd_code").cumcount() + 1
-    return df[df["r"] <= df["emd_code"].map(cap)]
+    # The random audit sample is on the list besides the bands, never trimmed, ranked apart.
+    df = df[df["band"].isin(bands) | df["audit_pick"]].sort_values(
+        ["probability", "pseudo_id"], ascending=[False, True]
+    )
+    df["r"] = df.groupby(["emd_code", "audit_pick"]).cumcount() + 1
+    return df[(df["r"] <= df["emd_code"].map(cap)) | df["audit_pick"]]
+
+
+def test_the_audit_sample_is_marked_on_the_list(db):
+    """Households of the random audit sample are on the list, marked 무작위 점검, beyond the
+    읍면동's capacity; the others are marked 명단 and stay within it."""
+    rows = lists.risk_list(db, ANALYST, lists.ListFilters(T, area="29"), "점검")
+    picks = db.df(
+        "SELECT h.pseudo_id FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = ? AND s.sgg_code LIKE '29%' AND s.audit_pick",
+        [T],
+    )["pseudo_id"]
+    assert len(picks) > 0
+    marked = rows[rows["selection"] == lists.AUDIT_PICK]
+    assert sorted(marked["pseudo_id"]) == sorted(picks)
+    assert set(rows["selection"]) == {lists.LISTED, lists.AUDIT_PICK}
+    without = lists.risk_list(db, ANALYST, lists.ListFilters(T, area="29", audit=False), "점검")
+    # Without the sample only its households leave (a pick in the bands stays, still marked).
+    gone = set(rows["pseudo_id"]) - set(without["pseudo_id"])
+    assert gone and gone <= set(picks) and set(without["pseudo_id"]) <= set(rows["pseudo_id"])
 
 
 def test_official_list_is_trimmed_scoped_and_addressed(db):

@@ -113,7 +113,15 @@ def test_trained_model_beats_the_count_rule(modelled):
 def test_artifact_files_and_metadata(modelled):
     _, models, meta = modelled
     folder = models / meta["version"]
-    assert {p.name for p in folder.iterdir()} == {"model.skops", "metadata.json", "model-card.md"}
+    assert {p.name for p in folder.iterdir()} == {
+        "model.skops",
+        "metadata.json",
+        "model-card.md",
+        "whatif_areas.parquet",
+        "whatif_prefix.parquet",
+    }
+    # Not world-readable: the what-if tables count crises per 읍면동.
+    assert all(p.stat().st_mode & 0o007 == 0 for p in folder.iterdir())
     assert meta["library_versions"]["scikit-learn"]
     assert len(meta["training"]["data_fingerprint"]) == 64
     card = (folder / "model-card.md").read_text(encoding="utf-8")

@@ -1,0 +1,175 @@
+"""Entries of follow-up cadence: a contact (:func:`record_contact`) and an official's tier
+(:func:`set_tier`), each with one audit record in the same transaction of the operational store.
+
+Only the district official of the case's 시군구 enters (the rule ``enter_outcome`` of
+:mod:`blindspot.access.roles`, as for visit outcomes); the page passes the case ids it shows
+(``shown``) and a case not among them is refused.  Every refusal raises
+:class:`FollowupRefused` after one ``refused_followup`` audit record (the reason in ``detail``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, insert, select, update
+
+from blindspot.access import Scope, can, may
+from blindspot.casework import audit
+from blindspot.db import opstore
+from blindspot.errors import AccessDenied, BlindspotError
+from blindspot.followup import cadence, sql
+from blindspot.followup.cases import _changes, _now
+from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
+
+REFUSALS = {
+    "role": "후속 연락과 사례 등급은 그 시군구의 담당 공무원만 입력할 수 있습니다.",
+    "not_shown": "이 사례는 화면의 연락 대상 목록에 없습니다. 목록에 있는 사례를 고르세요.",
+    "unknown": "그런 사례가 없거나 볼 권한이 없습니다.",
+}
+
+
+class FollowupRefused(AccessDenied):
+    """A contact or tier change that is not allowed (audited); ``reason`` is a key of :data:`REFUSALS`."""
+
+    def __init__(self, reason: str):
+        super().__init__(REFUSALS[reason])
+        self.reason = reason
+
+
+def _case(con: Connection, case_id: int, lock: bool = False):
+    c = sql.followup_cases
+    query = select(c).where(c.c.case_id == int(case_id))
+    return con.execute(query.with_for_update() if lock else query).first()
+
+
+def _check_entry(scope: Scope, case_id: int, action: str, record: dict, shown: Iterable[int] | None):
+    """The case, if the scope may write to it; otherwise one refusal record and FollowupRefused."""
+    ops = opstore.open_ops()
+    with ops.connect() as con:
+        case = _case(con, case_id)
+    reason = None
+    if not can(scope, "enter_outcome", case.sgg_code if case is not None else None):
+        reason = "unknown" if case is None or may(scope.role, "enter_outcome") else "role"
+    elif shown is not None and int(case_id) not in {int(x) for x in shown}:
+        reason = "not_shown"
+    if reason is not None:
+        audit.record(scope, "refused_followup", record | {"action": action}, 0, None, detail=reason)
+        raise FollowupRefused(reason)
+    return case
+
+
+def set_tier(scope: Scope, case_id: int, tier: str, *, shown: Iterable[int] | None = None) -> dict:
+    """Set a case's tier (the official's decision: from now on a new round's band does not move
+    it); one ``set_followup_tier`` audit record with the old and new tier, in the same
+    transaction.  Only the official of the case's 시군구 (FollowupRefused, audited, otherwise).
+
+    Example: ``set_tier(Scope.district(["29110"], user="kim"), 12, "closed")`` →
+    ``{"case_id": 12, "old": "high", "new": "closed", "changed": True}``.
+    """
+    if tier not in cadence.TIERS:
+        raise BlindspotError(f"사례 등급은 {', '.join(cadence.TIER_LABELS.values())} 중 하나여야 합니다.")
+    record = {"case": int(case_id), "tier": tier}
+    case = _check_entry(scope, case_id, "set_tier", record, shown)
+    if case.tier == tier and case.tier_source == "official":
+        return {"case_id": int(case_id), "old": tier, "new": tier, "changed": False}
+    now = _now()
+    ops = opstore.open_ops()
+    c = sql.followup_cases
+    with ops.begin() as con:  # the tier, its history row and its audit record commit together
+        old = _case(con, case_id, lock=True).tier
+        con.execute(
+            update(c).where(c.c.case_id == int(case_id)).values(tier=tier, tier_source="official", updated_at=now)
+        )
+        _changes(con, [(case_id, old, tier)], "official", None, now, scope.user)
+        audit.record(
+            scope,
+            "set_followup_tier",
+            {"case": int(case_id), "sgg": case.sgg_code, "pseudo_id": case.pseudo_id, "old": old, "new": tier},
+            1,
+            "사례관리",
+            detail=f"{old}->{tier}",
+            con=con,
+        )
+    return {"case_id": int(case_id), "old": old, "new": tier, "changed": True}
+
+
+def record_contact(
+    scope: Scope,
+    case_id: int,
+    contacted_on: dt.date,
+    method: str,
+    outcome: str,
+    support_type: str | None = None,
+    *,
+    shown: Iterable[int] | None = None,
+    today: dt.date | None = None,
+) -> dict:
+    """Record one follow-up contact of a case (not a first visit: those stay the round's
+    outcomes); the case's next date then runs from it.  ``method`` a key of
+    :data:`cadence.METHODS`, ``outcome`` of :data:`blindspot.vocab.OUTCOMES` (``supported``
+    needs a ``support_type``); the date may not lie after ``today``.  One ``record_contact``
+    audit record in the same transaction; refusals as :func:`set_tier`.
+
+    Example: ``record_contact(scope, 12, dt.date(2025, 9, 26), "phone", "contacted")`` →
+    ``{"case_id": 12, "contact_id": 1, "next_due_on": datetime.date(2025, 10, 10), ...}`` for a 위험 case.
+    """
+    today = today or dt.date.today()
+    if method not in cadence.METHODS:
+        raise BlindspotError(f"연락 방법은 {', '.join(cadence.METHODS.values())} 중 하나여야 합니다.")
+    if outcome not in OUTCOMES:
+        raise BlindspotError(f"연락 결과는 {', '.join(OUTCOMES.values())} 중 하나여야 합니다.")
+    if outcome == "supported" and support_type not in SUPPORT_TYPES:
+        raise BlindspotError(f"지원 연계에는 지원 종류({', '.join(SUPPORT_TYPES)})를 골라야 합니다.")
+    support_type = support_type if outcome == "supported" else None
+    if contacted_on > today:
+        raise BlindspotError(f"연락한 날짜가 오늘({cadence.korean_date(today)}) 뒤일 수 없습니다.")
+    record = {"case": int(case_id), "on": contacted_on.isoformat(), "method": method, "outcome": outcome}
+    case = _check_entry(scope, case_id, "record_contact", record, shown)
+    on = contacted_on.isoformat()
+    now = _now()
+    ops = opstore.open_ops()
+    c, k = sql.followup_cases, sql.followup_contacts
+    with ops.begin() as con:  # the contact, the case's last-contact fields and the audit record together
+        current = _case(con, case_id, lock=True)
+        contact_id = con.execute(
+            insert(k)
+            .values(
+                case_id=int(case_id),
+                sgg_code=case.sgg_code,
+                round_id=cadence.round_of(contacted_on).round_id,
+                contacted_on=on,
+                method=method,
+                outcome=outcome,
+                support_type=support_type,
+                recorded_at=now,
+                recorded_by=scope.user,
+            )
+            .returning(k.c.contact_id)
+        ).scalar_one()
+        latest = current.last_contact_on is None or on >= current.last_contact_on
+        values = {"contact_count": c.c.contact_count + 1, "updated_at": now}
+        if latest:
+            values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": method}
+        if method == "visit" and (current.last_visit_on is None or on >= current.last_visit_on):
+            values["last_visit_on"] = on
+        con.execute(update(c).where(c.c.case_id == int(case_id)).values(**values))
+        audit.record(
+            scope,
+            "record_contact",
+            record | {"sgg": case.sgg_code, "pseudo_id": case.pseudo_id, "support_type": support_type},
+            1,
+            "사례관리",
+            detail=f"contact {contact_id}",
+            con=con,
+        )
+        after = _case(con, case_id)
+    due = cadence.due_dates(pd.DataFrame([dict(after._mapping)]))
+    return {
+        "case_id": int(case_id),
+        "contact_id": int(contact_id),
+        "contacted_on": contacted_on,
+        "next_due_on": pd.Timestamp(due["due_on"].iloc[0]).date(),
+        "recorded_by": scope.user,
+    }

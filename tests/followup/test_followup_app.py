@@ -1,0 +1,140 @@
+"""The page 후속 관리 with AppTest: an official's due list, a contact and a tier change (each
+audited), an analyst reading without forms, a presenter without the page; the command
+``followups --json``."""
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from apptest import _app
+from ops import audit_rows
+from sqlalchemy import select, update
+
+from blindspot import cli
+from blindspot.access import Scope, pages_for
+from blindspot.app.pages import PAGE_FILES
+from blindspot.db import opstore
+from blindspot.db.store import Store
+from blindspot.followup import cases, sql
+
+PAGE = PAGE_FILES["followups"]
+
+
+@pytest.fixture()
+def app_db(modelled, tmp_path):
+    path = tmp_path / "app.duckdb"
+    shutil.copy(modelled[0], path)
+    return path
+
+
+def _open_cases_long_ago(path):
+    """Cases of 광주 동구 opened months ago: all due now."""
+    st = Store(path, read_only=True)
+    try:
+        cases.sync_cases(st, Scope.district(["29110"]), "29110", today=dt.date(2025, 3, 4))
+    finally:
+        st.close()
+
+
+def _open(env_db, path, user):
+    at = _app(env_db, path, user=user)
+    at.switch_page(PAGE).run()
+    return at
+
+
+def test_an_official_lists_records_a_contact_and_changes_a_tier(app_db, env_db):
+    _open_cases_long_ago(app_db)
+    at = _open(env_db, app_db, "dong")
+    assert not at.exception
+    assert at.title[0].value == "후속 관리"
+    assert any("시군구" == s.label for s in at.selectbox)
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) > 20 and set(table["overdue"]) == {"예"}  # opened in March: long overdue
+    assert set(table["tier"]) <= {"위험", "주의"} and table["address"].str.endswith("(합성 주소)").all()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["연락 대상"] == f"{len(table):,}" and metrics["사례 전체"] == f"{len(table):,}"
+    assert audit_rows()["action"].tolist() == ["view_followups"]
+
+    first = int(table["case_id"].iloc[0])
+    at.selectbox(key="fu_contact_case").select(first)
+    at.selectbox(key="fu_method").select("visit")
+    at.selectbox(key="fu_outcome").select("need_confirmed")
+    at.button[[b.label for b in at.button].index("연락 저장")].click().run()
+    assert not at.exception
+    assert any("저장했습니다" in s.value for s in at.success)
+    after = at.dataframe[0].value
+    assert str(first) not in set(after["case_id"]) or after.set_index("case_id").loc[str(first), "contact_count"] == "1"
+
+    second = int(after["case_id"].iloc[0])
+    at.selectbox(key="fu_tier_case").select(second)
+    at.selectbox(key="fu_tier").select("closed")
+    at.button[[b.label for b in at.button].index("등급 저장")].click().run()
+    assert not at.exception
+    assert any("종결" in s.value for s in at.success)
+    log = audit_rows()
+    assert log["action"].tolist() == [
+        "view_followups",
+        "record_contact",
+        "view_followups",
+        "set_followup_tier",
+        "view_followups",
+    ]
+    assert log["user_name"].unique().tolist() == ["dong"]
+    c = sql.followup_cases
+    with opstore.open_ops().connect() as con:
+        tier = con.execute(select(c.c.tier, c.c.tier_source).where(c.c.case_id == second)).one()
+        visited = con.execute(select(c.c.last_visit_on).where(c.c.case_id == first)).scalar_one()
+    assert tuple(tier) == ("closed", "official") and visited == dt.date.today().isoformat()
+
+
+def test_an_analyst_reads_without_forms_and_a_presenter_has_no_page(app_db, env_db):
+    _open_cases_long_ago(app_db)
+    assert "followups" in pages_for("analyst") and "followups" not in pages_for("presenter")
+    at = _open(env_db, app_db, "analyst")
+    at.selectbox(key="fu_sgg").select("29110").run()
+    at.selectbox(key="fu_purpose_choice").select("점검").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) > 20 and "address" not in table.columns
+    assert "후속 연락 기록" not in [h.value for h in at.subheader]
+    assert audit_rows()["action"].tolist() == ["view_followups"]
+
+
+def test_an_empty_week_says_so(app_db, env_db):
+    at = _open(env_db, app_db, "dong")
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    assert not at.exception
+    # Cases open today: the first contact of a 위험 case is a week away, so this week is empty.
+    c = sql.followup_cases
+    with opstore.open_ops().connect() as con:
+        assert con.execute(select(c.c.opened_on).distinct()).scalars().all() == [dt.date.today().isoformat()]
+    # Today + 7 days is always past this week's Sunday.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["연락 대상"] == "0" and int(metrics["사례 전체"].replace(",", "")) > 20
+    assert any("연락할 사례가 없습니다" in i.value for i in at.info)
+
+
+def test_the_command_prints_the_due_list_as_json(app_db, capsys):
+    _open_cases_long_ago(app_db)
+    c = sql.followup_cases
+    with opstore.open_ops().begin() as con:  # one case contacted yesterday: not due by tomorrow
+        con.execute(
+            update(c)
+            .where(c.c.case_id == 1)
+            .values(last_contact_on=(dt.date.today() - dt.timedelta(days=1)).isoformat(), tier="closed")
+        )
+    due_by = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    code = cli.main(["followups", "--sgg", "29110", "--due-by", due_by, "--json", "--db", str(app_db)])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sgg"] == "29110" and out["due_by"] == due_by
+    assert out["due"] == out["cases"] - 1 == out["overdue"] and out["due"] > 20
+    assert 1 not in {r["case_id"] for r in out["rows"]}
+    row = out["rows"][0]
+    assert row["opened_on"] == "2025-03-04" and row["tier"] in ("high", "medium") and row["pseudo_id"].startswith("H")
+    assert audit_rows()["action"].tolist() == ["view_followups"]
+    assert cli.main(["followups", "--sgg", "2911", "--json", "--db", str(app_db)]) == 2
+    assert "5자리" in capsys.readouterr().err
