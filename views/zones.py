@@ -4,7 +4,7 @@ import streamlit as st
 
 from blindspot import glossary
 from blindspot.access import may
-from blindspot.app import login, widgets, zonedata
+from blindspot.app import data, login, widgets, zonedata
 from blindspot.zones import export, present
 from blindspot.zones import figures as zones
 
@@ -62,7 +62,14 @@ else:
             + f". {present.formula_text(ranking)}"
         )
         st.subheader(f"{present.INDEX} 순위")
-        st.dataframe(present.ranking_table(ranking), hide_index=True, width="stretch", height=420)
+        left, right = st.columns([2, 3])
+        with left:
+            layer = data.region_layer(scope, level, area)
+            deck, legend = present.index_map(ranking, layer, "전국" if area is None else scope.label)
+            st.pydeck_chart(deck, key="zones_map", height=480)
+            widgets.legend(legend, f"{present.INDEX} (평균 지역 = 0, 표준편차 단위)")
+        with right:
+            st.dataframe(present.ranking_table(ranking), hide_index=True, width="stretch", height=480)
         if ranked < len(table):
             st.caption(
                 f"{glossary.SUPPRESSED}: 쓴 차수 가운데 한 번이라도 소수 억제로 가려진 성분이 있는 지역은 "

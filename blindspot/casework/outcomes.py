@@ -44,7 +44,9 @@ REFUSALS = {
     "outside_scope": (
         "이 가구의 방문 결과를 입력할 권한이 없습니다 (담당 시군구의 이번 차수 목록 가구만 입력할 수 있습니다)."
     ),
-    "band_none": "위험 등급이 '해당 없음'인 가구에는 방문 결과를 입력할 수 없습니다 (위험·주의·관심 가구만).",
+    "band_none": (
+        "위험 등급이 '해당 없음'인 가구에는 방문 결과를 입력할 수 없습니다 (위험·주의·관심 가구와 무작위 점검 가구만)."
+    ),
     "not_listed": "이 가구는 지금 조건의 이번 차수 목록에 없습니다. 목록에 있는 가구만 입력할 수 있습니다.",
 }
 
@@ -131,8 +133,8 @@ def record_outcome(
     found = store.rows(sql.OUTCOME_TARGET.format(scope=cond), [int(round_id), pseudo_id, *params])
     if not found:
         _refuse(scope, "outside_scope", record)
-    household_id, _sgg, _emd, band = found[0]
-    if band == "none":
+    household_id, sgg, _emd, band, audit_pick = found[0]
+    if band == "none" and not audit_pick:  # a random audit draw is visited whatever its band
         _refuse(scope, "band_none", record)
     try:
         listed = set(lists._listed(store, scope, filters)["pseudo_id"])
@@ -146,8 +148,11 @@ def record_outcome(
         keys = ("outcome", "support_type", "channel", "recorded_at", "recorded_by")
         raise OutcomeExists(dict(zip(keys, earlier[0], strict=False)))
     ops = opstore.open_ops()
-    with ops.begin() as con:  # the outcome and its audit record commit together or not at all
+    from blindspot.followup import entries as followup  # the follow-up case's contact clock
+
+    with ops.begin() as con:  # the outcome, its case's clock and its audit record commit together or not at all
         ops.add_outcome(int(round_id), pseudo_id, outcome, support_type, now, scope.user, con=con)
+        followup.first_visit(con, sgg, pseudo_id, now.date(), outcome)
         audit.record(
             scope,
             "record_outcome",

@@ -109,7 +109,7 @@ MODEL_VERSION_OF_ROUND = "SELECT any_value(model_version) FROM scores WHERE roun
 # The household an outcome is for: scored in round ? and inside the scope (with its band;
 # the caller also checks it is on the list shown).
 OUTCOME_TARGET = """
-    SELECT s.household_id, s.sgg_code, s.emd_code, s.band
+    SELECT s.household_id, s.sgg_code, s.emd_code, s.band, s.audit_pick
     FROM scores s JOIN households h ON h.household_id = s.household_id
     WHERE s.round_id = ? AND h.pseudo_id = ? AND {scope}"""
 

@@ -173,3 +173,30 @@ def record_contact(
         "next_due_on": pd.Timestamp(due["due_on"].iloc[0]).date(),
         "recorded_by": scope.user,
     }
+
+
+def first_visit(con: Connection, sgg_code: str, pseudo_id: str, visited_on: dt.date, outcome: str) -> bool:
+    """A round's first-visit outcome, entered on the risk list, also starts the contact clock
+    of the household's case (if it has one): its last contact and last visit become that day,
+    unless a later one is recorded.  Runs in the caller's transaction (the outcome's), writes no
+    contact row (first visits are counted as the round's outcomes, follow-ups apart) and no
+    audit record of its own (the outcome's record covers it).  True when a case moved.
+
+    Example: ``first_visit(con, "29110", "H1A2B3C4D", dt.date(2025, 9, 26), "need_confirmed")``.
+    """
+    c = sql.followup_cases
+    case = con.execute(
+        select(c.c.case_id, c.c.last_contact_on, c.c.last_visit_on).where(
+            c.c.sgg_code == sgg_code, c.c.pseudo_id == pseudo_id
+        )
+    ).first()
+    if case is None:
+        return False
+    on = visited_on.isoformat()
+    values: dict = {"updated_at": _now()}
+    if case.last_contact_on is None or on >= case.last_contact_on:
+        values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": "visit"}
+    if case.last_visit_on is None or on >= case.last_visit_on:
+        values["last_visit_on"] = on
+    con.execute(update(c).where(c.c.case_id == case.case_id).values(**values))
+    return len(values) > 1

@@ -134,3 +134,20 @@ def method_rows(ranking: Ranking) -> list[tuple[str, str]]:
         ),
     ]
     return rows
+
+
+def index_map(ranking: Ranking, layer: dict, area_name: str):
+    """Deck and legend of the need index (standard deviations above the average area), in
+    quantile classes; an area left out of the ranking (hidden or without data) is grey and
+    reads 비공개 or 자료 없음 in its tooltip, with its rank among the ranked areas."""
+    from blindspot.maps import render as maps
+
+    t = ranking.table
+    view = t[["code", "name"]].copy()
+    ranked = t["status"] == "ranked"
+    view["value"] = t["index"].where(ranked).astype("float64")
+    view["suppressed"] = t["status"] == "hidden"
+    view["rank"] = t["rank"].astype("float64").where(ranked)
+    view["siblings"] = int(ranked.sum())
+    view["parent_name"] = area_name
+    return maps.choropleth(view, layer, INDEX, "index")

@@ -3,10 +3,11 @@ change it, a presenter sees the default weights and 비공개 where small counts
 component, an official ranks the 읍면동 of their own 시군구, and the files are offered."""
 
 import pytest
-from apptest import page
+from apptest import decks, page
 
 from blindspot.access import Scope, scope_for
 from blindspot.db import store as store_mod
+from blindspot.maps import render
 from blindspot.zones import figures as zones
 from blindspot.zones import present
 
@@ -27,6 +28,9 @@ def _ranking_frame(at):
 def test_analyst_sees_the_ranking_and_edits_the_weights(modelled_copy, env_db):
     at = page(env_db, modelled_copy, "analyst", PAGE)
     assert not at.exception
+    [deck] = decks(at)  # the index map, drawn without a basemap, one feature per 시군구
+    assert deck["mapStyle"] == render.NO_BASEMAP
+    assert len(deck["layers"][0]["data"]["features"]) == 252
     st_ = store_mod.open_store(modelled_copy)
     expected = zones.zone_ranking(st_, Scope.analyst(), "sgg", T)
     shown = _ranking_frame(at)

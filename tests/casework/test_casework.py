@@ -101,6 +101,23 @@ def test_band_none_household_is_refused_even_on_a_list_of_band_none(db):
     _refused(db, OFFICIAL, listed[0], "band_none", filters=filters, shown=listed)
 
 
+def test_an_audit_draw_of_band_none_takes_its_outcome(db):
+    """A household of the random audit sample is visited whatever its band: its outcome is taken
+    (one record), while a band-none household that was not drawn stays refused."""
+    row = db.df(
+        "SELECT h.pseudo_id, s.sgg_code FROM scores s JOIN households h USING (household_id) "
+        "WHERE s.round_id = ? AND s.audit_pick AND s.band = 'none' ORDER BY h.pseudo_id LIMIT 1",
+        [T],
+    )
+    assert len(row) == 1
+    pid, sgg = row.iloc[0]
+    official = scope_for("district", "dong", [sgg])
+    shown = lists._masked_rows(db, official, lists.ListFilters(T), "점검")[0]
+    assert shown.set_index("pseudo_id").loc[pid, "selection"] == lists.AUDIT_PICK
+    done = outcomes.record_outcome(db, official, pid, T, "contacted", shown=shown["pseudo_id"])
+    assert done["action"] == "inserted" and _audit(db)["action"].tolist() == ["record_outcome"]
+
+
 def test_overwrite_needs_confirmation_and_each_save_is_one_record(db):
     pid = _pid(db, "high", visited=False)
     shown = _listed(db)["pseudo_id"].tolist()

@@ -104,6 +104,32 @@ def test_the_due_list_this_week_and_a_contact_moves_the_date(db, ops_url):
     assert actions == ["view_followups", "record_contact", "record_contact", "view_followups", "view_followups"]
 
 
+def test_a_first_visit_entered_on_the_list_starts_the_case_clock(db, ops_url):
+    """An official's first-visit outcome (위험 가구 목록) sets the case's last contact and visit to
+    that day in the outcome's own transaction: no contact row, no second audit record."""
+    from blindspot.casework import outcomes
+
+    r = cases.latest_scored_round(db)
+    cases.sync_cases(db, official(), SGG, today=OPENED)
+    pid = sorted(p for p, b in bands(db, r).items() if b == "high")[0]
+    before = case_rows()[pid]
+    assert before.last_contact_on is None and before.last_visit_on is None
+    outcomes.record_outcome(db, official(), pid, r, "need_confirmed", overwrite=True)
+    after = case_rows()[pid]
+    today = dt.date.today().isoformat()
+    assert (after.last_contact_on, after.last_visit_on, after.last_outcome, after.last_method) == (
+        today,
+        today,
+        "need_confirmed",
+        "visit",
+    )
+    assert after.contact_count == 0  # first visits are the round's outcomes, not follow-up contacts
+    assert audit_rows()["action"].tolist() == ["record_outcome"]
+    # Another household's case is untouched.
+    other = sorted(p for p, b in bands(db, r).items() if b == "high")[1]
+    assert case_rows()[other].last_contact_on is None
+
+
 def test_a_tier_change_is_audited_and_outlives_the_next_round(db, ops_url):
     r = cases.latest_scored_round(db)
     cases.sync_cases(db, official(), SGG, today=OPENED)
