@@ -130,6 +130,11 @@ def sync_cases(store: Store, scope: Scope, sgg: str, today: dt.date | None = Non
             moves.append({"cid": case_id, "old": tier, "new": target})
         if (band_of.get(pid), emd_of.get(pid, emd)) != (band, emd):
             seen.append({"cid": case_id, "b": band_of.get(pid), "e": emd_of.get(pid, emd)})
+    # Loaded visits (extraction files) start a case's clock as an entered first visit does.
+    vcond, vparams = scope_sql_named(scope, "v.sgg_code", prefix="v")
+    loaded = store.df(
+        sql.LOADED_VISITS.format(scope=vcond), {**vparams, "t": r, "sgg": sgg, "pids": sorted(known | set(new))}
+    )
     # The day the cases were brought up (``today``) at this moment's time: history reads by it.
     now = iso_seconds(dt.datetime.combine(today, dt.datetime.now().time()))
     with ops.begin() as con:
@@ -173,10 +178,21 @@ def sync_cases(store: Store, scope: Scope, sgg: str, today: dt.date | None = Non
                 update(c).where(c.c.case_id == bindparam("cid")).values(band=bindparam("b"), emd_code=bindparam("e")),
                 seen,
             )
+        if len(loaded):
+            _loaded_visits(con, sgg, loaded)
         con.execute(update(c).where(c.c.sgg_code == sgg).values(band_round=r))
         stmt = _upsert(con)(s).values(sgg_code=sgg, round_id=r, synced_at=now)
         con.execute(stmt.on_conflict_do_update(index_elements=[s.c.sgg_code], set_={"round_id": r, "synced_at": now}))
     return {"round": r, "opened": len(new), "moved": len(moves), "already": False}
+
+
+def _loaded_visits(con: Connection, sgg: str, loaded: pd.DataFrame) -> None:
+    """Move each case's last contact and visit to its latest loaded visit where that is later
+    (an entered contact or visit after it stays)."""
+    from blindspot.followup.entries import first_visit
+
+    for pid, on, outcome in loaded[["pseudo_id", "visited_on", "outcome"]].itertuples(index=False):
+        first_visit(con, sgg, str(pid), pd.Timestamp(on).date(), str(outcome))
 
 
 def _changes(con: Connection, changes: list[tuple], source: str, round_id: int | None, at: str, by: str) -> None:

@@ -35,5 +35,18 @@ FOLLOWUP_BANDS = (
     ORDER BY h.pseudo_id"""
 )
 
+# The latest loaded visit (extraction files, rounds up to $t) of each household of a 시군구 with a
+# case ($pids): its day and outcome start the case's contact clock as an entered first visit does.
+LOADED_VISITS = (
+    """
+    SELECT h.pseudo_id, max(v.recorded_at)::DATE AS visited_on, arg_max(v.outcome, v.recorded_at) AS outcome
+    FROM visits v JOIN households h ON h.household_id = v.household_id AND """
+    + valid_in_round("v.round_id", "h")
+    + """
+    WHERE v.sgg_code = $sgg AND v.round_id <= $t AND {scope}
+      AND h.pseudo_id IN (SELECT unnest($pids::VARCHAR[]))
+    GROUP BY h.pseudo_id"""
+)
+
 # The 읍면동 of one 시군구: names for the due list's rows.
 FOLLOWUP_EMD_NAMES = "SELECT code, name, full_name FROM regions WHERE level = 'emd' AND sgg_code = ? ORDER BY code"

@@ -114,7 +114,15 @@ def test_backoff_grows_and_caps():
 
 
 def test_roles_to_pages_and_scopes():
-    assert pages_for("presenter") == ("overview", "briefing", "region_map", "hotspots")
+    assert pages_for("presenter") == (
+        "overview",
+        "briefing",
+        "region_map",
+        "hotspots",
+        "reach_gap",
+        "lonely",
+        "zones",
+    )  # aggregates only: no list, model, follow-up or audit page
     assert "audit" in pages_for("admin") and "audit" not in pages_for("district")
     assert pages_for("intruder") == ()
     with pytest.raises(ValueError):

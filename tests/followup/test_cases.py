@@ -5,6 +5,7 @@ briefing, and refused outside the official's 시군구."""
 import datetime as dt
 import shutil
 
+import pandas as pd
 import pytest
 from ops import audit_rows
 from sqlalchemy import select, update
@@ -23,11 +24,49 @@ OPENED = D(2025, 9, 26)  # a Friday: the week after is 개천절 and 추석
 
 @pytest.fixture(scope="module")
 def db(modelled, tmp_path_factory):
+    """The modelled world without the 시군구's loaded visits: every case's clock starts the day it
+    opens, so the cadence arithmetic below is hand-computable (loaded visits: their own test)."""
     path = tmp_path_factory.mktemp("followup") / "followup.duckdb"
     shutil.copy(modelled[0], path)
+    writable = Store(path)
+    writable.run("DELETE FROM visits WHERE sgg_code = ?", [SGG])
+    writable.close()
     store = Store(path, read_only=True)
     yield store
     store.close()
+
+
+def test_a_loaded_visit_starts_the_case_clock(modelled, tmp_path, ops_url):
+    """Visits loaded from extraction files set the case's last contact and visit to the latest
+    one (its outcome too): such a case runs from that day, not from the day it opened."""
+    path = tmp_path / "visited.duckdb"
+    shutil.copy(modelled[0], path)
+    store = Store(path, read_only=True)
+    try:
+        r = cases.latest_scored_round(store)
+        visits = store.df(
+            "SELECT h.pseudo_id, max(v.recorded_at)::DATE AS on_, arg_max(v.outcome, v.recorded_at) AS outcome "
+            "FROM visits v JOIN households h ON h.household_id = v.household_id "
+            "AND h.valid_from_round <= v.round_id AND (h.valid_to_round IS NULL OR h.valid_to_round >= v.round_id) "
+            "WHERE v.sgg_code = ? AND v.round_id <= ? GROUP BY 1",
+            [SGG, r],
+        ).set_index("pseudo_id")
+        cases.sync_cases(store, official(), SGG, today=OPENED)
+    finally:
+        store.close()
+    stored = case_rows()
+    visited = [p for p in stored if p in visits.index]
+    assert visited and len(visited) < len(stored)
+    for p in visited:
+        row, want = stored[p], visits.loc[p]
+        on = pd.Timestamp(want["on_"]).date().isoformat()
+        assert (row.last_contact_on, row.last_visit_on, row.last_outcome, row.last_method) == (
+            on,
+            on,
+            want["outcome"],
+            "visit",
+        )
+    assert all(stored[p].last_contact_on is None for p in stored if p not in visits.index)
 
 
 def official(user="kim", sgg=SGG):
