@@ -289,6 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--due-by", metavar="DATE", help="이날까지 연락할 사례 (YYYY-MM-DD; 기본: 이번 주 일요일)")
     f.add_argument("--purpose", help="열람 목적 (기본: 사례관리; 감사 기록에 남음)")
     f.add_argument("--user", help="열람한 사람 (기본: 로그인 사용자 이름)")
+    f.add_argument(
+        "--owner",
+        choices=["all", "mine", "untaken"],
+        default="all",
+        help="담당: all 전체, mine --user 의 사례와 미지정, untaken 미지정만 (기본 all)",
+    )
     f.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
     f.add_argument("--db", help=f"데이터베이스 파일 ({_default_text('db')})")
     f.set_defaults(func=cli._cmd_followups)

@@ -9,6 +9,7 @@ from blindspot.access import may
 from blindspot.app import data, login, widgets
 from blindspot.errors import BlindspotError
 from blindspot.followup import cadence, cases, entries
+from blindspot.followup import export as followup_export
 from blindspot.glossary import round_label
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
@@ -21,12 +22,21 @@ st.caption(
 )
 
 names = data.sgg_names(scope)
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 with c1:
     sgg = st.selectbox("시군구", list(names), format_func=names.get, key="fu_sgg")
 with c2:
     today = dt.date.today()
     due_by = st.date_input("연락 기한 (이날까지, 지난 것 포함)", value=cadence.week_end(today), key="fu_due_by")
+with c3:
+    owner = st.radio(
+        "담당",
+        list(cases.OWNERS),
+        format_func=cases.OWNERS.get,
+        index=1 if may(scope.role, "enter_outcome") else 0,
+        horizontal=True,
+        key="fu_owner",
+    )
 if sgg is None:
     st.info("권한 범위에 시군구가 없습니다.")
     st.stop()
@@ -41,7 +51,7 @@ if synced["round"] is None:
     )
     st.stop()
 version = st.session_state.get("fu_version", 0)
-view = data.followup_due(scope, sgg, due_by, purpose, version)
+view = data.followup_due(scope, sgg, due_by, purpose, version, owner)
 st.caption(
     f"권한 범위: {scope.label} · 목적: {purpose} · 등급 기준 {round_label(view.round_id)} · "
     "이 열람은 감사 기록에 남습니다."
@@ -57,6 +67,20 @@ if view.rows.empty:
     st.info(f"{cadence.korean_date(due_by)}까지 연락할 사례가 없습니다. 기한을 늦춰 보세요.")
     st.stop()
 st.dataframe(cases.display(view.rows), hide_index=True, width="stretch", column_config=cases.ROW_COLUMNS)
+
+made_from = (scope, sgg, due_by, purpose, owner, version)
+f1, f2 = st.columns(2)
+for fmt, where in (("xlsx", f1), ("csv", f2)):
+    if where.button(f"{fmt.upper()} 파일 만들기", key=f"fu_make_{fmt}"):
+        try:
+            widgets.keep_made(f"fu_file_{fmt}", made_from, followup_export.export_due(view, scope, purpose, fmt, owner))
+        except BlindspotError as exc:
+            where.warning(str(exc))
+    made = widgets.made_for(f"fu_file_{fmt}", made_from)
+    if made is not None:
+        widgets.download_button(
+            f"{made.file_name} 내려받기 ({made.rows:,}행)", made.data, made.file_name, made.mime, f"fu_dl_{fmt}", where
+        )
 
 shown = [int(x) for x in view.rows["case_id"]]
 labels = {
@@ -87,6 +111,30 @@ if may(scope.role, "enter_outcome"):
                 "success",
                 f"사례 {case_id}: {cadence.METHODS[method]} {OUTCOMES[outcome]} 저장했습니다. "
                 f"다음 예정일 {cadence.korean_date(done['next_due_on'])}.",
+            )
+        except BlindspotError as exc:
+            st.session_state["fu_msg"] = ("error", str(exc))
+        st.rerun()
+
+    st.subheader("사례 맡기·놓기")
+    with st.form("fu_take"):
+        take_case = st.selectbox("사례", shown, format_func=labels.get, key="fu_take_case")
+        take_mine = st.radio(
+            "",
+            [True, False],
+            format_func={True: "내가 맡기", False: "놓기 (미지정)"}.get,
+            horizontal=True,
+            key="fu_take_mine",
+            label_visibility="collapsed",
+        )
+        take_saved = st.form_submit_button("담당 저장")
+    if take_saved:
+        try:
+            done = entries.take(scope, take_case, take_mine, shown=shown)
+            st.session_state["fu_version"] = version + 1
+            st.session_state["fu_msg"] = (
+                "success",
+                f"사례 {take_case}: 담당 {done['old'] or '미지정'} → {done['new'] or '미지정'} (감사 기록에 남음).",
             )
         except BlindspotError as exc:
             st.session_state["fu_msg"] = ("error", str(exc))

@@ -482,12 +482,16 @@ def sync_followups(scope: Scope, sgg: str) -> dict:
     return cases.sync_cases(store(), scope, sgg)
 
 
-def followup_due(scope: Scope, sgg: str, due_by, purpose: str, version: int = 0):
+def followup_due(scope: Scope, sgg: str, due_by, purpose: str, version: int = 0, owner: str = "all"):
     """The 시군구's due list (:func:`blindspot.followup.cases.due_list`), fetched and audited once
     per view; ``version`` is bumped by a save on the page, which makes the changed list a new view."""
     from blindspot.followup import cases
 
-    filters = {"sgg": str(sgg), "due_by": due_by.isoformat(), "version": int(version)}
+    filters = {"sgg": str(sgg), "due_by": due_by.isoformat(), "version": int(version), "owner": owner}
     return _once(
-        "view_followups", scope, filters, purpose, lambda: cases.due_list(store(), scope, str(sgg), due_by, purpose)
+        "view_followups",
+        scope,
+        filters,
+        purpose,
+        lambda: cases.due_list(store(), scope, str(sgg), due_by, purpose, owner=owner),
     )

@@ -47,6 +47,8 @@ ACTIONS = {
     "view_followups": "후속 관리 연락 대상 열람",
     "record_contact": "후속 연락 기록",
     "set_followup_tier": "사례 등급 변경",
+    "assign_followup": "사례 담당 맡기·놓기",
+    "export_followups": "후속 연락 대상 내보내기",
     "refused_followup": "후속 관리 입력 거부",
     "set_staff": "시군구 담당 인력 등록 (방문 용량)",
 }

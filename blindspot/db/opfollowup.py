@@ -30,6 +30,7 @@ followup_cases = Table(
     Column("last_method", String(16)),
     Column("contact_count", Integer, nullable=False, server_default="0"),
     Column("updated_at", String(32), nullable=False),
+    Column("assigned_to", String(256)),  # revision 0005: the official working the case (NULL: not taken)
     UniqueConstraint("sgg_code", "pseudo_id", name="uq_followup_cases_sgg_pseudo"),
 )
 followup_contacts = Table(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from blindspot import glossary
@@ -230,13 +230,25 @@ ROW_COLUMNS = {
     "contact_count": "연락 횟수",
     "opened_on": "사례 시작",
     "tier_source": "등급 출처",
+    "assigned_to": "담당자",
     "address": "주소",
 }
 HISTORY_COLUMNS = {"case_id": "사례 번호", "on": "날짜", "what": "내용", "by": "입력"}
 
 
+# Whose cases a due list shows: every case of the 시군구, the user's own and the ones nobody has
+# taken yet, or only the untaken ones.
+OWNERS = {"all": "전체", "mine": "내 사례 (미지정 포함)", "untaken": "미지정만"}
+
+
 def due_list(
-    store: Store, scope: Scope, sgg: str, due_by: dt.date, purpose: str, today: dt.date | None = None
+    store: Store,
+    scope: Scope,
+    sgg: str,
+    due_by: dt.date,
+    purpose: str,
+    today: dt.date | None = None,
+    owner: str = "all",
 ) -> DueList:
     """The 시군구's cases due by ``due_by`` (overdue ones too), soonest first, with their last
     outcome and history, and one ``view_followups`` audit record.
@@ -247,11 +259,16 @@ def due_list(
 
     Example: ``due_list(store, Scope.district(["29110"]), "29110", dt.date(2025, 10, 12),
     "사례관리").rows`` lists 광주 동구's cases to contact by Sunday 12 October 2025.
+    ``owner`` (:data:`OWNERS`): ``mine`` keeps the user's own cases and the untaken ones,
+    ``untaken`` only those nobody has taken.
     """
     sgg = _require_sgg(scope, sgg)
     purpose = audit.check_purpose(purpose)
-    out = _due(store, scope, sgg, due_by, today or dt.date.today())
-    audit.record(scope, "view_followups", {"sgg": sgg, "due_by": due_by.isoformat()}, len(out.rows), purpose)
+    if owner not in OWNERS:
+        raise BlindspotError(f"담당 구분은 {', '.join(OWNERS.values())} 중 하나여야 합니다.")
+    out = _due(store, scope, sgg, due_by, today or dt.date.today(), owner)
+    filters = {"sgg": sgg, "due_by": due_by.isoformat(), **({"owner": owner} if owner != "all" else {})}
+    audit.record(scope, "view_followups", filters, len(out.rows), purpose)
     return out
 
 
@@ -267,6 +284,7 @@ _READ = (
     "last_visit_on",
     "last_outcome",
     "contact_count",
+    "assigned_to",
 )
 
 
@@ -300,12 +318,19 @@ def _iso(values: np.ndarray) -> list:
     return [None if s == "NaT" else s for s in text.tolist()]
 
 
-def _due(store: Store, scope: Scope, sgg: str, due_by: dt.date, today: dt.date) -> DueList:
+def _due(store: Store, scope: Scope, sgg: str, due_by: dt.date, today: dt.date, owner: str = "all") -> DueList:
     c = sql.followup_cases
     ops = opstore.open_ops()
+    whose = {
+        "all": true(),
+        "mine": or_(c.c.assigned_to.is_(None), c.c.assigned_to == scope.user),
+        "untaken": c.c.assigned_to.is_(None),
+    }[owner]
     with ops.connect() as con:
         total = int(con.execute(select(func.count()).where(c.c.sgg_code == sgg)).scalar_one())
-        found = con.execute(select(*(c.c[k] for k in _READ)).where(c.c.sgg_code == sgg, _due_filter(due_by))).all()
+        found = con.execute(
+            select(*(c.c[k] for k in _READ)).where(c.c.sgg_code == sgg, _due_filter(due_by), whose)
+        ).all()
     # Columns built from the rows at once: pandas would probe each SQLAlchemy Row otherwise.
     columns_of: dict[str, tuple] = dict(zip(_READ, zip(*found, strict=True), strict=True)) if found else {}
     rows = pd.DataFrame({k: columns_of.get(k, ()) for k in _READ})
@@ -424,6 +449,8 @@ def display(rows: pd.DataFrame) -> pd.DataFrame:
     out["emd_name"] = [n if isinstance(n, str) else "—" for n in out["emd_name"]]
     out["contact_count"] = [f"{int(n):,}" for n in out["contact_count"]]
     out["case_id"] = [str(int(n)) for n in out["case_id"]]
+    if "assigned_to" in out.columns:
+        out["assigned_to"] = [o if isinstance(o, str) and o else "미지정" for o in out["assigned_to"]]
     return out[[c for c in ROW_COLUMNS if c in out.columns]]
 
 

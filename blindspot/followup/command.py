@@ -72,7 +72,7 @@ def run(args) -> int:
     st = Store(config.db_path(args.db), read_only=True)
     try:
         synced = cases.sync_cases(st, scope, args.sgg, today=today)
-        view = cases.due_list(st, scope, args.sgg, due_by, purpose, today=today)
+        view = cases.due_list(st, scope, args.sgg, due_by, purpose, today=today, owner=getattr(args, "owner", "all"))
     finally:
         st.close()
     if args.json:

@@ -60,6 +60,41 @@ def _check_entry(scope: Scope, case_id: int, action: str, record: dict, shown: I
     return case
 
 
+def _owner(con: Connection, case_id: int, scope: Scope) -> str:
+    """Who owns the case after ``scope``'s user works on it: its owner, or this official when
+    nobody has taken it yet (whoever first contacts or re-tiers a case takes it)."""
+    current = _case(con, case_id)
+    return str(current.assigned_to) if current.assigned_to else scope.user
+
+
+def take(scope: Scope, case_id: int, mine: bool = True, *, shown: Iterable[int] | None = None) -> dict:
+    """Take a case (``mine``: its owner becomes this official) or release it (no owner: every
+    official of the 시군구 sees it among theirs); one ``assign_followup`` audit record with the
+    old and new owner, in the same transaction.  Only the officials of the case's 시군구.
+
+    Example: ``take(Scope.district(["29110"], user="kim"), 12)`` →
+    ``{"case_id": 12, "old": None, "new": "kim"}``.
+    """
+    record = {"case": int(case_id), "take": bool(mine)}
+    case = _check_entry(scope, case_id, "assign", record, shown)
+    new = scope.user if mine else None
+    ops = opstore.open_ops()
+    c = sql.followup_cases
+    with ops.begin() as con:
+        old = _case(con, case_id, lock=True).assigned_to
+        con.execute(update(c).where(c.c.case_id == int(case_id)).values(assigned_to=new, updated_at=_now()))
+        audit.record(
+            scope,
+            "assign_followup",
+            {"case": int(case_id), "sgg": case.sgg_code, "pseudo_id": case.pseudo_id, "old": old, "new": new},
+            1,
+            "사례관리",
+            detail=f"{old or '-'}->{new or '-'}",
+            con=con,
+        )
+    return {"case_id": int(case_id), "old": old, "new": new}
+
+
 def set_tier(scope: Scope, case_id: int, tier: str, *, shown: Iterable[int] | None = None) -> dict:
     """Set a case's tier (the official's decision: from now on a new round's band does not move
     it); one ``set_followup_tier`` audit record with the old and new tier, in the same
@@ -80,7 +115,9 @@ def set_tier(scope: Scope, case_id: int, tier: str, *, shown: Iterable[int] | No
     with ops.begin() as con:  # the tier, its history row and its audit record commit together
         old = _case(con, case_id, lock=True).tier
         con.execute(
-            update(c).where(c.c.case_id == int(case_id)).values(tier=tier, tier_source="official", updated_at=now)
+            update(c)
+            .where(c.c.case_id == int(case_id))
+            .values(tier=tier, tier_source="official", updated_at=now, assigned_to=_owner(con, case_id, scope))
         )
         _changes(con, [(case_id, old, tier)], "official", None, now, scope.user)
         audit.record(
@@ -149,7 +186,7 @@ def record_contact(
             .returning(k.c.contact_id)
         ).scalar_one()
         latest = current.last_contact_on is None or on >= current.last_contact_on
-        values = {"contact_count": c.c.contact_count + 1, "updated_at": now}
+        values = {"contact_count": c.c.contact_count + 1, "updated_at": now, "assigned_to": _owner(con, case_id, scope)}
         if latest:
             values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": method}
         if method == "visit" and (current.last_visit_on is None or on >= current.last_visit_on):

@@ -10,7 +10,7 @@ from blindspot import config
 from blindspot.db import opstore
 
 # The newest Alembic revision (blindspot/db/migrations/versions/): every new store reaches it.
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _revision(engine) -> str | None:

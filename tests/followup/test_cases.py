@@ -3,6 +3,7 @@ carried across rounds, contacted, re-tiered (audited), listed when due, counted 
 briefing, and refused outside the official's 시군구."""
 
 import datetime as dt
+import json
 import shutil
 
 import pandas as pd
@@ -296,3 +297,36 @@ def test_the_sql_filter_is_exactly_the_cadence(db, due_by):
     expected = set(frame.loc[cadence.due_dates(frame)["due_on"] <= pd.Timestamp(due_by), "case_id"])
     got = set(cases.due_list(db, official(), SGG, due_by, "점검", today=due_by).rows["case_id"])
     assert got == expected and 0 < len(got) < len(every)
+
+
+def test_cases_have_owners_and_each_official_sees_theirs(db, ops_url):
+    """Whoever first contacts a case takes it; an official's "mine" list is their own cases and
+    the untaken ones; taking and releasing are audited with the old and new owner."""
+    cases.sync_cases(db, official(), SGG, today=OPENED)
+    everyone = cases.due_list(db, official(), SGG, D(2025, 12, 31), "사례관리", today=D(2025, 10, 6))
+    first, second = (int(x) for x in everyone.rows["case_id"].iloc[:2])
+    assert everyone.rows["assigned_to"].isna().all()
+    entries.record_contact(official("kim"), first, D(2025, 10, 2), "phone", "contacted", today=D(2025, 10, 6))
+    taken = entries.take(official("lee"), second)
+    assert taken == {"case_id": second, "old": None, "new": "lee"}
+
+    def ids(user, owner):
+        view = cases.due_list(db, official(user), SGG, D(2025, 12, 31), "사례관리", today=D(2025, 10, 6), owner=owner)
+        return set(int(x) for x in view.rows["case_id"]), view
+
+    kim_mine, view = ids("kim", "mine")
+    assert first in kim_mine and second not in kim_mine
+    assert view.rows.set_index("case_id").loc[first, "assigned_to"] == "kim"
+    lee_mine, _ = ids("lee", "mine")
+    assert second in lee_mine and first not in lee_mine
+    untaken, _ = ids("kim", "untaken")
+    assert not {first, second} & untaken and len(untaken) == len(everyone.rows) - 2
+    # Releasing puts it back among everyone's.
+    assert entries.take(official("lee"), second, mine=False) == {"case_id": second, "old": "lee", "new": None}
+    assert second in ids("kim", "mine")[0]
+    log = audit_rows()
+    assigns = log[log["action"] == "assign_followup"]
+    assert [json.loads(f)["new"] for f in assigns["filters"]] == ["lee", None]
+    assert cases.display(view.rows)["assigned_to"].isin(["kim", "미지정"]).all()
+    with pytest.raises(BlindspotError):
+        cases.due_list(db, official(), SGG, D(2025, 12, 31), "사례관리", owner="boss")

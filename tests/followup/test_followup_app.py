@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from blindspot import cli
 from blindspot.access import Scope, pages_for
 from blindspot.app.pages import PAGE_FILES
+from blindspot.casework import audit
 from blindspot.db import opstore
 from blindspot.db.store import Store
 from blindspot.followup import cases, sql
@@ -142,3 +143,45 @@ def test_the_command_prints_the_due_list_as_json(app_db, capsys):
     assert audit_rows()["action"].tolist() == ["view_followups"]
     assert cli.main(["followups", "--sgg", "2911", "--json", "--db", str(app_db)]) == 2
     assert "5자리" in capsys.readouterr().err
+
+
+def test_an_official_takes_a_case_and_the_owner_shows(app_db, env_db):
+    _open_cases_long_ago(app_db)
+    at = _open(env_db, app_db, "dong")
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    assert at.radio(key="fu_owner").value == "mine"  # an official starts on their own cases
+    table = at.dataframe[0].value
+    assert set(table["assigned_to"]) == {"미지정"}
+    case = int(table["case_id"].iloc[0])
+    at.selectbox(key="fu_take_case").select(case)
+    at.button[[b.label for b in at.button].index("담당 저장")].click().run()
+    assert not at.exception
+    assert any("담당 미지정 → dong" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert table.set_index("case_id").loc[str(case), "assigned_to"] == "dong"
+    assert "assign_followup" in audit_rows()["action"].tolist()
+
+
+def test_the_due_list_exports_as_a_file_with_one_audit_record(app_db, env_db):
+    """XLSX of the list shown (Korean headers and values as on the page, no live formula), one
+    export_followups record with the file's hash; the download offered is that file."""
+    import io
+
+    import openpyxl
+
+    _open_cases_long_ago(app_db)
+    at = _open(env_db, app_db, "dong")
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    shown = at.dataframe[0].value
+    at.button(key="fu_make_xlsx").click().run()
+    assert not at.exception
+    log = audit_rows()
+    [record] = log[log["action"] == "export_followups"].to_dict("records")
+    assert record["row_count"] == len(shown) and record["purpose"] == "사례관리"
+    made = at.session_state["fu_file_xlsx"][1]
+    assert audit.sha256(made.data) == record["file_hash"]
+    sheet = openpyxl.load_workbook(io.BytesIO(made.data))["후속 연락 대상"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["사례 번호", "가명 ID", "읍면동"] and "담당자" in header
+    assert [str(r[1].value) for r in sheet.iter_rows(min_row=2)] == shown["pseudo_id"].tolist()
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for row in sheet.iter_rows() for c in row)
