@@ -97,8 +97,8 @@ def migrate(engine: Engine, path: Path | None = None) -> str:
     made before migrations is stamped at its revision, its rows kept.
 
     Example: ``migrate(create_engine("sqlite:////tmp/ops.sqlite"), Path("/tmp/ops.sqlite"))``
-    returns the head revision (0001 login failures; 0002 audit log,
-    entered outcomes, briefing targets, ingest loads; 0003 follow-up cases; 0004 staff per 시군구; 0005 follow-up case owners).
+    returns the head revision (0001 login failures; 0002 audit log, entered outcomes, briefing
+    targets, ingest loads; 0003 follow-up cases; 0004 staff per 시군구; 0005 follow-up case owners).
     """
     from alembic import command
     from alembic.config import Config
