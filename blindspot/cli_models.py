@@ -33,7 +33,7 @@ def _explain(result: dict) -> None:
         rescored = ", ".join(result.get("rescored_rounds") or []) or "없음"
         print(
             f"모델 {result['version']} 을 서비스 모델로 지정했습니다{how}. "
-            f"이전 모델: {result.get('previous') or '없음'}. 다시 계산한 회차: {rescored}.",
+            f"이전 모델: {result.get('previous') or '없음'}. 다시 계산한 차수: {rescored}.",
             file=sys.stderr,
         )
     else:
@@ -203,7 +203,7 @@ def _cmd_evaluate(args) -> int:
         print(json.dumps(out, ensure_ascii=False))
     else:
         m, b = out["model"], out["baseline"]
-        print(f"모델 {version}, 회차 {out['round']}, 정답 {out['ground_truth']}")
+        print(f"모델 {version}, 차수 {out['round']}, 정답 {out['ground_truth']}")
         for key in ("recall_at_capacity", "precision_at_capacity", "pr_auc", "roc_auc"):
             print(f"{key:24s} 모델 {m[key]:.3f}   개수 규칙 {b[key]:.3f}")
         print(f"{'ece':24s} 모델 {m['ece']:.4f}")
@@ -211,7 +211,7 @@ def _cmd_evaluate(args) -> int:
             pooled = out["backtest"]["pooled"]
             lo, hi = pooled["model"]["ci95"]["recall_at_capacity"] or (float("nan"),) * 2
             print(
-                f"회차별 검증 ({', '.join(pooled['rounds'])}) 모델 용량 내 재현율 "
+                f"차수별 검증 ({', '.join(pooled['rounds'])}) 모델 용량 내 재현율 "
                 f"{pooled['model']['recall_at_capacity']:.3f} (95% 구간 {lo:.3f}–{hi:.3f})"
             )
     return 0

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="위험 모델 학습·검증·저장; 관문(서비스 모델·강한 기준선보다 나음)을 통과하면 서비스 모델로 지정"
     )
     model_options(t)
-    t.add_argument("--test-round", help="검증 회차 (예: 2024-R3; 기본: 방문 결과가 있는 최근 회차)")
+    t.add_argument("--test-round", help="검증 차수 (예: 2024-R3; 기본: 방문 결과가 있는 최근 차수)")
     gate_options(t)
     for option, name in (
         ("--C", "model_c"),
@@ -109,19 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="서비스 모델과 지표 개수 규칙 비교 (재현율·PR-AUC·보정)")
     model_options(e)
-    e.add_argument("--round", help="평가 회차 (기본: 모델의 검증 회차)")
+    e.add_argument("--round", help="평가 차수 (기본: 모델의 검증 차수)")
     e.add_argument("--json", action="store_true", help="JSON 한 줄로 출력")
-    e.add_argument("--no-oracle", action="store_true", help="오라클(직전 회차 정답 전체로 학습한 상한) 계산을 건너뜀")
+    e.add_argument("--no-oracle", action="store_true", help="오라클(직전 차수 정답 전체로 학습한 상한) 계산을 건너뜀")
     e.add_argument(
         "--seeds", type=int, nargs="+", help="시드마다 합성 세계를 새로 만들어 평가 (--db 는 쓰지 않음; 시드별 표)"
     )
     e.add_argument("--scale", type=float, default=0.05, help="--seeds 세계의 규모 (기본 0.05)")
-    e.add_argument("--rounds", type=int, default=6, help="--seeds 세계의 회차 수 (기본 6)")
+    e.add_argument("--rounds", type=int, default=6, help="--seeds 세계의 차수 수 (기본 6)")
     e.set_defaults(func=cli_models._cmd_evaluate)
 
-    s = sub.add_parser("score", help="서비스 모델로 한 회차의 모든 가구 점수 계산")
+    s = sub.add_parser("score", help="서비스 모델로 한 차수의 모든 가구 점수 계산")
     model_options(s)
-    s.add_argument("--round", required=True, help="회차 (예: 2024-R3)")
+    s.add_argument("--round", required=True, help="차수 (예: 2024-R3)")
     s.set_defaults(func=cli._cmd_score)
 
     mo = sub.add_parser(

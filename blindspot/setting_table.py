@@ -132,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "backtest_replicates",
         1000,
-        "회차별 검증(백테스트)의 부트스트랩 반복 수: 95% 구간 계산 (읍면동 단위 복원추출)",
+        "차수별 검증(백테스트)의 부트스트랩 반복 수: 95% 구간 계산 (읍면동 단위 복원추출)",
         "int",
         MODEL,
         minimum=100,
@@ -143,7 +143,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "backtest_folds",
         6,
-        "회차별 검증(백테스트)에서 검증 회차로 쓸 최근 라벨 회차 수 (1: train 의 검증 회차만)",
+        "차수별 검증(백테스트)에서 검증 차수로 쓸 최근 라벨 차수 수 (1: train 의 검증 차수만)",
         "int",
         MODEL,
         minimum=1,

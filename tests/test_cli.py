@@ -107,7 +107,7 @@ def test_build_demo_prints_progress_and_result(tmp_path):
     result = json.loads(out.stdout)
     assert result["households"] == pytest.approx(162_161 * 0.01, abs=10)
     # Two rounds are too few for a model: the database is built and the reason is said.
-    assert "학습에 쓸 회차가 없습니다" in result["model"]["skipped"] and "모델 학습을 건너뜁니다" in out.stderr
+    assert "학습에 쓸 차수가 없습니다" in result["model"]["skipped"] and "모델 학습을 건너뜁니다" in out.stderr
 
 
 def test_evaluate_json_has_model_and_baseline(modelled):
@@ -161,7 +161,7 @@ def test_score_and_train_without_a_model(small_db, tmp_path):
     out = _run("score", "--round", "2024-R3", "--db", str(db), "--models", str(tmp_path / "m"))
     assert out.returncode == 2 and "python -m blindspot train" in out.stderr
     out = _run("train", "--test-round", "2023-R6", "--db", str(db), "--models", str(tmp_path / "m"))
-    assert out.returncode == 2 and "학습에 쓸 회차가 없습니다" in out.stderr
+    assert out.returncode == 2 and "학습에 쓸 차수가 없습니다" in out.stderr
 
 
 def test_score_command_rescoring(modelled, tmp_path):

@@ -47,7 +47,7 @@ st.dataframe(
 )
 backtest = modelcard.backtest_table(meta)
 if not backtest.empty:
-    st.subheader("회차별 검증 (rolling backtest, 95% 구간)")
+    st.subheader("차수별 검증 (rolling backtest, 95% 구간)")
     st.caption(meta["backtest"]["method"])
     st.dataframe(backtest, hide_index=True, width="stretch")
 if meta["metrics"].get("audit_estimate"):
@@ -102,17 +102,17 @@ st.subheader("입력 분포 변화 (drift)")
 psi_warn, psi_alert = settings.get("psi_warn"), settings.get("psi_alert")
 drift = data.model_drift()
 if drift.empty:
-    st.info("분포 변화 기록이 없습니다: 이 모델의 기준 분포로 점수를 계산한 회차부터 기록됩니다.")
+    st.info("분포 변화 기록이 없습니다: 이 모델의 기준 분포로 점수를 계산한 차수부터 기록됩니다.")
 else:
     st.caption(
-        f"회차 {drift['round'].iloc[0]}의 입력 변수 분포를 모델 검증 회차 {drift['reference_round'].iloc[0]}의 "
+        f"차수 {drift['round'].iloc[0]}의 입력 변수 분포를 모델 검증 차수 {drift['reference_round'].iloc[0]}의 "
         f"분포와 비교한 PSI(population stability index). 주의 ≥ {psi_warn}, 경보 ≥ {psi_alert}: "
         "PSI에서 흔히 쓰는 관례값이며 현장에서 잰 수치가 아닙니다."
     )
     for level, show in (("경보", st.error), ("주의", st.warning)):
         names = drift.loc[drift["status"] == level, "label"].tolist()
         if names:
-            show(f"{level}: {', '.join(names)} — 분포가 검증 회차와 달라졌습니다. 재학습과 성능 확인을 검토하세요.")
+            show(f"{level}: {', '.join(names)} — 분포가 검증 차수와 달라졌습니다. 재학습과 성능 확인을 검토하세요.")
     if not (drift["status"] != "정상").any():
         st.success(f"모든 입력 변수의 PSI가 주의 기준({psi_warn}) 미만입니다.")
     st.dataframe(
@@ -127,11 +127,11 @@ else:
         },
     )
 
-st.markdown("**위험 등급 명단의 실현 정밀도** (방문 결과가 들어온 회차)")
+st.markdown("**위험 등급 명단의 실현 정밀도** (방문 결과가 들어온 차수)")
 realised = data.realised_precision()
 for row in realised[realised["warn"]].itertuples():
     st.warning(
-        f"회차 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율 {row.precision:.1%} 가 "
+        f"차수 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율 {row.precision:.1%} 가 "
         f"예측 확률 평균 {row.expected:.1%} 의 {settings.get('precision_warn_ratio')}배에 못 미칩니다."
     )
 st.dataframe(
@@ -139,7 +139,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "round": "회차",
+        "round": "차수",
         "listed": st.column_config.NumberColumn("위험 등급 가구", format="localized"),
         "visited": st.column_config.NumberColumn("방문 결과 있음", format="localized", help="연락 불가 제외"),
         "confirmed": st.column_config.NumberColumn("욕구 확인", format="localized"),
@@ -152,7 +152,7 @@ st.dataframe(
 if may(login.current_scope().role, "capacity_what_if"):
     st.subheader("방문 용량 가정 분석 (what-if)")
     st.caption(
-        f"검증 회차 {glossary.round_label(meta['metrics']['round'])}의 모델 순위로, 방문 용량과 배분 규칙을 바꾸면 "
+        f"검증 차수 {glossary.round_label(meta['metrics']['round'])}의 모델 순위로, 방문 용량과 배분 규칙을 바꾸면 "
         "찾는 위기 가구와 지역 간 재현율 격차가 어떻게 달라지는지 계산합니다 (재학습·재계산 없음). "
         "인력이 등록된 시군구는 인력 × 1인당 방문 가구, 나머지는 기본 방문 비율을 씁니다."
     )
@@ -212,7 +212,7 @@ if may(login.current_scope().role, "manage_model"):
     st.fragment(run_every=1.0 if busy else None)(job_panel)()
     models = data.model_list()
     st.caption(
-        "관문: 후보는 검증 회차에서 서비스 모델보다, 그리고 강한 기준선(지표별 가중 합)보다 용량 내 재현율이 "
+        "관문: 후보는 검증 차수에서 서비스 모델보다, 그리고 강한 기준선(지표별 가중 합)보다 용량 내 재현율이 "
         "높아야 서비스 모델이 됩니다. 지정·되돌리기는 새 판으로 게시되고 점수를 다시 계산하며 감사 기록에 남습니다."
     )
     st.dataframe(
@@ -222,7 +222,7 @@ if may(login.current_scope().role, "manage_model"):
         column_config={
             "version": "버전",
             "created_at": "학습 시각",
-            "test_round": "검증 회차",
+            "test_round": "검증 차수",
             "recall_at_capacity": st.column_config.NumberColumn("용량 내 재현율", format="%.4f"),
             "ratio_strong": st.column_config.NumberColumn("강한 기준선 대비", format="%.2f배"),
             "ratio_basis": "비교 기준",

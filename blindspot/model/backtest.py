@@ -265,8 +265,8 @@ def method_text(replicates: int, bins: int = PR_BINS) -> str:
     (True, True)
     """
     return (
-        f"각 검증 회차는 그 이전 회차로만 학습한 모델로 평가했고, 95% 구간은 읍면동을 단위로(합친 수치는 "
-        f"한 읍면동의 모든 검증 회차를 함께) {replicates:,}회 복원추출한 군집 부트스트랩의 2.5·97.5 백분위수이며, "
+        f"각 검증 차수는 그 이전 차수로만 학습한 모델로 평가했고, 95% 구간은 읍면동을 단위로(합친 수치는 "
+        f"한 읍면동의 모든 검증 차수를 함께) {replicates:,}회 복원추출한 군집 부트스트랩의 2.5·97.5 백분위수이며, "
         f"PR-AUC는 위기가구 점수 분위 {bins}개 구간의 히스토그램으로 근사했습니다."
     )
 
@@ -299,7 +299,7 @@ def run_backtest(
     # Latest first: its crisis households set the PR bins every fold shares (pooling needs one set).
     for k, (t, train) in enumerate(reversed(plan)):
         code = from_id(t).code
-        progress(k / len(plan), f"회차별 검증 {code} ({k + 1}/{len(plan)})")
+        progress(k / len(plan), f"차수별 검증 {code} ({k + 1}/{len(plan)})")
         started = time.monotonic()
         if reuse is not None and reuse[0] == t and list(reuse[1]) == list(train):
             rows = reuse[2]
@@ -334,7 +334,7 @@ def run_backtest(
         parts[t] = stats
         del rows
     if not done:
-        raise ModelError("회차별 검증을 할 회차가 없습니다: 학습할 수 있는 회차 뒤에 라벨 회차가 하나 이상 필요합니다.")
+        raise ModelError("차수별 검증을 할 차수가 없습니다: 학습할 수 있는 차수 뒤에 라벨 차수가 하나 이상 필요합니다.")
     rounds = sorted(done)
     pooled_stats = AreaStats.concat([parts[t] for t in rounds])
     ones = np.ones((1, pooled_stats.clusters))
@@ -349,7 +349,7 @@ def run_backtest(
         "areas": pooled_stats.units()[0],  # distinct 읍면동: the bootstrap's unit
         **_summary(point, bootstrap(pooled_stats, replicates, seed=seed)),
     }
-    progress(1.0, f"회차별 검증 완료: {len(rounds)}개 회차")
+    progress(1.0, f"차수별 검증 완료: {len(rounds)}개 차수")
     out = {
         "folds": [done[t] for t in rounds],
         "pooled": pooled,
@@ -383,14 +383,14 @@ def backtest_frame(meta: dict) -> pd.DataFrame:
     >>> f = backtest_frame({"backtest": {"folds": [], "pooled": {"rounds": ["2024-R3"],
     ...     "model": {"recall_at_capacity": 0.1091, "ci95": {"recall_at_capacity": [0.105, 0.113]}},
     ...     "recall_ratio_strong": 1.13, "ci95": {"recall_ratio_strong": [1.1, 1.16]}}}})
-    >>> f.iloc[0][["검증 회차", "순위", "용량 내 재현율", "재현율 95% 구간"]].tolist()
-    ['전체 (1개 회차)', '모델', '0.109', '0.105–0.113']
+    >>> f.iloc[0][["검증 차수", "순위", "용량 내 재현율", "재현율 95% 구간"]].tolist()
+    ['전체 (1개 차수)', '모델', '0.109', '0.105–0.113']
     """
     bt = (meta or {}).get("backtest") or {}
     entries = [(f["round"], ", ".join(f.get("train_rounds", [])), f) for f in bt.get("folds", [])]
     if bt.get("pooled"):
         pooled = bt["pooled"]
-        entries.append((f"전체 ({len(pooled.get('rounds', []))}개 회차)", "각 회차 이전 회차", pooled))
+        entries.append((f"전체 ({len(pooled.get('rounds', []))}개 차수)", "각 차수 이전 차수", pooled))
     rows = []
     for test, train, fold in entries:
         for name in RANKINGS:
@@ -399,7 +399,7 @@ def backtest_frame(meta: dict) -> pd.DataFrame:
                 continue
             ci = m.get("ci95") or {}
             ratio_key = {"baseline": "recall_ratio", "strong_baseline": "recall_ratio_strong"}.get(name)
-            row = {"검증 회차": test, "학습 회차": train, "순위": RANKING_KO[name]}
+            row = {"검증 차수": test, "학습 차수": train, "순위": RANKING_KO[name]}
             for key, label in (("recall_at_capacity", "재현율"), ("precision_at_capacity", "정밀도")):
                 row[f"용량 내 {label}"] = _fmt(m.get(key))
                 row[f"{label} 95% 구간"] = _interval(ci.get(key))
@@ -411,7 +411,7 @@ def backtest_frame(meta: dict) -> pd.DataFrame:
             row["모델 재현율 ÷ 이 순위"] = _fmt(fold.get(ratio_key), 2) if ratio_key else "—"
             row["배율 95% 구간"] = _interval((fold.get("ci95") or {}).get(ratio_key), 2) if ratio_key else "—"
             rows.append(row)
-    return pd.DataFrame(rows, columns=None if rows else ["검증 회차", "학습 회차", "순위"])
+    return pd.DataFrame(rows, columns=None if rows else ["검증 차수", "학습 차수", "순위"])
 
 
 def _with_ci(m: dict, key: str, digits: int = 3) -> str:
@@ -421,7 +421,7 @@ def _with_ci(m: dict, key: str, digits: int = 3) -> str:
 
 
 def card_section(meta: dict) -> str:
-    """The model card's "회차별 검증" section (markdown, Korean): per test round and pooled,
+    """The model card's "차수별 검증" section (markdown, Korean): per test round and pooled,
     each figure with its interval, and the command that produced it; "" without a backtest."""
     bt = (meta or {}).get("backtest")
     if not bt or not bt.get("folds"):
@@ -430,12 +430,12 @@ def card_section(meta: dict) -> str:
     m, s, b = pooled["model"], pooled.get("strong_baseline") or {}, pooled["baseline"]
     ci = pooled.get("ci95") or {}
     lines = [
-        "## 회차별 검증 (백테스트)",
+        "## 차수별 검증 (백테스트)",
         "",
         f"명령: `{COMMAND}` (학습할 때 함께 계산, `metadata.json` 의 `backtest`; "
         "`python -m blindspot evaluate --json` 이 그대로 출력). " + bt.get("method", ""),
         "",
-        f"검증 회차 {len(pooled['rounds'])}개({', '.join(pooled['rounds'])})를 합치면 모델의 용량 내 재현율은 "
+        f"검증 차수 {len(pooled['rounds'])}개({', '.join(pooled['rounds'])})를 합치면 모델의 용량 내 재현율은 "
         f"{_with_ci(m, 'recall_at_capacity')}, 가중 규칙은 {_with_ci(s, 'recall_at_capacity')}, "
         f"지표 개수 규칙은 {_with_ci(b, 'recall_at_capacity')}입니다. 모델 ÷ 가중 규칙 "
         f"{_fmt(pooled.get('recall_ratio_strong'), 2)} (95% 구간 {_interval(ci.get('recall_ratio_strong'), 2)}), "
@@ -443,7 +443,7 @@ def card_section(meta: dict) -> str:
         f"(95% 구간 {_interval(ci.get('recall_ratio'), 2)}). ECE {_with_ci(m, 'ece', 4)}, "
         f"신호 있는 가구 ECE {_with_ci(m, 'ece_signalled', 4)}.",
         "",
-        "| 검증 회차 | 학습 회차 | 모델 재현율 | 가중 규칙 재현율 | 개수 규칙 재현율 | 모델 ÷ 가중 규칙 "
+        "| 검증 차수 | 학습 차수 | 모델 재현율 | 가중 규칙 재현율 | 개수 규칙 재현율 | 모델 ÷ 가중 규칙 "
         "| 모델 정밀도 | 모델 PR-AUC | ECE | 신호 가구 ECE |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -125,10 +125,10 @@ def _explanation_lines(meta: dict, n_features: int) -> list[str]:
         f"- 기준값 (base): 기준 집단의 열 평균에서의 로그 오즈{'' if base is None else f' {base:.3f}'}; "
         f"기준 집단: {population}."
         + (
-            " 기준 집단이 그 회차의 전체 가구이므로 기준값은 그 가구들의 평균 로그 오즈이고, "
+            " 기준 집단이 그 차수의 전체 가구이므로 기준값은 그 가구들의 평균 로그 오즈이고, "
             "변수마다 기여도의 평균이 0입니다."
             if whole
-            else " 방문 가구는 위기정보로 뽑힌 가구라, 이 기준값은 회차 전체 가구의 평균이 아닙니다."
+            else " 방문 가구는 위기정보로 뽑힌 가구라, 이 기준값은 차수 전체 가구의 평균이 아닙니다."
         ),
         "- 기여도 (contribution): 계수 × (가구의 값 − 기준 집단의 평균), 로그 오즈 단위.",
         "- 보이는 사유: 기여도의 절댓값이 가장 큰 3개입니다. 값이 0인 변수(예: 신규 위기정보 없음)도 크면 "
@@ -163,12 +163,12 @@ def model_card(meta: dict) -> str:
         f"생성 {meta['created_at']} · {meta['estimator']} · scikit-learn {meta['library_versions']['scikit-learn']}",
         "",
         "## 용도 (Intended use)",
-        "읍면동 복지 담당자가 이번 회차 방문·상담 순서를 정할 때 참고하는 위기가구 **우선순위**입니다. "
+        "읍면동 복지 담당자가 이번 차수 방문·상담 순서를 정할 때 참고하는 위기가구 **우선순위**입니다. "
         "점수는 방문을 대신하지 않으며, 수급 자격 판정·제재·불이익 결정에 쓰지 않습니다. "
         "Ranks households for outreach visits; not for eligibility or sanctions.",
         "",
         "## 자료 (Data)",
-        f"- 학습 회차 (training rounds): {', '.join(tr['rounds'])}; 검증 회차 (held-out): {tr['test_round']}",
+        f"- 학습 차수 (training rounds): {', '.join(tr['rounds'])}; 검증 차수 (held-out): {tr['test_round']}",
         f"- 라벨 (labels): 방문 결과 — 발굴시스템 명단·지자체 선정 경로({', '.join(tr['label_channels'])})의 "
         "욕구 확인·지원 연계·지원 거부 = 1, 접촉·대상 아님 = 0, 연락 불가는 제외. "
         "이웃·명예사회복지공무원·검침원 제보는 위기를 보고 고른 가구라(결과에 따른 선택) 학습에서 뺍니다.",
@@ -182,7 +182,7 @@ def model_card(meta: dict) -> str:
         "가구 특성, 읍면동 위기정보 비율",
         "",
         "## 성능 (Metrics)",
-        f"검증 회차 {meta['metrics']['round']}, 정답 (ground truth): `{meta['metrics']['ground_truth']}`, "
+        f"검증 차수 {meta['metrics']['round']}, 정답 (ground truth): `{meta['metrics']['ground_truth']}`, "
         f"방문 용량 (capacity): 읍면동 가구의 {meta['metrics']['capacity_share']:.1%} (최소 1가구).",
         "",
         "| 지표 (metric) | 모델 (model) | 지표 개수 규칙 (count rule) |",
@@ -199,7 +199,7 @@ def model_card(meta: dict) -> str:
         *(
             [
                 "",
-                "가중 신호 규칙 (strong baseline: 위기정보마다 학습 회차의 위기 비율 로그 배수를 가중치로 더한 값, "
+                "가중 신호 규칙 (strong baseline: 위기정보마다 학습 차수의 위기 비율 로그 배수를 가중치로 더한 값, "
                 f"전국 시스템의 방식): 용량 내 재현율 {_f(s['recall_at_capacity'])}, 정밀도 "
                 f"{_f(s['precision_at_capacity'])}, PR-AUC {_f(s['pr_auc'])}; 모델 / 가중 신호 규칙 재현율 비율 "
                 f"**{_f(meta['metrics'].get('recall_ratio_strong'), 2)}×**",

@@ -176,7 +176,7 @@ def plan_rounds(store: Store, test_round: int | None = None, channels=LABEL_CHAN
     loaded = set(loaded_round_ids(store))
     if lab.empty:
         raise ModelError(
-            "방문 결과(라벨)가 있는 회차가 없습니다. 방문 결과를 먼저 적재하세요 "
+            "방문 결과(라벨)가 있는 차수가 없습니다. 방문 결과를 먼저 적재하세요 "
             "(합성 데이터: `python -m blindspot build-demo`)."
         )
     labelled = lab["round_id"].tolist()
@@ -185,14 +185,14 @@ def plan_rounds(store: Store, test_round: int | None = None, channels=LABEL_CHAN
     elif test_round not in labelled:
         code = from_id(test_round).code
         raise ModelError(
-            f"검증 회차 {code} 에 방문 결과가 없습니다. 방문 결과가 있는 회차: "
+            f"검증 차수 {code} 에 방문 결과가 없습니다. 방문 결과가 있는 차수: "
             + ", ".join(from_id(r).code for r in labelled)
         )
     train = [r for r in labelled if r < test_round and from_id(r).prev().round_id in loaded]
     if not train:
         raise ModelError(
-            f"학습에 쓸 회차가 없습니다: 검증 회차 {from_id(test_round).code} 이전에, 직전 회차 자료까지 "
-            "적재된 라벨 회차가 하나 이상 필요합니다 (최소 3개 회차: 이력 1 + 학습 1 + 검증 1)."
+            f"학습에 쓸 차수가 없습니다: 검증 차수 {from_id(test_round).code} 이전에, 직전 차수 자료까지 "
+            "적재된 라벨 차수가 하나 이상 필요합니다 (최소 3개 차수: 이력 1 + 학습 1 + 검증 1)."
         )
     return train, test_round
 
@@ -232,7 +232,7 @@ def check_labels(y: np.ndarray, rounds: list[int]) -> None:
     codes = ", ".join(from_id(r).code for r in rounds)
     if pos < MIN_POSITIVES or neg < MIN_NEGATIVES:
         raise ModelError(
-            f"학습 회차({codes})의 라벨이 너무 적습니다: 욕구 확인 {pos}건, 미해당 {neg}건 "
+            f"학습 차수({codes})의 라벨이 너무 적습니다: 욕구 확인 {pos}건, 미해당 {neg}건 "
             f"(각각 최소 {MIN_POSITIVES}/{MIN_NEGATIVES}건 필요). 방문 결과를 더 적재하세요."
         )
 
@@ -337,7 +337,7 @@ def set_population_base(model: FittedModel, round_code: str, frames: Iterable[pd
         sums += column_sums(model, X)
         n += len(X)
     if not n:
-        raise ModelError(f"회차 {round_code} 에 기준값을 잴 가구가 없습니다.")
+        raise ModelError(f"차수 {round_code} 에 기준값을 잴 가구가 없습니다.")
     model.column_means = sums / n
     model.base_population = f"{round_code} 전체 가구 {n:,}"
     return {"base_population": model.base_population, "base_households": n, "base_logit": model.base_logit}
@@ -416,9 +416,9 @@ FEATURE_LABELS = {
     "max_months": "최장 체납 개월",
     "total_amount": "연체·체납액",
     "n_new": "새 위기정보 수",
-    "n_signals_prev": "직전 회차 위기정보 수",
-    "prev_rounds_signalled": "최근 3회차 중 위기정보 회차",
-    "streak": "연속 위기정보 회차",
+    "n_signals_prev": "직전 차수 위기정보 수",
+    "prev_rounds_signalled": "최근 3차수 중 위기정보 차수",
+    "streak": "연속 위기정보 차수",
     "emd_signal_rate": "읍면동 위기정보 비율",
     "household_size": "가구원 수",
     "age_band": "세대주 연령대",

@@ -26,10 +26,10 @@ _NUMERIC_REASON = {
     "n_domains": "{v}개 영역 위기정보 동시 발생",
     "max_months": "최장 {v}개월 체납",
     "total_amount": "연체·체납액 {v:,}원",
-    "n_new": "이번 회차 새 위기정보 {v}건",
-    "n_signals_prev": "직전 회차 위기정보 {v}건",
-    "prev_rounds_signalled": "최근 3개 회차 중 {v}회 위기정보",
-    "streak": "{v}개 회차 연속 위기정보",
+    "n_new": "이번 차수 새 위기정보 {v}건",
+    "n_signals_prev": "직전 차수 위기정보 {v}건",
+    "prev_rounds_signalled": "최근 3개 차수 중 {v}회 위기정보",
+    "streak": "{v}개 차수 연속 위기정보",
     "emd_signal_rate": "읍면동 위기정보 가구 비율 {p}%",
     "household_size": "가구원 {v}명",
 }
@@ -57,8 +57,8 @@ _ZERO_REASON = {
     "max_months": "체납 없음",
     "total_amount": "연체·체납액 없음",
     "n_new": "신규 위기정보 없음",
-    "n_signals_prev": "직전 회차 위기정보 없음",
-    "prev_rounds_signalled": "최근 3개 회차 위기정보 없음",
+    "n_signals_prev": "직전 차수 위기정보 없음",
+    "prev_rounds_signalled": "최근 3개 차수 위기정보 없음",
     "streak": "연속 위기정보 없음",
 }
 LOWERS = " (위험 낮춤)"
@@ -74,7 +74,7 @@ def reason_text(feature: str, value, catalogue: Catalogue, contribution: float =
     >>> reason_text("ind_health_ins_arrears", 6, cat), reason_text("ind_elec_cutoff", 1, cat)
     ('건강보험료 6개월 체납', '단전')
     >>> reason_text("streak", 3, cat), reason_text("one_person", "yes", cat)
-    ('3개 회차 연속 위기정보', '1인 가구')
+    ('3개 차수 연속 위기정보', '1인 가구')
     >>> reason_text("n_new", 0, cat, -0.4), reason_text("ind_health_ins_arrears", 0, cat, -0.2)
     ('신규 위기정보 없음 (위험 낮춤)', '건강보험료 체납 없음 (위험 낮춤)')
     """

@@ -109,7 +109,7 @@ def gate(candidate: dict, service: dict | None) -> GateResult:
     figures = {"strong": strong_figures(candidate)}
     m_recall = figures["strong"]["model_recall"]
     s_recall = figures["strong"]["strong_recall"]
-    basis = "백테스트 합산" if figures["strong"]["basis"] == "backtest" else "검증 회차"
+    basis = "백테스트 합산" if figures["strong"]["basis"] == "backtest" else "검증 차수"
     if s_recall is None or m_recall is None:
         strong_ok, strong_reason = False, "강한 기준선 수치가 없어 비교할 수 없습니다 (이 기능 전에 학습된 모델)."
     else:
@@ -127,8 +127,8 @@ def gate(candidate: dict, service: dict | None) -> GateResult:
     if service.get("test_round") and parse_round(service["test_round"]).round_id > parse_round(cand_round).round_id:
         service_ok = False
         service_reason = (
-            f"서비스 모델 {v} 의 검증 회차 {service['test_round']} 가 후보의 검증 회차 {cand_round} 보다 나중입니다: "
-            "후보의 검증 회차가 서비스 모델의 학습에 쓰였을 수 있어 공정하게 비교할 수 없습니다."
+            f"서비스 모델 {v} 의 검증 차수 {service['test_round']} 가 후보의 검증 차수 {cand_round} 보다 나중입니다: "
+            "후보의 검증 차수가 서비스 모델의 학습에 쓰였을 수 있어 공정하게 비교할 수 없습니다."
         )
     elif service.get("recall_at_capacity") is None:
         # A model in service that no longer loads (another scikit-learn, another catalogue)
@@ -142,7 +142,7 @@ def gate(candidate: dict, service: dict | None) -> GateResult:
         service_reason = (
             f"서비스 모델 {v} 보다 용량 내 재현율이 {'높습니다' if service_ok else '높지 않습니다'}: "
             f"{c_recall if c_recall is not None else float('nan'):.4f} {'>' if service_ok else '≤'} {r:.4f} "
-            f"(둘 다 검증 회차 {cand_round})"
+            f"(둘 다 검증 차수 {cand_round})"
         )
     return GateResult(service_ok and strong_ok, [service_reason, strong_reason], figures)
 
@@ -380,7 +380,7 @@ def rollback(
         user=user,
         reason=reason,
         snapshot=snapshot,
-        detail=f"{current} → {target} (검증 회차 {meta['metrics']['round']})",
+        detail=f"{current} → {target} (검증 차수 {meta['metrics']['round']})",
         catalogue=catalogue,
         progress=progress,
     )

@@ -156,11 +156,11 @@ def score_round(
 
     catalogue = catalogue or load_catalogue()
     if round_id not in [r for (r,) in store.rows(db_sql.ROUND_IDS)]:
-        raise ModelError(f"회차 {from_id(round_id).code} 가 데이터베이스에 없습니다.")
+        raise ModelError(f"차수 {from_id(round_id).code} 가 데이터베이스에 없습니다.")
     started = time.monotonic()
     batches = sgg_batches(store, round_id, None, max_rows)
     if not batches:
-        raise ModelError(f"회차 {from_id(round_id).code} 에 점수를 매길 가구가 없습니다.")
+        raise ModelError(f"차수 {from_id(round_id).code} 에 점수를 매길 가구가 없습니다.")
     plan = plan or Plan.configured(share=model.thresholds.capacity_share)
     run_record = {**asdict(model.thresholds), "capacity": plan.summary()}
     total = 0

@@ -102,7 +102,7 @@ def run_seeds(
             here.mkdir(parents=True, exist_ok=True)
             env = {**os.environ, "BLINDSPOT_OPS_URL": f"sqlite:///{here / 'ops.sqlite'}"}
             db, models = str(here / "world.duckdb"), str(here / "models")
-            say(f"[{i + 1}/{len(seeds)}] 시드 {seed}: 합성 세계 만들기·학습 (규모 {scale}, {rounds}개 회차)")
+            say(f"[{i + 1}/{len(seeds)}] 시드 {seed}: 합성 세계 만들기·학습 (규모 {scale}, {rounds}개 차수)")
             steps = (
                 [
                     "build-demo",

@@ -279,7 +279,7 @@ def train(
     fingerprint = data_fingerprint(X[["round_id", "household_id", *fs.all]], y)
     params = {"C": C, "model": "LogisticRegression", "random_state": RANDOM_STATE}
     version = artifacts.make_version(fingerprint, fs, params)
-    progress(0.45, f"검증 회차 {from_id(test).code} 평가 중")
+    progress(0.45, f"검증 차수 {from_id(test).code} 평가 중")
     weights = strong_weights(X, y, fs)
     del X  # the backtest refits other folds; this fold's training rows are done with
     # The reasons' base: the test round's whole population, not the visited training rows
@@ -302,7 +302,7 @@ def train(
     # Imported here: the backtest reuses this module's round_rows and headline.
     from blindspot.model.backtest import run_backtest
 
-    progress(0.7, "회차별 검증 (백테스트)")
+    progress(0.7, "차수별 검증 (백테스트)")
     t0 = time.monotonic()
     backtest = run_backtest(
         store,

@@ -58,7 +58,7 @@ def test_model_page_shows_real_figures(modelled, env_db, monkeypatch):
     assert row["지표 개수 규칙"] == pytest.approx(meta["metrics"]["baseline"]["pr_auc"])
     sub = next(t for t in tables if "dimension" in t.columns)
     # The rolling backtest with its intervals, pooled row included.
-    backtest = next(t for t in tables if "검증 회차" in t.columns)
+    backtest = next(t for t in tables if "검증 차수" in t.columns)
     assert len(backtest) == 3 * (len(meta["backtest"]["folds"]) + 1)
     assert set(sub["dimension"]) == {"연령대", "성별", "1인 가구", "도시/농촌", "시도"}
     flagged = sub[sub["gap"]]

@@ -16,6 +16,8 @@ USERS = {"admin": "admin", "analyst": "analyst", "district": "dong", "presenter"
 # What must never reach a reader: Python's missing values, and codes that have Korean words.
 BAD_WORD = re.compile(r"(?<![A-Za-z])(None|nan|NaN|NaT|True|False)(?![A-Za-z])")
 RAW_CODE = re.compile(r"\b(hot|cold)_(90|95|99)\b|\b(high|medium|low)\b(?=\s*$)")
+# One name per thing (blindspot/glossary.py): a round is 차수, never 회차.
+OTHER_NAME = re.compile(r"회차")
 ENGLISH_KEY = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$|^(code|name|value|share|parent|group|n)$")
 
 
@@ -64,7 +66,9 @@ def _chart_words(at) -> list[str]:
 
 
 def _problems(at) -> list[str]:
-    found = [f"text: {t[:80]!r}" for t in _texts(at) if BAD_WORD.search(t) or RAW_CODE.search(t)]
+    found = [
+        f"text: {t[:80]!r}" for t in _texts(at) if BAD_WORD.search(t) or RAW_CODE.search(t) or OTHER_NAME.search(t)
+    ]
     found += [f"chart: {w!r}" for w in _chart_words(at) if ENGLISH_KEY.match(w) or BAD_WORD.search(w)]
     for df in at.dataframe:
         found += [f"header: {h!r}" for h in _headers(df) if ENGLISH_KEY.match(h)]

@@ -254,14 +254,14 @@ def test_backtest_frame_and_card_section(modelled):
     frame = bt.backtest_frame(meta)
     assert len(frame) == 3 * 3  # two folds and the pooled rows, three rankings each
     assert frame["순위"].tolist()[:3] == ["모델", "지표 개수 규칙", "가중 규칙"]
-    assert frame["검증 회차"].iloc[-1] == "전체 (2개 회차)"
+    assert frame["검증 차수"].iloc[-1] == "전체 (2개 차수)"
     text = frame.to_string()
     assert "None" not in text and "nan" not in text
     pooled = meta["backtest"]["pooled"]["model"]
     lo, hi = pooled["ci95"]["recall_at_capacity"]
     assert frame.iloc[6]["재현율 95% 구간"] == f"{lo:.3f}–{hi:.3f}"
     card = bt.card_section(meta)
-    assert "python -m blindspot train" in card and "## 회차별 검증" in card
+    assert "python -m blindspot train" in card and "## 차수별 검증" in card
     assert f"{pooled['recall_at_capacity']:.3f} (95% 구간 {lo:.3f}–{hi:.3f})" in card
     assert bt.card_section({}) == "" and bt.backtest_frame({}).empty
 

@@ -268,7 +268,7 @@ def test_model_for_another_feature_set_is_refused(modelled, tmp_path):
 @pytest.mark.parametrize(
     "delete, kwargs, message",
     [
-        ("DELETE FROM visits", {}, "방문 결과\\(라벨\\)가 있는 회차가 없습니다"),
+        ("DELETE FROM visits", {}, "방문 결과\\(라벨\\)가 있는 차수가 없습니다"),
         ("DELETE FROM visits WHERE round_id = 20242", {"test_round": 20242}, "2024-R2 에 방문 결과가 없습니다"),
         (
             # Every positive label (a refusal of support still means the need was there).
@@ -276,7 +276,7 @@ def test_model_for_another_feature_set_is_refused(modelled, tmp_path):
             {},
             "라벨이 너무 적습니다",
         ),
-        ("DELETE FROM visits WHERE round_id <> 20243", {}, "학습에 쓸 회차가 없습니다"),
+        ("DELETE FROM visits WHERE round_id <> 20243", {}, "학습에 쓸 차수가 없습니다"),
     ],
 )
 def test_bad_training_data_is_refused_and_the_model_stays(modelled, tmp_path, delete, kwargs, message):

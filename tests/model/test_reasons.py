@@ -120,7 +120,7 @@ def test_a_value_0_feature_that_raised_the_risk_is_shown_and_a_lowering_one_is_n
     [
         ("n_new", 0, -0.31, "신규 위기정보 없음 (위험 낮춤)"),
         ("n_new", 0, 0.2, "신규 위기정보 없음"),
-        ("n_new", 2, 0.4, "이번 회차 새 위기정보 2건"),
+        ("n_new", 2, 0.4, "이번 차수 새 위기정보 2건"),
         ("ind_elec_cutoff", 0, -0.1, "단전 없음 (위험 낮춤)"),
         ("ind_health_ins_arrears", 6, 0.8, "건강보험료 6개월 체납"),
         ("total_amount", 0, -0.5, "연체·체납액 없음 (위험 낮춤)"),

@@ -46,8 +46,8 @@ def test_beating_both_passes():
     g = registry.gate(_candidate(recall=0.12, strong=0.10), _service(0.11))
     assert g.passed
     assert g.reasons == [
-        "서비스 모델 rm-old 보다 용량 내 재현율이 높습니다: 0.1200 > 0.1100 (둘 다 검증 회차 2024-R3)",
-        "강한 기준선보다 용량 내 재현율이 높습니다: 0.1200 > 0.1000 (검증 회차)",
+        "서비스 모델 rm-old 보다 용량 내 재현율이 높습니다: 0.1200 > 0.1100 (둘 다 검증 차수 2024-R3)",
+        "강한 기준선보다 용량 내 재현율이 높습니다: 0.1200 > 0.1000 (검증 차수)",
     ]
     assert g.figures["service"]["recall_at_capacity"] == 0.11
     assert g.figures["strong"] == {
