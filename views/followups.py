@@ -92,6 +92,19 @@ with st.expander("사례 이력 (연락·등급 변경)"):
     history = cases.case_history(view, picked)
     st.dataframe(cases.display_history(history), hide_index=True, width="stretch", column_config=cases.HISTORY_COLUMNS)
 
+
+def save(write, said) -> None:
+    """Run one entry (``write``), keep what it did for the next run (``said(result)``, or the
+    refusal), make the changed list a new view and run the page again."""
+    try:
+        result = write()
+        st.session_state["fu_version"] = version + 1
+        st.session_state["fu_msg"] = ("success", said(result))
+    except BlindspotError as exc:
+        st.session_state["fu_msg"] = ("error", str(exc))
+    st.rerun()
+
+
 if may(scope.role, "enter_outcome"):
     st.subheader("후속 연락 기록")
     with st.form("fu_contact"):
@@ -104,17 +117,13 @@ if may(scope.role, "enter_outcome"):
         )
         contact_saved = st.form_submit_button("연락 저장")
     if contact_saved:
-        try:
-            done = entries.record_contact(scope, case_id, when, method, outcome, support, shown=shown)
-            st.session_state["fu_version"] = version + 1
-            st.session_state["fu_msg"] = (
-                "success",
+        save(
+            lambda: entries.record_contact(scope, case_id, when, method, outcome, support, shown=shown),
+            lambda done: (
                 f"사례 {case_id}: {cadence.METHODS[method]} {OUTCOMES[outcome]} 저장했습니다. "
-                f"다음 예정일 {cadence.korean_date(done['next_due_on'])}.",
-            )
-        except BlindspotError as exc:
-            st.session_state["fu_msg"] = ("error", str(exc))
-        st.rerun()
+                f"다음 예정일 {cadence.korean_date(done['next_due_on'])}."
+            ),
+        )
 
     st.subheader("사례 맡기·놓기")
     with st.form("fu_take"):
@@ -129,16 +138,12 @@ if may(scope.role, "enter_outcome"):
         )
         take_saved = st.form_submit_button("담당 저장")
     if take_saved:
-        try:
-            done = entries.take(scope, take_case, take_mine, shown=shown)
-            st.session_state["fu_version"] = version + 1
-            st.session_state["fu_msg"] = (
-                "success",
-                f"사례 {take_case}: 담당 {done['old'] or '미지정'} → {done['new'] or '미지정'} (감사 기록에 남음).",
-            )
-        except BlindspotError as exc:
-            st.session_state["fu_msg"] = ("error", str(exc))
-        st.rerun()
+        save(
+            lambda: entries.take(scope, take_case, take_mine, shown=shown),
+            lambda done: (
+                f"사례 {take_case}: 담당 {done['old'] or '미지정'} → {done['new'] or '미지정'} (감사 기록에 남음)."
+            ),
+        )
 
     st.subheader("사례 등급 변경")
     with st.form("fu_tier"):
@@ -146,14 +151,10 @@ if may(scope.role, "enter_outcome"):
         tier = st.selectbox("새 등급", list(cadence.TIERS), format_func=cadence.TIER_LABELS.get, key="fu_tier")
         tier_saved = st.form_submit_button("등급 저장")
     if tier_saved:
-        try:
-            changed = entries.set_tier(scope, tier_case, tier, shown=shown)
-            st.session_state["fu_version"] = version + 1
-            st.session_state["fu_msg"] = (
-                "success",
+        save(
+            lambda: entries.set_tier(scope, tier_case, tier, shown=shown),
+            lambda changed: (
                 f"사례 {tier_case}: {cadence.TIER_LABELS[changed['old']]} → {cadence.TIER_LABELS[tier]} "
-                "(담당자 지정: 다음 차수의 모델 등급이 바꾸지 않습니다; 감사 기록에 남음).",
-            )
-        except BlindspotError as exc:
-            st.session_state["fu_msg"] = ("error", str(exc))
-        st.rerun()
+                "(담당자 지정: 다음 차수의 모델 등급이 바꾸지 않습니다; 감사 기록에 남음)."
+            ),
+        )

@@ -7,7 +7,6 @@ from blindspot.app import data, login, widgets
 from blindspot.app import lonely as lonely_data
 from blindspot.lonely import present
 from blindspot.lonely.stages import life_stages
-from blindspot.vocab import LEVELS
 
 st.title(glossary.LONELY_RISK)
 st.caption(
@@ -19,12 +18,7 @@ bands = life_stages()
 groups = present.groups(bands)
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-with c1:
-    level = st.radio("단계", widgets.map_levels(scope), format_func=LEVELS.get, horizontal=True, key="lonely_level")
-with c2:
-    area = widgets.area_picker(scope, level, key="lonely_area")
-with c3:
-    round_id = widgets.round_picker(key="lonely_round")
+level, area, round_id = widgets.map_choices(scope, "lonely", (c1, c2, c3))
 with c4:
     group = st.selectbox("생애주기", list(groups), format_func=groups.get, key="lonely_group", index=len(groups) - 2)
 

@@ -9,7 +9,6 @@ from blindspot.maps import render as maps
 from blindspot.maps.measures import NO_SCORES
 from blindspot.reach import figures as reach
 from blindspot.reach import present
-from blindspot.vocab import LEVELS
 
 st.title(glossary.REACH_GAP)
 st.caption(
@@ -20,12 +19,7 @@ st.caption(
 scope = login.current_scope()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-with c1:
-    level = st.radio("단계", widgets.map_levels(scope), format_func=LEVELS.get, horizontal=True, key="reach_level")
-with c2:
-    area = widgets.area_picker(scope, level, key="reach_area")
-with c3:
-    round_id = widgets.round_picker(key="reach_round")
+level, area, round_id = widgets.map_choices(scope, "reach", (c1, c2, c3))
 with c4:
     mode = st.radio(
         "지도",

@@ -6,18 +6,12 @@ from blindspot.app import data, login, widgets
 from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
 from blindspot.rounds import parse_round
-from blindspot.vocab import LEVELS
 
 st.title("지역 지도")
 scope = login.current_scope()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-with c1:
-    level = st.radio("단계", widgets.map_levels(scope), format_func=LEVELS.get, horizontal=True, key="map_level")
-with c2:
-    area = widgets.area_picker(scope, level, key="map_area")
-with c3:
-    round_id = widgets.round_picker(key="map_round")
+level, area, round_id = widgets.map_choices(scope, "map", (c1, c2, c3))
 scored = data.has_scores(round_id)
 catalogue = {m.key: m for m in data.measure_catalogue()}
 with c4:

@@ -88,6 +88,20 @@ def map_levels(scope: Scope) -> list[str]:
     return order[order.index(scope.home_level) :]
 
 
+def map_choices(scope: Scope, prefix: str, columns) -> tuple[str, str | None, int]:
+    """The map pages' first three choices, one per column of ``columns``: level (the scope's own
+    first, :func:`map_levels`), area and round; widget keys ``<prefix>_level|_area|_round``."""
+    from blindspot.vocab import LEVELS
+
+    with columns[0]:
+        level = st.radio("단계", map_levels(scope), format_func=LEVELS.get, horizontal=True, key=f"{prefix}_level")
+    with columns[1]:
+        area = area_picker(scope, level, key=f"{prefix}_area")
+    with columns[2]:
+        round_id = round_picker(key=f"{prefix}_round")
+    return level, area, round_id
+
+
 def legend(rows: pd.DataFrame, title: str | None = None) -> None:
     """A legend as coloured squares and ranges (markdown, no images)."""
     lines = [

@@ -103,26 +103,40 @@ def app_server(small_db, tmp_path):
         yield url
 
 
+def localhost_only(page) -> list[str]:
+    """Let ``page`` reach localhost only; the list of every other address it asked for (filled
+    as the page runs): a basemap style, tile or font would land there."""
+    blocked: list[str] = []
+
+    def route(request_route):
+        if urlparse(request_route.request.url).hostname in ("127.0.0.1", "localhost"):
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
+def sign_in(page, user: str) -> None:
+    """Sign in on the login form shown (accounts: tests/conftest.py) and wait for the app."""
+    page.get_by_label("아이디").fill(user)
+    page.get_by_label("비밀번호").fill(TEST_PASSWORDS[user])
+    page.get_by_role("button", name="로그인").click()
+    page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
+
+
 def test_map_page_draws_offline(app_server):
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    blocked: list[str] = []
-
-    def only_localhost(route):
-        host = urlparse(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.route("**/*", only_localhost)
+            blocked = localhost_only(page)
             # A deep link on a fresh server must still go through the router (login,
             # banner, navigation): pages live in views/, not in Streamlit's
             # auto-discovered pages/ folder, which would run a page without app.py.
@@ -130,10 +144,7 @@ def test_map_page_draws_offline(app_server):
             # Nothing but the login form before signing in (accounts: tests/conftest.py).
             page.get_by_label("아이디").wait_for(timeout=90_000)
             assert page.locator("canvas").count() == 0
-            page.get_by_label("아이디").fill("analyst")
-            page.get_by_label("비밀번호").fill(TEST_PASSWORDS["analyst"])
-            page.get_by_role("button", name="로그인").click()
-            page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
+            sign_in(page, "analyst")
             # After signing in the app opens its default page; go to the map from the navigation.
             page.get_by_role("link", name="지역 지도").click()
             page.wait_for_selector("canvas", state="attached", timeout=60_000)

@@ -4,11 +4,9 @@ not blank, with no basemap fetched.  Skips, saying why, without Chromium or play
 
 import io
 import shutil
-from urllib.parse import urlparse
 
 import pytest
-from conftest import TEST_PASSWORDS
-from test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _requirements, serving_app
+from test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, _requirements, localhost_only, serving_app, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -36,26 +34,14 @@ def test_map_draws_offline(map_server, name):
 
     link, waits, n_canvases, text = PAGES[name]
     ARTIFACTS.mkdir(exist_ok=True)
-    blocked: list[str] = []
-
-    def only_localhost(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.route("**/*", only_localhost)
+            blocked = localhost_only(page)
             page.goto(map_server, wait_until="domcontentloaded")
             page.get_by_label("아이디").wait_for(timeout=90_000)
-            page.get_by_label("아이디").fill("analyst")
-            page.get_by_label("비밀번호").fill(TEST_PASSWORDS["analyst"])
-            page.get_by_role("button", name="로그인").click()
-            page.get_by_text("합성 데이터 (synthetic)").first.wait_for(timeout=90_000)
+            sign_in(page, "analyst")
             page.get_by_role("link", name=link).click()
             for wait in waits:
                 page.get_by_text(wait).first.wait_for(timeout=90_000)
