@@ -169,8 +169,11 @@ def _cli(args) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_command_json_and_text(modelled, db):
-    code, out = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--json", "--db", str(modelled[0])])
+def test_command_json_and_text(modelled, db, tmp_path):
+    # Its own copy: DuckDB refuses a second connection to a file this process holds otherwise.
+    path = tmp_path / "cli.duckdb"
+    shutil.copy(modelled[0], path)
+    code, out = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--json", "--db", str(path)])
     assert code == 0
     result = json.loads(out)
     row = figures.stage_counts(db, Scope.district(["29110"]), "sgg", T, BANDS).loc["29110"]
@@ -191,10 +194,10 @@ def test_command_json_and_text(modelled, db):
     graded = figures._graded_households(db, Scope.district(["29110"]), T, BANDS)
     assert result["grades"]["높음"] == (graded["lonely_grade"] == "high").sum()
     assert result["grades"]["보통"] + result["grades"]["높음"] <= result["total"]["lonely"]
-    code, text = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--db", str(modelled[0])])
+    code, text = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--db", str(path)])
     assert code == 0 and "중장년 1인 남성" in text and "None" not in text and "nan" not in text
-    assert _cli(["lonely", "--sgg", "29110", "--round", "2019-R1", "--db", str(modelled[0])])[0] == 2
-    assert _cli(["lonely", "--sgg", "2911", "--round", "2024-R3", "--db", str(modelled[0])])[0] == 2
+    assert _cli(["lonely", "--sgg", "29110", "--round", "2019-R1", "--db", str(path)])[0] == 2
+    assert _cli(["lonely", "--sgg", "2911", "--round", "2024-R3", "--db", str(path)])[0] == 2
 
 
 def test_presenters_get_no_grade_counts(db):

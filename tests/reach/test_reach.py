@@ -228,8 +228,11 @@ def _cli(args) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_reach_gap_command_json_and_table(modelled, db):
-    code, out = _cli(["reach-gap", "--level", "sgg", "--round", "2024-R3", "--json", "--db", str(modelled[0])])
+def test_reach_gap_command_json_and_table(modelled, db, tmp_path):
+    # Its own copy: DuckDB refuses a second connection to a file this process holds otherwise.
+    path = tmp_path / "cli.duckdb"
+    shutil.copy(modelled[0], path)
+    code, out = _cli(["reach-gap", "--level", "sgg", "--round", "2024-R3", "--json", "--db", str(path)])
     assert code == 0
     result = json.loads(out)
     frame = reach.reach_gap(db, ANALYST, "sgg", T)
@@ -249,10 +252,10 @@ def test_reach_gap_command_json_and_table(modelled, db):
     first = next(a for a in result["areas"] if a["code"] == "29110")
     row = frame.set_index("code").loc["29110"]
     assert first["found"] == row["found"] and first["cls"] == row["cls"]
-    code, text = _cli(["reach-gap", "--level", "emd", "--round", "2024-R3", "--db", str(modelled[0])])
+    code, text = _cli(["reach-gap", "--level", "emd", "--round", "2024-R3", "--db", str(path)])
     assert code == 0 and "2024-R3 전체: 예상 위기 가구" in text and "95% 구간" in text
-    assert _cli(["reach-gap", "--level", "emd", "--round", "2023-R6", "--db", str(modelled[0])])[0] == 2  # no scores
-    assert _cli(["reach-gap", "--level", "emd", "--round", "2019-R1", "--db", str(modelled[0])])[0] == 2
+    assert _cli(["reach-gap", "--level", "emd", "--round", "2023-R6", "--db", str(path)])[0] == 2  # no scores
+    assert _cli(["reach-gap", "--level", "emd", "--round", "2019-R1", "--db", str(path)])[0] == 2
 
 
 def test_briefing_page_draws_the_classes(db):
