@@ -76,7 +76,7 @@ lint: $(VENV)/.installed
 # the shared modules at the top.  The other packages are read for their types, not yet checked.
 TYPED := blindspot/db blindspot/access blindspot/casework blindspot/geo blindspot/indicators blindspot/reach blindspot/followup blindspot/zones blindspot/lonely \
 	blindspot/settings.py blindspot/setting_table.py blindspot/config.py blindspot/cli.py blindspot/cli_parser.py blindspot/cli_models.py blindspot/cli_capacity.py blindspot/rounds.py \
-	blindspot/model/capacity.py blindspot/model/whatif.py blindspot/model/auditsample.py \
+	blindspot/model/capacity.py blindspot/model/whatif.py blindspot/model/auditsample.py blindspot/model/staffing.py \
 	blindspot/vocab.py blindspot/spreadsheet.py blindspot/progress.py blindspot/errors.py
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $(TYPED)

@@ -12,8 +12,8 @@ and bands refreshed when either changes.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import sys
 
 from blindspot import config
 from blindspot.errors import BlindspotError
@@ -31,24 +31,19 @@ def _plan_json(plan) -> dict:
 
 
 def _rescore(args, why: str) -> dict:
-    from blindspot.cli import _next_version
-    from blindspot.model import artifacts, registry
+    from blindspot.cli import _user
+    from blindspot.model import staffing
     from blindspot.progress import LineProgress
 
-    with _next_version(args, f"capacity {why}") as draft:
-        version = artifacts.in_service(draft.store)
-        if not version:
-            draft.keep = False
-            return {"rescored_rounds": [], "note": "서비스 중인 모델이 없어 다시 계산할 점수가 없습니다."}
-        rounds = registry.rescore_all(draft.store, config.models_dir(args.models), version, progress=LineProgress())
-    return {"rescored_rounds": rounds, "snapshot": draft.published}
+    result = staffing.refresh(config.db_path(args.db), config.models_dir(args.models), _user(args), why, LineProgress())
+    if result.get("snapshot"):
+        print(f"새 판 {result['snapshot']} 을 게시했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+    return result
 
 
 def _cmd_capacity(args) -> int:
-    from blindspot.access import Scope
-    from blindspot.casework import audit
     from blindspot.cli import _user
-    from blindspot.db.opstore import open_ops
+    from blindspot.model import staffing
     from blindspot.model.capacity import current_plan
 
     if args.action == "list":
@@ -66,19 +61,7 @@ def _cmd_capacity(args) -> int:
     if args.action == "set":
         if not args.sgg or (args.officers is None) == (not args.clear):
             raise BlindspotError("capacity set 에는 --sgg 코드와 --officers 인원 (또는 --clear) 중 하나가 필요합니다.")
-        if args.officers is not None and args.officers <= 0:
-            raise BlindspotError(f"--officers 는 0보다 커야 합니다 (받은 값 {args.officers:g}).")
-        user = _user(args)
-        ops = open_ops()
-        ops.set_staff(args.sgg, None if args.clear else args.officers, user, dt.datetime.now())
-        audit.record(
-            Scope.all_areas(user=user, role="admin"),
-            "set_staff",
-            {"sgg": args.sgg, "officers": None if args.clear else args.officers},
-            None,
-            None,
-            detail="등록 해제: 전국 방문 비율로" if args.clear else f"담당 {args.officers:g}명",
-        )
+        staffing.register(args.sgg, None if args.clear else args.officers, _user(args))
         result: dict = {"sgg": args.sgg, "officers": None if args.clear else args.officers}
         if not args.no_rescore:
             result.update(_rescore(args, f"set {args.sgg}"))

@@ -7,6 +7,7 @@ from blindspot import glossary, settings
 from blindspot.access import may
 from blindspot.app import capacity as capacity_panel
 from blindspot.app import data, login
+from blindspot.errors import BlindspotError
 from blindspot.maps import palette
 from blindspot.model import auditsample, capacity, whatif
 from blindspot.model import card as modelcard
@@ -184,6 +185,34 @@ if may(login.current_scope().role, "capacity_what_if"):
         st.info("이 모델은 가정 분석 자료 없이 저장되었습니다. 다시 학습하면 이 표가 나타납니다.")
     else:
         st.dataframe(whatif.shown(table), width="stretch")
+
+if may(login.current_scope().role, "set_staff"):
+    st.markdown(
+        "**시군구 담당 인력 등록 (관리자)**: 등록하면 그 시군구의 방문 용량이 인력 × 1인당 방문 가구가 되고, "
+        "모든 차수의 점수 등급을 새 판으로 다시 계산합니다 (감사 기록)."
+    )
+    staff_job = data.job(st.session_state.get("staff_job"))
+    s1, s2, s3 = st.columns([3, 2, 2])
+    names = data.sgg_names(login.current_scope())
+    staff_sgg = s1.selectbox("시군구", list(names), format_func=names.get, key="staff_sgg")
+    staff_n = s2.number_input("담당 인원 (0 = 등록 해제)", min_value=0.0, max_value=500.0, step=1.0, key="staff_n")
+    if s3.button(
+        "등록하고 등급 다시 계산", key="staff_save", disabled=staff_job is not None and staff_job.status == "running"
+    ):
+        try:
+            st.session_state["staff_job"] = capacity_panel.start_staff_change(staff_sgg, staff_n or None)
+            st.rerun()
+        except BlindspotError as exc:
+            st.error(str(exc))
+    if staff_job is not None:
+        if staff_job.status == "running":
+            st.progress(staff_job.fraction, text=f"{staff_job.kind} 중: {staff_job.message}")
+        elif staff_job.status == "failed":
+            st.error(staff_job.error)
+        else:
+            done = staff_job.result
+            who = "등록 해제" if done["officers"] is None else f"담당 {done['officers']:g}명"
+            st.success(f"{done['sgg']} {who}: 다시 계산한 차수 {', '.join(done['rescored_rounds']) or '없음'}.")
 
 if may(login.current_scope().role, "manage_model"):
     st.subheader("모델 관리 (관리자)")

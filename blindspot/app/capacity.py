@@ -36,3 +36,24 @@ def capacity_what_if(version: str, plans: dict) -> pd.DataFrame | None:
         raise PermissionError(DENIED["capacity_what_if"])
     tables = _whatif_tables(models_dir(), version)
     return None if tables is None else whatif.compare(*tables, plans)
+
+
+def start_staff_change(sgg: str, officers: float | None) -> str:
+    """Register a 시군구's staff (None: back to the national share; audited) and rescore every
+    scored round so the 위험 band follows, as a background job (:mod:`blindspot.app.jobs`) that
+    publishes a new snapshot version; admins only.  Returns the job id for the page to poll."""
+    from blindspot import config
+    from blindspot.app import jobs
+    from blindspot.errors import AccessDenied
+    from blindspot.model import staffing
+
+    scope = current_scope()
+    if not may(scope.role, "set_staff"):
+        raise AccessDenied(DENIED["set_staff"])
+    registered = staffing.register(sgg, officers, scope.user)  # refused at once when malformed
+    db, models = config.db_path(), Path(models_dir())
+
+    def work(progress) -> dict:
+        return registered | staffing.refresh(db, models, scope.user, f"set {sgg} (모델 화면)", progress)
+
+    return jobs.start("인력 등록", scope.user, work).id

@@ -33,6 +33,7 @@ class Staffing:
 
         def connect(self) -> AbstractContextManager[Connection]: ...
         def begin(self) -> AbstractContextManager[Connection]: ...
+        def _within(self, con: Connection | None) -> AbstractContextManager[Connection]: ...
 
     def staff(self) -> dict[str, float]:
         """Registered officers per 시군구, ``{sgg_code: officers}`` (only those registered)."""
@@ -40,14 +41,22 @@ class Staffing:
         with self.connect() as con:
             return {str(k): float(v) for k, v in con.execute(select(t.c.sgg_code, t.c.officers)).all()}
 
-    def set_staff(self, sgg_code: str, officers: float | None, updated_by: str, updated_at: dt.datetime | str) -> None:
+    def set_staff(
+        self,
+        sgg_code: str,
+        officers: float | None,
+        updated_by: str,
+        updated_at: dt.datetime | str,
+        con: Connection | None = None,
+    ) -> None:
         """Register a 시군구's officers (insert or replace), or remove the registration (None:
-        the 시군구 goes back to the national share).
+        the 시군구 goes back to the national share); ``con``: a transaction of the caller's (the
+        registration and its audit record commit together).
 
         Example: ``store.set_staff("11110", 3, "admin", now)``.
         """
         t = sgg_staff
-        with self.begin() as c:
+        with self._within(con) as c:
             if officers is None:
                 c.execute(t.delete().where(t.c.sgg_code == sgg_code))
                 return

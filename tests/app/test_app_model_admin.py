@@ -151,3 +151,42 @@ def test_no_capacity_what_if_for_district_officials(copy, env_db):
     at = _page(env_db, db, "dong")
     assert not at.exception
     assert "방문 용량 가정 분석 (what-if)" not in [s.value for s in at.subheader]
+
+
+def test_admin_registers_staff_and_the_band_follows_in_a_new_version(copy, env_db):
+    """The admin control: a 시군구's officers registered (one set_staff record), every scored round
+    rescored in a new snapshot version, the 시군구's 위험 band then sized by its staff."""
+    from blindspot import settings
+    from blindspot.app import jobs
+    from blindspot.db.opstore import open_ops
+
+    db, _, meta = copy
+    st = Store(db, read_only=True)
+    sgg = st.scalar("SELECT sgg_code FROM scores GROUP BY 1 ORDER BY count(DISTINCT emd_code) DESC, 1 LIMIT 1")
+    st.close()
+    before = snapshots.active_version(db)
+    at = _page(env_db, db, "admin")
+    at.selectbox(key="staff_sgg").select(sgg)
+    at.number_input(key="staff_n").set_value(2.0)
+    at = at.button(key="staff_save").click().run()
+    assert not at.exception
+    job = jobs.wait(at.session_state["staff_job"], timeout=300)
+    assert job is not None and job.status == "done", getattr(job, "error", None)
+    at = at.run()
+    assert any(f"{sgg} 담당 2명" in s.value for s in at.success)
+    assert open_ops().staff() == {sgg: 2.0}
+    records = audit_rows()
+    assert json.loads(records[records["action"] == "set_staff"]["filters"].iloc[-1]) == {"officers": 2.0, "sgg": sgg}
+    assert snapshots.active_version(db) != before and job.result["snapshot"] == snapshots.active_version(db)
+    st = Store(db, read_only=True)
+    try:
+        high = st.scalar("SELECT count(*) FROM scores WHERE round_id = 20243 AND sgg_code = ? AND band = 'high'", [sgg])
+    finally:
+        st.close()
+    assert 0 < high <= 2 * settings.get("visits_per_officer")
+
+
+def test_no_staff_control_for_analysts(copy, env_db):
+    db, _, _ = copy
+    at = _page(env_db, db, "analyst")
+    assert not at.exception and not [b for b in at.button if b.key == "staff_save"]
