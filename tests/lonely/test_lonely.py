@@ -4,17 +4,16 @@ measurement against the general score, the command, and the risk list's grade co
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-from contextlib import redirect_stdout
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirun import own_copy, run_cli
 from ops import audit_count
 
-from blindspot import cli, settings
+from blindspot import settings
 from blindspot.access import Scope
 from blindspot.casework import lists
 from blindspot.db.store import Store
@@ -162,18 +161,9 @@ def test_measured_against_the_general_score(db):
     assert 0 < total["grade_precision"] < 1 and 0 < total["grade_recall"] < 1
 
 
-def _cli(args) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = cli.main(args)
-    return code, out.getvalue()
-
-
 def test_command_json_and_text(modelled, db, tmp_path):
-    # Its own copy: DuckDB refuses a second connection to a file this process holds otherwise.
-    path = tmp_path / "cli.duckdb"
-    shutil.copy(modelled[0], path)
-    code, out = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--json", "--db", str(path)])
+    path = own_copy(modelled[0], tmp_path)
+    code, out = run_cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--json", "--db", str(path)])
     assert code == 0
     result = json.loads(out)
     row = figures.stage_counts(db, Scope.district(["29110"]), "sgg", T, BANDS).loc["29110"]
@@ -194,10 +184,10 @@ def test_command_json_and_text(modelled, db, tmp_path):
     graded = figures._graded_households(db, Scope.district(["29110"]), T, BANDS)
     assert result["grades"]["높음"] == (graded["lonely_grade"] == "high").sum()
     assert result["grades"]["보통"] + result["grades"]["높음"] <= result["total"]["lonely"]
-    code, text = _cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--db", str(path)])
+    code, text = run_cli(["lonely", "--sgg", "29110", "--round", "2024-R3", "--db", str(path)])
     assert code == 0 and "중장년 1인 남성" in text and "None" not in text and "nan" not in text
-    assert _cli(["lonely", "--sgg", "29110", "--round", "2019-R1", "--db", str(path)])[0] == 2
-    assert _cli(["lonely", "--sgg", "2911", "--round", "2024-R3", "--db", str(path)])[0] == 2
+    assert run_cli(["lonely", "--sgg", "29110", "--round", "2019-R1", "--db", str(path)])[0] == 2
+    assert run_cli(["lonely", "--sgg", "2911", "--round", "2024-R3", "--db", str(path)])[0] == 2
 
 
 def test_presenters_get_no_grade_counts(db):

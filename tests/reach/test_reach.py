@@ -5,16 +5,14 @@ command line and the briefing page."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-from contextlib import redirect_stdout
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirun import own_copy, run_cli
 
-from blindspot import cli
 from blindspot.access import Scope, scope_for
 from blindspot.casework import lists, outcomes
 from blindspot.db.store import Store
@@ -221,18 +219,9 @@ def test_texts_maps_and_trend_read_in_korean(db):
 # --- the command line -------------------------------------------------------------------------
 
 
-def _cli(args) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = cli.main(args)
-    return code, out.getvalue()
-
-
 def test_reach_gap_command_json_and_table(modelled, db, tmp_path):
-    # Its own copy: DuckDB refuses a second connection to a file this process holds otherwise.
-    path = tmp_path / "cli.duckdb"
-    shutil.copy(modelled[0], path)
-    code, out = _cli(["reach-gap", "--level", "sgg", "--round", "2024-R3", "--json", "--db", str(path)])
+    path = own_copy(modelled[0], tmp_path)
+    code, out = run_cli(["reach-gap", "--level", "sgg", "--round", "2024-R3", "--json", "--db", str(path)])
     assert code == 0
     result = json.loads(out)
     frame = reach.reach_gap(db, ANALYST, "sgg", T)
@@ -252,10 +241,10 @@ def test_reach_gap_command_json_and_table(modelled, db, tmp_path):
     first = next(a for a in result["areas"] if a["code"] == "29110")
     row = frame.set_index("code").loc["29110"]
     assert first["found"] == row["found"] and first["cls"] == row["cls"]
-    code, text = _cli(["reach-gap", "--level", "emd", "--round", "2024-R3", "--db", str(path)])
+    code, text = run_cli(["reach-gap", "--level", "emd", "--round", "2024-R3", "--db", str(path)])
     assert code == 0 and "2024-R3 전체: 예상 위기 가구" in text and "95% 구간" in text
-    assert _cli(["reach-gap", "--level", "emd", "--round", "2023-R6", "--db", str(path)])[0] == 2  # no scores
-    assert _cli(["reach-gap", "--level", "emd", "--round", "2019-R1", "--db", str(path)])[0] == 2
+    assert run_cli(["reach-gap", "--level", "emd", "--round", "2023-R6", "--db", str(path)])[0] == 2  # no scores
+    assert run_cli(["reach-gap", "--level", "emd", "--round", "2019-R1", "--db", str(path)])[0] == 2
 
 
 def test_briefing_page_draws_the_classes(db):
