@@ -23,12 +23,7 @@ with c4:
     group = st.selectbox("생애주기", list(groups), format_func=groups.get, key="lonely_group", index=len(groups) - 2)
 
 frame = lonely_data.regions(scope, level, area, round_id)
-sido = data.regions(scope, "sido")
-names = {**dict(zip(sido["code"], sido["name"], strict=False)), **data.sgg_names(scope)}
-if area is None or (len(area) == 2 and not scope.is_national):
-    area_name = "전국" if scope.is_national else "담당 지역 전체"
-else:
-    area_name = names.get(area, scope.label)
+area_name = widgets.area_title(scope, area)
 
 layer = data.region_layer(scope, level, area)
 deck, legend = present.rate_map(frame, layer, group, groups[group], area_name)

@@ -30,13 +30,7 @@ with c4:
     )
 
 scored = data.has_scores(round_id)
-# A scoped figure is never named after a wider area: an official's 시도 view is "담당 지역 전체".
-sido = data.regions(scope, "sido")
-names = {**dict(zip(sido["code"], sido["name"], strict=False)), **data.sgg_names(scope)}
-if area is None or (len(area) == 2 and not scope.is_national):
-    area_name = "전국" if scope.is_national else "담당 지역 전체"
-else:
-    area_name = names.get(area, scope.label)
+area_name = widgets.area_title(scope, area)
 trend = data.reach_trend(scope, round_id, area)
 
 if not scored:

@@ -102,6 +102,18 @@ def map_choices(scope: Scope, prefix: str, columns) -> tuple[str, str | None, in
     return level, area, round_id
 
 
+def area_title(scope: Scope, area: str | None) -> str:
+    """What a map page calls the area it shows.  A scoped figure is never named after a wider
+    area: an official's 시도 view is "담당 지역 전체", a national one's whole view "전국"."""
+    from blindspot.app import data
+
+    if area is None or (len(area) == 2 and not scope.is_national):
+        return "전국" if scope.is_national else "담당 지역 전체"
+    sido = data.regions(scope, "sido")
+    names = {**dict(zip(sido["code"], sido["name"], strict=False)), **data.sgg_names(scope)}
+    return names.get(area, scope.label)
+
+
 def legend(rows: pd.DataFrame, title: str | None = None) -> None:
     """A legend as coloured squares and ranges (markdown, no images)."""
     lines = [

@@ -189,10 +189,13 @@ def sync_cases(store: Store, scope: Scope, sgg: str, today: dt.date | None = Non
 def _loaded_visits(con: Connection, sgg: str, loaded: pd.DataFrame) -> None:
     """Move each case's last contact and visit to its latest loaded visit where that is later
     (an entered contact or visit after it stays)."""
-    from blindspot.followup.entries import first_visit
+    from blindspot.followup.entries import visits_seen
 
-    for pid, on, outcome in loaded[["pseudo_id", "visited_on", "outcome"]].itertuples(index=False):
-        first_visit(con, sgg, str(pid), pd.Timestamp(on).date(), str(outcome))
+    visits = [
+        (str(pid), pd.Timestamp(on).date(), str(outcome))
+        for pid, on, outcome in loaded[["pseudo_id", "visited_on", "outcome"]].itertuples(index=False)
+    ]
+    visits_seen(con, sgg, visits)
 
 
 def _changes(con: Connection, changes: list[tuple], source: str, round_id: int | None, at: str, by: str) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from blindspot.access import Scope, can, may
 from blindspot.casework import audit
@@ -60,10 +60,10 @@ def _check_entry(scope: Scope, case_id: int, action: str, record: dict, shown: I
     return case
 
 
-def _owner(con: Connection, case_id: int, scope: Scope) -> str:
-    """Who owns the case after ``scope``'s user works on it: its owner, or this official when
-    nobody has taken it yet (whoever first contacts or re-tiers a case takes it)."""
-    current = _case(con, case_id)
+def _owner(current, scope: Scope) -> str:
+    """Who owns the case (its row, read in the caller's transaction) after ``scope``'s user works
+    on it: its owner, or this official when nobody has taken it yet (whoever first contacts or
+    re-tiers a case takes it)."""
     return str(current.assigned_to) if current.assigned_to else scope.user
 
 
@@ -113,11 +113,12 @@ def set_tier(scope: Scope, case_id: int, tier: str, *, shown: Iterable[int] | No
     ops = opstore.open_ops()
     c = sql.followup_cases
     with ops.begin() as con:  # the tier, its history row and its audit record commit together
-        old = _case(con, case_id, lock=True).tier
+        current = _case(con, case_id, lock=True)
+        old = current.tier
         con.execute(
             update(c)
             .where(c.c.case_id == int(case_id))
-            .values(tier=tier, tier_source="official", updated_at=now, assigned_to=_owner(con, case_id, scope))
+            .values(tier=tier, tier_source="official", updated_at=now, assigned_to=_owner(current, scope))
         )
         _changes(con, [(case_id, old, tier)], "official", None, now, scope.user)
         audit.record(
@@ -186,7 +187,7 @@ def record_contact(
             .returning(k.c.contact_id)
         ).scalar_one()
         latest = current.last_contact_on is None or on >= current.last_contact_on
-        values = {"contact_count": c.c.contact_count + 1, "updated_at": now, "assigned_to": _owner(con, case_id, scope)}
+        values = {"contact_count": c.c.contact_count + 1, "updated_at": now, "assigned_to": _owner(current, scope)}
         if latest:
             values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": method}
         if method == "visit" and (current.last_visit_on is None or on >= current.last_visit_on):
@@ -221,19 +222,47 @@ def first_visit(con: Connection, sgg_code: str, pseudo_id: str, visited_on: dt.d
 
     Example: ``first_visit(con, "29110", "H1A2B3C4D", dt.date(2025, 9, 26), "need_confirmed")``.
     """
+    return bool(visits_seen(con, sgg_code, [(pseudo_id, visited_on, outcome)]))
+
+
+_VISIT_FIELDS = ("last_contact_on", "last_outcome", "last_method", "last_visit_on")
+# Up to this many visits their cases are read by id; more (a loaded round) read the 시군구's cases
+# at once, which stays under SQLite's limit of bound parameters.
+_FEW = 500
+
+
+def visits_seen(con: Connection, sgg_code: str, visits: list[tuple[str, dt.date, str]]) -> int:
+    """Visits (pseudonymous id, day, outcome) of a 시군구's households start their cases'
+    clocks: a case's last contact (with its outcome, method 방문) and last visit become the
+    visit's day unless a later one is recorded.  One read of the 시군구's cases and one update
+    for all of them, in the caller's transaction; returns the cases moved.
+
+    Example: ``visits_seen(con, "29110", [("H1A2B3C4D", dt.date(2025, 9, 26), "contacted")])`` → 1.
+    """
     c = sql.followup_cases
-    case = con.execute(
-        select(c.c.case_id, c.c.last_contact_on, c.c.last_visit_on).where(
-            c.c.sgg_code == sgg_code, c.c.pseudo_id == pseudo_id
+    query = select(c.c.case_id, c.c.pseudo_id, *(c.c[k] for k in _VISIT_FIELDS)).where(c.c.sgg_code == sgg_code)
+    if len(visits) <= _FEW:  # one entered outcome: its case only, not the 시군구's thousands
+        query = query.where(c.c.pseudo_id.in_([pid for pid, _, _ in visits]))
+    rows = con.execute(query).all()
+    cases = {row.pseudo_id: row for row in rows}
+    now, changes = _now(), []
+    for pid, visited_on, outcome in visits:
+        case = cases.get(pid)
+        if case is None:
+            continue
+        on = visited_on.isoformat()
+        values = {k: getattr(case, k) for k in _VISIT_FIELDS}
+        if case.last_contact_on is None or on >= case.last_contact_on:
+            values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": "visit"}
+        if case.last_visit_on is None or on >= case.last_visit_on:
+            values["last_visit_on"] = on
+        if values != {k: getattr(case, k) for k in _VISIT_FIELDS}:
+            changes.append({"cid": case.case_id, **{f"v_{k}": v for k, v in values.items()}})
+    if changes:
+        con.execute(
+            update(c)
+            .where(c.c.case_id == bindparam("cid"))
+            .values(updated_at=now, **{k: bindparam(f"v_{k}") for k in _VISIT_FIELDS}),
+            changes,
         )
-    ).first()
-    if case is None:
-        return False
-    on = visited_on.isoformat()
-    values: dict = {"updated_at": _now()}
-    if case.last_contact_on is None or on >= case.last_contact_on:
-        values |= {"last_contact_on": on, "last_outcome": outcome, "last_method": "visit"}
-    if case.last_visit_on is None or on >= case.last_visit_on:
-        values["last_visit_on"] = on
-    con.execute(update(c).where(c.c.case_id == case.case_id).values(**values))
-    return len(values) > 1
+    return len(changes)
