@@ -1,5 +1,5 @@
 """후속 관리: 이번 주 연락 대상 (한 시군구의 사례 가운데 기한이 된·지난 것), 마지막 결과와 이력,
-후속 연락 기록과 사례 등급 변경 (담당 공무원, 감사 기록)."""
+후속 연락 기록, 사례 맡기·놓기·넘기기와 사례 등급 변경 (담당 공무원, 감사 기록)."""
 
 import datetime as dt
 
@@ -8,7 +8,7 @@ import streamlit as st
 from blindspot.access import may
 from blindspot.app import data, login, widgets
 from blindspot.errors import BlindspotError
-from blindspot.followup import cadence, cases, entries
+from blindspot.followup import cadence, cases, colleagues, entries
 from blindspot.followup import export as followup_export
 from blindspot.glossary import round_label
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
@@ -144,6 +144,25 @@ if may(scope.role, "enter_outcome"):
                 f"사례 {take_case}: 담당 {done['old'] or '미지정'} → {done['new'] or '미지정'} (감사 기록에 남음)."
             ),
         )
+
+    st.subheader("사례 넘기기")
+    receivers = colleagues.colleagues(scope, sgg)
+    if not receivers:
+        st.caption("이 시군구에는 사례를 넘겨받을 다른 담당 공무원 계정이 없습니다.")
+    else:
+        with st.form("fu_hand"):
+            hand_case = st.selectbox("사례", shown, format_func=labels.get, key="fu_hand_case")
+            hand_to = st.selectbox(
+                "받을 담당 공무원 (같은 시군구)", list(receivers), format_func=receivers.get, key="fu_hand_to"
+            )
+            hand_saved = st.form_submit_button("사례 넘기기")
+        if hand_saved:
+            save(
+                lambda: entries.hand_over(scope, hand_case, hand_to, shown=shown),
+                lambda done: (
+                    f"사례 {hand_case}: 담당 {done['old'] or '미지정'} → {receivers[hand_to]} (감사 기록에 남음)."
+                ),
+            )
 
     st.subheader("사례 등급 변경")
     with st.form("fu_tier"):

@@ -1,9 +1,11 @@
-"""Entries of follow-up cadence: a contact (:func:`record_contact`) and an official's tier
-(:func:`set_tier`), each with one audit record in the same transaction of the operational store.
+"""Entries of follow-up cadence: a contact (:func:`record_contact`), an official's tier
+(:func:`set_tier`) and the case's owner (:func:`take`, :func:`hand_over`), each with one audit
+record in the same transaction of the operational store.
 
 Only the district official of the case's 시군구 enters (the rule ``enter_outcome`` of
 :mod:`blindspot.access.roles`, as for visit outcomes); the page passes the case ids it shows
-(``shown``) and a case not among them is refused.  Every refusal raises
+(``shown``) and a case not among them is refused.  A case is handed over only to an account
+that may enter there itself (:mod:`blindspot.followup.colleagues`).  Every refusal raises
 :class:`FollowupRefused` after one ``refused_followup`` audit record (the reason in ``detail``).
 """
 
@@ -16,10 +18,11 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from blindspot.access import Scope, can, may
+from blindspot.app import auth
 from blindspot.casework import audit
 from blindspot.db import opstore
 from blindspot.errors import AccessDenied, BlindspotError
-from blindspot.followup import cadence, sql
+from blindspot.followup import cadence, colleagues, sql
 from blindspot.followup.cases import _changes, _now
 from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 
@@ -27,6 +30,8 @@ REFUSALS = {
     "role": "후속 연락과 사례 등급은 그 시군구의 담당 공무원만 입력할 수 있습니다.",
     "not_shown": "이 사례는 화면의 연락 대상 목록에 없습니다. 목록에 있는 사례를 고르세요.",
     "unknown": "그런 사례가 없거나 볼 권한이 없습니다.",
+    "no_account": "받을 사람의 계정이 없습니다. 같은 시군구 담당 공무원의 아이디를 고르세요.",
+    "colleague": "사례는 그 시군구의 담당 공무원에게만 넘길 수 있습니다 (다른 시군구·다른 역할의 계정은 받을 수 없음).",
 }
 
 
@@ -77,22 +82,56 @@ def take(scope: Scope, case_id: int, mine: bool = True, *, shown: Iterable[int] 
     """
     record = {"case": int(case_id), "take": bool(mine)}
     case = _check_entry(scope, case_id, "assign", record, shown)
-    new = scope.user if mine else None
+    return _assign(scope, case, scope.user if mine else None)
+
+
+def hand_over(
+    scope: Scope, case_id: int, to_user: str, *, shown: Iterable[int] | None = None, accounts: dict | None = None
+) -> dict:
+    """Hand a case to a named colleague: its owner becomes ``to_user``, an account (of the
+    account file, or ``accounts`` as read by :func:`blindspot.app.auth.load`) whose role may
+    enter outcomes for the case's 시군구 — an official of that 시군구.  One ``assign_followup``
+    audit record with the old and new owner, as :func:`take`, in the same transaction.  Refused
+    (FollowupRefused after one ``refused_followup`` record) as :func:`set_tier`, and for a
+    receiver without an account (``no_account``) or of another 시군구 or role (``colleague``).
+
+    Example: ``hand_over(Scope.district(["29110"], user="dong"), 12, "gwangju")`` →
+    ``{"case_id": 12, "old": "dong", "new": "gwangju"}``.
+    """
+    to_user = str(to_user or "").strip()
+    record = {"case": int(case_id), "to": to_user[:64]}
+    case = _check_entry(scope, case_id, "hand_over", record, shown)
+    data = auth.load() if accounts is None else accounts
+    reason = None
+    if not colleagues.has_account(to_user, data):
+        reason = "no_account"
+    elif not colleagues.receives(to_user, case.sgg_code, data):
+        reason = "colleague"
+    if reason is not None:
+        audit.record(scope, "refused_followup", record | {"action": "hand_over"}, 0, None, detail=reason)
+        raise FollowupRefused(reason)
+    return _assign(scope, case, to_user)
+
+
+def _assign(scope: Scope, case, new: str | None) -> dict:
+    """Make ``new`` the owner of ``case`` (checked by the caller) with its ``assign_followup``
+    record; the old owner is read from the row locked in the same transaction."""
+    case_id = int(case.case_id)
     ops = opstore.open_ops()
     c = sql.followup_cases
     with ops.begin() as con:
         old = _case(con, case_id, lock=True).assigned_to
-        con.execute(update(c).where(c.c.case_id == int(case_id)).values(assigned_to=new, updated_at=_now()))
+        con.execute(update(c).where(c.c.case_id == case_id).values(assigned_to=new, updated_at=_now()))
         audit.record(
             scope,
             "assign_followup",
-            {"case": int(case_id), "sgg": case.sgg_code, "pseudo_id": case.pseudo_id, "old": old, "new": new},
+            {"case": case_id, "sgg": case.sgg_code, "pseudo_id": case.pseudo_id, "old": old, "new": new},
             1,
             "사례관리",
             detail=f"{old or '-'}->{new or '-'}",
             con=con,
         )
-    return {"case_id": int(case_id), "old": old, "new": new}
+    return {"case_id": case_id, "old": old, "new": new}
 
 
 def set_tier(scope: Scope, case_id: int, tier: str, *, shown: Iterable[int] | None = None) -> dict:

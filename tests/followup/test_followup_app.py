@@ -185,3 +185,63 @@ def test_the_due_list_exports_as_a_file_with_one_audit_record(app_db, env_db):
     assert header[:3] == ["사례 번호", "가명 ID", "읍면동"] and "담당자" in header
     assert [str(r[1].value) for r in sheet.iter_rows(min_row=2)] == shown["pseudo_id"].tolist()
     assert not any(isinstance(c.value, str) and c.value.startswith("=") for row in sheet.iter_rows() for c in row)
+
+
+def test_an_official_hands_a_case_to_a_colleague_of_the_same_sgg(app_db, env_db, tmp_path, monkeypatch):
+    """The control lists the officials of the 시군구 shown by name (not the official themselves,
+    not another 시군구's, not a national role); a hand-over changes the owner on the list and
+    leaves one assign_followup record with the old and new owner."""
+    from conftest import TEST_PASSWORDS, TEST_USERS
+
+    from blindspot.app import auth
+
+    users = {
+        **TEST_USERS,
+        "dong2": ("광주 동구 주무관", "district", ["29110"]),
+        "seo": ("광주 서구 담당", "district", ["29140"]),
+    }
+    path = tmp_path / "auth.yaml"
+    auth.write_accounts(
+        path, [(u, n, r, c, TEST_PASSWORDS.get(u, f"pw-{u}-시험-길게")) for u, (n, r, c) in users.items()], rounds=4
+    )
+    monkeypatch.setenv("BLINDSPOT_AUTH", str(path))
+    _open_cases_long_ago(app_db)
+    at = _open(env_db, app_db, "dong")
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    assert not at.exception
+    receivers = at.selectbox(key="fu_hand_to")
+    assert receivers.options == ["광주 동구 주무관 (dong2)", "광주 동구·서구 담당 (gwangju)"]
+    case = int(at.dataframe[0].value["case_id"].iloc[0])
+    at.selectbox(key="fu_hand_case").select(case)
+    receivers.select("dong2")
+    at.button[[b.label for b in at.button].index("사례 넘기기")].click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"사례 {case}: 담당 미지정 → 광주 동구 주무관 (dong2) (감사 기록에 남음)."]
+    # dong's own list (내 사례, 미지정 포함) no longer holds the case; 전체 shows its new owner.
+    assert str(case) not in set(at.dataframe[0].value["case_id"])
+    at.radio(key="fu_owner").set_value("all").run()
+    assert at.dataframe[0].value.set_index("case_id").loc[str(case), "assigned_to"] == "dong2"
+    log = audit_rows()
+    [record] = log[log["action"] == "assign_followup"].to_dict("records")
+    assert (record["user_name"], record["detail"]) == ("dong", "-->dong2")
+    assert (json.loads(record["filters"])["old"], json.loads(record["filters"])["new"]) == (None, "dong2")
+
+
+def test_an_official_without_colleagues_is_told_so(app_db, env_db):
+    """With the session's accounts gwangju (29110 and 29140) may hand a case of 29110 to dong; in
+    29140 there is no other official, and the page says so instead of offering a list."""
+    _open_cases_long_ago(app_db)
+    st = Store(app_db, read_only=True)
+    try:
+        cases.sync_cases(st, Scope.district(["29140"]), "29140", today=dt.date(2025, 3, 4))
+    finally:
+        st.close()
+    at = _open(env_db, app_db, "gwangju")
+    at.selectbox(key="fu_sgg").select("29110").run()
+    at.selectbox(key="fu_purpose_choice").select("사례관리").run()
+    assert not at.exception
+    assert at.selectbox(key="fu_hand_to").options == ["광주 동구 담당 (dong)"]
+    at.selectbox(key="fu_sgg").select("29140").run()
+    assert not at.exception and len(at.dataframe[0].value) > 0
+    assert "fu_hand_to" not in [s.key for s in at.selectbox]
+    assert "이 시군구에는 사례를 넘겨받을 다른 담당 공무원 계정이 없습니다." in [c.value for c in at.caption]
