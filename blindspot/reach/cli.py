@@ -79,8 +79,8 @@ def run(args) -> int:
         round_id = loaded_round(store, args.round)
         if not has_scores(store, round_id):
             raise BlindspotError(
-                f"차수 {args.round} 에는 위기 점수가 없어 예상 위기 가구를 셀 수 없습니다: "
-                f"python -m blindspot score --round {args.round} 로 먼저 점수를 계산하세요."
+                f"차수 {args.round} 에는 위기 점수가 없어 예상 위기 가구를 셀 수 없습니다. "
+                f"먼저 점수를 계산하세요: python -m blindspot score --round {args.round}"
             )
         scope = Scope.analyst(user=os.environ.get("USER") or "cli")
         out = report(store, scope, args.level, round_id)

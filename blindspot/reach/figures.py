@@ -133,9 +133,11 @@ def _regions(store: Store, view: Scope, level: str) -> pd.DataFrame:
     return geography.regions(store, view, level)[["code", "name", "full_name", "parent_code"]]
 
 
-def _figures(store: Store, view: Scope, level: str, round_id: int) -> pd.DataFrame:
-    """households, expected, found, supported per region of the view (index: code), masked."""
-    counts = region_counts(store, view, level, round_id)
+def _figures(store: Store, view: Scope, level: str, round_id: int, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """households, expected, found, supported per region of the view (index: code), masked.
+    ``counts``: the view's :func:`~blindspot.maps.counts.region_counts` when the caller
+    holds them already (the same cells, so nothing is counted twice)."""
+    counts = region_counts(store, view, level, round_id) if counts is None else counts
     exp = _expected(store, view, level, round_id).reindex(counts.index)
     k = threshold(view)
     expected = mask_statistic(exp["expected"], exp["scored"].fillna(0), max(k, 1))
@@ -156,6 +158,22 @@ def _figures(store: Store, view: Scope, level: str, round_id: int) -> pd.DataFra
     shown = both & out["households"].notna() & (out["households"] > 0)
     out["gap_rate"] = (out["gap"] / out["households"] * 1000.0).where(shown)
     return out
+
+
+def gap_rate(
+    store: Store, scope: Scope, level: str, round_id: int, area: str | None = None, counts: pd.DataFrame | None = None
+) -> pd.Series:
+    """The gap per 1,000 households ((expected − found) ÷ households × 1,000; may be
+    negative) per region of ``level`` ("sgg" or "emd") in the scope narrowed to ``area``, one
+    round (index: code): the ``gap_rate`` column of :func:`reach_gap`, without the reference
+    ratio and the classes, which cost the whole scope's figures once more.  NaN where
+    hidden.  ``counts``: the regions' :func:`~blindspot.maps.counts.region_counts` in that
+    view, when the caller has them (the special support zones read the map's counts once).
+
+    Example: ``gap_rate(store, Scope.analyst(), "sgg", 20243)["29110"]`` equals the
+    ``gap_rate`` of 29110 in ``reach_gap(store, Scope.analyst(), "sgg", 20243)``.
+    """
+    return _figures(store, narrow(store, scope, area), level, int(round_id), counts)["gap_rate"]
 
 
 def _reference(store: Store, scope: Scope, round_id: int) -> float:

@@ -22,6 +22,7 @@ the scope's 시군구 (nationally for a national scope); the 읍면동 ranking t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -164,7 +165,7 @@ def rounds_used(store: Store, round_id: int, n: int, needs_scores: bool) -> list
     weighted component needs scores.  Raises :class:`ZonesError` when none is left."""
     rows = store.df(sql.ROUNDS_WITH_SCORES, {"t": int(round_id)})
     if not len(rows) or int(rows["round_id"].iloc[0]) != int(round_id):
-        raise ZonesError(f"차수 {round_id} 가 데이터베이스에 없습니다.")
+        raise ZonesError(f"데이터베이스에 없는 차수입니다: {round_id}.")
     rows = rows.head(int(n))
     if needs_scores:
         rows = rows[rows["scored"].astype(bool)]
@@ -203,8 +204,11 @@ def round_components(store: Store, scope: Scope, level: str, round_id: int, area
         if c.source in m:
             out[c.key] = m[c.source].astype("float64")
     if mapdata.has_scores(store, int(round_id)):
-        gap = reach.reach_gap(store, scope, level, int(round_id), area).set_index("code")
-        out["reach_gap"] = gap["gap_rate"].reindex(out.index).astype("float64")
+        # The map's counts of the regions with data are the reach gap's own (the same
+        # region_counts of the same view), so they are read once, not again.
+        counts = m.loc[m["has_data"].astype(bool), ["households", "confirmed", "supported"]]
+        gap = reach.gap_rate(store, scope, level, int(round_id), area, counts=counts)
+        out["reach_gap"] = gap.reindex(out.index).astype("float64")
     else:
         out["at_risk"] = np.nan
         out["reach_gap"] = np.nan
@@ -224,6 +228,7 @@ def zone_ranking(
     replicates: int | None = None,
     seed: int | None = None,
     designate: int | None = None,
+    read_round: Callable[[int], pd.DataFrame] | None = None,
 ) -> Ranking:
     """The ranking of the 시군구 (``level="sgg"``; ``area`` None or a 시도) or of the 읍면동 of
     one 시군구 (``level="emd"``, ``area`` that 시군구) in the caller's scope, up to ``round_id``.
@@ -231,7 +236,9 @@ def zone_ranking(
     ``weights`` (component key → relative weight ≥ 0; missing keys 0) default to the settings;
     ``n_rounds``, ``replicates``, ``seed`` and ``designate`` to ``zones_rounds``,
     ``zones_replicates``, ``zones_seed`` and ``zones_designate``.  See :class:`Ranking` for
-    the columns and units.
+    the columns and units.  ``read_round(round_id)`` gives one round's
+    :func:`round_components` in the same scope, level and area (default: computed here; the
+    page passes its cached reader, so a change of weights reuses the rounds' figures).
 
     Example: ``zone_ranking(store, Scope.analyst(), "sgg", 20243).table.head(8)`` are the
     eight 시군구 with the highest index over 2024-R1…R3 (the scored rounds of the demo).
@@ -249,8 +256,9 @@ def zone_ranking(
     view = narrow(store, scope, area)
     used = [c for c in COMPONENTS if weights[c.key] > 0]
     chosen = rounds_used(store, round_id, n_rounds, any(c.needs_scores for c in used))
-    frames = [round_components(store, scope, level, r, area) for r in chosen]
-    latest = round_components(store, scope, level, round_id, area) if round_id not in chosen else frames[-1]
+    read = read_round or (lambda r: round_components(store, scope, level, r, area))
+    frames = [read(r) for r in chosen]
+    latest = read(round_id) if round_id not in chosen else frames[-1]
     keys = [c.key for c in used]
     codes = latest.index
     cube = np.stack([f.reindex(codes)[keys].to_numpy(dtype="float64") for f in frames])  # rounds × areas × comps

@@ -590,6 +590,16 @@ def run_reach_gap(db, owners, data):
         assert df.loc[hidden, ["gap", "ratio", "ratio_low", "ratio_high"]].isna().all().all()
 
 
+def run_gap_rate(db, owners, data):
+    from blindspot.reach import figures as reach
+
+    scope = data.draw(scopes())
+    level = data.draw(st.sampled_from(["sgg", "emd"]))
+    rate = allowed_or_denied(lambda: reach.gap_rate(db, scope, level, data.draw(rounds), data.draw(areas)))
+    if rate is not None:
+        check_codes(scope, rate.index)
+
+
 def run_reach_trend(db, owners, data):
     from blindspot.reach import figures as reach
 
@@ -870,6 +880,7 @@ RUNNERS = {
     "briefing.pack.map_png": _run_briefpack("map_png"),
     "reach.figures.reach_gap": run_reach_gap,
     "reach.figures.reach_trend": run_reach_trend,
+    "reach.figures.gap_rate": run_gap_rate,
     "reach.figures.gap_hotspots": run_gap_hotspots,
     "reach.cli.report": run_reach_report,
     "reach.briefpage.map_reach_gap": run_map_reach_gap,

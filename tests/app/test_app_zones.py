@@ -25,7 +25,7 @@ def _ranking_frame(at):
     return next(d.value for d in at.dataframe if present.INDEX in d.value.columns)
 
 
-def test_analyst_sees_the_ranking_and_edits_the_weights(modelled_copy, env_db):
+def test_analyst_sees_the_ranking_and_edits_the_weights(modelled_copy, env_db, monkeypatch):
     at = page(env_db, modelled_copy, "analyst", PAGE)
     assert not at.exception
     [deck] = decks(at)  # the index map, drawn without a basemap, one feature per 시군구
@@ -43,16 +43,25 @@ def test_analyst_sees_the_ranking_and_edits_the_weights(modelled_copy, env_db):
     weights = next(d.value for d in at.dataframe if "상대 가중치" in d.value.columns)
     assert weights["상대 가중치"].tolist()[0] == "20.0%"
     assert [b.label for b in at.get("download_button")] == ["순위와 방법 (XLSX)"]
-    # one component alone: the page ranks by it, as the package does
+    # one component alone: the page ranks by it, as the package does, reading only the round
+    # the new weights add (2023-R6: no score component, so every loaded round is used)
+    read = []
+    components = zones.round_components
+    monkeypatch.setattr(zones, "round_components", lambda *a, **kw: read.append(a[3]) or components(*a, **kw))
     for c in zones.COMPONENTS:
         at = at.number_input(key=f"zones_w_{c.key}").set_value(1.0 if c.key == "alone_old" else 0.0).run()
-    assert not at.exception
+    assert not at.exception and read == [20236]
     alone = zones.zone_ranking(st_, Scope.analyst(), "sgg", T, weights={"alone_old": 1.0})
     assert _ranking_frame(at)["지역"].tolist()[:6] == alone.table["full_name"].tolist()[:6]
+    assert alone.rounds == [20236, 20241, 20242, 20243]
     # the one-page briefing is made on request
     at = at.button(key="zones_make_pdf").click().run()
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == ["순위와 방법 (XLSX)", "PDF 내려받기"]
+    # and the page's next run reads the ranking and the PDF from the cache, not again
+    read.clear()
+    at = at.run()
+    assert not at.exception and read == []
 
 
 def test_presenter_sees_default_weights_and_비공개(modelled_copy, env_db):

@@ -25,12 +25,8 @@ ANALYST = Scope.analyst()
 
 
 @pytest.fixture(scope="module")
-def db(modelled, tmp_path_factory):
-    path = tmp_path_factory.mktemp("reach") / "reach.duckdb"
-    shutil.copy(modelled[0], path)
-    store = Store(path, read_only=True)
-    yield store
-    store.close()
+def db(modelled_store):
+    return modelled_store
 
 
 # --- the interval and the classes, by hand -------------------------------------------------
@@ -131,6 +127,21 @@ def test_an_area_view_and_the_setting(db, monkeypatch):
     # A district official's reference is their own 시군구's ratio.
     own = reach.reach_gap(db, Scope.district(["29110"]), "emd", T)
     assert own["reference"].iloc[0] == pytest.approx(part["found"].sum() / part["expected"].sum())
+
+
+def test_gap_rate_alone_is_the_reach_gaps_column(db):
+    from blindspot.maps.counts import region_counts
+
+    presenter = scope_for("presenter", "p", min_count=5)
+    for scope, level, area in ((ANALYST, "sgg", None), (ANALYST, "emd", "29110"), (presenter, "emd", None)):
+        full = reach.reach_gap(db, scope, level, T, area).set_index("code")
+        rate = reach.gap_rate(db, scope, level, T, area)
+        pd.testing.assert_series_equal(rate, full.loc[rate.index, "gap_rate"])
+        assert set(rate.index) == set(full.index[full["has_data"]])
+        if area is None:  # the counts a caller already read give the same figures
+            counts = region_counts(db, scope, level, T)
+            pd.testing.assert_series_equal(reach.gap_rate(db, scope, level, T, counts=counts), rate)
+    assert full["gap_rate"].isna().sum() > full["gap_rate"].notna().sum() / 10  # the presenter's hide some
 
 
 def test_an_unscored_round_has_no_expected_figure(db):
