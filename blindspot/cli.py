@@ -49,7 +49,7 @@ def _next_version(args, command: str):
     with snapshots.loader(config.db_path(args.db), command, _user(args)) as draft:
         yield draft
     if draft.published:
-        print(f"새 판 {draft.published} 을 게시했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+        print(f"새 판을 게시했습니다: {draft.published} (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
 
 
 def _user(args) -> str:
@@ -76,7 +76,7 @@ def _cmd_build_demo(args) -> int:
         if existing is not None and not existing.is_demo:
             # `make run` lists source files as inputs of the database: it must never rebuild real data.
             print(
-                f"{target} 는 실데이터 데이터베이스라서 다시 만들지 않습니다 ({existing.why_real()}). "
+                f"실데이터 데이터베이스라서 다시 만들지 않습니다: {target} ({existing.why_real()}). "
                 "데모가 필요하면 --db 로 다른 파일을 지정하세요.",
                 file=sys.stderr,
             )
@@ -200,7 +200,7 @@ def _cmd_init_db(args) -> int:
     target = config.db_path(args.db)
     if target.exists() and not args.force:
         raise BlindspotError(
-            f"{target} 가 이미 있습니다. 덮어쓰려면 --force 를 붙이세요 (새 판에서는 가구·위기정보·방문 결과가 "
+            f"이미 있는 파일입니다: {target}. 덮어쓰려면 --force 를 붙이세요 (새 판에서는 가구·위기정보·방문 결과가 "
             "빠지고 이전 판은 되돌리기용으로 남습니다; 감사 기록·브리핑 목표·적재 이력은 운영 저장소에 그대로)."
         )
     build_empty(target, geo_dir=args.geo_dir, progress=LineProgress(), user=os.environ.get("USER") or "cli")
@@ -247,7 +247,7 @@ def _cmd_ingest(args) -> int:
         result["snapshot"] = draft.published
     result.pop("loads", None)
     if result["status"] == "already_loaded":
-        print(f"이미 적재됨: 차수 {result['round']} 는 이 파일로 적재되어 있어 바뀐 것이 없습니다.", file=sys.stderr)
+        print(f"이미 적재됨: {result['round']} 차수는 이 파일로 적재되어 있어 바뀐 것이 없습니다.", file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -333,7 +333,7 @@ def _cmd_users(args) -> int:
     path = auth.auth_path(args.auth)
     passwords = auth.init_demo(path, force=args.force)
     if passwords is None:
-        print(f"계정 파일 {path} 가 이미 있습니다 (그대로 둡니다). 새로 만들려면 --force.")
+        print(f"계정 파일이 이미 있습니다: {path} (그대로 둡니다). 새로 만들려면 --force.")
         return 0
     out = Path(args.passwords_file) if args.passwords_file else path.with_name("demo-passwords.txt")
     auth.write_private(out, auth.demo_passwords_text(path, passwords))
@@ -361,7 +361,7 @@ def _cmd_users_add(args) -> int:
     auth.add_account(
         args.auth, args.username, args.name or args.username, args.role, args.sgg, _new_password(args), email=args.email
     )
-    print(f"계정 {args.username} ({args.role}) 을 {auth.auth_path(args.auth)} 에 만들었습니다.")
+    print(f"계정을 만들었습니다: {args.username} ({args.role}), 계정 파일 {auth.auth_path(args.auth)}.")
     return 0
 
 
@@ -393,7 +393,7 @@ def _cmd_snapshots(args) -> int:
         if not args.version:
             raise BlindspotError("되돌릴 판 이름을 주세요: python -m blindspot snapshots activate v0003-…")
         snapshots.activate(path, args.version, _user(args))
-        print(f"판 {args.version} 을 지금 판으로 했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+        print(f"지금 판을 바꿨습니다: {args.version} (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
     rows = [
         {
             "version": v.name,
@@ -443,7 +443,7 @@ def _cmd_settings(args) -> int:
     path = Path(args.auth) if args.auth else settings.get("auth")
     overrides = settings.read_account_overrides(path)
     if overrides is None and args.auth:
-        raise BlindspotError(f"계정 파일 {path} 가 없습니다.")
+        raise BlindspotError(f"계정 파일이 없습니다: {path}.")
     rows = settings.resolved(overrides)
     # Keys of the block that no account setting reads (a typo, or a setting that is environment-only).
     unused = sorted(set(overrides or {}) - {s.name for s in settings.SETTINGS if s.account})

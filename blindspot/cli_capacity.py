@@ -37,7 +37,7 @@ def _rescore(args, why: str) -> dict:
 
     result = staffing.refresh(config.db_path(args.db), config.models_dir(args.models), _user(args), why, LineProgress())
     if result.get("snapshot"):
-        print(f"새 판 {result['snapshot']} 을 게시했습니다 (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
+        print(f"새 판을 게시했습니다: {result['snapshot']} (앱은 다음 화면부터 이 판을 씁니다).", file=sys.stderr)
     return result
 
 

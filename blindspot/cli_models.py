@@ -21,7 +21,7 @@ from blindspot.errors import BlindspotError
 def _explain(result: dict) -> None:
     """The gate's decision in Korean on stderr (stdout carries the JSON)."""
     if result.get("already"):
-        print(f"모델 {result['version']} 은 이미 서비스 중입니다: 바뀐 것이 없습니다.", file=sys.stderr)
+        print(f"이미 서비스 중인 모델입니다: {result['version']}. 바뀐 것이 없습니다.", file=sys.stderr)
         return
     gate = result.get("gate")
     if gate:
@@ -32,13 +32,13 @@ def _explain(result: dict) -> None:
         how = " (관문 미통과, 관리자 사유로 지정)" if result.get("overridden") else ""
         rescored = ", ".join(result.get("rescored_rounds") or []) or "없음"
         print(
-            f"모델 {result['version']} 을 서비스 모델로 지정했습니다{how}. "
+            f"서비스 모델로 지정했습니다: {result['version']}{how}. "
             f"이전 모델: {result.get('previous') or '없음'}. 다시 계산한 차수: {rescored}.",
             file=sys.stderr,
         )
     else:
         print(
-            f"후보 모델 {result['version']} 은 저장했지만 서비스 모델로 지정하지 않았습니다. 관리자가 사유를 적어 "
+            f"후보 모델을 저장했지만 서비스 모델로 지정하지 않았습니다: {result['version']}. 관리자가 사유를 적어 "
             f"지정하려면: python -m blindspot models activate {result['version']} --force --reason '사유'",
             file=sys.stderr,
         )

@@ -85,7 +85,7 @@ def geo_dir(explicit: str | os.PathLike | None = None) -> Path:
         if missing:
             raise GeoDataError(
                 f"경계 자료 폴더 {path} ({source})에 {', '.join(missing)} 파일이 없습니다. "
-                f"폴더에 {', '.join(GEO_FILES)} 가 있어야 합니다."
+                f"폴더에 있어야 하는 파일: {', '.join(GEO_FILES)}."
             )
         return path
     for path in (PROJECT_DIR / "data" / "geo", PROJECT_DIR.parent / "shared" / "geo"):

@@ -105,7 +105,7 @@ def default(name: str) -> Any:
 
 def _number(s: Setting, value: Any, where: str) -> int | float:
     if isinstance(value, bool):
-        raise SettingError(f"{where} 의 값 {value!r} 은 숫자가 아닙니다.")
+        raise SettingError(f"{where} 의 값은 숫자여야 합니다 (받은 값: {value!r}).")
     try:
         if s.kind == "int":
             if isinstance(value, float) and not value.is_integer():
@@ -119,7 +119,7 @@ def _number(s: Setting, value: Any, where: str) -> int | float:
                 raise ValueError
     except (TypeError, ValueError):
         kind = "정수" if s.kind == "int" else "수"
-        raise SettingError(f"{where} 의 값 {value!r} 은 {kind}가 아닙니다.") from None
+        raise SettingError(f"{where} 의 값은 {kind}여야 합니다 (받은 값: {value!r}).") from None
     low, high = s.minimum, s.maximum
     if (low is not None and number < low) or (high is not None and number > high):
         if s.lenient:
@@ -133,7 +133,7 @@ def _number(s: Setting, value: Any, where: str) -> int | float:
             )
             if x
         )
-        raise SettingError(f"{where} 의 값 {value!r} 은 {bounds}여야 합니다.")
+        raise SettingError(f"{where} 의 값이 범위({bounds}) 밖입니다 (받은 값: {value!r}).")
     return number
 
 
@@ -148,7 +148,7 @@ def parse(name: str, value: Any, where: str = "값") -> Any:
     >>> parse("mode", "prod", "BLINDSPOT_MODE")
     Traceback (most recent call last):
     ...
-    blindspot.settings.SettingError: BLINDSPOT_MODE 의 값 'prod' 은 demo, production 중 하나여야 합니다.
+    blindspot.settings.SettingError: BLINDSPOT_MODE 의 값은 demo, production 중 하나여야 합니다 (받은 값: 'prod').
     """
     s = setting(name)
     if s.kind in ("int", "float"):
@@ -159,23 +159,23 @@ def parse(name: str, value: Any, where: str = "값") -> Any:
         text = str(value).strip().lower()
         if text in _TRUE + _FALSE:
             return text in _TRUE
-        raise SettingError(f"{where} 의 값 {value!r} 은 true 또는 false 여야 합니다.")
+        raise SettingError(f"{where} 의 값은 true 또는 false 여야 합니다 (받은 값: {value!r}).")
     if s.kind == "list":
         items = value.replace(",", " ").split() if isinstance(value, str) else value
         if not isinstance(items, list | tuple):
-            raise SettingError(f"{where} 의 값 {value!r} 은 목록이어야 합니다.")
+            raise SettingError(f"{where} 의 값은 목록이어야 합니다 (받은 값: {value!r}).")
         return [str(v).strip() for v in items if str(v).strip()]
     if s.kind == "path":
         if not isinstance(value, str | os.PathLike):
-            raise SettingError(f"{where} 의 값 {value!r} 은 경로가 아닙니다.")
+            raise SettingError(f"{where} 의 값은 경로여야 합니다 (받은 값: {value!r}).")
         return Path(value)
     if not isinstance(value, str):
-        raise SettingError(f"{where} 의 값 {value!r} 은 문자열이어야 합니다.")
+        raise SettingError(f"{where} 의 값은 문자열이어야 합니다 (받은 값: {value!r}).")
     text = value.strip()
     if s.kind == "memory" and not MEMORY_PATTERN.fullmatch(text):
-        raise SettingError(f"{where} 의 값 {value!r} 은 메모리 크기가 아닙니다 (예: 1500MB, 3GB, 2GiB).")
+        raise SettingError(f"{where} 의 값은 메모리 크기여야 합니다 (예: 1500MB, 3GB, 2GiB; 받은 값: {value!r}).")
     if s.choices and text not in s.choices:
-        raise SettingError(f"{where} 의 값 {value!r} 은 {', '.join(s.choices)} 중 하나여야 합니다.")
+        raise SettingError(f"{where} 의 값은 {', '.join(s.choices)} 중 하나여야 합니다 (받은 값: {value!r}).")
     return text
 
 
@@ -195,14 +195,14 @@ def _resolve(name: str, overrides: Mapping | None, environ: Mapping | None) -> t
         except SettingError as exc:
             if not s.lenient:
                 raise
-            note = f"{exc} 이 값은 쓰지 않습니다."
+            note = f"{exc} 그 값은 쓰지 않습니다."
     if s.account and overrides and not _unset(overrides.get(name)):
         try:
             return parse(name, overrides[name], f"계정 파일 settings.{name}"), FROM_FILE, note
         except SettingError as exc:
             if not s.lenient:
                 raise
-            note = " ".join(p for p in (note, f"{exc} 이 값은 쓰지 않습니다.") if p)
+            note = " ".join(p for p in (note, f"{exc} 그 값은 쓰지 않습니다.") if p)
     return default(name), FROM_DEFAULT, note
 
 
@@ -220,7 +220,8 @@ def get(name: str, overrides: Mapping | None = None, *, environ: Mapping | None 
     >>> get("session_timeout_minutes", environ={"BLINDSPOT_SESSION_TIMEOUT_MINUTES": "half an hour"})
     Traceback (most recent call last):
     ...
-    blindspot.settings.SettingError: 환경변수 BLINDSPOT_SESSION_TIMEOUT_MINUTES 의 값 'half an hour' 은 정수가 아닙니다.
+    blindspot.settings.SettingError: 환경변수 BLINDSPOT_SESSION_TIMEOUT_MINUTES 의 값은 정수여야 합니다
+    (받은 값: 'half an hour').
     """
     return _resolve(name, overrides, environ)[0]
 
@@ -290,7 +291,7 @@ def read_account_overrides(path: str | os.PathLike) -> dict | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise SettingError(f"계정 파일 {path} 를 YAML 로 읽을 수 없습니다: {exc}") from None
+        raise SettingError(f"계정 파일을 YAML 로 읽을 수 없습니다 ({path}): {exc}") from None
     block = data.get("settings") if isinstance(data, dict) else None
     return dict(block) if isinstance(block, dict) else {}
 

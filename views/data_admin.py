@@ -102,7 +102,7 @@ if prepared is not None:
     names = ", ".join(f.name for f in prepared.files)
     if prepared.already_loaded:
         st.success(
-            f"이미 적재됨: 차수 {prepared.round.code} 는 이 파일({names})로 적재되어 있습니다. 바뀐 것이 없습니다."
+            f"이미 적재됨: {prepared.round.code} 차수는 이 파일({names})로 적재되어 있습니다. 바뀐 것이 없습니다."
         )
     elif not prepared.ok:
         st.error(f"문제 {len(prepared.report):,}건: 아무것도 적재하지 않았습니다. 파일을 고친 뒤 다시 올리세요.")

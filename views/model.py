@@ -132,8 +132,8 @@ st.markdown("**위험 등급 명단의 실현 정밀도** (방문 결과가 들�
 realised = data.realised_precision()
 for row in realised[realised["warn"]].itertuples():
     st.warning(
-        f"차수 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율 {row.precision:.1%} 가 "
-        f"예측 확률 평균 {row.expected:.1%} 의 {settings.get('precision_warn_ratio')}배에 못 미칩니다."
+        f"차수 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율({row.precision:.1%})이 "
+        f"예측 확률 평균({row.expected:.1%})의 {settings.get('precision_warn_ratio')}배에 못 미칩니다."
     )
 st.dataframe(
     realised,

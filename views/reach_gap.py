@@ -35,7 +35,7 @@ trend = data.reach_trend(scope, round_id, area)
 
 if not scored:
     st.info(
-        f"**{NO_SCORES}** — 이 차수에는 위기 점수가 없어 {present.EXPECTED}를 셀 수 없습니다. "
+        f"**{NO_SCORES}** — 이 차수에는 위기 점수가 없어 {present.EXPECTED} 수를 셀 수 없습니다. "
         "점수가 있는 차수를 고르세요. 아래 추세에는 차수마다 발견·지원 연계가 나옵니다."
     )
 else:

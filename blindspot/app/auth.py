@@ -78,13 +78,13 @@ def load(path: str | os.PathLike | None = None) -> dict:
     path = auth_path(path)
     if not path.is_file():
         raise AuthConfigError(
-            f"계정 파일 {path} 가 없습니다. `python -m blindspot users init-demo` 로 데모 계정을 만들거나 "
+            f"계정 파일이 없습니다: {path}. `python -m blindspot users init-demo` 로 데모 계정을 만들거나 "
             "config/auth.example.yaml 을 복사해 고치세요."
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise AuthConfigError(f"계정 파일 {path} 를 YAML 로 읽을 수 없습니다: {exc}") from None
+        raise AuthConfigError(f"계정 파일을 YAML 로 읽을 수 없습니다 ({path}): {exc}") from None
     users = (data.get("credentials") or {}).get("usernames") or {}
     if not users:
         raise AuthConfigError(f"계정 파일 {path} 에 credentials.usernames 가 없습니다.")
@@ -124,7 +124,7 @@ def account(data: dict, username: str) -> Account:
     """The account ``username`` of a loaded file, checked (role known, official has 시군구)."""
     entry = (data.get("credentials") or {}).get("usernames", {}).get(username)
     if entry is None:
-        raise AuthConfigError(f"계정 {username} 이 없습니다.")
+        raise AuthConfigError(f"없는 계정입니다: {username}.")
     roles = entry.get("roles") or []
     if len(roles) != 1 or roles[0] not in ROLES:
         raise AuthConfigError(f"계정 {username}: roles 는 {', '.join(ROLES)} 중 정확히 하나여야 합니다 (지금 {roles}).")
@@ -307,7 +307,7 @@ def add_account(
     users = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
     data["credentials"]["usernames"] = users
     if username in users and not replace:
-        raise AuthConfigError(f"계정 {username} 이 이미 있습니다. 비밀번호를 바꾸려면 `users passwd {username}`.")
+        raise AuthConfigError(f"이미 있는 계정입니다: {username}. 비밀번호를 바꾸려면 `users passwd {username}`.")
     users[username] = {
         "name": name,
         "email": email or f"{username}@example.invalid",
@@ -323,11 +323,11 @@ def set_password(path: str | os.PathLike | None, username: str, password: str, *
     """Change one account's password (policy checked); a demo account stops being one."""
     path = auth_path(path)
     if not path.is_file():
-        raise AuthConfigError(f"계정 파일 {path} 가 없습니다.")
+        raise AuthConfigError(f"계정 파일이 없습니다: {path}.")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entry = ((data.get("credentials") or {}).get("usernames") or {}).get(username)
     if entry is None:
-        raise AuthConfigError(f"계정 {username} 이 없습니다.")
+        raise AuthConfigError(f"없는 계정입니다: {username}.")
     check_password_policy(username, password)
     entry["password"] = hash_password(password, rounds)
     entry.pop("demo", None)

@@ -259,7 +259,7 @@ def memory_limit_sql(name: str) -> str:
     """
     limit = settings.get(name)
     if settings.setting(name).kind != "memory" or not settings.MEMORY_PATTERN.fullmatch(limit):
-        raise settings.SettingError(f"{name} 은 메모리 크기 설정이 아닙니다 ({limit!r}).")
+        raise settings.SettingError(f"메모리 크기 설정이 아닙니다: {name} ({limit!r}).")
     return SET_MEMORY_LIMIT.format(limit=limit)
 
 

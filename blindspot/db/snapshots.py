@@ -176,9 +176,9 @@ def _busy_message(info_file: Path) -> str:
             f"시작 {str(info.get('started_at', '')).replace('T', ' ')})"
         )
     except (OSError, ValueError):
-        who = "다른 적재 작업"
+        who = "작업 정보를 읽을 수 없음"
     return (
-        f"다른 적재 작업 {who} 이 데이터의 다음 판을 쓰고 있습니다. 그 작업이 끝난 뒤 다시 하세요 "
+        f"다른 적재 작업이 데이터의 다음 판을 쓰고 있습니다: {who}. 그 작업이 끝난 뒤 다시 하세요 "
         "(앱은 그동안 지금 판으로 계속 서비스합니다)."
     )
 
@@ -266,7 +266,7 @@ def loader(path: Path, command: str, user: str | None = None) -> Iterator[Draft]
         _clean_partials(path)
         if not path.exists():
             raise StoreError(
-                f"데이터베이스 {path} 가 없습니다. `make run` 또는 "
+                f"데이터베이스가 없습니다: {path}. `make run` 또는 "
                 "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요."
             )
         _adopt(path)
@@ -360,6 +360,6 @@ def activate(path: Path, name: str, user: str | None = None) -> str:
         match = [v for v in versions(path) if v.name == name]
         if not match:
             names = ", ".join(v.name for v in versions(path)) or "없음"
-            raise StoreError(f"판 {name} 이 없습니다. 있는 판: {names}")
+            raise StoreError(f"없는 판입니다: {name}. 있는 판: {names}")
         _point(path, match[0].file)
     return name

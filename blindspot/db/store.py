@@ -45,9 +45,9 @@ _stores: dict[str, Store] = {}
 
 def _lock_message(path: Path, exc: Exception) -> str:
     pid = re.search(r"PID (\d+)", str(exc))
-    who = f" (프로세스 PID {pid.group(1)})" if pid else ""
+    who = f" (쓰는 프로세스 PID {pid.group(1)})" if pid else ""
     return (
-        f"데이터베이스 {path} 를 다른 프로그램{who}이 쓰고 있어 열 수 없습니다. "
+        f"다른 프로그램이 쓰고 있어 데이터베이스를 열 수 없습니다: {path}{who}. "
         "실행 중인 앱(streamlit)이나 다른 python -m blindspot 명령을 끝낸 뒤 다시 하거나, "
         "--db 또는 환경변수 BLINDSPOT_DB 로 다른 파일을 지정하세요."
     )
@@ -72,7 +72,7 @@ class Store:
         self.file = Path(os.path.realpath(self.path))
         if not create and not self.path.exists():
             raise StoreError(
-                f"데이터베이스 {self.path} 가 없습니다. `make run` 또는 "
+                f"데이터베이스가 없습니다: {self.path}. `make run` 또는 "
                 "`python -m blindspot build-demo` 로 데모 데이터베이스를 먼저 만드세요."
             )
         try:
@@ -81,12 +81,12 @@ class Store:
             if "lock" in str(exc).lower():
                 raise StoreError(_lock_message(self.path, exc)) from None
             raise StoreError(
-                f"데이터베이스 {self.path} 를 열 수 없습니다 ({exc}). 파일이 손상되었거나 DuckDB 파일이 아니면 "
+                f"데이터베이스를 열 수 없습니다: {self.path} ({exc}). 파일이 손상되었거나 DuckDB 파일이 아니면 "
                 "지우고 `python -m blindspot build-demo` 로 다시 만드세요."
             ) from None
         except duckdb.Error as exc:
             raise StoreError(
-                f"{self.path} 는 DuckDB 데이터베이스로 열리지 않습니다 ({exc}). "
+                f"DuckDB 데이터베이스로 열리지 않는 파일입니다: {self.path} ({exc}). "
                 "파일이 손상되었거나 다른 형식입니다: 지우고 `python -m blindspot build-demo` 로 다시 만드세요."
             ) from None
         self.read_only = read_only
@@ -219,12 +219,12 @@ class Store:
         version = self.schema_version()
         if version is None:
             raise StoreError(
-                f"{self.path} 는 이 프로그램의 데이터베이스가 아닙니다 (meta 표/스키마 버전 없음). "
+                f"이 프로그램의 데이터베이스가 아닙니다: {self.path} (meta 표/스키마 버전 없음). "
                 "`python -m blindspot build-demo --db 경로` 로 새로 만드세요."
             )
         if version > schema.SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} 의 스키마 버전 {version} 이 이 프로그램({schema.SCHEMA_VERSION})보다 새롭습니다. "
+                f"{self.path} 의 스키마 버전({version})이 이 프로그램의 버전({schema.SCHEMA_VERSION})보다 새롭습니다. "
                 "프로그램을 최신 버전으로 올리세요."
             )
         if version < schema.SCHEMA_VERSION:
@@ -235,13 +235,13 @@ class Store:
         missing = [v for v in range(from_version, schema.SCHEMA_VERSION) if v not in schema.MIGRATIONS]
         if missing:
             raise StoreError(
-                f"{self.path} 는 옛 스키마 버전 {from_version} 의 데이터베이스이고, 현재 버전 "
-                f"{schema.SCHEMA_VERSION} 으로 옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
+                f"{self.path} 의 스키마 버전({from_version})은 옛 버전이라 현재 버전({schema.SCHEMA_VERSION})으로 "
+                "옮기는 방법(migration)이 없습니다. 데이터를 다시 만드세요: "
                 "`python -m blindspot build-demo` (실데이터는 다시 적재)."
             )
         if self.read_only:
             raise StoreError(
-                f"{self.path} 는 스키마 버전 {from_version} 이라 업그레이드가 필요하지만 읽기 전용으로 열렸습니다. "
+                f"{self.path} 의 스키마 버전({from_version})은 업그레이드가 필요한데, 읽기 전용으로 열렸습니다. "
                 "쓰기 가능하게 한 번 여세요 (`python -m blindspot info`)."
             )
         with self.transaction():

@@ -101,7 +101,7 @@ def inspect_existing(target: Path) -> Existing | None:
         if version < FACTS_SINCE_VERSION:
             # Opened read-only and unmigrated here: the tables read below would be missing.
             raise BlindspotError(
-                f"{target} 는 옛 스키마 버전 {version} 의 데이터베이스입니다. "
+                f"{target} 의 스키마 버전({version})은 옛 버전입니다. "
                 f"`python -m blindspot info --db {target}` 로 한 번 열어 업그레이드한 뒤 다시 하세요."
             )
         facts = dict(
@@ -141,7 +141,7 @@ def check_replaceable(existing: Existing | None, cfg: SyntheticConfig | None, re
     if not existing.is_demo:
         if not replace_real:
             raise BlindspotError(
-                f"{existing.path} 는 실데이터 데이터베이스입니다 ({existing.why_real()}). 데모 구축은 이 자료를 "
+                f"실데이터 데이터베이스입니다: {existing.path} ({existing.why_real()}). 데모 구축은 이 자료를 "
                 "바꾸지 않습니다. 데모는 --db 로 다른 파일에 만드세요. 정말 데모로 바꾸려면 --force-replace-real 을 "
                 "붙이세요: 실데이터 가구·위기정보·방문 결과는 새 판에서 빠지고(이전 판은 되돌리기용으로 남음), 감사 "
                 "기록·입력한 방문 결과·브리핑 목표·적재 이력은 운영 저장소에 그대로 있습니다."

@@ -70,7 +70,7 @@ def extra_holidays() -> frozenset[dt.date]:
             out.add(dt.date.fromisoformat(str(text).strip()))
         except ValueError:
             raise BlindspotError(
-                f"BLINDSPOT_FOLLOWUP_EXTRA_HOLIDAYS 의 날짜 {str(text)[:20]!r} 를 읽을 수 없습니다 (YYYY-MM-DD)."
+                f"BLINDSPOT_FOLLOWUP_EXTRA_HOLIDAYS 에 읽을 수 없는 날짜가 있습니다: {str(text)[:20]!r} (YYYY-MM-DD)."
             ) from None
     return frozenset(out)
 

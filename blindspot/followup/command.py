@@ -26,7 +26,7 @@ def _date(text: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise BlindspotError(
-            f"--due-by 날짜 {text[:20]!r} 를 읽을 수 없습니다. YYYY-MM-DD 로 쓰세요 (예: 2025-10-12)."
+            f"--due-by 날짜를 읽을 수 없습니다: {text[:20]!r}. YYYY-MM-DD 로 쓰세요 (예: 2025-10-12)."
         ) from None
 
 

@@ -66,7 +66,7 @@ def _read_parquet(path: Path, level: str) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_parquet(path)
     except Exception as exc:  # pyarrow/geopandas raise many types for a bad file
-        raise GeoDataError(f"{path} 를 GeoParquet 으로 읽을 수 없습니다: {exc}") from None
+        raise GeoDataError(f"GeoParquet 으로 읽을 수 없는 파일입니다: {path} ({exc})") from None
     missing = [c for c in REQUIRED_COLUMNS[level] if c not in gdf.columns]
     if missing:
         raise GeoDataError(f"{path}: 필수 열이 없습니다: {', '.join(missing)} (shared/geo/README.md 참조)")
@@ -81,7 +81,7 @@ def _read_parquet(path: Path, level: str) -> gpd.GeoDataFrame:
         )
     if codes.duplicated().any():
         dup = codes[codes.duplicated()].iloc[0]
-        raise GeoDataError(f"{path}: '{code_col}' 값 {dup} 가 중복됩니다.")
+        raise GeoDataError(f"{path}: '{code_col}' 값이 중복됩니다: {dup}.")
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326) if gdf.crs is not None else gdf
         if gdf.crs is None:
@@ -108,7 +108,8 @@ def load_geo(geo_dir: Path) -> GeoData:
         wrong = gdf[gdf[col].str[:2] != gdf["sido_code"].astype(str)]
         if len(wrong):
             raise GeoDataError(
-                f"{geo_dir / (level + '.parquet')}: {col} {wrong[col].iloc[0]} 가 sido_code 로 시작하지 않습니다."
+                f"{geo_dir / (level + '.parquet')}: sido_code 로 시작하지 않는 {col} 값이 있습니다: "
+                f"{wrong[col].iloc[0]}."
             )
     orphan = set(emd["sgg_code"]) - set(sgg["sgg_code"])
     if orphan:
@@ -116,7 +117,8 @@ def load_geo(geo_dir: Path) -> GeoData:
     bad_prefix = emd[emd["emd_code"].str[:5] != emd["sgg_code"].astype(str)]
     if len(bad_prefix):
         raise GeoDataError(
-            f"{geo_dir / 'emd.parquet'}: emd_code {bad_prefix['emd_code'].iloc[0]} 가 sgg_code 로 시작하지 않습니다."
+            f"{geo_dir / 'emd.parquet'}: sgg_code 로 시작하지 않는 emd_code 값이 있습니다: "
+            f"{bad_prefix['emd_code'].iloc[0]}."
         )
     ages_path = geo_dir / "population_by_age.csv"
     try:
@@ -125,7 +127,7 @@ def load_geo(geo_dir: Path) -> GeoData:
             dtype={"code": str, "sido_code": str, "sgg_code": str, "level": str, "age_group": str, "sex": str},
         )
     except Exception as exc:
-        raise GeoDataError(f"{ages_path} 를 읽을 수 없습니다: {exc}") from None
+        raise GeoDataError(f"읽을 수 없는 파일입니다: {ages_path} ({exc})") from None
     missing = [c for c in AGE_COLUMNS if c not in ages.columns]
     if missing:
         raise GeoDataError(f"{ages_path}: 필수 열이 없습니다: {', '.join(missing)}")
@@ -149,7 +151,7 @@ def age_from(age_group: str) -> int:
     """
     m = re.match(r"^(\d+)", age_group)
     if not m:
-        raise GeoDataError(f"연령 구간 {age_group!r} 를 해석할 수 없습니다 (예: '65-69', '100+').")
+        raise GeoDataError(f"해석할 수 없는 연령 구간입니다: {age_group!r} (예: '65-69', '100+').")
     return int(m.group(1))
 
 
@@ -323,7 +325,7 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
     if level not in LEVEL_CODE_LEN:
         raise GeoDataError(f"--level 은 sido, sgg, emd 중 하나여야 합니다 (받은 값: {level!r}).")
     if not path.exists():
-        raise GeoDataError(f"경계 파일 {path} 가 없습니다.")
+        raise GeoDataError(f"경계 파일이 없습니다: {path}.")
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(path)
@@ -331,11 +333,11 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
             gdf = gpd.read_file(path)
     except Exception as exc:
         raise GeoDataError(
-            f"경계 파일 {path} 를 읽을 수 없습니다 (GeoParquet, GeoJSON, Shapefile 만 지원): {exc}"
+            f"경계 파일을 읽을 수 없습니다 (GeoParquet, GeoJSON, Shapefile 만 지원): {path}: {exc}"
         ) from None
     for col in (code_column, name_column):
         if col and col not in gdf.columns:
-            raise GeoDataError(f"{path}: 열 '{col}' 이 없습니다. 있는 열: {', '.join(map(str, gdf.columns))}")
+            raise GeoDataError(f"{path}: 열이 없습니다: '{col}'. 있는 열: {', '.join(map(str, gdf.columns))}")
     if gdf.crs is None:
         raise GeoDataError(f"{path}: 좌표계(CRS)가 지정되어 있지 않습니다. .prj 파일이나 CRS 정보가 필요합니다.")
     gdf = gdf.to_crs(4326)
@@ -354,7 +356,7 @@ def read_boundary_file(path: Path, code_column: str, name_column: str | None, le
             f"{width}자리 행정기관코드여야 합니다.{hint}"
         )
     if codes.duplicated().any():
-        raise GeoDataError(f"{path}: '{code_column}' 값 {codes[codes.duplicated()].iloc[0]} 가 중복됩니다.")
+        raise GeoDataError(f"{path}: '{code_column}' 값이 중복됩니다: {codes[codes.duplicated()].iloc[0]}.")
     geom = gdf.geometry
     if geom.isna().any() or geom.is_empty.any():
         row = int(np.flatnonzero(geom.isna() | geom.is_empty)[0]) + 1

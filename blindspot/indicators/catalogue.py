@@ -164,7 +164,7 @@ def parse_catalogue(indicator_csv: Path, domain_csv: Path) -> Catalogue:
                     row,
                     "reason_ko",
                     rec["reason_ko"],
-                    "months/amount 지표에는 {value}가 있어야 하고 flag 지표에는 없어야 합니다",
+                    "months/amount 지표의 문구에는 {value} 자리가 있어야 하고 flag 지표에는 없어야 합니다",
                 )
             for text_field in ("name_ko", "name_en", "institution"):
                 if not (rec[text_field] or "").strip():

@@ -39,7 +39,7 @@ def _round_queries(
     catalogue = catalogue or load_catalogue()
     r = rounds.parse_round(round_code)
     if not store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]):
-        raise BlindspotError(f"차수 {r.code} 가 데이터베이스에 없습니다.")
+        raise BlindspotError(f"데이터베이스에 없는 차수입니다: {r.code}.")
     # One set of names binds the scope on households, signals and visits alike.
     cond_h, params = scope_sql_named(scope, "h.sgg_code", "s")
     cond_o, _ = scope_sql_named(scope, "o.sgg_code", "s")

@@ -111,7 +111,7 @@ def replace_warning(prepared: Prepared) -> str:
     hh = prepared.households.households if prepared.households is not None else None
     new_sgg = int(hh["emd_code"].astype(str).str[:5].nunique()) if hh is not None else 0
     parts = [
-        f"차수 {prepared.round.code} 는 이미 있습니다. 교체하면 지금 자료가 모두 지워지고 이 파일의 내용으로 바뀝니다: "
+        f"이미 있는 차수입니다: {prepared.round.code}. 교체하면 지금 자료가 모두 지워지고 이 파일의 내용으로 바뀝니다: "
         f"가구 {old.get('households', 0):,}곳 ({old.get('sgg', 0):,}개 시군구), "
         f"위기정보 {old.get('observations', 0):,}건, 적재된 방문 결과 {old.get('visits', 0):,}건, "
         f"위험 점수 {old.get('scores', 0):,}건."

@@ -128,7 +128,7 @@ def _round(round_code: str, file: str) -> rounds.Round:
         raise IngestError(_file_problems(ROUND_INPUT, "round", [round_code], message)) from None
     lo, hi = config.ROUND_YEARS
     if not lo <= r.year <= hi:
-        message = f"차수의 연도 {r.year} 는 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
+        message = f"차수의 연도({r.year}년)가 받을 수 있는 범위({lo}~{hi}년) 밖입니다. 추출 기준 연도를 확인하세요."
         raise IngestError(_file_problems(ROUND_INPUT, "round", [round_code], message))
     return r
 
@@ -149,9 +149,9 @@ def _scope_problems(store: Store, prepared: Prepared, raw_file: str, sgg: list[s
         what = f"차수 {prepared.round.code} 의 기존 자료" if prepared.round_exists else "전국"
         message = (
             f"이 파일은 시군구 {len(covered):,}곳만 담고 있습니다 ({what}: {len(reference):,}곳). "
-            "일부 지역 차수로 적재하려면 범위를 밝히세요: 명령에 "
-            f"--sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} "
-            "를 붙이거나, 화면에서 '일부 지역' 범위를 고르세요. "
+            "일부 지역 차수로 적재하려면 범위를 밝히세요: 명령에는 "
+            f"--sgg {' '.join(sorted(covered)[:5])}{' …' if len(covered) > 5 else ''} 옵션을 "
+            "붙이고, 화면에서는 '일부 지역' 범위를 고르세요. "
             "일부 지역 차수는 전국으로 표시되지 않습니다."
         )
         return [_file_problems(raw_file, "sgg", [None], message)]
@@ -334,7 +334,7 @@ def load(
     exists = bool(store.scalar(sql.INGEST_ROUND_EXISTS, [r.round_id]))
     if exists and not replace:
         raise BlindspotError(
-            f"차수 {r.code} 는 이미 데이터베이스에 있습니다 (다른 파일 또는 합성 데이터). 이 파일로 바꾸려면 "
+            f"이미 데이터베이스에 있는 차수입니다: {r.code} (다른 파일 또는 합성 데이터). 이 파일로 바꾸려면 "
             "명령에 --replace 를 붙이거나, 화면에서 '기존 자료를 이 파일로 교체' 를 확인하세요. 기존 차수의 가구·"
             "위기정보·방문 결과·점수가 이 파일의 내용으로 바뀝니다."
         )
@@ -380,7 +380,7 @@ def load(
         if missing:
             # Raised inside the transaction: nothing of this load is kept.
             raise BlindspotError(
-                f"차수 {r.code} 를 이 파일로 바꾸면 담당자가 화면에서 입력한 방문 결과 {missing:,}건이 사라집니다: "
+                f"{r.code} 차수를 이 파일로 바꾸면 담당자가 화면에서 입력한 방문 결과 {missing:,}건이 사라집니다: "
                 "그 가구가 새 파일에 없습니다. 그 가구를 파일에 넣거나, 기존 자료를 그대로 두세요. "
                 "아무것도 바뀌지 않았습니다."
             )
@@ -492,11 +492,11 @@ def ingest_paths(store: Store, round_code: str, path: Path, outcomes: Path | Non
         try:
             info = p.lstat()
         except OSError:
-            raise BlindspotError(f"파일 {echo(p.name)} 이 없습니다.") from None
+            raise BlindspotError(f"파일이 없습니다: {echo(p.name)}.") from None
         if stat.S_ISLNK(info.st_mode):
-            raise BlindspotError(f"{echo(p.name)} 은 바로가기(심볼릭 링크)입니다. 링크가 아닌 실제 추출 파일을 주세요.")
+            raise BlindspotError(f"바로가기(심볼릭 링크)입니다: {echo(p.name)}. 링크가 아닌 실제 추출 파일을 주세요.")
         if not stat.S_ISREG(info.st_mode):
-            raise BlindspotError(f"{echo(p.name)} 은 일반 파일이 아닙니다 (폴더·장치·파이프). 추출 파일을 주세요.")
+            raise BlindspotError(f"일반 파일이 아닙니다 (폴더·장치·파이프): {echo(p.name)}. 추출 파일을 주세요.")
         max_bytes = config.ingest_limit("BLINDSPOT_INGEST_MAX_FILE_BYTES")
         if info.st_size > max_bytes:
             raise BlindspotError(

@@ -90,7 +90,7 @@ def too_big(name: str, what: str, setting: str, row: int | None = None) -> ReadE
                     f"{what}. 압축을 풀면 지나치게 커지는 파일(압축 폭탄)이거나 "
                     "한 번에 적재하기에 너무 큰 파일이라 읽기 전에 멈췄습니다. "
                     "파일을 시군구·시도별로 나누거나, "
-                    f"정상 파일이면 관리자가 환경변수 {setting} 로 한도를 올리세요 "
+                    f"정상 파일이면 관리자가 환경변수 {setting} 의 값을 올려 한도를 늘리세요 "
                     "(docs/ingest-format.md)."
                 ),
             )
@@ -312,7 +312,7 @@ def _encoding_error(data: bytes, exc: UnicodeDecodeError, name: str, guess: str 
     line = data.count(b"\n", 0, exc.start) + 1
     if guess:
         why = (
-            f"{guess} 파일로 보이지만 이 행에 {guess} 로 읽을 수 없는 바이트가 있습니다 (글자가 잘렸거나 다른 "
+            f"{guess} 파일로 보이지만 이 행에 {guess} 인코딩으로 읽을 수 없는 바이트가 있습니다 (글자가 잘렸거나 다른 "
             "시스템의 문자가 섞임). 그 행을 고치거나"
         )
     else:
@@ -449,7 +449,7 @@ def check_names(names: list[str], name: str) -> None:
         elif n in seen:
             problems.append(
                 Problem(
-                    name, 1, n, n, f"열 이름 '{echo(n)}' 이 두 번 나옵니다 ({column_letter(seen[n])}열, {letter}열)."
+                    name, 1, n, n, f"열 이름이 두 번 나옵니다: '{echo(n)}' ({column_letter(seen[n])}열, {letter}열)."
                 )
             )
         seen.setdefault(n, i)

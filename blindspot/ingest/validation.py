@@ -179,7 +179,7 @@ def _header_problems(
                     1,
                     name,
                     name,
-                    f"열 '{echo(seen[canon])}' 과 '{echo(name)}' 이 같은 항목({canon})입니다. 하나만 두세요.",
+                    f"같은 항목({canon})의 열이 둘입니다: '{echo(seen[canon])}', '{echo(name)}'. 하나만 두세요.",
                 )
             )
         seen[canon] = name

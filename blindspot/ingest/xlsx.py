@@ -88,7 +88,7 @@ def _check_zip(archive: zipfile.ZipFile, name: str) -> None:
         if i.file_size > 1_000_000 and i.file_size > ratio * max(i.compress_size, 1):
             raise too_big(
                 name,
-                f"엑셀 파일 안의 {echo(i.filename, 40)} 이 {i.compress_size:,}바이트에서 "
+                f"엑셀 파일 안의 {echo(i.filename, 40)} 파일이 {i.compress_size:,}바이트에서 "
                 f"{i.file_size:,}바이트로 {i.file_size // max(i.compress_size, 1):,}배 늘어납니다 "
                 f"(한도 {ratio:,}배)",
                 "BLINDSPOT_INGEST_MAX_ZIP_RATIO",
@@ -135,7 +135,7 @@ def read_xlsx(data: bytes, name: str) -> RawTable:
                     ref,
                     ref,
                     (
-                        f"시트 '{ws.title}' {where}병합된 셀 {ref} 이 있습니다. "
+                        f"시트 '{ws.title}' {where}병합된 셀이 있습니다: {ref}. "
                         "병합을 풀고, 1행에 열 이름 한 줄만 두세요 "
                         "(제목·설명 행은 지우세요)."
                     ),

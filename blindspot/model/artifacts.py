@@ -114,14 +114,15 @@ def load(models_dir: Path, version: str, catalogue: Catalogue | None = None) -> 
     fs_meta = meta.get("feature_set", {})
     if fs_meta.get("fingerprint") != current.fingerprint:
         raise ModelError(
-            f"모델 {version} 은 다른 입력 변수 목록(feature set {fs_meta.get('fingerprint')})으로 학습되었습니다. "
+            f"{version} 모델은 다른 입력 변수 목록(feature set {fs_meta.get('fingerprint')})으로 학습되었습니다. "
             f"현재 목록은 {current.fingerprint} 입니다 (지표 목록이 바뀜). "
             "`python -m blindspot train` 으로 다시 학습하세요."
         )
     trained_with = meta.get("library_versions", {}).get("scikit-learn")
     if trained_with != sklearn.__version__:
         raise ModelError(
-            f"모델 {version} 은 scikit-learn {trained_with} 로 학습되었고 지금은 {sklearn.__version__} 입니다. "
+            f"{version} 모델은 scikit-learn {trained_with} 버전으로 학습되었고 "
+            f"지금은 {sklearn.__version__} 버전입니다. "
             "버전이 다른 모델은 결과가 달라질 수 있어 쓰지 않습니다. `python -m blindspot train` 으로 다시 학습하세요."
         )
     path = Path(models_dir) / version / MODEL_FILE

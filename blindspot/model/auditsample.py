@@ -178,7 +178,7 @@ def summary_text(a: dict) -> str:
     >>> text[:57]
     '무작위 점검 3.0% (580가구, 위기 61가구)로 추정한 신호 가구 중 재현율은 11.2% (95%'
     >>> text[57:]
-    ' 구간 9.0%–14.0%)이고, 합성 자료의 실제 값 11.8%는 구간 안에 있습니다.'
+    ' 구간 9.0%–14.0%)이고, 합성 자료의 실제 값(11.8%)은 구간 안에 있습니다.'
     """
     head = f"무작위 점검 {a['share']:.1%} ({a['audited']:,}가구, 위기 {a['audited_crises']:,}가구)로 추정한"
     if not a.get("enough") or not a.get("ci95"):
@@ -190,7 +190,7 @@ def summary_text(a: dict) -> str:
     where = "안에" if a.get("covered") else "밖에"
     return (
         f"{head} 신호 가구 중 재현율은 {a['estimate']:.1%} (95% 구간 {lo:.1%}–{hi:.1%})이고, "
-        f"합성 자료의 실제 값 {a['truth']:.1%}는 구간 {where} 있습니다."
+        f"합성 자료의 실제 값({a['truth']:.1%})은 구간 {where} 있습니다."
     )
 
 

@@ -465,5 +465,5 @@ def card_section(meta: dict) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     for skip in bt.get("skipped", []):
-        lines.append(f"\n{skip['round']} 은 검증하지 못했습니다: {skip['reason']}")
+        lines.append(f"\n{skip['round']} 차수는 검증하지 못했습니다: {skip['reason']}")
     return "\n".join(lines) + "\n"

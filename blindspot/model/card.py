@@ -6,18 +6,11 @@ can never disagree with the artifact it describes.
 
 from __future__ import annotations
 
-from blindspot.vocab import particle
-
 GAP_LIMIT = 0.8
 
 
 def _f(x, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
-
-
-def _q(name: str, pair: str) -> str:
-    """A group's name in quotes with the particle its last syllable takes ("'강원'은")."""
-    return f"'{name}'" + particle(name, pair)[len(name) :]
 
 
 def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
@@ -88,7 +81,7 @@ def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
             main = (
                 "격차는 주로 방문 용량 배분 규칙(가구 수 비례)에서 옵니다"
                 if by_area
-                else f"격차는 주로 모델이 {_q(worst_name, '을/를')} 용량 안에 덜 고르는 데서 옵니다"
+                else f"격차는 주로 모델이 용량 안에 '{worst_name}' 가구를 덜 고르는 데서 옵니다"
             )
         else:
             main = f"격차는 주로 정밀도에서 옵니다: 모델이 고른 '{worst_name}' 가구 중 위기 가구의 비율이 더 낮습니다"
@@ -96,9 +89,7 @@ def _gap_reason(gap: dict, subgroups: list[dict]) -> str:
         parts.append(f"재현율 비율 {s_ratio * p_ratio:.2f} = {name} {s_ratio:.2f} × 정밀도 비율 {p_ratio:.2f}: {main}")
     ws, bs = worst.get("positive_mean_signals"), best.get("positive_mean_signals")
     if ws is not None and bs is not None and abs(ws - bs) >= 0.1:
-        parts.append(
-            f"'{worst_name}'의 위기 가구가 보이는 위기정보는 평균 {ws:.2f}건, {_q(best_name, '은/는')} {bs:.2f}건입니다"
-        )
+        parts.append(f"위기 가구가 보이는 위기정보는 평균 '{worst_name}' {ws:.2f}건, '{best_name}' {bs:.2f}건입니다")
     base, ratio = gap.get("baseline_ratio"), gap.get("ratio")
     if base is not None and ratio is not None:
         if base > ratio + 0.02:

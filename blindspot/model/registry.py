@@ -127,7 +127,7 @@ def gate(candidate: dict, service: dict | None) -> GateResult:
     if service.get("test_round") and parse_round(service["test_round"]).round_id > parse_round(cand_round).round_id:
         service_ok = False
         service_reason = (
-            f"서비스 모델 {v} 의 검증 차수 {service['test_round']} 가 후보의 검증 차수 {cand_round} 보다 나중입니다: "
+            f"서비스 모델 {v} 의 검증 차수({service['test_round']})가 후보의 검증 차수({cand_round})보다 나중입니다: "
             "후보의 검증 차수가 서비스 모델의 학습에 쓰였을 수 있어 공정하게 비교할 수 없습니다."
         )
     elif service.get("recall_at_capacity") is None:
@@ -135,7 +135,7 @@ def gate(candidate: dict, service: dict | None) -> GateResult:
         # cannot score anything: it is no competition.
         service_ok = True
         why = service.get("error") or "이유 모름"
-        service_reason = f"서비스 모델 {v} 을 평가할 수 없어 비교하지 않았습니다: {why}"
+        service_reason = f"서비스 모델({v})을 평가할 수 없어 비교하지 않았습니다: {why}"
     else:
         r = float(service["recall_at_capacity"])
         service_ok = c_recall is not None and c_recall > r
@@ -366,7 +366,7 @@ def rollback(
     target = rollback_target(history(store), current)
     if target is None:
         raise ModelError(
-            f"되돌릴 이전 모델이 없습니다 (서비스 모델 {current or '없음'} 이 처음 지정된 모델이거나 기록이 없음). "
+            f"되돌릴 이전 모델이 없습니다 (서비스 모델 {current or '없음'}: 처음 지정된 모델이거나 기록이 없음). "
             "`python -m blindspot models list` 로 모델을 보고 `models activate 버전` 으로 지정하세요."
         )
     reason = check_reason(reason) if reason else None

@@ -156,7 +156,7 @@ def score_round(
 
     catalogue = catalogue or load_catalogue()
     if round_id not in [r for (r,) in store.rows(db_sql.ROUND_IDS)]:
-        raise ModelError(f"차수 {from_id(round_id).code} 가 데이터베이스에 없습니다.")
+        raise ModelError(f"데이터베이스에 없는 차수입니다: {from_id(round_id).code}.")
     started = time.monotonic()
     batches = sgg_batches(store, round_id, None, max_rows)
     if not batches:

@@ -106,7 +106,7 @@ def test_replacing_a_round_needs_the_confirmation(small_db, env_db, tmp_path):
     at = _finish_job(at.button(key="ingest_load").click().run(), "ingest_job")
     at.file_uploader(key="ingest_households").set_value(("b.csv", _sejong_csv(small_db, 30), "text/csv"))
     at = at.run().button(key="ingest_check").click().run()
-    warning = next(w.value for w in at.warning if "이미 있습니다" in w.value)
+    warning = next(w.value for w in at.warning if "이미 있는 차수입니다: 2024-R4." in w.value)
     # What a replace takes away, counted: the 60 households of a.csv in one 시군구.
     assert "가구 60곳 (1개 시군구)" in warning and "위험 점수 0건" in warning
     db_now = store_mod.open_store(db)

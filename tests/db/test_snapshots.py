@@ -153,7 +153,7 @@ def test_versions_beyond_keep_are_pruned_and_activate_rolls_back(tmp_path):
     assert [v.active for v in kept] == [False, False, True]
     snapshots.activate(db, kept[0].name)
     assert _marker(db) == "m2" and snapshots.active_version(db) == kept[0].name
-    with pytest.raises(StoreError, match="판 v9999-x 이 없습니다"):
+    with pytest.raises(StoreError, match="없는 판입니다: v9999-x"):
         snapshots.activate(db, "v9999-x")
     # After a rollback the next load starts from the active (rolled back) version.
     with snapshots.loader(db, "stats again") as draft:

@@ -48,7 +48,7 @@ def test_corrupt_file_is_refused(tmp_path):
 def test_older_schema_without_migration_is_refused(small_db, tmp_path):
     path = _copy(small_db, tmp_path)
     _set_version(path, 0)
-    with pytest.raises(StoreError, match="옛 스키마 버전 0"):
+    with pytest.raises(StoreError, match=r"스키마 버전\(0\)은 옛 버전"):
         Store(path)
 
 

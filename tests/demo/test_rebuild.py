@@ -280,7 +280,7 @@ def test_an_unmigrated_old_database_is_refused_not_guessed(small_db, tmp_path):
     st.set_meta("schema_version", 2)
     st.checkpoint()
     st.close()
-    with pytest.raises(BlindspotError, match="옛 스키마 버전 2"):
+    with pytest.raises(BlindspotError, match=r"스키마 버전\(2\)은 옛 버전"):
         build.inspect_existing(path)
     digest = _digest(path)
     assert cli.main(["build-demo", "--db", str(path), *SMALL_ARGS]) == 2

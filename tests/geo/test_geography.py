@@ -139,7 +139,7 @@ def test_geo_import_code_mismatch_changes_nothing(small_db, tmp_path, geo_dir):
         # The Seoul sample has only 426 of 3,558 읍면동.
         with pytest.raises(GeoDataError, match="빠진 코드 3132개"):
             import_boundary_file(st, geo_dir / "emd_seoul.geojson", "emd_code", "emd_name", "emd")
-        with pytest.raises(GeoDataError, match="열 'ADM_CD' 이 없습니다"):
+        with pytest.raises(GeoDataError, match="열이 없습니다: 'ADM_CD'"):
             import_boundary_file(st, geo_dir / "emd_seoul.geojson", "ADM_CD", None, "emd")
         assert fingerprint(st, ["regions"]) == before
     finally:

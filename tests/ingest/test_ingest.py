@@ -192,7 +192,7 @@ CASES = {
     ),
     "xlsx_merged_header": (
         lambda b: ("h.xlsx", _xlsx([["2024년 3차 추출"] + [None] * 5] + _frame_rows(b), merge="A1:F1")),
-        "병합된 셀 A1:F1",
+        "병합된 셀이 있습니다: A1:F1",
         1,
         None,
     ),

@@ -225,3 +225,5 @@ def test_card_names_the_smaller_factor_of_a_gap():
     assert "재현율 비율 0.60 = 선택 비율 0.86 × 정밀도 비율 0.69: 격차는 주로 정밀도에서 옵니다" in text
     assert "모델 0.60, 지표 개수 규칙 0.72: 모델의 격차가 더 큽니다" in text
     assert "신호가 적어" not in text  # the signals are a measured fact, not a claimed cause
+    # Group names like "80+" have no known reading, so no particle follows them.
+    assert "위기 가구가 보이는 위기정보는 평균 '40-64' 1.62건, '80+' 1.99건입니다" in text
