@@ -17,6 +17,7 @@ Only the standard library (and :mod:`blindspot.config`): no Streamlit in this pr
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -46,6 +47,20 @@ TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 _UPSTREAM = re.compile(r"(upstream\s+blindspot_app\s*\{)(.*?)(\n\})", re.S)
 _SERVER_LINE = re.compile(r"^\s*#?\s*server\s+[^;]+;.*$")
 _LISTEN_LINE = re.compile(r"^(\s*)listen\s+[^;]+;.*$", re.M)
+_STATIC_ALIAS = re.compile(r"^(\s*)alias\s+\S*streamlit/static/static/;", re.M)
+
+
+def streamlit_static() -> Path:
+    """The installed Streamlit's frontend folder (what it serves under ``/static/``), found
+    without importing Streamlit.
+
+    >>> streamlit_static().name, (streamlit_static() / "js").is_dir()
+    ('static', True)
+    """
+    spec = importlib.util.find_spec("streamlit")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("streamlit 패키지를 찾을 수 없습니다 (가상환경에서 실행하세요).")
+    return Path(next(iter(spec.submodule_search_locations))) / "static" / "static"
 
 
 def render_nginx_conf(
@@ -56,11 +71,13 @@ def render_nginx_conf(
     *,
     address: str = "127.0.0.1",
     user: str | None = None,
+    static_dir: Path | None = None,
 ) -> str:
     """A whole nginx.conf: ``template`` (deploy/nginx/blindspot.conf, written for nginx's
     ``http {}`` block) inside an ``http {}`` with the pid, logs and temporary folders under
     ``run_dir``, its upstream's ``server`` lines (the commented example too) replaced by one
-    line per port of ``app_ports`` and its ``listen`` by ``address:listen``.  ``user`` is
+    line per port of ``app_ports``, its ``listen`` by ``address:listen`` and the alias of
+    ``/static/`` by ``static_dir`` (default: the installed Streamlit's, :func:`streamlit_static`).  ``user`` is
     nginx's worker user (only when started as root: the temporary folders are private).
     Raises ValueError when the template no longer has the lines this rewrites."""
     if not app_ports:
@@ -81,6 +98,10 @@ def render_nginx_conf(
     conf, listens = _LISTEN_LINE.subn(lambda m: f"{m.group(1)}listen {address}:{listen};", conf)
     if listens != 1:
         raise ValueError(f"template: expected one `listen` line, found {listens}")
+    static = static_dir or streamlit_static()
+    conf, aliases = _STATIC_ALIAS.subn(lambda m: f"{m.group(1)}alias {static}/;", conf)
+    if aliases != 1:
+        raise ValueError(f"template: expected one `alias …/streamlit/static/static/;` line, found {aliases}")
 
     run = Path(run_dir).resolve()
     body_lines = "\n".join("    " + line if line.strip() else "" for line in conf.strip("\n").split("\n"))
@@ -312,7 +333,7 @@ def serve_many(
     taken = [p for p in app_ports if not _port_free("127.0.0.1", p)]
     taken += [port] if not _port_free(address, port) else []
     if taken:
-        _log(f"포트 {', '.join(map(str, taken))} 를 이미 다른 프로그램이 쓰고 있습니다. 다른 포트를 고르세요.")
+        _log(f"이미 다른 프로그램이 쓰고 있는 포트입니다: {', '.join(map(str, taken))}. 다른 포트를 고르세요.")
         return 2
 
     run = Path(run_dir or RUN_DIR).resolve()
@@ -328,7 +349,7 @@ def serve_many(
         [nginx, "-t", "-q", "-c", str(conf_path), "-e", str(error_log)], capture_output=True, text=True
     )
     if check.returncode != 0:
-        _log(f"nginx 설정 {conf_path} 를 nginx 가 받아들이지 않습니다:\n{check.stderr.strip()}")
+        _log(f"nginx 가 설정 파일을 받아들이지 않습니다 ({conf_path}):\n{check.stderr.strip()}")
         return 2
 
     stop = _Stop()

@@ -392,6 +392,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("snapshots_keep", 3, "분석 데이터 판(스냅숏)을 몇 개 남길지 (되돌리기용; 지금 판은 늘 남음)", "int", PATHS),
     Setting("bench_dir", None, "bench 가 측정용 데이터베이스를 만들 폴더 (없으면 시스템 임시 폴더)", "path", PATHS),
+    Setting(
+        "run_log",
+        None,
+        "화면 실행 시간 기록 폴더: 정하면 앱 프로세스가 실행마다 한 줄을 씀 (bench 동시 세션 측정용)",
+        "path",
+        PATHS,
+    ),
     # --- follow-up cadence (docs/followups.md): the 수영구 casebook's tiers, in days ---
     # weekly contact and a monthly visit for 위험, monthly for 주의, every two months for 관심,
     # twice a year for 종결; a month is counted as 30 days so a date never depends on month length.

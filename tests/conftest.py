@@ -128,6 +128,16 @@ def modelled_copy(modelled, tmp_path_factory) -> Path:
     store_mod.close_all()
 
 
+@pytest.fixture(scope="module")
+def modelled_store(modelled_copy):
+    """A read-only store over the test module's own copy of the modelled database."""
+    from blindspot.db.store import Store
+
+    store = Store(modelled_copy, read_only=True)
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_accounts(tmp_path_factory):
     from blindspot.app import auth

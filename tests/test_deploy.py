@@ -32,10 +32,17 @@ def _rendered(run_dir: Path) -> str:
 
 
 def _locations(conf: str) -> dict[str, str]:
-    """{location: its directives, comments dropped} of the rendered server (blocks hold no
-    nested braces)."""
+    """{location: its directives, nested blocks such as ``types {}`` included, comments
+    dropped} of the rendered server."""
     conf = re.sub(r"#[^\n]*", "", conf)
-    return {m.group(1).strip(): m.group(2) for m in re.finditer(r"^\s*location ([^{]+)\{([^}]*)\}", conf, re.M)}
+    out = {}
+    for m in re.finditer(r"^\s*location ([^{]+)\{", conf, re.M):
+        depth, end = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(conf[end], 0)
+            end += 1
+        out[m.group(1).strip()] = conf[m.end() : end - 1]
+    return out
 
 
 def test_render_nginx_conf_rewrites_upstream_listen_and_paths(tmp_path):
@@ -64,6 +71,10 @@ def test_render_nginx_conf_rewrites_upstream_listen_and_paths(tmp_path):
     assert "upstream=$upstream_addr" in conf and f"access_log {tmp_path}/nginx-access.log blindspot_upstream;" in conf
     assert len(re.findall(r"^http \{$", conf, re.M)) == 1 and not re.search(r"^user ", conf, re.M)
     assert "user root;" in deploy.render_nginx_conf(deploy.TEMPLATE.read_text(), [1], 2, tmp_path, user="root")
+    # Streamlit's frontend from the installed package's folder, never through an app process.
+    assert locations["^~ /static/"].split(";")[0].strip() == f"alias {deploy.streamlit_static()}/"
+    assert "proxy_pass" not in locations["^~ /static/"]
+    assert (deploy.streamlit_static() / "js").is_dir()
 
 
 def test_render_nginx_conf_refuses_a_template_it_cannot_rewrite(tmp_path):
@@ -71,6 +82,8 @@ def test_render_nginx_conf_refuses_a_template_it_cannot_rewrite(tmp_path):
         deploy.render_nginx_conf("server { listen 80; }", [8601], 8080, tmp_path)
     with pytest.raises(ValueError, match="listen"):
         deploy.render_nginx_conf("upstream blindspot_app {\n    server a:1;\n}", [8601], 8080, tmp_path)
+    with pytest.raises(ValueError, match="alias"):
+        deploy.render_nginx_conf("upstream blindspot_app {\n    server a:1;\n}\nlisten 80;", [8601], 8080, tmp_path)
 
 
 def _nginx_or_skip() -> str:
@@ -111,7 +124,7 @@ def test_launcher_refuses_a_taken_port(monkeypatch, capsys, tmp_path):
         assert deploy.serve_many(2, _free_ports(1), first_app_port=port - 1, run_dir=tmp_path) == 2
     # The taken port is named (port - 1 may happen to be taken by something else too).
     err = capsys.readouterr().err
-    assert re.search(rf"포트 (\d+, )*{port}(, \d+)* 를 이미 다른 프로그램이 쓰고 있습니다", err), err
+    assert re.search(rf"이미 다른 프로그램이 쓰고 있는 포트입니다: (\d+, )*{port}(, \d+)*\.", err), err
 
 
 def test_launcher_names_the_port_that_never_gets_ready(monkeypatch, capsys, tmp_path):
@@ -265,6 +278,22 @@ def test_sticky_cookie_restart_and_stop(behind_nginx):
     given = re.match(r"blindspot_route=([0-9a-f]{32});", cookie[0]).group(1)
     again = [v for v in _get(url + "/", given)[1].get_all("Set-Cookie") if v.startswith("blindspot_route=")]
     assert again == cookie  # the same value: kept, not renewed
+
+    # Streamlit's frontend comes from disk through nginx, not from an app process (no upstream
+    # in the log), with the security headers, a cache lifetime and gzip for browsers that ask.
+    script = sorted(deploy.streamlit_static().glob("js/*.js"))[0].name
+    route_s = hashlib.md5(b"static").hexdigest()
+    status, headers = _get(f"{url}/static/js/{script}", route_s)
+    assert status == 200 and headers.get_all("X-Content-Type-Options") == ["nosniff"]
+    assert headers.get("Cache-Control") == "max-age=2592000"
+    assert headers.get("Content-Type") == "application/javascript"  # nosniff: a script must say so
+    font = sorted(deploy.streamlit_static().glob("media/*.woff2"))[0].name
+    assert _get(f"{url}/static/media/{font}")[1].get("Content-Type") == "font/woff2"
+    assert _upstreams(access_log, route_s, at_least=1) == ["-"]
+    zipped = urllib.request.Request(f"{url}/static/js/{script}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(zipped, timeout=20) as r:
+        assert r.headers.get("Content-Encoding") == "gzip"
+    assert _get(f"{url}/static/js/../../../../etc/passwd")[0] in (400, 404)
 
     # One cookie, one process: 20 requests all on the same upstream …
     route_a = hashlib.md5(b"A").hexdigest()

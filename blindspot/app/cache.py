@@ -105,11 +105,16 @@ STAMPS: dict[str, Callable[[], object]] = {
 }
 
 
-def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",), max_entries: int | None = None):
+def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",)):
     """Decorate ``fn(store, *args)``; the page calls ``fn(*args)``.
 
     Arguments are bound to ``fn``'s signature (defaults applied), so a call by keyword and
     one by position share an entry.  ``stamps`` name the :data:`STAMPS` the result depends on.
+
+    No per-function ``max_entries``: every decorated function shares one Streamlit cache
+    (one ``run`` code), and Streamlit replaces a cache, dropping every entry, whenever a call
+    asks for other limits than the last one, so one bounded function emptied every page's
+    cache (a briefing visit made the next map cold).  Entries are bounded by :data:`TTL`.
     """
 
     def decorate(fn):
@@ -117,7 +122,7 @@ def cached(spinner: str | bool = False, *, stamps: tuple[str, ...] = ("build",),
 
         # Streamlit keys a cache by the function's code, the same for every ``run``: the
         # decorated function's name is therefore part of the (hashed) arguments.
-        @st.cache_data(ttl=TTL, show_spinner=spinner, max_entries=max_entries)
+        @st.cache_data(ttl=TTL, show_spinner=spinner)
         def run(path: str, name: str, stamp: tuple, args: tuple):
             return fn(_store(path), *(_unkey(a) for a in args))
 

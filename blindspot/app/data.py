@@ -300,7 +300,7 @@ def save_targets(scope: Scope, area: str, values: dict) -> int:
     return changed
 
 
-@cached("지도 그리는 중…", stamps=("build", "model"), max_entries=32)
+@cached("지도 그리는 중…", stamps=("build", "model"))
 def briefing_map(store: Store, scope: Scope, area: str, round_id: int) -> bytes:
     """The area's one-person map (PNG) for the presentation screen, as the pack prints it."""
     from blindspot.briefing import pack as briefpack
@@ -308,7 +308,7 @@ def briefing_map(store: Store, scope: Scope, area: str, round_id: int) -> bytes:
     return briefpack.map_png(store, scope, briefing(scope, area, round_id))
 
 
-@cached("브리핑 자료(PDF·PNG) 만드는 중…", stamps=("build", "model", "targets"), max_entries=8)
+@cached("브리핑 자료(PDF·PNG) 만드는 중…", stamps=("build", "model", "targets"))
 def briefing_pack(store: Store, scope: Scope, area: str, round_id: int) -> tuple[bytes, bytes]:
     """(PDF bytes, ZIP of PNGs) of the briefing pack."""
     from blindspot.briefing import pack as briefpack

@@ -25,6 +25,7 @@ from blindspot.db import queries, snapshots
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import load_catalogue
+from blindspot.zones.bench import zones_timing
 
 
 def _median_ms(fn, repeat: int = 7) -> float:
@@ -254,24 +255,27 @@ def run_bench(
             result["db_size_mb"] = round(path.stat().st_size / 2**20, 1)
             result.update(query_timings(st))
             result.update(map_timings(st))
-            result.update(reach_timing(st))
             result.update(briefing_timing(st))
-            # One 시군구's follow-up due list, in a child with a throwaway operational store.
-            from blindspot.followup.bench import followup_timing
-
-            result.update(followup_timing(path, _busiest_sgg(st)))
         finally:
             st.close()
         if model:
             result.update(model_timings(path, models))
+        # After the model: a freshly built world has no scores until model_timings writes them,
+        # and the reach gap and the follow-up cases start from scores.
+        st = Store(path, read_only=True)
+        try:
+            result.update(reach_timing(st))
+            result.update(zones_timing(st))
+            sgg = _busiest_sgg(st)
+        finally:
+            st.close()
+        # One 시군구's follow-up due list, in a child with a throwaway operational store.
+        from blindspot.followup.bench import followup_timing
+
+        result.update(followup_timing(path, sgg))
         if pages:
             from blindspot.app.pagebench import page_timings  # runs in child processes (Streamlit)
 
-            st = Store(path, read_only=True)
-            try:
-                sgg = _busiest_sgg(st)
-            finally:
-                st.close()
             result["pages"] = page_timings(str(path), str(models) if model else None, sgg)
         result["export_100k_seconds"] = export_seconds()
         result.update(ingest_timing())

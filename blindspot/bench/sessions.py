@@ -52,6 +52,7 @@ STEP_TIMEOUT = 60.0  # seconds: a page step slower than this counts as an error
 STOP_SECONDS = 30.0  # grace after SIGTERM before SIGKILL
 MB_PER_SESSION = 250  # a Chromium context with this app open (renderer + its share of the browser)
 P95_LIMIT = 2.0  # seconds: the latency target the summary reports against
+BROWSER_NICE = 19  # the bench's browsers yield the CPU to the servers (METHOD)
 
 
 # --- server processes ------------------------------------------------------------------------
@@ -256,6 +257,8 @@ def run_sessions(
     ramp: float | None = None,
     webgl: bool = False,
     shots: Path | None = None,
+    run_log: Path | None = None,
+    browser_nice: int = 0,
 ) -> dict:
     """Run ``n`` concurrent sessions against ``url`` from one headless Chromium (one context
     each) and time their pages.  Session i signs in as ``accounts[i % len(accounts)]``
@@ -273,14 +276,18 @@ def run_sessions(
     "error_kinds" when any}.  ``pids`` are the server processes; default ``url.pids`` of a
     :class:`Served`.  ``webgl``: let the browsers draw the map (software GL on these machines,
     CPU taken from the servers; off by default).  ``shots``: a folder for screenshots of
-    failed steps."""
+    failed steps.  ``run_log``: the servers' run-log folder (their setting ``run_log``), read
+    into "server", the time each step took in the server (:func:`blindspot.bench.walk.server_side`).
+    ``browser_nice``: the browsers' niceness (19: they get only the CPU the servers leave)."""
     server_pids = list(pids if pids is not None else getattr(url, "pids", ()))
     if not server_pids:
         raise ValueError("pids: the app server processes (or a Served url from serving())")
     if not accounts:
         raise ValueError("accounts: at least one (username, password)")
     ramp = think[1] if ramp is None else ramp
-    return asyncio.run(_run(url, n, list(accounts), think, ramp, seed, server_pids, step_timeout, webgl, shots))
+    return asyncio.run(
+        _run(url, n, list(accounts), think, ramp, seed, server_pids, step_timeout, webgl, shots, run_log, browser_nice)
+    )
 
 
 # --- the whole bench -----------------------------------------------------------------------
@@ -327,9 +334,14 @@ def _log(message: str) -> None:
 
 
 METHOD = (
-    "Browser and server share the 2 cores, so page times include browser rendering under load; server cost is "
-    "separated by summing utime+stime (/proc/<pid>/stat) of the app server processes only (not nginx, "
-    "Chromium or Playwright) over each run and dividing by the pages served."
+    "Browsers and servers share the machine's cores. Two separations: (1) the browsers run at niceness "
+    f"{BROWSER_NICE} (Playwright, Chromium and every renderer), so the servers get the CPU they ask for and the "
+    "browsers what is left, as when browsers run on users' own computers; (2) each step's server time is "
+    "measured in the server: every script run writes its wall and thread-CPU seconds to a run log (setting "
+    "run_log, blindspot/app/runlog.py), and a step's server time is the sum over the runs of that user's "
+    "session that started within the step ('server'). p50_s/p95_s are as the browsers saw them, rendering "
+    "included; server_cpu_s_per_page is utime+stime (/proc/<pid>/stat) of the app server processes only "
+    "(not nginx, Chromium or Playwright) over each run, divided by the pages served."
 )
 
 
@@ -366,6 +378,8 @@ def sessions_bench(
         for procs in processes:
             # A fresh operational store per server set: audit records and sign-ins of one run only.
             env["BLINDSPOT_OPS_URL"] = f"sqlite:///{Path(tmp) / f'ops-{procs}.sqlite'}"
+            run_log = Path(tmp) / f"runs-{procs}"
+            env["BLINDSPOT_RUN_LOG"] = str(run_log)
             runs: dict[str, dict] = {}
             try:
                 with serving(Path(db), procs, env) as url:
@@ -385,7 +399,16 @@ def sessions_bench(
                             continue
                         _log(f"{procs} process(es), {n} sessions …")
                         try:
-                            runs[f"n_{n}"] = run_sessions(url, n, mine, think=think, seed=seed, ramp=ramp)
+                            runs[f"n_{n}"] = run_sessions(
+                                url,
+                                n,
+                                mine,
+                                think=think,
+                                seed=seed,
+                                ramp=ramp,
+                                run_log=run_log,
+                                browser_nice=BROWSER_NICE,
+                            )
                         except Exception as e:  # a browser that could not hold them: record, go on
                             runs[f"n_{n}"] = {"skipped": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
                         _log(f"  {json.dumps(runs[f'n_{n}'], ensure_ascii=False)}")
@@ -400,6 +423,14 @@ def sessions_bench(
         )
         for procs in processes
     }
+    # The same in the server's own time (a failed step still counts as slow).
+    result["server_p95_over_2s_at"] = {
+        str(procs): next(
+            (n for n in counts if _p95_over(_server_view(result[f"processes_{procs}"][f"n_{n}"]), P95_LIMIT)),
+            None,
+        )
+        for procs in processes
+    }
     result["method"] = METHOD
     arrive = think[1] if ramp is None else ramp
     result["setup"] = (
@@ -409,6 +440,15 @@ def sessions_bench(
         "per app process; processes>=2: nginx limits per browser (route cookie), as from separate addresses"
     )
     return result
+
+
+def _server_view(run: dict) -> dict:
+    """A run's server-side figures in the shape :func:`_p95_over` reads (its errors kept); a
+    skipped count (no "server") stays skipped."""
+    server = run.get("server")
+    if not server:
+        return {"skipped": True} if "skipped" in run else {"p95_s": None, "pages": 0, "errors": run.get("errors")}
+    return {"p95_s": server.get("p95_s"), "pages": server.get("pages"), "errors": run.get("errors")}
 
 
 def _p95_over(run: dict, limit: float) -> bool:
@@ -440,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="결과를 JSON 한 줄로")
     args = p.parse_args(argv)
     if not args.db.exists():
-        p.error(f"{args.db} 이 없습니다")
+        p.error(f"데이터베이스 파일이 없습니다: {args.db}")
     result = sessions_bench(
         args.db, args.models, tuple(args.processes), tuple(args.counts), ramp=args.ramp, seed=args.seed
     )

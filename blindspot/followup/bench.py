@@ -62,6 +62,8 @@ def _backdate(sgg: str, today: dt.date) -> None:
                 "contact_count": 0 if last is None else 1,
             }
         )
+    if not rows:  # no scored round, no cases: nothing to date
+        return
     with ops.begin() as con:
         con.execute(
             update(c)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from blindspot import settings
 from blindspot.access import Scope, disclosures, narrow, outer_scope, protect, scope_sql_named, subset, threshold
 from blindspot.db.store import Store
 from blindspot.geo import regions as geography
@@ -236,8 +237,17 @@ def grade_counts(store: Store, scope: Scope, round_id: int, bands: AgeBands | No
     labels = [GRADES[g] for g in ("high", "medium", "low")]
     if threshold(scope) > 1:
         return dict.fromkeys(labels)
-    graded = _graded_households(store, scope, round_id, bands)
-    return {GRADES[g]: int((graded["lonely_grade"] == g).sum()) for g in ("high", "medium", "low")}
+    weights = lonely_weights(store, round_id)
+    cond_h, params = scope_sql_named(scope, "sgg_code")
+    cond_o, _ = scope_sql_named(scope, "o.sgg_code")
+    params |= {
+        "t": int(round_id),
+        "codes": list(weights),
+        "weights": [float(weights[c]) for c in weights],
+        "high": float(settings.get("lonely_high_score")),
+    }
+    row = store.rows(sql.GRADE_COUNTS.format(scope=cond_h, obs_scope=cond_o), params)[0]
+    return {GRADES[g]: int(n) for g, n in zip(("high", "medium", "low"), row, strict=True)}
 
 
 def _measure(sel: np.ndarray, crisis: np.ndarray) -> dict:

@@ -56,6 +56,22 @@ def weights_from_labels(codes: Sequence[str], signals: Sequence[Sequence[str]], 
     return {c: float(v) for c, v in zip(codes, w, strict=True)}
 
 
+def weights_from_counts(codes: Sequence[str], counts: Mapping[str, tuple[int, int]], total: int, positive: int):
+    """:func:`weights_from_labels` from counts instead of rows: ``counts`` code → (labelled
+    households showing it, those with a need confirmed), ``total``/``positive`` over all
+    labelled households.  The same formula (:func:`signal_weights`), the same weights.
+
+    >>> w = weights_from_counts(["a", "b"], {"a": (2, 2), "b": (2, 1)}, 6, 3)
+    >>> w == weights_from_labels(["a", "b"], [["a"], ["a"], ["b"], ["b"], [], []], [1, 1, 0, 1, 0, 0])
+    True
+    """
+    n = np.array([counts.get(c, (0, 0))[0] for c in codes], dtype=np.float64)
+    pos = np.array([counts.get(c, (0, 0))[1] for c in codes], dtype=np.float64)
+    overall = (positive + 0.5) / (total + 1)
+    w = np.maximum(0.0, np.log(((pos + 0.5) / (n + 1)) / overall))
+    return {c: float(v) for c, v in zip(codes, w, strict=True)}
+
+
 def lonely_weights(store: Store, round_id: int) -> dict[str, float]:
     """The grade's weights for round ``round_id``: estimated on visits of earlier rounds
     (all areas, like the risk model's training); without any, half of ``lonely_high_score``
@@ -68,9 +84,10 @@ def lonely_weights(store: Store, round_id: int) -> dict[str, float]:
     key = (str(getattr(store, "path", id(store))), store.meta().get("built_at"), int(round_id), fingerprint)
     if key in _MEMO:
         return dict(_MEMO[key])
-    rows = store.df(sql.WEIGHT_ROWS, {"t": int(round_id)})
-    if len(rows) and 0 < int(rows["y"].sum()) < len(rows):
-        weights = weights_from_labels(codes, [list(c) for c in rows["codes"]], rows["y"].astype(int).to_numpy())
+    counts = {code: (int(n), int(pos)) for code, n, pos in store.rows(sql.WEIGHT_COUNTS, {"t": int(round_id)})}
+    total, total_pos = counts.pop(None, (0, 0))
+    if total and 0 < total_pos < total:
+        weights = weights_from_counts(codes, counts, total, total_pos)
     else:
         weights = {c: float(settings.get("lonely_high_score")) / 2 for c in codes}
     _MEMO[key] = weights
@@ -91,7 +108,9 @@ def grade(one_person: bool, codes: Sequence[str], weights: Mapping[str, float], 
     if not one_person:
         return "na"
     high = float(settings.get("lonely_high_score")) if high is None else float(high)
-    score = sum(weights.get(c, 0.0) for c in codes)
+    # Rounded as the database rounds it (sql.GRADE_COUNTS): a sum in another order may differ
+    # in the last bit, which must not move a household across the 높음 line.
+    score = round(sum(weights.get(c, 0.0) for c in codes), 9)
     if score >= high and score > 0:
         return "high"
     return "medium" if score > 0 else "low"

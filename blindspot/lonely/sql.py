@@ -57,7 +57,7 @@ GRADE_ROWS = (
 # The grade's weights are estimated on visit outcomes (never the synthetic ground truth):
 # one row per one-person household visited in a round before $t, whether the visit
 # confirmed a need (the model's label), and the lonely-death codes it showed that round.
-WEIGHT_ROWS = (
+_LABELLED = (
     """
     WITH v AS (
         SELECT v.round_id, v.household_id,
@@ -70,7 +70,11 @@ WEIGHT_ROWS = (
     + valid_in_round("v.round_id", "h")
     + """
         WHERE v.round_id < $t
-        GROUP BY ALL)
+        GROUP BY ALL)"""
+)
+WEIGHT_ROWS = (
+    _LABELLED
+    + """
     SELECT v.round_id, v.household_id, v.y,
            coalesce(list(o.indicator_code) FILTER (WHERE i.lonely_death), []::VARCHAR[]) AS codes
     FROM v
@@ -78,6 +82,47 @@ WEIGHT_ROWS = (
     LEFT JOIN indicators i ON i.code = o.indicator_code
     GROUP BY ALL
     ORDER BY v.round_id, v.household_id"""
+)
+
+# The grade counts of round $t in the scope without fetching a row per household: each
+# one-person household's score is the sum of the weights ($codes, $weights: parallel lists,
+# bound) of the lonely-death signals it shows, rounded to 9 places as grade.grade rounds it,
+# and counted against $high as grade.grade grades it.  Nationally that is ~10 M households,
+# which as rows in Python took minutes.
+GRADE_COUNTS = (
+    """
+    WITH hh AS (
+        SELECT household_id FROM households
+        WHERE one_person AND """
+    + valid_in_round("$t")
+    + """ AND {scope}),
+    w AS (SELECT unnest($codes) AS code, unnest($weights) AS weight),
+    sc AS (
+        SELECT o.household_id, round(sum(w.weight), 9) AS score
+        FROM observations o JOIN w ON w.code = o.indicator_code
+        WHERE o.round_id = $t AND {obs_scope}
+        GROUP BY o.household_id)
+    SELECT count(*) FILTER (WHERE coalesce(sc.score, 0) > 0 AND sc.score >= $high) AS high,
+           count(*) FILTER (WHERE coalesce(sc.score, 0) > 0 AND sc.score < $high) AS medium,
+           count(*) FILTER (WHERE coalesce(sc.score, 0) <= 0) AS low
+    FROM hh LEFT JOIN sc ON sc.household_id = hh.household_id"""
+)
+
+# The same labels as WEIGHT_ROWS, counted in the database: per lonely-death indicator, the
+# labelled households that showed it (n) and those of them with a need confirmed (pos), and
+# over all labelled households (code NULL) the totals: what signal_weights needs, not a row
+# per household.
+WEIGHT_COUNTS = (
+    _LABELLED
+    + """,
+    p AS (
+        SELECT DISTINCT v.round_id, v.household_id, v.y, o.indicator_code AS code
+        FROM v
+        JOIN observations o ON o.round_id = v.round_id AND o.household_id = v.household_id
+        JOIN indicators i ON i.code = o.indicator_code AND i.lonely_death)
+    SELECT code, count(*) AS n, count(*) FILTER (WHERE y) AS pos FROM p GROUP BY code
+    UNION ALL
+    SELECT NULL, count(*), count(*) FILTER (WHERE y) FROM v"""
 )
 
 # Evaluation only: the general model's probability and band, and the synthetic ground

@@ -32,7 +32,7 @@ def parse_bands(items) -> AgeBands:
     for item in items:
         m = _BAND_RE.match(str(item))
         if not m:
-            raise ValueError(f"생애주기 구간 {item!r} 은 '20-39' 나 '65-' 꼴이어야 합니다.")
+            raise ValueError(f"생애주기 구간은 '20-39' 나 '65-' 꼴이어야 합니다 (받은 값: {item!r}).")
         out.append((int(m.group(1)), None if m.group(2) is None else int(m.group(2))))
     if not out:
         raise ValueError("생애주기 구간이 하나도 없습니다 (설정 life_stage_bands).")

@@ -51,14 +51,32 @@ def test_server_cpu_seconds_counts_this_process():
     assert sessions.server_cpu_seconds([os.getpid(), 2**22 + 1]) == pytest.approx(after, abs=0.1)
 
 
+def test_browsers_are_reniced():
+    _proc_or_skip()
+    import subprocess
+
+    from blindspot.bench import walk
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        walk._renice([child.pid, 2**22 + 1], sessions.BROWSER_NICE)  # a pid that is gone is skipped
+        nice = int(Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19
+        assert nice == sessions.BROWSER_NICE == 19
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.slow
-def test_two_sessions_walk_three_pages_each(modelled):
+def test_two_sessions_walk_three_pages_each(modelled, tmp_path):
     _browser_or_skip()
     _proc_or_skip()
     db, models, _ = modelled
     # conftest puts the test accounts (BLINDSPOT_AUTH) and this test's operational store in the
     # environment, which serving() passes on; the models make the list show rows.
-    with sessions.serving(db, 1, {"BLINDSPOT_MODELS": str(models)}) as url:
+    run_log = tmp_path / "runs"
+    env = {"BLINDSPOT_MODELS": str(models), "BLINDSPOT_RUN_LOG": str(run_log)}
+    with sessions.serving(db, 1, env) as url:
         assert len(url.pids) == 1 and url.pids[0] == url.root_pid
         result = sessions.run_sessions(
             url,
@@ -67,11 +85,21 @@ def test_two_sessions_walk_three_pages_each(modelled):
             think=(0.2, 0.5),
             seed=1,
             shots=config.PROJECT_DIR / "test-artifacts",
+            run_log=run_log,
         )
     assert result["errors"] == 0, result
     assert result["pages"] == 6 and result["sessions"] == 2  # 3 steps × 2 sessions
     assert [result["by_step"][s]["pages"] for s in sessions.STEPS] == [2, 2, 2]
     assert result["p50_s"] > 0 and result["p95_s"] >= result["p50_s"]
     assert result["server_cpu_s_per_page"] > 0
+    # The server's own time per step, from the runs the app wrote: every step found its runs
+    # (sign-in included: the form's run has no user yet and is joined by its session), each
+    # step took some server time and no more than the browser waited for it.
+    server = result["server"]
+    assert server["pages"] == 6 and server["unmatched_runs"] == 0, server
+    assert server["runs"] >= 6  # at least one script run per step
+    for step in sessions.STEPS:
+        assert 0 < server["by_step"][step]["max_s"] <= result["by_step"][step]["max_s"], (step, result)
+    assert 0 < server["cpu_s_per_page"] <= server["max_s"]  # a run's thread CPU is within its wall time
     # Stopped at the end: nothing answers on the port any more.
     assert sessions._health(url) is None

@@ -85,3 +85,24 @@ def test_band_counts_scope_and_suppression(modelled):
     shown = band_counts(st, Scope(frozenset({"36110"}), False, high + 1), 20243)
     assert shown["high"] is None and hidden["none"] == everything["none"]
     assert band_counts(st, Scope.all_areas(), 20236) is None
+
+
+def test_coverage_of_a_read_only_version_is_read_once(small_store, monkeypatch):
+    # A published version never changes under its file: the 시군구 a round covers (a scan of
+    # every household) are read once per round, and the answer stays the same.
+    round_id = int(queries.rounds(small_store)["round_id"].iloc[-1])
+    queries._COVERED.clear()
+    first = queries.round_coverage(small_store, round_id)
+    scans = []
+    real = type(small_store).rows
+
+    def counting(self, statement, params=None):
+        scans.append(statement)
+        return real(self, statement, params)
+
+    monkeypatch.setattr(type(small_store), "rows", counting)
+    again = queries.round_coverage(small_store, round_id)
+    assert again == first and first["sgg_count"] == len(first["sgg"]) > 0
+    assert not any("DISTINCT sgg_code" in s for s in scans)
+    again["sgg"].append("99999")  # a caller's change does not reach the remembered codes
+    assert queries.round_coverage(small_store, round_id)["sgg"] == first["sgg"]

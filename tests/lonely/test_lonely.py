@@ -118,6 +118,33 @@ def test_weights_come_from_earlier_visits_and_fall_back_without_them(db):
     assert grade.lonely_weights(db, first) == dict.fromkeys(w, half)  # no earlier visits: two signals make 높음
 
 
+def test_weights_counted_in_the_database_equal_the_weights_from_rows(db):
+    # The app counts the labels in SQL (sql.WEIGHT_COUNTS); the rows of the same labels
+    # (sql.WEIGHT_ROWS) through the row formula give the same weights.
+    grade._MEMO.clear()
+    w = grade.lonely_weights(db, T)
+    rows = db.df(grade.sql.WEIGHT_ROWS, {"t": T})
+    assert 0 < rows["y"].sum() < len(rows)
+    by_rows = grade.weights_from_labels(list(w), [list(c) for c in rows["codes"]], rows["y"].astype(int).to_numpy())
+    assert w == pytest.approx(by_rows, abs=1e-12) and max(w.values()) > 0
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [Scope.analyst(), Scope.district(["29110"], user="dong"), Scope.district(["29110", "29140"], user="gwangju")],
+    ids=["analyst", "district", "two"],
+)
+def test_grade_counts_in_the_database_equal_the_graded_households(db, scope):
+    # grade_counts counts in SQL (nationally ~10 M households); the household rows graded one
+    # by one in Python (grade.grade, the rule tested by hand above) give the same counts.
+    graded = figures._graded_households(db, scope, T, BANDS)
+    by_rows = {grade.GRADES[g]: int((graded["lonely_grade"] == g).sum()) for g in ("high", "medium", "low")}
+    counted = figures.grade_counts(db, scope, T, BANDS)
+    assert counted == by_rows
+    assert sum(counted.values()) == int(graded["one_person"].sum()) > 0
+    assert counted["높음"] > 0 and counted["보통"] > 0  # every grade occurs: the comparison bites
+
+
 def test_the_grade_never_reads_the_ground_truth(modelled, tmp_path):
     path = tmp_path / "no-truth.duckdb"
     shutil.copy(modelled[0], path)
