@@ -10,9 +10,8 @@ import time
 
 from blindspot.access import Scope
 from blindspot.bench import sql
-from blindspot.db import queries
 from blindspot.db.store import Store
-from blindspot.maps.measures import has_scores
+from blindspot.followup.cases import latest_scored_round
 from blindspot.reach import figures as reach
 
 # k = 6, not the default 5: the briefing timing remembers the protected tree of k = 5 for the
@@ -26,10 +25,9 @@ def reach_timing(store: Store) -> dict:
     ``reach_gap_presenter_seconds`` (presenter, cold); empty when no round is scored."""
     latest = store.scalar(sql.LATEST_SCORED_VISITED_ROUND)
     if latest is None:
-        scored = [int(r) for r in queries.rounds(store)["round_id"] if has_scores(store, int(r))]
-        if not scored:
+        latest = latest_scored_round(store)
+        if latest is None:
             return {}
-        latest = scored[-1]
     round_id = int(latest)
     t = time.perf_counter()
     frame = reach.reach_gap(store, Scope.analyst(), "emd", round_id)

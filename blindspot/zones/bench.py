@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 
 from blindspot.access import Scope
-from blindspot.db import queries
 from blindspot.db.store import Store
-from blindspot.maps.measures import has_scores
+from blindspot.followup.cases import latest_scored_round
 from blindspot.zones import figures as zones
 
 # k = 7: the briefing timing remembers the protected trees of k = 5 and the reach gap's those
@@ -29,10 +28,9 @@ def zones_timing(store: Store) -> dict:
     Example: on the demo world at scale 0.1 (2024-R3, three scored rounds) about
     ``{"zones_seconds": 1.4, "zones_presenter_seconds": 5.5, "zones_round": 20243, ...}``.
     """
-    scored = [int(r) for r in queries.rounds(store)["round_id"] if has_scores(store, int(r))]
-    if not scored:
+    round_id = latest_scored_round(store)
+    if round_id is None:
         return {}
-    round_id = scored[-1]
     t = time.perf_counter()
     ranking = zones.zone_ranking(store, Scope.analyst(), "sgg", round_id)
     analyst = time.perf_counter() - t
