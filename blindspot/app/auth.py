@@ -43,6 +43,10 @@ DEMO_USERS = (
 )
 
 
+# libyaml's loader where PyYAML was built with it (the wheels are): the same safe subset, faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class AuthConfigError(BlindspotError):
     """The account file is missing or malformed."""
 
@@ -68,21 +72,49 @@ def _is_bcrypt(value) -> bool:
     return isinstance(value, str) and value.startswith(("$2a$", "$2b$", "$2y$")) and len(value) == 60
 
 
+# Parsed account files by (file identity and version, BLINDSPOT_* environment): every script run
+# of every session asks for the file (sign-in check, hand-over lists), and parsing and checking
+# a national file of thousands of officials on each run would cost more than the page.
+_LOADED: dict[tuple, dict] = {}
+
+
 def load(path: str | os.PathLike | None = None) -> dict:
     """Read and check the account file; returns it with ``settings`` resolved (environment,
     then the file's block, then the defaults of :mod:`blindspot.settings`).
+
+    The result is shared by every caller until the file (its inode, size or modification time)
+    or a ``BLINDSPOT_*`` environment variable changes: read it, never change it.
 
     Example: after ``python -m blindspot users init-demo``, ``load()["credentials"]["usernames"]``
     holds the five demo accounts with bcrypt hashes.
     """
     path = auth_path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is not None:
+        env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BLINDSPOT_")))
+        key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, env)
+        data = _LOADED.get(key)
+        if data is None:
+            data = _read(path)
+            if len(_LOADED) >= 8:  # tests write many files; a server sees one or two versions
+                _LOADED.clear()
+            _LOADED[key] = data
+        return data
+    return _read(path)
+
+
+def _read(path: Path) -> dict:
+    """:func:`load` without the cache."""
     if not path.is_file():
         raise AuthConfigError(
             f"계정 파일이 없습니다: {path}. `python -m blindspot users init-demo` 로 데모 계정을 만들거나 "
             "config/auth.example.yaml 을 복사해 고치세요."
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
     except yaml.YAMLError as exc:
         raise AuthConfigError(f"계정 파일을 YAML 로 읽을 수 없습니다 ({path}): {exc}") from None
     users = (data.get("credentials") or {}).get("usernames") or {}

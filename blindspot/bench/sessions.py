@@ -334,14 +334,16 @@ def _log(message: str) -> None:
 
 
 METHOD = (
-    "Browsers and servers share the machine's cores. Two separations: (1) the browsers run at niceness "
-    f"{BROWSER_NICE} (Playwright, Chromium and every renderer), so the servers get the CPU they ask for and the "
-    "browsers what is left, as when browsers run on users' own computers; (2) each step's server time is "
-    "measured in the server: every script run writes its wall and thread-CPU seconds to a run log (setting "
-    "run_log, blindspot/app/runlog.py), and a step's server time is the sum over the runs of that user's "
-    "session that started within the step ('server'). p50_s/p95_s are as the browsers saw them, rendering "
-    "included; server_cpu_s_per_page is utime+stime (/proc/<pid>/stat) of the app server processes only "
-    "(not nginx, Chromium or Playwright) over each run, divided by the pages served."
+    "Browsers and servers share the machine's cores. Two separations: (1) the browsers run at "
+    f"niceness {BROWSER_NICE} (Playwright, Chromium and every renderer, and Chromium's scheduler "
+    "autogroup, without which Linux shares the CPU evenly between the browsers' session and the "
+    "servers'), so the servers get the CPU they ask for and the browsers what is left, as when "
+    "browsers run on users' own computers; (2) each step's server time is measured in the server: "
+    "every script run writes its wall and thread-CPU seconds to a run log (setting run_log, "
+    "blindspot/app/runlog.py), and a step's server time is the sum over the runs of that user's "
+    "session that started within the step ('server'). p50_s/p95_s are as the browsers saw them, "
+    "rendering included; server_cpu_s_per_page is utime+stime (/proc/<pid>/stat) of the app server "
+    "processes only (not nginx, Chromium or Playwright) over each run, divided by the pages served."
 )
 
 

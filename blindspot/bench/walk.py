@@ -287,10 +287,31 @@ def _own_cpu() -> float:
 
 
 def _renice(pids, nice: int) -> None:
-    """Lower the CPU priority of ``pids`` (the browsers): a process that is gone is skipped."""
+    """Lower the CPU priority of ``pids`` (the browsers): a process that is gone is skipped.
+
+    Playwright starts Chromium in a session of its own, and Linux with autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled``, on by default) shares the CPU fairly between
+    sessions before niceness counts: all browsers together still got half of a busy machine
+    while each of their processes was at niceness 19.  So the browsers' autogroup is lowered too
+    (its niceness is the group's weight against the servers' group).  Never the group of this
+    process, which the servers share (Playwright's driver is in it)."""
+    own = _autogroup(os.getpid())
     for pid in pids:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, pid, nice)
+        group = _autogroup(pid)
+        if group is not None and group != own:
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as f:
+                f.write(str(nice))
+
+
+def _autogroup(pid: int) -> str | None:
+    """``/autogroup-N`` of ``pid``, None without autogroup scheduling or when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/autogroup") as f:
+            return f.read().split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 SLACK_S = 0.05  # a run may start this much before the browser's step clock (clocks read apart)

@@ -129,3 +129,23 @@ def test_roles_to_pages_and_scopes():
         scope_for("district", "x", None)
     with pytest.raises(ValueError):
         scope_for("root", "x")
+
+
+def test_account_file_parsed_once_per_version(tmp_path, monkeypatch):
+    """Every script run asks for the account file: it is parsed once per version of the file and
+    of the BLINDSPOT_* environment, and a changed file or variable is seen at the next call."""
+    path = tmp_path / "auth.yaml"
+    auth.write_accounts(path, [("kim", "김", "district", ["11110"], "pw-kim-1234567")], rounds=4)
+    reads = []
+    real = auth._read
+    monkeypatch.setattr(auth, "_read", lambda p: reads.append(p) or real(p))
+    first = auth.load(path)
+    assert auth.load(path) is first and len(reads) == 1
+    monkeypatch.setenv("BLINDSPOT_SESSION_TIMEOUT_MINUTES", "7")
+    changed = auth.load(path)
+    assert changed is not first and changed["settings"]["session_timeout_minutes"] == 7 and len(reads) == 2
+    auth.write_accounts(path, [("lee", "이", "analyst", None, "pw-lee-1234567")], rounds=4)
+    assert set(auth.load(path)["credentials"]["usernames"]) == {"lee"} and len(reads) == 3
+    path.unlink()
+    with pytest.raises(auth.AuthConfigError, match="계정 파일이 없습니다"):
+        auth.load(path)

@@ -67,6 +67,31 @@ def test_browsers_are_reniced():
         child.wait()
 
 
+def test_browsers_autogroup_is_lowered_but_never_ours():
+    """Chromium runs in a session of its own: with autogroup scheduling its group, not only its
+    processes, must yield, or the browsers keep half of a busy machine.  Our own group holds the
+    servers and must keep its weight."""
+    _proc_or_skip()
+    import subprocess
+
+    from blindspot.bench import walk
+
+    if walk._autogroup(os.getpid()) is None:
+        pytest.skip("no autogroup scheduling on this kernel")
+    ours = Path(f"/proc/{os.getpid()}/autogroup").read_text()
+    apart = subprocess.Popen(["sleep", "30"], start_new_session=True)  # as Playwright starts Chromium
+    beside = subprocess.Popen(["sleep", "30"])  # as Playwright's driver: in our session
+    try:
+        walk._renice([apart.pid, beside.pid], sessions.BROWSER_NICE)
+        assert Path(f"/proc/{apart.pid}/autogroup").read_text().split()[-1] == "19"
+        assert walk._autogroup(apart.pid) != walk._autogroup(os.getpid())
+        assert Path(f"/proc/{os.getpid()}/autogroup").read_text() == ours  # untouched, nice as before
+    finally:
+        for child in (apart, beside):
+            child.kill()
+            child.wait()
+
+
 @pytest.mark.slow
 def test_two_sessions_walk_three_pages_each(modelled, tmp_path):
     _browser_or_skip()
