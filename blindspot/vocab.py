@@ -1,57 +1,30 @@
 """Controlled vocabularies of household and visit attributes, with Korean labels.
 
-Codes are stored in the database; labels are what the UI and exports show.
+Codes are stored in the database; labels are what the UI and exports show, and come from
+:mod:`blindspot.glossary`.
 """
 
-HEAD_SEX = {"M": "남", "F": "여"}
+from blindspot import glossary
 
-HOUSING_TYPES = {
-    "apartment": "아파트",
-    "multiplex": "연립·다세대",
-    "detached": "단독주택",
-    "officetel": "오피스텔",
-    "vulnerable": "취약주거(고시원·반지하·쪽방 등)",
-    "other": "기타",
-}
-
-WELFARE_STATUS = {
-    "none": "수급 없음",
-    "basic_livelihood": "기초생활수급",
-    "near_poor": "차상위",
-}
-
+# The names live in the glossary (one home for every term); the old names stay here for the
+# many modules that validate and map codes with them.
+HEAD_SEX = glossary.HEAD_SEX
+HOUSING_TYPES = glossary.HOUSING_TYPES
+WELFARE_STATUS = glossary.WELFARE_STATUS
 # Visit outcomes (방문 결과).  need_confirmed and supported both count as "need confirmed".
-OUTCOMES = {
-    "contacted": "접촉·상담(지원 불필요)",
-    "need_confirmed": "욕구 확인",
-    "supported": "지원 연계",
-    "unreachable": "연락 불가",
-    "not_eligible": "대상 아님",
-    "refused": "지원 거부",
-}
+OUTCOMES = glossary.OUTCOMES
 # Outcomes that confirm a need (the maps' and briefing's "확인"), and those that label a
 # household positive for the model: a refusal of support still means the need was there.
 CONFIRMED_OUTCOMES = ("need_confirmed", "supported")
 LABEL_OUTCOMES = (*CONFIRMED_OUTCOMES, "refused")
-
 # What a supported household was linked to (the generator draws from the same list).
-SUPPORT_TYPES = ("민간자원 연계", "긴급지원", "서비스 연계", "공공급여 연계", "기초생활보장 신청")
-
+SUPPORT_TYPES = glossary.SUPPORT_TYPES
 # How a visited household was found (발굴 경로).
-CHANNELS = {
-    "system": "발굴시스템 명단",
-    "local": "지자체 자체 선정",
-    "neighbour": "이웃 신고",
-    "volunteer": "명예사회복지공무원",
-    "meter_reader": "검침원 제보",
-}
-
-LEVELS = {"sido": "시도", "sgg": "시군구", "emd": "읍면동"}
-
+CHANNELS = glossary.CHANNELS
+LEVELS = glossary.LEVELS
 # A yes/no value as every file and screen shows it (never True/False).
-YES_NO = {True: "예", False: "아니요"}
-
-EMD_TYPES = {"eup": "읍", "myeon": "면", "dong": "동"}
+YES_NO = glossary.YES_NO
+EMD_TYPES = glossary.EMD_TYPES
 
 # Head-of-household age bands (domain.md defaults; configurable where used).
 DEFAULT_AGE_BANDS = ((20, 39, "20–39세"), (40, 64, "40–64세"), (65, 200, "65세 이상"))

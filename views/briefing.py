@@ -1,4 +1,4 @@
-"""브리핑: 의회·동료 발표용 화면과 브리핑 자료(PDF·PNG) — 소수 비공개를 거친 집계만."""
+"""브리핑: 의회·동료 발표용 화면과 브리핑 자료(PDF·PNG) — 소수 억제를 거친 집계만."""
 
 import streamlit as st
 
@@ -125,7 +125,7 @@ if mode != "없음":
 st.subheader("브리핑 자료")
 st.caption(
     "A4 가로 PDF(표지, 성과표, 1인 가구 지도, 핫스팟 지도, 추이·깔때기·상위하위 차트)와 "
-    "지도·차트 PNG. 소수 비공개를 거친 집계만 담고 가구 단위 자료는 싣지 않습니다."
+    f"지도·차트 PNG: 집계만 담고 가구 단위 자료는 싣지 않습니다 ({glossary.SUPPRESSION} 적용)."
 )
 if st.button("브리핑 자료 만들기", key="make_pack"):
     st.session_state["pack_for"] = (area, round_id)

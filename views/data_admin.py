@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.app import data, login, widgets
 from blindspot.ingest import format_help, report
 from blindspot.ingest import load as ingest
 
 st.title("데이터 관리")
 scope = login.require("ingest")
-JOBS = {"ingest_job": "적재", "rescore_job": "점수 계산"}
+JOBS = glossary.JOB_KINDS
 
 
 def job_panel() -> None:
@@ -149,15 +150,11 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "loaded_at": st.column_config.DatetimeColumn("적재 시각", format="YYYY-MM-DD HH:mm:ss"),
-        "round_code": "차수",
-        "kind": "종류",
-        "file_name": "파일",
-        "rows": st.column_config.NumberColumn("행", format="localized"),
-        "loaded_by": "적재한 사람",
-        "replaced": st.column_config.CheckboxColumn("교체"),
-        "seconds": "초",
-        "file_sha256": "SHA-256",
-        "load_id": "적재 ID",
+        **glossary.INGEST_COLUMNS,
+        "loaded_at": st.column_config.DatetimeColumn(
+            glossary.INGEST_COLUMNS["loaded_at"], format="YYYY-MM-DD HH:mm:ss"
+        ),
+        "rows": st.column_config.NumberColumn(glossary.INGEST_COLUMNS["rows"], format="localized"),
+        "replaced": st.column_config.CheckboxColumn(glossary.INGEST_COLUMNS["replaced"]),
     },
 )

@@ -5,6 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.access import may
 from blindspot.app import data, login, widgets
 from blindspot.errors import BlindspotError
@@ -16,7 +17,7 @@ from blindspot.vocab import OUTCOMES, SUPPORT_TYPES
 st.title("후속 관리")
 scope = login.require("view_households")
 st.caption(
-    "위험·주의 가구마다 사례를 열고 차수가 바뀌어도 등급과 연락 주기를 이어 갑니다: "
+    f"{glossary.AT_RISK_HOUSEHOLDS}마다 사례를 열고 차수가 바뀌어도 등급과 연락 주기를 이어 갑니다: "
     + " · ".join(f"{cadence.TIER_LABELS[t]} {cadence.TIER_CADENCE[t]}" for t in cadence.TIERS)
     + ". 예정일이 주말·공휴일이면 다음 근무일입니다."
 )

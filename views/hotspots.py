@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.app import data, login, widgets
 from blindspot.maps import hexgrid, palette, spatial
 from blindspot.maps import measures as mapmeasures
@@ -24,7 +25,7 @@ method = st.radio(
     ["gi", "moran"],
     horizontal=True,
     key="hot_method",
-    format_func={"gi": "Getis-Ord Gi* (핫·콜드스팟)", "moran": "국지적 Moran's I (LISA)"}.get,
+    format_func=glossary.HOTSPOT_METHODS.get,
 )
 chosen = rates[measure]
 labels, colours = (
@@ -48,7 +49,7 @@ with right:
         width="stretch",
         height=300,
         column_config={
-            "full_name": "읍면동",
+            "full_name": glossary.LEVELS["emd"],
             "value": chosen.label,
             "cls": "분류",
             "p_fdr": st.column_config.NumberColumn("FDR 보정 p", format="%.3f"),

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.access import count_text
 from blindspot.app import cache, data, login, widgets
 from blindspot.vocab import LEVELS
@@ -30,7 +31,7 @@ c2.metric("1인 가구 비율", "—" if summary["one_person_share"] is None els
 c3.metric(
     "적재된 차수",
     f"{len(rounds)}개",
-    f"{rounds['round_code'].iloc[0]} ~ {rounds['round_code'].iloc[-1]}",
+    f"{glossary.round_label(rounds['round_code'].iloc[0])} ~ {glossary.round_label(rounds['round_code'].iloc[-1])}",
     delta_color="off",
 )
 c4.metric("인구·경계 기준", info.get("geo_ref_month", "—"))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.app import data, login, widgets
 from blindspot.maps import measures as mapmeasures
 from blindspot.maps import render as maps
@@ -115,13 +116,10 @@ with right:
                     hide_index=True,
                     width="stretch",
                     column_config={
-                        "pseudo_id": "가명 ID",
-                        "emd_name": "읍면동",
-                        "band": "등급",
+                        **glossary.HOUSEHOLD_COLUMNS,
                         "probability": st.column_config.ProgressColumn(
-                            "위기 확률", format="percent", min_value=0.0, max_value=1.0
+                            glossary.PROBABILITY, format="percent", min_value=0.0, max_value=1.0
                         ),
-                        "reasons": "사유 (위기정보)",
                     },
                 )
                 st.caption("이 열람은 감사 기록에 남습니다.")

@@ -3,6 +3,7 @@
 
 import streamlit as st
 
+from blindspot import glossary
 from blindspot.access import may, threshold
 from blindspot.app import data, login, widgets
 from blindspot.casework import lists
@@ -119,10 +120,13 @@ for col, fmt in ((e1, "csv"), (e2, "xlsx")):
                 key=f"rl_download_{fmt}",
             )
 
-with st.expander("지역별 집계 (소수 억제)"):
+with st.expander(f"지역별 집계 ({glossary.SUPPRESSION})"):
     k = int(settings["min_count"])
     summary = data.risk_summary(scope, filters, "emd", k)
-    st.caption(f"1~{threshold(scope, k) - 1} 가구인 칸과, 빼기로 그 수가 드러나는 칸은 비공개입니다 (소수 억제).")
+    st.caption(
+        f"1~{threshold(scope, k) - 1} 가구인 칸과, 빼기로 그 수가 드러나는 칸은 {glossary.SUPPRESSED}입니다 "
+        f"({glossary.SUPPRESSION})."
+    )
     st.dataframe(summary, hide_index=True, width="stretch", column_config=SUMMARY_COLUMNS)
 
 if may(scope.role, "enter_outcome") and not rows.empty:

@@ -19,9 +19,7 @@ scope = login.current_scope()
 levels = ["sgg", "emd"] if scope.is_national else ["emd"]
 c1, c2, c3 = st.columns([2, 3, 2])
 with c1:
-    level = st.radio(
-        "순위 단위", levels, format_func={"sgg": "시군구 (전국)", "emd": "읍면동 (시군구 안)"}.get, key="zones_level"
-    )
+    level = st.radio("순위 단위", levels, format_func=glossary.RANKING_LEVELS.get, key="zones_level")
 with c2:
     area = widgets.area_picker(scope, "emd", key="zones_area") if level == "emd" else None
 with c3:

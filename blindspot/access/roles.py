@@ -8,9 +8,10 @@ entry, addresses, the audit log) and the briefing targets all ask it through
 
 from __future__ import annotations
 
+from blindspot import glossary
 from blindspot.access.scope import Scope
 
-ROLES = {"admin": "관리자", "analyst": "분석가", "district": "시군구 담당 공무원", "presenter": "발표자 (집계만)"}
+ROLES = glossary.ROLES
 
 # Pages each role may open, in navigation order.  The presenter gets no model page: its
 # subgroup table counts households per group, and such counts may be small.  Pages that

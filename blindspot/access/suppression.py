@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from blindspot import glossary
+
 if TYPE_CHECKING:
     from blindspot.access.scope import Scope
 
-SUPPRESSED = "비공개"
+SUPPRESSED = glossary.SUPPRESSED
 
 
 def threshold(scope: Scope | None = None, k: int = 0) -> int:

@@ -216,7 +216,9 @@ def _oidc(data: dict, now: float) -> None:
 def sidebar(scope: Scope) -> None:
     """Who is signed in, with what scope, and a logout button."""
     with st.sidebar:
-        st.markdown(f"**{st.session_state.get('display_name', scope.user)}** ({ROLES.get(scope.role, scope.role)})")
+        name, role = st.session_state.get("display_name", scope.user), ROLES.get(scope.role, scope.role)
+        # A demo account is named after its role: "발표자 (발표자)" would say the same thing twice.
+        st.markdown(f"**{name}**" + ("" if name == role else f" ({role})"))
         st.caption(f"권한 범위: {scope.label}" + ("" if scope.household_level else f" · {scope.min_count} 미만 비공개"))
         if st.button("로그아웃", key="logout"):
             oidc = st.session_state.get("via_oidc")

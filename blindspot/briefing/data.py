@@ -70,6 +70,16 @@ INDICATORS = (
 INDICATOR_KEYS = tuple(k for k, *_ in INDICATORS)
 
 
+def with_unit(label: str, unit: str) -> str:
+    """An indicator's name with its unit, in one pair of brackets: a second pair after a name
+    that already ends in one read as "발굴 가구 (방문 대상) (가구)".
+
+    >>> with_unit("접촉률", "%"), with_unit("발굴 가구 (방문 대상)", "가구")
+    ('접촉률 (%)', '발굴 가구 (방문 대상, 가구)')
+    """
+    return f"{label[:-1]}, {unit})" if label.endswith(")") else f"{label} ({unit})"
+
+
 def safe_scope(scope: Scope, k: int = DEFAULT_K) -> Scope:
     """The caller's areas, aggregates only, counts below ``max(k, scope.min_count)`` hidden.
 
@@ -108,6 +118,12 @@ class Briefing:
     model_version: str | None
     synthetic: bool
     generated_at: str
+
+    @property
+    def round_ko(self) -> str:
+        """The round as titles and tables read it ("2024년 3차"); the stamp and file names keep
+        the code (2024-R3), which is what a command or a file is asked for."""
+        return parse_round(self.round_code).short_ko
 
     @property
     def stamp(self) -> str:
@@ -325,7 +341,7 @@ def evaluation_table(kpis: dict, saved: dict) -> pd.DataFrame:
         rows.append(
             {
                 "key": key,
-                "지표": f"{label} ({unit})",
+                "지표": with_unit(label, unit),
                 "목표 A": target,
                 "실적 B": actual,
                 "달성률 (%)": rate,
@@ -424,9 +440,9 @@ def compare(a: Briefing, b: Briefing) -> pd.DataFrame:
         va, vb = a.kpis.get(key), b.kpis.get(key)
         rows.append(
             {
-                "지표": f"{label} ({unit})",
-                f"{a.area['name']} {a.round_code}": va,
-                f"{b.area['name']} {b.round_code}": vb,
+                "지표": with_unit(label, unit),
+                f"{a.area['name']} {a.round_ko}": va,
+                f"{b.area['name']} {b.round_ko}": vb,
                 "차이 (B−A)": None if va is None or vb is None else round(vb - va, 1),
             }
         )

@@ -41,9 +41,10 @@ from blindspot.maps import (  # noqa: E402
 A4_LANDSCAPE = (11.69, 8.27)  # inches
 ATTRIBUTION = "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계"
 METHOD_NOTE = (
-    "방법: 가구·위기정보는 격월 차수 자료, 위험군은 위험 모델(로지스틱 회귀)의 위험·주의 등급. "
+    f"방법: 가구·위기정보는 격월 차수 자료, {glossary.AT_RISK}: 위험 모델(로지스틱 회귀)의 "
+    f"{glossary.BAND_LABELS['high']}·{glossary.BAND_LABELS['medium']} 등급. "
     "소수 집계(1~k-1)와 빼기로 그 수가 드러나는 칸은 비공개, 0은 0으로 표시, 가구 단위 자료는 싣지 않음. "
-    "지도는 중위수 구간(quantile)으로 색칠, "
+    f"지도 색 구간: {glossary.CLASS_METHODS['quantiles']}, "
     "핫스팟은 Getis-Ord Gi* (999회 순열, FDR 보정, 90/95/99 %)."
 )
 PROJECTED = 5179  # Korea 2000 / Unified CS (metres): scale bars need metres
@@ -132,8 +133,20 @@ def map_one_person(store: Store, scope: Scope, b: Briefing):
         ] + handles
     _scale_bar(ax)
     _north_arrow(ax)
-    fig.legend(handles=handles, title="1인 가구 비율", loc="upper left", bbox_to_anchor=(0.68, 0.85), fontsize=10)
-    fig.suptitle(f"{b.area['name']} 1인 가구 비율 ({b.round_code})", fontsize=18, x=0.03, ha="left", y=0.97)
+    fig.legend(
+        handles=handles,
+        title=glossary.MAP_MEASURES["one_person_share"],
+        loc="upper left",
+        bbox_to_anchor=(0.68, 0.85),
+        fontsize=10,
+    )
+    fig.suptitle(
+        f"{b.area['name']} {glossary.MAP_MEASURES['one_person_share']} ({b.round_ko})",
+        fontsize=18,
+        x=0.03,
+        ha="left",
+        y=0.97,
+    )
     _footer(fig, b)
     return fig
 
@@ -162,9 +175,10 @@ def map_hotspots(store: Store, scope: Scope, b: Briefing):
     ]
     _scale_bar(ax)
     _north_arrow(ax)
-    label = "위험군 비율" if measure == "at_risk_rate" else "1인 가구 비율"
-    fig.legend(handles=handles, title=f"Gi* ({label})", loc="upper left", bbox_to_anchor=(0.68, 0.85), fontsize=10)
-    fig.suptitle(f"{b.area['name']} 핫스팟: {label} ({b.round_code})", fontsize=18, x=0.03, ha="left", y=0.97)
+    # The rate's name carries its unit in brackets: the round follows a dot, not a second pair.
+    label = glossary.AT_RISK_RATE if measure == "at_risk_rate" else glossary.MAP_MEASURES["one_person_share"]
+    fig.legend(handles=handles, title=f"Gi*: {label}", loc="upper left", bbox_to_anchor=(0.68, 0.85), fontsize=10)
+    fig.suptitle(f"{b.area['name']} 핫스팟: {label} · {b.round_ko}", fontsize=18, x=0.03, ha="left", y=0.97)
     _footer(fig, b)
     return fig
 
@@ -185,7 +199,7 @@ def _fmt(v, missing: str = SUPPRESSED) -> str:
 def page_cover(b: Briefing):
     fig = plt.figure(figsize=A4_LANDSCAPE)
     fig.text(0.06, 0.72, "복지사각지대 발굴 현황 브리핑", fontsize=30)
-    fig.text(0.06, 0.62, f"{b.area['name']} · {b.round_code}", fontsize=22)
+    fig.text(0.06, 0.62, f"{b.area['name']} · {b.round_ko}", fontsize=22)
     tiles = [
         ("발굴 가구", "flagged"),
         ("욕구 확인", "confirmed"),
@@ -206,7 +220,7 @@ def page_cover(b: Briefing):
 
 def page_table(b: Briefing):
     fig = plt.figure(figsize=A4_LANDSCAPE)
-    fig.suptitle(f"성과 지표 ({b.area['name']}, {b.round_code})", fontsize=18, x=0.03, ha="left", y=0.96)
+    fig.suptitle(f"성과 지표 ({b.area['name']}, {b.round_ko})", fontsize=18, x=0.03, ha="left", y=0.96)
     ax = fig.add_axes([0.03, 0.3, 0.94, 0.58])
     ax.set_axis_off()
     cols = ["지표", "목표 A", "실적 B", "달성률 (%)", "산식", "자료출처"]
@@ -252,7 +266,7 @@ def chart_funnel(b: Briefing):
     ax.barh(b.funnel["단계"][::-1], values[::-1], color=list(palette.FUNNEL)[::-1])
     for y, v in enumerate(list(b.funnel["가구"])[::-1]):
         ax.text(0, y, f"  {_fmt(v)}", va="center", fontsize=11)
-    ax.set_title(f"발굴 → 방문 → 욕구 확인 → 지원 ({b.area['name']}, {b.round_code})")
+    ax.set_title(f"발굴 → 방문 → 욕구 확인 → 지원 ({b.area['name']}, {b.round_ko})")
     # Follow-up contacts are counted apart from the first visits above (contacts, not households).
     ax.set_xlabel(f"가구 · 후속 연락(사례관리, 별도) {_fmt(b.kpis.get('followup_contacts'))}건")
     fig.subplots_adjust(bottom=0.2)
@@ -277,9 +291,9 @@ def chart_ranking(b: Briefing, n: int = 5):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     r = b.ranking
     pick = pd.concat([r.head(n), r.tail(n)]).drop_duplicates("code") if len(r) > 2 * n else r
-    label = glossary.AT_RISK_RATE if b.ranking_measure == "at_risk_rate" else "1인 가구 비율"
+    label = glossary.AT_RISK_RATE if b.ranking_measure == "at_risk_rate" else glossary.MAP_MEASURES["one_person_share"]
     ax.barh(pick["name"][::-1], pick[b.ranking_measure][::-1], color=palette.RANKING_BAR)
-    ax.set_title(f"상위·하위 지역: {label} ({b.round_code})")
+    ax.set_title(f"상위·하위 지역: {label} · {b.round_ko}")
     fig.subplots_adjust(left=0.25, bottom=0.2)
     _footer(fig, b)
     return fig

@@ -24,34 +24,13 @@ import unicodedata
 
 import pandas as pd
 
+from blindspot import glossary
 from blindspot.access import DENIED, Scope, can, scope_text
 from blindspot.db import opstore
 from blindspot.errors import AccessDenied, BlindspotError
 
 PURPOSES = ("방문 계획", "사례관리", "점검", "기타")
-ACTIONS = {
-    "view_list": "위험 가구 목록 열람",
-    "view_map_households": "지도 우선 방문 가구 열람",
-    "export_list": "위험 가구 목록 내보내기",
-    "record_outcome": "방문 결과 입력",
-    "refused_outcome": "방문 결과 입력 거부",
-    "export_round": "차수 자료 파일 내보내기 (명령줄)",
-    "rebuild_demo": "데모 데이터베이스 다시 만들기 (기록 옮김)",
-    "replace_database": "데이터베이스 교체 (명령줄, 명시적)",
-    "set_targets": "브리핑 목표 변경",
-    "download_file": "파일 내려받기",
-    "import_legacy": "옛 분석 파일의 운영 기록 옮김",
-    "promote_model": "위험 모델 서비스 지정 (관문 통과)",
-    "override_model_gate": "위험 모델 서비스 지정 (관문 미통과, 관리자 무시)",
-    "rollback_model": "위험 모델 되돌리기",
-    "view_followups": "후속 관리 연락 대상 열람",
-    "record_contact": "후속 연락 기록",
-    "set_followup_tier": "사례 등급 변경",
-    "assign_followup": "사례 담당 맡기·놓기",
-    "export_followups": "후속 연락 대상 내보내기",
-    "refused_followup": "후속 관리 입력 거부",
-    "set_staff": "시군구 담당 인력 등록 (방문 용량)",
-}
+ACTIONS = glossary.AUDIT_ACTIONS
 
 
 class PurposeRequired(BlindspotError):

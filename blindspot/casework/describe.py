@@ -12,30 +12,9 @@ from blindspot.casework import lists
 from blindspot.maps.measures import RISK_BANDS
 
 # Each filter key of an audit record or an export, as read.
-FILTER_LABELS = {
-    "round_id": "차수",
-    "round": "차수",
-    "area": "지역 코드",
-    "bands": "등급",
-    "indicator": "위기정보 지표",
-    "domain": "위기정보 영역",
-    "household_type": "가구 유형",
-    "age_band": "세대주 연령대",
-    "new_only": "이번 차수 신규 위기정보만",
-    "not_visited": "아직 방문하지 않은 가구만",
-    "capacity": "방문 용량 (읍면동 가구 대비)",
-    "format": "파일 형식",
-    "file": "파일",
-    "long": "긴 형식",
-    "sgg": "시군구",
-    "limit": "최대 가구 수",
-    "pseudo_id": "가명 ID",
-    "outcome": "방문 결과",
-    "support_type": "지원 내용",
-    "db": "데이터베이스",
-}
+FILTER_LABELS = glossary.FILTER_LABELS
 # Audit notes (비고) that are codes.
-DETAIL_LABELS = {"inserted": "새로 입력", "updated": "고침"}
+DETAIL_LABELS = glossary.DETAIL_LABELS
 
 
 def _round_text(value) -> str:

@@ -27,12 +27,10 @@ from blindspot.vocab import YES_NO
 CONFIDENTIAL = "개인정보 — 업무 목적 외 사용·유출 금지"
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SUMMARY_COLUMNS = {
-    "code": "지역 코드",
+    "code": glossary.FILTER_LABELS["area"],
     "full_name": "지역",
     "scored": "점수 산출 가구",
-    "high": "위험",
-    "medium": "주의",
-    "low": "관심",
+    **{band: glossary.BAND_LABELS[band] for band in ("high", "medium", "low")},
     "visited_at_risk": f"방문한 {glossary.AT_RISK_HOUSEHOLDS}",
 }
 
@@ -151,7 +149,7 @@ def export_summary(
         raise EmptyExport("이 차수·지역에는 점수가 산출된 가구가 없어 파일을 만들지 않았습니다.")
     k_used = threshold(scope, k)
     counts = [c for c in SUMMARY_COLUMNS if c not in ("code", "full_name")]
-    note = f"{k_used} 미만은 비공개 (소수 억제)"
+    note = f"{k_used} 미만은 {glossary.SUPPRESSED} ({glossary.SUPPRESSION})"
     frame = table.rename(columns=SUMMARY_COLUMNS)
     frame["비고"] = [note if table.loc[i, counts].isna().any() else "" for i in table.index]
     now = dt.datetime.now().replace(microsecond=0)
@@ -165,25 +163,13 @@ def export_summary(
             lists.model_version(store, filters.round_id),
             None,
             now,
-            {"소수 억제": f"1~{k_used - 1} 가구인 칸은 비워 두었습니다 (k = {k_used})."},
+            {glossary.SUPPRESSION: f"1~{k_used - 1} 가구인 칸은 비워 두었습니다 (k = {k_used})."},
         )
         data = xlsx_bytes(frame, "지역별 집계", meta)
     return ExportFile(data, _file_name("지역별집계", filters, now, fmt), FORMATS[fmt], len(frame), audit.sha256(data))
 
 
-AUDIT_COLUMNS = {
-    "event_id": "번호",
-    "happened_at": "시각",
-    "user_name": "사용자",
-    "role": "역할",
-    "action": "행위",
-    "scope": "권한 범위",
-    "filters": "필터",
-    "row_count": "행 수",
-    "purpose": "목적",
-    "file_hash": "파일 SHA-256",
-    "detail": "비고",
-}
+AUDIT_COLUMNS = glossary.AUDIT_COLUMNS
 
 
 def audit_frame(log: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.access import Scope, can_see_address, may, narrow, protect, scope_sql_named, subset, threshold
 from blindspot.casework import audit, sql
 from blindspot.db import sql as db_sql
@@ -30,40 +30,20 @@ from blindspot.vocab import DEFAULT_AGE_BANDS
 
 DEFAULT_CAPACITY = settings.default("capacity_share")
 DEFAULT_K = settings.default("min_count")
+# (name, smallest size, largest size) of each household type.
 HOUSEHOLD_TYPES = {
-    "all": ("전체", 1, 99),
-    "one_person": ("1인 가구", 1, 1),
-    "two_person": ("2인 가구", 2, 2),
-    "three_plus": ("3인 이상", 3, 99),
+    code: (glossary.HOUSEHOLD_TYPES[code], lo, hi)
+    for code, lo, hi in (("all", 1, 99), ("one_person", 1, 1), ("two_person", 2, 2), ("three_plus", 3, 99))
 }
 AGE_BANDS = {"all": ("전체", 0, 200), **{f"{lo}_{hi}": (label, lo, hi) for lo, hi, label in DEFAULT_AGE_BANDS}}
 # How a household came onto the list: its band, or the random audit sample (docs/model.md).
-LISTED, AUDIT_PICK = "명단", "무작위 점검"
+LISTED, AUDIT_PICK = glossary.LIST_SELECTION["listed"], glossary.LIST_SELECTION["audit_pick"]
 SYNTHETIC_ADDRESS_NOTE = "(합성 주소)"
 # Real extraction files carry no address (docs/ingest-format.md): the list says so instead.
 NO_ADDRESS_NOTE = "(주소 정보 없음: 추출 파일에 주소가 없습니다)"
 
 # Columns of the list as shown and exported, with Korean headers.
-COLUMNS = {
-    "rank": "순위",
-    "pseudo_id": "가명 ID",
-    "sgg_name": "시군구",
-    "emd_name": "읍면동",
-    "band": "등급",
-    "selection": "선정 경로",
-    "probability": "위기 확률",
-    "rank_listed": "읍면동 내 순위",
-    "reason_1": "사유 1",
-    "reason_2": "사유 2",
-    "reason_3": "사유 3",
-    "lonely_grade": "고독사 위험",
-    "lonely_reasons": "고독사 위험 사유",
-    "household_type": "가구 유형",
-    "age_band": "세대주 연령대",
-    "new_signal": "이번 차수 신규",
-    "visited": "방문 여부",
-    "address": "주소",
-}
+COLUMNS = glossary.LIST_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -190,7 +170,8 @@ def _masked_rows(store: Store, scope: Scope, filters: ListFilters, purpose: str)
     df["band"] = df["band"].map(RISK_BANDS).fillna(df["band"])
     df["selection"] = np.where(df.pop("audit_pick").fillna(False).astype(bool), AUDIT_PICK, LISTED)
     df["household_type"] = [
-        ("1인 가구" if n == 1 else "2인 가구" if n == 2 else "3인 이상") for n in df["household_size"]
+        HOUSEHOLD_TYPES["one_person" if n == 1 else "two_person" if n == 2 else "three_plus"][0]
+        for n in df["household_size"]
     ]
     df["age_band"] = [
         next((label for lo, hi, label in DEFAULT_AGE_BANDS if lo <= a <= hi), "20세 미만") for a in df["head_age"]

@@ -26,15 +26,15 @@ from blindspot.rounds import Round
 
 # Tier codes: the three band codes a case can take from the model, and 종결.
 TIERS = ("high", "medium", "low", "closed")
-TIER_LABELS = {**{t: glossary.BAND_LABELS[t] for t in TIERS[:3]}, "closed": "종결"}
+TIER_LABELS = glossary.TIER_LABELS
 # What the page says of each tier's cadence (the glossary's words for the three bands).
-TIER_CADENCE = {**{t: glossary.BANDS[t][2] for t in TIERS[:3]}, "closed": "한 해 두 번 사후 확인"}
+TIER_CADENCE = glossary.TIER_CADENCE
 # The tier a band gives a case whose tier still follows the model: "none" closes it.
 TIER_OF_BAND = {"high": "high", "medium": "medium", "low": "low", "none": "closed"}
 # Bands that open a case: the households an office is asked to reach (위험군).
 OPENING_BANDS = ("high", "medium")
 
-METHODS = {"phone": "전화", "visit": "방문", "message": "문자·메신저"}
+METHODS = glossary.CONTACT_METHODS
 WEEKDAYS = "월화수목금토일"
 
 

@@ -42,7 +42,7 @@ from blindspot.followup import cadence, sql
 from blindspot.vocab import OUTCOMES, YES_NO
 
 SYSTEM_USER = "system"  # who moves a tier that follows the model
-SOURCES = {"band": "모델 등급", "official": "담당자 지정"}
+SOURCES = glossary.TIER_SOURCES
 _SGG_RE = re.compile(r"^\d{5}$")
 # Any constant (opstore and opcase use the ones before), times 100,000 plus the 시군구 code: one
 # sync of a 시군구 at a time on PostgreSQL (one bigint key; the two-key form takes 32-bit keys).
@@ -219,29 +219,13 @@ def _changes(con: Connection, changes: list[tuple], source: str, round_id: int |
 
 # --- the due list -----------------------------------------------------------------------------
 
-ROW_COLUMNS = {
-    "case_id": "사례 번호",
-    "pseudo_id": "가명 ID",
-    "emd_name": "읍면동",
-    "tier": "사례 등급",
-    "band": "이번 차수 위험 등급",
-    "due_on": "연락 예정일",
-    "overdue": "기한 지남",
-    "task": "할 일",
-    "last_contact_on": "마지막 연락",
-    "last_outcome": "마지막 결과",
-    "contact_count": "연락 횟수",
-    "opened_on": "사례 시작",
-    "tier_source": "등급 출처",
-    "assigned_to": "담당자",
-    "address": "주소",
-}
-HISTORY_COLUMNS = {"case_id": "사례 번호", "on": "날짜", "what": "내용", "by": "입력"}
+ROW_COLUMNS = glossary.CASE_COLUMNS
+HISTORY_COLUMNS = glossary.CASE_HISTORY_COLUMNS
 
 
 # Whose cases a due list shows: every case of the 시군구, the user's own and the ones nobody has
 # taken yet, or only the untaken ones.
-OWNERS = {"all": "전체", "mine": "내 사례 (미지정 포함)", "untaken": "미지정만"}
+OWNERS = glossary.CASE_OWNERS
 
 
 def due_list(
@@ -442,11 +426,14 @@ def display(rows: pd.DataFrame) -> pd.DataFrame:
     """
     out = rows.copy()
     out["tier"] = out["tier"].map(cadence.TIER_LABELS)
-    out["band"] = [glossary.BAND_LABELS.get(b, "점수 없음") if isinstance(b, str) else "점수 없음" for b in out["band"]]
+    out["band"] = [
+        glossary.BAND_LABELS.get(b, glossary.NO_SCORES) if isinstance(b, str) else glossary.NO_SCORES
+        for b in out["band"]
+    ]
     for col in ("due_on", "last_contact_on", "opened_on"):
         out[col] = [cadence.korean_date(d) for d in out[col]]
     out["overdue"] = out["overdue"].map(YES_NO)
-    out["task"] = out["task"].map({"visit": "방문", "contact": "연락"})
+    out["task"] = out["task"].map(glossary.CASE_TASKS)
     out["last_outcome"] = [OUTCOMES.get(o, "—") if isinstance(o, str) else "—" for o in out["last_outcome"]]
     out["tier_source"] = out["tier_source"].map(SOURCES)
     out["emd_name"] = [n if isinstance(n, str) else "—" for n in out["emd_name"]]

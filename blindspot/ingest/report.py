@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from blindspot import glossary
 from blindspot.ingest.readers import Problem, echo
 
 REPORT_COLUMNS = ["file", "row", "column", "value", "message"]
-REPORT_LABELS = {"file": "파일", "row": "행", "column": "열", "value": "값", "message": "문제"}
+REPORT_LABELS = glossary.REPORT_LABELS
 
 
 # Canonical column → accepted header spellings (Korean systems export Korean headers).

@@ -28,9 +28,7 @@ RESOLUTIONS = (7, 8, 9)  # mean cell area ≈ 5.2, 0.74 and 0.11 km²
 # What the hotspot page offers; the environment may raise it for the whole deployment.
 DEFAULT_K = settings.get("hex_min_count")
 MEASURES = {
-    "households": "가구 수",
-    "one_person": "1인 가구 수",
-    "one_person_share": "1인 가구 비율",
+    **{key: glossary.MAP_MEASURES[key] for key in ("households", "one_person", "one_person_share")},
     "at_risk": glossary.AT_RISK_COUNT,
     "at_risk_rate": glossary.AT_RISK_RATE,
 }

@@ -12,9 +12,10 @@ import math
 import pandas as pd
 import pydeck as pdk
 
+from blindspot import glossary
 from blindspot.maps.palette import NO_DATA
 
-NO_DATA_LABEL = "자료 없음·비공개 (suppressed)"
+NO_DATA_LABEL = f"{glossary.NO_DATA}·{glossary.SUPPRESSED} (suppressed)"
 
 
 def format_value(value, unit: str, change: bool = False) -> str:

@@ -24,7 +24,7 @@ AgeBands = tuple[tuple[int, int | None], ...]
 DEFAULT_BANDS: AgeBands = ((20, 39), (40, 64), (65, None))
 
 RISK_BANDS = glossary.BAND_LABELS
-NO_SCORES = "점수 없음"
+NO_SCORES = glossary.NO_SCORES
 
 
 @dataclass(frozen=True)
@@ -76,28 +76,29 @@ def measures(domains: list[tuple[str, str]], bands: AgeBands = DEFAULT_BANDS) ->
     >>> [m.key for m in measures([("economy", "경제·공과금")], ((65, None),))][:6]
     ['households', 'one_person', 'one_person_share', 'one_person_65_plus', 'one_person_65_plus_share', 'domain_economy']
     """
+    term = glossary.MAP_MEASURES
     out = [
-        Measure("households", "가구 수", "count", "가구"),
-        Measure("one_person", "1인 가구 수", "count", "1인 가구"),
-        Measure("one_person_share", "1인 가구 비율", "share", "1인 가구"),
+        Measure("households", term["households"], "count", "가구"),
+        Measure("one_person", term["one_person"], "count", "1인 가구"),
+        Measure("one_person_share", term["one_person_share"], "share", "1인 가구"),
     ]
     for band in bands:
         k, label = band_key(band), band_label(band)
-        out.append(Measure(f"one_person_{k}", f"1인 가구 수 ({label})", "count", "1인 가구"))
-        out.append(Measure(f"one_person_{k}_share", f"1인 가구 비율 ({label})", "share", "1인 가구"))
+        out.append(Measure(f"one_person_{k}", f"{term['one_person']} ({label})", "count", "1인 가구"))
+        out.append(Measure(f"one_person_{k}_share", f"{term['one_person_share']} ({label})", "share", "1인 가구"))
     for domain, name in domains:
         out.append(Measure(f"domain_{domain}", f"{name} 위기정보 가구 (천 가구당)", "per_1000", "위기정보 영역"))
     out += [
-        Measure("signal_any", "위기정보 가구 (천 가구당)", "per_1000", "위기정보 영역"),
-        Measure("visited", "방문 가구 수", "count", "방문·지원"),
-        Measure("visited_rate", "방문 가구 (천 가구당)", "per_1000", "방문·지원"),
-        Measure("confirmed", "욕구 확인 가구 수", "count", "방문·지원"),
-        Measure("confirmed_rate", "욕구 확인율 (방문 대비)", "share", "방문·지원"),
-        Measure("supported", "지원 연계 가구 수", "count", "방문·지원"),
-        Measure("supported_rate", "지원 연계율 (방문 대비)", "share", "방문·지원"),
+        Measure("signal_any", term["signal_any"], "per_1000", "위기정보 영역"),
+        Measure("visited", term["visited"], "count", "방문·지원"),
+        Measure("visited_rate", term["visited_rate"], "per_1000", "방문·지원"),
+        Measure("confirmed", term["confirmed"], "count", "방문·지원"),
+        Measure("confirmed_rate", term["confirmed_rate"], "share", "방문·지원"),
+        Measure("supported", term["supported"], "count", "방문·지원"),
+        Measure("supported_rate", term["supported_rate"], "share", "방문·지원"),
         Measure("at_risk", glossary.AT_RISK_COUNT, "count", "위기 점수", True),
         Measure("at_risk_rate", glossary.AT_RISK_RATE, "per_1000", "위기 점수", True),
-        Measure("mean_probability", "평균 위기 확률", "probability", "위기 점수", True),
+        Measure("mean_probability", term["mean_probability"], "probability", "위기 점수", True),
     ]
     return out
 

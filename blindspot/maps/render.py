@@ -25,6 +25,7 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
+from blindspot import glossary
 from blindspot.access import SUPPRESSED, Scope
 from blindspot.db.store import Store
 from blindspot.geo import regions as geography
@@ -49,7 +50,7 @@ HEX_LAYER_ID = "hexagons"
 TOLERANCE = {"sido": 0.0005, "sgg": 0.0005, "emd": 0.0005}
 DECIMALS = {"sido": 4, "sgg": 4, "emd": 4}
 
-METHODS = {"quantiles": "분위수 (quantiles)", "natural": "자연 구간 (natural breaks, Fisher-Jenks)"}
+METHODS = glossary.CLASS_METHODS
 
 
 # --- classes and colours -------------------------------------------------------------------

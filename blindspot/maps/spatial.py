@@ -17,28 +17,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from blindspot import glossary
+
 SEED = 20240630
 PERMUTATIONS = 999
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 
-GI_CLASSES = {
-    "hot_99": "핫스팟 99%",
-    "hot_95": "핫스팟 95%",
-    "hot_90": "핫스팟 90%",
-    "cold_99": "콜드스팟 99%",
-    "cold_95": "콜드스팟 95%",
-    "cold_90": "콜드스팟 90%",
-    "not_significant": "유의하지 않음",
-    "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
-}
-MORAN_CLASSES = {
-    "HH": "높음-높음 (HH, 고위기 군집)",
-    "LL": "낮음-낮음 (LL)",
-    "HL": "높음-낮음 (HL, 고립된 높음)",
-    "LH": "낮음-높음 (LH)",
-    "not_significant": "유의하지 않음",
-    "not_tested": "검정 안 함 (이웃 없음·자료 없음)",
-}
+GI_CLASSES = glossary.GI_CLASSES
+MORAN_CLASSES = glossary.MORAN_CLASSES
 _QUADRANT = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
@@ -294,7 +280,7 @@ def rising(trend: pd.DataFrame) -> pd.DataFrame:
     return trend[trend["emerging"]].sort_values(["tau", "z_last"], ascending=False)
 
 
-EMERGING_LABELS = {"emerging": "떠오르는 핫스팟", "other": "해당 없음"}
+EMERGING_LABELS = glossary.EMERGING_LABELS
 
 
 def emerging_classes(trend: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,9 @@ rounds before it, with cluster-bootstrap 95 % intervals on every headline figure
 
 One held-out round says how a model did once; the backtest says how steady that is.  Each
 fold runs the same path as ``train`` (:func:`pipeline.plan_rounds` for the training rounds,
-the same C and thresholds, the strong baseline's weights from that fold's training rows) and
-is judged by :func:`training.headline`, the very figures ``evaluate`` prints.
+the same C and thresholds, the same recalibration (:func:`propensity.fit_calibrated`), the
+strong baseline's weights from that fold's training rows) and is judged by
+:func:`training.headline`, the very figures ``evaluate`` prints.
 
 Intervals resample 읍면동, the unit capacity is shared in (a 읍면동's visits are one
 decision, so its households are not independent).  Each 읍면동 is reduced to sufficient
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model.evaluation import RELIABILITY_BINS
@@ -34,18 +35,18 @@ from blindspot.model.pipeline import (
     ModelError,
     Thresholds,
     check_labels,
-    fit,
     labelled_rounds,
     plan_rounds,
     training_frame,
 )
+from blindspot.model.propensity import fit_calibrated
 from blindspot.model.training import RoundRows, headline, round_rows, strong_weights
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
 PR_BINS = 512
 RANKINGS = ("model", "baseline", "strong_baseline")
-RANKING_KO = {"model": "모델", "baseline": "지표 개수 규칙", "strong_baseline": "가중 규칙"}
+RANKING_KO = glossary.RANKINGS
 METRICS = ("recall_at_capacity", "precision_at_capacity", "pr_auc")
 CALIBRATION = ("ece", "ece_signalled")
 RATIOS = {"recall_ratio": "baseline", "recall_ratio_strong": "strong_baseline"}
@@ -267,7 +268,7 @@ def method_text(replicates: int, bins: int = PR_BINS) -> str:
     return (
         f"각 검증 차수는 그 이전 차수로만 학습한 모델로 평가했고, 95% 구간은 읍면동을 단위로(합친 수치는 "
         f"한 읍면동의 모든 검증 차수를 함께) {replicates:,}회 복원추출한 군집 부트스트랩의 2.5·97.5 백분위수이며, "
-        f"PR-AUC는 위기가구 점수 분위 {bins}개 구간의 히스토그램으로 근사했습니다."
+        f"PR-AUC는 위기 가구 점수 분위 {bins}개 구간의 히스토그램으로 근사했습니다."
     )
 
 
@@ -281,13 +282,16 @@ def run_backtest(
     folds: int | None = None,
     seed: int = RANDOM_STATE,
     reuse: tuple[int, list[int], RoundRows] | None = None,
+    propensities: dict | None = None,
     progress: ProgressFn = silent,
 ) -> dict:
     """The rolling backtest, as stored in ``metadata["backtest"]``.
 
     ``replicates`` and ``folds`` default to the settings ``backtest_replicates`` and
     ``backtest_folds``; ``reuse`` = (test round, training rounds, rows) of a fold the caller
-    has predicted already (``train``'s own), so that fold is not fitted twice.
+    has predicted already (``train``'s own), so that fold is not fitted twice; ``propensities``
+    (round → listing propensity, :func:`blindspot.model.propensity.listing_weights`) are shared
+    between folds, a round's propensity depending on that round alone.
     """
     catalogue = catalogue or load_catalogue()
     replicates = settings.get("backtest_replicates") if replicates is None else replicates
@@ -310,7 +314,7 @@ def run_backtest(
             except ModelError as exc:  # an early fold with too few labels: say so, go on
                 skipped.append({"round": code, "reason": str(exc)})
                 continue
-            fitted = fit(X, y, fs, C=C, thresholds=thresholds)
+            fitted, _ = fit_calibrated(store, X, y, fs, catalogue, C, thresholds, propensities)
             weights = strong_weights(X, y, fs)
             del X
             rows = round_rows(store, fitted, t, catalogue, thresholds.capacity_share, weights=weights)
@@ -429,21 +433,23 @@ def card_section(meta: dict) -> str:
     pooled = bt["pooled"]
     m, s, b = pooled["model"], pooled.get("strong_baseline") or {}, pooled["baseline"]
     ci = pooled.get("ci95") or {}
+    strong, count = RANKING_KO["strong_baseline"], RANKING_KO["baseline"]
     lines = [
         "## 차수별 검증 (백테스트)",
         "",
         f"명령: `{COMMAND}` (학습할 때 함께 계산, `metadata.json` 의 `backtest`; "
         "`python -m blindspot evaluate --json` 이 그대로 출력). " + bt.get("method", ""),
         "",
-        f"검증 차수 {len(pooled['rounds'])}개({', '.join(pooled['rounds'])})를 합치면 모델의 용량 내 재현율은 "
-        f"{_with_ci(m, 'recall_at_capacity')}, 가중 규칙은 {_with_ci(s, 'recall_at_capacity')}, "
-        f"지표 개수 규칙은 {_with_ci(b, 'recall_at_capacity')}입니다. 모델 ÷ 가중 규칙 "
+        f"검증 차수 {len(pooled['rounds'])}개({', '.join(pooled['rounds'])})를 합친 용량 내 재현율: "
+        f"모델 {_with_ci(m, 'recall_at_capacity')}, "
+        f"{strong} {_with_ci(s, 'recall_at_capacity')}, "
+        f"{count} {_with_ci(b, 'recall_at_capacity')}. 모델 ÷ {strong} "
         f"{_fmt(pooled.get('recall_ratio_strong'), 2)} (95% 구간 {_interval(ci.get('recall_ratio_strong'), 2)}), "
-        f"모델 ÷ 개수 규칙 {_fmt(pooled.get('recall_ratio'), 2)} "
+        f"모델 ÷ {count} {_fmt(pooled.get('recall_ratio'), 2)} "
         f"(95% 구간 {_interval(ci.get('recall_ratio'), 2)}). ECE {_with_ci(m, 'ece', 4)}, "
         f"신호 있는 가구 ECE {_with_ci(m, 'ece_signalled', 4)}.",
         "",
-        "| 검증 차수 | 학습 차수 | 모델 재현율 | 가중 규칙 재현율 | 개수 규칙 재현율 | 모델 ÷ 가중 규칙 "
+        f"| 검증 차수 | 학습 차수 | 모델 재현율 | {strong} 재현율 | {count} 재현율 | 모델 ÷ {strong} "
         "| 모델 정밀도 | 모델 PR-AUC | ECE | 신호 가구 ECE |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

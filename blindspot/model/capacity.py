@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blindspot import settings
+from blindspot import glossary, settings
 
 RULES = ("flat", "need")
-RULE_LABELS = {"flat": "균등 (가구 수 비례)", "need": "필요 비례 (예상 위기 가구 비례)"}
+RULE_LABELS = glossary.CAPACITY_RULES
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ can never disagree with the artifact it describes.
 
 from __future__ import annotations
 
+from blindspot import glossary
+
 GAP_LIMIT = 0.8
 
 
@@ -154,7 +156,7 @@ def model_card(meta: dict) -> str:
         f"생성 {meta['created_at']} · {meta['estimator']} · scikit-learn {meta['library_versions']['scikit-learn']}",
         "",
         "## 용도 (Intended use)",
-        "읍면동 복지 담당자가 이번 차수 방문·상담 순서를 정할 때 참고하는 위기가구 **우선순위**입니다. "
+        "읍면동 복지 담당자가 이번 차수 방문·상담 순서를 정할 때 참고하는 위기 가구 **우선순위**입니다. "
         "점수는 방문을 대신하지 않으며, 수급 자격 판정·제재·불이익 결정에 쓰지 않습니다. "
         "Ranks households for outreach visits; not for eligibility or sanctions.",
         "",
@@ -165,6 +167,16 @@ def model_card(meta: dict) -> str:
         "이웃·명예사회복지공무원·검침원 제보는 위기를 보고 고른 가구라(결과에 따른 선택) 학습에서 뺍니다.",
         f"- 학습 행 (rows): {tr['rows']:,}건, 양성 {tr['positives']:,}건; 자료 지문 (fingerprint) "
         f"`{tr['data_fingerprint'][:16]}…`",
+        *(
+            [
+                "- 확률 보정 (calibration): 가중치 없이 학습한 뒤, 방문 결과를 명단 선정 확률의 역수로 가중해 "
+                f"로그오즈의 기울기 {c['slope']:.3f}·절편 {c['intercept']:+.3f}를 다시 맞춤 "
+                "(명단에 오른 가구가 아니라 위기정보 가구 전체에 맞춘 확률; 순위는 그대로). "
+                "Log-odds recalibrated with inverse listing-propensity weights (`listing_ipw_platt`).",
+            ]
+            if (c := tr.get("calibration"))
+            else []
+        ),
         f"- 데이터베이스: {tr['database'].get('data_kind')} (generator {tr['database'].get('generator_version')}, "
         f"seed {tr['database'].get('seed')}, scale {tr['database'].get('scale')})",
         "- 입력 변수 (features): "
@@ -250,14 +262,7 @@ def model_card(meta: dict) -> str:
 
 # --- tables for the "모델" page (plain frames; the page only renders them) ----------------
 
-METRIC_LABELS = {
-    "recall_at_capacity": "용량 내 재현율 (recall at capacity)",
-    "precision_at_capacity": "용량 내 정밀도 (precision at capacity)",
-    "pr_auc": "PR-AUC",
-    "roc_auc": "ROC-AUC",
-    "brier": "Brier score",
-    "ece": "기대 보정 오차 (ECE)",
-}
+METRIC_LABELS = glossary.METRIC_LABELS
 
 
 def metrics_table(meta: dict):
@@ -266,7 +271,10 @@ def metrics_table(meta: dict):
 
     m, b = meta["metrics"]["model"], meta["metrics"]["baseline"]
     return pd.DataFrame(
-        [{"지표": label, "모델": m.get(key), "지표 개수 규칙": b.get(key)} for key, label in METRIC_LABELS.items()]
+        [
+            {"지표": label, "모델": m.get(key), glossary.RANKINGS["baseline"]: b.get(key)}
+            for key, label in METRIC_LABELS.items()
+        ]
     )
 
 
@@ -276,7 +284,7 @@ def pr_frame(meta: dict):
 
     rows = [
         {"재현율 (recall)": p["recall"], "정밀도 (precision)": p["precision"], "순위": name}
-        for key, name in (("model", "모델"), ("baseline", "지표 개수 규칙"))
+        for key, name in ((k, glossary.RANKINGS[k]) for k in ("model", "baseline"))
         for p in meta["curves"]["pr"][key]
     ]
     return pd.DataFrame(rows)

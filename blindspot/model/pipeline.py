@@ -8,7 +8,10 @@ capacity 0.112 vs 0.112, docs/model.md), while a linear model gives
   contribution per feature, so the three reasons shown are the model's own arithmetic,
   not an approximation (SHAP for trees would cost minutes per million households);
 * calibrated probabilities without a second model: the log-loss fit is calibrated on
-  the population it learns from (measured: expected calibration error, ECE);
+  the population it learns from, the listed households; a slope and an intercept on its
+  log-odds, fitted with inverse listing-propensity weights, carry that to every signalled
+  household and are folded into the coefficients (:mod:`blindspot.model.propensity`;
+  measured: expected calibration error, ECE);
 * scoring of 24 million households in a few minutes on two cores.
 
 Labels.  Outcomes of visits from the national system list and from local selection are
@@ -410,21 +413,5 @@ def importance(model: FittedModel, contrib: np.ndarray, catalogue: Catalogue) ->
     return df.sort_values("mean_abs_contribution", ascending=False, kind="stable").reset_index(drop=True)
 
 
-FEATURE_LABELS = {
-    "n_signals": "위기정보 수",
-    "n_domains": "위기 영역 수",
-    "max_months": "최장 체납 개월",
-    "total_amount": "연체·체납액",
-    "n_new": "새 위기정보 수",
-    "n_signals_prev": "직전 차수 위기정보 수",
-    "prev_rounds_signalled": "최근 3차수 중 위기정보 차수",
-    "streak": "연속 위기정보 차수",
-    "emd_signal_rate": "읍면동 위기정보 비율",
-    "household_size": "가구원 수",
-    "age_band": "세대주 연령대",
-    "head_sex": "세대주 성별",
-    "one_person": "1인 가구",
-    "housing_type": "주거 형태",
-    "welfare_status": "복지 수급",
-    "emd_type": "읍·면·동 구분",
-}
+# The inputs' names live in the glossary; the old name stays for drift and the model card.
+from blindspot.glossary import FEATURE_LABELS  # noqa: E402

@@ -35,6 +35,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from blindspot import glossary
 from blindspot.access import Scope
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
@@ -387,7 +388,7 @@ def rollback(
     return {**done, "promoted": True}
 
 
-GATE_STATUS = {True: "통과", False: "미통과"}
+GATE_STATUS = glossary.GATE_STATUS
 
 
 def list_models(models_dir: Path, current: str | None) -> list[dict]:

@@ -121,6 +121,15 @@ CHANNEL_LABELS = (
     WHERE round_id = $t AND outcome <> 'unreachable' AND list_contains($channels, channel)"""
 )
 
+# Households listed in round $t by the channels $channels, whatever the outcome (who was
+# chosen, for the listing propensity of blindspot/model/propensity.py).
+LISTED_IDS = """
+    SELECT DISTINCT household_id FROM visits_now
+    WHERE round_id = $t AND list_contains($channels, channel) ORDER BY household_id"""
+
+# Households with at least one signal in round ? (the population the lists are drawn from).
+SIGNALLED_IN_ROUND = "SELECT count(DISTINCT household_id) FROM observations WHERE round_id = ?"
+
 # Households of a round per 시군구, to cut scoring into batches of whole 시군구.
 HOUSEHOLDS_PER_SGG = (
     """

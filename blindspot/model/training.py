@@ -39,12 +39,12 @@ from blindspot.model.pipeline import (
     Thresholds,
     check_labels,
     data_fingerprint,
-    fit,
     importance,
     plan_rounds,
     set_population_base,
     training_frame,
 )
+from blindspot.model.propensity import fit_calibrated
 from blindspot.model.scoring import feature_batches, predict_round, sgg_batches
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
@@ -274,10 +274,14 @@ def train(
     check_labels(y, train_rounds)
     progress(0.3, f"학습 중: {len(y):,}건 (욕구 확인 {int(y.sum()):,}건)")
     t0 = time.monotonic()
-    fitted = fit(X, y, fs, C=C, thresholds=thresholds)
+    # Fit, then recalibrate on the signalled population (propensity.py); the listing
+    # propensities of the training rounds are kept for the backtest's folds.
+    propensities: dict[int, pd.DataFrame] = {}
+    fitted, calibration = fit_calibrated(store, X, y, fs, catalogue, C, thresholds, propensities)
     fit_seconds = time.monotonic() - t0
     fingerprint = data_fingerprint(X[["round_id", "household_id", *fs.all]], y)
-    params = {"C": C, "model": "LogisticRegression", "random_state": RANDOM_STATE}
+    # The recalibration is part of the recipe: the same data trained the old way keeps its old id.
+    params = {"C": C, "model": "LogisticRegression", "random_state": RANDOM_STATE, "calibration": calibration["method"]}
     version = artifacts.make_version(fingerprint, fs, params)
     progress(0.45, f"검증 차수 {from_id(test).code} 평가 중")
     weights = strong_weights(X, y, fs)
@@ -310,6 +314,7 @@ def train(
         thresholds=thresholds,
         catalogue=catalogue,
         reuse=(test, train_rounds, rows),
+        propensities=propensities,
         progress=lambda f, m: progress(0.7 + 0.25 * f, m),
     )
     backtest["seconds"] = round(time.monotonic() - t0, 1)
@@ -318,7 +323,8 @@ def train(
     metadata = {
         "version": version,
         "created_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "estimator": "scikit-learn Pipeline(ColumnTransformer → LogisticRegression)",
+        "estimator": "scikit-learn Pipeline(ColumnTransformer → LogisticRegression), "
+        "log-odds recalibrated on the signalled population (listing_ipw_platt)",
         "params": params,
         "explanation_method": "exact log-odds decomposition of a linear model "
         "(coefficient × (value − column mean over explain.base_population), summed per feature)",
@@ -336,6 +342,8 @@ def train(
             "positives": int(y.sum()),
             "data_fingerprint": fingerprint,
             "fit_seconds": round(fit_seconds, 2),
+            # Inverse listing-propensity weights and the recalibration they set (propensity.py).
+            "calibration": calibration,
             "database": {k: meta_db.get(k) for k in ("data_kind", "generator_version", "seed", "scale", "built_at")},
         },
         "thresholds": asdict(thresholds),

@@ -67,6 +67,6 @@ def map_reach_gap(store: Store, scope: Scope, b: Briefing):
         fontsize=8,
         color=palette.TEXT_MUTED,
     )
-    fig.suptitle(f"{b.area['name']} 발굴 격차 ({b.round_code})", fontsize=18, x=0.03, ha="left", y=0.97)
+    fig.suptitle(f"{b.area['name']} 발굴 격차 ({b.round_ko})", fontsize=18, x=0.03, ha="left", y=0.97)
     pack._footer(fig, b)
     return fig

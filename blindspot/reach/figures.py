@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.access import Scope, mask_statistic, narrow, outer_scope, scope_sql_named, threshold
 from blindspot.db import aggregates
 from blindspot.db import sql as db_sql
@@ -44,14 +44,7 @@ CONFIDENCE = 0.95  # two-sided level of the ratio's interval (docs/reach-gap.md)
 LEVELS = ("nation", "sido", "sgg", "emd")
 
 # Class of an area, in the order of the legend.
-CLASSES = {
-    "gap": "발굴 격차 (기준보다 뚜렷이 낮음)",
-    "even": "뚜렷한 차이 없음",
-    "ahead": "기준보다 높음",
-    "hidden": "비공개",
-    "no_scores": "점수 없음",
-    "no_data": "자료 없음",
-}
+CLASSES = glossary.REACH_CLASSES
 
 
 def poisson_interval(n, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from blindspot.zones import present
 from blindspot.zones.figures import COMPONENTS, Ranking
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOTE = "집계 자료 — 가구 단위 자료 없음. 소수 억제를 거친 값만 담음."
+NOTE = f"집계 자료 — 가구 단위 자료 없음. 값은 모두 {glossary.SUPPRESSION} 적용."
 
 
 def ranking_frame(ranking: Ranking) -> pd.DataFrame:
@@ -55,7 +55,8 @@ def method_sheet(ranking: Ranking) -> list[list]:
     total = sum(ranking.weights[c.key] for c in ranking.components)
     rows: list[list] = [["항목", "값"], *[[k, v] for k, v in present.method_rows(ranking)], []]
     rows.append(["성분", "키", "단위", "가중치", "상대 가중치", "근거"])
-    units = {"per_1000": "천 가구당", "share": "비율 (0–1)"}
+    # The file writes shares as fractions, not percentages: its unit says so.
+    units = {**glossary.UNITS, "share": f"{glossary.UNITS['share']} (0–1)"}
     for c in COMPONENTS:
         w = ranking.weights[c.key]
         rows.append([c.label, c.key, units[c.unit], w, round(w / total, 4), c.why])

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.access import Scope, narrow, scope_sql_named, threshold
 from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
@@ -67,7 +67,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component(
         "at_risk",
-        "위험군 가구 (천 가구당)",
+        glossary.AT_RISK_RATE,
         "per_1000",
         "at_risk_rate",
         True,
@@ -115,7 +115,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
 )
 BY_KEY = {c.key: c for c in COMPONENTS}
-STATUS = {"ranked": "순위", "hidden": "비공개", "no_data": "자료 없음"}
+STATUS = glossary.ZONE_STATUS
 
 
 class ZonesError(BlindspotError):

@@ -57,7 +57,7 @@ def weights_table(ranking: Ranking) -> pd.DataFrame:
 
     A weight of 0 leaves the component out (its 상대 가중치 is 0.0%)."""
     total = sum(ranking.weights[c.key] for c in ranking.components)
-    units = {"per_1000": "천 가구당", "share": "비율"}
+    units = glossary.UNITS
     return pd.DataFrame(
         [
             {
@@ -127,8 +127,8 @@ def method_rows(ranking: Ranking) -> list[tuple[str, str]]:
         ("난수 시드", str(ranking.seed)),
         (top_label(ranking.designate), f"반복 가운데 상위 {ranking.designate}위 안에 든 비율"),
         (
-            "소수 억제",
-            f"1~{ranking.k - 1} 가구 칸과 빼기로 드러나는 칸은 비공개; 그런 값이 든 지역은 순위에서 뺌"
+            glossary.SUPPRESSION,
+            f"1~{ranking.k - 1} 가구 칸과 빼기로 드러나는 칸은 {glossary.SUPPRESSED}; 그런 값이 든 지역은 순위에서 뺌"
             if ranking.k > 1
             else "없음 (분석가 범위)",
         ),

@@ -96,7 +96,7 @@ def test_pack_renders_pdf_and_pngs_with_korean_stamp_and_no_household(gwangju):
     assert "자료 차수 2024-R3" in text and f"모델 {b.model_version}" in text and "합성 데이터" in text
     assert "출처: 통계청 SGIS, 행정안전부 주민등록 인구통계" in text
     assert f"{b.kpis['flagged']:,}" in text
-    assert "광주광역시 발굴 격차 (2024-R3)" in text and "예상 위기 가구" in text  # the reach-gap page
+    assert "광주광역시 발굴 격차 (2024년 3차)" in text and "예상 위기 가구" in text  # the reach-gap page
     assert not re.search(r"\bH[0-9A-F]{8}\b", text)  # no pseudonymous household id anywhere
     fonts = {f.get_object()["/BaseFont"] for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert any("NanumGothic" in f for f in fonts)
@@ -119,5 +119,5 @@ def test_compare_two_rounds(modelled):
     a = briefing.build(st, Scope.aggregates_only(), "29", 20242)
     b = briefing.build(st, Scope.aggregates_only(), "29", 20243)
     table = briefing.compare(a, b).set_index("지표")
-    row = table.loc["발굴 가구 (방문 대상) (가구)"]
+    row = table.loc["발굴 가구 (방문 대상, 가구)"]
     assert row["차이 (B−A)"] == b.kpis["flagged"] - a.kpis["flagged"]

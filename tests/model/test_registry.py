@@ -229,7 +229,12 @@ def test_realised_precision_counts_the_visited_households_of_the_list(modelled, 
     assert got["confirmed"].tolist() == expected["confirmed"].tolist()
     visited = expected["visited"].where(expected["visited"] > 0)  # no visit: no precision (NaN)
     assert np.allclose(got["precision"], expected["confirmed"] / visited, equal_nan=True)
-    assert not got["warn"].any()  # under 30 visits per round here: never a warning
+    # The warning is the rule: at least MIN_VISITED visits and realised precision under
+    # precision_warn_ratio × the promise.  With the recalibrated model (docs/model.md,
+    # *Calibration on the signalled population*) the fixture's 2024-R3 has 92 visits,
+    # realised 0.750 against a promised 0.947, and warns.
+    rule = (got["visited"] >= drift.MIN_VISITED) & (got["precision"] < 0.8 * got["expected"])
+    assert got["warn"].tolist() == rule.tolist()
     seen = got["visited"] > 0
     assert ((got["expected"][seen] >= 0.15) & (got["expected"][seen] < 1)).all()  # band 위험: probability ≥ 0.15
 
