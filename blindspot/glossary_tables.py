@@ -124,6 +124,9 @@ REPORT_LABELS = {
     "value": COLUMNS["value"],
     "message": "문제",
 }
+# A feature's population stability index against the model's reference round, by the settings
+# psi_warn and psi_alert.  Not 주의: that is a risk band.
+DRIFT_STATUS = {"stable": "안정", "shift": "변화", "alert": "큰 변화"}
 # The risk list's columns as shown and exported (blindspot.casework.lists).
 LIST_COLUMNS = {
     "rank": "순위",

@@ -101,21 +101,23 @@ st.bar_chart(
 
 st.subheader("입력 분포 변화 (drift)")
 psi_warn, psi_alert = settings.get("psi_warn"), settings.get("psi_alert")
+drift_status = glossary.DRIFT_STATUS
 drift = data.model_drift()
 if drift.empty:
     st.info("분포 변화 기록이 없습니다: 이 모델의 기준 분포로 점수를 계산한 차수부터 기록됩니다.")
 else:
     st.caption(
         f"차수 {drift['round'].iloc[0]}의 입력 변수 분포를 모델 검증 차수 {drift['reference_round'].iloc[0]}의 "
-        f"분포와 비교한 PSI(population stability index). 주의 ≥ {psi_warn}, 경보 ≥ {psi_alert}: "
+        f"분포와 비교한 PSI(population stability index). {drift_status['shift']} ≥ {psi_warn}, "
+        f"{drift_status['alert']} ≥ {psi_alert}: "
         "PSI에서 흔히 쓰는 관례값이며 현장에서 잰 수치가 아닙니다."
     )
-    for level, show in (("경보", st.error), ("주의", st.warning)):
+    for level, show in ((drift_status["alert"], st.error), (drift_status["shift"], st.warning)):
         names = drift.loc[drift["status"] == level, "label"].tolist()
         if names:
             show(f"{level}: {', '.join(names)} — 분포가 검증 차수와 달라졌습니다. 재학습과 성능 확인을 검토하세요.")
-    if not (drift["status"] != "정상").any():
-        st.success(f"모든 입력 변수의 PSI가 주의 기준({psi_warn}) 미만입니다.")
+    if not (drift["status"] != drift_status["stable"]).any():
+        st.success(f"모든 입력 변수의 PSI가 {drift_status['shift']} 기준({psi_warn}) 미만입니다.")
     st.dataframe(
         drift[["label", "feature", "psi", "status"]],
         hide_index=True,
@@ -146,7 +148,7 @@ st.dataframe(
         "confirmed": st.column_config.NumberColumn("욕구 확인", format="localized"),
         "precision": st.column_config.NumberColumn("실현 정밀도", format="percent"),
         "expected": st.column_config.NumberColumn("예측 확률 평균", format="percent"),
-        "warn": st.column_config.CheckboxColumn("주의"),
+        "warn": st.column_config.CheckboxColumn("기준 미달"),
     },
 )
 

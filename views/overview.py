@@ -41,12 +41,8 @@ if bands is None:
     st.info("이 차수에는 위험 점수가 없습니다. `python -m blindspot score --round 차수` 로 계산하세요.")
 else:
     b1, b2, b3, b4 = st.columns(4)
-    for col, band, label in (
-        (b1, "high", "위험"),
-        (b2, "medium", "주의"),
-        (b3, "low", "관심"),
-        (b4, "none", "해당 없음"),
-    ):
+    for col, band in zip((b1, b2, b3, b4), ("high", "medium", "low", "none"), strict=True):
+        label = glossary.BAND_LABELS[band]
         col.metric(f"{label} 가구", count_text(bands[band]))
 
 level_name = LEVELS[summary["level"]]

@@ -35,7 +35,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from blindspot import settings
+from blindspot import glossary, settings
 from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue, load_catalogue
 from blindspot.model import sql
@@ -47,7 +47,7 @@ REFERENCE_SAMPLE = 200_000
 DECILES = np.linspace(0.1, 0.9, 9)
 FLOOR = 1e-4
 MIN_VISITED = 30  # fewer visited households than this: no warning on realised precision
-STATUS = ("정상", "주의", "경보")
+STATUS = tuple(glossary.DRIFT_STATUS.values())  # stable, shift, alert
 
 
 def psi(expected, actual, floor: float = FLOOR) -> float:
@@ -69,10 +69,10 @@ def psi(expected, actual, floor: float = FLOOR) -> float:
 
 
 def status(value: float) -> str:
-    """정상 / 주의 / 경보 for a PSI, by the settings ``psi_warn`` and ``psi_alert``.
+    """안정 / 변화 / 큰 변화 for a PSI, by the settings ``psi_warn`` and ``psi_alert``.
 
     >>> status(0.05), status(0.1), status(0.3)
-    ('정상', '주의', '경보')
+    ('안정', '변화', '큰 변화')
     """
     if value >= settings.get("psi_alert"):
         return STATUS[2]

@@ -40,7 +40,7 @@ def test_drift_panel_and_the_admin_control(copy, env_db):
     assert psi_table["feature"].tolist() == expected["feature"].tolist()
     assert psi_table["psi"].tolist() == pytest.approx(expected["psi"].tolist())
     assert any("2024-R3의 입력 변수 분포" in c.value and "관례값" in c.value for c in at.caption)
-    assert any("주의 기준(0.1) 미만" in s.value for s in at.success)  # the test round against itself
+    assert any("변화 기준(0.1) 미만" in s.value for s in at.success)  # the test round against itself
     realised = next(d.value for d in at.dataframe if "precision" in d.value.columns)
     assert realised["round"].tolist() == ["2024-R1", "2024-R2", "2024-R3"]
     # The control: every model with its gate, and the in-service one not offered again.

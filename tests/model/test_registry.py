@@ -158,7 +158,7 @@ def test_histograms_count_into_the_reference_bins():
     )
     assert rows["one_person"]["shares"] == [0.25, 0.75]
     assert rows["one_person"]["psi"] == pytest.approx(0.274653, abs=1e-6)
-    assert [drift.status(v) for v in (0.0, 0.1, 0.2, 0.25)] == ["정상", "주의", "주의", "경보"]
+    assert [drift.status(v) for v in (0.0, 0.1, 0.2, 0.25)] == ["안정", "변화", "변화", "큰 변화"]
 
 
 # --- on a trained model -------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_the_first_model_went_in_through_the_gate_with_a_reference(modelled, tmp
         # Scored rounds carry their drift: the test round itself barely differs from its reference.
         table = drift.drift_table(st, 20243)
         assert len(table) == len(fs.all) and (table["model_version"] == meta["version"]).all()
-        assert table["psi"].max() < 0.01 and set(table["status"]) == {"정상"}
+        assert table["psi"].max() < 0.01 and set(table["status"]) == {"안정"}
         earlier = drift.drift_table(st, 20241)
         assert len(earlier) == len(fs.all) and earlier["psi"].max() > 0
         assert drift.drift_table(st)["round"].iloc[0] == "2024-R3"  # the latest by default
