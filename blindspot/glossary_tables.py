@@ -86,11 +86,14 @@ COLUMNS = {
     "column": "열",
     "value": "값",
     "sgg": "시군구",
+    "name": "지역",
 }
 # Codes that name the same column twice (an old record's key and today's, a code and its name):
 # one header for all of them.
 COLUMN_ALIASES = {"round": "round_id", "round_code": "round_id", "file_name": "file", "sgg": "sgg_name"}
 
+# Units of a figure, as a column or a weight table names them.
+UNITS = {"count": "가구", "per_1000": "천 가구당", "share": "비율", "probability": "확률"}
 # Each filter key of an audit record or an export, as read.
 FILTER_LABELS = {
     "round_id": COLUMNS["round_id"],
@@ -279,6 +282,45 @@ RANKINGS = {"model": "모델", "baseline": "지표 개수 규칙", "strong_basel
 # How the visit capacity of a 시군구 is shared among its 읍면동.
 CAPACITY_RULES = {"flat": "균등 (가구 수 비례)", "need": "필요 비례 (예상 위기 가구 비례)"}
 GATE_STATUS = {True: "통과", False: "미통과"}
+# The model page's tables: recall by subgroup (blindspot.model.card.subgroup_frame), the input
+# drift of a round, the realised precision of the 위험 lists, and the trained models.
+MODEL_SUBGROUP_COLUMNS = {
+    "dimension": "구분",
+    "group": "집단",
+    "n": UNITS["count"],
+    "positives": "위기 가구",
+    "prevalence": "위기 비율",
+    "model_recall": "모델 재현율",
+    "model_ceiling": "용량 상한",
+    "baseline_recall": "규칙 재현율",
+    "model_pr_auc": "모델 PR-AUC",
+    "baseline_pr_auc": "규칙 PR-AUC",
+    "model_ece": "모델 ECE",
+    "gap": "격차",
+}
+DRIFT_COLUMNS = {"label": "변수", "feature": "코드", "psi": "PSI", "status": "판정"}
+# "visited" counts households with an outcome (unreachable aside), not the list's 방문 여부.
+REALISED_COLUMNS = {
+    "round": COLUMNS["round_id"],
+    "listed": "위험 등급 가구",
+    "visited": "방문 결과 있음",
+    "confirmed": OUTCOMES["need_confirmed"],
+    "precision": "실현 정밀도",
+    "expected": "예측 확률 평균",
+    "warn": "기준 미달",
+}
+# The strong baseline is named as the gate's reasons name it (blindspot.model.registry).
+MODEL_LIST_COLUMNS = {
+    "version": "버전",
+    "created_at": "학습 시각",
+    "test_round": "검증 차수",
+    "recall_at_capacity": METRIC_LABELS["recall_at_capacity"],
+    "ratio_strong": "강한 기준선 대비",
+    "ratio_basis": "비교 기준",
+    "gate": "관문",
+    "gate_reasons": "관문 사유",
+    "in_service": "서비스 중",
+}
 
 # --- maps ---------------------------------------------------------------------------------
 
@@ -307,6 +349,16 @@ MORAN_CLASSES = {
     "not_tested": NOT_TESTED,
 }
 EMERGING_LABELS = {"emerging": "떠오르는 핫스팟", "other": "해당 없음"}
+# The hotspot page's tables of significant and of rising 읍면동.
+HOTSPOT_COLUMNS = {
+    "full_name": LEVELS["emd"],
+    "cls": "분류",
+    "p_fdr": "FDR 보정 p",
+    "z": "Gi* z",
+    "I": "Local I",
+    "z_first": "처음 z",
+    "z_last": "최근 z",
+}
 # Map measures that do not depend on the domain list or the age bands.
 MAP_MEASURES = {
     "households": "가구 수",
@@ -321,8 +373,6 @@ MAP_MEASURES = {
     "supported_rate": "지원 연계율 (방문 대비)",
     "mean_probability": "평균 위기 확률",
 }
-# Units of a figure, as a column or a weight table names them.
-UNITS = {"count": "가구", "per_1000": "천 가구당", "share": "비율", "probability": "확률"}
 
 # --- reach gap and zones ------------------------------------------------------------------
 

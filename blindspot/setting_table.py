@@ -161,7 +161,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "psi_alert",
         0.25,
-        "입력 변수 분포 변화(PSI) 큰 변화 기준: 이 값 이상이면 '큰 변화' 경보, 재학습 검토 (PSI 관례값, 현장 수치 아님)",
+        "입력 변수 분포 변화(PSI) 큰 변화 기준: 이 값 이상이면 '큰 변화', 재학습 검토 (PSI 관례값, 현장 수치 아님)",
         "float",
         MODEL,
         minimum=0.0,

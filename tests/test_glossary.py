@@ -243,3 +243,47 @@ def test_a_map_measure_has_one_name_on_every_map():
     assert {k: labels[k] for k in glossary.MAP_MEASURES} == glossary.MAP_MEASURES
     assert all(labels[k] == label for k, label in hexgrid.MEASURES.items())
     assert labels["households"] == "가구 수" and labels["one_person_share"] == "1인 가구 비율"
+
+
+def _is_korean_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(HANGUL.search(node.value))
+
+
+def literal_headers(path) -> list[tuple[int, str, str]]:
+    """(line, code, header) of every dict entry of a module that maps an ASCII string key (a
+    column code) to a Korean string literal, or to a call whose first argument is one
+    (``st.column_config.NumberColumn("가구", …)``): a header written in place, not taken from
+    the glossary."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Dict):
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isascii()):
+                continue
+            header = value.args[0] if isinstance(value, ast.Call) and value.args else value
+            if _is_korean_literal(header):
+                out.append((value.lineno, key.value, header.value))
+    return out
+
+
+def test_the_header_scan_sees_plain_and_configured_headers(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        'A = {"n": "가구", "p": st.column_config.NumberColumn("위기 확률", format="percent"), **B}\n'
+        'C = {"x": g.T["x"], "y": st.column_config.NumberColumn(g.T["y"], help="설명"), "모델": 1}\n'
+        'D = {"z": NumberColumn("PSI"), 1: "하나", "w": f"{g.T} (구간)"}\n',
+        encoding="utf-8",
+    )
+    assert literal_headers(module) == [(1, "n", "가구"), (1, "p", "위기 확률")]
+
+
+def test_the_views_take_their_column_headers_from_the_glossary():
+    """A column code's header on a page is the glossary's (glossary.MODEL_LIST_COLUMNS["gate"],
+    …), never a Korean literal in the view: one name per code, listed in docs/glossary.md."""
+    found = [
+        f"{path.relative_to(config.PROJECT_DIR)}:{line}: {code!r}: {header!r}"
+        for path in sorted((config.PROJECT_DIR / "views").glob("*.py"))
+        for line, code, header in literal_headers(path)
+    ]
+    assert found == []

@@ -106,7 +106,7 @@ with right:
         "width": "stretch",
         "column_order": ["name", b.ranking_measure],
         "column_config": {
-            "name": "지역",
+            "name": glossary.COLUMNS["name"],
             b.ranking_measure: st.column_config.NumberColumn(label, format="%.1f" if per_1000 else "percent"),
         },
     }

@@ -33,6 +33,7 @@ labels, colours = (
 )
 
 result = data.hotspot_table(scope, round_id, measure, area, method)
+hot_cols = glossary.HOTSPOT_COLUMNS
 layer = data.region_layer(scope, "emd", area)
 deck, legend = maps.category_map(result, layer, labels, colours, chosen.label, chosen.unit)
 left, right = st.columns([3, 2])
@@ -49,12 +50,11 @@ with right:
         width="stretch",
         height=300,
         column_config={
-            "full_name": glossary.LEVELS["emd"],
+            **hot_cols,
             "value": chosen.label,
-            "cls": "분류",
-            "p_fdr": st.column_config.NumberColumn("FDR 보정 p", format="%.3f"),
-            "z": st.column_config.NumberColumn("Gi* z", format="%.2f"),
-            "I": st.column_config.NumberColumn("Local I", format="%.2f"),
+            "p_fdr": st.column_config.NumberColumn(hot_cols["p_fdr"], format="%.3f"),
+            "z": st.column_config.NumberColumn(hot_cols["z"], format="%.2f"),
+            "I": st.column_config.NumberColumn(hot_cols["I"], format="%.2f"),
         },
     )
 
@@ -75,11 +75,11 @@ with e2:
         hide_index=True,
         width="stretch",
         column_config={
-            "full_name": "읍면동",
+            "full_name": hot_cols["full_name"],
             "tau": st.column_config.NumberColumn("Kendall τ", format="%.2f"),
             "p": st.column_config.NumberColumn("p", format="%.4f"),
-            "z_first": st.column_config.NumberColumn("처음 z", format="%.2f"),
-            "z_last": st.column_config.NumberColumn("최근 z", format="%.2f"),
+            "z_first": st.column_config.NumberColumn(hot_cols["z_first"], format="%.2f"),
+            "z_last": st.column_config.NumberColumn(hot_cols["z_last"], format="%.2f"),
         },
     )
 

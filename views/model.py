@@ -42,8 +42,8 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "모델": st.column_config.NumberColumn(format="%.4f"),
-        "지표 개수 규칙": st.column_config.NumberColumn(format="%.4f"),
+        glossary.RANKINGS["model"]: st.column_config.NumberColumn(format="%.4f"),
+        glossary.RANKINGS["baseline"]: st.column_config.NumberColumn(format="%.4f"),
     },
 )
 backtest = modelcard.backtest_table(meta)
@@ -65,6 +65,7 @@ with right:
 st.subheader("하위집단별 성능 (subgroups)")
 st.caption("빨간 행: 같은 구분에서 재현율이 가장 높은 집단의 0.8배 미만인 집단 (이유는 아래 모델 카드).")
 sub = modelcard.subgroup_frame(meta)
+sub_cols = glossary.MODEL_SUBGROUP_COLUMNS
 st.dataframe(
     sub.style.apply(
         lambda row: [f"background-color: {palette.GAP_HIGHLIGHT}" if row["gap"] else ""] * len(row), axis=1
@@ -72,20 +73,21 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "dimension": "구분",
-        "group": "집단",
-        "n": st.column_config.NumberColumn("가구", format="localized"),
-        "positives": st.column_config.NumberColumn("위기 가구", format="localized"),
-        "prevalence": st.column_config.NumberColumn("위기 비율", format="percent"),
-        "model_recall": st.column_config.NumberColumn("모델 재현율", format="%.3f"),
+        **sub_cols,
+        "n": st.column_config.NumberColumn(sub_cols["n"], format="localized"),
+        "positives": st.column_config.NumberColumn(sub_cols["positives"], format="localized"),
+        "prevalence": st.column_config.NumberColumn(sub_cols["prevalence"], format="percent"),
+        "model_recall": st.column_config.NumberColumn(sub_cols["model_recall"], format="%.3f"),
         "model_ceiling": st.column_config.NumberColumn(
-            "용량 상한", format="%.3f", help="방문 용량으로 찾을 수 있는 최대 재현율 = min(1, 방문 ÷ 위기 가구)"
+            sub_cols["model_ceiling"],
+            format="%.3f",
+            help="방문 용량으로 찾을 수 있는 최대 재현율 = min(1, 방문 ÷ 위기 가구)",
         ),
-        "baseline_recall": st.column_config.NumberColumn("규칙 재현율", format="%.3f"),
-        "model_pr_auc": st.column_config.NumberColumn("모델 PR-AUC", format="%.3f"),
-        "baseline_pr_auc": st.column_config.NumberColumn("규칙 PR-AUC", format="%.3f"),
-        "model_ece": st.column_config.NumberColumn("모델 ECE", format="%.4f"),
-        "gap": st.column_config.CheckboxColumn("격차"),
+        "baseline_recall": st.column_config.NumberColumn(sub_cols["baseline_recall"], format="%.3f"),
+        "model_pr_auc": st.column_config.NumberColumn(sub_cols["model_pr_auc"], format="%.3f"),
+        "baseline_pr_auc": st.column_config.NumberColumn(sub_cols["baseline_pr_auc"], format="%.3f"),
+        "model_ece": st.column_config.NumberColumn(sub_cols["model_ece"], format="%.4f"),
+        "gap": st.column_config.CheckboxColumn(sub_cols["gap"]),
     },
 )
 
@@ -103,6 +105,7 @@ st.subheader("입력 분포 변화 (drift)")
 psi_warn, psi_alert = settings.get("psi_warn"), settings.get("psi_alert")
 drift_status = glossary.DRIFT_STATUS
 drift = data.model_drift()
+drift_cols = glossary.DRIFT_COLUMNS
 if drift.empty:
     st.info("분포 변화 기록이 없습니다: 이 모델의 기준 분포로 점수를 계산한 차수부터 기록됩니다.")
 else:
@@ -123,15 +126,14 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "label": "변수",
-            "feature": "코드",
-            "psi": st.column_config.NumberColumn("PSI", format="%.4f"),
-            "status": "판정",
+            **drift_cols,
+            "psi": st.column_config.NumberColumn(drift_cols["psi"], format="%.4f"),
         },
     )
 
 st.markdown("**위험 등급 명단의 실현 정밀도** (방문 결과가 들어온 차수)")
 realised = data.realised_precision()
+realised_cols = glossary.REALISED_COLUMNS
 for row in realised[realised["warn"]].itertuples():
     st.warning(
         f"차수 {row.round}: 방문한 위험 등급 가구의 욕구 확인 비율({row.precision:.1%})이 "
@@ -142,13 +144,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "round": "차수",
-        "listed": st.column_config.NumberColumn("위험 등급 가구", format="localized"),
-        "visited": st.column_config.NumberColumn("방문 결과 있음", format="localized", help="연락 불가 제외"),
-        "confirmed": st.column_config.NumberColumn("욕구 확인", format="localized"),
-        "precision": st.column_config.NumberColumn("실현 정밀도", format="percent"),
-        "expected": st.column_config.NumberColumn("예측 확률 평균", format="percent"),
-        "warn": st.column_config.CheckboxColumn("기준 미달"),
+        **realised_cols,
+        "listed": st.column_config.NumberColumn(realised_cols["listed"], format="localized"),
+        "visited": st.column_config.NumberColumn(realised_cols["visited"], format="localized", help="연락 불가 제외"),
+        "confirmed": st.column_config.NumberColumn(realised_cols["confirmed"], format="localized"),
+        "precision": st.column_config.NumberColumn(realised_cols["precision"], format="percent"),
+        "expected": st.column_config.NumberColumn(realised_cols["expected"], format="percent"),
+        "warn": st.column_config.CheckboxColumn(realised_cols["warn"]),
     },
 )
 
@@ -242,6 +244,7 @@ if may(login.current_scope().role, "manage_model"):
 
     st.fragment(run_every=1.0 if busy else None)(job_panel)()
     models = data.model_list()
+    model_cols = glossary.MODEL_LIST_COLUMNS
     st.caption(
         "관문: 후보는 검증 차수에서 서비스 모델보다, 그리고 강한 기준선(지표별 가중 합)보다 용량 내 재현율이 "
         "높아야 서비스 모델이 됩니다. 지정·되돌리기는 새 판으로 게시되고 점수를 다시 계산하며 감사 기록에 남습니다."
@@ -251,15 +254,10 @@ if may(login.current_scope().role, "manage_model"):
         hide_index=True,
         width="stretch",
         column_config={
-            "version": "버전",
-            "created_at": "학습 시각",
-            "test_round": "검증 차수",
-            "recall_at_capacity": st.column_config.NumberColumn("용량 내 재현율", format="%.4f"),
-            "ratio_strong": st.column_config.NumberColumn("강한 기준선 대비", format="%.2f배"),
-            "ratio_basis": "비교 기준",
-            "gate": "관문",
-            "gate_reasons": "관문 사유",
-            "in_service": st.column_config.CheckboxColumn("서비스 중"),
+            **model_cols,
+            "recall_at_capacity": st.column_config.NumberColumn(model_cols["recall_at_capacity"], format="%.4f"),
+            "ratio_strong": st.column_config.NumberColumn(model_cols["ratio_strong"], format="%.2f배"),
+            "in_service": st.column_config.CheckboxColumn(model_cols["in_service"]),
         },
     )
     others = [v for v, on in zip(models["version"], models["in_service"], strict=True) if not on]

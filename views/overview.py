@@ -55,10 +55,10 @@ st.dataframe(
     width="stretch",
     column_config={
         "name": st.column_config.TextColumn(level_name),
-        "households": st.column_config.NumberColumn("가구 수", format="localized"),
-        "one_person": st.column_config.NumberColumn("1인 가구", format="localized"),
+        "households": st.column_config.NumberColumn(glossary.MAP_MEASURES["households"], format="localized"),
+        "one_person": st.column_config.NumberColumn(glossary.MAP_MEASURES["one_person"], format="localized"),
         "one_person_share": st.column_config.ProgressColumn(
-            "1인 가구 비율", format="percent", min_value=0.0, max_value=1.0
+            glossary.MAP_MEASURES["one_person_share"], format="percent", min_value=0.0, max_value=1.0
         ),
     },
 )
@@ -67,7 +67,7 @@ st.bar_chart(
     x="name",
     y="one_person_share",
     x_label=level_name,
-    y_label="1인 가구 비율",
+    y_label=glossary.MAP_MEASURES["one_person_share"],
     horizontal=True,
     sort="-one_person_share",
 )

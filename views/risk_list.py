@@ -96,7 +96,9 @@ else:
         width="stretch",
         column_config={
             **lists.COLUMNS,
-            "probability": st.column_config.ProgressColumn("위기 확률", format="percent", min_value=0.0, max_value=1.0),
+            "probability": st.column_config.ProgressColumn(
+                glossary.LIST_COLUMNS["probability"], format="percent", min_value=0.0, max_value=1.0
+            ),
         },
     )
 

@@ -170,8 +170,8 @@ def model_card(meta: dict) -> str:
         *(
             [
                 "- 확률 보정 (calibration): 가중치 없이 학습한 뒤, 방문 결과를 명단 선정 확률의 역수로 가중해 "
-                f"로그오즈의 기울기 {c['slope']:.3f}·절편 {c['intercept']:+.3f}를 다시 맞춤 "
-                "(명단에 오른 가구가 아니라 위기정보 가구 전체에 맞춘 확률; 순위는 그대로). "
+                f"로그오즈의 기울기와 절편을 다시 맞춤 (기울기: {c['slope']:.3f}, 절편: {c['intercept']:+.3f}; "
+                "명단에 오른 가구가 아니라 위기정보 가구 전체에 맞춘 확률이며 순위는 그대로). "
                 "Log-odds recalibrated with inverse listing-propensity weights (`listing_ipw_platt`).",
             ]
             if (c := tr.get("calibration"))

@@ -43,6 +43,8 @@ from blindspot.model import sql
 from blindspot.model.features import FeatureSet
 from blindspot.model.pipeline import LABEL_CHANNELS, RANDOM_STATE, FittedModel, ModelError, make_pipeline
 from blindspot.model.scoring import feature_batches, sgg_batches
+from blindspot.progress import ProgressFn, silent
+from blindspot.rounds import from_id
 
 METHOD = "listing_ipw_platt"
 UNLISTED_PER_LISTED = 20  # signalled households never listed, kept per listed one (propensity fit)
@@ -111,16 +113,20 @@ def listing_weights(
     catalogue: Catalogue,
     C: float,
     cache: dict[int, pd.DataFrame] | None = None,
+    progress: ProgressFn = silent,
 ) -> np.ndarray:
     """The inverse listing-propensity weight of each row of ``X`` (training rows with
     ``round_id`` and ``household_id``), each round's propensity fitted on that round alone.
-    ``cache`` (round → :func:`listing_propensity`) spares the backtest refitting a round."""
+    ``cache`` (round → :func:`listing_propensity`) spares the backtest refitting a round.
+    Each round not in the cache reads all its households' features (minutes at national
+    scale), so each is announced to ``progress``."""
     cache = {} if cache is None else cache
     p = np.full(len(X), np.nan)
     rounds = X["round_id"].to_numpy()
-    for r in np.unique(rounds):
-        r = int(r)
+    todo = [int(r) for r in np.unique(rounds)]
+    for i, r in enumerate(todo):
         if r not in cache:
+            progress(i / len(todo), f"명단 선정 확률 추정: {from_id(r).code} ({i + 1}/{len(todo)})")
             cache[r] = listing_propensity(store, r, fs, catalogue, C)
         here = rounds == r
         p[here] = X.loc[here, "household_id"].map(cache[r].set_index("household_id")["propensity"]).to_numpy()
@@ -171,6 +177,7 @@ def fit_calibrated(
     C: float,
     thresholds=None,
     cache: dict[int, pd.DataFrame] | None = None,
+    progress: ProgressFn = silent,
 ) -> tuple[FittedModel, dict]:
     """The training recipe: :func:`blindspot.model.pipeline.fit` (unweighted), then
     :func:`recalibrate` with the inverse listing-propensity weights of the rows
@@ -178,5 +185,5 @@ def fit_calibrated(
     from blindspot.model.pipeline import fit
 
     fitted = fit(X, y, fs, C=C, thresholds=thresholds)
-    w = listing_weights(store, X, fs, catalogue, C, cache)
+    w = listing_weights(store, X, fs, catalogue, C, cache, progress)
     return fitted, recalibrate(fitted, X, y, w)

@@ -277,7 +277,17 @@ def train(
     # Fit, then recalibrate on the signalled population (propensity.py); the listing
     # propensities of the training rounds are kept for the backtest's folds.
     propensities: dict[int, pd.DataFrame] = {}
-    fitted, calibration = fit_calibrated(store, X, y, fs, catalogue, C, thresholds, propensities)
+    fitted, calibration = fit_calibrated(
+        store,
+        X,
+        y,
+        fs,
+        catalogue,
+        C,
+        thresholds,
+        propensities,
+        progress=lambda f, m: progress(0.3 + (0.45 - 0.3) * f, m),
+    )
     fit_seconds = time.monotonic() - t0
     fingerprint = data_fingerprint(X[["round_id", "household_id", *fs.all]], y)
     # The recalibration is part of the recipe: the same data trained the old way keeps its old id.
