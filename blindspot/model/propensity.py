@@ -48,17 +48,26 @@ from blindspot.rounds import from_id
 
 METHOD = "listing_ipw_platt"
 UNLISTED_PER_LISTED = 20  # signalled households never listed, kept per listed one (propensity fit)
+# ... but at most this many a round: nationally 20 per listed one would be 3.8 million rows and
+# 10 GB of features, while a logistic regression of some 70 coefficients is as sure of itself on
+# a million (the demo's 0.1 scale keeps about 380,000, under the cap).
+MAX_UNLISTED = 1_000_000
 WEIGHT_CLIP_QUANTILE = 0.99  # 1/p above this quantile of the labelled rows' weights is cut to it
 
 
-def unlisted_share(listed: int, signalled: int, per_listed: int = UNLISTED_PER_LISTED) -> float:
-    """The share of signalled households outside the lists kept for the propensity fit (0–1).
+def unlisted_share(
+    listed: int, signalled: int, per_listed: int = UNLISTED_PER_LISTED, cap: int = MAX_UNLISTED
+) -> float:
+    """The share of signalled households outside the lists kept for the propensity fit (0–1):
+    ``per_listed`` per listed household, at most ``cap`` households.
 
     >>> unlisted_share(1_000, 41_000), unlisted_share(1_000, 11_000)
     (0.5, 1.0)
+    >>> unlisted_share(190_000, 8_190_000)  # national: a million of the 8 million kept, not 3.8 million
+    0.125
     """
     outside = max(signalled - listed, 1)
-    return round(min(1.0, per_listed * listed / outside), 5)
+    return round(min(1.0, per_listed * listed / outside, cap / outside), 5)
 
 
 def listing_rows(store: Store, round_id: int, catalogue: Catalogue) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -97,8 +106,8 @@ def listing_propensity(store: Store, round_id: int, fs: FeatureSet, catalogue: C
 def inverse_propensity_weights(p: np.ndarray, clip_quantile: float | None = WEIGHT_CLIP_QUANTILE) -> np.ndarray:
     """1/p, clipped at the ``clip_quantile`` quantile of 1/p (None: not clipped), normalised to mean 1.
 
-    >>> inverse_propensity_weights(np.array([0.5, 0.25, 0.125, 0.125]), clip_quantile=None).tolist()
-    [0.4, 0.8, 1.6, 1.6]
+    >>> inverse_propensity_weights(np.array([0.5, 0.5, 0.25, 0.125]), clip_quantile=None).tolist()  # 1/p = 2, 2, 4, 8
+    [0.5, 0.5, 1.0, 2.0]
     """
     w = 1.0 / np.asarray(p, dtype=np.float64)
     if clip_quantile is not None:
