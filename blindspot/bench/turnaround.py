@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from blindspot import config, rounds, settings
+from blindspot import config, glossary, rounds, settings
 from blindspot.access import Scope
 from blindspot.db import queries, snapshots
 from blindspot.db.store import Store
@@ -111,10 +111,11 @@ def round_turnaround(db: Path, models: Path | None) -> dict:
                     raise RuntimeError(f"bench: ingest failed: {err[-2000:]}")
                 loaded = json.loads(out.strip().splitlines()[-1])
                 # The app has served all along; its next page run opens the new version.
+                shown = glossary.round_label(nxt)  # 개요 names rounds as people read them, "2024년 4차"
                 while True:
                     page.get_by_role("link", name="개요").click()
                     with contextlib.suppress(Exception):
-                        page.get_by_text(nxt).first.wait_for(timeout=5_000)
+                        page.get_by_text(shown).first.wait_for(timeout=5_000)
                         break
                     if time.monotonic() - started > VISIBLE_TIMEOUT:
                         raise RuntimeError(f"bench: {nxt} never showed in the app")
