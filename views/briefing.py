@@ -5,7 +5,6 @@ import streamlit as st
 from blindspot import glossary
 from blindspot.app import data, login, widgets
 from blindspot.briefing import data as brief
-from blindspot.rounds import parse_round
 
 scope = login.current_scope()
 top = st.columns([3, 2, 2, 2])
@@ -27,7 +26,7 @@ with c3:
     mode = st.radio("비교", ["없음", "두 차수", "두 지역"], horizontal=True, key="brief_compare")
 b = data.briefing(scope, area, round_id)
 
-st.subheader(f"{b.area['name']} · {parse_round(b.round_code).short_ko}")
+st.subheader(f"{b.area['name']} · {b.round_ko}")
 st.caption(b.stamp)
 tiles = st.columns(5)
 for col, (key, label) in zip(

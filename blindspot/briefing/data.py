@@ -123,7 +123,7 @@ class Briefing:
     def round_ko(self) -> str:
         """The round as titles and tables read it ("2024년 3차"); the stamp and file names keep
         the code (2024-R3), which is what a command or a file is asked for."""
-        return parse_round(self.round_code).short_ko
+        return glossary.round_label(self.round_code)
 
     @property
     def stamp(self) -> str:

@@ -16,6 +16,8 @@ the training rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -42,6 +44,38 @@ def negative_share(positives: int, households: int, per_positive: int = ORACLE_N
     return round(min(1.0, per_positive * positives / negatives), 5)
 
 
+def case_control_rows(
+    store: Store,
+    round_id: int,
+    catalogue: Catalogue,
+    cases: np.ndarray,
+    share: float,
+    among: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    progress: ProgressFn = silent,
+    what: str = "표본 학습 행",
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The features of every household of ``round_id`` whose id is in ``cases`` and of a seeded
+    ``share`` of the others, with "is a case" and the weight (1 / kept share): a weighted
+    logistic regression on them is consistent for the whole round.  ``among``: the mask of a
+    batch's rows the sample is drawn from (default every household).  Used by the oracle
+    (cases: crisis households) and the listing propensity (cases: listed households, among the
+    signalled ones)."""
+    batches = sgg_batches(store, round_id)
+    rng = np.random.default_rng(RANDOM_STATE + round_id)  # the same rows on every run
+    frames, flags, seen = [], [], 0
+    for k, frame in enumerate(feature_batches(store, round_id, catalogue, batches)):
+        seen += len(frame)
+        if among is not None:
+            frame = frame[among(frame)]
+        case = np.isin(frame["household_id"].to_numpy(), cases)
+        keep = case | (rng.random(len(frame)) < share)
+        frames.append(frame[keep])
+        flags.append(case[keep])
+        progress((k + 1) / len(batches), f"{what}: {seen:,}가구 읽음")
+    case = np.concatenate(flags)
+    return pd.concat(frames, ignore_index=True), case, np.where(case, 1.0, 1.0 / share)
+
+
 def oracle_rows(
     store: Store, round_id: int, catalogue: Catalogue, progress: ProgressFn = silent
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
@@ -52,20 +86,8 @@ def oracle_rows(
     truth = store.df(sql.TRUTH_IDS, [round_id])["household_id"].to_numpy()
     households = int(store.scalar(sql.HOUSEHOLDS_IN_ROUND, [round_id, round_id]))
     share = negative_share(len(truth), households)
-    batches = sgg_batches(store, round_id)
-    rng = np.random.default_rng(RANDOM_STATE + round_id)  # the same rows on every run
-    frames, labels, seen = [], [], 0
-    for k, frame in enumerate(feature_batches(store, round_id, catalogue, batches)):
-        y = np.isin(frame["household_id"].to_numpy(), truth)
-        keep = y | (rng.random(len(frame)) < share)
-        frames.append(frame[keep])
-        labels.append(y[keep])
-        seen += len(frame)
-        progress((k + 1) / len(batches), f"오라클 학습 행: {seen:,}가구 읽음")
-    X = pd.concat(frames, ignore_index=True)
-    y = np.concatenate(labels).astype(np.int8)
-    w = np.where(y == 1, 1.0, 1.0 / share)
-    return X, y, w
+    X, y, w = case_control_rows(store, round_id, catalogue, truth, share, progress=progress, what="오라클 학습 행")
+    return X, y.astype(np.int8), w
 
 
 def fit_oracle(

@@ -43,6 +43,9 @@ from blindspot import settings
 from blindspot.db import sql as db_sql
 from blindspot.db.store import Store
 from blindspot.errors import BlindspotError
+
+# The inputs' names live in the glossary; the old name stays for drift and the model card.
+from blindspot.glossary import FEATURE_LABELS
 from blindspot.indicators.catalogue import Catalogue
 from blindspot.model import sql
 from blindspot.model.features import FeatureSet, build_features
@@ -411,7 +414,3 @@ def importance(model: FittedModel, contrib: np.ndarray, catalogue: Catalogue) ->
     label = [catalogue.by_code(n[4:]).name_ko if n.startswith("ind_") else FEATURE_LABELS.get(n, n) for n in names]
     df = pd.DataFrame({"feature": names, "label": label, "mean_abs_contribution": mean_abs})
     return df.sort_values("mean_abs_contribution", ascending=False, kind="stable").reset_index(drop=True)
-
-
-# The inputs' names live in the glossary; the old name stays for drift and the model card.
-from blindspot.glossary import FEATURE_LABELS  # noqa: E402

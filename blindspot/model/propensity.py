@@ -41,8 +41,8 @@ from blindspot.db.store import Store
 from blindspot.indicators.catalogue import Catalogue
 from blindspot.model import sql
 from blindspot.model.features import FeatureSet
-from blindspot.model.pipeline import LABEL_CHANNELS, RANDOM_STATE, FittedModel, ModelError, make_pipeline
-from blindspot.model.scoring import feature_batches, sgg_batches
+from blindspot.model.oracle import case_control_rows, negative_share
+from blindspot.model.pipeline import LABEL_CHANNELS, FittedModel, ModelError, make_pipeline
 from blindspot.progress import ProgressFn, silent
 from blindspot.rounds import from_id
 
@@ -66,8 +66,9 @@ def unlisted_share(
     >>> unlisted_share(190_000, 8_190_000)  # national: a million of the 8 million kept, not 3.8 million
     0.125
     """
-    outside = max(signalled - listed, 1)
-    return round(min(1.0, per_listed * listed / outside, cap / outside), 5)
+    # The oracle's case-control share, capped (rounding is monotone: the minimum of rounded
+    # shares is the rounded minimum).
+    return min(negative_share(listed, signalled, per_listed), round(cap / max(signalled - listed, 1), 5))
 
 
 def listing_rows(store: Store, round_id: int, catalogue: Catalogue) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -77,17 +78,9 @@ def listing_rows(store: Store, round_id: int, catalogue: Catalogue) -> tuple[pd.
     listed_ids = listed_ids.to_numpy()
     signalled = int(store.scalar(sql.SIGNALLED_IN_ROUND, [round_id]))
     share = unlisted_share(len(listed_ids), signalled)
-    rng = np.random.default_rng(RANDOM_STATE + round_id)  # the same rows on every run
-    frames, flags = [], []
-    for frame in feature_batches(store, round_id, catalogue, sgg_batches(store, round_id)):
-        frame = frame[frame["n_signals"].to_numpy() > 0]
-        listed = np.isin(frame["household_id"].to_numpy(), listed_ids)
-        keep = listed | (rng.random(len(frame)) < share)
-        frames.append(frame[keep])
-        flags.append(listed[keep])
-    X = pd.concat(frames, ignore_index=True)
-    listed = np.concatenate(flags)
-    return X, listed, np.where(listed, 1.0, 1.0 / share)
+    return case_control_rows(
+        store, round_id, catalogue, listed_ids, share, among=lambda frame: frame["n_signals"].to_numpy() > 0
+    )
 
 
 def listing_propensity(store: Store, round_id: int, fs: FeatureSet, catalogue: Catalogue, C: float) -> pd.DataFrame:
